@@ -1,0 +1,73 @@
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../errors.js';
+import type { CommandSpec } from './command.js';
+import type { Io } from './io.js';
+import { commands } from './registry.js';
+import { VERSION } from '../version.js';
+
+const EXIT_CODES_HELP = `Exit codes
+  0..255  the wrapped command's own exit status, passed through unchanged
+  64      guard usage error (unknown flag, missing argument)
+  70      guard failed closed (policy, ledger or daemon unavailable; internal error)
+  75      pending approval (--no-wait); the request id is printed
+  76      not approved: a human denied it, or it expired, was revoked or cancelled
+  77      denied by policy; nothing ran
+  126     the program exists but cannot be executed
+  127     the program was not found
+  128+N   the command was killed by signal N
+Every exit made by guard itself is announced on stderr with a "guard:" prefix.`;
+
+function attach(parent: Command, spec: CommandSpec, io: Io, result: { code: number }): void {
+  const cmd = parent.command(spec.name).description(spec.summary);
+  spec.define(cmd);
+  if (spec.subcommands !== undefined) {
+    for (const sub of spec.subcommands) attach(cmd, sub, io, result);
+    return;
+  }
+  cmd.action(async (...actionArgs: unknown[]) => {
+    // commander passes: ...positionals, options, command
+    const command = actionArgs[actionArgs.length - 1] as Command;
+    const positionals = actionArgs.slice(0, -2);
+    result.code = await spec.run(io, positionals, command.opts());
+  });
+}
+
+export function buildProgram(io: Io, result: { code: number }): Command {
+  const program = new Command('guard');
+  program
+    .description('Puts a human in front of the dangerous commands AI agents run.')
+    .version(VERSION, '-V, --version', 'print the guard version')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(s.startsWith('error:') ? `guard: ${s}` : s),
+    })
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nRun \`guard help <command>\` for a command's options.`);
+  for (const spec of commands) attach(program, spec, io, result);
+  program
+    .command('exit-codes', { hidden: true })
+    .description('list the exit codes guard uses')
+    .action(() => {
+      io.stdout.write(`${EXIT_CODES_HELP}\n`);
+    });
+  // Every subcommand inherits exitOverride and output configuration.
+  for (const cmd of program.commands) applyRecursively(cmd, program);
+  return program;
+}
+
+function applyRecursively(cmd: Command, root: Command): void {
+  cmd.exitOverride().configureOutput(root.configureOutput());
+  for (const sub of cmd.commands) applyRecursively(sub, root);
+}
+
+/** Commander reports help/version as "errors" with exit code 0; map the rest to UsageError. */
+export function commanderExit(err: CommanderError): number | UsageError {
+  if (err.exitCode === 0) return 0;
+  if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+  return new UsageError(err.message.replace(/^error: /, ''), { details: { code: err.code } });
+}
+
+export { CommanderError };

@@ -1,0 +1,102 @@
+/**
+ * One error hierarchy and one exit-code table. Commands throw; only src/main.ts exits.
+ *
+ * A wrapped command's own exit status (0..255) is passed through unchanged, so guard's own
+ * codes necessarily overlap with codes some program might use. Every guard-made exit is
+ * therefore also announced on stderr with a `guard:` prefix (and as JSON with --json-errors).
+ */
+export const ExitCode = {
+  OK: 0,
+  /** guard's own usage error: unknown flag, missing argument, bad value (EX_USAGE). */
+  USAGE: 64,
+  /** guard failed closed: internal error, policy/ledger/daemon unavailable (EX_SOFTWARE). */
+  INTERNAL: 70,
+  /** --no-wait: the request is pending approval; its id was printed (EX_TEMPFAIL). */
+  PENDING: 75,
+  /** Approval was not granted: denied by a human, expired, revoked or cancelled. */
+  NOT_APPROVED: 76,
+  /** Refused by policy before anything ran (EX_NOPERM). */
+  DENIED: 77,
+  /** The program exists but could not be executed (permission, format). */
+  NOT_EXECUTABLE: 126,
+  /** The program was not found. */
+  NOT_FOUND: 127,
+  /** Add the signal number: a child killed by signal N gives 128+N. */
+  SIGNAL_BASE: 128,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+/** Base class: every error guard raises on purpose carries an exit code and a stable kind. */
+export abstract class GuardError extends Error {
+  abstract readonly exitCode: number;
+  abstract readonly kind: string;
+  /** Extra machine-readable fields for --json-errors output. */
+  readonly details: Record<string, unknown>;
+  /** What the reader should do next, printed after the message. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.hint = opts.hint;
+    this.details = opts.details ?? {};
+  }
+}
+
+/** The user (or agent) called guard wrongly. */
+export class UsageError extends GuardError {
+  readonly exitCode = ExitCode.USAGE;
+  readonly kind = 'usage';
+}
+
+/** guard could not do its job safely and refused to run anything. */
+export class FailClosedError extends GuardError {
+  readonly exitCode = ExitCode.INTERNAL;
+  readonly kind = 'fail_closed';
+}
+
+/** Policy refused the command. */
+export class DeniedError extends GuardError {
+  readonly exitCode = ExitCode.DENIED;
+  readonly kind = 'denied';
+}
+
+/** The command waits for approval (--no-wait) — not a failure of guard, but not a run either. */
+export class PendingError extends GuardError {
+  readonly exitCode = ExitCode.PENDING;
+  readonly kind = 'pending';
+}
+
+/** A human denied, or the request expired / was revoked / cancelled. */
+export class NotApprovedError extends GuardError {
+  readonly exitCode = ExitCode.NOT_APPROVED;
+  readonly kind = 'not_approved';
+}
+
+/** The program to run does not exist. */
+export class CommandNotFoundError extends GuardError {
+  readonly exitCode = ExitCode.NOT_FOUND;
+  readonly kind = 'command_not_found';
+}
+
+/** The program exists but cannot be executed. */
+export class NotExecutableError extends GuardError {
+  readonly exitCode = ExitCode.NOT_EXECUTABLE;
+  readonly kind = 'not_executable';
+}
+
+/** Turn anything thrown into an exit code and the text to print. */
+export function describeError(err: unknown): { exitCode: number; kind: string; message: string; hint?: string; details: Record<string, unknown> } {
+  if (err instanceof GuardError) {
+    return {
+      exitCode: err.exitCode,
+      kind: err.kind,
+      message: err.message,
+      ...(err.hint === undefined ? {} : { hint: err.hint }),
+      details: err.details,
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { exitCode: ExitCode.INTERNAL, kind: 'internal', message: `internal error: ${message}`, details: {} };
+}

@@ -1,0 +1,121 @@
+/**
+ * The only module that spawns the commands guard wraps. argv arrays only: no command string is
+ * ever built by interpolation, and no shell is interposed — except to deliver argument bytes that
+ * are not valid UTF-8, which Node cannot pass to exec itself (see bashBytesScript).
+ */
+import { constants as osConstants } from 'node:os';
+import { execa } from 'execa';
+import { CommandNotFoundError, ExitCode, FailClosedError, NotExecutableError } from '../errors.js';
+import { isLossy } from './rawargv.js';
+
+export interface RunSpec {
+  file: string;
+  args: string[];
+  /** Exact bytes of [file, ...args] when some of them are not valid UTF-8. */
+  raw?: Buffer[] | undefined;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Called once the child is running (pid known). */
+  onSpawn?: (pid: number) => void;
+}
+
+export interface RunResult {
+  exitCode: number;
+  signal: NodeJS.Signals | undefined;
+  durationMs: number;
+  pid: number | undefined;
+}
+
+/** Signals guard forwards to the child instead of dying of them. */
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+const TERMINATING = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
+
+/** A bash script that execs argv with exact bytes, written in pure ASCII. */
+export function bashBytesScript(raw: Buffer[]): string {
+  const words = raw.map((b) => `$'${[...b].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('')}'`);
+  return `exec -- ${words.join(' ')}`;
+}
+
+function hasTty(): boolean {
+  return Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);
+}
+
+/**
+ * Run a program with inherited stdio and pass its status through.
+ *
+ * Process groups: with a terminal, the child stays in guard's process group so that job control
+ * and /dev/tty work exactly as without guard (the terminal delivers Ctrl-C to both). Without a
+ * terminal (agents, CI), the child gets its own process group so that a forwarded signal reaches
+ * the whole tree, and the tree is killed once the child has gone after a terminating signal.
+ */
+export async function runCommand(spec: RunSpec): Promise<RunResult> {
+  let file = spec.file;
+  let args = spec.args;
+  if (spec.raw !== undefined && spec.raw.some((b, i) => isLossy(b, [spec.file, ...spec.args][i] ?? ''))) {
+    file = '/bin/bash';
+    args = ['-c', bashBytesScript(spec.raw), 'guard-exec'];
+  }
+  const ownGroup = !hasTty();
+  const started = performance.now();
+  const child = execa(file, args, {
+    stdio: 'inherit',
+    reject: false,
+    cwd: spec.cwd,
+    env: spec.env,
+    extendEnv: false,
+    detached: ownGroup,
+    cleanup: true,
+    buffer: false,
+    stripFinalNewline: false,
+  });
+
+  let terminated = false;
+  const forward = (sig: NodeJS.Signals): void => {
+    if (TERMINATING.has(sig)) terminated = true;
+    const pid = child.pid;
+    if (pid === undefined) return;
+    try {
+      if (ownGroup) process.kill(-pid, sig);
+      else process.kill(pid, sig);
+    } catch {
+      // the child is already gone
+    }
+  };
+  const handlers = FORWARDED.map((sig) => {
+    const h = (): void => forward(sig);
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  if (child.pid !== undefined) spec.onSpawn?.(child.pid);
+  try {
+    const result = await child;
+    const durationMs = performance.now() - started;
+    if (ownGroup && terminated && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // group already empty
+      }
+    }
+    if (result.signal !== undefined && result.signal !== null) {
+      const num = osConstants.signals[result.signal] ?? 0;
+      return { exitCode: ExitCode.SIGNAL_BASE + num, signal: result.signal, durationMs, pid: child.pid };
+    }
+    if (typeof result.exitCode === 'number') {
+      return { exitCode: result.exitCode, signal: undefined, durationMs, pid: child.pid };
+    }
+    const code = (result as { code?: string }).code;
+    if (code === 'ENOENT') {
+      throw new CommandNotFoundError(`command not found: ${spec.file}`, {
+        hint: 'check the program name and PATH',
+        details: { program: spec.file },
+      });
+    }
+    if (code === 'EACCES' || code === 'ENOEXEC' || code === 'EISDIR' || code === 'EPERM') {
+      throw new NotExecutableError(`cannot execute ${spec.file}: ${code}`, { details: { program: spec.file, code } });
+    }
+    throw new FailClosedError(`could not run ${spec.file}: ${result.message}`);
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The ledger's public surface for the rest of guard (the daemon is its only writer).
+ * Payloads must be canonicalizable JSON (no undefined, NaN, lone surrogates, non-UTF-8 bytes —
+ * wrap bytes as {"b64": "..."}); the ledger refuses anything else before writing.
+ */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export type RecordType =
+  | 'ledger_open'
+  | 'request'
+  | 'decision'
+  | 'approval'
+  | 'exec_start'
+  | 'exec_end'
+  | 'grant_revoked'
+  | 'expired'
+  | 'cancelled'
+  | 'policy_changed'
+  | 'policy_error'
+  | 'key_rotation'
+  | 'recovery'
+  | 'approval_refused'
+  | 'channel_error';
+
+export interface LedgerRecord {
+  seq: number;
+  ts: string;
+  type: RecordType;
+  /** sha256 hex of the previous record's canonical bytes ('' for the first). */
+  prev: string;
+  payload: JsonValue;
+}
+
+export interface AppendedRecord {
+  seq: number;
+  /** sha256 hex of this record's canonical bytes. */
+  hash: string;
+}
+
+/** What the daemon needs. Implemented by src/ledger (Ledger / group committer). */
+export interface LedgerWriter {
+  /** Durably append one record (committed and sealed with a signed checkpoint before resolving). */
+  append(type: RecordType, payload: JsonValue): Promise<AppendedRecord>;
+  /** Durably append several records in one transaction, in order. */
+  appendMany(items: { type: RecordType; payload: JsonValue }[]): Promise<AppendedRecord[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,101 @@
+/**
+ * The policy engine's public types. The engine is a pure function
+ * (request, compiled policy) → decision; loading, watching and hashing live outside it.
+ * Other modules (exec client, daemon, channels, TUI) depend only on these types and on
+ * the functions exported from src/policy/index.ts.
+ */
+
+export type Effect = 'allow' | 'approve' | 'deny';
+export type Risk = 'low' | 'medium' | 'high' | 'critical';
+
+/** Who asks. Filled by the exec client (src/context) and checked by the daemon. */
+export interface Requester {
+  /** OS user name the agent runs as. */
+  user: string;
+  /** Agent name (claude-code, codex, gemini, ci, …) when known. */
+  agent?: string | undefined;
+  host?: string | undefined;
+  /** The human the agent acts for, when known (four-eyes compares approvers to this). */
+  onBehalfOf?: string | undefined;
+}
+
+/** What the engine judges. `argv` is the real argv (the engine never stores or prints it). */
+export interface PolicyRequest {
+  argv: string[];
+  cwd: string;
+  requester: Requester;
+  /** Environment assignments given to the command (rules can match on names/values). */
+  env?: Record<string, string> | undefined;
+}
+
+/** Approval settings of an `approve` rule (merged across matching rules: strictest wins). */
+export interface ApprovalSettings {
+  /** Approver groups allowed to approve; empty means any enrolled approver. */
+  groups: string[];
+  /** Distinct humans needed. */
+  quorum: number;
+  /** Lifetime of the grant once approved, seconds. */
+  grantTtlSeconds: number;
+  /** Uses of the grant (default 1). */
+  grantUses: number;
+  /** How long the request may wait for a decision, seconds. Expiry means deny. */
+  timeoutSeconds: number;
+  /** The approver must not be the human the agent acts for. */
+  fourEyes: boolean;
+  /** Channels to raise the request in (empty: all configured). */
+  channels: string[];
+}
+
+/** One simple command the parser found, after unwrapping wrappers. */
+export interface SimpleCommand {
+  /** Normalised program (basename, quotes/escapes removed), or undefined when unresolved. */
+  program: string | undefined;
+  /** The program word as written after normalisation (may be a path). */
+  programPath: string | undefined;
+  args: string[];
+  /** Wrappers peeled off to reach it, outermost first (e.g. ["sudo", "bash -c"]). */
+  via: string[];
+  /** Leading VAR=value assignments. */
+  assignments: Record<string, string>;
+  /** Source text of this simple command (for display; may be redacted by the caller). */
+  text: string;
+}
+
+export interface Unresolved {
+  /** e.g. 'variable-program', 'eval', 'parse-error', 'pipe-into-shell', 'source-generated'. */
+  kind: string;
+  text: string;
+  detail: string;
+}
+
+export interface RuleMatch {
+  ruleId: string;
+  effect: Effect;
+  risk: Risk;
+  description: string;
+  /** The rule's impact text with matched arguments filled in. */
+  impact: string | undefined;
+  /** ISO 27001 Annex A controls the rule evidences, e.g. ["A.8.2", "A.8.32"]. */
+  controls: string[];
+  /** Index into Decision.commands of the simple command that matched. */
+  commandIndex: number;
+  /** Where the rule came from: file path and layer. */
+  source: { file: string; layer: PolicyLayer };
+}
+
+export type PolicyLayer = 'default' | 'system' | 'user' | 'project' | 'explicit';
+
+export interface Decision {
+  effect: Effect;
+  risk: Risk;
+  /** Every matching rule, strictest first. */
+  matches: RuleMatch[];
+  commands: SimpleCommand[];
+  unresolved: Unresolved[];
+  /** Human/agent-readable reasons, one per line, strictest first. */
+  reasons: string[];
+  /** Present when effect is 'approve'. */
+  approval: ApprovalSettings | undefined;
+  /** sha256 hex of the compiled policy this decision was made under. */
+  policyDigest: string;
+}
