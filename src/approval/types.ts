@@ -1,0 +1,71 @@
+/**
+ * Contracts between the approval module (keys, signatures, quorum — src/approval) and the daemon
+ * (src/daemon), which stores requests and drives the state machine.
+ */
+import type { ApprovalSettings, Requester } from '../policy/types.js';
+
+/** An enrolled human. Only public material is stored by the daemon. */
+export interface ApproverRecord {
+  name: string;
+  groups: string[];
+  /** Ed25519 public key, base64 of the raw 32 bytes. */
+  publicKey: string;
+  /** sha256 hex of the raw public key, first 16 hex chars shown to humans. */
+  fingerprint: string;
+  /** OS user of this human, for four-eyes against the requester. */
+  osUser?: string | undefined;
+  /** Verified remote identities mapped to this approver. */
+  slackUserId?: string | undefined;
+  email?: string | undefined;
+  enrolledAt: string;
+  /** Name of the existing approver whose signature endorsed this enrollment (absent for the bootstrap approver). */
+  endorsedBy?: string | undefined;
+}
+
+export type DecisionAction = 'approve' | 'deny' | 'ask';
+
+/** The statement an approver signs. Canonical JSON of the fields below (without signature) is signed. */
+export interface DecisionStatement {
+  v: 1;
+  requestId: string;
+  /** Request fingerprint (sha256 hex over exact argv, cwd, requester, program digest). */
+  fingerprint: string;
+  action: DecisionAction;
+  reason?: string | undefined;
+  question?: string | undefined;
+  /** ISO-8601 time the approver signed. */
+  at: string;
+  approver: string;
+}
+
+export interface SignedDecision extends DecisionStatement {
+  /** base64 Ed25519 signature over the canonical bytes of the statement. */
+  signature: string;
+}
+
+/** A vote as it stands in a request (local signed, or remote with channel identity). */
+export interface Vote {
+  approver: string;
+  action: DecisionAction;
+  channel: string;
+  at: string;
+  reason?: string | undefined;
+  question?: string | undefined;
+  /** Present for local approvals. */
+  signature?: string | undefined;
+  /** Present for remote approvals: the identity the channel verified. */
+  identity?: string | undefined;
+}
+
+export interface QuorumInput {
+  settings: ApprovalSettings;
+  requester: Requester;
+  votes: Vote[];
+  approvers: ApproverRecord[];
+}
+
+export type QuorumOutcome =
+  | { state: 'approved'; approvers: string[] }
+  | { state: 'denied'; by: string; reason: string | undefined }
+  | { state: 'needs_info'; by: string; question: string }
+  | { state: 'pending'; have: number; need: number };
