@@ -14,6 +14,7 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/require-await': 'off',
       'no-restricted-syntax': [
         'error',
         {
@@ -23,7 +24,10 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['src/main.ts', 'bin/**', 'test/fixtures/**', 'bench/**', 'scripts/**'], rules: { 'no-restricted-syntax': 'off' } },
+  {
+    files: ['src/main.ts', 'bin/**', 'test/fixtures/**', 'bench/**', 'scripts/**'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
   {
     files: ['**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],

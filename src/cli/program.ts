@@ -66,7 +66,8 @@ function applyRecursively(cmd: Command, root: Command): void {
 /** Commander reports help/version as "errors" with exit code 0; map the rest to UsageError. */
 export function commanderExit(err: CommanderError): number | UsageError {
   if (err.exitCode === 0) return 0;
-  if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+  if (err.code === 'commander.help' || err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
+    return 0;
   return new UsageError(err.message.replace(/^error: /, ''), { details: { code: err.code } });
 }
 

@@ -36,7 +36,9 @@ function wantsJsonErrors(argv: string[]): boolean {
 
 function reportJson(io: Io, err: unknown): void {
   const d = describeError(err);
-  io.stderr.write(`${JSON.stringify({ guard: d.kind, exit_code: d.exitCode, message: d.message, hint: d.hint, ...d.details })}\n`);
+  io.stderr.write(
+    `${JSON.stringify({ guard: d.kind, exit_code: d.exitCode, message: d.message, hint: d.hint, ...d.details })}\n`,
+  );
 }
 
 export function report(io: Io, err: unknown, json: boolean): void {

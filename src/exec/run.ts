@@ -2,9 +2,12 @@
  * The only module that spawns the commands guard wraps. argv arrays only: no command string is
  * ever built by interpolation, and no shell is interposed — except to deliver argument bytes that
  * are not valid UTF-8, which Node cannot pass to exec itself (see bashBytesScript).
+ *
+ * This hot path uses node:child_process directly rather than execa: loading execa costs more
+ * than a quarter of Node's own start-up on every agent command (docs/decisions/0001-exec-spawn.md).
  */
+import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { execa } from 'execa';
 import { CommandNotFoundError, ExitCode, FailClosedError, NotExecutableError } from '../errors.js';
 import { isLossy } from './rawargv.js';
 
@@ -57,17 +60,25 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   }
   const ownGroup = !hasTty();
   const started = performance.now();
-  const child = execa(file, args, {
-    stdio: 'inherit',
-    reject: false,
-    cwd: spec.cwd,
-    env: spec.env,
-    extendEnv: false,
-    detached: ownGroup,
-    cleanup: true,
-    buffer: false,
-    stripFinalNewline: false,
-  });
+  const child = spawn(file, args, { stdio: 'inherit', cwd: spec.cwd, env: spec.env, detached: ownGroup });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>(
+    (resolve) => {
+      child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    },
+  );
+  // If guard itself goes away (uncaught error, exit), do not leave the child running unsupervised.
+  const onExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        if (ownGroup) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', onExit);
 
   let terminated = false;
   const forward = (sig: NodeJS.Signals): void => {
@@ -88,7 +99,7 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   });
   if (child.pid !== undefined) spec.onSpawn?.(child.pid);
   try {
-    const result = await child;
+    const result = await exited;
     const durationMs = performance.now() - started;
     if (ownGroup && terminated && child.pid !== undefined) {
       try {
@@ -97,14 +108,14 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
         // group already empty
       }
     }
-    if (result.signal !== undefined && result.signal !== null) {
+    if (result.signal !== null) {
       const num = osConstants.signals[result.signal] ?? 0;
       return { exitCode: ExitCode.SIGNAL_BASE + num, signal: result.signal, durationMs, pid: child.pid };
     }
-    if (typeof result.exitCode === 'number') {
-      return { exitCode: result.exitCode, signal: undefined, durationMs, pid: child.pid };
+    if (result.code !== null) {
+      return { exitCode: result.code, signal: undefined, durationMs, pid: child.pid };
     }
-    const code = (result as { code?: string }).code;
+    const code = result.error?.code;
     if (code === 'ENOENT') {
       throw new CommandNotFoundError(`command not found: ${spec.file}`, {
         hint: 'check the program name and PATH',
@@ -114,8 +125,9 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
     if (code === 'EACCES' || code === 'ENOEXEC' || code === 'EISDIR' || code === 'EPERM') {
       throw new NotExecutableError(`cannot execute ${spec.file}: ${code}`, { details: { program: spec.file, code } });
     }
-    throw new FailClosedError(`could not run ${spec.file}: ${result.message}`);
+    throw new FailClosedError(`could not run ${spec.file}: ${result.error?.message ?? 'unknown error'}`);
   } finally {
+    process.off('exit', onExit);
     for (const [sig, h] of handlers) process.off(sig, h);
   }
 }

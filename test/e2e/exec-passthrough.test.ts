@@ -1,0 +1,177 @@
+/**
+ * guard exec must be transparent: bytes, stdin, exit codes, signals and argv exactly as without guard.
+ * Every test drives the built CLI as a real child process.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, collect, FIXTURES, runBash, runCli, tempHome, type TempHome } from '../helpers/cli.js';
+
+let h: TempHome;
+beforeAll(() => {
+  h = tempHome();
+});
+afterAll(() => h.cleanup());
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function waitFor(path: string, ms = 15_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!existsSync(path)) {
+    if (Date.now() > until) throw new Error(`${path} did not appear`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('guard exec passthrough', () => {
+  it('passes stdout and stderr bytes unchanged (binary, large)', async () => {
+    const direct = spawnSync(join(FIXTURES, 'emit-bytes.js'), ['5000000', '300000'], { maxBuffer: 64 << 20 });
+    expect(direct.stdout.length).toBe(5_000_000);
+    const viaGuard = await runCli(['exec', '--', join(FIXTURES, 'emit-bytes.js'), '5000000', '300000'], { env: h.env });
+    expect(viaGuard.status).toBe(0);
+    expect(viaGuard.stdout.length).toBe(5_000_000);
+    expect(sha(viaGuard.stdout)).toBe(sha(direct.stdout));
+    expect(sha(viaGuard.stderr)).toBe(sha(direct.stderr));
+  });
+
+  it('pipes stdin through', async () => {
+    const input = randomBytes(2 * 1024 * 1024);
+    const r = await runCli(['exec', '--', 'cat'], { env: h.env, input });
+    expect(r.status).toBe(0);
+    expect(sha(r.stdout)).toBe(sha(input));
+  });
+
+  it('passes every exit code 0..255 through', async () => {
+    const codes = Array.from({ length: 256 }, (_, i) => i);
+    const seen: number[] = [];
+    const batch = 16;
+    for (let i = 0; i < codes.length; i += batch) {
+      const rs = await Promise.all(
+        codes.slice(i, i + batch).map((c) => runCli(['exec', '--', 'sh', '-c', `exit ${c}`], { env: h.env })),
+      );
+      for (const r of rs) seen.push(r.status ?? -1);
+    }
+    expect(seen).toEqual(codes);
+  });
+
+  it('reports death by signal as 128+N', async () => {
+    const kill = await runCli(['exec', '--', 'sh', '-c', 'kill -KILL $$'], { env: h.env });
+    expect(kill.status).toBe(137);
+    const term = await runCli(['exec', '--', 'sh', '-c', 'kill -TERM $$'], { env: h.env });
+    expect(term.status).toBe(143);
+    const segv = await runCli(['exec', '--', 'sh', '-c', 'kill -SEGV $$'], { env: h.env });
+    expect(segv.status).toBe(139);
+  });
+
+  it('forwards SIGTERM to the child and exits with the child status', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-sig-'));
+    const marker = join(dir, 'got');
+    try {
+      const child = spawn(process.execPath, [BIN, 'exec', '--', join(FIXTURES, 'trap-term.sh'), marker], {
+        env: h.env,
+      });
+      const done = collect(child);
+      await waitFor(`${marker}.ready`);
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(readFileSync(marker, 'utf8').trim()).toBe('term');
+      expect(r.status).toBe(42);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    it(`cleans up the whole child tree on ${sig}`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'guard-tree-'));
+      const ready = join(dir, 'ready');
+      const unique = `${300 + Math.floor(Math.random() * 1000)}.${process.pid % 1000}`;
+      try {
+        const child = spawn(process.execPath, [BIN, 'exec', '--', join(FIXTURES, 'tree.sh'), unique, ready], {
+          env: h.env,
+        });
+        const done = collect(child);
+        await waitFor(ready);
+        expect(
+          spawnSync('pgrep', ['-f', `sleep ${unique}`])
+            .stdout.toString()
+            .trim()
+            .split('\n'),
+        ).toHaveLength(2);
+        child.kill(sig);
+        const r = await done;
+        expect(r.status).toBeGreaterThanOrEqual(128);
+        // the grandchildren are gone too
+        let left = '';
+        for (let i = 0; i < 50; i++) {
+          left = spawnSync('pgrep', ['-f', `sleep ${unique}`])
+            .stdout.toString()
+            .trim();
+          if (left === '') break;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+        expect(left).toBe('');
+      } finally {
+        spawnSync('pkill', ['-f', `sleep ${unique}`]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('gives 127 and one line for a missing program', async () => {
+    const r = await runCli(['exec', '--', 'guard-no-such-program-xyz', 'a'], { env: h.env });
+    expect(r.status).toBe(127);
+    expect(r.stderr.toString()).toMatch(/^guard: command not found: guard-no-such-program-xyz$/m);
+    expect(r.stdout.length).toBe(0);
+  });
+
+  it('gives 126 for a file that is not executable', async () => {
+    const r = await runCli(['exec', '--', join(FIXTURES, 'not-executable.sh')], { env: h.env });
+    expect(r.status).toBe(126);
+    expect(r.stderr.toString()).toMatch(/cannot execute/);
+  });
+
+  it('passes arguments with spaces, quotes and newlines unchanged', async () => {
+    const args = ['a b', `it's "quoted"`, 'line1\nline2', '', '$(whoami)', '*', '-- --x', 'tab\there', 'é ü 漢字 🎉'];
+    const r = await runCli(['exec', '--', join(FIXTURES, 'argv-hex.sh'), ...args], { env: h.env });
+    expect(r.status).toBe(0);
+    const expected = Buffer.concat([
+      Buffer.from(`/bin/sh\0${join(FIXTURES, 'argv-hex.sh')}\0`),
+      ...args.map((a) => Buffer.from(`${a}\0`)),
+    ]).toString('hex');
+    expect(r.stdout.toString().trim()).toBe(expected);
+  });
+
+  it('passes non-UTF-8 argument bytes unchanged', async () => {
+    const r = await runBash(
+      `exec "$GUARD_NODE" "$GUARD_BIN" exec -- ${join(FIXTURES, 'argv-hex.sh')} $'\\xff\\xfe' $'a\\x80b' ok`,
+      {
+        env: h.env,
+      },
+    );
+    expect(r.stderr.toString()).toBe('');
+    expect(r.status).toBe(0);
+    const expected = Buffer.concat([
+      Buffer.from(`/bin/sh\0${join(FIXTURES, 'argv-hex.sh')}\0`),
+      Buffer.from([0xff, 0xfe, 0]),
+      Buffer.from([0x61, 0x80, 0x62, 0]),
+      Buffer.from('ok\0'),
+    ]).toString('hex');
+    expect(r.stdout.toString().trim()).toBe(expected);
+  });
+
+  it('refuses an unknown guard flag with a usage error and runs nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-flag-'));
+    try {
+      const r = await runCli(['exec', '--frobnicate', '--', 'touch', join(dir, 'ran')], { env: h.env });
+      expect(r.status).toBe(64);
+      expect(r.stderr.toString()).toMatch(/unknown option '--frobnicate'/);
+      expect(existsSync(join(dir, 'ran'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Drive the built CLI (bin/guard.js → dist/) as a real child process, with an isolated GUARD_HOME.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(ROOT, 'bin', 'guard.js');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+export interface CliResult {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
+export interface TempHome {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  cleanup(): void;
+}
+
+/** A fresh GUARD_HOME; cleanup stops any daemon started in it and removes it. */
+export function tempHome(extraEnv: NodeJS.ProcessEnv = {}): TempHome {
+  const home = mkdtempSync(join(tmpdir(), 'guard-test-'));
+  const env: NodeJS.ProcessEnv = { ...process.env, GUARD_HOME: home, ...extraEnv };
+  delete env['GUARD_AGENT'];
+  return {
+    home,
+    env,
+    cleanup() {
+      if (existsSync(join(home, 'run')))
+        spawnSync(process.execPath, [BIN, 'daemon', 'stop'], { env, stdio: 'ignore', timeout: 10_000 });
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Run the built CLI to completion. */
+export function runCli(
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; input?: Buffer | string; cwd?: string; timeoutMs?: number },
+): Promise<CliResult> {
+  return collect(
+    spawn(process.execPath, [BIN, ...args], { env: opts.env, cwd: opts.cwd ?? ROOT }),
+    opts.input,
+    opts.timeoutMs,
+  );
+}
+
+/** Run a bash script line that itself invokes guard (for argv bytes Node cannot pass). */
+export function runBash(script: string, opts: { env: NodeJS.ProcessEnv; input?: Buffer | string }): Promise<CliResult> {
+  return collect(
+    spawn('/bin/bash', ['-c', script], {
+      env: { ...opts.env, GUARD_NODE: process.execPath, GUARD_BIN: BIN },
+      cwd: ROOT,
+    }),
+    opts.input,
+  );
+}
+
+export function collect(child: ChildProcess, input?: Buffer | string, timeoutMs = 30_000): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ status, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
