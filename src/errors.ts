@@ -87,7 +87,13 @@ export class NotExecutableError extends GuardError {
 }
 
 /** Turn anything thrown into an exit code and the text to print. */
-export function describeError(err: unknown): { exitCode: number; kind: string; message: string; hint?: string; details: Record<string, unknown> } {
+export function describeError(err: unknown): {
+  exitCode: number;
+  kind: string;
+  message: string;
+  hint?: string;
+  details: Record<string, unknown>;
+} {
   if (err instanceof GuardError) {
     return {
       exitCode: err.exitCode,
