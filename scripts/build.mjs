@@ -1,13 +1,15 @@
 // Bundle the CLI into dist/ so `guard exec` loads one file instead of resolving hundreds of modules.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Build into a fresh directory and swap it in, so a failed build never leaves dist/ missing.
+const out = new URL(`../dist.tmp-${process.pid}/`, import.meta.url);
+rmSync(out, { recursive: true, force: true });
 
 await build({
   entryPoints: { guard: 'src/main.ts' },
-  outdir: 'dist',
+  outdir: out.pathname,
   bundle: true,
   splitting: true, // lazily imported commands become their own chunks
   format: 'esm',
@@ -29,6 +31,13 @@ await build({
     // Optional native speed-ups of ws (pulled in by the Slack client); absent is fine.
     'bufferutil',
     'utf-8-validate',
+    // Ink imports React DevTools only when DEV=true; it is not installed and must not be bundled.
+    'react-devtools-core',
   ],
   logLevel: 'warning',
+}).catch((err) => {
+  rmSync(out, { recursive: true, force: true });
+  throw err;
 });
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+renameSync(out, new URL('../dist', import.meta.url));

@@ -62,6 +62,8 @@ export interface QuorumInput {
   requester: Requester;
   votes: Vote[];
   approvers: ApproverRecord[];
+  /** When the requester last answered a question (`guard reply`): asks up to then are answered. */
+  repliedAt?: string | undefined;
 }
 
 export type QuorumOutcome =
@@ -69,3 +71,28 @@ export type QuorumOutcome =
   | { state: 'denied'; by: string; reason: string | undefined }
   | { state: 'needs_info'; by: string; question: string }
   | { state: 'pending'; have: number; need: number };
+
+/**
+ * What an existing approver signs to let a new approver in (every enrollment after the first).
+ * The signature covers the canonical JSON of every field except `signature`.
+ */
+export interface EndorsementStatement {
+  v: 1;
+  kind: 'enroll';
+  /** The candidate's name, groups, public key and identities: everything that grants authority. */
+  name: string;
+  groups: string[];
+  publicKey: string;
+  osUser?: string | undefined;
+  slackUserId?: string | undefined;
+  email?: string | undefined;
+  /** Name of the enrolled approver who signs. */
+  endorser: string;
+  /** ISO-8601 time of signing. */
+  at: string;
+}
+
+export interface Endorsement extends EndorsementStatement {
+  /** base64 Ed25519 signature by the endorser's key over the canonical statement bytes. */
+  signature: string;
+}

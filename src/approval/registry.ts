@@ -1,0 +1,180 @@
+/**
+ * The approver registry: one JSON file of public material per approver, in a 0700 directory.
+ * Loading validates every file and fails closed on any bad one (skipping it could make a
+ * non-empty registry look empty, which would allow an unendorsed "bootstrap" enrollment).
+ */
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { FailClosedError, UsageError } from '../errors.js';
+import { publicKeyFingerprint } from './encoding.js';
+import { checkEndorsement, endorsementCovers, type Candidate } from './endorsement.js';
+import { APPROVER_NAME, approverRecordSchema, firstIssue } from './schema.js';
+import type { ApproverRecord, Endorsement } from './types.js';
+
+const SUFFIX = '.json';
+
+export function loadApprovers(dir: string): ApproverRecord[] {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new FailClosedError(`cannot read the approver registry ${dir}: ${(err as Error).message}`);
+  }
+  if (!st.isDirectory()) throw new FailClosedError(`the approver registry ${dir} is not a directory`);
+  if ((st.mode & 0o022) !== 0) {
+    throw new FailClosedError(
+      `the approver registry ${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)})`,
+      {
+        hint: `run: chmod 700 ${dir}`,
+      },
+    );
+  }
+  const out: ApproverRecord[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    if (file.startsWith('.') || !file.endsWith(SUFFIX)) continue;
+    out.push(readRecord(join(dir, file), file.slice(0, -SUFFIX.length)));
+  }
+  return out;
+}
+
+function readRecord(path: string, expectedName: string): ApproverRecord {
+  const bad = (why: string) =>
+    new FailClosedError(`approver file ${path} is invalid: ${why}`, {
+      hint: 'restore it from the ledger or a backup, or remove it',
+    });
+  if (!lstatSync(path).isFile()) throw bad('not a regular file');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  const parsed = approverRecordSchema.safeParse(raw);
+  if (!parsed.success) throw bad(firstIssue(parsed.error));
+  const rec = parsed.data;
+  if (rec.name !== expectedName) throw bad(`it names "${rec.name}" but is stored as "${expectedName}"`);
+  if (publicKeyFingerprint(rec.publicKey) !== rec.fingerprint)
+    throw bad('the fingerprint does not match the public key');
+  return rec;
+}
+
+/** Atomic write (temp file, fsync, rename, fsync dir) of one validated record. */
+export function saveApprover(dir: string, rec: ApproverRecord): void {
+  const parsed = approverRecordSchema.safeParse(rec);
+  if (!parsed.success) throw new UsageError(`invalid approver record: ${firstIssue(parsed.error)}`);
+  if (publicKeyFingerprint(rec.publicKey) !== rec.fingerprint)
+    throw new UsageError('invalid approver record: the fingerprint does not match the public key');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const final = join(dir, `${rec.name}${SUFFIX}`);
+  const tmp = join(dir, `.${rec.name}.${process.pid}.tmp`);
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(parsed.data, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, final);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/**
+ * Enroll an approver, enforcing the endorsement rule: the first approver (empty registry) is the
+ * bootstrap and takes no endorsement; every later one needs a valid endorsement by an enrolled
+ * approver covering exactly this candidate. Serialised by a lock file so two enrollments cannot
+ * both see an empty registry.
+ */
+export function registerApprover(
+  dir: string,
+  candidate: Candidate,
+  endorsement?: Endorsement,
+  now: Date = new Date(),
+): ApproverRecord {
+  if (!APPROVER_NAME.test(candidate.name))
+    throw new UsageError(`invalid approver name "${candidate.name}"`, { hint: 'use letters, digits, . _ - (max 64)' });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return withLock(dir, () => {
+    const approvers = loadApprovers(dir);
+    if (approvers.some((a) => a.name === candidate.name))
+      throw new UsageError(`approver "${candidate.name}" is already enrolled`);
+    if (approvers.some((a) => a.publicKey === candidate.publicKey))
+      throw new UsageError('this public key is already enrolled under another name');
+    if (approvers.length === 0 && endorsement !== undefined) {
+      throw new UsageError(
+        'the registry is empty: the first approver is the bootstrap approver and takes no endorsement',
+      );
+    }
+    if (approvers.length > 0) {
+      if (endorsement === undefined) {
+        throw new UsageError(`enrolling "${candidate.name}" needs an endorsement by an enrolled approver`, {
+          hint: 'an existing approver runs the enrollment with --endorse-by THEIR_NAME and types their passphrase',
+        });
+      }
+      const ok = checkEndorsement(endorsement, approvers, now);
+      if (!ok.ok) throw new UsageError(`endorsement refused: ${ok.reason}`);
+      if (!endorsementCovers(endorsement, candidate))
+        throw new UsageError('endorsement refused: it was signed for a different name, groups, key or identity');
+    }
+    const rec: ApproverRecord = {
+      ...candidate,
+      groups: [...candidate.groups],
+      fingerprint: publicKeyFingerprint(candidate.publicKey),
+      enrolledAt: now.toISOString(),
+      ...(endorsement === undefined ? {} : { endorsedBy: endorsement.endorser }),
+    };
+    saveApprover(dir, rec);
+    return rec;
+  });
+}
+
+function withLock<T>(dir: string, fn: () => T): T {
+  const lock = join(dir, '.enroll.lock');
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (!lockHolderGone(lock))
+      throw new FailClosedError('another enrollment is in progress', {
+        hint: `retry; if none is running, remove ${lock}`,
+      });
+    rmSync(lock, { force: true });
+    fd = openSync(lock, 'wx', 0o600);
+  }
+  try {
+    writeSync(fd, String(process.pid));
+    return fn();
+  } finally {
+    closeSync(fd);
+    rmSync(lock, { force: true });
+  }
+}
+
+function lockHolderGone(lock: string): boolean {
+  const pid = Number(readFileSync(lock, 'utf8').trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

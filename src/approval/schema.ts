@@ -1,0 +1,70 @@
+/**
+ * Schemas for everything the approval core accepts from outside (files, sockets, other
+ * processes). Objects are strict: an unknown key is malformed, so the signed bytes are exactly
+ * the fields a verifier knows about.
+ */
+import { z } from 'zod';
+import { decodeBase64, parseTime } from './encoding.js';
+
+/** Approver names become file names: a short, path-safe token. */
+export const APPROVER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const GROUP = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+const TEXT_MAX = 4096;
+
+const name = z.string().regex(APPROVER_NAME, 'a name: letters, digits, . _ - (max 64), not starting with a symbol');
+const group = z.string().regex(GROUP, 'a group: letters, digits, . _ : - (max 64)');
+const time = z.string().refine((s) => parseTime(s) !== undefined, 'an ISO-8601 time with a zone');
+const publicKey = z.string().refine((s) => decodeBase64(s, 32) !== undefined, 'base64 of a 32-byte Ed25519 public key');
+const signature = z.string().refine((s) => decodeBase64(s, 64) !== undefined, 'base64 of a 64-byte Ed25519 signature');
+const sha256hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 hex');
+const optText = (max: number) => z.string().min(1).max(max).optional();
+
+export const approverRecordSchema = z.strictObject({
+  name,
+  groups: z.array(group).min(1).max(32),
+  publicKey,
+  fingerprint: sha256hex,
+  osUser: optText(256),
+  slackUserId: optText(64),
+  email: optText(320),
+  enrolledAt: time,
+  endorsedBy: name.optional(),
+});
+
+export const decisionStatementSchema = z.strictObject({
+  v: z.literal(1),
+  requestId: z.string().min(1).max(128),
+  fingerprint: sha256hex,
+  action: z.enum(['approve', 'deny', 'ask']),
+  reason: optText(TEXT_MAX),
+  question: optText(TEXT_MAX),
+  at: time,
+  approver: name,
+});
+
+export const signedDecisionSchema = decisionStatementSchema
+  .extend({ signature })
+  .refine((d) => d.action !== 'ask' || d.question !== undefined, 'an ask carries a question');
+
+export const endorsementStatementSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal('enroll'),
+  name,
+  groups: z.array(group).min(1).max(32),
+  publicKey,
+  osUser: optText(256),
+  slackUserId: optText(64),
+  email: optText(320),
+  endorser: name,
+  at: time,
+});
+
+export const endorsementSchema = endorsementStatementSchema.extend({ signature });
+
+/** First issue of a zod error as one line: `field: message`. */
+export function firstIssue(err: z.ZodError): string {
+  const issue = err.issues[0];
+  if (issue === undefined) return 'invalid';
+  const path = issue.path.map(String).join('.');
+  return path === '' ? issue.message : `${path}: ${issue.message}`;
+}

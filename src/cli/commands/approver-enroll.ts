@@ -1,0 +1,181 @@
+import { rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import {
+  agentMarker,
+  approverRecordSchema,
+  approverKeyPath,
+  createApproverKey,
+  loadApprovers,
+  readKeyFile,
+  readPassphrase,
+  registerApprover,
+  signEndorsement,
+  unlockApproverKey,
+  writeKeyFile,
+  type Candidate,
+  type Endorsement,
+} from '../../approval/index.js';
+import { firstIssue } from '../../approval/schema.js';
+import { guardPaths } from '../../config/paths.js';
+import { UsageError } from '../../errors.js';
+import { writeLine, type Io } from '../io.js';
+import { printRecord } from './approver-list.js';
+
+const candidateFields = approverRecordSchema.omit({
+  publicKey: true,
+  fingerprint: true,
+  enrolledAt: true,
+  endorsedBy: true,
+});
+
+/** Long enough that an offline guess at the key file is expensive even with scrypt. */
+export const MIN_PASSPHRASE_BYTES = 12;
+
+interface EnrollOptions {
+  name: string;
+  group: string[];
+  osUser?: string;
+  slackUserId?: string;
+  email?: string;
+  passphraseFile?: string;
+  passphraseFd?: number;
+  endorseBy?: string;
+  endorserPassphraseFile?: string;
+  endorserPassphraseFd?: number;
+  json?: boolean;
+}
+
+export async function approverEnroll(io: Io, raw: Record<string, unknown>): Promise<number> {
+  const opts = raw as unknown as EnrollOptions;
+  const marker = agentMarker(io.env);
+  if (marker !== undefined) {
+    throw new UsageError(`refusing to enroll an approver from inside an AI agent session (${marker} is set)`, {
+      hint: 'a human runs `guard approver enroll` in their own terminal; agents never hold approver keys',
+    });
+  }
+  const fields = candidateFields.safeParse({
+    name: opts.name,
+    groups: opts.group,
+    osUser: opts.osUser,
+    slackUserId: opts.slackUserId,
+    email: opts.email,
+  });
+  if (!fields.success) throw new UsageError(`invalid enrollment: ${firstIssue(fields.error)}`);
+  const regDir = guardPaths(io.env).approversDir;
+  const keyPath = approverKeyPath(io.env, opts.name);
+  const existing = loadApprovers(regDir);
+  if (existing.some((a) => a.name === opts.name)) throw new UsageError(`approver "${opts.name}" is already enrolled`);
+  if (existing.length > 0 && opts.endorseBy === undefined) {
+    throw new UsageError(
+      `${existing.length} approver(s) are enrolled already, so "${opts.name}" must be endorsed by one of them`,
+      {
+        hint: `add --endorse-by NAME, where NAME is one of: ${existing.map((a) => a.name).join(', ')}`,
+      },
+    );
+  }
+  if (existing.length === 0 && opts.endorseBy !== undefined) {
+    throw new UsageError(
+      'no approver is enrolled yet: the first approver is the bootstrap approver and takes no --endorse-by',
+    );
+  }
+  const tty = (io.stdin as { isTTY?: boolean }).isTTY === true;
+  const endorser = opts.endorseBy === undefined ? undefined : await unlockEndorser(io, opts, tty, existing);
+  try {
+    const passphrase = await newPassphrase(io, opts, tty);
+    let created;
+    try {
+      created = createApproverKey(passphrase);
+    } finally {
+      passphrase.fill(0);
+    }
+    const candidate: Candidate = {
+      name: opts.name,
+      groups: opts.group,
+      publicKey: created.publicKey,
+      osUser: opts.osUser ?? userInfo().username,
+      slackUserId: opts.slackUserId,
+      email: opts.email,
+    };
+    const endorsement: Endorsement | undefined =
+      endorser === undefined ? undefined : signEndorsement(endorser, opts.endorseBy!, candidate);
+    writeKeyFile(keyPath, created.encrypted);
+    let rec;
+    try {
+      rec = registerApprover(regDir, candidate, endorsement);
+    } catch (err) {
+      rmSync(keyPath, { force: true }); // the key we just wrote is useless without a registration
+      throw err;
+    }
+    if (opts.json === true) writeLine(io.stdout, JSON.stringify(rec));
+    else {
+      writeLine(
+        io.stdout,
+        `enrolled approver ${rec.name}${rec.endorsedBy === undefined ? ' (bootstrap approver)' : ` (endorsed by ${rec.endorsedBy})`}`,
+      );
+      printRecord(io, rec);
+      writeLine(io.stdout, `private key (encrypted): ${keyPath}`);
+    }
+    return 0;
+  } finally {
+    endorser?.dispose();
+  }
+}
+
+async function unlockEndorser(
+  io: Io,
+  opts: EnrollOptions,
+  tty: boolean,
+  existing: { name: string; publicKey: string }[],
+) {
+  const name = opts.endorseBy!;
+  const rec = existing.find((a) => a.name === name);
+  if (rec === undefined)
+    throw new UsageError(`endorser "${name}" is not an enrolled approver`, {
+      hint: `enrolled: ${existing.map((a) => a.name).join(', ')}`,
+    });
+  const encrypted = readKeyFile(approverKeyPath(io.env, name));
+  const passphrase = await readPassphrase({
+    passphraseFile: opts.endorserPassphraseFile,
+    passphraseFd: opts.endorserPassphraseFd,
+    tty,
+    prompt: `Passphrase of endorsing approver ${name}: `,
+    stdin: io.stdin,
+    stderr: io.stderr,
+  });
+  try {
+    const key = unlockApproverKey(encrypted, passphrase);
+    if (key.publicKey !== rec.publicKey) {
+      key.dispose();
+      throw new UsageError(`the key file of "${name}" does not match ${name}'s enrolled public key`);
+    }
+    return key;
+  } finally {
+    passphrase.fill(0);
+  }
+}
+
+async function newPassphrase(io: Io, opts: EnrollOptions, tty: boolean): Promise<Buffer> {
+  const common = {
+    passphraseFile: opts.passphraseFile,
+    passphraseFd: opts.passphraseFd,
+    tty,
+    stdin: io.stdin,
+    stderr: io.stderr,
+  };
+  const first = await readPassphrase({ ...common, prompt: `New passphrase for approver ${opts.name}: ` });
+  if (first.length < MIN_PASSPHRASE_BYTES) {
+    first.fill(0);
+    throw new UsageError(`the passphrase is shorter than ${MIN_PASSPHRASE_BYTES} bytes`, {
+      hint: 'a few random words make a good passphrase',
+    });
+  }
+  if (opts.passphraseFile !== undefined || opts.passphraseFd !== undefined) return first;
+  const again = await readPassphrase({ ...common, prompt: 'Same passphrase again: ' });
+  const same = again.equals(first);
+  again.fill(0);
+  if (!same) {
+    first.fill(0);
+    throw new UsageError('the two passphrases differ; nothing was enrolled');
+  }
+  return first;
+}
