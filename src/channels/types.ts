@@ -20,7 +20,14 @@ export interface RequestView {
   reason?: string | undefined;
   ticket?: string | undefined;
   /** Matched rules with impact text and controls. */
-  rules: { id: string; effect: string; risk: Risk; description: string; impact?: string | undefined; controls: string[] }[];
+  rules: {
+    id: string;
+    effect: string;
+    risk: Risk;
+    description: string;
+    impact?: string | undefined;
+    controls: string[];
+  }[];
   /** Simple commands the parser found, redacted. */
   commands: string[];
   context: Record<string, string>;
@@ -41,7 +48,13 @@ export interface ChannelDecision {
   requestId: string;
   action: 'approve' | 'deny' | 'ask';
   /** Identity as verified by the channel: Slack user id, Entra e-mail, webhook key id. */
-  identity: { channel: string; id: string; display?: string | undefined };
+  identity: {
+    channel: string;
+    id: string;
+    display?: string | undefined;
+    /** What vouched for `id`: 'slack:<team id>', 'webhook:<endpoint name>', 'teams:<flow host>'. */
+    verifiedBy?: string | undefined;
+  };
   reason?: string | undefined;
   question?: string | undefined;
 }
@@ -63,4 +76,6 @@ export interface Channel {
   stop(): Promise<void>;
   /** For `guard daemon status`: delivery health. */
   status(): { ok: boolean; detail: string };
+  /** Resolves when every queued delivery has finished (delivered or given up). Tests, orderly shutdown. */
+  flush?(): Promise<void>;
 }

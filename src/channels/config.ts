@@ -1,0 +1,126 @@
+/**
+ * The `channels:` section of GUARD_HOME/config.yaml, validated with zod. Errors name
+ * file:line:col. Secrets are never in this file: only references (env:, file:, keychain:).
+ */
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+|keychain:[^/]+\/.+)$/;
+const secretRef = z
+  .string()
+  .regex(
+    SECRET_REF,
+    'must be a secret reference (env:NAME, file:/absolute/path or keychain:service/account), never the secret itself',
+  );
+
+const retry = z
+  .object({
+    attempts: z.number().int().min(1).max(20).default(6),
+    base_ms: z.number().int().min(1).max(60_000).default(500),
+    max_ms: z.number().int().min(1).max(600_000).default(30_000),
+  })
+  .strict();
+
+const slack = z
+  .object({
+    app_token_ref: secretRef,
+    bot_token_ref: secretRef,
+    channel_id: z.string().regex(/^[CDG][A-Z0-9]{2,}$/, 'must be a Slack channel id such as C0123ABCD (not a #name)'),
+    /** Web API base URL; only for tests and Slack-compatible relays. */
+    api_url: z.url().optional(),
+    /** Slack user id → approver name, used as the display name of the identity. */
+    user_map: z
+      .record(z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'keys must be Slack user ids'), z.string().min(1))
+      .optional(),
+  })
+  .strict();
+
+const webhook = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lowercase letters, digits, - and _ (max 40)'),
+    url: z.url(),
+    secret_ref: secretRef,
+    mode: z.enum(['inline', 'callback', 'poll', 'notify']),
+    poll_interval_seconds: z.number().min(1).max(3600).optional(),
+    allow_insecure_http: z.boolean().optional(),
+  })
+  .strict();
+
+const teams = z
+  .object({
+    /** The Workflows URL carries its own signature: it is a secret, so it is referenced. */
+    workflow_url_ref: secretRef,
+    mode: z.enum(['approval', 'notify']),
+    poll_interval_seconds: z.number().min(1).max(3600).optional(),
+    allow_insecure_http: z.boolean().optional(),
+  })
+  .strict();
+
+const httpListener = z
+  .object({
+    bind: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535),
+    public_url: z.url().optional(),
+  })
+  .strict();
+
+export const channelsSchema = z
+  .object({
+    retry: retry.optional(),
+    slack: slack.optional(),
+    webhooks: z.array(webhook).default([]),
+    teams: teams.optional(),
+    http_listener: httpListener.optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.webhooks.forEach((w, i) => {
+      if (names.has(w.name))
+        ctx.addIssue({ code: 'custom', path: ['webhooks', i, 'name'], message: `duplicate webhook name "${w.name}"` });
+      names.add(w.name);
+      if (w.mode === 'callback' && c.http_listener === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['webhooks', i, 'mode'],
+          message: 'mode "callback" needs channels.http_listener (it is off by default)',
+        });
+    });
+  });
+
+export type ChannelsConfig = z.infer<typeof channelsSchema>;
+
+function position(doc: Document, counter: LineCounter, path: (string | number)[]): { line: number; col: number } {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range !== undefined) return counter.linePos(node.range[0]);
+  }
+  return { line: 1, col: 1 };
+}
+
+/** Parses config.yaml text and validates its `channels:` section (absent → nothing configured). */
+export function loadChannelsConfig(text: string, file: string): ChannelsConfig {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    const pos = syntax.linePos?.[0] ?? { line: 1, col: 1 };
+    throw new UsageError(`${file}:${pos.line}:${pos.col}: YAML error: ${syntax.message.split('\n')[0] ?? ''}`, {
+      hint: 'Fix the YAML syntax; nothing was loaded.',
+    });
+  }
+  const root: unknown = doc.contents === null ? undefined : doc.toJS();
+  if (root !== undefined && !isMap(doc.contents))
+    throw new UsageError(`${file}:1:1: the configuration must be a mapping`);
+  const section = (root as Record<string, unknown> | undefined)?.['channels'] ?? {};
+  const result = channelsSchema.safeParse(section ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = ['channels', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];
+  const pos = position(doc, counter, path);
+  throw new UsageError(`${file}:${pos.line}:${pos.col}: ${path.join('.')}: ${issue?.message ?? 'invalid'}`, {
+    hint: 'Fix the channels section of the configuration; see docs/channels.md for every field.',
+    details: { file, line: pos.line, col: pos.col, path: path.join('.') },
+  });
+}

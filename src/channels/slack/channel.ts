@@ -1,0 +1,312 @@
+/**
+ * Slack channel: Socket Mode (outbound WebSocket, no public URL) with the official clients.
+ * One Block Kit message per request, updated in place; Approve / Deny (modal) / Ask (modal).
+ * Reconnection is driven here (SDK auto-reconnect off): see docs/decisions/0501-slack-reconnect.md.
+ */
+import { SocketModeClient } from '@slack/socket-mode';
+import { WebClient } from '@slack/web-api';
+import { backoffMs, Delivery, errorText, sleep, type RetryPolicy } from '../delivery.js';
+import type { Channel, ChannelHost, RequestView } from '../types.js';
+import { ACTION_APPROVE, ACTION_ASK, ACTION_DENY, isOpen, renderMessage } from './blocks.js';
+import { code, escapeText } from './escape.js';
+import { sdkLogger } from './logger.js';
+import { modalView, readSubmission } from './modals.js';
+
+export interface SlackOptions {
+  appToken: string;
+  botToken: string;
+  channelId: string;
+  /** Web API base URL (tests point it at a local fake Slack). */
+  apiUrl?: string | undefined;
+  /** Slack user id → approver name, shown as the identity's display name. */
+  userMap?: Record<string, string> | undefined;
+  retry: RetryPolicy;
+  /** Backoff between reconnection attempts (attempts is ignored: reconnection never gives up). */
+  reconnect?: RetryPolicy;
+  /** Socket Mode client ping timeout, ms (SDK default 5000). */
+  clientPingTimeoutMs?: number;
+  now?: () => number;
+}
+
+interface Posted {
+  channel: string;
+  ts: string | undefined;
+  view: RequestView;
+  questionPosted?: string | undefined;
+  replyPosted?: string | undefined;
+}
+
+interface Interaction {
+  ack: (response?: Record<string, unknown>) => Promise<void>;
+  envelope_id: string;
+  body: Record<string, unknown>;
+}
+
+interface SlackUser {
+  id: string;
+  username?: string;
+  name?: string;
+  team_id?: string;
+}
+
+const SEEN_LIMIT = 5000;
+
+export class SlackChannel implements Channel {
+  readonly name = 'slack';
+  private readonly web: WebClient;
+  private readonly socket: SocketModeClient;
+  private readonly delivery: Delivery;
+  private readonly posted = new Map<string, Posted>();
+  private readonly seen = new Set<string>();
+  private readonly now: () => number;
+  private host: ChannelHost | undefined;
+  private connected = false;
+  private connecting = false;
+  private stopped = false;
+  private connects = 0;
+
+  constructor(private readonly opts: SlackOptions) {
+    this.now = opts.now ?? Date.now;
+    this.delivery = new Delivery('slack', opts.retry);
+    const logger = sdkLogger((level, message) => this.delivery.log(level, message));
+    const api = opts.apiUrl === undefined ? {} : { slackApiUrl: opts.apiUrl };
+    this.web = new WebClient(opts.botToken, { ...api, logger, retryConfig: { retries: 0 }, timeout: 15_000 });
+    this.socket = new SocketModeClient({
+      appToken: opts.appToken,
+      logger,
+      autoReconnectEnabled: false,
+      clientPingTimeout: opts.clientPingTimeoutMs ?? 5000,
+      clientOptions: { ...api, retryConfig: { retries: 0 }, timeout: 15_000 },
+    });
+  }
+
+  async start(host: ChannelHost): Promise<void> {
+    this.host = host;
+    this.delivery.attach(host);
+    this.socket.on('interactive', (event: Interaction) => {
+      this.onInteractive(event).catch((err: unknown) =>
+        this.delivery.log('error', `interaction failed: ${errorText(err)}`),
+      );
+    });
+    this.socket.on('disconnected', () => {
+      if (this.stopped || this.connecting || !this.connected) return;
+      this.connected = false;
+      this.delivery.log('warn', 'Socket Mode connection lost; reconnecting');
+      void this.connectLoop();
+    });
+    // Wait for the first attempt only: a Slack outage must not hold up the daemon's start.
+    let firstAttempt: () => void = () => undefined;
+    const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+    await Promise.race([this.connectLoop(firstAttempt), attempted]);
+  }
+
+  /** Resolves once connected (or stopped). Never gives up: a Slack outage is reported in status(). */
+  private async connectLoop(afterFirstAttempt: () => void = () => undefined): Promise<void> {
+    if (this.connecting) return;
+    this.connecting = true;
+    const policy = this.opts.reconnect ?? { attempts: 1, baseMs: 1000, maxMs: 60_000 };
+    try {
+      for (let attempt = 1; !this.stopped; attempt++) {
+        try {
+          await this.socket.start();
+          this.connected = true;
+          this.connects++;
+          return;
+        } catch (err) {
+          this.delivery.log(
+            'error',
+            `Socket Mode connection attempt ${attempt} failed: ${errorText(err ?? 'disconnected')}`,
+          );
+          afterFirstAttempt();
+          await sleep(backoffMs(policy, attempt), this.delivery.signal);
+        }
+      }
+    } finally {
+      this.connecting = false;
+    }
+  }
+
+  notify(view: RequestView): Promise<void> {
+    const rendered = renderMessage(view, this.now());
+    const entry: Posted = this.posted.get(view.id) ?? { channel: this.opts.channelId, ts: undefined, view };
+    entry.view = view;
+    this.posted.set(view.id, entry);
+    const done = this.delivery.enqueue(`post ${view.id}`, async () => {
+      if (entry.ts !== undefined) return;
+      const res = await this.web.chat.postMessage({
+        channel: entry.channel,
+        text: rendered.text,
+        blocks: rendered.blocks,
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+      entry.ts = res.ts;
+      if (res.channel !== undefined) entry.channel = res.channel;
+    });
+    rendered.threadParts.forEach((part, i) => {
+      void this.delivery.enqueue(`post ${view.id} part ${i + 1}`, () => this.thread(entry, part));
+    });
+    return done;
+  }
+
+  update(view: RequestView): Promise<void> {
+    const entry = this.posted.get(view.id);
+    if (entry === undefined) return this.notify(view);
+    entry.view = view;
+    const done = this.delivery.enqueue(`update ${view.id}`, async () => {
+      const rendered = renderMessage(entry.view, this.now());
+      if (entry.ts === undefined) {
+        const res = await this.web.chat.postMessage({
+          channel: entry.channel,
+          text: rendered.text,
+          blocks: rendered.blocks,
+          unfurl_links: false,
+        });
+        entry.ts = res.ts;
+        return;
+      }
+      await this.web.chat.update({
+        channel: entry.channel,
+        ts: entry.ts,
+        text: rendered.text,
+        blocks: rendered.blocks,
+      });
+    });
+    if (view.question !== undefined && entry.questionPosted !== view.question) {
+      entry.questionPosted = view.question;
+      void this.delivery.enqueue(`question ${view.id}`, () =>
+        this.thread(entry, `❓ *Question to the requester:* ${code(view.question ?? '')}`),
+      );
+    }
+    if (view.reply !== undefined && entry.replyPosted !== view.reply) {
+      entry.replyPosted = view.reply;
+      void this.delivery.enqueue(`reply ${view.id}`, () =>
+        this.thread(entry, `💬 *Reply from the requester* (\`guard reply\`): ${code(view.reply ?? '')}`),
+      );
+    }
+    return done;
+  }
+
+  private async thread(entry: Posted, text: string): Promise<void> {
+    if (entry.ts === undefined) throw new Error('parent message not posted yet');
+    await this.web.chat.postMessage({
+      channel: entry.channel,
+      thread_ts: entry.ts,
+      text,
+      mrkdwn: true,
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+  }
+
+  flush(): Promise<void> {
+    return this.delivery.flush();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.delivery.stop();
+    await this.socket.disconnect();
+  }
+
+  status(): { ok: boolean; detail: string } {
+    const socket = this.connected
+      ? `socket connected (${this.connects} connects)`
+      : this.stopped
+        ? 'stopped'
+        : 'socket disconnected, reconnecting';
+    return this.delivery.status({ ok: this.connected, detail: socket });
+  }
+
+  /** True the first time a key is seen (bounded memory; oldest forgotten first). */
+  private firstTime(key: string): boolean {
+    if (this.seen.has(key)) return false;
+    this.seen.add(key);
+    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value as string);
+    return true;
+  }
+
+  private async onInteractive({ ack, envelope_id, body }: Interaction): Promise<void> {
+    // Acknowledge first (Slack expects it within 3 s); a failed ack is logged, the payload still handled.
+    await ack().catch((err: unknown) => this.delivery.log('warn', `ack of ${envelope_id} failed: ${errorText(err)}`));
+    if (!this.firstTime(`envelope:${envelope_id}`)) return;
+    if (body['type'] === 'block_actions') return this.onAction(body);
+    if (body['type'] === 'view_submission') return this.onSubmission(body);
+  }
+
+  private identity(user: SlackUser): { channel: string; id: string; display?: string; verifiedBy: string } {
+    const display = this.opts.userMap?.[user.id] ?? user.username ?? user.name;
+    return {
+      channel: 'slack',
+      id: user.id,
+      ...(display === undefined ? {} : { display }),
+      verifiedBy: `slack:${user.team_id ?? 'unknown-team'}`,
+    };
+  }
+
+  /** A refusal the channel can give without asking the daemon: the request is known to be closed. */
+  private closedText(requestId: string): string | undefined {
+    const entry = this.posted.get(requestId);
+    if (entry === undefined || isOpen(entry.view)) return undefined;
+    return `Request ${requestId} is ${entry.view.state}; nothing to decide any more.`;
+  }
+
+  private async onAction(body: Record<string, unknown>): Promise<void> {
+    const user = body['user'] as SlackUser | undefined;
+    const action = (body['actions'] as { action_id?: string; value?: string }[] | undefined)?.[0];
+    if (user?.id === undefined || action?.value === undefined) return;
+    const requestId = action.value;
+    const channel = (body['channel'] as { id?: string } | undefined)?.id ?? this.opts.channelId;
+    const closed = this.closedText(requestId);
+    if (closed !== undefined) return this.ephemeral(channel, user.id, closed);
+    if (action.action_id === ACTION_APPROVE) {
+      if (!this.firstTime(`approve:${requestId}:${user.id}`))
+        return this.ephemeral(channel, user.id, `You already approved request ${requestId}.`);
+      const refusal = await this.decide({ requestId, action: 'approve', identity: this.identity(user) });
+      if (refusal !== null) {
+        this.seen.delete(`approve:${requestId}:${user.id}`);
+        await this.ephemeral(channel, user.id, refusal);
+      }
+      return;
+    }
+    if (action.action_id === ACTION_DENY || action.action_id === ACTION_ASK) {
+      const triggerId = body['trigger_id'];
+      if (typeof triggerId !== 'string') return;
+      const meta = { requestId, channel, ts: this.posted.get(requestId)?.ts };
+      await this.web.views.open({
+        trigger_id: triggerId,
+        view: modalView(action.action_id === ACTION_DENY ? 'deny' : 'ask', meta) as never,
+      });
+    }
+  }
+
+  private async onSubmission(body: Record<string, unknown>): Promise<void> {
+    const user = body['user'] as SlackUser | undefined;
+    const view = body['view'] as { id?: string } | undefined;
+    const submission = readSubmission(view);
+    if (user?.id === undefined || submission === undefined) return;
+    if (view?.id !== undefined && !this.firstTime(`view:${view.id}`)) return;
+    const { kind, meta, text } = submission;
+    const closed = this.closedText(meta.requestId);
+    if (closed !== undefined) return this.ephemeral(meta.channel, user.id, closed);
+    if (kind === 'ask' && text === '') return this.ephemeral(meta.channel, user.id, 'A question cannot be empty.');
+    const refusal = await this.decide({
+      requestId: meta.requestId,
+      action: kind,
+      identity: this.identity(user),
+      ...(kind === 'deny' ? { reason: text === '' ? undefined : text } : { question: text }),
+    });
+    if (refusal !== null) await this.ephemeral(meta.channel, user.id, refusal);
+  }
+
+  private decide(decision: Parameters<ChannelHost['decide']>[0]): Promise<string | null> {
+    if (this.host === undefined) return Promise.resolve('channel not started');
+    return this.host.decide(decision);
+  }
+
+  private async ephemeral(channel: string, user: string, text: string): Promise<void> {
+    await this.delivery.enqueue(`ephemeral to ${user}`, async () => {
+      await this.web.chat.postEphemeral({ channel, user, text: `guard: ${escapeText(text)}` });
+    });
+  }
+}
