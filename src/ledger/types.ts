@@ -26,14 +26,14 @@ export interface LedgerRecord {
   seq: number;
   ts: string;
   type: RecordType;
-  /** sha256 hex of the previous record's canonical bytes ('' for the first). */
+  /** Hash of the previous record ('' for the first): hex SHA-256(0x00 || its canonical bytes), its RFC 6962 leaf hash. */
   prev: string;
   payload: JsonValue;
 }
 
 export interface AppendedRecord {
   seq: number;
-  /** sha256 hex of this record's canonical bytes. */
+  /** Hex SHA-256(0x00 || this record's canonical bytes): its RFC 6962 leaf hash, also the next record's `prev`. */
   hash: string;
 }
 

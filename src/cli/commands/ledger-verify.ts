@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { encodeBase64 } from '../../ledger/b64.js';
+import { verifyBundle } from '../../ledger/bundle.js';
+import { TrustAnchorError, VerifyFailedError } from '../../ledger/errors.js';
+import type { VerifierKey } from '../../ledger/note.js';
+import { parsePubkeyFile } from '../../ledger/pubkey.js';
+import { snapshotFile } from '../../ledger/snapshot.js';
+import { formatState, parseState } from '../../ledger/state.js';
+import { verifyLedger, type Anchor, type VerifyResult } from '../../ledger/verify.js';
+import { writeLine, type Io } from '../io.js';
+import { writeFileAtomic } from './ledger-export.js';
+
+const usage = 'usage: guard ledger verify (BUNDLE | --db PATH) --pubkey FILE [--state FILE] [--json]';
+
+function readOrAnchorError(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new TrustAnchorError(`cannot read ${what} ${path}: ${(err as Error).message}`, { hint: usage });
+  }
+}
+
+function loadTrust(opts: Record<string, unknown>): VerifierKey {
+  if (typeof opts['pubkey'] !== 'string')
+    throw new TrustAnchorError('--pubkey FILE is required: the genesis key you pinned', { hint: usage });
+  const key = parsePubkeyFile(readOrAnchorError(opts['pubkey'], 'the public key file').toString('latin1'));
+  if (typeof key === 'string')
+    throw new TrustAnchorError(`${opts['pubkey']}: ${key}`, {
+      hint: 'use the file written by `guard ledger pubkey --out`',
+    });
+  return key;
+}
+
+function loadState(path: string | undefined, trusted: VerifierKey): Anchor[] {
+  if (path === undefined || !existsSync(path)) return [];
+  const st = parseState(readOrAnchorError(path, 'the state file').toString('latin1'));
+  if (typeof st === 'string') throw new TrustAnchorError(`${path}: ${st}`);
+  if (st.origin !== trusted.name)
+    throw new TrustAnchorError(`${path} is the state of ledger ${st.origin}, not ${trusted.name}`);
+  return [{ label: `the state file ${path}`, size: st.size, root: st.root }];
+}
+
+export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unknown>): Promise<number> {
+  const stray = inputs.filter((a) => a.startsWith('-'));
+  if (stray.length > 0) throw new TrustAnchorError(`unknown option ${stray[0]}`, { hint: usage });
+  const db = typeof opts['db'] === 'string' ? opts['db'] : undefined;
+  if ((db === undefined) === (inputs.length !== 1))
+    throw new TrustAnchorError('give exactly one of BUNDLE or --db PATH', { hint: usage });
+  const trusted = loadTrust(opts);
+  const statePath = typeof opts['state'] === 'string' ? opts['state'] : undefined;
+  const anchors = loadState(statePath, trusted);
+  let result: VerifyResult;
+  if (db !== undefined) {
+    if (!existsSync(db)) throw new TrustAnchorError(`no ledger database at ${db}`, { hint: usage });
+    let snap;
+    try {
+      snap = snapshotFile(db);
+    } catch (err) {
+      if (err instanceof VerifyFailedError) throw err;
+      throw new VerifyFailedError(`the database cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+    result = verifyLedger({ records: snap.records, checkpoints: snap.checkpoints, trusted, anchors });
+  } else {
+    result = verifyBundle(readOrAnchorError(inputs[0]!, 'the bundle'), trusted, anchors);
+  }
+  if (statePath !== undefined)
+    writeFileAtomic(
+      statePath,
+      Buffer.from(formatState({ origin: result.origin, size: result.size, root: result.root })),
+    );
+  const summary = {
+    ok: true,
+    origin: result.origin,
+    size: result.size,
+    root: encodeBase64(result.root),
+    checkpointsVerified: result.checkpointsVerified,
+    keyRotations: result.keyRotations,
+  };
+  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(summary));
+  else {
+    writeLine(
+      io.stdout,
+      `intact: ${result.size} records of ${result.origin}, ${result.checkpointsVerified} checkpoint(s) verified, ${result.keyRotations} key rotation(s)`,
+    );
+    writeLine(io.stdout, `root ${summary.root}`);
+    if (statePath !== undefined) writeLine(io.stdout, `state saved to ${statePath}`);
+  }
+  return Promise.resolve(0);
+}

@@ -1,0 +1,177 @@
+/**
+ * Export bundles: one ustar file holding
+ *   VERIFY                 how to verify (text)
+ *   MANIFEST               format, origin, size and the SHA-256 of every other file
+ *   records                each record's canonical bytes, one per line (canonical JSON has no raw newline)
+ *   checkpoints/<size>     the final checkpoint and every key-rotation hand-over checkpoint
+ *   previous/checkpoint    the previous export's final checkpoint        (with --since-checkpoint)
+ *   previous/proof         RFC 6962 consistency proof from it to this one (with --since-checkpoint)
+ */
+import { createHash } from 'node:crypto';
+import { TextDecoder } from 'node:util';
+import { decodeBase64Strict, encodeBase64 } from './b64.js';
+import { VerifyFailedError } from './errors.js';
+import { parseCheckpoint, type SignedCheckpoint, type VerifierKey } from './note.js';
+import { readTar, writeTar, type TarEntry } from './tar.js';
+import { verifyLedger, type Anchor, type CheckpointInput, type VerifyResult } from './verify.js';
+
+export const BUNDLE_FORMAT = 'guard-ledger-bundle 1';
+const MAX_PROOF = 128;
+
+export interface BundleParts {
+  origin: string;
+  records: Buffer[];
+  checkpoints: { size: number; text: string }[];
+  previous?: { checkpoint: string; proof: Buffer[] };
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+function verifyText(origin: string, size: number): string {
+  return `This is a guard ledger export: ${size} records of the ledger ${origin}.
+
+Verify it offline with the genesis public key you pinned beforehand (never a key sent with it):
+
+  guard ledger verify THIS-FILE --pubkey PINNED-KEY-FILE --state STATE-FILE
+
+Exit 0: intact. Exit 1: altered or incomplete (the reason names the record or checkpoint).
+Exit 2: bad usage or unusable trust anchor. --state keeps the last verified size and root so a
+later rollback, fork or truncation is caught. Format: docs/ledger.md in the guard sources.
+`;
+}
+
+export function buildBundle(parts: BundleParts): Buffer {
+  const size = parts.records.length;
+  const files: TarEntry[] = [
+    { name: 'VERIFY', data: Buffer.from(verifyText(parts.origin, size)) },
+    { name: 'records', data: Buffer.concat(parts.records.flatMap((r) => [r, Buffer.from('\n')])) },
+    ...parts.checkpoints.map((c) => ({ name: `checkpoints/${c.size}`, data: Buffer.from(c.text) })),
+  ];
+  if (parts.previous !== undefined) {
+    const cp = parseCheckpoint(parts.previous.checkpoint);
+    if (typeof cp === 'string') throw new Error(`previous checkpoint: ${cp}`);
+    files.push({ name: 'previous/checkpoint', data: Buffer.from(parts.previous.checkpoint) });
+    const proofText = `consistency ${cp.size} ${size}\n${parts.previous.proof.map((h) => `${encodeBase64(h)}\n`).join('')}`;
+    files.push({ name: 'previous/proof', data: Buffer.from(proofText) });
+  }
+  const manifest = `${BUNDLE_FORMAT}\norigin ${parts.origin}\nsize ${size}\n${files.map((f) => `sha256 ${sha256(f.data)} ${f.data.length} ${f.name}\n`).join('')}`;
+  return writeTar([files[0]!, { name: 'MANIFEST', data: Buffer.from(manifest) }, ...files.slice(1)]);
+}
+
+function fail(message: string, details: Record<string, unknown> = {}): never {
+  throw new VerifyFailedError(message, {
+    details,
+    hint: 'the bundle was altered, substituted or torn; do not rely on it',
+  });
+}
+
+export interface BundleVerifyResult extends VerifyResult {
+  previousSize: number | undefined;
+}
+
+/** Verify a bundle's bytes against a pinned key (and optional state anchor). Throws VerifyFailedError. */
+export function verifyBundle(buf: Buffer, trusted: VerifierKey, anchors: Anchor[] = []): BundleVerifyResult {
+  const entries = readTar(buf);
+  if (typeof entries === 'string') fail(`bundle: ${entries}`);
+  const files = new Map(entries.map((e) => [e.name, e.data]));
+  const manifest = files.get('MANIFEST');
+  if (manifest === undefined) fail('bundle: MANIFEST is missing');
+  const listed = parseManifest(manifest.toString('latin1'));
+  if (listed.origin !== trusted.name)
+    fail(
+      `bundle: MANIFEST origin ${JSON.stringify(listed.origin)} is not the pinned origin ${JSON.stringify(trusted.name)}`,
+    );
+  for (const name of files.keys())
+    if (name !== 'MANIFEST' && !listed.files.has(name)) fail(`bundle: ${name} is not listed in MANIFEST`);
+  for (const [name, { digest, length }] of listed.files) {
+    const data = files.get(name);
+    if (data === undefined) fail(`bundle: ${name} is listed in MANIFEST but missing`);
+    if (data.length !== length || sha256(data) !== digest)
+      fail(`bundle: ${name} does not match its MANIFEST digest (file substituted or altered)`, { file: name });
+  }
+  const records = splitRecords(files.get('records'));
+  if (records.length !== listed.size)
+    fail(`bundle: records holds ${records.length} records, MANIFEST says ${listed.size}`);
+  const checkpoints: CheckpointInput[] = [];
+  for (const [name, data] of files) {
+    const m = /^checkpoints\/([1-9][0-9]{0,15})$/.exec(name);
+    if (m !== null) {
+      checkpoints.push({ label: name, text: utf8(data) });
+      const cp = parseCheckpoint(utf8(data));
+      if (typeof cp !== 'string' && cp.size !== Number(m[1]))
+        fail(`${name}: holds the checkpoint for size ${cp.size}`, { checkpoint: name });
+    } else if (!['MANIFEST', 'VERIFY', 'records', 'previous/checkpoint', 'previous/proof'].includes(name)) {
+      fail(`bundle: unexpected file ${name}`);
+    }
+  }
+  const previous = readPrevious(files, records.length);
+  const result = verifyLedger({
+    records,
+    checkpoints,
+    trusted,
+    anchors: previous === undefined ? anchors : [...anchors, previous],
+  });
+  return { ...result, previousSize: previous?.size };
+}
+
+/** Strict UTF-8 (invalid bytes become U+FFFD, which no checkpoint line accepts). */
+function utf8(b: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b);
+  } catch {
+    return '\ufffd';
+  }
+}
+
+function parseManifest(text: string): {
+  origin: string;
+  size: number;
+  files: Map<string, { digest: string; length: number }>;
+} {
+  const lines = text.split('\n');
+  if (lines.pop() !== '' || lines[0] !== BUNDLE_FORMAT) fail(`bundle: MANIFEST is not a ${BUNDLE_FORMAT} manifest`);
+  const origin = /^origin (\S+)$/.exec(lines[1] ?? '')?.[1];
+  const sizeText = /^size (0|[1-9][0-9]{0,15})$/.exec(lines[2] ?? '')?.[1];
+  if (origin === undefined || sizeText === undefined) fail('bundle: MANIFEST origin or size line is malformed');
+  const files = new Map<string, { digest: string; length: number }>();
+  for (const line of lines.slice(3)) {
+    const m = /^sha256 ([0-9a-f]{64}) (0|[1-9][0-9]{0,15}) (\S+)$/.exec(line);
+    if (m === null || m[3] === 'MANIFEST' || files.has(m[3]!))
+      fail(`bundle: MANIFEST line ${JSON.stringify(line.slice(0, 120))} is malformed`);
+    files.set(m[3]!, { digest: m[1]!, length: Number(m[2]) });
+  }
+  return { origin, size: Number(sizeText), files };
+}
+
+function splitRecords(data: Buffer | undefined): Buffer[] {
+  if (data === undefined) fail('bundle: records is missing');
+  if (data.length === 0) return [];
+  if (data[data.length - 1] !== 0x0a) fail('bundle: records does not end with a newline (torn export)');
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
+    out.push(data.subarray(start, i));
+    start = i + 1;
+  }
+  return out;
+}
+
+function readPrevious(files: Map<string, Buffer>, n: number): Anchor | undefined {
+  const cpData = files.get('previous/checkpoint');
+  const proofData = files.get('previous/proof');
+  if (cpData === undefined && proofData === undefined) return undefined;
+  if (cpData === undefined || proofData === undefined)
+    fail('bundle: previous/checkpoint and previous/proof come together');
+  const cp: SignedCheckpoint | string = parseCheckpoint(utf8(cpData));
+  if (typeof cp === 'string') fail(`previous/checkpoint: ${cp}`, { checkpoint: 'previous/checkpoint' });
+  const lines = proofData.toString('latin1').split('\n');
+  if (lines.pop() !== '' || lines[0] !== `consistency ${cp.size} ${n}` || lines.length - 1 > MAX_PROOF) {
+    fail('previous/proof: malformed (expected "consistency <previous size> <size>" and base64 hashes)');
+  }
+  const proof = lines.slice(1).map((l, i) => {
+    const h = decodeBase64Strict(l);
+    if (h === undefined || h.length !== 32) fail(`previous/proof: line ${i + 2} is not a strict base64 SHA-256 hash`);
+    return h;
+  });
+  return { label: 'previous/checkpoint', size: cp.size, root: cp.root, checkpoint: cp, proof };
+}

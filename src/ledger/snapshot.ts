@@ -1,0 +1,54 @@
+/** A consistent read of a ledger database (one read transaction): records, checkpoints, meta. */
+import { existsSync } from 'node:fs';
+import { openReadOnly, readMeta, type Db, type Meta } from './db.js';
+import { VerifyFailedError } from './errors.js';
+import type { CheckpointInput } from './verify.js';
+
+export interface LedgerSnapshot {
+  meta: Meta | undefined;
+  records: Buffer[];
+  checkpoints: CheckpointInput[];
+}
+
+export function checkpointLabel(size: number): string {
+  return `checkpoint at size ${size}`;
+}
+
+export function readSnapshot(db: Db): LedgerSnapshot {
+  return db
+    .transaction(() => {
+      const rows = db.prepare('SELECT seq, bytes FROM records ORDER BY seq').raw().all() as [number, Buffer][];
+      const records: Buffer[] = [];
+      for (const [seq, bytes] of rows) {
+        if (seq !== records.length + 1) {
+          throw new VerifyFailedError(
+            `record ${records.length + 1}: missing from the database (next stored seq is ${seq})`,
+            {
+              details: { seq: records.length + 1 },
+            },
+          );
+        }
+        if (!Buffer.isBuffer(bytes))
+          throw new VerifyFailedError(`record ${seq}: stored value is not bytes`, { details: { seq } });
+        records.push(bytes);
+      }
+      const cps = db.prepare('SELECT size, note FROM checkpoints ORDER BY size').raw().all() as [number, unknown][];
+      const checkpoints = cps.map(([size, note]) => ({
+        label: checkpointLabel(size),
+        text: typeof note === 'string' ? note : '',
+      }));
+      return { meta: readMeta(db), records, checkpoints };
+    })
+    .deferred();
+}
+
+/** Open a ledger file read-only and snapshot it; a missing or unreadable file is a usage problem for the caller. */
+export function snapshotFile(path: string): LedgerSnapshot {
+  if (!existsSync(path)) throw new Error(`no ledger database at ${path}`);
+  const db = openReadOnly(path);
+  try {
+    return readSnapshot(db);
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The offline verifier: a pure function of record bytes, checkpoint texts and a pinned key.
+ * Every problem is a VerifyFailedError naming the record or checkpoint; it never throws anything
+ * else on hostile input. Keys shipped alongside the data are never trusted: the only keys used are
+ * the pinned genesis key and successors announced in `key_rotation` records that are themselves
+ * sealed by a hand-over checkpoint signed with the previous key.
+ */
+import { TextDecoder } from 'node:util';
+import { canonicalize } from '../util/canonical.js';
+import { encodeBase64 } from './b64.js';
+import { VerifyFailedError } from './errors.js';
+import { Frontier, leafHash, verifyConsistency } from './merkle.js';
+import { checkpointSignedBy, parseCheckpoint, parseVkey, type SignedCheckpoint, type VerifierKey } from './note.js';
+import { RECORD_TYPES } from './record.js';
+import { findDuplicateKey } from './strict-json.js';
+
+export interface CheckpointInput {
+  /** Where it came from, for messages (a bundle file name, `checkpoint at size N`). */
+  label: string;
+  text: string;
+}
+
+export interface Anchor {
+  /** e.g. `the state file`, `the previous export`. */
+  label: string;
+  size: number;
+  root: Buffer;
+  /** A signed checkpoint for this anchor (previous export); verified under the key of its epoch. */
+  checkpoint?: SignedCheckpoint;
+  /** Consistency proof from this anchor to the final checkpoint. */
+  proof?: Buffer[];
+}
+
+export interface VerifyInput {
+  records: Buffer[];
+  checkpoints: CheckpointInput[];
+  trusted: VerifierKey;
+  anchors?: Anchor[];
+}
+
+export interface VerifyResult {
+  origin: string;
+  size: number;
+  root: Buffer;
+  /** The final checkpoint's text (the one to keep as the next export's `--since-checkpoint`). */
+  checkpoint: string;
+  checkpointsVerified: number;
+  keyRotations: number;
+}
+
+const TS = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function fail(message: string, details: Record<string, unknown> = {}): never {
+  throw new VerifyFailedError(message, {
+    details,
+    hint: 'the ledger or bundle was altered or is incomplete; do not rely on it',
+  });
+}
+
+export function verifyLedger(input: VerifyInput): VerifyResult {
+  const { records, trusted } = input;
+  const n = records.length;
+  if (n === 0) fail('there are no records to verify');
+  const byS = collectCheckpoints(input.checkpoints, trusted);
+  const anchors = new Map<number, Anchor[]>();
+  for (const a of input.anchors ?? []) {
+    if (a.size > n)
+      fail(`rollback: ${a.label} recorded ${a.size} records but only ${n} are present`, { anchor: a.label });
+    anchors.set(a.size, [...(anchors.get(a.size) ?? []), a]);
+  }
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const tree = new Frontier();
+  const keys: { from: number; key: VerifierKey }[] = [{ from: 0, key: trusted }];
+  let prev = '';
+  let verified = 0;
+  let sealedUpTo = 0;
+  for (let i = 0; i < n; i++) {
+    const seq = i + 1;
+    const bytes = records[i]!;
+    const type = checkRecord(bytes, seq, prev, decoder);
+    const leaf = leafHash(bytes);
+    prev = leaf.toString('hex');
+    tree.append(leaf);
+    if (type === 'key_rotation') keys.push({ from: seq, key: rotationKey(bytes, seq, keys[keys.length - 1]!.key) });
+    const cps = byS.get(seq);
+    const epochKey = keyFor(keys, seq);
+    if (cps !== undefined || anchors.has(seq)) {
+      const root = tree.root();
+      for (const cp of cps ?? []) {
+        checkCheckpoint(cp.parsed, cp.label, root, epochKey, sealedUpTo);
+        sealedUpTo = seq;
+        verified++;
+      }
+      for (const a of anchors.get(seq) ?? []) checkAnchor(a, root, epochKey);
+    }
+    if (type === 'key_rotation' && cps === undefined) {
+      fail(`record ${seq}: key rotation has no hand-over checkpoint at size ${seq} signed by the previous key`, {
+        seq,
+      });
+    }
+  }
+  for (const [size, [cp]] of byS) {
+    if (size > n) {
+      fail(
+        `${cp!.label}: checkpoint covers ${size} records but only ${n} are present (records missing from the tail)`,
+        {
+          checkpoint: cp!.label,
+          seq: n + 1,
+        },
+      );
+    }
+  }
+  const last = [...byS.keys()].reduce((a, b) => Math.max(a, b), 0);
+  if (last !== n) {
+    fail(`records ${last + 1}..${n} are not sealed by any checkpoint (the last checkpoint covers ${last})`, {
+      seq: last + 1,
+    });
+  }
+  const root = tree.root();
+  const final = byS.get(n)![0]!;
+  for (const a of input.anchors ?? []) {
+    if (a.proof !== undefined && !verifyConsistency(a.size, n, a.root, root, a.proof)) {
+      fail(`the consistency proof from ${a.label} (size ${a.size}) to size ${n} does not verify`, { anchor: a.label });
+    }
+  }
+  return {
+    origin: trusted.name,
+    size: n,
+    root,
+    checkpoint: final.parsed.text,
+    checkpointsVerified: verified,
+    keyRotations: keys.length - 1,
+  };
+}
+
+function keyFor(keys: { from: number; key: VerifierKey }[], size: number): VerifierKey {
+  let k = keys[0]!.key;
+  for (const e of keys) if (e.from < size) k = e.key;
+  return k;
+}
+
+function collectCheckpoints(inputs: CheckpointInput[], trusted: VerifierKey) {
+  const bySize = new Map<number, { label: string; parsed: SignedCheckpoint }[]>();
+  for (const c of inputs) {
+    const parsed = parseCheckpoint(c.text);
+    if (typeof parsed === 'string') fail(`${c.label}: ${parsed}`, { checkpoint: c.label });
+    if (parsed.origin !== trusted.name) {
+      fail(
+        `${c.label}: origin ${JSON.stringify(parsed.origin)} is not the pinned origin ${JSON.stringify(trusted.name)}`,
+        {
+          checkpoint: c.label,
+        },
+      );
+    }
+    if (parsed.size === 0) fail(`${c.label}: checkpoint of an empty tree`, { checkpoint: c.label });
+    if (bySize.has(parsed.size))
+      fail(`${c.label}: a second checkpoint for size ${parsed.size}`, { checkpoint: c.label });
+    bySize.set(parsed.size, [{ label: c.label, parsed }]);
+  }
+  return bySize;
+}
+
+/** `sealedUpTo`: the size of the last checkpoint that verified, which narrows down the changed record. */
+function checkCheckpoint(cp: SignedCheckpoint, label: string, root: Buffer, key: VerifierKey, sealedUpTo = 0): void {
+  if (!cp.keyId.equals(key.keyId)) {
+    fail(
+      `${label}: signed by key ${cp.keyId.toString('hex')}, but records 1..${cp.size} fall in the epoch of key ${key.keyId.toString('hex')}`,
+      { checkpoint: label, seq: cp.size },
+    );
+  }
+  if (!checkpointSignedBy(cp, key))
+    fail(`${label}: the signature does not verify`, { checkpoint: label, seq: cp.size });
+  if (!cp.root.equals(root)) {
+    const first = sealedUpTo + 1;
+    const which = first === cp.size ? `record ${cp.size} was` : `a record in ${first}..${cp.size} was`;
+    fail(
+      `${label}: root ${encodeBase64(cp.root)} does not match records 1..${cp.size} (computed ${encodeBase64(root)}): ${which} changed, removed or reordered`,
+      { checkpoint: label, seq: first },
+    );
+  }
+}
+
+function checkAnchor(a: Anchor, root: Buffer, key: VerifierKey): void {
+  if (a.checkpoint !== undefined) checkCheckpoint(a.checkpoint, a.label, a.root, key);
+  if (!a.root.equals(root)) {
+    fail(
+      `fork: records 1..${a.size} differ from what ${a.label} recorded (root ${encodeBase64(a.root)}, now ${encodeBase64(root)})`,
+      {
+        anchor: a.label,
+        seq: a.size,
+      },
+    );
+  }
+}
+
+/** Checks one record's bytes; returns its type. */
+function checkRecord(bytes: Buffer, seq: number, prev: string, decoder: TextDecoder): string {
+  // Node's decoder turns every invalid sequence into U+FFFD: only then is the strict decoder needed
+  let text = bytes.toString('utf8');
+  if (text.includes('\ufffd')) {
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return fail(`record ${seq}: not valid UTF-8`, { seq });
+    }
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    return fail(`record ${seq}: not valid JSON`, { seq });
+  }
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail(`record ${seq}: not a JSON object`, { seq });
+  const r = obj as Record<string, unknown>;
+  if (Object.keys(r).length !== 5 || !('payload' in r))
+    fail(`record ${seq}: must have exactly payload, prev, seq, ts, type`, { seq });
+  if (r['seq'] !== seq)
+    fail(`record ${seq}: has seq ${JSON.stringify(r['seq'])} (deleted, inserted or reordered records)`, { seq });
+  if (r['prev'] !== prev) {
+    // `prev` is '' or 64 lowercase hex digits by construction, so equality implies well-formed
+    if (typeof r['prev'] !== 'string' || !(r['prev'] === '' ? seq === 1 : HEX64.test(r['prev']))) {
+      fail(`record ${seq}: malformed prev`, { seq });
+    }
+    fail(`record ${seq}: prev does not match the hash of record ${seq - 1}`, { seq });
+  }
+  if (typeof r['ts'] !== 'string' || !TS.test(r['ts'])) fail(`record ${seq}: malformed ts`, { seq });
+  const type = r['type'];
+  if (typeof type !== 'string' || !RECORD_TYPES.has(type))
+    fail(`record ${seq}: unknown type ${JSON.stringify(type)}`, { seq });
+  if (!isCanonicalFast(obj, text)) {
+    let canon: string;
+    try {
+      canon = canonicalize(obj);
+    } catch (err) {
+      return fail(`record ${seq}: has no canonical JSON form (${(err as Error).message})`, { seq });
+    }
+    if (canon !== text) {
+      const dup = findDuplicateKey(text);
+      if (dup !== undefined) fail(`record ${seq}: duplicate JSON key ${JSON.stringify(dup)}`, { seq });
+      fail(`record ${seq}: not in canonical JSON form (RFC 8785)`, { seq });
+    }
+  }
+  return type;
+}
+
+function rotationKey(bytes: Buffer, seq: number, current: VerifierKey): VerifierKey {
+  const payload = (JSON.parse(bytes.toString('utf8')) as { payload: unknown }).payload;
+  const next =
+    payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>)['next_key'] : undefined;
+  if (typeof next !== 'string') return fail(`record ${seq}: key rotation without a next_key`, { seq });
+  const key = parseVkey(next);
+  if (typeof key === 'string') return fail(`record ${seq}: key rotation next_key: ${key}`, { seq });
+  if (key.name !== current.name) fail(`record ${seq}: key rotation to a key for another origin`, { seq });
+  if (key.keyId.equals(current.keyId)) fail(`record ${seq}: key rotation to the same key`, { seq });
+  return key;
+}
+
+/**
+ * Sufficient (not necessary) test for RFC 8785 form, several times faster than canonicalize():
+ * JSON.stringify reproduces the text exactly (so numbers, escapes and key order are what ES
+ * serialization gives, and no key was duplicated) and every object's keys are in UTF-16 order.
+ * Lone surrogates (escaped as \udXXX by both) and integer-like keys (which JS reorders) fall
+ * back to the full check.
+ */
+function isCanonicalFast(obj: unknown, text: string): boolean {
+  return JSON.stringify(obj) === text && !text.includes('\\ud') && keysSorted(obj);
+}
+
+function keysSorted(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!keysSorted(x)) return false;
+    return true;
+  }
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && !(keys[i - 1]! < keys[i]!)) return false;
+    if (!keysSorted((v as Record<string, unknown>)[keys[i]!])) return false;
+  }
+  return true;
+}
