@@ -26,6 +26,11 @@ export interface PolicyRequest {
   requester: Requester;
   /** Environment assignments given to the command (rules can match on names/values). */
   env?: Record<string, string> | undefined;
+  /**
+   * A shell command line to judge instead of argv (hooks that receive a command string, `guard
+   * check --shell`). When set, it is parsed as shell text and argv is only for display.
+   */
+  shell?: string | undefined;
 }
 
 /** Approval settings of an `approve` rule (merged across matching rules: strictest wins). */
@@ -81,6 +86,8 @@ export interface RuleMatch {
   commandIndex: number;
   /** Where the rule came from: file path and layer. */
   source: { file: string; layer: PolicyLayer };
+  /** The rule held only through a word computed at run time ($VAR, $(…)): a possible match. */
+  possible?: boolean | undefined;
 }
 
 export type PolicyLayer = 'default' | 'system' | 'user' | 'project' | 'explicit';

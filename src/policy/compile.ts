@@ -1,0 +1,217 @@
+import { createHash } from 'node:crypto';
+import { compileGlob, isLiteral, literalAlternatives } from './glob.js';
+import { compileMatch } from './match.js';
+import { EFFECT_RANK, DEFAULT_APPROVAL, type CompiledPolicy, type CompiledRule } from './compiled.js';
+import { PolicyLoadError } from './errors.js';
+import { programName } from './programs.js';
+import { fileSchema, seconds, type ApprovalDoc, type FileDoc, type RuleDoc } from './schema.js';
+import type { ApprovalSettings, Effect, PolicyLayer, Risk } from './types.js';
+import { parseYaml } from './yamlpos.js';
+import type { Engine, LoadedPolicy } from './index.js';
+import { checkExamples } from './examples.js';
+
+export interface PolicyDoc {
+  file: string;
+  layer: PolicyLayer;
+  text: string;
+}
+
+const DEFAULT_RISK: Record<Effect, Risk> = { allow: 'low', approve: 'medium', deny: 'high' };
+
+function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
+  return {
+    groups: a?.groups ?? DEFAULT_APPROVAL.groups,
+    quorum: a?.quorum ?? DEFAULT_APPROVAL.quorum,
+    grantTtlSeconds: seconds(a?.ttl, DEFAULT_APPROVAL.grantTtlSeconds),
+    grantUses: a?.uses ?? DEFAULT_APPROVAL.grantUses,
+    timeoutSeconds: seconds(a?.timeout, DEFAULT_APPROVAL.timeoutSeconds),
+    fourEyes: a?.four_eyes ?? DEFAULT_APPROVAL.fourEyes,
+    channels: a?.channels ?? DEFAULT_APPROVAL.channels,
+  };
+}
+
+function compileRule(
+  r: RuleDoc,
+  source: CompiledRule['source'],
+  at: (p: PropertyKey[]) => string,
+  base: PropertyKey[],
+  problems: string[],
+): CompiledRule | undefined {
+  let test;
+  try {
+    test = compileMatch(r.match);
+  } catch (err) {
+    problems.push(`${at([...base, 'match'])}: rule ${r.id}: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
+  const programs = typeof r.match.program === 'string' ? [r.match.program] : r.match.program;
+  const pinned = programs.filter((p) => p.startsWith('/'));
+  if (pinned.length > 0 && pinned.length !== programs.length) {
+    problems.push(
+      `${at([...base, 'match', 'program'])}: rule ${r.id}: mix of pinned absolute paths and program names; write two rules`,
+    );
+    return undefined;
+  }
+  if (r.approval !== undefined && r.effect !== 'approve') {
+    problems.push(
+      `${at([...base, 'approval'])}: rule ${r.id}: approval settings only apply to effect approve (this rule is ${r.effect})`,
+    );
+    return undefined;
+  }
+  const globbed = pinned.length === 0 && programs.some((p) => literalAlternatives(p) === undefined);
+  return {
+    id: r.id,
+    description: r.description,
+    effect: r.effect,
+    risk: r.risk ?? DEFAULT_RISK[r.effect],
+    impact: r.impact,
+    controls: r.controls ?? [],
+    approval: r.effect === 'approve' ? approvalOf(r.approval) : undefined,
+    source,
+    programs,
+    pinned: pinned.length > 0 ? pinned : undefined,
+    programGlob: globbed
+      ? (
+          (g) => (s: string) =>
+            g.some((f) => f(s))
+        )(programs.map((p) => compileGlob(p, true)))
+      : undefined,
+    test,
+    examples: {
+      match: (r.examples?.match ?? []).map((text, j) => ({ text, at: at([...base, 'examples', 'match', j]) })),
+      noMatch: (r.examples?.no_match ?? []).map((text, j) => ({ text, at: at([...base, 'examples', 'no_match', j]) })),
+    },
+    matchDoc: r.match,
+  };
+}
+
+function indexKeys(rule: CompiledRule): string[] {
+  if (rule.pinned) return rule.pinned.map(programName);
+  return rule.programs.flatMap((p) =>
+    isLiteral(p) ? [p.toLowerCase()] : (literalAlternatives(p) ?? []).map((s) => s.toLowerCase()),
+  );
+}
+
+/**
+ * Compile policy texts (already read) into one policy. Later layers override earlier ones, except
+ * that the project layer may only tighten. Throws PolicyLoadError listing every problem as
+ * `file:line:col: what is wrong`. With an engine, rule examples are judged exactly as commands are.
+ */
+export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {}): LoadedPolicy {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  let def: Effect = 'approve';
+  let onUnresolved: 'approve' | 'deny' = 'approve';
+  const settingsSource = { default: '(built-in)', onUnresolved: '(built-in)' };
+  const rules = new Map<string, CompiledRule>();
+  const disabled: CompiledPolicy['disabled'] = [];
+  for (const d of docs) {
+    const y = parseYaml(d.file, d.text);
+    if (y.errors.length > 0) {
+      problems.push(...y.errors);
+      continue;
+    }
+    if (y.value === null || y.value === undefined) {
+      warnings.push(`${d.file}: empty policy file, ignored`);
+      continue;
+    }
+    const parsed = fileSchema.safeParse(y.value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        // point an unknown key at the key itself, not at the object holding it
+        const path =
+          issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined
+            ? [...issue.path, issue.keys[0]]
+            : issue.path;
+        problems.push(`${y.at(path)}: ${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+      }
+      continue;
+    }
+    const f: FileDoc = parsed.data;
+    const project = d.layer === 'project';
+    const setting = <T extends Effect>(
+      key: 'default' | 'on_unresolved',
+      value: T | undefined,
+      current: T,
+      apply: (v: T) => void,
+    ): void => {
+      if (value === undefined) return;
+      if (project && EFFECT_RANK[value] < EFFECT_RANK[current]) {
+        warnings.push(
+          `${y.at([key])}: the project layer may only tighten: ${key} ${value} is looser than ${current}, ignored`,
+        );
+        return;
+      }
+      apply(value);
+    };
+    setting('default', f.default, def, (v) => {
+      def = v;
+      settingsSource.default = d.file;
+    });
+    setting('on_unresolved', f.on_unresolved, onUnresolved, (v) => {
+      onUnresolved = v;
+      settingsSource.onUnresolved = d.file;
+    });
+    for (const [i, id] of (f.disable ?? []).entries()) {
+      if (project) warnings.push(`${y.at(['disable', i])}: the project layer may not disable rules (${id}), ignored`);
+      else if (rules.delete(id)) disabled.push({ id, file: d.file });
+      else warnings.push(`${y.at(['disable', i])}: no rule ${id} to disable`);
+    }
+    const seen = new Set<string>();
+    for (const [i, r] of (f.rules ?? []).entries()) {
+      const at = (p: PropertyKey[]): string => y.at(p);
+      const base: PropertyKey[] = ['rules', i];
+      if (seen.has(r.id)) {
+        problems.push(`${at([...base, 'id'])}: duplicate rule id ${r.id} in this file`);
+        continue;
+      }
+      seen.add(r.id);
+      if (project && r.effect === 'allow') {
+        warnings.push(
+          `${at([...base, 'effect'])}: rule ${r.id}: the project layer may only tighten; an allow rule there is ignored`,
+        );
+        continue;
+      }
+      if (project && rules.has(r.id)) {
+        warnings.push(
+          `${at([...base, 'id'])}: rule ${r.id}: the project layer may not replace a rule from ${rules.get(r.id)!.source.file}; ignored (give it a new id)`,
+        );
+        continue;
+      }
+      const line = Number(/:(\d+):\d+$/.exec(at(base))?.[1] ?? 0);
+      const c = compileRule(r, { file: d.file, layer: d.layer, line }, at, base, problems);
+      if (c !== undefined) rules.set(r.id, c);
+    }
+  }
+  if (problems.length > 0) throw new PolicyLoadError(problems);
+  const list = [...rules.values()];
+  const byProgram = new Map<string, CompiledRule[]>();
+  const anyProgram: CompiledRule[] = [];
+  for (const r of list) {
+    if (r.programGlob) {
+      anyProgram.push(r);
+      continue;
+    }
+    for (const k of indexKeys(r)) {
+      const arr = byProgram.get(k);
+      if (arr) arr.push(r);
+      else byProgram.set(k, [r]);
+    }
+  }
+  const digest = createHash('sha256')
+    .update(JSON.stringify(docs.map((d) => [d.layer, d.file, d.text])))
+    .digest('hex');
+  const policy: CompiledPolicy = {
+    digest,
+    default: def,
+    onUnresolved,
+    rules: list,
+    byProgram,
+    anyProgram,
+    settingsSource,
+    disabled,
+  };
+  const exampleProblems = checkExamples(policy, opts.engine);
+  if (exampleProblems.length > 0) throw new PolicyLoadError(exampleProblems);
+  return { policy, digest, warnings, files: docs.map((d) => d.file) };
+}

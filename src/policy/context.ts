@@ -1,0 +1,51 @@
+import type { Parser } from 'web-tree-sitter';
+import { LIMITS, type Cmd, type Sink, type StdinInfo } from './model.js';
+import type { Unresolved } from './types.js';
+
+/** What a command inherits from where it appears in the line. */
+export interface Base {
+  via: string[];
+  assignments: Record<string, string>;
+  stdin: StdinInfo;
+  /** Programs found in substitutions among this command's own words. */
+  argFedBy: string[];
+  /** Output redirection targets that apply to this command. */
+  writes: string[];
+  text: string;
+  /** Nesting of scripts parsed from strings (sh -c, heredocs, ssh). */
+  depth: number;
+}
+
+/** One evaluation's mutable scratch space; created per call of evaluate, never shared. */
+export interface Analysis {
+  parser: Parser;
+  sink: Sink;
+}
+
+export function addUnresolved(a: Analysis, kind: string, text: string, detail: string): void {
+  const u: Unresolved = { kind, text: text.length > 300 ? `${text.slice(0, 300)}…` : text, detail };
+  if (a.sink.unresolved.length < 50) a.sink.unresolved.push(u);
+}
+
+export function addCommand(a: Analysis, cmd: Cmd): boolean {
+  if (a.sink.commands.length >= LIMITS.maxCommands) {
+    if (!a.sink.unresolved.some((u) => u.kind === 'too-complex'))
+      addUnresolved(a, 'too-complex', cmd.text, `more than ${LIMITS.maxCommands} simple commands`);
+    return false;
+  }
+  a.sink.commands.push(cmd);
+  return true;
+}
+
+/** Programs of the commands added since index `from`. */
+export function programsSince(a: Analysis, from: number): string[] {
+  const out: string[] = [];
+  for (let i = from; i < a.sink.commands.length; i++) out.push(a.sink.commands[i]!.program);
+  return out;
+}
+
+export function union(a: string[], b: string[]): string[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  return [...new Set([...a, ...b])];
+}

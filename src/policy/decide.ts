@@ -1,0 +1,124 @@
+import { DEFAULT_APPROVAL, EFFECT_RANK, RISK_RANK, type CompiledPolicy, type CompiledRule } from './compiled.js';
+import { tokens, type MatchResult, type Tokens } from './match.js';
+import type { Cmd, Sink } from './model.js';
+import type { ApprovalSettings, Decision, Effect, PolicyRequest, Risk, RuleMatch, SimpleCommand } from './types.js';
+import { shellQuote } from './words.js';
+
+function candidates(policy: CompiledPolicy, cmd: Cmd): CompiledRule[] {
+  const exact = policy.byProgram.get(cmd.program);
+  if (policy.anyProgram.length === 0) return exact ?? [];
+  const globbed = policy.anyProgram.filter((r) => r.programGlob!(cmd.program));
+  return exact ? [...exact, ...globbed] : globbed;
+}
+
+function fill(template: string, cmd: Cmd, tok: Tokens, m: MatchResult, req: PolicyRequest): string {
+  const q = (ws: string[]): string => ws.map(shellQuote).join(' ');
+  return template.replace(/\{(program|args|target|cwd|user|agent)\}/g, (_all, key: string) => {
+    if (key === 'program') return cmd.programPath;
+    if (key === 'args') return q(cmd.args.map((w) => w.text));
+    if (key === 'target') return q(tok.positional.slice(m.end).map((p) => p.w.text)) || '(none)';
+    if (key === 'cwd') return req.cwd;
+    if (key === 'user') return req.requester.user;
+    return req.requester.agent ?? '(unknown agent)';
+  });
+}
+
+function mergeApproval(list: ApprovalSettings[]): ApprovalSettings {
+  if (list.length === 0) return { ...DEFAULT_APPROVAL };
+  const min = (f: (a: ApprovalSettings) => number): number => Math.min(...list.map(f));
+  return {
+    groups: [...new Set(list.flatMap((a) => a.groups))],
+    quorum: Math.max(...list.map((a) => a.quorum)),
+    grantTtlSeconds: min((a) => a.grantTtlSeconds),
+    grantUses: min((a) => a.grantUses),
+    timeoutSeconds: min((a) => a.timeoutSeconds),
+    fourEyes: list.some((a) => a.fourEyes),
+    channels: [...new Set(list.flatMap((a) => a.channels))],
+  };
+}
+
+function simple(cmd: Cmd): SimpleCommand {
+  return {
+    program: cmd.program,
+    programPath: cmd.programPath,
+    args: cmd.args.map((w) => w.text),
+    via: cmd.via,
+    assignments: cmd.assignments,
+    text: cmd.text,
+  };
+}
+
+/** Judge every simple command found and combine: the strictest effect wins. */
+export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): Decision {
+  const matches: (RuleMatch & { rank: number })[] = [];
+  const approvals: ApprovalSettings[] = [];
+  let effect: Effect = 'allow';
+  let risk: Risk = 'low';
+  let defaulted = false;
+  sink.commands.forEach((cmd, i) => {
+    const tok = tokens(cmd);
+    let any = false;
+    for (const rule of candidates(policy, cmd)) {
+      if (rule.pinned !== undefined && !rule.pinned.includes(cmd.programPath)) continue;
+      const m = rule.test(cmd, tok, req);
+      if (m === undefined) continue;
+      any = true;
+      // a deny that holds only through a word computed at run time is a possible deny: unresolved
+      const eff: Effect = m.maybe && rule.effect === 'deny' ? policy.onUnresolved : rule.effect;
+      matches.push({
+        ruleId: rule.id,
+        effect: eff,
+        risk: rule.risk,
+        description: rule.description,
+        impact: rule.impact !== undefined ? fill(rule.impact, cmd, tok, m, req) : undefined,
+        controls: rule.controls,
+        commandIndex: i,
+        source: { file: rule.source.file, layer: rule.source.layer },
+        rank: EFFECT_RANK[eff] * 10 + RISK_RANK[rule.risk],
+        ...(m.maybe ? { possible: true } : {}),
+      });
+      if (EFFECT_RANK[eff] > EFFECT_RANK[effect]) effect = eff;
+      if (eff !== 'allow' && RISK_RANK[rule.risk] > RISK_RANK[risk]) risk = rule.risk;
+      if (rule.approval !== undefined) approvals.push(rule.approval);
+    }
+    if (!any && !cmd.wrapper && policy.default !== 'allow') {
+      defaulted = true;
+      if (EFFECT_RANK[policy.default] > EFFECT_RANK[effect]) effect = policy.default;
+    }
+  });
+  if (sink.unresolved.length > 0 && EFFECT_RANK[policy.onUnresolved] > EFFECT_RANK[effect])
+    effect = policy.onUnresolved;
+  if (sink.commands.length === 0 && sink.unresolved.length === 0 && policy.default !== 'allow') {
+    defaulted = true;
+    if (EFFECT_RANK[policy.default] > EFFECT_RANK[effect]) effect = policy.default;
+  }
+  if (effect !== 'allow' && risk === 'low') risk = 'medium';
+  matches.sort((a, b) => b.rank - a.rank);
+  const reasons: string[] = [];
+  for (const m of matches) {
+    if (m.effect === 'allow' && effect !== 'allow') continue;
+    const cmd = sink.commands[m.commandIndex]!;
+    reasons.push(
+      `${m.effect} (${m.ruleId}, ${m.risk}${m.possible === true ? ', possible match: an argument is computed at run time' : ''}): ${m.description}${m.impact !== undefined ? ` — ${m.impact}` : ''} [${cmd.text}]`,
+    );
+  }
+  for (const u of sink.unresolved)
+    reasons.push(`${policy.onUnresolved} (unresolved ${u.kind}): ${u.detail} [${u.text}]`);
+  if (defaulted) reasons.push(`${policy.default} (policy default): a command matched no rule`);
+  if (reasons.length === 0) reasons.push('allow: no rule holds any of these commands');
+  const needsDefaultApproval =
+    effect === 'approve' && (approvals.length === 0 || sink.unresolved.length > 0 || defaulted);
+  return {
+    effect,
+    risk,
+    matches: matches.map(({ rank: _rank, ...m }) => m),
+    commands: sink.commands.map(simple),
+    unresolved: sink.unresolved,
+    reasons,
+    approval:
+      effect === 'approve'
+        ? mergeApproval(needsDefaultApproval ? [...approvals, DEFAULT_APPROVAL] : approvals)
+        : undefined,
+    policyDigest: policy.digest,
+  };
+}

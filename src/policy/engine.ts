@@ -1,0 +1,75 @@
+import { createRequire } from 'node:module';
+import { Language, Parser } from 'web-tree-sitter';
+import { DEFAULT_APPROVAL, type CompiledPolicy } from './compiled.js';
+import { addUnresolved, type Analysis, type Base } from './context.js';
+import { decide } from './decide.js';
+import { NO_STDIN } from './model.js';
+import { resolveCommand } from './resolve.js';
+import { parseScript } from './shell.js';
+import type { Decision, PolicyRequest } from './types.js';
+import { lit, shellQuote } from './words.js';
+
+export interface Engine {
+  /** Pure and synchronous; never throws: anything it cannot read is unresolved. */
+  evaluate(req: PolicyRequest, policy: CompiledPolicy): Decision;
+  /**
+   * Results of rule examples already judged by this engine, keyed by the rule's id, match block
+   * and example text (a rule matching depends on nothing else). Lets a long-lived daemon load the
+   * policy for many working directories without judging the same examples again.
+   */
+  readonly exampleMemo?: Map<string, boolean>;
+}
+
+function analyse(parser: Parser, req: PolicyRequest): Analysis {
+  const a: Analysis = { parser, sink: { commands: [], unresolved: [], nodes: 0 } };
+  const text = req.shell ?? req.argv.map(shellQuote).join(' ');
+  const base: Base = { via: [], assignments: {}, stdin: NO_STDIN, argFedBy: [], writes: [], text, depth: 0 };
+  try {
+    if (req.shell !== undefined) parseScript(a, req.shell, base);
+    else if (req.argv.length === 0) addUnresolved(a, 'empty', '', 'no command given');
+    else resolveCommand(a, req.argv.map(lit), base);
+  } catch (err) {
+    addUnresolved(
+      a,
+      'internal',
+      text.slice(0, 200),
+      `the analyser failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return a;
+}
+
+/** Initialise the shell parser (web-tree-sitter + tree-sitter-bash wasm) once; reuse the engine. */
+export async function createEngine(): Promise<Engine> {
+  await Parser.init();
+  const require = createRequire(import.meta.url);
+  const language = await Language.load(require.resolve('tree-sitter-bash/tree-sitter-bash.wasm'));
+  const parser = new Parser();
+  parser.setLanguage(language);
+  return {
+    exampleMemo: new Map<string, boolean>(),
+    evaluate(req, policy) {
+      const a = analyse(parser, req);
+      try {
+        return decide(policy, req, a.sink);
+      } catch (err) {
+        return {
+          effect: policy.onUnresolved,
+          risk: 'high',
+          matches: [],
+          commands: [],
+          unresolved: [
+            {
+              kind: 'internal',
+              text: '',
+              detail: `the decision failed: ${err instanceof Error ? err.message : String(err)}`,
+            },
+          ],
+          reasons: [`${policy.onUnresolved} (unresolved internal): guard could not judge this command`],
+          approval: policy.onUnresolved === 'approve' ? { ...DEFAULT_APPROVAL } : undefined,
+          policyDigest: policy.digest,
+        };
+      }
+    },
+  };
+}

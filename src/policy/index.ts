@@ -1,0 +1,21 @@
+/**
+ * The policy engine: shell-aware matching of commands against layered YAML rules.
+ * Pure core (compilePolicy, Engine.evaluate); loadPolicy is the I/O edge.
+ */
+export * from './types.js';
+export type { CompiledPolicy, CompiledRule } from './compiled.js';
+export { compilePolicy, type PolicyDoc } from './compile.js';
+export { createEngine, type Engine } from './engine.js';
+export { PolicyLoadError } from './errors.js';
+export { loadPolicy, projectPolicyDirs, SYSTEM_POLICY_DIR } from './load.js';
+export { shippedPolicyDir } from './locate.js';
+
+import type { CompiledPolicy } from './compiled.js';
+
+export interface LoadedPolicy {
+  policy: CompiledPolicy;
+  digest: string;
+  warnings: string[];
+  /** Every file read, for watching. */
+  files: string[];
+}

@@ -1,0 +1,49 @@
+/**
+ * Inline interpreter code (`python -c`, `node -e`, heredocs into python…) is not parsed as a
+ * language. The analyser looks for calls that start a shell or a process; when it finds one,
+ * the line is unresolved (the code could run anything) and every string literal in the code is
+ * also judged as a shell command, and every list of string literals as an argv, so
+ * `os.system('rm -rf /')` and `subprocess.run(["rm", "-rf", "/"])` reach the rm rules.
+ */
+const COMMON =
+  /\b(?:os\s*\.\s*(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)|subprocess|pty\s*\.\s*spawn|commands\s*\.\s*getoutput|child_process|exec(?:File)?Sync|spawnSync|Deno\s*\.\s*(?:run|Command)|Bun\s*\.\s*(?:spawn|\$)|IO\s*\.\s*popen|Open3|Kernel\s*\.\s*(?:system|exec|spawn)|shell_exec|passthru|proc_open|popen|Runtime\s*\.\s*getRuntime|do\s+shell\s+script)\b/;
+/** Languages where backticks, qx// or %x{} run a shell, and a bare system()/exec() is a process call. */
+const BACKTICK = /`|%x[{([<|]|\bqx\s*[{([</|]|\b(?:system|exec|spawn)\s*[( ]/;
+const BACKTICK_LANGS = new Set(['ruby', 'perl', 'php', 'lua']);
+
+/** Does inline code start processes or shells? (A heuristic: see docs/policy.md.) */
+export function shellsOut(code: string, family: string): boolean {
+  if (COMMON.test(code)) return true;
+  if (family === 'lua' && /\bos\s*\.\s*execute|io\s*\.\s*popen/.test(code)) return true;
+  return BACKTICK_LANGS.has(family) && BACKTICK.test(code);
+}
+
+export interface Extracted {
+  scripts: string[];
+  argvs: string[][];
+}
+
+const STRING = /'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`/g;
+const LIST =
+  /\[\s*((?:(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")\s*,\s*)*(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")\s*,?\s*)\]/g;
+
+function unquote(s: string): string {
+  return s.replace(/\\(.)/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+}
+
+/** String literals (as shell lines) and lists of string literals (as argvs) in code. Bounded. */
+export function extractCommands(code: string, limit = 200): Extracted {
+  const argvs: string[][] = [];
+  const scripts: string[] = [];
+  for (const m of code.matchAll(LIST)) {
+    if (argvs.length >= limit) break;
+    const items = [...m[1]!.matchAll(STRING)].map((s) => unquote(s[1] ?? s[2] ?? s[3] ?? ''));
+    if (items.length > 0) argvs.push(items);
+  }
+  for (const m of code.matchAll(STRING)) {
+    if (scripts.length >= limit) break;
+    const s = unquote(m[1] ?? m[2] ?? m[3] ?? '').trim();
+    if (s !== '') scripts.push(s);
+  }
+  return { scripts, argvs };
+}

@@ -1,0 +1,125 @@
+import { addUnresolved, type Analysis, type Base } from './context.js';
+import { extractCommands, shellsOut } from './interp.js';
+import { NO_STDIN } from './model.js';
+import { INTERPRETERS } from './programs.js';
+import { resolveCommand } from './resolve.js';
+import { parseScript } from './shell.js';
+import { expandBraces, lit, shellQuote, type Word } from './words.js';
+
+/** Shells and interpreters that read their program from stdin, and inline interpreter code. */
+/** A shell or interpreter reads its program from stdin. */
+export function stdinScript(a: Analysis, name: string, next: Base, base: Base, judge = true): void {
+  const stdin = base.stdin;
+  if (!stdin.piped) {
+    addUnresolved(a, 'stdin-script', base.text, `${name} reads its commands from stdin, which guard does not see`);
+    return;
+  }
+  const fromProgram = stdin.fedBy.length > 0;
+  if (fromProgram || stdin.dynamic) {
+    const from = fromProgram ? `output of ${stdin.fedBy.join(', ')}` : 'text built at run time';
+    addUnresolved(a, 'pipe-into-shell', base.text, `${name} runs a script read from stdin (${from})`);
+  }
+  if (judge && stdin.text !== undefined)
+    parseScript(a, stdin.text, { ...next, stdin: NO_STDIN, argFedBy: [], depth: next.depth + 1, text: stdin.text });
+}
+
+export function interpreter(
+  a: Analysis,
+  name: string,
+  family: string,
+  args: Word[],
+  next: Base,
+  base: Base,
+  outer: string[],
+): void {
+  const spec = INTERPRETERS[family]!;
+  let code: Word | undefined;
+  let file: Word | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    const t = w.text;
+    if (family === 'deno' && (t === 'eval' || t === 'run' || t === 'repl') && i === 0) {
+      if (t === 'eval') code = args[i + 1];
+      else file = args[i + 1];
+      break;
+    }
+    if (t === '--' || !t.startsWith('-') || t === '-') {
+      file = w;
+      break;
+    }
+    if (spec.stop.includes(t)) return;
+    const eq = t.indexOf('=');
+    const opt = t.startsWith('--') && eq !== -1 ? t.slice(0, eq) : t;
+    if (spec.code.includes(opt)) {
+      code = eq !== -1 && t.startsWith('--') ? { ...w, text: t.slice(eq + 1) } : args[i + 1];
+      break;
+    }
+    if (family !== 'node' && /^-[A-Za-z]+$/.test(t) && spec.code.some((c) => c.length === 2 && t.endsWith(c[1]!))) {
+      code = args[i + 1]; // python -Bc 'code', perl -we 'code'
+      break;
+    }
+    if (spec.value.includes(t)) i++;
+  }
+  const via = { ...next, via: [...outer, `${name} code`] };
+  if (code !== undefined) {
+    judgeCode(a, name, family, code.text, code.dynamic, via, base);
+    return;
+  }
+  if (file !== undefined && file.text !== '-') {
+    if (file.dynamic || file.lead)
+      addUnresolved(
+        a,
+        'source-generated',
+        base.text,
+        `${name} runs a program whose name is generated at run time (${file.text})`,
+      );
+    return;
+  }
+  // code from stdin: heredoc, here-string or a pipe
+  const stdin = base.stdin;
+  if (!stdin.piped) {
+    addUnresolved(a, 'stdin-script', base.text, `${name} reads its program from stdin, which guard does not see`);
+    return;
+  }
+  if (stdin.fedBy.length > 0 || stdin.dynamic)
+    addUnresolved(
+      a,
+      'pipe-into-shell',
+      base.text,
+      `${name} runs code read from stdin (${stdin.fedBy.length > 0 ? `output of ${stdin.fedBy.join(', ')}` : 'text built at run time'})`,
+    );
+  if (stdin.text !== undefined) judgeCode(a, name, family, stdin.text, false, via, base);
+}
+
+function judgeCode(
+  a: Analysis,
+  name: string,
+  family: string,
+  code: string,
+  dynamic: boolean,
+  via: Base,
+  base: Base,
+): void {
+  if (dynamic) addUnresolved(a, 'dynamic-script', base.text, `${name} runs code built at run time`);
+  if (!shellsOut(code, family)) return;
+  addUnresolved(
+    a,
+    'interpreter-shell-out',
+    base.text,
+    `${name} code starts processes or shells; guard judges the strings it contains but cannot follow the code`,
+  );
+  const found = extractCommands(code);
+  for (const argv of found.argvs)
+    resolveCommand(a, expandAllLit(argv), {
+      ...via,
+      stdin: NO_STDIN,
+      argFedBy: [],
+      text: argv.map(shellQuote).join(' '),
+    });
+  for (const s of found.scripts)
+    parseScript(a, s, { ...via, stdin: NO_STDIN, argFedBy: [], depth: via.depth + 1, text: s });
+}
+
+function expandAllLit(argv: string[]): Word[] {
+  return argv.flatMap((s) => expandBraces(lit(s)));
+}

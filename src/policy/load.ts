@@ -1,0 +1,99 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { guardPaths } from '../config/paths.js';
+import { compilePolicy, type PolicyDoc } from './compile.js';
+import { createEngine, type Engine } from './engine.js';
+import { PolicyLoadError } from './errors.js';
+import { shippedPolicyDir } from './locate.js';
+import type { LoadedPolicy } from './index.js';
+import type { PolicyLayer } from './types.js';
+
+export const SYSTEM_POLICY_DIR = '/etc/guard/policies';
+
+function yamlFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return [];
+    throw new PolicyLoadError([`${dir}:1:1: cannot read the policy directory: ${(err as Error).message}`], {
+      cause: err,
+    });
+  }
+  return names
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+function readDoc(file: string, layer: PolicyLayer): PolicyDoc {
+  try {
+    return { file, layer, text: readFileSync(file, 'utf8') };
+  } catch (err) {
+    throw new PolicyLoadError([`${file}:1:1: cannot read the policy file: ${(err as Error).message}`], { cause: err });
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** `.guard/` directories from cwd up to the repository root (the directory holding .git). */
+export function projectPolicyDirs(cwd: string): string[] {
+  const out: string[] = [];
+  let dir = resolve(cwd);
+  for (let i = 0; i < 64; i++) {
+    const g = join(dir, '.guard');
+    if (isDir(g)) out.unshift(g, join(g, 'policies'));
+    if (isDir(join(dir, '.git')) || statSafe(join(dir, '.git'))) break;
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return out;
+}
+
+function statSafe(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Read every policy layer (or the explicit files) and compile them. Fails closed. */
+export async function loadPolicy(opts: {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  files?: string[];
+  engine?: Engine;
+}): Promise<LoadedPolicy> {
+  const docs: PolicyDoc[] = [];
+  if (opts.files !== undefined && opts.files.length > 0) {
+    for (const f of opts.files) {
+      const p = resolve(opts.cwd, f);
+      if (isDir(p)) for (const y of yamlFiles(p)) docs.push(readDoc(y, 'explicit'));
+      else docs.push(readDoc(p, 'explicit'));
+    }
+  } else {
+    const shipped = opts.env['GUARD_DEFAULT_POLICIES'] ?? shippedPolicyDir();
+    const defaults = shipped !== undefined ? yamlFiles(shipped) : [];
+    if (defaults.length === 0)
+      throw new PolicyLoadError([
+        `${shipped ?? 'policies'}:1:1: the shipped default policy is missing; reinstall guard`,
+      ]);
+    for (const f of defaults) docs.push(readDoc(f, 'default'));
+    const system = opts.env['GUARD_SYSTEM_POLICIES'] ?? SYSTEM_POLICY_DIR;
+    for (const f of yamlFiles(system)) docs.push(readDoc(f, 'system'));
+    for (const f of yamlFiles(guardPaths(opts.env).policyDir)) docs.push(readDoc(f, 'user'));
+    for (const d of projectPolicyDirs(opts.cwd)) for (const f of yamlFiles(d)) docs.push(readDoc(f, 'project'));
+  }
+  const engine = opts.engine ?? (await createEngine());
+  return compilePolicy(docs, { engine });
+}

@@ -1,0 +1,191 @@
+import { compileGlob, globSource, isLiteral, type Glob } from './glob.js';
+import type { Cmd } from './model.js';
+import type { MatchDoc } from './schema.js';
+import type { PolicyRequest } from './types.js';
+import type { Word } from './words.js';
+
+/** A command's arguments classified once for all rules: flags, positionals, possible option values. */
+export interface Tokens {
+  args: Word[];
+  /** Positional words (not options, or after `--`), with `maybeValue` when an option precedes them. */
+  positional: { w: Word; maybeValue: boolean }[];
+  flags: Word[];
+  joined: string;
+}
+
+export function tokens(cmd: Cmd): Tokens {
+  const positional: Tokens['positional'] = [];
+  const flags: Word[] = [];
+  let afterDD = false;
+  let prevFlag = false;
+  for (const w of cmd.args) {
+    const t = w.text;
+    if (!afterDD && t === '--') {
+      afterDD = true;
+      prevFlag = false;
+      continue;
+    }
+    if (!afterDD && ((t.startsWith('-') && t.length > 1) || w.lead)) {
+      flags.push(w);
+      if (!w.lead) {
+        prevFlag = !t.includes('=');
+        continue;
+      }
+    }
+    positional.push({ w, maybeValue: prevFlag || w.lead });
+    prevFlag = false;
+  }
+  return {
+    args: cmd.args,
+    positional,
+    flags,
+    joined: cmd.args.map((w) => w.text).join(' ') + (cmd.stdin !== undefined ? `\n${cmd.stdin}` : ''),
+  };
+}
+
+type FlagTest = (w: Word) => boolean;
+
+function flagTest(pattern: string): FlagTest {
+  const alts = pattern.split('|').map((alt): FlagTest => {
+    if (alt.startsWith('--')) {
+      const name = alt.includes('=') ? alt.slice(0, alt.indexOf('=')) : alt;
+      const wantValue = alt.includes('=') ? compileGlob(alt.slice(alt.indexOf('=') + 1)) : undefined;
+      return (w) => {
+        const t = w.text;
+        if (!t.startsWith('--')) return false;
+        const eq = t.indexOf('=');
+        const n = eq === -1 ? t : t.slice(0, eq);
+        // GNU getopt_long accepts unambiguous prefixes: --forc means --force
+        const same = n === name || (n.length >= 5 && name.startsWith(n));
+        if (!same) return false;
+        return wantValue === undefined || (eq !== -1 && wantValue(t.slice(eq + 1)));
+      };
+    }
+    if (alt.length === 2) {
+      const ch = alt[1]!;
+      return (w) =>
+        w.text.startsWith(alt[0]!) && !w.text.startsWith('--') && w.text.length > 1 && w.text.slice(1).includes(ch);
+    }
+    return (w) => w.text === alt;
+  });
+  return (w) => alts.some((f) => f(w));
+}
+
+export interface MatchResult {
+  /** Index in Tokens.positional just after the matched subcommand words. */
+  end: number;
+  /** Some condition held only through a word computed at run time: a possible, not certain, match. */
+  maybe: boolean;
+}
+
+export type Matcher = (cmd: Cmd, tok: Tokens, req: PolicyRequest) => MatchResult | undefined;
+
+function seq(pos: Tokens['positional'], globs: Glob[], gi: number, from: number, st: { maybe: boolean }): number {
+  if (gi === globs.length) return from;
+  for (let i = from; i < pos.length; i++) {
+    const p = pos[i]!;
+    const certain = !p.w.lead && globs[gi]!(p.w.text);
+    if (certain || p.w.lead) {
+      const r = seq(pos, globs, gi + 1, i + 1, st);
+      if (r !== -1) {
+        if (!certain) st.maybe = true;
+        return r;
+      }
+    }
+    if (!p.maybeValue) break;
+  }
+  return -1;
+}
+
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : typeof v === 'string' ? [v] : v;
+}
+
+/** One test for a list of globs: a set for the literal ones, one combined RegExp for the rest. */
+function anyGlob(patterns: string[]): Glob {
+  const literal = new Set(patterns.filter(isLiteral));
+  const rest = patterns.filter((p) => !isLiteral(p));
+  if (rest.length === 0) return (s) => literal.has(s);
+  const re = new RegExp(`^(?:${rest.map((p) => `(?:${globSource(p)})`).join('|')})$`);
+  return (s) => literal.has(s) || re.test(s);
+}
+
+/** Compile the non-program parts of a rule's match into one predicate. Throws on a bad regex. */
+export function compileMatch(m: MatchDoc): Matcher {
+  const sub = list(m.subcommand).map((p) => compileGlob(p));
+  const flags = (m.flags ?? []).map(flagTest);
+  const noFlags = (m.no_flags ?? []).map(flagTest);
+  const options = Object.entries(m.options ?? {}).map(([names, value]) => ({
+    names: names.split('|'),
+    value: compileGlob(value),
+  }));
+  const anyArg = m.any_arg ? anyGlob(m.any_arg) : undefined;
+  const noArg = m.no_arg ? anyGlob(m.no_arg) : undefined;
+  const text = m.text !== undefined ? new RegExp(m.text, 'i') : undefined;
+  const noText = m.no_text !== undefined ? new RegExp(m.no_text, 'i') : undefined;
+  const env = Object.entries(m.env ?? {}).map(([k, v]) => ({ k, g: compileGlob(v) }));
+  const cwd = m.cwd !== undefined ? anyGlob(list(m.cwd)) : undefined;
+  const user = m.requester?.user !== undefined ? anyGlob(list(m.requester.user)) : undefined;
+  const agent = m.requester?.agent !== undefined ? anyGlob(list(m.requester.agent)) : undefined;
+  const fedBy = m.fed_by ? anyGlob(m.fed_by) : undefined;
+  const via = m.via ? anyGlob(m.via) : undefined;
+  const writes = m.writes ? anyGlob(m.writes) : undefined;
+  return (cmd, tok, req) => {
+    let end = 0;
+    const st = { maybe: false };
+    if (sub.length > 0) {
+      end = seq(tok.positional, sub, 0, 0, st);
+      if (end === -1) return undefined;
+    }
+    for (const f of flags) {
+      if (tok.flags.some((w) => !w.lead && f(w))) continue;
+      if (!tok.flags.some((w) => w.lead)) return undefined;
+      st.maybe = true;
+    }
+    for (const f of noFlags) if (tok.flags.some((w) => !w.lead && f(w))) return undefined;
+    for (const o of options) {
+      const r = optionMatches(tok.args, o.names, o.value);
+      if (r === 'no') return undefined;
+      if (r === 'maybe') st.maybe = true;
+    }
+    if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text))) {
+      if (!tok.args.some((w) => w.lead)) return undefined;
+      st.maybe = true;
+    }
+    if (noArg && tok.args.some((w) => !w.lead && noArg(w.text))) return undefined;
+    if (text && !text.test(tok.joined)) return undefined;
+    if (noText && noText.test(tok.joined)) return undefined;
+    for (const e of env) {
+      const v = cmd.assignments[e.k] ?? req.env?.[e.k];
+      if (v === undefined || !e.g(v)) return undefined;
+    }
+    if (cwd && !cwd(req.cwd)) return undefined;
+    if (user && !user(req.requester.user)) return undefined;
+    if (agent && !agent(req.requester.agent ?? '')) return undefined;
+    if (fedBy && !cmd.fedBy.some((p) => fedBy(p))) return undefined;
+    if (via && !cmd.via.some((p) => via(p))) return undefined;
+    if (writes && !cmd.writes.some((p) => writes(p))) return undefined;
+    return { end, maybe: st.maybe };
+  };
+}
+
+function optionMatches(args: Word[], names: string[], value: Glob): 'yes' | 'maybe' | 'no' {
+  let maybe = false;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    const t = w.text;
+    if (w.lead) maybe = true;
+    if (t === '--') break;
+    for (const n of names) {
+      if (t === n) {
+        const v = args[i + 1];
+        if (v !== undefined && !v.lead && value(v.text)) return 'yes';
+        if (v !== undefined && v.lead) maybe = true;
+      } else if (n.startsWith('--') ? t.startsWith(`${n}=`) : t.startsWith(n) && !t.startsWith('--')) {
+        const v = t.slice(n.length).replace(/^=/, '');
+        if (value(v)) return 'yes';
+      }
+    }
+  }
+  return maybe ? 'maybe' : 'no';
+}

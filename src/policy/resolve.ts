@@ -1,0 +1,302 @@
+import { addCommand, addUnresolved, union, type Analysis, type Base } from './context.js';
+import { interpreter, stdinScript } from './interpreters.js';
+import { LIMITS, NO_STDIN, type Cmd } from './model.js';
+import { SHELLS, interpreterFamily, programName } from './programs.js';
+import { parseScript } from './shell.js';
+import { dyn, lit, shellQuote, type Word } from './words.js';
+import { SUB_WRAPPERS, WRAPPERS, peel, type WrapperSpec } from './wrappers.js';
+import { carried, COMMAND_VARS } from './extras.js';
+import { findExecs, parallelJobs, shellInvocation, sshInvocation, XARGS, xargsReplace } from './special.js';
+
+/** Shell keywords: as the program of a wrapper (`sudo { …; }`) they are not what the line seems. */
+const RESERVED = new Set([
+  '{',
+  '}',
+  '!',
+  '(',
+  ')',
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'for',
+  'while',
+  'until',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'function',
+  'select',
+  '[[',
+  ']]',
+]);
+
+/**
+ * Peel wrappers off an argv (sudo, env, timeout, xargs, find -exec, sh -c …) until a program
+ * that is judged on its own remains; record it, and parse any script it is handed.
+ */
+export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
+  let words = words0;
+  let via = base.via;
+  let assignments = base.assignments;
+  for (let hop = 0; ; hop++) {
+    if (hop > LIMITS.maxWrapperHops) {
+      addUnresolved(a, 'too-deep', base.text, `more than ${LIMITS.maxWrapperHops} wrapper programs`);
+      return;
+    }
+    const head = words[0];
+    if (head === undefined) return;
+    if (head.dynamic || head.lead) {
+      addUnresolved(a, 'variable-program', base.text, `the program name ${head.text} is computed at run time`);
+      // `$SHELL -c 'script'`: the program is unknown, but a literal script can still be judged
+      const c = words.findIndex((w, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(w.text));
+      const s = c === -1 ? undefined : words[c + 1];
+      if (s !== undefined && !s.lead)
+        script(a, s, { ...base, via: [...via, `${head.text} -c`] }, 'script of a computed program');
+      return;
+    }
+    if (head.glob) {
+      addUnresolved(a, 'glob-program', base.text, `the program name ${head.text} is a glob the shell expands`);
+      return;
+    }
+    const path = head.text;
+    const name = programName(path);
+    if (name === '' || /[ \t\n;|&<>()`$]/.test(path)) {
+      addUnresolved(
+        a,
+        'odd-program',
+        base.text,
+        `the program name ${JSON.stringify(path)} is empty or contains shell syntax`,
+      );
+      return;
+    }
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(path)) {
+      addUnresolved(a, 'odd-program', base.text, `${path} is an assignment where a program is expected`);
+      return;
+    }
+    if (RESERVED.has(name)) {
+      addUnresolved(a, 'odd-program', base.text, `the shell keyword ${path} stands where a program is expected`);
+      return;
+    }
+    const args = words.slice(1);
+    const cmd = (own: Word[], wrapper = false): Cmd => ({
+      wrapper,
+      program: name,
+      programPath: path,
+      args: own,
+      via,
+      assignments,
+      text: via.length === 0 ? base.text : [path, ...own.map((w) => w.text)].map(shellQuote).join(' '),
+      fedBy: union(base.stdin.fedBy, base.argFedBy),
+      stdin: base.stdin.text,
+      writes: base.writes,
+    });
+    const next = { ...base, via: [...via, name], assignments };
+    if (hop === 0) commandVars(a, assignments, base);
+    let spec: WrapperSpec | undefined = WRAPPERS[name];
+    let skip = 0;
+    const sw = SUB_WRAPPERS[name];
+    if (spec === undefined && sw !== undefined && args[0] !== undefined && sw.sub.includes(args[0].text)) {
+      spec = sw.spec;
+      skip = 1;
+    }
+    if (spec !== undefined) {
+      const p = peel(spec, args.slice(skip));
+      const hasInner = p.inner.length > 0 || p.scripts.length > 0 || p.split.length > 0;
+      if (spec.self === true || p.lookup || !hasInner) {
+        if (!addCommand(a, cmd(hasInner ? [...args.slice(0, skip), ...p.own] : args, hasInner && !p.lookup))) return;
+      }
+      if (p.dynamicOption !== undefined) {
+        addUnresolved(
+          a,
+          'dynamic-argument',
+          base.text,
+          `${name} gets the word ${p.dynamicOption.text}, computed at run time, where an option or the command goes`,
+        );
+        return;
+      }
+      if (p.lookup) return;
+      for (const s of p.scripts) script(a, s, next, `${name} script`);
+      if (p.split.length > 0) {
+        const text = [
+          ...p.split.map((w) => w.text),
+          ...p.inner.map((w) => (w.dynamic ? w.text : shellQuote(w.text))),
+        ].join(' ');
+        script(a, { ...lit(text), dynamic: p.split.some((w) => w.dynamic) }, next, `${name} -S`);
+        return;
+      }
+      words = p.inner;
+      via = next.via;
+      assignments = { ...assignments, ...p.assignments };
+      commandVars(a, p.assignments, next);
+      continue;
+    }
+    if (SHELLS.has(name)) {
+      if (
+        !addCommand(
+          a,
+          cmd(
+            args,
+            args.some((w) => /^-[a-zA-Z]*c/.test(w.text)),
+          ),
+        )
+      )
+        return;
+      shell(a, name, args, next, base, via);
+      return;
+    }
+    if (name === 'eval') {
+      if (!addCommand(a, cmd(args))) return;
+      addUnresolved(a, 'eval', base.text, 'eval runs text built at run time');
+      script(
+        a,
+        { ...lit(args.map((w) => w.text).join(' ')), dynamic: args.some((w) => w.dynamic) },
+        next,
+        'eval',
+        true,
+      );
+      return;
+    }
+    if (name === 'source' || name === '.') {
+      if (!addCommand(a, cmd(args))) return;
+      const file = args[0];
+      if (file === undefined || file.dynamic || file.lead)
+        addUnresolved(
+          a,
+          'source-generated',
+          base.text,
+          `${name} reads a script whose name or content is generated at run time`,
+        );
+      else if (
+        file.text === '/dev/stdin' ||
+        file.text === '-' ||
+        file.text.startsWith('/dev/fd/') ||
+        file.text.startsWith('/proc/self/fd/')
+      )
+        stdinScript(a, name, next, base);
+      return;
+    }
+    if (name === 'xargs') {
+      const p = peel(XARGS, args);
+      if (!addCommand(a, cmd(p.inner.length > 0 ? p.own : args, true))) return;
+      if (p.dynamicOption !== undefined) {
+        addUnresolved(a, 'dynamic-argument', base.text, `xargs option ${p.dynamicOption.text} is computed at run time`);
+        return;
+      }
+      const inner = p.inner.length > 0 ? p.inner : [lit('echo')];
+      const repl = xargsReplace(p.own);
+      // -I R substitutes each input line for R (no appending); otherwise input words are appended
+      words =
+        repl !== undefined && repl !== ''
+          ? inner.map((w) =>
+              w.text.includes(repl) ? { ...w, dynamic: true, lead: w.lead || w.text.startsWith(repl) } : w,
+            )
+          : [...inner, dyn('{xargs input}')];
+      via = next.via;
+      continue;
+    }
+    if (name === 'find') {
+      if (!addCommand(a, cmd(args))) return;
+      for (const job of findExecs(args)) resolveCommand(a, job, { ...next, stdin: NO_STDIN, argFedBy: [] });
+      return;
+    }
+    if (name === 'parallel' || name === 'sem') {
+      const jobs = parallelJobs(args);
+      if (!addCommand(a, cmd(jobs.own, true))) return;
+      for (const s of jobs.scripts) script(a, s, next, 'parallel');
+      return;
+    }
+    if (name === 'ssh') {
+      const s = sshInvocation(args);
+      if (!addCommand(a, cmd(s.own))) return;
+      for (const local of s.local) script(a, local, next, 'ssh -o ProxyCommand');
+      if (s.remote !== undefined)
+        script(a, s.remote, { ...next, via: [...via, `ssh ${s.host ?? ''}`.trim()] }, 'ssh remote command');
+      return;
+    }
+    const family = interpreterFamily(name);
+    if (family !== undefined) {
+      if (!addCommand(a, cmd(args))) return;
+      interpreter(a, name, family, args, next, base, via);
+      return;
+    }
+    if ((name === 'kubectl' || name === 'oc') && args.some((w) => w.text === 'exec')) {
+      const dd = args.findIndex((w) => w.text === '--');
+      if (!addCommand(a, cmd(args))) return;
+      if (dd !== -1)
+        resolveCommand(a, args.slice(dd + 1), {
+          ...next,
+          via: [...via, `${name} exec`],
+          stdin: NO_STDIN,
+          argFedBy: [],
+        });
+      return;
+    }
+    const c = carried(name, args);
+    if (!addCommand(a, cmd(args))) return;
+    if (c !== undefined) {
+      if (c.unresolved !== undefined) addUnresolved(a, 'interpreter-shell-out', base.text, c.unresolved);
+      for (const s of c.scripts) script(a, s, { ...next, stdin: NO_STDIN }, `${name} command text`);
+      if (c.stdin) stdinScript(a, name, next, base);
+    }
+    return;
+  }
+}
+
+/** Judge a script string; a dynamic one is unresolved (still parsed for what is literal). */
+export function script(a: Analysis, w: Word, base: Base, what: string, alreadyUnresolved = false): void {
+  if (w.dynamic && !alreadyUnresolved)
+    addUnresolved(a, 'dynamic-script', base.text, `the ${what} is built at run time: ${w.text}`);
+  parseScript(a, w.text, { ...base, argFedBy: [], depth: base.depth + 1, text: w.text });
+}
+
+function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, outer: string[]): void {
+  const inv = shellInvocation(args);
+  if (inv.dynamicOption !== undefined) {
+    addUnresolved(
+      a,
+      'dynamic-argument',
+      base.text,
+      `${name} gets the word ${inv.dynamicOption.text}, computed at run time, as an option`,
+    );
+    return;
+  }
+  const via = { ...next, via: [...outer, `${name} -c`] };
+  if (inv.script !== undefined) {
+    script(a, inv.script, via, `${name} -c script`);
+    return;
+  }
+  if (inv.commandMode) {
+    addUnresolved(a, 'dynamic-script', base.text, `${name} -c without a script`);
+    return;
+  }
+  if (inv.file !== undefined && !inv.stdin) {
+    const f = inv.file;
+    if (f.dynamic || f.lead)
+      addUnresolved(
+        a,
+        'source-generated',
+        base.text,
+        `${name} runs a script whose name or content is generated at run time (${f.text})`,
+      );
+    else if (f.text === '/dev/stdin' || f.text.startsWith('/dev/fd/') || f.text.startsWith('/proc/self/fd/'))
+      stdinScript(a, name, via, base);
+    return;
+  }
+  stdinScript(a, name, via, base);
+}
+
+/** `PAGER='…' git log`: variables whose value a program runs as a command are judged as scripts. */
+function commandVars(a: Analysis, assignments: Record<string, string>, base: Base): void {
+  for (const [k, v] of Object.entries(assignments)) {
+    if (!COMMAND_VARS.has(k) || v.trim() === '') continue;
+    script(
+      a,
+      { text: v, dynamic: /[$`]/.test(v), lead: false, glob: false },
+      { ...base, assignments: {}, stdin: NO_STDIN, argFedBy: [] },
+      `${k} command`,
+    );
+  }
+}

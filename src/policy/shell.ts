@@ -1,0 +1,309 @@
+import type { Node } from 'web-tree-sitter';
+import { addUnresolved, programsSince, union, type Analysis, type Base } from './context.js';
+import { LIMITS, NO_STDIN, type StdinInfo } from './model.js';
+import { resolveCommand } from './resolve.js';
+import { expandBraces, wordOf, type Word } from './words.js';
+
+/**
+ * Parse a shell line with tree-sitter-bash and judge every simple command in it: lists,
+ * pipelines, compound statements, functions, substitutions anywhere (strings, assignments,
+ * redirect targets, heredoc bodies). A tree with ERROR/MISSING nodes is unresolved, but what
+ * could be parsed is still judged (so a deny inside a broken line still denies).
+ */
+export function parseScript(a: Analysis, text: string, base: Base): void {
+  if (base.depth > LIMITS.maxScriptDepth) {
+    addUnresolved(
+      a,
+      'too-deep',
+      text,
+      `scripts nested more than ${LIMITS.maxScriptDepth} levels (sh -c inside sh -c …)`,
+    );
+    return;
+  }
+  if (text.length > LIMITS.maxInputChars) {
+    addUnresolved(a, 'too-long', text, `command text longer than ${LIMITS.maxInputChars} characters`);
+    return;
+  }
+  // Line continuations (backslash-newline) are removed first, as the shell does: the grammar
+  // splits `r\<newline>m` into two words. A heredoc must end with a newline for the grammar.
+  const joined = text.includes('\\\n') ? text.replace(/(?<!\\)((?:\\\\)*)\\\n/g, '$1') : text;
+  const tree = a.parser.parse(joined.endsWith('\n') ? joined : `${joined}\n`);
+  if (tree === null) {
+    addUnresolved(a, 'parse-error', text, 'the shell parser returned no tree');
+    return;
+  }
+  try {
+    if (tree.rootNode.hasError)
+      addUnresolved(
+        a,
+        'parse-error',
+        text,
+        'the command line does not parse as shell (unbalanced quote, bracket or keyword)',
+      );
+    walk(a, tree.rootNode, base, 0);
+  } finally {
+    tree.delete();
+  }
+}
+
+function walk(a: Analysis, node: Node, base: Base, depth: number): void {
+  if (++a.sink.nodes > LIMITS.maxNodes) {
+    if (!a.sink.unresolved.some((u) => u.kind === 'too-complex'))
+      addUnresolved(a, 'too-complex', base.text, `more than ${LIMITS.maxNodes} syntax nodes`);
+    return;
+  }
+  if (depth > LIMITS.maxTreeDepth) {
+    if (!a.sink.unresolved.some((u) => u.kind === 'too-deep'))
+      addUnresolved(a, 'too-deep', node.text.slice(0, 200), `syntax nested more than ${LIMITS.maxTreeDepth} levels`);
+    return;
+  }
+  switch (node.type) {
+    case 'command':
+      command(a, node, base, [], depth);
+      return;
+    case 'pipeline':
+      pipeline(a, flatten(node), base, undefined, depth);
+      return;
+    case 'redirected_statement':
+      redirected(a, node, base, depth);
+      return;
+    case 'command_substitution':
+    case 'process_substitution':
+      children(a, node, { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] }, depth + 1);
+      return;
+    default:
+      children(a, node, base, depth + 1);
+  }
+}
+
+/** Leaves that cannot hold a command: not worth a visit (each visit allocates wasm-backed nodes). */
+const LEAVES = new Set([
+  'word',
+  'raw_string',
+  'number',
+  'ansi_c_string',
+  'string_content',
+  'variable_name',
+  'file_descriptor',
+  'heredoc_start',
+  'heredoc_end',
+  'heredoc_content',
+  'comment',
+  'special_variable_name',
+  'test_operator',
+  'regex',
+]);
+
+function children(a: Analysis, node: Node, base: Base, depth: number): void {
+  for (const c of node.namedChildren) if (c !== null && !LEAVES.has(c.type)) walk(a, c, base, depth);
+}
+
+function flatten(node: Node): Node[] {
+  const out: Node[] = [];
+  for (const c of node.namedChildren) {
+    if (c === null || c.type === 'comment') continue;
+    if (c.type === 'pipeline') out.push(...flatten(c));
+    else out.push(c);
+  }
+  return out;
+}
+
+const REDIRECTS = new Set(['file_redirect', 'heredoc_redirect', 'herestring_redirect']);
+const EXPANSION = new Set(['command_substitution', 'process_substitution', 'simple_expansion', 'expansion']);
+
+function hasExpansion(node: Node, depth = 0): boolean {
+  if (depth > 8) return true;
+  for (const c of node.namedChildren)
+    if (c !== null && (EXPANSION.has(c.type) || hasExpansion(c, depth + 1))) return true;
+  return false;
+}
+
+/** Where a command's stdin comes from according to its redirects. Walks substitutions inside them. */
+function stdinOf(a: Analysis, redirects: Node[], base: Base, depth: number): StdinInfo | undefined {
+  let info: StdinInfo | undefined;
+  for (const r of redirects) {
+    const before = a.sink.commands.length;
+    if (r.type === 'herestring_redirect') {
+      const target = r.namedChildren.find((c) => c !== null && c.type !== 'file_descriptor');
+      children(a, r, { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] }, depth + 1);
+      const w = target ? wordOf(target) : undefined;
+      info = { fedBy: programsSince(a, before), text: w?.text, dynamic: w === undefined || w.dynamic, piped: true };
+    } else if (r.type === 'heredoc_redirect') {
+      const body = r.namedChildren.find((c) => c !== null && c.type === 'heredoc_body');
+      if (body) children(a, body, { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] }, depth + 1);
+      for (const c of r.namedChildren)
+        if (c !== null && c.type === 'file_redirect')
+          children(a, c, { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] }, depth + 1);
+      info = {
+        fedBy: programsSince(a, before),
+        text: body?.text ?? '',
+        dynamic: body !== undefined && hasExpansion(body),
+        piped: true,
+      };
+    } else {
+      children(a, r, { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] }, depth + 1);
+      const isInput = r.children.some((c) => c !== null && (c.type === '<' || c.type === '<&' || c.type === '<>'));
+      if (isInput) {
+        const fed = programsSince(a, before);
+        const dest = r.childForFieldName('destination');
+        const generated =
+          dest !== null &&
+          (dest.type === 'process_substitution' ||
+            hasExpansion(dest) ||
+            EXPANSION.has(dest.type) ||
+            /^(\/dev\/(stdin|fd\/|tcp\/|udp\/)|\/proc\/self\/fd\/)/.test(dest.text));
+        info = { fedBy: fed, text: undefined, dynamic: generated, piped: true };
+      }
+    }
+  }
+  return info;
+}
+
+const WRITE_OPS = new Set(['>', '>>', '>|', '&>', '&>>', '<>']);
+
+/** Targets of output redirections among these redirect nodes. */
+function writesOf(redirects: Node[]): string[] {
+  const out: string[] = [];
+  for (const r of redirects) {
+    if (r.type !== 'file_redirect' || !r.children.some((c) => c !== null && WRITE_OPS.has(c.type))) continue;
+    const d = r.childForFieldName('destination');
+    if (d !== null) out.push(wordOf(d).text);
+  }
+  return out;
+}
+
+function mergeStdin(outer: StdinInfo, own: StdinInfo | undefined): StdinInfo {
+  return own ?? outer;
+}
+
+function redirected(a: Analysis, node: Node, base: Base, depth: number): void {
+  const body = node.childForFieldName('body');
+  const redirects = node.namedChildren.filter((c): c is Node => c !== null && REDIRECTS.has(c.type));
+  const before = a.sink.commands.length;
+  if (body !== null && body.type === 'command') command(a, body, base, redirects, depth + 1);
+  else {
+    const own = stdinOf(a, redirects, base, depth);
+    const writes = writesOf(redirects);
+    if (body !== null)
+      walk(
+        a,
+        body,
+        {
+          ...base,
+          stdin: mergeStdin(base.stdin, own),
+          writes: writes.length > 0 ? [...base.writes, ...writes] : base.writes,
+        },
+        depth + 1,
+      );
+  }
+  // `cat <<EOF | sh`: the pipeline continues inside the heredoc redirect node
+  const bodyCmds = a.sink.commands.slice(before);
+  for (const r of redirects) {
+    if (r.type !== 'heredoc_redirect') continue;
+    for (const c of r.namedChildren) {
+      if (
+        c === null ||
+        c.type === 'heredoc_start' ||
+        c.type === 'heredoc_body' ||
+        c.type === 'heredoc_end' ||
+        c.type === 'file_redirect'
+      )
+        continue;
+      if (c.type === 'pipeline') {
+        const last = bodyCmds[bodyCmds.length - 1];
+        pipeline(
+          a,
+          flatten(c),
+          base,
+          {
+            programs: bodyCmds.map((x) => x.program),
+            text: last ? outputText(last.program, last.args, last.stdin) : undefined,
+          },
+          depth + 1,
+        );
+      } else walk(a, c, base, depth + 1);
+    }
+  }
+}
+
+/** Text a stage writes to stdout, when it is literal (echo/printf/cat of a heredoc). */
+function outputText(program: string, args: Word[], stdin: string | undefined): string | undefined {
+  if ((program === 'echo' || program === 'printf') && !args.some((w) => w.dynamic))
+    return args
+      .filter((w) => !/^-[neE]+$/.test(w.text))
+      .map((w) => w.text)
+      .join(' ');
+  if ((program === 'cat' || program === 'tee') && args.every((w) => w.text.startsWith('-'))) return stdin;
+  return undefined;
+}
+
+function pipeline(
+  a: Analysis,
+  stages: Node[],
+  base: Base,
+  prev: { programs: string[]; text: string | undefined } | undefined,
+  depth: number,
+): void {
+  let fed = prev ? union(base.stdin.fedBy, prev.programs) : base.stdin.fedBy;
+  let text = prev?.text;
+  let piped = prev !== undefined;
+  for (const stage of stages) {
+    const stdin: StdinInfo = piped ? { fedBy: fed, text, dynamic: text === undefined, piped: true } : base.stdin;
+    const before = a.sink.commands.length;
+    walk(a, stage, { ...base, stdin }, depth + 1);
+    const produced = a.sink.commands.slice(before);
+    fed = union(
+      fed,
+      produced.map((c) => c.program),
+    );
+    const last = produced[produced.length - 1];
+    text = produced.length >= 1 && last !== undefined ? outputText(last.program, last.args, last.stdin) : undefined;
+    piped = true;
+  }
+}
+
+function command(a: Analysis, node: Node, base: Base, outerRedirects: Node[], depth: number): void {
+  const words: Word[] = [];
+  const assignments: Record<string, string> = { ...base.assignments };
+  const redirects: Node[] = [...outerRedirects];
+  const inner: Node[] = [];
+  for (const c of node.namedChildren) {
+    if (c === null) continue;
+    if (c.type === 'command_name') words.push(wordOf(c));
+    else if (c.type === 'variable_assignment') {
+      const name = c.childForFieldName('name')?.text ?? '';
+      const value = c.childForFieldName('value');
+      assignments[name] = value !== null ? wordOf(value).text : '';
+      inner.push(c);
+    } else if (REDIRECTS.has(c.type)) redirects.push(c);
+    else if (c.type !== 'comment') {
+      words.push(wordOf(c));
+      inner.push(c);
+    }
+  }
+  for (const r of redirects) {
+    if (r.type !== 'file_redirect') continue;
+    const dests = r.childrenForFieldName('destination').filter((d): d is Node => d !== null);
+    for (const d of dests.slice(1)) words.push(wordOf(d)); // substitutions in them are walked with the redirect
+  }
+  const before = a.sink.commands.length;
+  const sub = { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] };
+  for (const c of inner) if (!LEAVES.has(c.type)) walk(a, c, sub, depth + 1);
+  const name = node.childForFieldName('name');
+  if (name !== null && name.namedChildCount === 1 && name.firstNamedChild?.type !== 'word')
+    walk(a, name, sub, depth + 1);
+  const argFedBy = programsSince(a, before);
+  const own = stdinOf(a, redirects, base, depth);
+  if (words.length === 0) return;
+  const expanded: Word[] = [];
+  for (const w of words) expanded.push(...expandBraces(w));
+  const writes = writesOf(redirects);
+  resolveCommand(a, expanded, {
+    ...base,
+    assignments,
+    argFedBy,
+    stdin: mergeStdin(base.stdin, own),
+    writes: writes.length > 0 ? [...base.writes, ...writes] : base.writes,
+    text: node.text,
+  });
+}

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { createEngine, loadPolicy, type Decision, type Engine, type LoadedPolicy } from '../../src/policy/index.js';
+
+export interface Harness {
+  engine: Engine;
+  loaded: LoadedPolicy;
+  /** Judge a shell line under the default pack. */
+  line(text: string): Decision;
+  /** Judge an argv (no shell) under the default pack. */
+  argv(argv: string[]): Decision;
+}
+
+/** The shipped default pack with an isolated GUARD_HOME (no user layer) and no project layer. */
+export async function defaultHarness(home: string): Promise<Harness> {
+  const engine = await createEngine();
+  const loaded = await loadPolicy({
+    env: { GUARD_HOME: home, GUARD_SYSTEM_POLICIES: `${home}/no-system` },
+    cwd: home,
+    engine,
+  });
+  const ctx = { cwd: '/home/agent/project', requester: { user: 'agent', agent: 'test' } };
+  return {
+    engine,
+    loaded,
+    line: (text) => engine.evaluate({ ...ctx, argv: ['sh', '-c', text], shell: text }, loaded.policy),
+    argv: (argv) => engine.evaluate({ ...ctx, argv }, loaded.policy),
+  };
+}
+
+/** Decode the fixture escapes: \n newline, \t tab, \\ backslash. */
+export function decode(s: string): string {
+  return s.replace(/\\([nt\\])/g, (_m, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : '\\'));
+}
+
+export function fixtureLines(name: string): string[] {
+  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+}
