@@ -4,5 +4,31 @@
  */
 import type { CommandSpec } from './command.js';
 import { execSpec } from './specs/exec.js';
+import { daemonSpec } from './specs/daemon.js';
+import { requestsSpec, showSpec } from './specs/requests.js';
+import { decideSpecs } from './specs/decide.js';
+import { approverSpec } from './specs/approver.js';
+import { ledgerSpec } from './specs/ledger.js';
+import { hookSpec } from './specs/hook.js';
+import { shellSpec } from './specs/shell.js';
+import { initSpec } from './specs/init.js';
+import { doctorSpec } from './specs/doctor.js';
+import { tuiSpec } from './specs/tui.js';
+import { checkSpec, policySpec } from './specs/policy.js';
 
-export const commands: CommandSpec[] = [execSpec];
+export const commands: CommandSpec[] = [
+  execSpec,
+  ...decideSpecs,
+  tuiSpec,
+  requestsSpec,
+  showSpec,
+  daemonSpec,
+  approverSpec,
+  ledgerSpec,
+  hookSpec,
+  shellSpec,
+  initSpec,
+  doctorSpec,
+  checkSpec,
+  policySpec,
+];

@@ -1,0 +1,137 @@
+/** `guard daemon start|stop|status`. */
+import { closeSync, existsSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { guardPaths } from '../../config/paths.js';
+import { FailClosedError, UsageError } from '../../errors.js';
+import { DaemonClient } from '../../daemon/client.js';
+import { READY_FD_ENV, spawnDaemon } from '../../daemon/launch.js';
+import type { DaemonStatus } from '../../daemon/messages.js';
+import { writeLine, type Io } from '../io.js';
+
+const START_TIMEOUT_MS = 15_000;
+
+function socketMode(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-7]{3}$/.test(v))
+    throw new UsageError(`--socket-mode: ${JSON.stringify(v)} is not an octal mode like 600 or 660`);
+  const mode = parseInt(v, 8);
+  if ((mode & 0o007) !== 0) throw new UsageError('--socket-mode: other users must not get access to the socket');
+  return mode;
+}
+
+async function tryConnect(env: NodeJS.ProcessEnv): Promise<DaemonClient | undefined> {
+  try {
+    return await DaemonClient.connect(guardPaths(env).socket, 1000);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function daemonStart(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const policyFiles = (opts['policy'] as string[] | undefined)?.map((f) => (f.startsWith('/') ? f : `${io.cwd}/${f}`));
+  const mode = socketMode(opts['socketMode']);
+  if (opts['foreground'] === true) return runForeground(io, policyFiles, mode);
+  const existing = await tryConnect(io.env);
+  if (existing !== undefined) {
+    const status = await existing.call<DaemonStatus>({ type: 'status' }).finally(() => existing.close());
+    writeLine(io.stderr, `guard: the daemon is already running (pid ${status.pid}) on ${status.socket}`);
+    return 0;
+  }
+  const extra = [
+    ...(policyFiles ?? []).flatMap((f) => ['--policy', f]),
+    ...(mode === undefined ? [] : ['--socket-mode', mode.toString(8)]),
+  ];
+  const pid = await spawnDaemon(io.env, extra, START_TIMEOUT_MS);
+  const paths = guardPaths(io.env);
+  writeLine(io.stderr, `guard: daemon started (pid ${pid}); socket ${paths.socket}; log ${paths.logFile}`);
+  return 0;
+}
+
+async function runForeground(
+  io: Io,
+  policyFiles: string[] | undefined,
+  socketModeValue: number | undefined,
+): Promise<number> {
+  const { startDaemon } = await import('../../daemon/daemon.js');
+  const readyFd = io.env[READY_FD_ENV] === undefined ? undefined : Number(io.env[READY_FD_ENV]);
+  const handle = await startDaemon({
+    env: io.env,
+    policyFiles,
+    socketMode: socketModeValue,
+    echo: readyFd === undefined ? io.stderr : undefined,
+  });
+  if (readyFd !== undefined && Number.isSafeInteger(readyFd)) {
+    try {
+      writeSync(readyFd, 'ready\n');
+      closeSync(readyFd);
+    } catch {
+      // the launcher went away; keep serving
+    }
+  }
+  let failure: unknown;
+  const onSignal = (sig: NodeJS.Signals): void => void handle.stop(`received ${sig}`);
+  const onCrash = (err: unknown): void => {
+    failure = err;
+    void handle.stop(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onSignal);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  try {
+    await handle.closed;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+  }
+  if (failure !== undefined)
+    throw new FailClosedError(`the daemon stopped after an internal error: ${(failure as Error).message}`);
+  return 0;
+}
+
+export async function daemonStop(io: Io): Promise<number> {
+  const client = await tryConnect(io.env);
+  if (client === undefined) {
+    writeLine(io.stderr, 'guard: no daemon is running');
+    return 0;
+  }
+  const closed = new Promise<void>((resolve) => client.onClose(() => resolve()));
+  const { pid } = await client.call<{ pid: number }>({ type: 'shutdown' });
+  const lock = join(guardPaths(io.env).runDir, 'daemon.pid');
+  const deadline = Date.now() + 10_000;
+  await closed;
+  // the daemon releases its lock file as its very last step
+  while (existsSync(lock) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (existsSync(lock)) throw new FailClosedError(`the daemon (pid ${pid}) did not stop within 10 s`);
+  writeLine(io.stderr, `guard: daemon stopped (pid ${pid})`);
+  return 0;
+}
+
+export async function daemonStatus(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const paths = guardPaths(io.env);
+  const client = await tryConnect(io.env);
+  if (client === undefined) {
+    if (opts['json'] === true) writeLine(io.stdout, JSON.stringify({ running: false, socket: paths.socket }));
+    throw new FailClosedError(`no daemon is running on ${paths.socket}`, {
+      hint: 'start it with `guard daemon start`',
+    });
+  }
+  const s = await client.call<DaemonStatus>({ type: 'status' }).finally(() => client.close());
+  if (opts['json'] === true) {
+    writeLine(io.stdout, JSON.stringify({ running: true, ...s }));
+    return 0;
+  }
+  const lines = [
+    `running      pid ${s.pid}, guard ${s.version}, since ${s.startedAt}`,
+    `socket       ${s.socket}`,
+    `policy       ${s.policy.digest.slice(0, 16)} from ${s.policy.files.length} file(s)${s.policy.lastError ? `; last reload FAILED: ${s.policy.lastError}` : ''}`,
+    `requests     ${s.requests.pending} pending, ${s.requests.needsInfo} needs info, ${s.requests.grants} usable grant(s)`,
+    `channels     ${s.channels.length === 0 ? 'none configured (approve with `guard approve ID`)' : s.channels.map((c) => `${c.name} ${c.ok ? 'ok' : 'FAILING'} (${c.detail})`).join('; ')}`,
+  ];
+  writeLine(io.stdout, lines.join('\n'));
+  return 0;
+}

@@ -1,0 +1,124 @@
+/**
+ * `guard approve|deny|ask ID`: sign a decision with the approver's key (unlocked with the
+ * approver's passphrase, read from a terminal or an explicit file/fd) and send it. A failed
+ * unlock is reported to the daemon, which records it: attempts without the secret leave a trace.
+ */
+import { readdirSync } from 'node:fs';
+import { approverHome, approverKeyPath, readKeyFile } from '../../approval/keyfile.js';
+import { unlockApproverKey, WrongPassphraseError } from '../../approval/keys.js';
+import { readPassphrase } from '../../approval/passphrase.js';
+import type { DecisionAction, SignedDecision } from '../../approval/types.js';
+import type { RequestView } from '../../channels/types.js';
+import { connectDaemon } from '../../daemon/connect.js';
+import type { DaemonClient } from '../../daemon/client.js';
+import type { RequestDetail } from '../../daemon/messages.js';
+import { UsageError } from '../../errors.js';
+import { writeLine, type Io } from '../io.js';
+import { callDaemon, checkRequestId } from './decide-common.js';
+import { formatDetail } from './requests.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** --as NAME, else GUARD_APPROVER, else the only key in the approver's key directory. */
+export function approverName(env: NodeJS.ProcessEnv, as: string | undefined): string {
+  const named = as ?? str(env['GUARD_APPROVER']);
+  if (named !== undefined) return named;
+  let keys: string[] = [];
+  try {
+    keys = readdirSync(approverHome(env)).filter((f) => f.endsWith('.key'));
+  } catch {
+    // no key directory
+  }
+  if (keys.length === 1) return keys[0]!.slice(0, -'.key'.length);
+  throw new UsageError(
+    keys.length === 0 ? `no approver key in ${approverHome(env)}` : `several approver keys in ${approverHome(env)}`,
+    {
+      hint:
+        keys.length === 0
+          ? 'enroll with `guard approver enroll`, or set GUARD_APPROVER_HOME to where your key lives'
+          : 'choose one with --as NAME',
+    },
+  );
+}
+
+async function report(client: DaemonClient, requestId: string, approver: string, reason: string): Promise<void> {
+  try {
+    await client.call({ type: 'report_refusal', requestId, approver, reason });
+  } catch {
+    // best effort: the refusal itself is what matters
+  }
+}
+
+function summary(action: DecisionAction, v: RequestView): string {
+  if (v.state === 'approved')
+    return `request ${v.id} is approved (${v.approvals.length}/${v.quorum}); the command can run now`;
+  if (v.state === 'denied') return `request ${v.id} is denied`;
+  if (v.state === 'needs_info') return `request ${v.id} now waits for the requester's answer`;
+  if (action === 'approve')
+    return `approval recorded for ${v.id}: ${v.approvals.length} of ${v.quorum} needed (distinct approvers)`;
+  return `request ${v.id} is ${v.state}`;
+}
+
+export async function decide(
+  io: Io,
+  action: DecisionAction,
+  id: string | undefined,
+  opts: Record<string, unknown>,
+): Promise<number> {
+  if (id === undefined) throw new UsageError('give the request id', { hint: 'list requests with `guard requests`' });
+  checkRequestId(id);
+  const reason = str(opts['reason']);
+  const question = str(opts['question']);
+  if (action === 'deny' && reason === undefined)
+    throw new UsageError('guard deny needs --reason TEXT (the requester is told why)');
+  if (action === 'ask' && question === undefined) throw new UsageError('guard ask needs --question TEXT');
+  const fd = opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']);
+  const client = await connectDaemon(io.env);
+  try {
+    const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
+    const name = approverName(io.env, str(opts['as']));
+    let encrypted: string;
+    try {
+      encrypted = readKeyFile(approverKeyPath(io.env, name));
+    } catch (err) {
+      await report(client, id, name, `no approver key for ${name} on this account`);
+      throw err;
+    }
+    writeLine(io.stderr, `${formatDetail(detail)}\n`);
+    const passphrase = await readPassphrase({
+      passphraseFile: str(opts['passphraseFile']),
+      passphraseFd: fd,
+      tty: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
+      prompt: `passphrase of approver ${name} to ${action} ${id}: `,
+      stdin: io.stdin,
+      stderr: io.stderr,
+    });
+    let signed: SignedDecision;
+    try {
+      const key = unlockApproverKey(encrypted, passphrase);
+      signed = key.sign({
+        v: 1,
+        requestId: id,
+        fingerprint: detail.fingerprint,
+        action,
+        reason,
+        question,
+        at: new Date().toISOString(),
+        approver: name,
+      });
+      key.dispose();
+    } catch (err) {
+      if (err instanceof WrongPassphraseError)
+        await report(client, id, name, 'wrong passphrase (approver key could not be unlocked)');
+      throw err;
+    } finally {
+      passphrase.fill(0);
+    }
+    const res = await callDaemon<{ state: string; view: RequestView }>(client, { type: 'decide', signed }, false);
+    writeLine(io.stderr, `guard: ${summary(action, res.view)}`);
+    if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(res));
+    return 0;
+  } finally {
+    client.close();
+  }
+}

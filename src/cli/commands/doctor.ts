@@ -1,0 +1,44 @@
+/**
+ * `guard doctor [--json]`: check the installation end to end — daemon, policy, ledger, key store,
+ * channels, and the hook of every agent found — each with a fix. Exit 70 when a check fails.
+ */
+import { ExitCode } from '../../errors.js';
+import { channelChecks, daemonCheck, ledgerChecks, policyChecks } from '../../integrations/doctor/checks.js';
+import { hookChecks } from '../../integrations/doctor/hooks.js';
+import { guardSelf } from '../../integrations/self.js';
+import { failed, printChecks, type Check } from '../../integrations/setup/check.js';
+import { writeLine, type Io } from '../io.js';
+
+export async function doctorCommand(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const daemon = await daemonCheck(io.env);
+  const checks: Check[] = [daemon.check];
+  checks.push(...(await policyChecks(io, daemon.status)));
+  checks.push(...(await ledgerChecks(io)));
+  checks.push(...channelChecks(daemon.status));
+  let guard: string[];
+  try {
+    guard = guardSelf(io.env, process.argv[1], io.cwd);
+  } catch {
+    guard = ['guard'];
+  }
+  const hooks = hookChecks(io.env, guard, io.cwd);
+  checks.push(
+    ...(hooks.length > 0
+      ? hooks
+      : [
+          {
+            name: 'hooks',
+            status: 'warn' as const,
+            detail: 'no agent configuration found (Claude Code, Gemini CLI, Codex, Cursor)',
+            hint: 'guard init --agent <claude-code|gemini|codex|cursor|shell>',
+          },
+        ]),
+  );
+  const bad = failed(checks);
+  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify({ ok: bad === 0, checks }));
+  else {
+    printChecks(io.stdout, checks);
+    writeLine(io.stdout, bad === 0 ? '\nguard doctor: no failures' : `\nguard doctor: ${bad} check(s) failed`);
+  }
+  return bad === 0 ? 0 : ExitCode.INTERNAL;
+}

@@ -1,0 +1,73 @@
+/** `guard requests` and `guard show ID`: read-only views for humans (text) and agents (--json). */
+import { connectDaemon } from '../../daemon/connect.js';
+import type { RequestDetail } from '../../daemon/messages.js';
+import { writeLine, type Io } from '../io.js';
+import { callDaemon, checkRequestId } from './decide-common.js';
+
+function line(d: RequestDetail): string {
+  const v = d.view;
+  const votes = v.approvals.length > 0 ? ` approvals ${v.approvals.length}/${v.quorum}` : ` needs ${v.quorum}`;
+  const grant =
+    d.grant !== undefined
+      ? ` grant ${d.grant.revoked ? 'revoked' : `${d.grant.usesLeft} use(s) until ${d.grant.expiresAt}`}`
+      : '';
+  return `${v.id}  ${v.state.padEnd(10)} ${v.risk.padEnd(8)} ${v.requester.user}${v.requester.agent ? `/${v.requester.agent}` : ''}  ${v.command}\n    ${v.cwd}  created ${v.createdAt}  expires ${v.expiresAt}${votes}${grant}`;
+}
+
+export async function listRequests(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const client = await connectDaemon(io.env);
+  const { requests } = await callDaemon<{ requests: RequestDetail[] }>(client, {
+    type: 'list',
+    all: opts['all'] === true,
+  });
+  if (opts['json'] === true) {
+    writeLine(io.stdout, JSON.stringify({ requests }));
+    return 0;
+  }
+  if (requests.length === 0) {
+    writeLine(io.stdout, opts['all'] === true ? 'no requests yet' : 'nothing waiting for approval');
+    return 0;
+  }
+  for (const d of requests) writeLine(io.stdout, line(d));
+  return 0;
+}
+
+export function formatDetail(d: RequestDetail): string {
+  const v = d.view;
+  const out = [
+    `request   ${v.id}  (${v.state})`,
+    `command   ${v.command}`,
+    `cwd       ${v.cwd}`,
+    `requester ${v.requester.user}${v.requester.agent ? ` via ${v.requester.agent}` : ''}${v.requester.host ? ` on ${v.requester.host}` : ''}${v.requester.onBehalfOf ? ` for ${v.requester.onBehalfOf}` : ''}`,
+    `risk      ${v.risk}`,
+  ];
+  if (v.reason) out.push(`reason    ${v.reason}`);
+  if (v.ticket) out.push(`ticket    ${v.ticket}`);
+  for (const r of v.rules)
+    out.push(
+      `rule      ${r.id} (${r.effect}, ${r.risk}): ${r.impact ?? r.description}${r.controls.length ? ` [${r.controls.join(', ')}]` : ''}`,
+    );
+  if (v.commands.length > 1) for (const c of v.commands) out.push(`  runs    ${c}`);
+  for (const [k, val] of Object.entries(v.context)) out.push(`context   ${k}: ${val}`);
+  out.push(`created   ${v.createdAt}; expires ${v.expiresAt}; quorum ${v.quorum}`);
+  for (const vote of d.votes)
+    out.push(`vote      ${vote.action} by ${vote.approver} via ${vote.channel} at ${vote.at}`);
+  if (v.question) out.push(`question  ${v.question}`);
+  if (v.reply) out.push(`reply     ${v.reply}`);
+  if (v.decidedBy) out.push(`decided   by ${v.decidedBy}`);
+  if (v.decisionReason) out.push(`why       ${v.decisionReason}`);
+  if (d.grant)
+    out.push(
+      `grant     ${d.grant.revoked ? 'revoked' : `${d.grant.usesLeft} use(s) left, until ${d.grant.expiresAt}`}`,
+    );
+  out.push(`fingerprint ${d.fingerprint}`);
+  return out.join('\n');
+}
+
+export async function showRequest(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
+  checkRequestId(id);
+  const client = await connectDaemon(io.env);
+  const d = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id });
+  writeLine(io.stdout, opts['json'] === true ? JSON.stringify(d) : formatDetail(d));
+  return 0;
+}

@@ -1,0 +1,59 @@
+/**
+ * `guard wait ID`: wait for a --no-wait request. Exit 0 when approved (re-run the same command
+ * to use the grant), 76 when denied, expired, revoked or cancelled, 75 when --timeout passes first.
+ */
+import { DaemonReplyError } from '../../daemon/client.js';
+import { connectDaemon } from '../../daemon/connect.js';
+import type { DaemonMessage, WaitEvent } from '../../daemon/messages.js';
+import { parseDuration } from '../../daemon/duration.js';
+import { NotApprovedError, PendingError } from '../../errors.js';
+import { writeLine, type Io } from '../io.js';
+import { checkRequestId, mapDaemonError } from './decide-common.js';
+
+interface WaitResult {
+  state: string;
+  reason: string;
+  grant?: { usesLeft: number; expiresAt: string; revoked: boolean } | undefined;
+}
+
+export async function waitCommand(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
+  checkRequestId(id);
+  const timeoutSeconds = typeof opts['timeout'] === 'string' ? parseDuration(opts['timeout']) : undefined;
+  const client = await connectDaemon(io.env);
+  let asked: string | undefined;
+  const result = await new Promise<WaitResult>((resolve, reject) => {
+    client.onClose((err) => reject(mapDaemonError(err)));
+    client.send({ type: 'wait', requestId: id, timeoutSeconds }, (m: DaemonMessage) => {
+      if (m.type === 'error') return reject(mapDaemonError(new DaemonReplyError(m.code, m.message, m.hint)));
+      if (m.type === 'result') return resolve(m.data as WaitResult);
+      const e = m.data as WaitEvent;
+      if (
+        e.event === 'update' &&
+        e.view.question !== undefined &&
+        e.view.state === 'needs_info' &&
+        e.view.question !== asked
+      ) {
+        asked = e.view.question;
+        writeLine(
+          io.stderr,
+          `guard: an approver asks: ${asked}\nguard: answer with \`guard reply ${id} --message "..."\``,
+        );
+      }
+    });
+  }).finally(() => client.close());
+  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify({ requestId: id, ...result }));
+  if (result.state === 'approved') {
+    writeLine(
+      io.stderr,
+      `guard: request ${id} is approved; re-run exactly the same command to use it${result.grant ? ` (${result.grant.usesLeft} use(s) until ${result.grant.expiresAt})` : ''}`,
+    );
+    return 0;
+  }
+  if (result.state === 'timeout')
+    throw new PendingError(`request ${id} is still waiting: ${result.reason}`, {
+      hint: `run \`guard wait ${id}\` again`,
+    });
+  throw new NotApprovedError(
+    `request ${id} was ${result.state === 'used' ? 'approved, but its grant is used up or expired' : `${result.state}: ${result.reason}`}`,
+  );
+}

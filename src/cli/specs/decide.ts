@@ -1,0 +1,81 @@
+import type { Command } from 'commander';
+import { defineCommand, type CommandSpec } from '../command.js';
+import { tuiOptions } from './tui.js';
+
+function keyOptions(cmd: Command): Command {
+  return cmd
+    .option('--as <name>', 'approver name (default: GUARD_APPROVER, or the only key in your approver directory)')
+    .option('--passphrase-file <file>', 'read the key passphrase from this file (otherwise: a terminal prompt)')
+    .option('--passphrase-fd <n>', 'read the key passphrase from this file descriptor (e.g. 3 3<file)')
+    .option('--json', 'print the resulting request state as JSON');
+}
+
+const SIGNING = `
+The decision is signed with your approver key (Ed25519, unlocked with your passphrase; never read
+from an environment variable) and bound to the request's fingerprint; the daemon verifies it
+against your enrolled public key and records it in the ledger.`;
+
+function decision(name: 'approve' | 'deny' | 'ask', summary: string, extra: (cmd: Command) => void): CommandSpec {
+  return defineCommand({
+    name,
+    summary,
+    define(cmd) {
+      cmd.argument(name === 'approve' ? '[id]' : '<id>', 'request id (rq-…; see `guard requests`)');
+      extra(cmd);
+      keyOptions(cmd).addHelpText('after', SIGNING);
+    },
+    async run(io, args, opts) {
+      if (name === 'approve' && args[0] === undefined) return (await import('../commands/tui.js')).tuiCommand(io, opts); // no id: the TUI
+      const { decide } = await import('../commands/decide.js');
+      return decide(io, name, args[0] as string | undefined, opts);
+    },
+  });
+}
+
+export const decideSpecs: CommandSpec[] = [
+  decision('approve', 'approve a pending request with your signed approver key', (c) =>
+    tuiOptions(c.option('--reason <text>', 'note recorded with the approval')),
+  ),
+  decision('deny', 'deny a pending request (signed); the requester is told the reason', (c) =>
+    c.requiredOption('--reason <text>', 'why it is denied'),
+  ),
+  decision('ask', 'ask the requester a question (signed); the request waits for the answer', (c) =>
+    c.requiredOption('--question <text>', 'the question'),
+  ),
+  defineCommand({
+    name: 'reply',
+    summary: "answer an approver's question about your request",
+    define(cmd) {
+      cmd.argument('<id>', 'request id').requiredOption('--message <text>', 'the answer');
+    },
+    async run(io, args, opts) {
+      const { replyCommand } = await import('../commands/reply.js');
+      return replyCommand(io, String(args[0]), opts);
+    },
+  }),
+  defineCommand({
+    name: 'revoke',
+    summary: 'end a pending request or an approved grant at once',
+    define(cmd) {
+      cmd.argument('<id>', 'request id').option('--reason <text>', 'recorded with the revocation');
+    },
+    async run(io, args, opts) {
+      const { revokeCommand } = await import('../commands/revoke.js');
+      return revokeCommand(io, String(args[0]), opts);
+    },
+  }),
+  defineCommand({
+    name: 'wait',
+    summary: 'wait for a --no-wait request: exit 0 approved (re-run the command), 76 not approved, 75 still pending',
+    define(cmd) {
+      cmd
+        .argument('<id>', 'request id')
+        .option('--timeout <duration>', 'give up after this long (exit 75)')
+        .option('--json', 'print the outcome as JSON');
+    },
+    async run(io, args, opts) {
+      const { waitCommand } = await import('../commands/wait.js');
+      return waitCommand(io, String(args[0]), opts);
+    },
+  }),
+];

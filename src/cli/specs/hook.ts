@@ -1,0 +1,29 @@
+import { defineCommand } from '../command.js';
+
+export const hookSpec = defineCommand({
+  name: 'hook',
+  summary: "an agent's pre-tool hook: judge the shell command on stdin (claude-code, gemini, codex, cursor)",
+  define(cmd) {
+    cmd
+      .argument('<agent>', 'claude-code | gemini | codex | cursor')
+      .option(
+        '--allowed <mode>',
+        'commands policy allows: record (run through guard exec, on the ledger) or pass (run unchanged)',
+        'record',
+      )
+      .option('--deadline-ms <ms>', 'answer within this time or block (the configured agent timeout is 30 s)', '20000')
+      .addHelpText(
+        'after',
+        `
+Reads the agent's hook JSON on stdin and answers in its documented format. Commands policy
+denies are blocked with the reason; commands that need approval are rewritten to run through
+\`guard exec\`, which waits for a human; allowed commands are recorded (or passed with
+--allowed pass). Any failure of guard itself blocks (exit 2): nothing runs unjudged.
+\`guard init --agent <agent>\` writes the hook configuration; see docs/integrations.md.`,
+      );
+  },
+  async run(io, args, opts) {
+    const { hookCommand } = await import('../commands/hook.js');
+    return hookCommand(io, args[0] as string, opts);
+  },
+});

@@ -1,0 +1,30 @@
+import { defineCommand } from '../command.js';
+
+export const initSpec = defineCommand({
+  name: 'init',
+  summary: 'set guard up: policy layer, agent hook, daemon, pinned ledger key, self-test',
+  define(cmd) {
+    cmd
+      .option('--agent <name>', 'write the hook configuration of: claude-code, gemini, codex, cursor, shell')
+      .option('--yes', 'change an existing agent settings file without asking (a backup is kept)')
+      .option('--print', 'print the agent configuration and the file it belongs in instead of writing it')
+      .addHelpText(
+        'after',
+        `
+Steps (each is idempotent; running init again changes nothing that is right already):
+  policy     GUARD_HOME/policies/local.yaml, your layer over the shipped rules (never overwritten)
+  agent      the agent's hook entry, merged into its settings file (backup kept), or printed
+  daemon     started if it is not running
+  ledger     the genesis public key, written to GUARD_HOME/ledger.pub for pinning
+  self-test  a command the policy denies is run through guard exec: it must exit 77, not run
+
+Examples:
+  guard init --agent claude-code
+  guard init --agent codex --print`,
+      );
+  },
+  async run(io, _args, opts) {
+    const { initCommand } = await import('../commands/init.js');
+    return initCommand(io, opts);
+  },
+});

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { defineCommand } from '../command.js';
+
+/** Options shared by `guard tui` and `guard approve` without an id (which opens the same TUI). */
+export function tuiOptions(cmd: Command): Command {
+  return cmd.option(
+    '--unlock-window <duration>',
+    'terminal UI (guard tui, or guard approve without an id): how long your key stays unlocked after the passphrase (e.g. 10m, 1h; 0 = ask for every decision)',
+    '10m',
+  );
+}
+
+export const TUI_HELP = `
+The terminal UI lists pending requests as the daemon pushes them (riskiest and newest first), shows
+everything about the selected one, and lets you approve, deny (with a reason) or ask a question.
+Each decision is signed with your approver key, exactly like \`guard approve ID\`; the passphrase is
+asked once and the key stays unlocked for --unlock-window. Keys are shown in the footer.
+Honours NO_COLOR. Needs a terminal; refuses to run inside an AI agent session.
+
+Examples:
+  guard tui
+  guard approve                         # same, when no request id is given
+  guard tui --as alice --unlock-window 5m`;
+
+export const tuiSpec = defineCommand({
+  name: 'tui',
+  summary: "open the approver's terminal UI: live pending requests, full context, signed decisions",
+  define(cmd) {
+    cmd.option('--as <name>', 'approver name (default: GUARD_APPROVER, or the only key in your approver directory)');
+    tuiOptions(cmd).addHelpText('after', TUI_HELP);
+  },
+  async run(io, _args, opts) {
+    const { tuiCommand } = await import('../commands/tui.js');
+    return tuiCommand(io, opts);
+  },
+});

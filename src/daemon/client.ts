@@ -1,0 +1,146 @@
+/**
+ * A lean protocol client (no zod, no SQLite): used by `guard exec` on its hot path and by the
+ * other CLI commands. Messages are correlated by id; a handler receives every daemon message
+ * answering a given id (result, error and any events).
+ */
+import { connect, type Socket } from 'node:net';
+import { encodeFrame, FrameReader } from './framing.js';
+import type { ClientBody, DaemonMessage, ErrorCode } from './messages.js';
+
+/** The daemon answered with an error frame. */
+export class DaemonReplyError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint: string | undefined,
+  ) {
+    super(message);
+    this.name = 'DaemonReplyError';
+  }
+}
+
+/** The connection could not be made or was lost. `code` is the socket error code when known. */
+export class DaemonConnectionError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'DaemonConnectionError';
+  }
+}
+
+type Handler = (msg: DaemonMessage) => void;
+
+function isDaemonMessage(v: unknown): v is DaemonMessage {
+  if (typeof v !== 'object' || v === null) return false;
+  const m = v as Record<string, unknown>;
+  return typeof m['re'] === 'number' && (m['type'] === 'result' || m['type'] === 'error' || m['type'] === 'event');
+}
+
+export class DaemonClient {
+  private nextId = 1;
+  private readonly handlers = new Map<number, Handler>();
+  private closedWith: DaemonConnectionError | undefined;
+  private readonly closeListeners: ((err: DaemonConnectionError) => void)[] = [];
+
+  private constructor(private readonly socket: Socket) {
+    const reader = new FrameReader();
+    socket.on('data', (chunk: Buffer) => {
+      let msgs: unknown[];
+      try {
+        msgs = reader.push(chunk);
+      } catch (err) {
+        this.fail(new DaemonConnectionError(`bad frame from daemon: ${(err as Error).message}`, 'EPROTO'));
+        return;
+      }
+      for (const m of msgs) {
+        if (!isDaemonMessage(m)) {
+          this.fail(new DaemonConnectionError('malformed message from daemon', 'EPROTO'));
+          return;
+        }
+        this.handlers.get(m.re)?.(m);
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => this.fail(new DaemonConnectionError(err.message, err.code)));
+    socket.on('close', () => this.fail(new DaemonConnectionError('the daemon closed the connection', 'ECONNRESET')));
+  }
+
+  /** Connect to the socket; rejects with DaemonConnectionError (ENOENT, ECONNREFUSED, ETIMEDOUT…). */
+  static connect(path: string, timeoutMs = 2000): Promise<DaemonClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ path });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new DaemonConnectionError(`no answer from ${path} within ${timeoutMs} ms`, 'ETIMEDOUT'));
+      }, timeoutMs);
+      socket.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new DaemonConnectionError(err.message, err.code));
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new DaemonClient(socket));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  onClose(listener: (err: DaemonConnectionError) => void): void {
+    if (this.closedWith !== undefined) listener(this.closedWith);
+    else this.closeListeners.push(listener);
+  }
+
+  /** Send a message; `handler` receives every daemon message answering it. Returns its id. */
+  send(body: ClientBody, handler: Handler): number {
+    if (this.closedWith !== undefined) throw this.closedWith;
+    const id = this.nextId++;
+    this.handlers.set(id, handler);
+    this.socket.write(encodeFrame({ ...body, id }));
+    return id;
+  }
+
+  /** Send a message and resolve with its result (rejects on an error frame or a lost connection). */
+  call<T>(body: ClientBody): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.onClose(reject);
+      try {
+        const id = this.send(body, (msg) => {
+          if (msg.type === 'event') return;
+          this.handlers.delete(id);
+          if (msg.type === 'result') resolve(msg.data as T);
+          else reject(new DaemonReplyError(msg.code, msg.message, msg.hint));
+        });
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+
+  /**
+   * Send a last message and close the connection without waiting for an answer; resolves once the
+   * bytes are handed to the kernel (so the process may exit right after).
+   */
+  sendAndEnd(body: ClientBody): Promise<void> {
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.socket.end(encodeFrame({ ...body, id }), () => resolve());
+    });
+  }
+
+  close(): void {
+    this.fail(new DaemonConnectionError('closed by client', 'ECLOSED'));
+  }
+
+  private fail(err: DaemonConnectionError): void {
+    if (this.closedWith !== undefined) return;
+    this.closedWith = err;
+    this.socket.destroy();
+    for (const l of this.closeListeners.splice(0)) l(err);
+  }
+}

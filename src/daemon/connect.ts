@@ -1,0 +1,109 @@
+/**
+ * Reach the daemon, starting it on demand. When no daemon can be reached in a bounded time the
+ * caller gets FailClosedError (exit 70) saying how to start one: nothing runs without a decision.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { guardPaths } from '../config/paths.js';
+import { FailClosedError } from '../errors.js';
+import { DaemonClient, DaemonConnectionError } from './client.js';
+
+/** sockaddr_un.sun_path is 108 bytes on Linux, 104 on macOS, including the terminating NUL. */
+export const SOCKET_PATH_MAX = process.platform === 'linux' ? 107 : 103;
+
+export function checkSocketPath(path: string): void {
+  const len = Buffer.byteLength(path);
+  if (len > SOCKET_PATH_MAX) {
+    throw new FailClosedError(
+      `the daemon socket path is ${len} bytes long; Unix sockets allow at most ${SOCKET_PATH_MAX}: ${path}`,
+      {
+        hint: 'set GUARD_HOME to a shorter directory (e.g. ~/.guard)',
+      },
+    );
+  }
+}
+
+export const AUTOSTART_TIMEOUT_MS = 5000;
+
+const ABSENT = new Set(['ENOENT', 'ECONNREFUSED']);
+
+export interface ConnectOptions {
+  /** Start a daemon when none answers (default true; GUARD_NO_AUTOSTART=1 turns it off). */
+  autostart?: boolean;
+  timeoutMs?: number;
+}
+
+async function unreachable(socket: string, why: string, logFile: string): Promise<FailClosedError> {
+  // the launcher (child_process, log reading) is loaded only off the hot path
+  const { lastLogLines } = await import('./launch.js');
+  const tail = lastLogLines(logFile, 3);
+  return new FailClosedError(`the guard daemon is not reachable at ${socket} (${why}); nothing was run`, {
+    hint: `start it with \`guard daemon start\` (log: ${logFile})${tail ? `\nlast log lines:\n${tail}` : ''}`,
+    details: { socket },
+  });
+}
+
+/** Is a live process holding the daemon lock (a daemon running or starting)? */
+function lockHeld(lockPath: string): boolean {
+  try {
+    const pid = Number(readFileSync(lockPath, 'utf8').trim());
+    if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function connectDaemon(env: NodeJS.ProcessEnv, opts: ConnectOptions = {}): Promise<DaemonClient> {
+  const paths = guardPaths(env);
+  checkSocketPath(paths.socket);
+  try {
+    return await DaemonClient.connect(paths.socket);
+  } catch (err) {
+    const code = (err as DaemonConnectionError).code;
+    if (!ABSENT.has(code ?? '')) throw await unreachable(paths.socket, (err as Error).message, paths.logFile);
+  }
+  const autostart = (opts.autostart ?? true) && env['GUARD_NO_AUTOSTART'] !== '1';
+  if (!autostart) throw await unreachable(paths.socket, 'no daemon is running', paths.logFile);
+  const timeoutMs = opts.timeoutMs ?? AUTOSTART_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let lastError = 'no daemon is running';
+  try {
+    const { spawnDaemon } = await import('./launch.js');
+    await spawnDaemon(env, [], timeoutMs);
+  } catch (err) {
+    lastError = (err as Error).message;
+    // Lost the race to another client's daemon (it holds the lock): connect to that one.
+    // Any other failure is final.
+    if (!lockHeld(join(paths.runDir, 'daemon.pid')))
+      throw await unreachable(paths.socket, 'it could not be started', paths.logFile);
+  }
+  while (Date.now() < deadline) {
+    try {
+      return await DaemonClient.connect(paths.socket, Math.max(100, deadline - Date.now()));
+    } catch (err) {
+      lastError = (err as Error).message;
+      await sleep(50);
+    }
+  }
+  throw await unreachable(paths.socket, lastError, paths.logFile);
+}
+
+/** Reconnect to a daemon that went away mid-wait: no autostart, a few attempts within `ms`. */
+export async function reconnect(env: NodeJS.ProcessEnv, ms: number): Promise<DaemonClient | undefined> {
+  const socket = guardPaths(env).socket;
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      return await DaemonClient.connect(socket, Math.max(100, deadline - Date.now()));
+    } catch {
+      await sleep(100);
+    }
+  }
+  return undefined;
+}
+
+export { DaemonClient, DaemonConnectionError };

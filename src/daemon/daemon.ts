@@ -1,0 +1,212 @@
+/**
+ * startDaemon: wire the socket server, policy, ledger, request store, state machine and channels.
+ * Start-up order matters: lock, policy (a broken policy refuses to start), ledger, store, restore
+ * pending requests, channels, then listen and announce readiness.
+ */
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadApprovers } from '../approval/registry.js';
+import { guardPaths, type GuardPaths } from '../config/paths.js';
+import { openLedger, type Ledger } from '../ledger/index.js';
+import { createEngine } from '../policy/index.js';
+import { VERSION } from '../version.js';
+import { channelDecide } from './handlers/decide.js';
+import { fanOut, startChannels } from './channels-host.js';
+import { holders, type DaemonContext } from './context.js';
+import { makeHandlers } from './handlers/index.js';
+import { fileLogger, type Logger } from './log.js';
+import { RequestMachine } from './machine.js';
+import { PolicyHost } from './policy-host.js';
+import { acquireLock, checkSocketPath, clearStaleSocket, ensureRunDir, type DaemonLock } from './runtime.js';
+import { createDaemonServer } from './server.js';
+import { RequestStore } from './store.js';
+import { isOpen, type StoredRequest } from './record.js';
+import type { Channel } from '../channels/types.js';
+
+/** How long a waiting client has to re-attach after a daemon restart before its request is cancelled. */
+export const REATTACH_GRACE_MS = 10_000;
+
+export interface DaemonOptions {
+  env: NodeJS.ProcessEnv;
+  /** Explicit policy files (replace the layered search when given). */
+  policyFiles?: string[] | undefined;
+  /** Mode of the socket file (default 0600; hardened mode shares it with a group). */
+  socketMode?: number | undefined;
+  /** Also write log lines here (foreground). */
+  echo?: NodeJS.WritableStream | undefined;
+}
+
+export interface DaemonHandle {
+  paths: GuardPaths;
+  /** The daemon's ledger (tests inject failures by closing it). */
+  ledger: Ledger;
+  /** Resolves when the daemon has stopped. */
+  closed: Promise<void>;
+  stop(reason: string): Promise<void>;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
+  const paths = guardPaths(opts.env);
+  checkSocketPath(paths.socket);
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  ensureRunDir(paths.runDir);
+  const log = fileLogger(paths.logFile, opts.echo);
+  const lock = await acquireLock(join(paths.runDir, 'daemon.pid'), paths.socket);
+  const cleanup: (() => void | Promise<void>)[] = [() => lock.release()];
+  try {
+    return await boot(opts, paths, log, lock, cleanup);
+  } catch (err) {
+    log.error(`start failed: ${(err as Error).message}`);
+    for (const f of cleanup.reverse()) await f();
+    throw err;
+  }
+}
+
+async function boot(
+  opts: DaemonOptions,
+  paths: GuardPaths,
+  log: Logger,
+  _lock: DaemonLock,
+  cleanup: (() => void | Promise<void>)[],
+): Promise<DaemonHandle> {
+  await clearStaleSocket(paths.socket);
+  // the user policy layer is watched; it must exist to be watched (a file added later is then seen)
+  if (opts.policyFiles === undefined) mkdirSync(paths.policyDir, { recursive: true, mode: 0o700 });
+  const engine = await createEngine();
+  const ledgerBox: { ledger?: Ledger } = {};
+  const policy = new PolicyHost({
+    env: opts.env,
+    files: opts.policyFiles,
+    baseCwd: paths.home,
+    watchDirs: [paths.policyDir],
+    engine,
+    ledger: {
+      append: (t, p) => ledgerBox.ledger!.append(t, p),
+      appendMany: (i) => ledgerBox.ledger!.appendMany(i),
+      close: async () => {},
+    },
+    log,
+  });
+  const base = await policy.start();
+  cleanup.push(() => policy.stop());
+  const ledger = await openLedger({
+    path: paths.ledgerDb,
+    env: opts.env,
+    guardVersion: VERSION,
+    policyDigest: base.digest,
+    warn: (m) => log.warn(m),
+  });
+  ledgerBox.ledger = ledger;
+  cleanup.push(() => ledger.close());
+  const store = new RequestStore(paths.stateDb);
+  cleanup.push(() => store.close());
+
+  let channels: Channel[] = [];
+  const ctx: DaemonContext = {
+    env: opts.env,
+    home: paths.home,
+    socket: paths.socket,
+    version: VERSION,
+    startedAt: new Date().toISOString(),
+    store,
+    machine: undefined as unknown as RequestMachine,
+    policy,
+    evaluate: (req, p) => engine.evaluate(req, p),
+    ledger,
+    get channels() {
+      return channels;
+    },
+    approvers: () => loadApprovers(paths.approversDir),
+    log,
+    now: () => new Date(),
+    waiters: new Map(),
+    subscribers: new Set(),
+    execs: new Map(),
+    stopping: false,
+    shutdown: () => undefined,
+    notifyChannels: (view) => fanOut(channels, view, 'notify', ledger, log),
+  };
+  const onChange = (r: StoredRequest): void => {
+    for (const w of [...(ctx.waiters.get(r.id) ?? [])]) w.onChange(r);
+    for (const s of ctx.subscribers) s.conn.event(s.re, { event: 'update', view: r.view });
+    if (r.updatedAt !== r.createdAt) fanOut(channels, r.view, 'update', ledger, log);
+  };
+  const machine = new RequestMachine({
+    store,
+    ledger,
+    now: () => ctx.now(),
+    approvers: () => ctx.approvers(),
+    onChange,
+    onError: (e, c) => log.error(`${c}: ${(e as Error).message}`),
+  });
+  ctx.machine = machine;
+  cleanup.push(() => machine.stop());
+  const restored = machine.restore((r) => {
+    setTimeout(() => {
+      const current = store.get(r.id);
+      if (ctx.stopping || current === undefined || !isOpen(current) || holders(ctx, r.id) > 0) return;
+      machine
+        .cancel(r.id, 'the requester did not come back after a daemon restart')
+        .catch((e: unknown) => log.error(`cancel ${r.id}: ${(e as Error).message}`));
+    }, REATTACH_GRACE_MS).unref();
+  });
+  channels = await startChannels(
+    paths.configFile,
+    opts.env,
+    {
+      decide: (d) => channelDecide(ctx, d),
+      log: (e) =>
+        log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info'](`channel ${e.channel}: ${e.message}`),
+    },
+    log,
+    ledger,
+  );
+  cleanup.push(async () => {
+    for (const ch of channels) await ch.stop().catch(() => undefined);
+  });
+  for (const r of store.live()) if (isOpen(r)) fanOut(channels, r.view, 'notify', ledger, log);
+
+  const { server, closeAll } = createDaemonServer({
+    handlers: makeHandlers(ctx),
+    onError: (e, c) => log.error(`${c}: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(paths.socket, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(paths.socket, opts.socketMode ?? 0o600);
+  server.on('error', (e) => log.error(`server: ${e.message}`));
+  cleanup.push(() => rmSync(paths.socket, { force: true }));
+  log.info(
+    `daemon ${VERSION} pid ${process.pid} listening on ${paths.socket}; policy ${base.digest}; ${restored} open request(s) restored; channels: ${channels.map((c) => c.name).join(', ') || 'none'}`,
+  );
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      ctx.stopping = true;
+      log.info(`stopping: ${reason}`);
+      server.close();
+      closeAll();
+      // the lock is released last: `guard daemon stop` waits for the lock file to go
+      const steps = cleanup.reverse();
+      for (const [i, f] of steps.entries()) {
+        if (i === steps.length - 1) log.info('stopped');
+        try {
+          await f();
+        } catch (err) {
+          log.error(`shutdown step failed: ${(err as Error).message}`);
+        }
+      }
+      resolveClosed();
+    })();
+    return stopping;
+  };
+  ctx.shutdown = () => void stop('shutdown requested over the socket');
+  return { paths, ledger, closed, stop };
+}

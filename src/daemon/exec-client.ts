@@ -1,0 +1,170 @@
+/**
+ * The exec client's conversation with the daemon: send the command, then follow the answer —
+ * run, deny, or wait (printing what is awaited) until approved, denied, expired or revoked.
+ * Nothing runs unless the daemon said `run` (after committing exec_start) before the deadline.
+ */
+import { DeniedError, FailClosedError, NotApprovedError, PendingError } from '../errors.js';
+import { DaemonConnectionError, DaemonReplyError, type DaemonClient } from './client.js';
+import { reconnect } from './connect.js';
+import { formatDuration } from './duration.js';
+import type { DaemonMessage, ExecMessage, ExecOutcome, WaitEvent } from './messages.js';
+
+/** How long a waiting client tries to find the daemon again after losing it. */
+export const RECONNECT_MS = 3000;
+/** Extra time past the daemon's own deadline before the client gives up by itself. */
+const DEADLINE_SLACK_MS = 3000;
+
+export type Go = { client: DaemonClient; execId: string; requestId: string };
+
+export interface ExecIo {
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+const say = (io: ExecIo, text: string): void => {
+  io.stderr.write(`guard: ${text}\n`);
+};
+
+function replyToError(err: DaemonReplyError): Error {
+  if (err.code === 'refused' || err.code === 'not_found') return new NotApprovedError(err.message, { hint: err.hint });
+  return new FailClosedError(`the daemon could not decide: ${err.message}`, { hint: err.hint });
+}
+
+function announce(io: ExecIo, o: Extract<ExecOutcome, { outcome: 'pending' }>): void {
+  const v = o.view;
+  const left = Date.parse(o.waitUntil) - Date.now();
+  say(io, `request ${o.requestId} is waiting for approval (risk ${v.risk}): ${v.command}`);
+  for (const rule of v.rules.filter((r) => r.effect === 'approve'))
+    say(io, `  rule ${rule.id}: ${rule.impact ?? rule.description}`);
+  const need = v.quorum > 1 ? `${v.quorum} approvals` : '1 approval';
+  say(
+    io,
+    `needs ${need}; approvers can decide via ${o.channels.join(', ')} (\`guard approve ${o.requestId}\`); time left ${formatDuration(left)} (until ${o.waitUntil})`,
+  );
+}
+
+/**
+ * Drive one exec request to a verdict. Resolves with the go-ahead (the caller runs the command);
+ * throws DeniedError, NotApprovedError, PendingError (--no-wait) or FailClosedError.
+ */
+export async function requestRun(
+  first: DaemonClient,
+  msg: ExecMessage,
+  io: ExecIo,
+  localDeadline: number | undefined,
+): Promise<Go> {
+  let client = first;
+  let requestId: string | undefined;
+  let deadline = localDeadline;
+  let lastQuestion: string | undefined;
+  for (;;) {
+    const body: ExecMessage = requestId === undefined ? msg : { ...msg, attach: requestId };
+    try {
+      return await new Promise<Go>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const arm = (at: number): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          timer = setTimeout(
+            () => {
+              reject(
+                new NotApprovedError(`request ${requestId ?? ''} timed out waiting for approval; nothing was run`, {
+                  hint: 'ask an approver, or retry with a longer --timeout',
+                }),
+              );
+              client.close();
+            },
+            Math.max(0, at - Date.now()),
+          );
+        };
+        const done = (f: () => void): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          f();
+        };
+        if (deadline !== undefined) arm(deadline);
+        client.onClose((err) => done(() => reject(err)));
+        client.send(body, (m: DaemonMessage) => {
+          if (m.type === 'error') return done(() => reject(new DaemonReplyError(m.code, m.message, m.hint)));
+          if (m.type === 'result') {
+            const o = m.data as ExecOutcome;
+            if (o.outcome === 'run') return done(() => resolve({ client, execId: o.execId, requestId: o.requestId }));
+            if (o.outcome === 'deny') {
+              return done(() =>
+                reject(
+                  new DeniedError(`denied by policy: ${o.reasons[0] ?? o.rules.join(', ')}; nothing was run`, {
+                    hint: o.hint,
+                    details: { requestId: o.requestId, rules: o.rules, reasons: o.reasons },
+                  }),
+                ),
+              );
+            }
+            if (o.outcome === 'closed')
+              return done(() =>
+                reject(new NotApprovedError(`request ${o.requestId} was ${o.state}: ${o.reason}; nothing was run`)),
+              );
+            if (o.outcome === 'pending') {
+              const attached = requestId !== undefined;
+              requestId = o.requestId;
+              if (msg.noWait) {
+                io.stdout.write(`${o.requestId}\n`);
+                return done(() =>
+                  reject(
+                    new PendingError(`request ${o.requestId} is pending approval; nothing was run`, {
+                      hint: `run \`guard wait ${o.requestId}\`, then re-run the same command to use the approval`,
+                      details: { requestId: o.requestId, waitUntil: o.waitUntil },
+                    }),
+                  ),
+                );
+              }
+              if (!attached) announce(io, o);
+              else say(io, `reconnected to the daemon; still waiting for ${o.requestId}`);
+              const daemonDeadline = Date.parse(o.waitUntil) + DEADLINE_SLACK_MS;
+              deadline = deadline === undefined ? daemonDeadline : Math.min(deadline, daemonDeadline);
+              arm(deadline);
+            }
+            return;
+          }
+          const e = m.data as WaitEvent;
+          if (e.event === 'run') {
+            if (deadline !== undefined && Date.now() > deadline)
+              return done(() =>
+                reject(new NotApprovedError(`approval for ${e.requestId} arrived after the deadline; nothing was run`)),
+              );
+            return done(() => resolve({ client, execId: e.execId, requestId: e.requestId }));
+          }
+          if (e.event === 'closed')
+            return done(() =>
+              reject(new NotApprovedError(`request ${e.requestId} was ${e.state}: ${e.reason}; nothing was run`)),
+            );
+          if (
+            e.event === 'update' &&
+            e.view.state === 'needs_info' &&
+            e.view.question !== undefined &&
+            e.view.question !== lastQuestion
+          ) {
+            lastQuestion = e.view.question;
+            say(io, `an approver asks: ${e.view.question}`);
+            say(io, `answer with \`guard reply ${e.view.id} --message "..."\`; still waiting`);
+          }
+        });
+      });
+    } catch (err) {
+      if (err instanceof DaemonReplyError) throw replyToError(err);
+      if (!(err instanceof DaemonConnectionError) || requestId === undefined || msg.noWait) {
+        if (err instanceof DaemonConnectionError)
+          throw new FailClosedError(`lost the guard daemon: ${err.message}; nothing was run`, {
+            hint: 'check `guard daemon status` and GUARD_HOME/daemon.log',
+          });
+        throw err;
+      }
+      say(io, `lost the daemon while waiting for ${requestId}; reconnecting`);
+      const again = await reconnect(io.env, RECONNECT_MS);
+      if (again === undefined) {
+        throw new FailClosedError(`lost the guard daemon while waiting for ${requestId}; nothing was run`, {
+          hint: 'start it with `guard daemon start`, then run the command again',
+        });
+      }
+      client = again;
+    }
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * `exec`: judge a command, and answer run | deny | pending. Write-ahead: the request, the
+ * decision and `exec_start` are committed before the client is told to run.
+ */
+import { requestFingerprint } from '../../approval/fingerprint.js';
+import { FailClosedError } from '../../errors.js';
+import type { Decision, Requester } from '../../policy/types.js';
+import { addWaiter, holders, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
+import { buildView, decisionPayload, intake, programSha256Of, requestPayload, requesterOf } from '../intake.js';
+import { newExecId, newRequestId, type LedgerItem } from '../machine.js';
+import type { ExecMessage, ExecOutcome, WaitEvent } from '../messages.js';
+import { isOpen, type StoredRequest } from '../record.js';
+import { ReplyError, type Conn } from '../server.js';
+
+type Msg = ExecMessage & { id: number };
+
+function fingerprintOf(msg: Msg, requester: Requester): string {
+  const rawArgv = msg.rawArgvB64?.map((b) => Buffer.from(b, 'base64'));
+  return requestFingerprint({
+    argv: msg.argv,
+    rawArgv,
+    cwd: msg.cwd,
+    requester,
+    programSha256: programSha256Of(msg.context),
+  });
+}
+
+export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Promise<void> {
+  const requester = requesterOf(msg.context);
+  if (requester === undefined) throw new ReplyError('bad_request', 'context.requester.user is missing');
+  if (msg.rawArgvB64 !== undefined && msg.rawArgvB64.length !== msg.argv.length) {
+    throw new ReplyError('bad_request', 'rawArgvB64 must have one entry per argv element');
+  }
+  const fingerprint = fingerprintOf(msg, requester);
+  if (msg.attach !== undefined) return attach(ctx, conn, msg, msg.attach, fingerprint);
+
+  const loaded = await ctx.policy.forCwd(msg.cwd);
+  const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  const id = newRequestId();
+  const t = intake(msg, requester);
+  const request: LedgerItem = { type: 'request', payload: requestPayload(id, msg, t, fingerprint) };
+  const answer = (o: ExecOutcome): void => conn.result(msg.id, o);
+
+  if (decision.effect === 'allow') {
+    const execId = newExecId();
+    await ctx.ledger.appendMany([
+      request,
+      { type: 'decision', payload: decisionPayload(id, decision) },
+      { type: 'exec_start', payload: { requestId: id, execId, fingerprint } },
+    ]);
+    ctx.execs.set(execId, id);
+    return answer({ outcome: 'run', execId, requestId: id });
+  }
+  if (decision.effect === 'deny') {
+    await ctx.ledger.appendMany([request, { type: 'decision', payload: decisionPayload(id, decision) }]);
+    return answer(denial(id, decision));
+  }
+  if (decision.effect !== 'approve' || decision.approval === undefined) {
+    throw new FailClosedError(`policy returned effect ${String(decision.effect)} without approval settings`);
+  }
+  // A grant from an earlier approval of exactly this command (`--no-wait`, then re-run).
+  const granted = ctx.machine.findGrant(fingerprint);
+  if (granted !== undefined) {
+    const execId = newExecId();
+    await ctx.ledger.appendMany([
+      request,
+      { type: 'decision', payload: decisionPayload(id, decision, { grant: granted.id }) },
+    ]);
+    try {
+      await ctx.machine.consume(granted.id, fingerprint, execId, id);
+      ctx.execs.set(execId, id);
+      return answer({ outcome: 'run', execId, requestId: id, grant: granted.id });
+    } catch (err) {
+      if (!(err instanceof ReplyError)) throw err;
+      // used up by a concurrent run: fall through to a new request
+    }
+  }
+  const now = ctx.now();
+  const ruleSeconds = decision.approval.timeoutSeconds;
+  const seconds = msg.timeoutSeconds === undefined ? ruleSeconds : Math.min(ruleSeconds, msg.timeoutSeconds);
+  const createdAt = now.toISOString();
+  const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
+  const r: StoredRequest = {
+    id,
+    state: 'pending',
+    fingerprint,
+    createdAt,
+    expiresAt,
+    detached: msg.noWait,
+    view: buildView(id, msg, t, decision, createdAt, expiresAt),
+    settings: decision.approval,
+    requester,
+    votes: [],
+    policyDigest: decision.policyDigest,
+    updatedAt: createdAt,
+  };
+  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r);
+  await ctx.machine.create(r, [request, { type: 'decision', payload: decisionPayload(id, decision) }]);
+  if (!msg.noWait && conn.closed) {
+    await ctx.machine.cancel(id, 'the requester went away before a decision');
+    return;
+  }
+  answer({
+    outcome: 'pending',
+    requestId: id,
+    view: r.view,
+    channels: channelNames(ctx, decision),
+    waitUntil: expiresAt,
+  });
+  ctx.notifyChannels(r.view);
+}
+
+function channelNames(ctx: DaemonContext, d: Decision): string[] {
+  const wanted = d.approval?.channels ?? [];
+  const names = ctx.channels.map((c) => c.name).filter((n) => wanted.length === 0 || wanted.includes(n));
+  return [...names, 'cli'];
+}
+
+function denial(id: string, d: Decision): ExecOutcome {
+  const rules = d.matches.filter((m) => m.effect === 'deny').map((m) => m.ruleId);
+  return {
+    outcome: 'deny',
+    requestId: id,
+    reasons: d.reasons,
+    rules,
+    hint:
+      d.unresolved.length > 0 && rules.length === 0
+        ? 'the command could not be judged statically; write it without eval, variables as program names, or piping into a shell'
+        : 'do not retry this command; ask a human to change the policy if it is needed',
+  };
+}
+
+/** Re-attach after the daemon was lost: same fingerprint only. */
+async function attach(ctx: DaemonContext, conn: Conn, msg: Msg, requestId: string, fingerprint: string): Promise<void> {
+  const r = ctx.store.get(requestId);
+  if (r === undefined) throw new ReplyError('not_found', `no request ${requestId}`);
+  if (r.fingerprint !== fingerprint)
+    throw new ReplyError('refused', `request ${requestId} is for a different command, directory or requester`);
+  if (isOpen(r)) {
+    watchAsExec(ctx, conn, msg.id, r);
+    conn.result(msg.id, {
+      outcome: 'pending',
+      requestId,
+      view: r.view,
+      channels: [...ctx.channels.map((c) => c.name), 'cli'],
+      waitUntil: r.expiresAt,
+    } satisfies ExecOutcome);
+    return;
+  }
+  if (r.state === 'approved') {
+    const execId = newExecId();
+    await ctx.machine.consume(r.id, fingerprint, execId, r.id);
+    ctx.execs.set(execId, r.id);
+    conn.result(msg.id, { outcome: 'run', execId, requestId } satisfies ExecOutcome);
+    return;
+  }
+  throw new ReplyError(
+    'refused',
+    `request ${requestId} is ${r.state}${r.view.decisionReason ? `: ${r.view.decisionReason}` : ''}`,
+  );
+}
+
+/** An exec client waiting on its request: runs on approval, told on every other change. */
+function watchAsExec(ctx: DaemonContext, conn: Conn, re: number, r: StoredRequest): void {
+  let done = false;
+  const send = (e: WaitEvent): void => conn.event(re, e);
+  const waiter: Waiter = {
+    conn,
+    holdsRequest: !r.detached,
+    onChange(next) {
+      if (done) return;
+      if (next.state === 'approved') {
+        done = true;
+        removeWaiter(ctx, r.id, waiter);
+        const execId = newExecId();
+        ctx.machine.consume(next.id, next.fingerprint, execId, next.id).then(
+          () => {
+            ctx.execs.set(execId, next.id);
+            send({ event: 'run', execId, requestId: next.id });
+          },
+          (err: unknown) =>
+            send({
+              event: 'closed',
+              requestId: next.id,
+              state: 'approved',
+              reason: `approved, but the grant cannot be used: ${(err as Error).message}`,
+            }),
+        );
+        return;
+      }
+      if (isOpen(next)) {
+        send({ event: 'update', view: next.view });
+        return;
+      }
+      done = true;
+      removeWaiter(ctx, r.id, waiter);
+      send({ event: 'closed', requestId: next.id, state: next.state, reason: next.view.decisionReason ?? next.state });
+    },
+  };
+  addWaiter(ctx, r.id, waiter);
+  if (!r.detached) {
+    conn.onClose(() => {
+      if (done || ctx.stopping || holders(ctx, r.id) > 0) return;
+      const current = ctx.store.get(r.id);
+      if (current === undefined || !isOpen(current)) return;
+      ctx.machine
+        .cancel(r.id, 'the requester went away before a decision')
+        .catch((err: unknown) => ctx.log.error(`cancel ${r.id}: ${(err as Error).message}`));
+    });
+  }
+}
+
+export async function handleExecEnd(
+  ctx: DaemonContext,
+  conn: Conn,
+  msg: { id: number; execId: string; exitCode: number; signal?: string | null | undefined; durationMs: number },
+): Promise<void> {
+  const requestId = ctx.execs.get(msg.execId);
+  if (requestId === undefined) throw new ReplyError('not_found', `no running command ${msg.execId}`);
+  ctx.execs.delete(msg.execId);
+  await ctx.ledger.append('exec_end', {
+    requestId,
+    execId: msg.execId,
+    exitCode: msg.exitCode,
+    signal: msg.signal ?? null,
+    durationMs: Math.round(msg.durationMs),
+  });
+  conn.result(msg.id, { recorded: true });
+}

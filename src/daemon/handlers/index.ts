@@ -1,0 +1,34 @@
+/** The handler map: one handler per message type. */
+import type { DaemonContext } from '../context.js';
+import type { Handlers } from '../server.js';
+import { handleDecide, handleReply, handleReportRefusal, handleRevoke } from './decide.js';
+import { handleExec, handleExecEnd } from './exec.js';
+import {
+  handleHistory,
+  handleList,
+  handlePing,
+  handleShow,
+  handleShutdown,
+  handleStatus,
+  handleSubscribe,
+  handleWait,
+} from './query.js';
+
+export function makeHandlers(ctx: DaemonContext): Handlers {
+  return {
+    ping: (c, m) => handlePing(ctx, c, m),
+    exec: (c, m) => handleExec(ctx, c, m),
+    exec_end: (c, m) => handleExecEnd(ctx, c, m),
+    decide: (c, m) => handleDecide(ctx, c, m),
+    report_refusal: (c, m) => handleReportRefusal(ctx, c, m),
+    reply: (c, m) => handleReply(ctx, c, m),
+    revoke: (c, m) => handleRevoke(ctx, c, m),
+    wait: (c, m) => handleWait(ctx, c, m),
+    list: (c, m) => handleList(ctx, c, m),
+    show: (c, m) => handleShow(ctx, c, m),
+    subscribe: (c, m) => handleSubscribe(ctx, c, m),
+    history: (c, m) => handleHistory(ctx, c, m),
+    status: (c, m) => handleStatus(ctx, c, m),
+    shutdown: (c, m) => handleShutdown(ctx, c, m),
+  };
+}

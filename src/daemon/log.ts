@@ -1,0 +1,34 @@
+/**
+ * The daemon log (GUARD_HOME/daemon.log, 0600). Lines carry ids, states and error messages only:
+ * never argv, environment values or passphrases.
+ */
+import { appendFileSync, chmodSync, closeSync, openSync } from 'node:fs';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export function fileLogger(path: string, echo?: NodeJS.WritableStream): Logger {
+  try {
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+  } catch {
+    // reported on first write
+  }
+  const write = (level: string, message: string): void => {
+    const line = `${new Date().toISOString()} ${level} ${message.replace(/\n/g, '\\n')}\n`;
+    try {
+      appendFileSync(path, line);
+    } catch {
+      // logging must never take the daemon down
+    }
+    echo?.write(line);
+  };
+  return {
+    info: (m) => write('info', m),
+    warn: (m) => write('warn', m),
+    error: (m) => write('error', m),
+  };
+}

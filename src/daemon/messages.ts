@@ -1,0 +1,102 @@
+/**
+ * The daemon protocol's message shapes (types only: no runtime cost for the exec client).
+ * The daemon validates every incoming message against src/daemon/schemas.ts; the clients check
+ * the few fields they act on (src/daemon/client.ts).
+ *
+ * Every client message carries a numeric `id`; every daemon message carries `re`, the id of the
+ * client message it answers. One client message can receive several `event`s (a waiting exec,
+ * `wait`, `subscribe`) and at most one `result` or `error`.
+ */
+import type { SignedDecision } from '../approval/types.js';
+import type { RequestState, RequestView } from '../channels/types.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface ExecMessage {
+  type: 'exec';
+  /** The argv as decoded text (invalid UTF-8 replaced by U+FFFD), judged by policy. */
+  argv: string[];
+  /** Exact bytes of every argv element, base64, only when some element is not valid UTF-8. */
+  rawArgvB64?: string[] | undefined;
+  cwd: string;
+  /** Leading VAR=value assignments the command is given (none today; reserved for wrappers). */
+  env?: Record<string, string> | undefined;
+  /** Requester context gathered by the client (src/context): requester, program digest, git… */
+  context: Record<string, unknown>;
+  reason?: string | undefined;
+  ticket?: string | undefined;
+  /** Wait at most this long for a decision (never longer than the rule's own timeout). */
+  timeoutSeconds?: number | undefined;
+  /** Keep the request when this connection goes away (`--no-wait`). */
+  noWait: boolean;
+  /** Re-attach to an existing request after losing the daemon (same argv, cwd, requester). */
+  attach?: string | undefined;
+}
+
+export type ClientBody =
+  | { type: 'ping' }
+  | ExecMessage
+  | { type: 'exec_end'; execId: string; exitCode: number; signal?: string | null | undefined; durationMs: number }
+  | { type: 'decide'; signed: SignedDecision }
+  | { type: 'report_refusal'; requestId: string; approver: string; reason: string }
+  | { type: 'reply'; requestId: string; message: string }
+  | { type: 'revoke'; requestId: string; reason?: string | undefined }
+  | { type: 'wait'; requestId: string; timeoutSeconds?: number | undefined }
+  | { type: 'list'; all: boolean }
+  | { type: 'show'; requestId: string }
+  | { type: 'subscribe' }
+  | { type: 'history'; requestId?: string | undefined; sinceSeq?: number | undefined; limit?: number | undefined }
+  | { type: 'status' }
+  | { type: 'shutdown' };
+
+export type ClientMessage = ClientBody & { id: number };
+export type ClientType = ClientBody['type'];
+
+/** Errors the daemon sends back. `refused` and `not_found` are answers, the rest are failures. */
+export type ErrorCode = 'bad_request' | 'not_found' | 'refused' | 'conflict' | 'fail_closed' | 'internal';
+
+export type DaemonMessage =
+  | { re: number; type: 'result'; data: unknown }
+  | { re: number; type: 'error'; code: ErrorCode; message: string; hint?: string | undefined }
+  | { re: number; type: 'event'; data: unknown };
+
+/** The first answer to an exec message. */
+export type ExecOutcome =
+  | { outcome: 'run'; execId: string; requestId: string; grant?: string | undefined }
+  | { outcome: 'deny'; requestId: string; reasons: string[]; rules: string[]; hint: string }
+  | {
+      outcome: 'pending';
+      requestId: string;
+      view: RequestView;
+      /** Where approvers see it: channel names plus "guard approve" on this host. */
+      channels: string[];
+      waitUntil: string;
+    }
+  | { outcome: 'closed'; requestId: string; state: RequestState; reason: string };
+
+/** Events on a waiting exec (or `wait`) connection. */
+export type WaitEvent =
+  | { event: 'update'; view: RequestView }
+  | { event: 'run'; execId: string; requestId: string }
+  | { event: 'approved'; requestId: string; view: RequestView }
+  | { event: 'closed'; requestId: string; state: RequestState; reason: string };
+
+export interface DaemonStatus {
+  pid: number;
+  version: string;
+  protocol: number;
+  startedAt: string;
+  home: string;
+  socket: string;
+  policy: { digest: string; files: string[]; lastError?: string | undefined };
+  requests: { pending: number; needsInfo: number; grants: number };
+  channels: { name: string; ok: boolean; detail: string }[];
+}
+
+/** `show` answer: the view plus what an approver signs over. */
+export interface RequestDetail {
+  view: RequestView;
+  fingerprint: string;
+  grant?: { usesLeft: number; expiresAt: string; revoked: boolean } | undefined;
+  votes: { approver: string; action: string; channel: string; at: string }[];
+}

@@ -1,0 +1,160 @@
+/**
+ * Policy in the daemon: loaded at start (a broken policy stops the start, with file:line:col),
+ * watched, and reloaded on change. A reload that fails keeps the last good policy and records
+ * `policy_error`; one that changes the digest records `policy_changed`.
+ *
+ * The project layer depends on the request's cwd, so policies are cached per cwd and per set of
+ * project `.guard` directories found above it (a few stat calls per request); every cache is
+ * dropped when a file in a watched directory changes.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { FailClosedError } from '../errors.js';
+import type { LedgerWriter } from '../ledger/types.js';
+import { loadPolicy, projectPolicyDirs, type Engine, type LoadedPolicy } from '../policy/index.js';
+import type { Logger } from './log.js';
+
+export type { LoadedPolicy };
+
+const CWD_CACHE_MAX = 256;
+const RELOAD_DEBOUNCE_MS = 100;
+
+export interface PolicyHostOptions {
+  env: NodeJS.ProcessEnv;
+  /** Explicit policy files (`guard daemon start --policy`). */
+  files: string[] | undefined;
+  /** Where the daemon loads its base policy from (the user/system layers; no project). */
+  baseCwd: string;
+  /** Directories to watch in addition to those of the loaded files (the user policy dir). */
+  watchDirs: string[];
+  ledger: LedgerWriter;
+  log: Logger;
+  /** The daemon's engine (the shell parser is initialised once). */
+  engine: Engine;
+}
+
+export class PolicyHost {
+  private current: LoadedPolicy | undefined;
+  private lastError: string | undefined;
+  private readonly cache = new Map<string, LoadedPolicy>();
+  private readonly lastGood = new Map<string, LoadedPolicy>();
+  private readonly watchers = new Map<string, FSWatcher>();
+  private timer: NodeJS.Timeout | undefined;
+  private reloading: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: PolicyHostOptions) {}
+
+  private load(cwd: string): Promise<LoadedPolicy> {
+    return loadPolicy({
+      env: this.opts.env,
+      cwd,
+      engine: this.opts.engine,
+      ...(this.opts.files === undefined ? {} : { files: this.opts.files }),
+    });
+  }
+
+  async start(): Promise<LoadedPolicy> {
+    this.current = await this.load(this.opts.baseCwd);
+    for (const w of this.current.warnings) this.opts.log.warn(`policy: ${w}`);
+    this.watchAll(this.current);
+    return this.current;
+  }
+
+  get digest(): string {
+    return this.current?.digest ?? '';
+  }
+
+  status(): { digest: string; files: string[]; lastError?: string | undefined } {
+    return { digest: this.digest, files: this.current?.files ?? [], lastError: this.lastError };
+  }
+
+  /**
+   * The policy for a request in `cwd`. When loading fails: the last good policy for that cwd if
+   * there is one, else the base policy when the base itself is what broke (a failed reload keeps
+   * the last good policy); otherwise FailClosedError (e.g. that project's own layer is broken).
+   */
+  async forCwd(cwd: string): Promise<LoadedPolicy> {
+    const projectDirs = this.opts.files === undefined ? projectPolicyDirs(cwd) : [];
+    const key = this.opts.files === undefined ? `${cwd}\0${projectDirs.join('\0')}` : '';
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    let loaded: LoadedPolicy;
+    try {
+      loaded = await this.load(cwd);
+    } catch (err) {
+      const lastGood = this.lastGood.get(cwd);
+      if (lastGood !== undefined) return lastGood;
+      if (this.lastError !== undefined && this.current !== undefined) return this.current;
+      if (err instanceof FailClosedError) throw err;
+      throw new FailClosedError(`policy could not be loaded for ${cwd}: ${(err as Error).message}`, { cause: err });
+    }
+    if (this.cache.size >= CWD_CACHE_MAX) this.cache.clear();
+    if (this.lastGood.size >= CWD_CACHE_MAX) this.lastGood.clear();
+    this.cache.set(key, loaded);
+    this.lastGood.set(cwd, loaded);
+    this.watchAll(loaded, projectDirs);
+    return loaded;
+  }
+
+  private watchAll(loaded: LoadedPolicy, extraDirs: string[] = []): void {
+    const dirs = new Set([...this.opts.watchDirs, ...extraDirs, ...loaded.files.map((f) => dirname(f))]);
+    for (const dir of dirs) {
+      if (this.watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, { persistent: false }, () => this.scheduleReload());
+        w.on('error', () => {
+          w.close();
+          this.watchers.delete(dir);
+        });
+        this.watchers.set(dir, w);
+      } catch {
+        // a directory that does not exist yet cannot be watched; a new .guard directory changes the cache key
+      }
+    }
+  }
+
+  private scheduleReload(): void {
+    this.cache.clear();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.reloading = this.reloading.then(() => this.reload());
+    }, RELOAD_DEBOUNCE_MS);
+  }
+
+  /** Reload the base policy now; records the outcome in the ledger. */
+  async reload(): Promise<void> {
+    this.cache.clear();
+    try {
+      const next = await this.load(this.opts.baseCwd);
+      this.lastError = undefined;
+      if (next.digest === this.current?.digest) return;
+      const previous = this.current?.digest ?? null;
+      this.current = next;
+      this.watchAll(next);
+      await this.opts.ledger.append('policy_changed', { digest: next.digest, previous, files: next.files });
+      this.opts.log.info(`policy reloaded: ${next.digest}`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.lastError = message;
+      this.opts.log.error(`policy reload failed, keeping ${this.digest}: ${message}`);
+      try {
+        await this.opts.ledger.append('policy_error', { error: message, kept: this.digest });
+      } catch (lerr) {
+        this.opts.log.error(`cannot record policy_error: ${(lerr as Error).message}`);
+      }
+    }
+  }
+
+  /** The last good base policy (used when a reload failed). */
+  get base(): LoadedPolicy {
+    if (this.current === undefined) throw new FailClosedError('no policy loaded');
+    return this.current;
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * One zod schema per client message type (daemon side). Anything arriving over the socket is
+ * untrusted: unknown types, missing fields, extra fields and oversized strings are refused.
+ */
+import { z } from 'zod';
+import { REQUEST_ID_PATTERN } from './ids.js';
+import type { ClientMessage } from './messages.js';
+
+const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const requestId = z.string().regex(REQUEST_ID_PATTERN, 'not a request id');
+const text = (max: number) => z.string().max(max);
+const ARG_MAX = 128 * 1024;
+
+const signed = z.strictObject({
+  v: z.literal(1),
+  requestId,
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  action: z.enum(['approve', 'deny', 'ask']),
+  reason: text(4096).optional(),
+  question: text(4096).optional(),
+  at: text(64),
+  approver: text(64),
+  signature: text(200),
+});
+
+const bodies = {
+  ping: z.strictObject({ type: z.literal('ping') }),
+  exec: z.strictObject({
+    type: z.literal('exec'),
+    argv: z.array(text(ARG_MAX)).min(1).max(4096),
+    rawArgvB64: z
+      .array(text(ARG_MAX * 2))
+      .max(4096)
+      .optional(),
+    cwd: text(4096).min(1),
+    env: z.record(text(256), text(ARG_MAX)).optional(),
+    context: z.record(z.string(), z.unknown()),
+    reason: text(4096).optional(),
+    ticket: text(200).optional(),
+    timeoutSeconds: z
+      .number()
+      .positive()
+      .max(7 * 24 * 3600)
+      .optional(),
+    noWait: z.boolean(),
+    attach: requestId.optional(),
+  }),
+  exec_end: z.strictObject({
+    type: z.literal('exec_end'),
+    execId: text(64),
+    exitCode: z.number().int().min(0).max(512),
+    signal: text(32).nullable().optional(),
+    durationMs: z.number().nonnegative(),
+  }),
+  decide: z.strictObject({ type: z.literal('decide'), signed }),
+  report_refusal: z.strictObject({
+    type: z.literal('report_refusal'),
+    requestId,
+    approver: text(200),
+    reason: text(500),
+  }),
+  reply: z.strictObject({ type: z.literal('reply'), requestId, message: text(4096).min(1) }),
+  revoke: z.strictObject({ type: z.literal('revoke'), requestId, reason: text(4096).optional() }),
+  wait: z.strictObject({
+    type: z.literal('wait'),
+    requestId,
+    timeoutSeconds: z
+      .number()
+      .positive()
+      .max(7 * 24 * 3600)
+      .optional(),
+  }),
+  list: z.strictObject({ type: z.literal('list'), all: z.boolean() }),
+  show: z.strictObject({ type: z.literal('show'), requestId }),
+  subscribe: z.strictObject({ type: z.literal('subscribe') }),
+  history: z.strictObject({
+    type: z.literal('history'),
+    requestId: requestId.optional(),
+    sinceSeq: z.number().int().nonnegative().optional(),
+    limit: z.number().int().positive().max(10_000).optional(),
+  }),
+  status: z.strictObject({ type: z.literal('status') }),
+  shutdown: z.strictObject({ type: z.literal('shutdown') }),
+} as const;
+
+export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; id: number | undefined; error: string };
+
+/** Validate one decoded frame. The id is recovered when possible so the error can be correlated. */
+export function parseClientMessage(value: unknown): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, id: undefined, error: 'a message must be a JSON object' };
+  }
+  const { id: rawId, ...body } = value as Record<string, unknown>;
+  const idResult = id.safeParse(rawId);
+  const msgId = idResult.success ? idResult.data : undefined;
+  if (msgId === undefined) return { ok: false, id: undefined, error: 'missing or invalid message id' };
+  const type = body['type'];
+  if (typeof type !== 'string' || !Object.hasOwn(bodies, type)) {
+    return { ok: false, id: msgId, error: `unknown message type ${JSON.stringify(type)}` };
+  }
+  const schema = bodies[type as keyof typeof bodies];
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first?.path.join('.') ?? '';
+    return {
+      ok: false,
+      id: msgId,
+      error: `invalid ${type} message: ${where ? `${where}: ` : ''}${first?.message ?? 'invalid'}`,
+    };
+  }
+  return { ok: true, message: { ...(parsed.data as object), id: msgId } as ClientMessage };
+}

@@ -1,0 +1,90 @@
+/**
+ * The request store: SQLite (better-sqlite3), WAL, synchronous=FULL, so that pending requests and
+ * grants survive a daemon restart. One row per request: indexed columns plus the record as JSON.
+ */
+import Database from 'better-sqlite3';
+import { FailClosedError } from '../errors.js';
+import type { StoredRequest } from './record.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_fp ON requests (fingerprint, state);
+CREATE INDEX IF NOT EXISTS requests_state ON requests (state, created_at);
+`;
+
+export class RequestStore {
+  private readonly db: Database.Database;
+  private readonly upsertStmt: Database.Statement;
+  private readonly getStmt: Database.Statement;
+  private readonly byStateStmt: Database.Statement;
+  private readonly recentStmt: Database.Statement;
+  private readonly byFpStmt: Database.Statement;
+
+  constructor(path: string) {
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (err) {
+      throw new FailClosedError(`cannot open the request store ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    this.upsertStmt = this.db.prepare(
+      `INSERT INTO requests (id, state, fingerprint, created_at, expires_at, data) VALUES (@id, @state, @fingerprint, @createdAt, @expiresAt, @data)
+       ON CONFLICT(id) DO UPDATE SET state = excluded.state, expires_at = excluded.expires_at, data = excluded.data`,
+    );
+    this.getStmt = this.db.prepare('SELECT data FROM requests WHERE id = ?');
+    this.byStateStmt = this.db.prepare(
+      `SELECT data FROM requests WHERE state IN ('pending', 'needs_info', 'approved') ORDER BY created_at`,
+    );
+    this.recentStmt = this.db.prepare('SELECT data FROM requests ORDER BY created_at DESC LIMIT ?');
+    this.byFpStmt = this.db.prepare(
+      `SELECT data FROM requests WHERE fingerprint = ? AND state = 'approved' ORDER BY created_at`,
+    );
+  }
+
+  put(r: StoredRequest): void {
+    try {
+      this.upsertStmt.run({
+        id: r.id,
+        state: r.state,
+        fingerprint: r.fingerprint,
+        createdAt: r.createdAt,
+        expiresAt: r.expiresAt,
+        data: JSON.stringify(r),
+      });
+    } catch (err) {
+      throw new FailClosedError(`cannot write the request store: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  get(id: string): StoredRequest | undefined {
+    const row = this.getStmt.get(id) as { data: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.data) as StoredRequest);
+  }
+
+  /** Open requests and approved ones (whose grants may still be usable), oldest first. */
+  live(): StoredRequest[] {
+    return (this.byStateStmt.all() as { data: string }[]).map((r) => JSON.parse(r.data) as StoredRequest);
+  }
+
+  recent(limit: number): StoredRequest[] {
+    return (this.recentStmt.all(limit) as { data: string }[]).map((r) => JSON.parse(r.data) as StoredRequest);
+  }
+
+  approvedWithFingerprint(fingerprint: string): StoredRequest[] {
+    return (this.byFpStmt.all(fingerprint) as { data: string }[]).map((r) => JSON.parse(r.data) as StoredRequest);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * `guard exec` must stay a thin client: bundle the CLI as scripts/build.mjs does (in memory) and
+ * walk what the exec command loads — the entry's static imports, then the exec command chunk and
+ * its static imports. None of the heavy or daemon-only modules may be on that path.
+ */
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const FORBIDDEN = [
+  /node_modules\/better-sqlite3\//,
+  /node_modules\/web-tree-sitter\//,
+  /node_modules\/(react|ink|react-reconciler)\//,
+  /node_modules\/zod\//,
+  /node_modules\/yaml\//,
+  /node_modules\/@slack\//,
+  /^src\/(policy|ledger|channels|tui|approval)\//,
+  /^src\/daemon\/(daemon|server|store|machine|policy-host|schemas|handlers\/)/,
+];
+
+describe('thin exec client', () => {
+  it('loads no SQLite, tree-sitter, UI, zod, policy, ledger or daemon-side module', async () => {
+    const result = await build({
+      entryPoints: { guard: 'src/main.ts' },
+      outdir: '/tmp/guard-thin-check',
+      write: false,
+      metafile: true,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      jsx: 'automatic',
+      define: { __GUARD_VERSION__: '"0.0.0-test"' },
+      external: [
+        'better-sqlite3',
+        '@napi-rs/keyring',
+        'web-tree-sitter',
+        'bufferutil',
+        'utf-8-validate',
+        'react-devtools-core',
+      ],
+      logLevel: 'silent',
+    });
+    const outs = result.metafile.outputs;
+    const entry = Object.keys(outs).find((k) => k.endsWith('/guard.js'))!;
+    const execChunk = Object.keys(outs).find((k) => Object.keys(outs[k]!.inputs).includes('src/cli/commands/exec.ts'))!;
+    expect(execChunk).toBeDefined();
+    const seen = new Set<string>();
+    const walk = (k: string): void => {
+      const out = outs[k];
+      if (seen.has(k) || out === undefined) return;
+      seen.add(k);
+      for (const imp of out.imports) if (imp.kind === 'import-statement') walk(imp.path);
+    };
+    walk(entry);
+    walk(execChunk);
+    const inputs = [...seen].flatMap((k) => Object.keys(outs[k]!.inputs));
+    expect(inputs).toContain('src/cli/commands/exec.ts');
+    expect(inputs).toContain('src/daemon/client.ts');
+    const heavy = inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)));
+    expect(heavy).toEqual([]);
+  });
+});
