@@ -1,0 +1,146 @@
+/**
+ * What the app asks of the outside world: the daemon link (live requests, history, decisions)
+ * and the approver's key session (unlock, sign). Decisions are signed exactly as `guard approve
+ * ID` signs them: the statement binds the request id and the fingerprint the daemon reports.
+ */
+import { WrongPassphraseError } from '../approval/keys.js';
+import type { DecisionAction } from '../approval/types.js';
+import type { RequestView } from '../channels/types.js';
+import { DaemonConnectionError, DaemonReplyError } from '../daemon/client.js';
+import type { RequestDetail } from '../daemon/messages.js';
+import { KeyLockedError, type ApproverSession } from './approver.js';
+import type { DaemonLink } from './link.js';
+import type { DecisionIntent, HistoryItem } from './model.js';
+import type { Action } from './reducer.js';
+import { parseHistory } from './wire.js';
+
+/** The history view shows this many recent decisions. */
+export const HISTORY_ITEMS = 200;
+const PAGE = 2000;
+/** Bound on records read per refresh (the daemon returns records oldest first). */
+const MAX_PAGES = 50;
+
+export interface Backend {
+  start(emit: (a: Action) => void): void;
+  stop(): void;
+  /**
+   * Unlock the approver key to sign `intent`; the passphrase buffer is zeroed. Resolves with the
+   * end of the unlock window (ms epoch). A wrong passphrase is reported to the daemon, like the CLI does.
+   */
+  unlock(passphrase: Buffer, intent: DecisionIntent): Promise<number>;
+  lock(): void;
+  /** Sign and send; resolves with a message for the human. Throws DecisionError. */
+  decide(intent: DecisionIntent): Promise<string>;
+  history(): Promise<HistoryItem[]>;
+}
+
+export class DecisionError extends Error {
+  constructor(
+    message: string,
+    readonly locked: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const PAST: Record<DecisionAction, string> = { approve: 'approved', deny: 'denied', ask: 'asked about' };
+
+function outcome(action: DecisionAction, v: RequestView, approver: string): string {
+  const base = `${PAST[action]} ${v.id} as ${approver} (signed)`;
+  if (v.state === 'approved') return `${base}: APPROVED; the command may run`;
+  if (v.state === 'denied') return `${base}: DENIED; the requester gets your reason`;
+  if (v.state === 'needs_info') return `${base}: waiting for the requester's answer`;
+  if (action === 'approve') return `${base}: ${v.approvals.length} of ${v.quorum} approvals, waiting for others`;
+  return `${base}: now ${v.state}`;
+}
+
+function explain(err: unknown): DecisionError {
+  if (err instanceof DecisionError) return err;
+  if (err instanceof KeyLockedError) return new DecisionError(err.message, true);
+  if (err instanceof DaemonReplyError) return new DecisionError(`the daemon refused it: ${err.message}`, false);
+  if (err instanceof DaemonConnectionError && err.code === 'ETIMEDOUT')
+    return new DecisionError(`${err.message}: it may or may not be recorded; see the history (h)`, false);
+  if (err instanceof DaemonConnectionError)
+    return new DecisionError(`not sent: the daemon is unreachable (${err.message})`, false);
+  return new DecisionError(`not sent: ${err instanceof Error ? err.message : String(err)}`, false);
+}
+
+export class DaemonBackend implements Backend {
+  private lastSeq = 0;
+  private items: HistoryItem[] = [];
+
+  constructor(
+    private readonly link: DaemonLink,
+    private readonly session: ApproverSession,
+    private readonly now: () => number,
+  ) {}
+
+  start(emit: (a: Action) => void): void {
+    this.link.start(emit);
+  }
+
+  stop(): void {
+    this.link.stop();
+    this.session.lock();
+  }
+
+  async unlock(passphrase: Buffer, intent: DecisionIntent): Promise<number> {
+    try {
+      return this.session.unlock(passphrase);
+    } catch (err) {
+      if (err instanceof WrongPassphraseError) {
+        // an attempt without the approver's secret leaves a trace in the ledger (best effort)
+        await this.link
+          .call({
+            type: 'report_refusal',
+            requestId: intent.requestId,
+            approver: this.session.name,
+            reason: 'wrong passphrase (approver key could not be unlocked)',
+          })
+          .catch(() => undefined);
+      }
+      throw err;
+    }
+  }
+
+  lock(): void {
+    this.session.lock();
+  }
+
+  async decide(intent: DecisionIntent): Promise<string> {
+    try {
+      // The fingerprint the approver signs over comes from the daemon's own record of the request.
+      const detail = await this.link.call<RequestDetail>({ type: 'show', requestId: intent.requestId });
+      const state = detail.view.state;
+      if (state !== 'pending' && state !== 'needs_info')
+        throw new DecisionError(`not sent: ${intent.requestId} is ${state} now, nothing left to decide`, false);
+      const signed = this.session.sign({
+        v: 1,
+        requestId: intent.requestId,
+        fingerprint: detail.fingerprint,
+        action: intent.action,
+        reason: intent.reason,
+        question: intent.question,
+        at: new Date(this.now()).toISOString(),
+        approver: this.session.name,
+      });
+      const res = await this.link.call<{ state: string; view: RequestView }>({ type: 'decide', signed });
+      return outcome(intent.action, res.view, this.session.name);
+    } catch (err) {
+      throw explain(err);
+    }
+  }
+
+  /** Recent decision records, newest first; later refreshes read only what is new. */
+  async history(): Promise<HistoryItem[]> {
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const data = await this.link.call<unknown>({ type: 'history', sinceSeq: this.lastSeq, limit: PAGE });
+      const parsed = parseHistory(data);
+      if (parsed === undefined) throw new Error('the daemon sent a malformed history');
+      this.items = [...parsed.items, ...this.items].slice(0, HISTORY_ITEMS);
+      if (parsed.lastSeq > this.lastSeq) this.lastSeq = parsed.lastSeq;
+      if (parsed.count < PAGE) break;
+    }
+    return this.items;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The whole screen as a pure function of the state and the terminal size: what the frame tests
+ * render, and what the app renders.
+ */
+import { Box, Text } from 'ink';
+import type { TuiState } from '../model.js';
+import { computeLayout, type Layout } from '../layout.js';
+import { detailLines } from '../detail.js';
+import { blockedReason, isOpenState, selectedEntry, visibleEntries } from '../select.js';
+import type { Theme } from '../theme.js';
+import { DetailPane, detailMaxScroll } from './detail-pane.js';
+import { Footer, Header, headerText, MessageLine, type PromptSpec } from './chrome.js';
+import { HistoryView } from './history-view.js';
+import { RequestList } from './request-list.js';
+import type { Line } from '../format.js';
+import type { Viewport } from '../reducer.js';
+
+function windowLabel(ms: number): string {
+  if (ms <= 0) return 'this decision only';
+  const m = Math.round(ms / 60_000);
+  return m >= 1 ? `${m}m` : `${Math.round(ms / 1000)}s`;
+}
+
+export function promptFor(state: TuiState): PromptSpec | undefined {
+  const id = state.mode === 'passphrase' ? state.pending?.requestId : state.selectedId;
+  switch (state.mode) {
+    case 'filter':
+      return { label: 'Filter: ', value: state.input };
+    case 'deny-reason':
+      return { label: `Deny ${id ?? ''} — reason (required): `, value: state.input };
+    case 'ask':
+      return { label: `Ask about ${id ?? ''} — question: `, value: state.input };
+    case 'passphrase':
+      return {
+        label: `Passphrase of ${state.approver} to ${state.pending?.action ?? 'sign'} ${id ?? ''} (unlocks for ${windowLabel(state.unlockWindowMs)}): `,
+        value: '*'.repeat(state.secretLength),
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** Layout plus the selected request's detail lines: the app needs both for scroll limits. */
+export function screenModel(state: TuiState, columns: number, rows: number) {
+  const layout = computeLayout(columns, rows, state.mode, state.returnMode);
+  const entry = selectedEntry(state);
+  const banner = entry === undefined ? undefined : blockedReason({ ...state, busy: undefined }, entry);
+  const lines: Line[] =
+    entry === undefined || layout.detailWidth === 0
+      ? []
+      : detailLines(entry.view, {
+          width: layout.detailWidth,
+          now: state.now,
+          banner:
+            state.busy !== undefined && state.busy.requestId === entry.view.id
+              ? `sending your ${state.busy.action}…`
+              : banner,
+        });
+  const viewport: Viewport = {
+    page: Math.max(1, (layout.split || state.mode !== 'list' ? layout.body : layout.listHeight) - 2),
+    detailMax: detailMaxScroll(lines.length, layout.detailHeight),
+    historyMax: Math.max(0, state.history.items.length - (layout.body - 1)),
+  };
+  return { layout, entry, lines, viewport };
+}
+
+function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout; lines: Line[]; theme: Theme }) {
+  const shown =
+    state.mode === 'filter'
+      ? 'list'
+      : state.mode === 'deny-reason' || state.mode === 'ask' || state.mode === 'passphrase'
+        ? state.returnMode
+        : state.mode;
+  if (shown === 'history') {
+    return (
+      <HistoryView
+        status={state.history.status}
+        items={state.history.items}
+        error={state.history.error}
+        scroll={state.historyScroll}
+        width={layout.width}
+        height={layout.body}
+        theme={theme}
+      />
+    );
+  }
+  const detail = (
+    <DetailPane
+      lines={lines.length === 0 ? [[{ text: 'Select a request to see its details.', style: 'dim' }]] : lines}
+      width={layout.detailWidth}
+      height={layout.detailHeight}
+      scroll={shown === 'detail' ? state.detailScroll : 0}
+      theme={theme}
+      moreHint={shown === 'detail' ? '↓/PgDn for more' : 'Enter to read all'}
+    />
+  );
+  if (shown === 'detail') return detail;
+  const list = (
+    <RequestList
+      entries={visibleEntries(state)}
+      selectedId={state.selectedId}
+      width={layout.listWidth}
+      height={layout.listHeight}
+      now={state.now}
+      theme={theme}
+      filter={state.filter}
+      connected={state.connection.status === 'live'}
+    />
+  );
+  if (layout.split) {
+    return (
+      <Box flexDirection="row" columnGap={1} height={layout.body}>
+        {list}
+        {detail}
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" height={layout.body}>
+      {list}
+      <Text dimColor={theme.color}>{'─'.repeat(layout.width)}</Text>
+      {detail}
+    </Box>
+  );
+}
+
+export function Screen({
+  state,
+  columns,
+  rows,
+  theme,
+}: {
+  state: TuiState;
+  columns: number;
+  rows: number;
+  theme: Theme;
+}) {
+  const { layout, entry, lines } = screenModel(state, columns, rows);
+  const open = Object.values(state.requests).filter((e) => e.live && isOpenState(e.view.state)).length;
+  const actionable = blockedReason(state, entry) === undefined;
+  const c = state.connection;
+  const prompt = promptFor(state);
+  const warning =
+    c.status === 'down'
+      ? `daemon unreachable (${c.message}); requests shown are NOT actionable — retrying`
+      : c.status === 'connecting'
+        ? 'connecting to the guard daemon…'
+        : undefined;
+  return (
+    <Box flexDirection="column" width={layout.width} height={layout.height}>
+      <Header
+        text={headerText({
+          approver: state.approver,
+          unlockedUntil: state.unlockedUntil,
+          now: state.now,
+          connection: c,
+          open,
+          mode: state.mode,
+          filter: state.filter,
+        })}
+        width={layout.width}
+        theme={theme}
+      />
+      <Body state={state} layout={layout} lines={lines} theme={theme} />
+      <MessageLine prompt={prompt} flash={state.flash} warning={warning} width={layout.width} theme={theme} />
+      <Footer
+        mode={state.mode}
+        actionable={actionable}
+        filterActive={state.filter !== ''}
+        width={layout.width}
+        theme={theme}
+        notice={prompt === undefined ? undefined : state.flash}
+      />
+    </Box>
+  );
+}

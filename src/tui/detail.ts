@@ -1,0 +1,170 @@
+/**
+ * The detail pane's content as pre-wrapped lines: everything an approver needs, the full command
+ * never cut (it wraps; the pane scrolls), redactions marked.
+ */
+import type { RequestView } from '../channels/types.js';
+import {
+  age,
+  quorumText,
+  redactionSegments,
+  riskLabel,
+  riskStyle,
+  timeLeft,
+  wrapSegments,
+  type Line,
+  type Segment,
+} from './format.js';
+
+const LABEL_WIDTH = 11;
+
+function field(label: string, value: Segment[], width: number): Line[] {
+  const head: Segment = { text: `${label}:`.padEnd(LABEL_WIDTH), style: 'label' };
+  return wrapSegments([head, ...value], width, ' '.repeat(LABEL_WIDTH));
+}
+
+function plainField(label: string, value: string | undefined, width: number): Line[] {
+  return value === undefined || value === '' ? [] : field(label, redactionSegments(value), width);
+}
+
+function heading(text: string): Line {
+  return [{ text, style: 'label' }];
+}
+
+/** Group the flattened client context (`section.key`) for display. */
+function contextLines(ctx: Record<string, string>, width: number, cwd: string): Line[] {
+  const keys = Object.keys(ctx)
+    .filter((k) => ctx[k] !== '' && !(k === 'cwd' && ctx[k] === cwd))
+    .sort();
+  const git = keys.filter((k) => k.startsWith('git.'));
+  const session = keys.filter((k) => /(^|\.)session/.test(k) && !k.startsWith('git.'));
+  const rest = keys.filter((k) => !git.includes(k) && !session.includes(k));
+  const out: Line[] = [];
+  if (git.length > 0) out.push(...field('Git', redactionSegments(gitText(ctx, git)), width));
+  for (const k of session) out.push(...plainField('Session', ctx[k], width));
+  if (rest.length > 0) {
+    out.push(heading('Context:'));
+    for (const k of rest)
+      out.push(
+        ...wrapSegments([{ text: `  ${k}: `, style: 'dim' }, ...redactionSegments(ctx[k] ?? '')], width, '    '),
+      );
+  }
+  return out;
+}
+
+/** "main @ e098ef28f568 (uncommitted changes) · /work/repo", then any other git.* fields. */
+function gitText(ctx: Record<string, string>, keys: string[]): string {
+  const get = (k: string) => (ctx[k] !== undefined && ctx[k] !== '' ? ctx[k] : undefined);
+  const branch = get('git.branch') ?? '(detached)';
+  const commit = get('git.commit');
+  const head = `${branch}${commit === undefined ? '' : ` @ ${commit.slice(0, 12)}`}${get('git.dirty') === 'true' ? ' (uncommitted changes)' : ''}`;
+  const where = get('git.repo') ?? get('git.remote') ?? get('git.root');
+  const known = new Set(['git.branch', 'git.commit', 'git.dirty', 'git.repo', 'git.remote', 'git.root']);
+  const extra = keys.filter((k) => !known.has(k) && get(k) !== undefined).map((k) => `${k.slice(4)} ${ctx[k]}`);
+  return [head, where, ...extra].filter((x): x is string => x !== undefined).join(' · ');
+}
+
+/** All detail lines for a request, wrapped at `width`. `banner` (why it cannot be acted on) comes first. */
+export function detailLines(
+  view: RequestView,
+  opts: { width: number; now: number; banner?: string | undefined },
+): Line[] {
+  const { width, now } = opts;
+  const open = view.state === 'pending' || view.state === 'needs_info';
+  const out: Line[] = [];
+  if (opts.banner !== undefined) out.push(...wrapSegments([{ text: `■ ${opts.banner}`, style: 'warn' }], width, '  '));
+  out.push(
+    ...wrapSegments(
+      [
+        { text: view.id, style: 'bold' },
+        { text: '  ' },
+        { text: view.state.toUpperCase(), style: view.state === 'pending' ? 'warn' : 'bold' },
+        { text: '  risk ' },
+        { text: riskLabel(view.risk), style: riskStyle(view.risk) },
+        { text: `  approvals ${quorumText(view)}` },
+        { text: `  age ${age(view, now)}  ` },
+        {
+          text: !open ? '' : timeLeft(view, now, true) === 'expired' ? 'expired' : `${timeLeft(view, now, true)} left`,
+          style: 'dim',
+        },
+      ],
+      width,
+    ),
+  );
+  out.push(heading('Command:'));
+  out.push(...wrapSegments([{ text: '  ' }, ...redactionSegments(view.command)], width, '  '));
+  if (view.commands.length > 1 || (view.commands.length === 1 && view.commands[0] !== view.command)) {
+    out.push(heading(`Simple commands (${view.commands.length}):`));
+    view.commands.forEach((c, i) => {
+      out.push(...wrapSegments([{ text: `  ${i + 1}. `, style: 'dim' }, ...redactionSegments(c)], width, '     '));
+    });
+  }
+  out.push(heading(view.rules.length === 0 ? 'Rules: none matched (policy default)' : `Rules (${view.rules.length}):`));
+  for (const r of view.rules) {
+    out.push(
+      ...wrapSegments(
+        [
+          { text: '  ' },
+          { text: riskLabel(r.risk), style: riskStyle(r.risk) },
+          { text: ` ${r.id} `, style: 'bold' },
+          { text: `(${r.effect}) ` },
+          { text: r.description },
+        ],
+        width,
+        '    ',
+      ),
+    );
+    if (r.impact !== undefined && r.impact !== '')
+      out.push(
+        ...wrapSegments([{ text: '    impact: ', style: 'dim' }, ...redactionSegments(r.impact)], width, '      '),
+      );
+    if (r.controls.length > 0)
+      out.push(
+        ...wrapSegments([{ text: '    ISO 27001: ', style: 'dim' }, { text: r.controls.join(', ') }], width, '      '),
+      );
+  }
+  const rq = view.requester;
+  const who = [
+    rq.agent !== undefined ? `agent ${rq.agent}` : 'agent unknown',
+    `user ${rq.user}`,
+    rq.host !== undefined ? `host ${rq.host}` : undefined,
+    rq.onBehalfOf !== undefined ? `on behalf of ${rq.onBehalfOf}` : undefined,
+  ].filter((s): s is string => s !== undefined);
+  out.push(...field('Requester', [{ text: who.join(' · ') }], width));
+  out.push(...field('Cwd', redactionSegments(view.cwd), width));
+  out.push(...contextLines(view.context, width, view.cwd));
+  out.push(
+    ...field(
+      'Reason',
+      view.reason === undefined || view.reason === ''
+        ? [{ text: '(none given)', style: 'dim' }]
+        : redactionSegments(view.reason),
+      width,
+    ),
+  );
+  out.push(...plainField('Ticket', view.ticket, width));
+  const approvals = view.approvals.map((a) => `${a.approver} via ${a.channel} at ${a.at}`);
+  out.push(
+    ...field(
+      'Approvals',
+      [{ text: `${quorumText(view)}${approvals.length > 0 ? ` — ${approvals.join('; ')}` : ''}` }],
+      width,
+    ),
+  );
+  out.push(...plainField('Question', view.question, width));
+  out.push(...plainField('Reply', view.reply, width));
+  out.push(...plainField('Decided by', view.decidedBy, width));
+  out.push(...plainField('Outcome', view.decisionReason, width));
+  if (open)
+    out.push(
+      ...field(
+        'Expires',
+        [
+          {
+            text: `${view.expiresAt} (${timeLeft(view, now, true)}${timeLeft(view, now) === 'expired' ? '' : ' left'})`,
+          },
+        ],
+        width,
+      ),
+    );
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * The approver terminal's state, as plain data. The reducer (reducer.ts) is the only code that
+ * changes it; side effects (signing, sending, loading history) are requested through `outbox`.
+ */
+import type { RequestView } from '../channels/types.js';
+
+export type Mode = 'list' | 'detail' | 'filter' | 'deny-reason' | 'ask' | 'passphrase' | 'history';
+
+/** A request as the terminal knows it. */
+export interface Entry {
+  view: RequestView;
+  /**
+   * True while the daemon connection that delivered it is up and the daemon still lists it.
+   * A stale entry is shown for context but can never be acted on.
+   */
+  live: boolean;
+  /** Monotonic arrival order (newer requests of equal risk sort first). */
+  seen: number;
+  /** When it was first seen closed (or no longer listed); closed entries are dropped after a while. */
+  closedAt?: number | undefined;
+}
+
+export type ConnectionState =
+  | { status: 'connecting'; attempt: number }
+  | { status: 'live' }
+  | { status: 'down'; message: string; retryAt: number; attempt: number };
+
+/** One line of the history view, distilled from a ledger record. */
+export interface HistoryItem {
+  seq: number;
+  ts: string;
+  type: string;
+  requestId: string | undefined;
+  who: string | undefined;
+  summary: string;
+}
+
+export type DecisionAction = 'approve' | 'deny' | 'ask';
+
+export interface DecisionIntent {
+  requestId: string;
+  action: DecisionAction;
+  reason?: string | undefined;
+  question?: string | undefined;
+}
+
+/** Side effects the reducer asks for; the app runs each once (by serial) and reports back. */
+export type Outgoing =
+  | { kind: 'unlock-and-decide'; serial: number; intent: DecisionIntent }
+  | { kind: 'decide'; serial: number; intent: DecisionIntent }
+  | { kind: 'load-history'; serial: number }
+  | { kind: 'lock'; serial: number }
+  | { kind: 'quit'; serial: number };
+
+export interface Flash {
+  level: 'info' | 'error';
+  text: string;
+}
+
+export interface TuiState {
+  now: number;
+  requests: Record<string, Entry>;
+  nextSeen: number;
+  selectedId: string | undefined;
+  filter: string;
+  mode: Mode;
+  /** Where Esc (or a finished input) returns to. */
+  returnMode: 'list' | 'detail';
+  /** Text being typed in filter / deny-reason / ask modes. */
+  input: string;
+  /** Passphrase characters typed so far (the passphrase itself never enters the state). */
+  secretLength: number;
+  /** The decision waiting for the passphrase. */
+  pending: DecisionIntent | undefined;
+  detailScroll: number;
+  historyScroll: number;
+  connection: ConnectionState;
+  approver: string;
+  unlockWindowMs: number;
+  /** Signing key unlocked until this time (ms epoch); undefined when locked. */
+  unlockedUntil: number | undefined;
+  /** A decision being signed or sent: keys that act are disabled meanwhile. */
+  busy: DecisionIntent | undefined;
+  flash: Flash | undefined;
+  history: { status: 'idle' | 'loading' | 'ready' | 'error'; items: HistoryItem[]; error?: string | undefined };
+  /** Effects requested, oldest first (bounded); the app runs each serial once, in order. */
+  outbox: Outgoing[];
+  serial: number;
+}
+
+export function initialState(opts: { approver: string; unlockWindowMs: number; now: number }): TuiState {
+  return {
+    now: opts.now,
+    requests: {},
+    nextSeen: 1,
+    selectedId: undefined,
+    filter: '',
+    mode: 'list',
+    returnMode: 'list',
+    input: '',
+    secretLength: 0,
+    pending: undefined,
+    detailScroll: 0,
+    historyScroll: 0,
+    connection: { status: 'connecting', attempt: 0 },
+    approver: opts.approver,
+    unlockWindowMs: opts.unlockWindowMs,
+    unlockedUntil: undefined,
+    busy: undefined,
+    flash: undefined,
+    history: { status: 'idle', items: [] },
+    outbox: [],
+    serial: 0,
+  };
+}

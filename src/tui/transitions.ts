@@ -1,0 +1,53 @@
+/**
+ * Transitions shared by the reducer's halves: requesting an effect, keeping the selection valid,
+ * and leaving a prompt whose request can no longer be acted on.
+ */
+import type { Mode, Outgoing, TuiState } from './model.js';
+import { blockedReason, visibleEntries } from './select.js';
+
+export const INTENT_MODES: ReadonlySet<Mode> = new Set<Mode>(['deny-reason', 'ask', 'passphrase']);
+
+/** Effects kept in the state: far more than can be requested between two renders. */
+export const OUTBOX_KEEP = 64;
+
+export function send(state: TuiState, out: DistributiveOmit<Outgoing, 'serial'>): TuiState {
+  const serial = state.serial + 1;
+  return { ...state, serial, outbox: [...state.outbox.slice(-(OUTBOX_KEEP - 1)), { ...out, serial }] };
+}
+
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export function ensureSelection(state: TuiState): TuiState {
+  if (state.selectedId !== undefined && state.requests[state.selectedId] !== undefined) {
+    const visible = visibleEntries(state);
+    if (visible.some((e) => e.view.id === state.selectedId) || visible.length === 0) return state;
+  }
+  const first = visibleEntries(state)[0];
+  return { ...state, selectedId: first?.view.id, detailScroll: 0 };
+}
+
+/** The request an input mode is about. */
+export function targetOf(state: TuiState): string | undefined {
+  return state.mode === 'passphrase' ? state.pending?.requestId : state.selectedId;
+}
+
+/** An input mode whose request can no longer be acted on is left, and the human is told so. */
+export function revalidate(state: TuiState): TuiState {
+  if (!INTENT_MODES.has(state.mode)) return state;
+  const id = targetOf(state);
+  const entry = id === undefined ? undefined : state.requests[id];
+  const blocked = blockedReason({ ...state, busy: undefined }, entry);
+  if (blocked === undefined) return state;
+  return leaveIntent(state, `${id ?? 'the request'} changed while you typed: ${blocked}. Nothing was sent.`);
+}
+
+export function leaveIntent(state: TuiState, message: string): TuiState {
+  return {
+    ...state,
+    mode: state.returnMode,
+    input: '',
+    secretLength: 0,
+    pending: undefined,
+    flash: { level: 'error', text: message },
+  };
+}

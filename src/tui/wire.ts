@@ -1,0 +1,135 @@
+/**
+ * Messages from the daemon are untrusted input: request views and ledger records are validated
+ * here before they reach the state. Anything malformed is dropped (and reported), never shown as
+ * something that could be approved.
+ */
+import { z } from 'zod';
+import type { RequestView } from '../channels/types.js';
+import type { HistoryItem } from './model.js';
+
+const str = z.string().max(256 * 1024);
+const optStr = str
+  .optional()
+  .nullable()
+  .transform((v) => v ?? undefined);
+
+const viewSchema = z.object({
+  id: z.string().regex(/^rq-[0-9a-f]{12}$/),
+  state: z.enum(['pending', 'needs_info', 'approved', 'denied', 'expired', 'cancelled', 'revoked']),
+  command: str,
+  argv: z.array(str),
+  cwd: str,
+  risk: z.string().max(32),
+  requester: z.object({ user: str, agent: optStr, host: optStr, onBehalfOf: optStr }),
+  reason: optStr,
+  ticket: optStr,
+  rules: z.array(
+    z.object({
+      id: str,
+      effect: str,
+      risk: z.string().max(32),
+      description: str,
+      impact: optStr,
+      controls: z.array(str),
+    }),
+  ),
+  commands: z.array(str),
+  context: z.record(z.string(), str),
+  createdAt: str,
+  expiresAt: str,
+  quorum: z.number().int().nonnegative(),
+  approvals: z.array(z.object({ approver: str, channel: str, at: str })),
+  decidedBy: optStr,
+  decisionReason: optStr,
+  question: optStr,
+  reply: optStr,
+});
+
+export function parseView(v: unknown): RequestView | undefined {
+  const r = viewSchema.safeParse(v);
+  return r.success ? (r.data as RequestView) : undefined;
+}
+
+export type SubscribeEvent =
+  | { kind: 'snapshot'; views: RequestView[]; dropped: number }
+  | { kind: 'update'; view: RequestView }
+  | { kind: 'invalid'; detail: string };
+
+/** A `subscribe` event: `{event: 'snapshot', requests}` or `{event: 'update', view}`. */
+export function parseSubscribeEvent(data: unknown): SubscribeEvent {
+  if (typeof data !== 'object' || data === null) return { kind: 'invalid', detail: 'event is not an object' };
+  const d = data as Record<string, unknown>;
+  if (d['event'] === 'snapshot' && Array.isArray(d['requests'])) {
+    const views = d['requests'].map(parseView);
+    const ok = views.filter((v): v is RequestView => v !== undefined);
+    return { kind: 'snapshot', views: ok, dropped: views.length - ok.length };
+  }
+  if (d['event'] === 'update') {
+    const view = parseView(d['view']);
+    return view === undefined
+      ? { kind: 'invalid', detail: 'malformed request view in update' }
+      : { kind: 'update', view };
+  }
+  return { kind: 'invalid', detail: `unknown event ${JSON.stringify(d['event'])}` };
+}
+
+/** Record types the history view shows: the decisions and what ended requests. */
+export const HISTORY_TYPES: ReadonlySet<string> = new Set([
+  'approval',
+  'decision',
+  'approval_refused',
+  'expired',
+  'cancelled',
+  'grant_revoked',
+]);
+
+const recordSchema = z.object({ seq: z.number().int(), ts: z.string(), type: z.string(), payload: z.unknown() });
+
+function s(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** A ledger record as one history line, or undefined when it is not a decision-type record. */
+export function historyItem(raw: unknown): HistoryItem | undefined {
+  const r = recordSchema.safeParse(raw);
+  if (!r.success || !HISTORY_TYPES.has(r.data.type)) return undefined;
+  const p = (typeof r.data.payload === 'object' && r.data.payload !== null ? r.data.payload : {}) as Record<
+    string,
+    unknown
+  >;
+  const approvers = Array.isArray(p['approvers'])
+    ? p['approvers'].filter((a): a is string => typeof a === 'string').join(', ')
+    : undefined;
+  const who = s(p['approver']) ?? s(p['by']) ?? s(approvers) ?? (p['source'] === 'policy' ? 'policy' : undefined);
+  const bits: string[] = [];
+  const action = s(p['action']) ?? s(p['state']) ?? (p['source'] === 'policy' ? s(p['effect']) : undefined);
+  if (p['source'] === 'policy' && Array.isArray(p['rules']))
+    bits.push(`rules ${p['rules'].filter((x) => typeof x === 'string').join(', ')}:`);
+  if (action !== undefined) bits.push(action);
+  if (s(p['channel']) !== undefined) bits.push(`via ${s(p['channel'])}`);
+  if (s(p['code']) !== undefined) bits.push(`[${s(p['code'])}]`);
+  const text = s(p['reason']) ?? s(p['question']) ?? s(p['message']);
+  if (text !== undefined) bits.push(`— ${text}`);
+  return {
+    seq: r.data.seq,
+    ts: r.data.ts,
+    type: r.data.type,
+    requestId: s(p['requestId']),
+    who,
+    summary: bits.join(' '),
+  };
+}
+
+/** The `history` result: `{records: LedgerRecord[]}` → items (newest first) and the highest seq seen. */
+export function parseHistory(data: unknown): { items: HistoryItem[]; lastSeq: number; count: number } | undefined {
+  if (typeof data !== 'object' || data === null || !Array.isArray((data as { records?: unknown }).records))
+    return undefined;
+  const records = (data as { records: unknown[] }).records;
+  let lastSeq = 0;
+  for (const rec of records) {
+    const seq = (rec as { seq?: unknown } | null)?.seq;
+    if (typeof seq === 'number' && seq > lastSeq) lastSeq = seq;
+  }
+  const items = records.map(historyItem).filter((i): i is HistoryItem => i !== undefined);
+  return { items: items.reverse(), lastSeq, count: records.length };
+}

@@ -1,0 +1,72 @@
+import { describe, expect, test } from 'vitest';
+import { historyItem, parseHistory, parseSubscribeEvent, parseView } from '../../src/tui/wire.js';
+import { ID, view } from './fixtures.js';
+
+describe('daemon events are validated before they reach the screen', () => {
+  test('a well-formed view passes unchanged', () => {
+    const v = view({ id: ID.a });
+    expect(parseView(v)).toEqual(v);
+  });
+
+  test.each([
+    ['a bad id', { id: 'rq-../../etc' }],
+    ['an unknown state', { state: 'approved-ish' }],
+    ['a missing command', { command: undefined }],
+    ['a non-numeric quorum', { quorum: '1' }],
+    ['approvals that are not a list', { approvals: 'bob' }],
+  ])('%s is rejected', (_what, over) => {
+    expect(parseView({ ...view({ id: ID.a }), ...over })).toBeUndefined();
+  });
+
+  test('a snapshot keeps the good views and counts the dropped ones', () => {
+    const ev = parseSubscribeEvent({ event: 'snapshot', requests: [view({ id: ID.a }), { id: 'x' }] });
+    expect(ev).toMatchObject({ kind: 'snapshot', dropped: 1 });
+    expect(ev.kind === 'snapshot' && ev.views.map((v) => v.id)).toEqual([ID.a]);
+  });
+
+  test('a malformed update or unknown event is reported, not applied', () => {
+    expect(parseSubscribeEvent({ event: 'update', view: { id: ID.a } }).kind).toBe('invalid');
+    expect(parseSubscribeEvent({ event: 'explode' }).kind).toBe('invalid');
+    expect(parseSubscribeEvent(null).kind).toBe('invalid');
+  });
+});
+
+describe('history', () => {
+  test('decision-type records become lines; others are skipped; newest first', () => {
+    const parsed = parseHistory({
+      records: [
+        { seq: 1, ts: 't1', type: 'ledger_open', payload: {} },
+        {
+          seq: 2,
+          ts: 't2',
+          type: 'decision',
+          payload: { requestId: ID.a, source: 'policy', effect: 'approve', rules: ['r1'] },
+        },
+        {
+          seq: 3,
+          ts: 't3',
+          type: 'approval',
+          payload: { requestId: ID.a, approver: 'bob', action: 'deny', channel: 'cli', reason: 'no' },
+        },
+        {
+          seq: 4,
+          ts: 't4',
+          type: 'approval_refused',
+          payload: { requestId: ID.a, approver: 'eve', code: 'bad-signature', reason: 'not eve' },
+        },
+      ],
+    });
+    expect(parsed?.lastSeq).toBe(4);
+    expect(parsed?.count).toBe(4);
+    expect(parsed?.items.map((i) => [i.seq, i.who, i.summary])).toEqual([
+      [4, 'eve', '[bad-signature] — not eve'],
+      [3, 'bob', 'deny via cli — no'],
+      [2, 'policy', 'rules r1: approve'],
+    ]);
+  });
+
+  test('malformed history is refused as a whole; malformed records are skipped', () => {
+    expect(parseHistory({ rows: [] })).toBeUndefined();
+    expect(historyItem({ seq: 'x', type: 'approval' })).toBeUndefined();
+  });
+});
