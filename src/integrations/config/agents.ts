@@ -1,0 +1,114 @@
+/**
+ * Where each agent keeps its hook configuration, and guard's entry in it. The snippets follow
+ * each agent's documented schema (see docs/integrations.md for sources). Every hook command ends
+ * in `|| exit 2`: should guard itself fail to start (Node missing, a crash), the agent sees the
+ * blocking exit code 2 rather than a non-blocking failure that would let the command run.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { shQuote } from '../rewrite.js';
+import type { AgentName } from '../types.js';
+
+/** The user's home, for the agents' own config files (guard's files live under GUARD_HOME). */
+export function userHome(env: NodeJS.ProcessEnv): string {
+  const h = env['HOME'];
+  return h !== undefined && h !== '' ? h : homedir();
+}
+
+export interface AgentConfig {
+  agent: AgentName;
+  /** The JSON file guard merges its entry into. */
+  file: string;
+  /** The hook event the entry lives under (`hooks.<event>`). */
+  event: string;
+  /** The matcher group guard adds (undefined for Cursor, whose entries are flat). */
+  matcher: string | undefined;
+  /** Guard's hook handler object. */
+  handler: Record<string, unknown>;
+  /** Top-level fields a new file needs (Cursor: `version: 1`). */
+  base: Record<string, unknown>;
+  /** What the user still has to do after the file is written. */
+  notes: string[];
+}
+
+export function hookCommandLine(guard: string[], agent: AgentName): string {
+  return `${guard.map(shQuote).join(' ')} hook ${agent} || exit 2`;
+}
+
+export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.ProcessEnv): AgentConfig {
+  const home = userHome(env);
+  const command = hookCommandLine(guard, agent);
+  switch (agent) {
+    case 'claude-code':
+      return {
+        agent,
+        file: join(home, '.claude', 'settings.json'),
+        event: 'PreToolUse',
+        matcher: 'Bash',
+        handler: { type: 'command', command, timeout: 30 },
+        base: {},
+        notes: ['Restart Claude Code (or open /hooks) so that it loads the hook.'],
+      };
+    case 'gemini':
+      return {
+        agent,
+        file: join(home, '.gemini', 'settings.json'),
+        event: 'BeforeTool',
+        matcher: 'run_shell_command',
+        handler: {
+          name: 'guard',
+          type: 'command',
+          command,
+          timeout: 30000,
+          description: 'guard: policy, approval and ledger for shell commands',
+        },
+        base: {},
+        notes: ['Restart Gemini CLI; `/hooks panel` lists the guard hook.'],
+      };
+    case 'codex':
+      return {
+        agent,
+        file: join(home, '.codex', 'hooks.json'),
+        event: 'PreToolUse',
+        matcher: 'Bash',
+        handler: { type: 'command', command, timeout: 30, statusMessage: 'guard: checking the command' },
+        base: {},
+        notes: [
+          'Codex runs a new hook only after you review and trust it: open Codex and run /hooks.',
+          'Codex releases from before hooks were on by default also need `hooks = true` under `[features]` in ~/.codex/config.toml.',
+        ],
+      };
+    case 'cursor':
+      return {
+        agent,
+        file: join(home, '.cursor', 'hooks.json'),
+        event: 'beforeShellExecution',
+        matcher: undefined,
+        handler: { command },
+        base: { version: 1 },
+        notes: [
+          'Restart Cursor. Cursor cannot rewrite a command: one that needs approval is refused with the exact `guard exec …` line to run instead.',
+        ],
+      };
+  }
+}
+
+/** Project-level files of the agent (checked by doctor; init writes the user-level one). */
+export function projectConfigFiles(agent: AgentName, cwd: string): string[] {
+  switch (agent) {
+    case 'claude-code':
+      return [join(cwd, '.claude', 'settings.json'), join(cwd, '.claude', 'settings.local.json')];
+    case 'gemini':
+      return [join(cwd, '.gemini', 'settings.json')];
+    case 'codex':
+      return [join(cwd, '.codex', 'hooks.json')];
+    case 'cursor':
+      return [join(cwd, '.cursor', 'hooks.json')];
+  }
+}
+
+/** The snippet a user would paste into an empty file. */
+export function snippet(c: AgentConfig): Record<string, unknown> {
+  const entry = c.matcher === undefined ? c.handler : { matcher: c.matcher, hooks: [c.handler] };
+  return { ...c.base, hooks: { [c.event]: [entry] } };
+}

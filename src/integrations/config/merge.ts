@@ -1,0 +1,89 @@
+/**
+ * Merge guard's hook entry into an agent's JSON settings without disturbing anything else:
+ * earlier guard entries for the same agent are replaced, other hooks and settings are kept,
+ * and a file that is not valid JSON is never rewritten.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { UsageError } from '../../errors.js';
+import { snippet, type AgentConfig } from './agents.js';
+
+/** A hook command guard wrote for this agent (any guard path, quoted or not). */
+export function isGuardHookCommand(command: unknown, agent: string): boolean {
+  if (typeof command !== 'string') return false;
+  const escaped = agent.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[/'"\\s])guard(\\.js)?'?\\s+hook\\s+${escaped}(\\s|$)`).test(command);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseSettings(text: string | undefined, file: string): Record<string, unknown> {
+  if (text === undefined || text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${file} is not valid JSON (${(err as Error).message}); guard did not change it`, {
+      hint: 'fix the file, or add the entry by hand: `guard init --agent <agent> --print` shows it',
+    });
+  }
+  if (!isObject(value)) throw new UsageError(`${file} does not hold a JSON object; guard did not change it`);
+  return value;
+}
+
+/** Remove guard's earlier entries for this agent from one event's list. */
+function withoutGuard(list: unknown[], c: AgentConfig): unknown[] {
+  const out: unknown[] = [];
+  for (const entry of list) {
+    if (c.matcher === undefined) {
+      if (!(isObject(entry) && isGuardHookCommand(entry['command'], c.agent))) out.push(entry);
+      continue;
+    }
+    if (!isObject(entry) || !Array.isArray(entry['hooks'])) {
+      out.push(entry);
+      continue;
+    }
+    const hooks = entry['hooks'].filter((h) => !(isObject(h) && isGuardHookCommand(h['command'], c.agent)));
+    if (hooks.length === entry['hooks'].length) out.push(entry);
+    else if (hooks.length > 0) out.push({ ...entry, hooks });
+  }
+  return out;
+}
+
+/** The settings with guard's entry in place (a new object; the input is not modified). */
+export function mergeHook(settings: Record<string, unknown>, c: AgentConfig): Record<string, unknown> {
+  const existingHooks = settings['hooks'];
+  if (existingHooks !== undefined && !isObject(existingHooks))
+    throw new UsageError(`"hooks" in ${c.file} is not an object; guard did not change the file`);
+  const hooks: Record<string, unknown> = { ...(existingHooks ?? {}) };
+  const current = hooks[c.event];
+  if (current !== undefined && !Array.isArray(current))
+    throw new UsageError(`"hooks.${c.event}" in ${c.file} is not a list; guard did not change the file`);
+  const ours = (snippet(c)['hooks'] as Record<string, unknown[]>)[c.event]!;
+  hooks[c.event] = [...withoutGuard(current ?? [], c), ...ours];
+  const merged: Record<string, unknown> = { ...c.base, ...settings, hooks };
+  return merged;
+}
+
+/** Whether guard's current entry is already there, unchanged. */
+export function hasCurrentHook(settings: Record<string, unknown>, c: AgentConfig): boolean {
+  return isDeepStrictEqual(mergeHook(settings, c), settings);
+}
+
+/** Whether any guard entry for this agent is configured (for doctor). */
+export function findGuardCommands(settings: Record<string, unknown>, c: AgentConfig): string[] {
+  const hooks = settings['hooks'];
+  if (!isObject(hooks)) return [];
+  const list = hooks[c.event];
+  if (!Array.isArray(list)) return [];
+  const found: string[] = [];
+  for (const entry of list) {
+    if (!isObject(entry)) continue;
+    const handlers = c.matcher === undefined ? [entry] : Array.isArray(entry['hooks']) ? entry['hooks'] : [];
+    if (c.matcher !== undefined && entry['matcher'] !== c.matcher) continue;
+    for (const h of handlers)
+      if (isObject(h) && isGuardHookCommand(h['command'], c.agent)) found.push(h['command'] as string);
+  }
+  return found;
+}

@@ -1,0 +1,159 @@
+/** `guard doctor`'s checks of the running installation: daemon, policy, ledger, key store, channels. */
+import { existsSync } from 'node:fs';
+import type { Io } from '../../cli/io.js';
+import { guardPaths } from '../../config/paths.js';
+import type { DaemonStatus } from '../../daemon/messages.js';
+import { runCaptured } from '../setup/capture.js';
+import { errorText, type Check } from '../setup/check.js';
+import { pubkeyFile } from '../setup/daemon-step.js';
+
+export async function daemonCheck(env: NodeJS.ProcessEnv): Promise<{ check: Check; status: DaemonStatus | undefined }> {
+  const { DaemonClient } = await import('../../daemon/client.js');
+  const socket = guardPaths(env).socket;
+  try {
+    const client = await DaemonClient.connect(socket, 2000);
+    try {
+      const status = await client.call<DaemonStatus>({ type: 'status' });
+      return {
+        check: {
+          name: 'daemon',
+          status: 'ok',
+          detail: `reachable at ${socket} (pid ${status.pid}, guard ${status.version})`,
+        },
+        status,
+      };
+    } finally {
+      client.close();
+    }
+  } catch (err) {
+    return {
+      check: {
+        name: 'daemon',
+        status: 'fail',
+        detail: `not reachable at ${socket}: ${errorText(err).message}`,
+        hint: '`guard daemon start` (guard exec also starts it on demand unless GUARD_NO_AUTOSTART=1)',
+      },
+      status: undefined,
+    };
+  }
+}
+
+export async function policyChecks(io: Io, status: DaemonStatus | undefined): Promise<Check[]> {
+  const checks: Check[] = [];
+  try {
+    const { loadPolicy } = await import('../../policy/index.js');
+    const loaded = await loadPolicy({ env: io.env, cwd: io.cwd });
+    const warn = loaded.warnings.length > 0 ? `; ${loaded.warnings.length} warning(s): ${loaded.warnings[0]!}` : '';
+    checks.push({
+      name: 'policy',
+      status: loaded.warnings.length > 0 ? 'warn' : 'ok',
+      detail: `loads: ${loaded.files.length} file(s), digest ${loaded.digest.slice(0, 16)}${warn}`,
+      hint: 'guard policy lint',
+    });
+    if (status !== undefined && status.policy.digest !== loaded.digest && status.policy.lastError === undefined) {
+      checks.push({
+        name: 'policy',
+        status: 'warn',
+        detail: `the daemon runs policy ${status.policy.digest.slice(0, 16)}, not the one on disk (a project .guard/ layer here, or a reload pending)`,
+        hint: 'guard daemon status',
+      });
+    }
+  } catch (err) {
+    const e = errorText(err);
+    checks.push({
+      name: 'policy',
+      status: 'fail',
+      detail: `does not load: ${e.message}`,
+      hint: e.hint ?? 'fix the file named above; `guard policy lint` lists every problem',
+    });
+  }
+  if (status?.policy.lastError !== undefined) {
+    checks.push({
+      name: 'policy',
+      status: 'fail',
+      detail: `the daemon could not reload the policy and keeps the last good one: ${status.policy.lastError}`,
+      hint: 'fix the file, then check with `guard policy lint`',
+    });
+  }
+  return checks;
+}
+
+export async function ledgerChecks(io: Io): Promise<Check[]> {
+  const paths = guardPaths(io.env);
+  if (!existsSync(paths.ledgerDb))
+    return [
+      {
+        name: 'ledger',
+        status: 'warn',
+        detail: `no ledger yet at ${paths.ledgerDb}`,
+        hint: 'guard init (starts the daemon, which creates it)',
+      },
+    ];
+  const pub = pubkeyFile(io.env);
+  const checks: Check[] = [];
+  if (!existsSync(pub)) {
+    checks.push({
+      name: 'ledger',
+      status: 'warn',
+      detail: `no pinned genesis key at ${pub}, so the ledger was not verified`,
+      hint: 'guard init (or `guard ledger pubkey --out FILE`) and keep a copy where the agent cannot write',
+    });
+  } else {
+    const r = await runCaptured(io, ['ledger', 'verify', '--db', paths.ledgerDb, '--pubkey', pub, '--json']);
+    const first = (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? '';
+    if (r.code === 0)
+      checks.push({ name: 'ledger', status: 'ok', detail: `verifies against the pinned key in ${pub}` });
+    else
+      checks.push({
+        name: 'ledger',
+        status: 'fail',
+        detail: `does not verify: ${first}`,
+        hint: 'guard ledger verify --db … --pubkey … names the first bad record; treat it as tampering until explained',
+      });
+  }
+  const shown = await runCaptured(io, ['ledger', 'show', '--type', 'ledger_open', '--json']);
+  const last = shown.stdout.trim().split('\n').filter(Boolean).pop();
+  const kind =
+    last === undefined
+      ? undefined
+      : ((JSON.parse(last) as { payload?: { key_store?: unknown } }).payload?.key_store as string | undefined);
+  if (kind === 'keychain')
+    checks.push({ name: 'keystore', status: 'ok', detail: 'the ledger signing key is in the OS keychain' });
+  else if (kind === 'file')
+    checks.push({
+      name: 'keystore',
+      status: 'warn',
+      detail: `no OS keychain: the signing key is a 0600 file in ${paths.keysDir}`,
+      hint: 'acceptable for single-user mode; for the hardened mode run the daemon as its own user (docs)',
+    });
+  else
+    checks.push({
+      name: 'keystore',
+      status: 'warn',
+      detail: 'unknown (no ledger_open record readable)',
+      hint: 'guard ledger show --type ledger_open',
+    });
+  return checks;
+}
+
+export function channelChecks(status: DaemonStatus | undefined): Check[] {
+  if (status === undefined)
+    return [
+      { name: 'channels', status: 'warn', detail: 'unknown (the daemon is not reachable)', hint: 'guard daemon start' },
+    ];
+  if (status.channels.length === 0)
+    return [
+      {
+        name: 'channels',
+        status: 'warn',
+        detail: 'none configured: approvals only with `guard approve` on this host',
+        hint: `configure Slack, Teams or a webhook in ${status.home}/config.yaml`,
+      },
+    ];
+  return status.channels.map((c) => ({
+    name: `channel ${c.name}`,
+    status: c.ok ? 'ok' : 'fail',
+    detail: c.detail,
+    hint: c.ok ? undefined : 'check its credentials and network in config.yaml; the daemon log has the details',
+  }));
+}

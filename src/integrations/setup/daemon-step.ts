@@ -1,0 +1,93 @@
+/** `guard init` steps that talk to the daemon and the ledger. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Io } from '../../cli/io.js';
+import { guardPaths } from '../../config/paths.js';
+import type { DaemonStatus } from '../../daemon/messages.js';
+import { formatPubkeyFile } from '../../ledger/pubkey.js';
+import { runCaptured } from './capture.js';
+import { errorText, type Check } from './check.js';
+
+/** Reach the daemon, starting it when none runs; report what it runs. */
+export async function startDaemon(env: NodeJS.ProcessEnv): Promise<{ check: Check; status: DaemonStatus | undefined }> {
+  try {
+    const { connectDaemon } = await import('../../daemon/connect.js');
+    const client = await connectDaemon(env);
+    try {
+      const status = await client.call<DaemonStatus>({ type: 'status' });
+      const detail = `running (pid ${status.pid}, guard ${status.version}); policy ${status.policy.digest.slice(0, 16)} from ${status.policy.files.length} file(s)`;
+      return { check: { name: 'daemon', status: 'ok', detail }, status };
+    } finally {
+      client.close();
+    }
+  } catch (err) {
+    const e = errorText(err);
+    return {
+      check: {
+        name: 'daemon',
+        status: 'fail',
+        detail: e.message,
+        hint: e.hint ?? 'run `guard daemon start --foreground` to see why it does not start',
+      },
+      status: undefined,
+    };
+  }
+}
+
+export function pubkeyFile(env: NodeJS.ProcessEnv): string {
+  return join(guardPaths(env).home, 'ledger.pub');
+}
+
+/**
+ * The genesis key of the ledger (from `guard ledger pubkey`), written to GUARD_HOME/ledger.pub
+ * for pinning. An existing ledger.pub with another key is never replaced: that means the ledger
+ * was re-created since it was pinned, which the security team must hear about.
+ */
+export async function pinLedgerKey(
+  io: Io,
+): Promise<{ check: Check; key: string | undefined; fingerprint: string | undefined }> {
+  const r = await runCaptured(io, ['ledger', 'pubkey', '--json']);
+  if (r.code !== 0) {
+    return {
+      check: {
+        name: 'ledger',
+        status: 'fail',
+        detail: `cannot read the ledger key: ${r.stderr.trim()}`,
+        hint: 'run `guard doctor`',
+      },
+      key: undefined,
+      fingerprint: undefined,
+    };
+  }
+  const { key, fingerprint } = JSON.parse(r.stdout) as { key: string; fingerprint: string };
+  const file = pubkeyFile(io.env);
+  const text = formatPubkeyFile(key);
+  let existing: string | undefined;
+  try {
+    existing = readFileSync(file, 'utf8');
+  } catch {
+    existing = undefined;
+  }
+  if (existing !== undefined && existing !== text) {
+    return {
+      check: {
+        name: 'ledger',
+        status: 'fail',
+        detail: `${file} pins another key than this ledger's genesis key ${fingerprint}`,
+        hint: 'the ledger was re-created since the key was pinned: tell whoever verifies exports; move the old file away to pin the new key',
+      },
+      key,
+      fingerprint,
+    };
+  }
+  if (existing === undefined) writeFileSync(file, text, { mode: 0o644 });
+  return {
+    check: {
+      name: 'ledger',
+      status: 'ok',
+      detail: `genesis key ${fingerprint} ${existing === undefined ? 'written to' : 'already pinned in'} ${file}`,
+    },
+    key,
+    fingerprint,
+  };
+}

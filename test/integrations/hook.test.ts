@@ -1,0 +1,225 @@
+/**
+ * `guard hook <agent>` in-process: recorded-format inputs, the exact output contract and exit
+ * codes. Paths that need no daemon (deny, malformed input, failures, pass mode) are here; the
+ * rewrite paths run against a real daemon in hook-e2e.test.ts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { guardInProcess } from '../helpers/inprocess.js';
+import { claudeInput, codexInput, cursorInput, geminiInput, install, type Install } from './helpers.js';
+
+let inst: Install;
+beforeEach(() => {
+  inst = install();
+});
+afterEach(() => inst.cleanup());
+
+const hook = (agent: string, stdin: string, extra: string[] = []) =>
+  guardInProcess(['hook', agent, ...extra], { env: inst.env, cwd: inst.work, stdin });
+
+describe('claude-code', () => {
+  it('blocks a denied command with the documented deny answer and the reason', async () => {
+    const r = await hook('claude-code', claudeInput('shred -u notes.txt', inst.work));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { hookSpecificOutput: Record<string, unknown> };
+    expect(Object.keys(out)).toEqual(['hookSpecificOutput']);
+    expect(out.hookSpecificOutput['hookEventName']).toBe('PreToolUse');
+    expect(out.hookSpecificOutput['permissionDecision']).toBe('deny');
+    expect(out.hookSpecificOutput['permissionDecisionReason']).toMatch(/^denied by policy: .*shred/);
+    expect(out.hookSpecificOutput['updatedInput']).toBeUndefined();
+  });
+
+  it('blocks a denied command hidden inside a compound line', async () => {
+    const r = await hook('claude-code', claudeInput('ls && echo ok; bash -c "shred -u x" | cat', inst.work));
+    expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'deny' } });
+  });
+
+  it('passes an allowed command unchanged with --allowed pass (no output, exit 0)', async () => {
+    const r = await hook('claude-code', claudeInput('ls -la', inst.work), ['--allowed', 'pass']);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('ignores other tools (no opinion)', async () => {
+    const input = claudeInput('x', inst.work, {
+      tool_name: 'Write',
+      tool_input: { file_path: '/tmp/x', content: 'y' },
+    });
+    expect(await hook('claude-code', input)).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('blocks (exit 2) when a rewrite needs the daemon and none runs', async () => {
+    for (const command of ['ls -la', 'terraform apply']) {
+      const r = await hook('claude-code', claudeInput(command, inst.work));
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^guard: guard could not judge this command, so it was blocked: .*daemon/);
+    }
+  });
+
+  it.each([
+    ['malformed JSON', '{"tool_name": "Bash", "tool_input": {"command": "ls"', /not valid JSON/],
+    ['empty input', '', /hook input is empty/],
+    ['a JSON array', '[1,2]', /must be a JSON object/],
+    [
+      'a command that is not a string',
+      JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: ['ls'] } }),
+      /command must be a string/,
+    ],
+    [
+      'no tool_input',
+      JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash' }),
+      /tool_input must be a JSON object/,
+    ],
+    [
+      'a relative cwd',
+      JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', cwd: 'rel', tool_input: { command: 'ls' } }),
+      /absolute path/,
+    ],
+    [
+      'a NUL byte in the command',
+      JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls\u0000rm' } }),
+      /NUL/,
+    ],
+  ])('blocks on %s (exit 2, reason on stderr, nothing on stdout)', async (_name, stdin, why) => {
+    const r = await hook('claude-code', stdin);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(why);
+  });
+
+  it('blocks a huge command and a huge input', async () => {
+    const big = await hook('claude-code', claudeInput(`echo ${'a'.repeat(200 * 1024)}`, inst.work));
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/guard judges commands up to 102400 bytes/);
+    const huge = await hook('claude-code', claudeInput('ls', inst.work, { padding: 'x'.repeat(2 * 1024 * 1024) }));
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/larger than 1048576 bytes/);
+  });
+
+  it('blocks when the policy does not load, naming the file', async () => {
+    const dir = join(inst.home, 'policies');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'broken.yaml'), 'version: 1\nrules:\n  - id: Bad Id\n');
+    const r = await hook('claude-code', claudeInput('ls', inst.work), ['--allowed', 'pass']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('broken.yaml');
+  });
+
+  it('blocks an unknown agent and a bad option value', async () => {
+    expect((await hook('vim', claudeInput('ls', inst.work))).code).toBe(2);
+    const r = await hook('claude-code', claudeInput('ls', inst.work), ['--allowed', 'maybe']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--allowed must be record or pass/);
+  });
+});
+
+describe('codex', () => {
+  it('denies with permissionDecision deny and passes allowed commands silently', async () => {
+    const d = await hook('codex', codexInput('shred /tmp/x', inst.work));
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.stdout)).toEqual({
+      hookSpecificOutput: {
+        hookEventName: 'PreToolUse',
+        permissionDecision: 'deny',
+        permissionDecisionReason: expect.stringMatching(/^denied by policy/) as unknown,
+      },
+    });
+    expect(await hook('codex', codexInput('git status', inst.work), ['--allowed', 'pass'])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+    expect((await hook('codex', 'not json')).code).toBe(2);
+  });
+});
+
+describe('gemini', () => {
+  it('denies with decision/reason and ignores other tools', async () => {
+    const d = await hook('gemini', geminiInput('shred x', inst.work));
+    expect(d.code).toBe(0);
+    expect(JSON.parse(d.stdout)).toEqual({
+      decision: 'deny',
+      reason: expect.stringMatching(/^denied by policy/) as unknown,
+    });
+    const other = JSON.stringify({
+      hook_event_name: 'BeforeTool',
+      tool_name: 'read_file',
+      tool_input: { file_path: 'a' },
+      cwd: inst.work,
+    });
+    expect(await hook('gemini', other)).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await hook('gemini', '{')).code).toBe(2);
+  });
+});
+
+describe('the directory a command runs in', () => {
+  it("judges under the project layer of Gemini's dir_path", async () => {
+    const sub = join(inst.work, 'sub');
+    mkdirSync(join(sub, '.guard'), { recursive: true });
+    writeFileSync(
+      join(sub, '.guard', 'tighten.yaml'),
+      'version: 1\nrules:\n  - id: project.no-curl\n    description: no curl in this project\n    effect: deny\n    match: { program: curl }\n',
+    );
+    const there = await hook('gemini', geminiInput('curl -s example.invalid', inst.work, 'sub'), ['--allowed', 'pass']);
+    expect(JSON.parse(there.stdout)).toMatchObject({
+      decision: 'deny',
+      reason: expect.stringMatching(/no curl in this project/) as unknown,
+    });
+    const here = await hook('gemini', geminiInput('curl -s example.invalid', inst.work), ['--allowed', 'pass']);
+    expect(here).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
+
+describe('cursor', () => {
+  it('answers permission allow / deny, and hands approval to guard exec', async () => {
+    const allow = await hook('cursor', cursorInput('ls', inst.work));
+    expect(JSON.parse(allow.stdout)).toEqual({ permission: 'allow' });
+    const deny = await hook('cursor', cursorInput('shred x', inst.work));
+    expect(JSON.parse(deny.stdout)).toMatchObject({
+      permission: 'deny',
+      agent_message: expect.stringMatching(/^denied by policy/) as unknown,
+    });
+    const approve = await hook('cursor', cursorInput('terraform destroy', inst.work));
+    const answer = JSON.parse(approve.stdout) as { permission: string; agent_message: string };
+    expect(answer.permission).toBe('deny');
+    const handoff = /exactly as: (.*) — guard will hold it/.exec(answer.agent_message)?.[1];
+    expect(handoff).toContain(`exec --reason`);
+    expect(handoff).toContain(`-- bash -c 'terraform destroy'`);
+    // the agent re-runs it as told: that one command goes to guard exec, which judges it itself
+    const again = await hook('cursor', cursorInput(handoff!, inst.work));
+    expect(JSON.parse(again.stdout)).toEqual({ permission: 'allow' });
+    // but not with anything added to it
+    const smuggled = await hook('cursor', cursorInput(`${handoff!}; shred x`, inst.work));
+    expect(JSON.parse(smuggled.stdout)).toMatchObject({ permission: 'deny' });
+    const otherHome = await hook('cursor', cursorInput(`GUARD_HOME=/tmp/x ${handoff!}`, inst.work));
+    expect(JSON.parse(otherHome.stdout)).toMatchObject({ permission: 'deny' });
+  });
+});
+
+describe('guard settings', () => {
+  it.each([
+    'GUARD_HOME=/tmp/other guard exec -- shred x',
+    'export GUARD_HOME=/tmp/x; ls',
+    'unset GUARD_SYSTEM_POLICIES',
+    'env GUARD_DEFAULT_POLICIES=/tmp/p ls',
+    'XDG_STATE_HOME=/tmp ls',
+  ])('refuses a command that changes them: %s', async (command) => {
+    const r = await hook('claude-code', claudeInput(command, inst.work), ['--allowed', 'pass']);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      hookSpecificOutput: {
+        permissionDecision: 'deny',
+        permissionDecisionReason: expect.stringMatching(/guard's own settings/) as unknown,
+      },
+    });
+  });
+
+  it('lets a command read them', async () => {
+    const r = await hook('claude-code', claudeInput('echo "$GUARD_HOME" ${GUARD_HOME}', inst.work), [
+      '--allowed',
+      'pass',
+    ]);
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
