@@ -4,5 +4,25 @@ export interface Suite {
 }
 
 import { startupSuite } from './startup.js';
+import { ledgerSuite } from './ledger.js';
+import { redactSuite } from './redact.js';
+import { approvalSuite } from './approval.js';
+import { policySuite } from './policy.js';
+import { dcgSuite } from './dcg.js';
+import { daemonSuite } from './daemon.js';
+import { integrationsSuite } from './integrations.js';
+import { channelsSuite } from './channels.js';
+import { tuiSuite } from './tui.js';
 
-export const suites: Suite[] = [startupSuite];
+export const suites: Suite[] = [
+  startupSuite,
+  ledgerSuite,
+  redactSuite,
+  approvalSuite,
+  policySuite,
+  dcgSuite,
+  daemonSuite,
+  integrationsSuite,
+  channelsSuite,
+  tuiSuite,
+];
