@@ -43,6 +43,25 @@ async function unreachable(socket: string, why: string, logFile: string): Promis
   });
 }
 
+function noPermission(socket: string): FailClosedError {
+  return new FailClosedError(`this user may not use the guard daemon socket ${socket} (EACCES); nothing was run`, {
+    hint:
+      "in hardened mode the socket's group (e.g. guard-agents) grants access: ask the administrator to add this user to it " +
+      "(then log in again), and name the socket with GUARD_SOCKET instead of pointing GUARD_HOME at the daemon's home",
+    details: { socket },
+  });
+}
+
+function notRunningElsewhere(socket: string): FailClosedError {
+  return new FailClosedError(
+    `no guard daemon answers at ${socket} (set by GUARD_SOCKET); nothing was run, and no daemon is started for a GUARD_SOCKET`,
+    {
+      hint: 'the daemon runs as its own user (hardened mode): ask whoever runs it to start it (e.g. `systemctl start guardd`), or check GUARD_SOCKET',
+      details: { socket },
+    },
+  );
+}
+
 /** Is a live process holding the daemon lock (a daemon running or starting)? */
 function lockHeld(lockPath: string): boolean {
   try {
@@ -64,8 +83,12 @@ export async function connectDaemon(env: NodeJS.ProcessEnv, opts: ConnectOptions
     return await DaemonClient.connect(paths.socket);
   } catch (err) {
     const code = (err as DaemonConnectionError).code;
+    if (code === 'EACCES') throw noPermission(paths.socket);
     if (!ABSENT.has(code ?? '')) throw await unreachable(paths.socket, (err as Error).message, paths.logFile);
   }
+  // GUARD_SOCKET names another user's daemon (hardened mode): starting one of our own would
+  // put a daemon this user controls in front of its own commands, so never do it
+  if (paths.socketFromEnv) throw notRunningElsewhere(paths.socket);
   const autostart = (opts.autostart ?? true) && env['GUARD_NO_AUTOSTART'] !== '1';
   if (!autostart) throw await unreachable(paths.socket, 'no daemon is running', paths.logFile);
   const timeoutMs = opts.timeoutMs ?? AUTOSTART_TIMEOUT_MS;

@@ -44,6 +44,8 @@ export interface DaemonContext {
   stopping: boolean;
   /** Ask the daemon to stop (after answering). */
   shutdown(): void;
+  /** False when the socket is shared with a group (hardened mode): only a signal stops the daemon. */
+  shutdownOverSocket: boolean;
   /** Tell channels about a new request. */
   notifyChannels(view: RequestView): void;
 }

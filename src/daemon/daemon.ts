@@ -4,7 +4,7 @@
  * pending requests, channels, then listen and announce readiness.
  */
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadApprovers } from '../approval/registry.js';
 import { guardPaths, type GuardPaths } from '../config/paths.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
@@ -50,6 +50,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   checkSocketPath(paths.socket);
   mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   ensureRunDir(paths.runDir);
+  // GUARD_SOCKET may put the socket elsewhere (hardened mode: a group-shared directory): same checks
+  if (dirname(paths.socket) !== paths.runDir) ensureRunDir(dirname(paths.socket));
   const log = fileLogger(paths.logFile, opts.echo);
   const lock = await acquireLock(join(paths.runDir, 'daemon.pid'), paths.socket);
   const cleanup: (() => void | Promise<void>)[] = [() => lock.release()];
@@ -124,6 +126,7 @@ async function boot(
     execs: new Map(),
     stopping: false,
     shutdown: () => undefined,
+    shutdownOverSocket: ((opts.socketMode ?? 0o600) & 0o077) === 0,
     notifyChannels: (view) => fanOut(channels, view, 'notify', ledger, log),
   };
   const onChange = (r: StoredRequest): void => {

@@ -3,7 +3,7 @@ import { closeSync, existsSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardPaths } from '../../config/paths.js';
 import { FailClosedError, UsageError } from '../../errors.js';
-import { DaemonClient } from '../../daemon/client.js';
+import { DaemonClient, DaemonReplyError } from '../../daemon/client.js';
 import { READY_FD_ENV, spawnDaemon } from '../../daemon/launch.js';
 import type { DaemonStatus } from '../../daemon/messages.js';
 import { writeLine, type Io } from '../io.js';
@@ -52,6 +52,9 @@ async function runForeground(
   policyFiles: string[] | undefined,
   socketModeValue: number | undefined,
 ): Promise<number> {
+  // everything the daemon creates (ledger, state db, keys, log) is for its own user only;
+  // the socket gets --socket-mode explicitly
+  process.umask(0o077);
   const { startDaemon } = await import('../../daemon/daemon.js');
   const readyFd = io.env[READY_FD_ENV] === undefined ? undefined : Number(io.env[READY_FD_ENV]);
   const handle = await startDaemon({
@@ -100,7 +103,11 @@ export async function daemonStop(io: Io): Promise<number> {
     return 0;
   }
   const closed = new Promise<void>((resolve) => client.onClose(() => resolve()));
-  const { pid } = await client.call<{ pid: number }>({ type: 'shutdown' });
+  const { pid } = await client.call<{ pid: number }>({ type: 'shutdown' }).catch((err: unknown) => {
+    client.close();
+    if (err instanceof DaemonReplyError) throw new FailClosedError(err.message, { hint: err.hint });
+    throw err;
+  });
   const lock = join(guardPaths(io.env).runDir, 'daemon.pid');
   const deadline = Date.now() + 10_000;
   await closed;

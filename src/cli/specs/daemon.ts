@@ -11,7 +11,9 @@ export const daemonSpec = defineCommand({
       'after',
       `
 The daemon listens on GUARD_HOME/run/guard.sock (a 0700 directory). \`guard exec\` starts it on
-demand; set GUARD_NO_AUTOSTART=1 to forbid that (then an unreachable daemon means exit 70).`,
+demand; set GUARD_NO_AUTOSTART=1 to forbid that (then an unreachable daemon means exit 70).
+GUARD_SOCKET=/abs/path names the socket instead (hardened mode: the daemon runs as its own user;
+clients never autostart a daemon for a GUARD_SOCKET). See docs/deployment.md.`,
     );
   },
   async run() {
@@ -37,7 +39,8 @@ demand; set GUARD_NO_AUTOSTART=1 to forbid that (then an unreachable daemon mean
     }),
     defineCommand({
       name: 'stop',
-      summary: 'stop the running daemon (pending requests are kept for the next start)',
+      summary:
+        'stop the running daemon (pending requests are kept); refused by a daemon whose socket is group-shared: use a signal',
       define() {},
       async run(io) {
         const { daemonStop } = await import('../commands/daemon.js');

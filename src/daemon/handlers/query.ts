@@ -153,6 +153,13 @@ function safeStatus(c: { status(): { ok: boolean; detail: string } }): { ok: boo
 }
 
 export function handleShutdown(ctx: DaemonContext, conn: Conn, msg: { id: number }): void {
+  // without peer credentials anyone who reaches a group-shared socket would be "the owner"
+  if (!ctx.shutdownOverSocket)
+    throw new ReplyError(
+      'refused',
+      'this daemon shares its socket with a group (hardened mode), so it cannot be stopped over the socket',
+      `stop it as its own user or root with a signal: \`systemctl stop guardd\` or \`kill ${process.pid}\``,
+    );
   conn.result(msg.id, { stopping: true, pid: process.pid });
   ctx.shutdown();
 }
