@@ -78,7 +78,10 @@ function finding(f: {
   };
 }
 
-export function intake(msg: ExecMessage, requester: Requester): Intake {
+/** What intake reads of a message (`exec` and `check` share it). */
+export type IntakeInput = Pick<ExecMessage, 'argv' | 'context' | 'reason' | 'ticket'>;
+
+export function intake(msg: IntakeInput, requester: Requester): Intake {
   const argv = redactArgv(msg.argv);
   const ctx = redactDeep(flatten(msg.context));
   const reason = msg.reason === undefined ? undefined : redactText(msg.reason);
@@ -101,12 +104,19 @@ export function intake(msg: ExecMessage, requester: Requester): Intake {
 const clean = (o: Record<string, unknown>): JsonValue =>
   JSON.parse(JSON.stringify(o)) as JsonValue; /* drops undefined: the ledger refuses it */
 
-export function requestPayload(id: string, msg: ExecMessage, t: Intake, fingerprint: string): JsonValue {
+export function requestPayload(
+  id: string,
+  msg: Pick<ExecMessage, 'cwd'> & { noWait?: boolean | undefined },
+  t: Intake,
+  fingerprint: string,
+  extra: Record<string, unknown> = {},
+): JsonValue {
+  const cwd = redactText(msg.cwd); // a directory may be named like a token
   return clean({
     requestId: id,
     argv: t.displayArgv,
     command: t.command,
-    cwd: msg.cwd,
+    cwd: cwd.value,
     requester: t.requester,
     programSha256: t.programSha256,
     context: t.context,
@@ -114,7 +124,8 @@ export function requestPayload(id: string, msg: ExecMessage, t: Intake, fingerpr
     ticket: t.ticket,
     fingerprint,
     noWait: msg.noWait,
-    secrets: t.secrets,
+    secrets: [...t.secrets, ...cwd.findings.map((f) => finding({ ...f, key: 'cwd' }))],
+    ...extra,
   });
 }
 
@@ -146,7 +157,7 @@ export function buildView(
     state: 'pending',
     command: t.command,
     argv: t.displayArgv,
-    cwd: msg.cwd,
+    cwd: redactText(msg.cwd).value,
     risk: d.risk,
     requester: t.requester,
     reason: t.reason,

@@ -9,6 +9,7 @@
  */
 import type { SignedDecision } from '../approval/types.js';
 import type { RequestState, RequestView } from '../channels/types.js';
+import type { Effect, Risk } from '../policy/types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -31,11 +32,49 @@ export interface ExecMessage {
   noWait: boolean;
   /** Re-attach to an existing request after losing the daemon (same argv, cwd, requester). */
   attach?: string | undefined;
+  /**
+   * The context is the quick kind (no program digest, no work-tree state). The daemon answers
+   * `need_context` instead of holding or granting, and the client sends the full context.
+   */
+  partialContext?: boolean | undefined;
+}
+
+/**
+ * `check`: judge a command as `exec` would and record the request and the decision, without
+ * running anything (the agent hooks). Exactly one of `argv` or `shell` is given; a shell string
+ * is judged as shell text and recorded as argv ['bash', '-c', shell]. The answer (CheckOutcome)
+ * is sent only after the ledger commit.
+ */
+export interface CheckMessage extends Pick<ExecMessage, 'cwd' | 'env' | 'context' | 'reason' | 'ticket'> {
+  type: 'check';
+  argv?: string[] | undefined;
+  shell?: string | undefined;
+  /** The agent whose hook asks (recorded as `via: "hook:<agent>"`; without it `via: "check"`). */
+  agent?: string | undefined;
+  /** Record the request and decision in the ledger (default true). */
+  record?: boolean | undefined;
+  /** Record only decisions with one of these effects (default: all). */
+  recordEffects?: Effect[] | undefined;
+}
+
+/** The answer to `check`. Texts are redacted as in the ledger. */
+export interface CheckOutcome {
+  effect: Effect;
+  risk: Risk;
+  reasons: string[];
+  matches: { ruleId: string; effect: Effect; risk: Risk; description: string; impact?: string | undefined }[];
+  unresolved: { kind: string; detail: string }[];
+  policyDigest: string;
+  /** For effect `approve`: how long a request may wait, and how many humans it needs. */
+  approval?: { timeoutSeconds: number; quorum: number } | undefined;
+  /** The id of the recorded request; absent when nothing was recorded. */
+  requestId?: string | undefined;
 }
 
 export type ClientBody =
   | { type: 'ping' }
   | ExecMessage
+  | CheckMessage
   | { type: 'exec_end'; execId: string; exitCode: number; signal?: string | null | undefined; durationMs: number }
   | { type: 'decide'; signed: SignedDecision }
   | { type: 'report_refusal'; requestId: string; approver: string; reason: string }
@@ -72,7 +111,9 @@ export type ExecOutcome =
       channels: string[];
       waitUntil: string;
     }
-  | { outcome: 'closed'; requestId: string; state: RequestState; reason: string };
+  | { outcome: 'closed'; requestId: string; state: RequestState; reason: string }
+  /** Only for a partial-context exec that needs approval: send again with the full context. */
+  | { outcome: 'need_context' };
 
 /** Events on a waiting exec (or `wait`) connection. */
 export type WaitEvent =

@@ -10,6 +10,7 @@ const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const requestId = z.string().regex(REQUEST_ID_PATTERN, 'not a request id');
 const text = (max: number) => z.string().max(max);
 const ARG_MAX = 128 * 1024;
+const effect = z.enum(['allow', 'approve', 'deny']);
 
 const signed = z.strictObject({
   v: z.literal(1),
@@ -44,7 +45,29 @@ const bodies = {
       .optional(),
     noWait: z.boolean(),
     attach: requestId.optional(),
+    partialContext: z.boolean().optional(),
   }),
+  check: z
+    .strictObject({
+      type: z.literal('check'),
+      argv: z.array(text(ARG_MAX)).min(1).max(4096).optional(),
+      shell: text(ARG_MAX).min(1).optional(),
+      cwd: text(4096).regex(/^\//, 'must be an absolute path'),
+      env: z.record(text(256), text(ARG_MAX)).optional(),
+      context: z.record(z.string(), z.unknown()),
+      agent: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'an agent name: lower-case letters, digits, . _ -')
+        .optional(),
+      reason: text(4096).optional(),
+      ticket: text(200).optional(),
+      record: z.boolean().optional(),
+      recordEffects: z.array(effect).max(3).optional(),
+    })
+    .refine((m) => (m.argv === undefined) !== (m.shell === undefined), {
+      message: 'give exactly one of argv or shell',
+      path: ['argv'],
+    }),
   exec_end: z.strictObject({
     type: z.literal('exec_end'),
     execId: text(64),

@@ -1,32 +1,38 @@
 /**
- * The hook's decision, the same for every agent: judge the command with the policy engine, then
- * pass it, refuse it, or rewrite it to run through `guard exec`. Pure: the policy evaluation and
+ * The hook's decision, the same for every agent: given the daemon's judgement of the command
+ * (`check`), pass it, refuse it, or rewrite it to run through `guard exec`. Pure: the judgement and
  * the guard command are given; nothing here reads files, the clock or the network.
  */
-import type { Decision, PolicyRequest, Requester } from '../policy/types.js';
+import type { CheckOutcome } from '../daemon/messages.js';
+import type { Effect } from '../policy/types.js';
 import { execCommandLine } from './rewrite.js';
 import type { AgentName, ShellCall, Verdict } from './types.js';
 
 /**
  * What happens to commands policy allows. `record` (default): they too run through `guard exec`,
  * so every run reaches the ledger with its exit status. `pass`: they run unchanged in the agent's
- * shell (its cwd and shell functions carry over) and are not on the ledger.
+ * shell (its cwd and shell functions carry over); the daemon records the hook's decision only.
  */
 export type AllowedMode = 'record' | 'pass';
 
+/** What the hook needs of the daemon's answer. */
+export type Judgement = Pick<CheckOutcome, 'effect' | 'reasons' | 'approval'>;
+
 export interface DecideDeps {
-  evaluate(req: PolicyRequest): Decision;
   /** Absolute command that starts guard (e.g. ['/usr/local/bin/guard']). */
   guard: string[];
   agent: AgentName;
-  requester: Requester;
   mode: AllowedMode;
   canRewrite: boolean;
 }
 
-/** The argv guard exec will send for a rewritten command; the hook judges exactly this. */
-export function shellArgv(command: string): string[] {
-  return ['bash', '-c', command];
+/**
+ * The effects whose decision the hook has the daemon record: those the hook settles itself.
+ * A rewritten command is recorded by the guard exec it runs through (request, decision, run, exit).
+ */
+export function recordEffects(mode: AllowedMode, canRewrite: boolean): Effect[] {
+  if (!canRewrite) return ['deny', 'approve', 'allow'];
+  return mode === 'pass' ? ['deny', 'allow'] : ['deny'];
 }
 
 /**
@@ -36,28 +42,24 @@ export function shellArgv(command: string): string[] {
  * policy engine drops bare assignments and `export`, so this is a check on the text.
  */
 const GUARD_SETTINGS =
-  /(?<![$\w{])(?:GUARD_(?:HOME|DEFAULT_POLICIES|SYSTEM_POLICIES|SELF|NO_AUTOSTART)|XDG_STATE_HOME)(?!\w)/;
+  /(?<![$\w{])(?:GUARD_(?:HOME|SOCKET|DEFAULT_POLICIES|SYSTEM_POLICIES|SELF|NO_AUTOSTART)|XDG_STATE_HOME)(?!\w)/;
 
 export function touchesGuardSettings(command: string): boolean {
   return GUARD_SETTINGS.test(command);
 }
 
-export function decide(call: ShellCall, d: DecideDeps): Verdict {
-  if (touchesGuardSettings(call.command)) {
-    return {
-      kind: 'block',
-      cause: 'policy',
-      reason:
-        "refused: the command changes guard's own settings (GUARD_HOME, its policy directories or XDG_STATE_HOME), which would let it bypass this guard. Nothing ran. Run the command without those variables.",
-    };
-  }
-  const decision = d.evaluate({
-    argv: shellArgv(call.command),
-    shell: call.command,
-    cwd: call.cwd,
-    requester: d.requester,
-  });
-  if (isOwnExec(decision, d.guard)) return { kind: 'pass', reason: 'already runs through guard exec' };
+/** Refused before any policy: the command changes which guard judges it. */
+export function settingsRefusal(call: ShellCall): Verdict | undefined {
+  if (!touchesGuardSettings(call.command)) return undefined;
+  return {
+    kind: 'block',
+    cause: 'policy',
+    reason:
+      "refused: the command changes guard's own settings (GUARD_HOME, GUARD_SOCKET, its policy directories or XDG_STATE_HOME), which would let it bypass this guard. Nothing ran. Run the command without those variables.",
+  };
+}
+
+export function decide(call: ShellCall, decision: Judgement, d: DecideDeps): Verdict {
   const why = summary(decision);
   if (decision.effect === 'deny') {
     return {
@@ -91,6 +93,10 @@ export function decide(call: ShellCall, d: DecideDeps): Verdict {
       reason: `needs human approval: ${why}. It now runs through guard exec, which waits until a human approves (up to ${minutes} min) or refuses.`,
     };
   }
+  if (decision.effect !== 'allow') {
+    // never reached with a checked answer; an effect guard does not know is a refusal
+    return { kind: 'block', cause: 'guard', reason: `unknown policy effect ${JSON.stringify(decision.effect)}` };
+  }
   if (d.mode === 'pass' || !d.canRewrite) return { kind: 'pass', reason: `allowed by policy: ${why}` };
   return {
     kind: 'rewrite',
@@ -101,23 +107,7 @@ export function decide(call: ShellCall, d: DecideDeps): Verdict {
 }
 
 /** The strictest reasons, one line, bounded. */
-function summary(d: Decision): string {
+function summary(d: Judgement): string {
   const text = d.reasons.length === 0 ? `policy default (${d.effect})` : d.reasons.slice(0, 3).join('; ');
   return text.length > 600 ? `${text.slice(0, 600)}…` : text;
-}
-
-/**
- * The command is exactly one call of this guard's `exec` (as handed back to an agent that cannot
- * rewrite): guard exec judges and records it itself. Only the absolute guard path counts, and no
- * variable assignment other than GUARD_AGENT (GUARD_HOME=… would point exec at another daemon).
- */
-export function isOwnExec(d: Decision, guard: string[]): boolean {
-  if (d.commands.length !== 1 || d.unresolved.length > 0 || guard.length === 0) return false;
-  const c = d.commands[0]!;
-  if (c.programPath === undefined) return false;
-  const words = [c.programPath, ...c.args];
-  const expected = [...guard, 'exec'];
-  if (!expected.every((w, i) => words[i] === w)) return false;
-  if (c.via.some((v) => !/^(ba)?sh -c$/.test(v))) return false;
-  return Object.keys(c.assignments).every((k) => k === 'GUARD_AGENT' || k === 'GUARD_AGENT_SESSION');
 }

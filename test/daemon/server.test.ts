@@ -38,6 +38,7 @@ beforeAll(async () => {
       throw new Error('boom');
     },
     exec_end: refuse,
+    check: refuse,
     decide: refuse,
     report_refusal: refuse,
     reply: refuse,

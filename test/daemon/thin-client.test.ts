@@ -1,7 +1,7 @@
 /**
- * `guard exec` must stay a thin client: bundle the CLI as scripts/build.mjs does (in memory) and
- * walk what the exec command loads — the entry's static imports, then the exec command chunk and
- * its static imports. None of the heavy or daemon-only modules may be on that path.
+ * `guard exec` and `guard hook` must stay thin clients: bundle the CLI as scripts/build.mjs does
+ * (in memory) and walk what the command loads — the entry's static imports, then the command's
+ * chunk and its static imports. None of the heavy or daemon-only modules may be on that path.
  */
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
@@ -17,45 +17,67 @@ const FORBIDDEN = [
   /^src\/daemon\/(daemon|server|store|machine|policy-host|schemas|handlers\/)/,
 ];
 
+/**
+ * Bundle the CLI in memory; return the inputs loaded by the entry plus the chunk holding `source`
+ * (its static imports, and with `dynamic` also everything it may import lazily).
+ */
+async function loadedWith(source: string, dynamic = false): Promise<string[]> {
+  const result = await build({
+    entryPoints: { guard: 'src/main.ts' },
+    outdir: '/tmp/guard-thin-check',
+    write: false,
+    metafile: true,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    jsx: 'automatic',
+    define: { __GUARD_VERSION__: '"0.0.0-test"' },
+    external: [
+      'better-sqlite3',
+      '@napi-rs/keyring',
+      'web-tree-sitter',
+      'bufferutil',
+      'utf-8-validate',
+      'react-devtools-core',
+    ],
+    logLevel: 'silent',
+  });
+  const outs = result.metafile.outputs;
+  const entry = Object.keys(outs).find((k) => k.endsWith('/guard.js'))!;
+  const chunk = Object.keys(outs).find((k) => Object.keys(outs[k]!.inputs).includes(source))!;
+  expect(chunk).toBeDefined();
+  const seen = new Set<string>();
+  const walk = (k: string, lazy: boolean): void => {
+    const out = outs[k];
+    if (seen.has(k) || out === undefined) return;
+    seen.add(k);
+    for (const imp of out.imports)
+      if (imp.kind === 'import-statement' || (lazy && imp.kind === 'dynamic-import')) walk(imp.path, lazy);
+  };
+  walk(entry, false);
+  walk(chunk, dynamic);
+  return [...seen].flatMap((k) => Object.keys(outs[k]!.inputs));
+}
+
 describe('thin exec client', () => {
   it('loads no SQLite, tree-sitter, UI, zod, policy, ledger or daemon-side module', async () => {
-    const result = await build({
-      entryPoints: { guard: 'src/main.ts' },
-      outdir: '/tmp/guard-thin-check',
-      write: false,
-      metafile: true,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      jsx: 'automatic',
-      define: { __GUARD_VERSION__: '"0.0.0-test"' },
-      external: [
-        'better-sqlite3',
-        '@napi-rs/keyring',
-        'web-tree-sitter',
-        'bufferutil',
-        'utf-8-validate',
-        'react-devtools-core',
-      ],
-      logLevel: 'silent',
-    });
-    const outs = result.metafile.outputs;
-    const entry = Object.keys(outs).find((k) => k.endsWith('/guard.js'))!;
-    const execChunk = Object.keys(outs).find((k) => Object.keys(outs[k]!.inputs).includes('src/cli/commands/exec.ts'))!;
-    expect(execChunk).toBeDefined();
-    const seen = new Set<string>();
-    const walk = (k: string): void => {
-      const out = outs[k];
-      if (seen.has(k) || out === undefined) return;
-      seen.add(k);
-      for (const imp of out.imports) if (imp.kind === 'import-statement') walk(imp.path);
-    };
-    walk(entry);
-    walk(execChunk);
-    const inputs = [...seen].flatMap((k) => Object.keys(outs[k]!.inputs));
+    const inputs = await loadedWith('src/cli/commands/exec.ts');
     expect(inputs).toContain('src/cli/commands/exec.ts');
+    expect(inputs).toContain('src/daemon/client.ts');
+    const heavy = inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)));
+    expect(heavy).toEqual([]);
+  });
+});
+
+describe('thin agent hook', () => {
+  it('asks the daemon and loads no policy engine, tree-sitter, SQLite, zod or yaml', async () => {
+    // lazily imported modules count too: the hook may start the daemon, nothing else
+    const inputs = await loadedWith('src/cli/commands/hook.ts', true);
+    expect(inputs).toContain('src/daemon/launch.ts');
+    expect(inputs).toContain('src/cli/commands/hook.ts');
+    expect(inputs).toContain('src/integrations/ask.ts');
     expect(inputs).toContain('src/daemon/client.ts');
     const heavy = inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)));
     expect(heavy).toEqual([]);

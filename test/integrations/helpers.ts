@@ -142,3 +142,30 @@ export async function startDaemon(env: NodeJS.ProcessEnv): Promise<() => Promise
   if (r.status !== 0) throw new Error(`daemon start failed: ${r.stderr.toString()}`);
   return () => stopDaemon(env);
 }
+
+export interface LedgerRow {
+  seq: number;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** Every ledger record, as the running daemon of this install reads it back (`history`). */
+export async function ledgerRecords(env: NodeJS.ProcessEnv): Promise<LedgerRow[]> {
+  const { DaemonClient } = await import('../../src/daemon/client.js');
+  const { guardPaths } = await import('../../src/config/paths.js');
+  const client = await DaemonClient.connect(guardPaths(env).socket, 2000);
+  try {
+    const records: LedgerRow[] = [];
+    for (;;) {
+      const page = await client.call<{ records: LedgerRow[]; more: boolean }>({
+        type: 'history',
+        sinceSeq: records[records.length - 1]?.seq ?? 0,
+        limit: 10_000,
+      });
+      records.push(...page.records);
+      if (!page.more || page.records.length === 0) return records;
+    }
+  } finally {
+    client.close();
+  }
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig } from '../../src/integrations/config/agents.js';
 import { BIN, collect, runCli } from '../helpers/cli.js';
-import { claudeInput, codexInput, geminiInput, install, startDaemon, type Install } from './helpers.js';
+import { claudeInput, codexInput, geminiInput, install, ledgerRecords, startDaemon, type Install } from './helpers.js';
 
 let inst: Install;
 let stop: () => Promise<void>;
@@ -116,10 +116,15 @@ describe('claude-code hook, built CLI, real daemon', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('blocks a denied command before anything runs', async () => {
+  it('blocks a denied command before anything runs, and the denial is on the ledger', async () => {
     const { status, answer } = await claude('shred -u important.txt');
     expect(status).toBe(0);
     expect(answer!.hookSpecificOutput.permissionDecision).toBe('deny');
+    const records = (await ledgerRecords(inst.env)).filter((r) => r.payload['via'] === 'hook:claude-code');
+    expect(records.map((r) => [r.type, r.payload['effect'] ?? r.payload['command']])).toEqual([
+      ['request', "bash -c 'shred -u important.txt'"],
+      ['decision', 'deny'],
+    ]);
   });
 
   it('rewrites for Codex with permissionDecision allow and updatedInput {command} only', async () => {

@@ -1,19 +1,25 @@
 /**
- * `guard hook <agent>` in-process: recorded-format inputs, the exact output contract and exit
- * codes. Paths that need no daemon (deny, malformed input, failures, pass mode) are here; the
- * rewrite paths run against a real daemon in hook-e2e.test.ts.
+ * `guard hook <agent>` in-process against a real daemon (started in this process from src/, with
+ * the install's layered policy): recorded-format inputs, the exact output contract and exit codes,
+ * and what the hook has the daemon record. The rewritten commands are run in hook-e2e.test.ts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDaemon, type DaemonHandle } from '../../src/daemon/daemon.js';
 import { guardInProcess } from '../helpers/inprocess.js';
-import { claudeInput, codexInput, cursorInput, geminiInput, install, type Install } from './helpers.js';
+import { claudeInput, codexInput, cursorInput, geminiInput, install, ledgerRecords, type Install } from './helpers.js';
 
 let inst: Install;
-beforeEach(() => {
+let daemon: DaemonHandle;
+beforeAll(async () => {
   inst = install();
+  daemon = await startDaemon({ env: inst.env });
 });
-afterEach(() => inst.cleanup());
+afterAll(async () => {
+  await daemon.stop('test over');
+  inst.cleanup();
+});
 
 const hook = (agent: string, stdin: string, extra: string[] = []) =>
   guardInProcess(['hook', agent, ...extra], { env: inst.env, cwd: inst.work, stdin });
@@ -49,12 +55,28 @@ describe('claude-code', () => {
     expect(await hook('claude-code', input)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
-  it('blocks (exit 2) when a rewrite needs the daemon and none runs', async () => {
-    for (const command of ['ls -la', 'terraform apply']) {
-      const r = await hook('claude-code', claudeInput(command, inst.work));
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(/^guard: guard could not judge this command, so it was blocked: .*daemon/);
+  it('blocks (exit 2) every command when no daemon runs — there is no local policy fallback', async () => {
+    const other = install();
+    try {
+      for (const [command, extra] of [
+        ['ls -la', []],
+        ['ls -la', ['--allowed', 'pass']],
+        ['terraform apply', []],
+        ['shred x', []],
+      ] as const) {
+        const r = await guardInProcess(['hook', 'claude-code', ...extra], {
+          env: other.env,
+          cwd: other.work,
+          stdin: claudeInput(command, other.work),
+        });
+        expect(r.code).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(
+          /^guard: guard could not judge this command, so it was blocked: .*daemon is not reachable/,
+        );
+      }
+    } finally {
+      other.cleanup();
     }
   });
 
@@ -98,12 +120,16 @@ describe('claude-code', () => {
     expect(huge.stderr).toMatch(/larger than 1048576 bytes/);
   });
 
-  it('blocks when the policy does not load, naming the file', async () => {
-    const dir = join(inst.home, 'policies');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'broken.yaml'), 'version: 1\nrules:\n  - id: Bad Id\n');
-    const r = await hook('claude-code', claudeInput('ls', inst.work), ['--allowed', 'pass']);
+  it("blocks when the daemon cannot load the project's policy, naming the file", async () => {
+    const project = join(inst.work, 'broken-project');
+    mkdirSync(join(project, '.guard'), { recursive: true });
+    writeFileSync(join(project, '.guard', 'broken.yaml'), 'version: 1\nrules:\n  - id: Bad Id\n');
+    const r = await hook('claude-code', claudeInput('ls', project), ['--allowed', 'pass']);
     expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^guard: guard could not judge this command, so it was blocked: the daemon could not decide/,
+    );
     expect(r.stderr).toContain('broken.yaml');
   });
 
@@ -221,5 +247,69 @@ describe('guard settings', () => {
       'pass',
     ]);
     expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
+
+describe('what the hook records (through the daemon)', () => {
+  const since = async (n: number) => (await ledgerRecords(inst.env)).slice(n);
+  const count = async () => (await ledgerRecords(inst.env)).length;
+
+  it('records a denial made in the hook, before answering, labelled with the agent', async () => {
+    const n = await count();
+    const r = await hook('claude-code', claudeInput('shred -u secret.txt', inst.work));
+    expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'deny' } });
+    const recs = await since(n);
+    expect(recs.map((x) => x.type)).toEqual(['request', 'decision']);
+    expect(recs[0]!.payload).toMatchObject({
+      via: 'hook:claude-code',
+      argv: ['bash', '-c', 'shred -u secret.txt'],
+      cwd: inst.work,
+      requester: { agent: 'claude-code' },
+      context: { 'hook.session': 'abc123' },
+    });
+    expect(recs[1]!.payload).toMatchObject({ effect: 'deny', rules: ['test.deny-shred'], via: 'hook:claude-code' });
+  });
+
+  it('records an allowed command in pass mode, but leaves a rewrite to guard exec', async () => {
+    const n = await count();
+    await hook('codex', codexInput('ls -la', inst.work), ['--allowed', 'pass']);
+    const passed = await since(n);
+    expect(passed.map((x) => [x.type, x.payload['via']])).toEqual([
+      ['request', 'hook:codex'],
+      ['decision', 'hook:codex'],
+    ]);
+    expect(passed[1]!.payload['effect']).toBe('allow');
+    const m = await count();
+    for (const command of ['ls -la', 'terraform apply']) {
+      const r = await hook('claude-code', claudeInput(command, inst.work));
+      expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
+    }
+    expect(await count()).toBe(m);
+  });
+
+  it("records Cursor's allowed, handed-off and denied commands, but not its guard exec hand-off line", async () => {
+    const n = await count();
+    await hook('cursor', cursorInput('ls', inst.work));
+    const approve = await hook('cursor', cursorInput('terraform destroy', inst.work));
+    const effects = (await since(n)).filter((x) => x.type === 'decision').map((x) => x.payload['effect']);
+    expect(effects).toEqual(['allow', 'approve']);
+    const handoff = /exactly as: (.*) — guard will hold it/.exec(
+      (JSON.parse(approve.stdout) as { agent_message: string }).agent_message,
+    )?.[1];
+    const m = await count();
+    expect(JSON.parse((await hook('cursor', cursorInput(handoff!, inst.work))).stdout)).toEqual({
+      permission: 'allow',
+    });
+    expect(await count()).toBe(m);
+  });
+
+  it('never records a secret from the command in clear', async () => {
+    const token = `ghp_${'Zz09'.repeat(9)}`;
+    const n = await count();
+    const r = await hook('gemini', geminiInput(`shred --key ${token} x`, inst.work));
+    expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'deny' });
+    const recs = await since(n);
+    expect(recs).toHaveLength(2);
+    expect(JSON.stringify(recs)).not.toContain(token);
   });
 });

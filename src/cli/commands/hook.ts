@@ -1,18 +1,23 @@
 /**
- * `guard hook <agent>`: the agent's pre-tool hook. Reads the hook JSON on stdin, judges the shell
- * command with the policy engine and answers in the agent's documented format: pass, refuse with
- * the reason, or rewrite to run through `guard exec`. Every failure of guard itself — bad input,
- * a policy that does not load, no daemon to run a rewrite, a blown deadline — is answered with the
- * agent's blocking form (exit 2), never with an exit code the agent would treat as "go ahead".
+ * `guard hook <agent>`: the agent's pre-tool hook. Reads the hook JSON on stdin, asks the daemon to
+ * judge the shell command (`check`: the daemon's loaded policy; the decisions the hook settles
+ * itself are recorded there) and answers in the agent's documented format: pass, refuse with the
+ * reason, or rewrite to run through `guard exec`. Every failure of guard itself — bad input, no
+ * daemon, a policy that does not load, a ledger that cannot be written, a blown deadline — is
+ * answered with the agent's blocking form (exit 2), never with an exit code the agent would treat
+ * as "go ahead". There is no in-process policy fallback: without the daemon, nothing passes.
  */
-import { userInfo } from 'node:os';
-import { describeError } from '../../errors.js';
+import { DaemonReplyError, type DaemonClient } from '../../daemon/client.js';
+import { connectDaemon } from '../../daemon/connect.js';
+import { describeError, FailClosedError } from '../../errors.js';
 import { adapterFor } from '../../integrations/adapters.js';
-import { decide, type AllowedMode } from '../../integrations/decide.js';
+import { askDaemon } from '../../integrations/ask.js';
+import { decide, settingsRefusal, type AllowedMode } from '../../integrations/decide.js';
+import { isOwnExec } from '../../integrations/own-exec.js';
 import { MAX_INPUT_BYTES, parseJson, readInput } from '../../integrations/input.js';
 import { failReply } from '../../integrations/pretooluse.js';
 import { guardSelf } from '../../integrations/self.js';
-import type { AgentAdapter, HookReply, Verdict } from '../../integrations/types.js';
+import type { AgentAdapter, HookReply } from '../../integrations/types.js';
 import type { Io } from '../io.js';
 
 /** The whole hook answers within this time or blocks (agents' own timeouts fail open). */
@@ -51,6 +56,12 @@ export async function hookCommand(io: Io, agent: string, opts: Record<string, un
   return reply.exitCode;
 }
 
+/** The connection to close when the answer is settled (also when the deadline wins the race). */
+interface Open {
+  client?: DaemonClient;
+  done: boolean;
+}
+
 async function answer(io: Io, adapter: AgentAdapter, o: HookOptions): Promise<HookReply> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -59,45 +70,40 @@ async function answer(io: Io, adapter: AgentAdapter, o: HookOptions): Promise<Ho
       o.deadlineMs,
     );
   });
+  const open: Open = { done: false };
   try {
-    return await Promise.race([judge(io, adapter, o), deadline]);
+    return await Promise.race([judge(io, adapter, o, open), deadline]);
   } catch (err) {
-    const d = describeError(err);
+    const d = describeError(err instanceof DaemonReplyError ? fromReply(err) : err);
     const reason = `guard could not judge this command, so it was blocked: ${d.message}${d.hint === undefined ? '' : ` (${d.hint})`}`;
     return adapter.render({ kind: 'block', cause: 'guard', reason }, undefined);
   } finally {
     clearTimeout(timer);
+    open.done = true;
+    open.client?.close();
   }
 }
 
-async function judge(io: Io, adapter: AgentAdapter, o: HookOptions): Promise<HookReply> {
+async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open): Promise<HookReply> {
   const input = parseJson(await readInput(io.stdin, MAX_INPUT_BYTES, Math.min(STDIN_TIMEOUT_MS, o.deadlineMs)));
   const parsed = adapter.parse(input, io.cwd);
   if (parsed.kind === 'other') return adapter.render({ kind: 'other' }, undefined);
   const { call } = parsed;
+  const refused = settingsRefusal(call);
+  if (refused !== undefined) return adapter.render(refused, call);
   const guard = guardSelf(io.env, process.argv[1], io.cwd);
-  const { createEngine, loadPolicy } = await import('../../policy/index.js');
-  const engine = await createEngine();
-  const loaded = await loadPolicy({ env: io.env, cwd: call.cwd, engine });
-  const verdict: Verdict = decide(call, {
-    evaluate: (req) => engine.evaluate(req, loaded.policy),
-    guard,
-    agent: adapter.name,
-    requester: { user: userInfo().username, agent: adapter.name },
-    mode: o.allowed,
-    canRewrite: adapter.canRewrite,
-  });
-  if (verdict.kind === 'rewrite') await ensureDaemon(io.env);
-  return adapter.render(verdict, call);
+  // the hand-off line given to an agent that cannot rewrite: guard exec judges and records it
+  if (isOwnExec(call.command, guard))
+    return adapter.render({ kind: 'pass', reason: 'already runs through guard exec' }, call);
+  // the daemon judges with its loaded policy and records what the hook settles (starting it if allowed)
+  open.client = await connectDaemon(io.env);
+  if (open.done) open.client.close(); // the deadline passed while connecting
+  const deps = { guard, agent: adapter.name, mode: o.allowed, canRewrite: adapter.canRewrite };
+  const judgement = await askDaemon(open.client, call, deps);
+  return adapter.render(decide(call, judgement, deps), call);
 }
 
-/** A rewritten command needs the daemon at execution: reach it now (starting it if allowed). */
-async function ensureDaemon(env: NodeJS.ProcessEnv): Promise<void> {
-  const { connectDaemon } = await import('../../daemon/connect.js');
-  const client = await connectDaemon(env);
-  try {
-    await client.call({ type: 'ping' });
-  } finally {
-    client.close();
-  }
+/** An error answer from the daemon (policy that does not load, ledger not writable, bad request). */
+function fromReply(err: DaemonReplyError): FailClosedError {
+  return new FailClosedError(`the daemon could not decide: ${err.message}`, { hint: err.hint });
 }

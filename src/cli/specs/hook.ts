@@ -15,8 +15,9 @@ export const hookSpec = defineCommand({
       .addHelpText(
         'after',
         `
-Reads the agent's hook JSON on stdin and answers in its documented format. Commands policy
-denies are blocked with the reason; commands that need approval are rewritten to run through
+Reads the agent's hook JSON on stdin, asks the guard daemon to judge the command (starting it
+unless GUARD_NO_AUTOSTART=1; denials and passed commands are recorded in the ledger) and answers
+in the agent's documented format. Commands policy denies are blocked with the reason; commands that need approval are rewritten to run through
 \`guard exec\`, which waits for a human; allowed commands are recorded (or passed with
 --allowed pass). Any failure of guard itself blocks (exit 2): nothing runs unjudged.
 \`guard init --agent <agent>\` writes the hook configuration; see docs/integrations.md.`,

@@ -14,7 +14,11 @@ import { ReplyError, type Conn } from '../server.js';
 
 type Msg = ExecMessage & { id: number };
 
-function fingerprintOf(msg: Msg, requester: Requester): string {
+/** The approval fingerprint of a request (exact argv bytes, cwd, requester, program digest). */
+export function fingerprintOf(
+  msg: Pick<ExecMessage, 'argv' | 'rawArgvB64' | 'cwd' | 'context'>,
+  requester: Requester,
+): string {
   const rawArgv = msg.rawArgvB64?.map((b) => Buffer.from(b, 'base64'));
   return requestFingerprint({
     argv: msg.argv,
@@ -58,6 +62,9 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   if (decision.effect !== 'approve' || decision.approval === undefined) {
     throw new FailClosedError(`policy returned effect ${String(decision.effect)} without approval settings`);
   }
+  // Holding or granting binds the program digest and shows the full context: ask for it first.
+  // Nothing is recorded yet; the full request will be.
+  if (msg.partialContext === true) return answer({ outcome: 'need_context' });
   // A grant from an earlier approval of exactly this command (`--no-wait`, then re-run).
   const granted = ctx.machine.findGrant(fingerprint);
   if (granted !== undefined) {

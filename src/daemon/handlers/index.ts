@@ -1,6 +1,7 @@
 /** The handler map: one handler per message type. */
 import type { DaemonContext } from '../context.js';
 import type { Handlers } from '../server.js';
+import { handleCheck } from './check.js';
 import { handleDecide, handleReply, handleReportRefusal, handleRevoke } from './decide.js';
 import { handleExec, handleExecEnd } from './exec.js';
 import {
@@ -19,6 +20,7 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     ping: (c, m) => handlePing(ctx, c, m),
     exec: (c, m) => handleExec(ctx, c, m),
     exec_end: (c, m) => handleExecEnd(ctx, c, m),
+    check: (c, m) => handleCheck(ctx, c, m),
     decide: (c, m) => handleDecide(ctx, c, m),
     report_refusal: (c, m) => handleReportRefusal(ctx, c, m),
     reply: (c, m) => handleReply(ctx, c, m),
