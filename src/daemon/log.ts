@@ -3,11 +3,21 @@
  * never argv, environment values or passphrases.
  */
 import { appendFileSync, chmodSync, closeSync, openSync } from 'node:fs';
+import { redactText } from '../redact/index.js';
 
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+}
+
+/** Last line of defence: an error message may quote a path or text that carries a secret. */
+function withoutSecrets(message: string): string {
+  try {
+    return redactText(message).value;
+  } catch {
+    return '[message withheld: it could not be checked for secrets]';
+  }
 }
 
 export function fileLogger(path: string, echo?: NodeJS.WritableStream): Logger {
@@ -18,7 +28,7 @@ export function fileLogger(path: string, echo?: NodeJS.WritableStream): Logger {
     // reported on first write
   }
   const write = (level: string, message: string): void => {
-    const line = `${new Date().toISOString()} ${level} ${message.replace(/\n/g, '\\n')}\n`;
+    const line = `${new Date().toISOString()} ${level} ${withoutSecrets(message).replace(/\n/g, '\\n')}\n`;
     try {
       appendFileSync(path, line);
     } catch {
