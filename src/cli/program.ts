@@ -32,7 +32,8 @@ function attach(parent: Command, spec: CommandSpec, io: Io, result: { code: numb
   });
 }
 
-export function buildProgram(io: Io, result: { code: number }): Command {
+/** With `quietErrors`, commander's own error text is not printed (the caller reports it as JSON). */
+export function buildProgram(io: Io, result: { code: number }, quietErrors = false): Command {
   const program = new Command('guard');
   program
     .description('Puts a human in front of the dangerous commands AI agents run.')
@@ -43,7 +44,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(s.startsWith('error:') ? `guard: ${s}` : s),
+      outputError: (s, write) => {
+        if (!quietErrors) write(s.startsWith('error:') ? `guard: ${s}` : s);
+      },
     })
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nRun \`guard help <command>\` for a command's options.`);
   for (const spec of commands) attach(program, spec, io, result);

@@ -1,16 +1,34 @@
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Config files larger than this are not ours to parse (a garbage or hostile file). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
-/** A small text file, or undefined when missing, unreadable, too big or binary. Never throws. */
+/**
+ * A small text file, or undefined when missing, unreadable, too big or binary. Never throws.
+ * Read synchronously: these are a handful of tiny files on the exec client's start-up path, where
+ * a thread-pool round trip per file costs more than the read.
+ */
 export async function readSmall(path: string, max = MAX_CONFIG_BYTES): Promise<string | undefined> {
+  let fd: number | undefined;
   try {
-    const buf = await readFile(path);
-    if (buf.length > max || buf.includes(0)) return undefined;
-    return buf.toString('utf8');
+    // O_NONBLOCK: a FIFO planted where a config file should be must not hang the client
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > max) return undefined;
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    const data = buf.subarray(0, got);
+    if (data.includes(0)) return undefined;
+    return data.toString('utf8');
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

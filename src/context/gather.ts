@@ -85,6 +85,12 @@ export async function gatherContext(opts: {
   pid?: number;
   /** Optional program-hash cache file (see hashcache.ts for when it is safe). */
   programCache?: string;
+  /**
+   * Quick mode skips the two costly parts — hashing the program and scanning the work tree for
+   * changes — which a reviewer needs but an allowed command does not. The exec client starts
+   * quick and sends the full context only when the daemon holds the command for approval.
+   */
+  quick?: boolean;
 }): Promise<RequestContext> {
   const { env, cwd, argv } = opts;
   const pid = opts.pid ?? process.pid;
@@ -93,12 +99,12 @@ export async function gatherContext(opts: {
   const [parents, tty, git, kube, aws, gcloud, terraform, program] = await Promise.all([
     safe(() => parentChain(pid)),
     safe(() => ttyOf(pid)),
-    safe(() => gitInfo(cwd)),
+    safe(() => gitInfo(cwd, { dirty: opts.quick !== true })),
     has(KUBE) ? safe(() => kubeInfo(env, argv)) : undefined,
     safe(() => awsInfo(env, argv, has(AWS))),
     safe(() => gcloudInfo(env, argv, has(GCLOUD))),
     safe(() => terraformInfo(env, argv, cwd, has(TERRAFORM))),
-    argv[0] === undefined
+    argv[0] === undefined || opts.quick === true
       ? undefined
       : safe(() =>
           opts.programCache === undefined

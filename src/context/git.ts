@@ -65,7 +65,7 @@ export function stripUrlCredentials(url: string): string {
   return m[1]! + m[3]!;
 }
 
-export async function gitInfo(cwd: string): Promise<GitInfo | undefined> {
+export async function gitInfo(cwd: string, opts: { dirty?: boolean } = {}): Promise<GitInfo | undefined> {
   const repo = await findRepo(cwd);
   if (repo === undefined) return undefined;
   const info: GitInfo = { root: repo.root };
@@ -87,7 +87,7 @@ export async function gitInfo(cwd: string): Promise<GitInfo | undefined> {
     (config.has('remote "origin"') ? 'origin' : [...config.keys()].find((k) => k.startsWith('remote "'))?.slice(8, -1));
   const url = remoteName === undefined ? undefined : config.get(`remote "${remoteName}"`)?.get('url');
   if (url !== undefined && url !== '') info.remote = stripUrlCredentials(url);
-  const dirty = await isDirty(repo.root, repo.gitDir);
+  const dirty = opts.dirty === false ? undefined : await isDirty(repo.root, repo.gitDir);
   if (dirty !== undefined) info.dirty = dirty;
   return info;
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { locateProgram, sha256File } from './program.js';
 import type { Env } from './types.js';
@@ -32,6 +31,7 @@ async function load(file: string): Promise<Cache> {
 async function save(file: string, cache: Cache): Promise<void> {
   const keys = Object.keys(cache);
   const kept = Object.fromEntries(keys.slice(Math.max(0, keys.length - MAX_ENTRIES)).map((k) => [k, cache[k]!]));
+  const { randomBytes } = await import('node:crypto'); // lazily: see program.ts
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await writeFile(tmp, JSON.stringify(kept), { mode: 0o600 });

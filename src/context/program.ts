@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { constants, createReadStream, type BigIntStats } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -40,7 +39,10 @@ export async function lookupProgram(file: string, env: Env, cwd: string): Promis
   return undefined;
 }
 
-export function sha256File(path: string): Promise<string | undefined> {
+export async function sha256File(path: string): Promise<string | undefined> {
+  // loaded here, not at the top: the exec client's quick path never hashes, and loading
+  // node:crypto is a measurable part of its start-up
+  const { createHash } = await import('node:crypto');
   return new Promise((done) => {
     const hash = createHash('sha256');
     const stream = createReadStream(path, { highWaterMark: 1024 * 1024 });

@@ -4,7 +4,8 @@
  * answering a given id (result, error and any events).
  */
 import { connect, type Socket } from 'node:net';
-import { encodeFrame, FrameReader } from './framing.js';
+import { FailClosedError } from '../errors.js';
+import { encodeFrame, FrameError, FrameReader } from './framing.js';
 import type { ClientBody, DaemonMessage, ErrorCode } from './messages.js';
 
 /** The daemon answered with an error frame. */
@@ -99,8 +100,9 @@ export class DaemonClient {
   send(body: ClientBody, handler: Handler): number {
     if (this.closedWith !== undefined) throw this.closedWith;
     const id = this.nextId++;
+    const frame = encodeOrRefuse({ ...body, id });
     this.handlers.set(id, handler);
-    this.socket.write(encodeFrame({ ...body, id }));
+    this.socket.write(frame);
     return id;
   }
 
@@ -129,7 +131,7 @@ export class DaemonClient {
     if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.socket.end(encodeFrame({ ...body, id }), () => resolve());
+      this.socket.end(encodeOrRefuse({ ...body, id }), () => resolve());
     });
   }
 
@@ -142,5 +144,19 @@ export class DaemonClient {
     this.closedWith = err;
     this.socket.destroy();
     for (const l of this.closeListeners.splice(0)) l(err);
+  }
+}
+
+/** Encode a message; one larger than the protocol allows is refused with a clear, typed error. */
+function encodeOrRefuse(message: object): Buffer {
+  try {
+    return encodeFrame(message);
+  } catch (err) {
+    if (err instanceof FrameError && err.code === 'oversized') {
+      throw new FailClosedError(`the request is too large for the guard daemon (${err.message}); nothing was run`, {
+        hint: 'shorten the command line (for example, move a long script into a file and run that file)',
+      });
+    }
+    throw err;
   }
 }

@@ -16,6 +16,9 @@ const DEADLINE_SLACK_MS = 3000;
 
 export type Go = { client: DaemonClient; execId: string; requestId: string };
 
+/** Thrown inside the exchange when the daemon wants the full context; never leaves requestRun. */
+class NeedContext extends Error {}
+
 export interface ExecIo {
   env: NodeJS.ProcessEnv;
   stdout: NodeJS.WritableStream;
@@ -50,11 +53,14 @@ function announce(io: ExecIo, o: Extract<ExecOutcome, { outcome: 'pending' }>): 
  */
 export async function requestRun(
   first: DaemonClient,
-  msg: ExecMessage,
+  initial: ExecMessage,
   io: ExecIo,
   localDeadline: number | undefined,
+  /** Builds the same message with the full context, when the daemon asks for it. */
+  fullMessage?: () => Promise<ExecMessage>,
 ): Promise<Go> {
   let client = first;
+  let msg = initial;
   let requestId: string | undefined;
   let deadline = localDeadline;
   let lastQuestion: string | undefined;
@@ -88,6 +94,7 @@ export async function requestRun(
           if (m.type === 'result') {
             const o = m.data as ExecOutcome;
             if (o.outcome === 'run') return done(() => resolve({ client, execId: o.execId, requestId: o.requestId }));
+            if (o.outcome === 'need_context') return done(() => reject(new NeedContext('need_context')));
             if (o.outcome === 'deny') {
               return done(() =>
                 reject(
@@ -149,6 +156,12 @@ export async function requestRun(
         });
       });
     } catch (err) {
+      if (err instanceof NeedContext) {
+        if (fullMessage === undefined || msg.partialContext !== true)
+          throw new FailClosedError('the daemon asked for the full request context twice; nothing was run');
+        msg = await fullMessage();
+        continue;
+      }
       if (err instanceof DaemonReplyError) throw replyToError(err);
       if (!(err instanceof DaemonConnectionError) || requestId === undefined || msg.noWait) {
         if (err instanceof DaemonConnectionError)

@@ -45,8 +45,9 @@ describe('guard CLI in-process', () => {
   it('reports usage errors as JSON with --json-errors', async () => {
     const r = await guardInProcess(['exec', '--json-errors', '--bogus', '--', 'true']);
     expect(r.code).toBe(ExitCode.USAGE);
-    const line = r.stderr.trim().split('\n').pop()!;
-    const parsed = JSON.parse(line) as { guard: string; exit_code: number };
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1); // nothing but the JSON object
+    const parsed = JSON.parse(lines[0]!) as { guard: string; exit_code: number };
     expect(parsed.guard).toBe('usage');
     expect(parsed.exit_code).toBe(ExitCode.USAGE);
   });

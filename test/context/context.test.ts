@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -268,5 +269,23 @@ describe('resolveProgramCached', () => {
     expect((await resolveProgramCached(bin, {}, dir, join(dir, 'no', 'such', 'dir.json')))?.path).toBe(bin);
     writeFileSync(join(dir, 'wrong.json'), JSON.stringify({ k: 'not a hash', list: [1] }));
     expect((await resolveProgramCached(bin, {}, dir, join(dir, 'wrong.json')))?.sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('config files that are not plain files', () => {
+  it('a FIFO planted as a kubeconfig neither hangs nor is read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-fifo-'));
+    try {
+      const fifo = join(dir, 'kubeconfig');
+      execFileSync('mkfifo', [fifo]);
+      const ctx = await gatherContext({
+        env: { ...process.env, KUBECONFIG: fifo },
+        cwd: dir,
+        argv: ['kubectl', 'get', 'pods'],
+      });
+      expect(ctx.kube?.context).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -27,21 +27,27 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   // context gathering (files, /proc) and reaching the daemon overlap
   const connecting = connectDaemon(io.env);
   connecting.catch(() => undefined);
-  const context = await gatherContext({ env: io.env, cwd: io.cwd, argv: command });
-  const msg: ExecMessage = {
-    type: 'exec',
-    argv: command,
-    rawArgvB64: lossy ? raw.map((b) => b.toString('base64')) : undefined,
-    cwd: io.cwd,
-    context: JSON.parse(JSON.stringify(context)) as Record<string, unknown>,
-    reason: optString(opts['reason']),
-    ticket: optString(opts['ticket']),
-    timeoutSeconds,
-    noWait: opts['wait'] === false,
+  // Quick context first (no program hash, no work-tree scan): enough to judge and to record an
+  // allowed or denied command. A held command is re-sent with the full context the reviewer needs.
+  const message = async (quick: boolean): Promise<ExecMessage> => {
+    const context = await gatherContext({ env: io.env, cwd: io.cwd, argv: command, quick });
+    return {
+      type: 'exec',
+      argv: command,
+      rawArgvB64: lossy ? raw.map((b) => b.toString('base64')) : undefined,
+      cwd: io.cwd,
+      context: JSON.parse(JSON.stringify(context)) as Record<string, unknown>,
+      reason: optString(opts['reason']),
+      ticket: optString(opts['ticket']),
+      timeoutSeconds,
+      noWait: opts['wait'] === false,
+      partialContext: quick,
+    };
   };
+  const msg = await message(true);
   const client = await connecting;
   const localDeadline = timeoutSeconds === undefined ? undefined : Date.now() + timeoutSeconds * 1000;
-  const go = await requestRun(client, msg, io, localDeadline);
+  const go = await requestRun(client, msg, io, localDeadline, () => message(false));
   let result: RunResult | undefined;
   let failure: unknown;
   try {
