@@ -1,5 +1,5 @@
 import type { Parser } from 'web-tree-sitter';
-import { LIMITS, type Cmd, type Sink, type StdinInfo } from './model.js';
+import { LIMITS, type Cmd, type Sink, type StdinInfo, type WrittenFile } from './model.js';
 import type { Unresolved } from './types.js';
 
 /** What a command inherits from where it appears in the line. */
@@ -20,6 +20,18 @@ export interface Base {
 export interface Analysis {
   parser: Parser;
   sink: Sink;
+  /** Files written earlier in the line (`echo … > x.sh`, `curl -o x.sh`), by normalised path. */
+  files: Map<string, WrittenFile>;
+  /** Literal `cd` targets seen so far (relative ones resolve against the request's cwd). */
+  dirs: string[];
+  /** The request's working directory. */
+  cwd: string;
+  /** Downloaders (curl, wget …) seen so far in the line. */
+  downloaders: string[];
+  /** A program the policy has rules for, or that the analyser unwraps: worth finding inside unknown programs. */
+  interesting(name: string): boolean;
+  /** No rule allows this program and the analyser does not unwrap it: it may be an unknown wrapper. */
+  unknown(name: string): boolean;
 }
 
 export function addUnresolved(a: Analysis, kind: string, text: string, detail: string): void {

@@ -4,7 +4,7 @@ import { DEFAULT_APPROVAL, type CompiledPolicy } from './compiled.js';
 import { addUnresolved, type Analysis, type Base } from './context.js';
 import { decide } from './decide.js';
 import { NO_STDIN } from './model.js';
-import { resolveCommand } from './resolve.js';
+import { resolveCommand, unwraps } from './resolve.js';
 import { parseScript } from './shell.js';
 import type { Decision, PolicyRequest } from './types.js';
 import { lit, shellQuote } from './words.js';
@@ -20,8 +20,31 @@ export interface Engine {
   readonly exampleMemo?: Map<string, boolean>;
 }
 
-function analyse(parser: Parser, req: PolicyRequest): Analysis {
-  const a: Analysis = { parser, sink: { commands: [], unresolved: [], nodes: 0 } };
+/** Which programs the policy knows: rules for unknown programs are searched for inside them. */
+function programKnowledge(policy: CompiledPolicy): Pick<Analysis, 'interesting' | 'unknown'> {
+  // computed on first use: most lines never ask (only programs no allow rule covers do)
+  let holding: CompiledPolicy['anyProgram'] | undefined;
+  return {
+    interesting: (name) => {
+      if (unwraps(name) || (policy.byProgram.get(name)?.some((r) => r.effect !== 'allow') ?? false)) return true;
+      holding ??= policy.anyProgram.filter((r) => r.effect !== 'allow' && !r.programs.includes('*'));
+      return holding.some((r) => r.programGlob!(name));
+    },
+    // no rule allows it as everyday work: it may be a wrapper guard has never heard of
+    unknown: (name) => !(policy.byProgram.get(name)?.some((r) => r.effect === 'allow') ?? false) && !unwraps(name),
+  };
+}
+
+function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): Analysis {
+  const a: Analysis = {
+    parser,
+    sink: { commands: [], unresolved: [], nodes: 0 },
+    files: new Map(),
+    dirs: [],
+    cwd: req.cwd.startsWith('/') ? req.cwd : '/',
+    downloaders: [],
+    ...programKnowledge(policy),
+  };
   const text = req.shell ?? req.argv.map(shellQuote).join(' ');
   const base: Base = { via: [], assignments: {}, stdin: NO_STDIN, argFedBy: [], writes: [], text, depth: 0 };
   try {
@@ -49,7 +72,7 @@ export async function createEngine(): Promise<Engine> {
   return {
     exampleMemo: new Map<string, boolean>(),
     evaluate(req, policy) {
-      const a = analyse(parser, req);
+      const a = analyse(parser, req, policy);
       try {
         return decide(policy, req, a.sink);
       } catch (err) {

@@ -49,6 +49,8 @@ function matches(rule: CompiledRule, line: string, policy: CompiledPolicy, engin
     fedBy: [],
     stdin: undefined,
     writes: [],
+    dirs: [],
+    fileText: [],
   };
   if (
     rule.pinned

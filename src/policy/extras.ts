@@ -1,3 +1,5 @@
+import { gitCarried } from './gitconfig.js';
+import { dbShellEscapes, optionCommands } from './optcmds.js';
 import type { Word } from './words.js';
 
 /**
@@ -33,12 +35,21 @@ export const COMMAND_VARS = new Set([
   'PROMPT_COMMAND',
   'FZF_DEFAULT_COMMAND',
   'RSYNC_RSH',
+  'AWS_PAGER',
+  'KUBE_EDITOR',
+  'SUDO_EDITOR',
+  'SYSTEMD_PAGER',
+  'SYSTEMD_EDITOR',
+  'GH_PAGER',
+  'GH_EDITOR',
+  'PSQL_PAGER',
+  'PSQL_EDITOR',
+  'FCEDIT',
+  'GIT_PROXY_COMMAND',
+  'CVS_RSH',
 ]);
 
 const EDITORS = /^(?:vi|vim|nvim|view|vimdiff|ex|gvim|rvim)$/;
-
-const GIT_COMMAND_KEYS =
-  /^(?:alias\.[^=]+=\s*!|core\.(?:pager|editor|sshcommand|fsmonitor|askpass|hookspath)=|(?:pager|sequence)\.[^=]*=|sequence\.editor=|credential\.helper=\s*!|diff\.[^=]*\.(?:textconv|command)=|filter\.[^=]*\.(?:clean|smudge|process)=|gpg\.program=|ssh\.variant=)/i;
 
 const TMUX_SHELL = new Set([
   'new-session',
@@ -63,9 +74,20 @@ const TMUX_SHELL = new Set([
 const TMUX_VALUES = new Set(['-t', '-s', '-n', '-c', '-e', '-F', '-x', '-y', '-l', '-p', '-L', '-S', '-f', '-T']);
 
 const AWK_SHELL = /\bsystem\s*\(|\|\s*getline|\|\s*"|print[^;\n]*\|/;
+const AWK_LITERAL_SITES =
+  /\bsystem\s*\(\s*"(?:[^"\\]|\\.)*"\s*\)|"(?:[^"\\]|\\.)*"\s*\|\s*getline|\|\s*"(?:[^"\\]|\\.)*"/g;
 
-export function carried(name: string, args: Word[]): Carried | undefined {
+export function carried(name: string, args: Word[], stdin?: string): Carried | undefined {
   const texts = (ws: Word[]): Carried => ({ scripts: ws, stdin: false });
+  const opt = optionCommands(name, args) ?? dbShellEscapes(name, args, stdin);
+  if (opt !== undefined && opt.length > 0) return texts(opt);
+  if (name === 'less' || name === 'more') {
+    // less +'!cmd' runs cmd as its first command
+    const bang = args.filter((w) => w.text.startsWith('+') && w.text.includes('!'));
+    return bang.length > 0
+      ? texts(bang.map((w) => ({ ...w, text: w.text.slice(w.text.indexOf('!') + 1) })))
+      : undefined;
+  }
   switch (name) {
     case 'alias':
       // alias name='cmd': the value runs whenever the alias is used
@@ -78,18 +100,14 @@ export function carried(name: string, args: Word[]): Carried | undefined {
       const first = args[0];
       return first !== undefined && !first.text.startsWith('-') ? texts([first]) : texts([]);
     }
-    case 'git': {
-      const out: Word[] = [];
-      for (let i = 0; i < args.length; i++) {
-        const t = args[i]!.text;
-        if (!t.startsWith('-')) break;
-        if (t !== '-c') continue;
-        const v = args[++i];
-        const m = v !== undefined ? GIT_COMMAND_KEYS.exec(v.text) : null;
-        if (v !== undefined && m !== null) out.push({ ...v, text: v.text.slice(m[0].length) });
-      }
-      return texts(out);
-    }
+    case 'git':
+      return args.some((w) => w.text.startsWith('--config-env'))
+        ? {
+            scripts: gitCarried(args),
+            stdin: false,
+            unresolved: 'git --config-env takes configuration (aliases, pagers) from the environment',
+          }
+        : texts(gitCarried(args));
     case 'tmux': {
       const sub = args.findIndex((w) => !w.text.startsWith('-'));
       if (sub === -1 || !TMUX_SHELL.has(args[sub]!.text)) return undefined;
@@ -139,6 +157,47 @@ export function carried(name: string, args: Word[]): Carried | undefined {
     }
     return texts(out);
   }
+  if (name === 'emacs' || name === 'emacsclient') {
+    const out: Word[] = [];
+    let procs = false;
+    for (let i = 0; i < args.length; i++) {
+      const t = args[i]!.text;
+      const v =
+        t === '--eval' || t === '-eval' || t === '--execute' || t === '-e'
+          ? args[++i]
+          : t.startsWith('--eval=')
+            ? { ...args[i]!, text: t.slice(7) }
+            : undefined;
+      if (v === undefined) continue;
+      if (
+        /\b(?:shell-command|call-process|start-process|make-process|process-file|async-shell-command|delete-directory|dired-delete-file|eval|funcall|apply|load)\b/.test(
+          v.text,
+        )
+      )
+        procs = true;
+      for (const m of v.text.matchAll(/"((?:[^"\\]|\\.)*)"/g)) out.push({ ...v, text: m[1]!.replace(/\\(.)/g, '$1') });
+    }
+    return procs
+      ? { scripts: out, stdin: false, unresolved: `${name} evaluates Lisp that starts processes or deletes files` }
+      : undefined;
+  }
+  if (name === 'make' || name === 'gmake' || name === 'bmake') {
+    // recipes are shell text: --eval/-E text and makefiles generated at run time or read from stdin
+    for (let i = 0; i < args.length; i++) {
+      const t = args[i]!.text;
+      const f =
+        t === '-f' || t === '--file' || t === '--makefile'
+          ? args[i + 1]
+          : /^(?:--file=|--makefile=|-f)(.+)$/.exec(t)
+            ? { ...args[i]!, text: t.replace(/^(?:--file=|--makefile=|-f)/, '') }
+            : undefined;
+      if (f !== undefined && (f.dynamic || f.lead || f.text === '-' || f.text.startsWith('/dev/')))
+        return { scripts: [], stdin: false, unresolved: `${name} reads a makefile generated at run time (${f.text})` };
+      if (t === '--eval' || t === '-E' || t.startsWith('--eval=') || (t.startsWith('-E') && t.length > 2))
+        return { scripts: [], stdin: false, unresolved: `${name} evaluates makefile text given on the command line` };
+    }
+    return undefined;
+  }
   if (name === 'sed' || name === 'gsed') {
     // GNU sed: the `e` command runs a shell command; s///e runs the pattern space
     const scripts = args
@@ -163,7 +222,14 @@ export function carried(name: string, args: Word[]): Carried | undefined {
     const program = args[i];
     if (program === undefined || !AWK_SHELL.test(program.text)) return undefined;
     const strings = [...program.text.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1'));
-    return { scripts: strings.map((s) => ({ text: s, dynamic: false, lead: false, glob: false })), stdin: false };
+    // system("literal"), "literal" | getline and print | "literal" are judged; any other shell-out
+    // (system(var), system("rm" " -rf /"), print | cmd) runs text built at run time
+    const rest = program.text.replace(AWK_LITERAL_SITES, ' ');
+    return {
+      scripts: strings.map((s) => ({ text: s, dynamic: false, lead: false, glob: false })),
+      stdin: false,
+      ...(AWK_SHELL.test(rest) ? { unresolved: `${name} runs a command built at run time` } : {}),
+    };
   }
   return undefined;
 }

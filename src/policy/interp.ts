@@ -11,10 +11,33 @@ const COMMON =
 const BACKTICK = /`|%x[{([<|]|\bqx\s*[{([</|]|\b(?:system|exec|spawn)\s*[( ]/;
 const BACKTICK_LANGS = new Set(['ruby', 'perl', 'php', 'lua']);
 
+/**
+ * Code that builds code or reaches a function by a computed name (`__import__("os").system`,
+ * `getattr(os, 'sys'+'tem')`, `exec(…)`, `require("child"+"_process")`): the scan cannot follow
+ * it, so it counts as starting processes.
+ */
+const DYNAMIC =
+  /(?<![.\w$])(?:__import__|getattr|importlib|exec|eval|execfile|compile|Function|binding)\s*\(|\b(?:ctypes|importlib)\b|\.\s*(?:system|popen|spawn|send|public_send|__send__|instance_eval|class_eval|const_get|method|dlopen)\s*\(|\brequire\s*\(\s*(?:[^'"`\s)]|['"`][^'"`]*['"`]\s*\+)|\bprocess\s*\.\s*(?:binding|dlopen)|(?<![.\w$])import\s*\(/;
+
+/** Language-level recursive deletes and writes to block devices: no process, same effect as rm -rf / dd. */
+const DESTRUCTIVE =
+  /\b(?:rmtree|remove_tree|rm_rf|rm_r|remove_dir|remove_entry_secure|rimraf|rmSync|emptyDirSync|removeSync|RemoveAll)\b|\bfs\s*\.\s*(?:promises\s*\.\s*)?rm\s*\(|\bDeno\s*\.\s*remove\s*\(|\/dev\/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|rdisk|md|dm-|nbd|mapper\/|disk\/)/;
+
+/** Does inline code delete trees or write devices without starting a process? */
+export function destroysData(code: string): boolean {
+  return DESTRUCTIVE.test(code);
+}
+
 /** Does inline code start processes or shells? (A heuristic: see docs/policy.md.) */
 export function shellsOut(code: string, family: string): boolean {
-  if (COMMON.test(code)) return true;
+  if (COMMON.test(code) || DYNAMIC.test(code)) return true;
   if (family === 'lua' && /\bos\s*\.\s*execute|io\s*\.\s*popen/.test(code)) return true;
+  // PowerShell is a shell: guard does not parse it, so any inline PowerShell is unresolved
+  if (family === 'pwsh') return true;
+  if (family === 'tcl' && /\b(?:exec|spawn|open\s*"?\|)|\bfile\s+delete\b/.test(code)) return true;
+  if (family === 'r' && /\b(?:system2?|shell|pipe|unlink)\s*\(/.test(code)) return true;
+  if (family === 'jshell' && /\bProcessBuilder\b/.test(code)) return true;
+  if (family === 'julia' && /\brun\s*\(|`|\brm\s*\(/.test(code)) return true;
   return BACKTICK_LANGS.has(family) && BACKTICK.test(code);
 }
 

@@ -1,6 +1,7 @@
 import { addUnresolved, type Analysis, type Base } from './context.js';
-import { extractCommands, shellsOut } from './interp.js';
-import { NO_STDIN } from './model.js';
+import { destroysData, extractCommands, shellsOut } from './interp.js';
+import { NO_STDIN, type Cmd } from './model.js';
+import { runWrittenFile } from './files.js';
 import { INTERPRETERS } from './programs.js';
 import { resolveCommand } from './resolve.js';
 import { parseScript } from './shell.js';
@@ -31,6 +32,7 @@ export function interpreter(
   next: Base,
   base: Base,
   outer: string[],
+  own: Cmd,
 ): void {
   const spec = INTERPRETERS[family]!;
   let code: Word | undefined;
@@ -66,6 +68,9 @@ export function interpreter(
     return;
   }
   if (file !== undefined && file.text !== '-') {
+    const f = file;
+    if (!f.dynamic && runWrittenFile(a, f.text, own, via, (t) => judgeCode(a, name, family, t, false, via, base)))
+      return;
     if (file.dynamic || file.lead)
       addUnresolved(
         a,
@@ -101,6 +106,13 @@ function judgeCode(
   base: Base,
 ): void {
   if (dynamic) addUnresolved(a, 'dynamic-script', base.text, `${name} runs code built at run time`);
+  if (destroysData(code))
+    addUnresolved(
+      a,
+      'interpreter-delete',
+      base.text,
+      `${name} code deletes directory trees or writes a disk device without starting a process`,
+    );
   if (!shellsOut(code, family)) return;
   addUnresolved(
     a,

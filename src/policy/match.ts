@@ -3,6 +3,7 @@ import type { Cmd } from './model.js';
 import type { MatchDoc } from './schema.js';
 import type { PolicyRequest } from './types.js';
 import type { Word } from './words.js';
+import { pathForms, resolvePath } from './paths.js';
 
 /** A command's arguments classified once for all rules: flags, positionals, possible option values. */
 export interface Tokens {
@@ -11,7 +12,12 @@ export interface Tokens {
   positional: { w: Word; maybeValue: boolean }[];
   flags: Word[];
   joined: string;
+  /** The value of an option that carries the command text (`psql -c "$SQL"`) is computed at run time. */
+  payloadComputed: boolean;
 }
+
+/** Options of database and script clients whose value is the text to run. */
+const PAYLOAD_OPTS = new Set(['-c', '--command', '-e', '--execute', '-q', '--query', '-Q', '--eval']);
 
 export function tokens(cmd: Cmd): Tokens {
   const positional: Tokens['positional'] = [];
@@ -35,17 +41,24 @@ export function tokens(cmd: Cmd): Tokens {
     positional.push({ w, maybeValue: prevFlag || w.lead });
     prevFlag = false;
   }
+  // `-c"drop table x"`: the value glued to a short option is also text of its own
+  let glued = '';
+  for (const w of cmd.args) if (/^-[A-Za-z]./.test(w.text) && w.text[1] !== '-') glued += `\n${w.text.slice(2)}`;
+  const files = cmd.fileText.length > 0 ? `\n${cmd.fileText.join('\n')}` : '';
   return {
     args: cmd.args,
     positional,
     flags,
-    joined: cmd.args.map((w) => w.text).join(' ') + (cmd.stdin !== undefined ? `\n${cmd.stdin}` : ''),
+    joined: cmd.args.map((w) => w.text).join(' ') + glued + (cmd.stdin !== undefined ? `\n${cmd.stdin}` : '') + files,
+    payloadComputed:
+      cmd.args.some((w, i) => w.lead && i > 0 && PAYLOAD_OPTS.has(cmd.args[i - 1]!.text)) ||
+      cmd.args.some((w) => w.dynamic && /^(?:-[ceqQ]|--(?:command|execute|query|eval)=)\$/.test(w.text)),
   };
 }
 
 type FlagTest = (w: Word) => boolean;
 
-function flagTest(pattern: string): FlagTest {
+function flagTest(pattern: string, abbreviations = true): FlagTest {
   const alts = pattern.split('|').map((alt): FlagTest => {
     if (alt.startsWith('--')) {
       const name = alt.includes('=') ? alt.slice(0, alt.indexOf('=')) : alt;
@@ -55,8 +68,9 @@ function flagTest(pattern: string): FlagTest {
         if (!t.startsWith('--')) return false;
         const eq = t.indexOf('=');
         const n = eq === -1 ? t : t.slice(0, eq);
-        // GNU getopt_long accepts unambiguous prefixes: --forc means --force
-        const same = n === name || (n.length >= 5 && name.startsWith(n));
+        // getopt_long and git accept unambiguous prefixes: --forc, --del, --ha (git reset --hard).
+        // Any prefix of one letter or more counts; an ambiguous one is refused by the tool.
+        const same = n === name || (abbreviations && n.length >= 3 && name.startsWith(n));
         if (!same) return false;
         return wantValue === undefined || (eq !== -1 && wantValue(t.slice(eq + 1)));
       };
@@ -102,7 +116,11 @@ function list(v: string | string[] | undefined): string[] {
 }
 
 /** One test for a list of globs: a set for the literal ones, one combined RegExp for the rest. */
-function anyGlob(patterns: string[]): Glob {
+function anyGlob(patterns: string[], ignoreCase = false): Glob {
+  if (ignoreCase) {
+    const re = new RegExp(`^(?:${patterns.map((p) => `(?:${globSource(p)})`).join('|')})$`, 'i');
+    return (s) => re.test(s);
+  }
   const literal = new Set(patterns.filter(isLiteral));
   const rest = patterns.filter((p) => !isLiteral(p));
   if (rest.length === 0) return (s) => literal.has(s);
@@ -110,17 +128,32 @@ function anyGlob(patterns: string[]): Glob {
   return (s) => literal.has(s) || re.test(s);
 }
 
+function dirsOf(dirs: string[], cwd: string): string[] {
+  return [cwd, ...dirs.map((d) => (d.startsWith('/') ? d : resolvePath(cwd, d)))];
+}
+
+/** A glob over path-like words that also tries the normalised / resolved spellings of each word. */
+type PathTest = (s: string, dirs: string[], cwd: string) => boolean;
+
+function pathGlob(patterns: string[], g: Glob): PathTest {
+  if (!patterns.some((p) => p.includes('/'))) return (s) => g(s);
+  return (s, dirs, cwd) => g(s) || pathForms(s, dirs.length === 0 ? [cwd] : dirsOf(dirs, cwd)).some(g);
+}
+
 /** Compile the non-program parts of a rule's match into one predicate. Throws on a bad regex. */
 export function compileMatch(m: MatchDoc): Matcher {
-  const sub = list(m.subcommand).map((p) => compileGlob(p));
-  const flags = (m.flags ?? []).map(flagTest);
-  const noFlags = (m.no_flags ?? []).map(flagTest);
+  const ic = m.ignore_case === true;
+  const anyProgram = m.program === '*' || (Array.isArray(m.program) && m.program.includes('*'));
+  const sub = list(m.subcommand).map((p) => compileGlob(p, ic));
+  const flags = (m.flags ?? []).map((f) => flagTest(f));
+  // exclusions take exact names only: an abbreviation must never make a rule weaker
+  const noFlags = (m.no_flags ?? []).map((f) => flagTest(f, false));
   const options = Object.entries(m.options ?? {}).map(([names, value]) => ({
     names: names.split('|'),
-    value: compileGlob(value),
+    value: compileGlob(value, ic),
   }));
-  const anyArg = m.any_arg ? anyGlob(m.any_arg) : undefined;
-  const noArg = m.no_arg ? anyGlob(m.no_arg) : undefined;
+  const anyArg = m.any_arg ? pathGlob(m.any_arg, anyGlob(m.any_arg, ic)) : undefined;
+  const noArg = m.no_arg ? anyGlob(m.no_arg, ic) : undefined;
   const text = m.text !== undefined ? new RegExp(m.text, 'i') : undefined;
   const noText = m.no_text !== undefined ? new RegExp(m.no_text, 'i') : undefined;
   const env = Object.entries(m.env ?? {}).map(([k, v]) => ({ k, g: compileGlob(v) }));
@@ -129,7 +162,7 @@ export function compileMatch(m: MatchDoc): Matcher {
   const agent = m.requester?.agent !== undefined ? anyGlob(list(m.requester.agent)) : undefined;
   const fedBy = m.fed_by ? anyGlob(m.fed_by) : undefined;
   const via = m.via ? anyGlob(m.via) : undefined;
-  const writes = m.writes ? anyGlob(m.writes) : undefined;
+  const writes = m.writes ? pathGlob(m.writes, anyGlob(m.writes)) : undefined;
   return (cmd, tok, req) => {
     let end = 0;
     const st = { maybe: false };
@@ -148,12 +181,15 @@ export function compileMatch(m: MatchDoc): Matcher {
       if (r === 'no') return undefined;
       if (r === 'maybe') st.maybe = true;
     }
-    if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text))) {
+    if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text, cmd.dirs, req.cwd))) {
       if (!tok.args.some((w) => w.lead)) return undefined;
       st.maybe = true;
     }
     if (noArg && tok.args.some((w) => !w.lead && noArg(w.text))) return undefined;
-    if (text && !text.test(tok.joined)) return undefined;
+    if (text && !text.test(tok.joined)) {
+      if (!tok.payloadComputed || anyProgram) return undefined;
+      st.maybe = true; // `psql -c "$SQL"`: the text is computed at run time
+    }
     if (noText && noText.test(tok.joined)) return undefined;
     for (const e of env) {
       const v = cmd.assignments[e.k] ?? req.env?.[e.k];
@@ -164,7 +200,7 @@ export function compileMatch(m: MatchDoc): Matcher {
     if (agent && !agent(req.requester.agent ?? '')) return undefined;
     if (fedBy && !cmd.fedBy.some((p) => fedBy(p))) return undefined;
     if (via && !cmd.via.some((p) => via(p))) return undefined;
-    if (writes && !cmd.writes.some((p) => writes(p))) return undefined;
+    if (writes && !cmd.writes.some((p) => writes(p, cmd.dirs, req.cwd))) return undefined;
     return { end, maybe: st.maybe };
   };
 }

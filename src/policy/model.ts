@@ -19,6 +19,16 @@ export interface Cmd {
   stdin: string | undefined;
   /** Targets of output redirections (`> /dev/sda`). */
   writes: string[];
+  /** Directories entered by a literal `cd` earlier in the line (relative paths may resolve there). */
+  dirs: string[];
+  /** Text of files written earlier in the line that this command names as an argument. */
+  fileText: string[];
+}
+
+/** A file written earlier in the same line: its literal text when known, and who produced it. */
+export interface WrittenFile {
+  text: string | undefined;
+  fedBy: string[];
 }
 
 /** What a command reads on stdin, as far as the shell text tells. */

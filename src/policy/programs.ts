@@ -42,6 +42,15 @@ export const INTERPRETERS: Record<string, { code: string[]; value: string[]; sto
   php: { code: ['-r'], value: ['-c', '-d', '-z'], stop: [] },
   lua: { code: ['-e'], value: ['-l'], stop: [] },
   osascript: { code: ['-e'], value: [], stop: [] },
+  tcl: { code: ['-c'], value: ['-f'], stop: [] },
+  r: { code: ['-e'], value: ['-f', '--file'], stop: [] },
+  pwsh: {
+    code: ['-c', '-command', '-Command', '-e', '-ec', '-EncodedCommand', '-encodedcommand'],
+    value: ['-f', '-File'],
+    stop: [],
+  },
+  jshell: { code: [], value: [], stop: [] },
+  julia: { code: ['-e', '--eval', '-E', '--print'], value: [], stop: [] },
 };
 
 /** `python3.12` → `python`, `nodejs` → `node`: the family of an interpreter name. */
@@ -52,5 +61,9 @@ export function interpreterFamily(name: string): string | undefined {
   if (/^ruby[0-9.]*$/.test(name)) return 'ruby';
   if (/^php[0-9.]*$/.test(name)) return 'php';
   if (/^lua(jit|[0-9.]*)$/.test(name)) return 'lua';
+  if (name === 'tclsh' || name === 'wish' || name === 'expect' || /^tclsh[0-9.]+$/.test(name)) return 'tcl';
+  if (name === 'r' || name === 'rscript') return 'r';
+  if (name === 'pwsh' || name === 'powershell') return 'pwsh';
+  if (name === 'irb') return 'ruby';
   return INTERPRETERS[name] !== undefined ? name : undefined;
 }

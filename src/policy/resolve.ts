@@ -4,34 +4,31 @@ import { LIMITS, NO_STDIN, type Cmd } from './model.js';
 import { SHELLS, interpreterFamily, programName } from './programs.js';
 import { parseScript } from './shell.js';
 import { dyn, lit, shellQuote, type Word } from './words.js';
-import { SUB_WRAPPERS, WRAPPERS, peel, type WrapperSpec } from './wrappers.js';
-import { carried, COMMAND_VARS } from './extras.js';
+import { RUNUSER_SU, SUB_WRAPPERS, WRAPPERS, peel, type WrapperSpec } from './wrappers.js';
+import { carried } from './extras.js';
+import { leafEffects, namedFileText, recordFile, runWrittenFile } from './files.js';
+import { commandVars } from './vars.js';
+import { CONTAINER_RUNNERS, embedded } from './embedded.js';
 import { findExecs, parallelJobs, shellInvocation, sshInvocation, XARGS, xargsReplace } from './special.js';
 
 /** Shell keywords: as the program of a wrapper (`sudo { …; }`) they are not what the line seems. */
-const RESERVED = new Set([
-  '{',
-  '}',
-  '!',
-  '(',
-  ')',
-  'if',
-  'then',
-  'else',
-  'elif',
-  'fi',
-  'for',
-  'while',
-  'until',
-  'do',
-  'done',
-  'case',
-  'esac',
-  'function',
-  'select',
-  '[[',
-  ']]',
-]);
+const RESERVED = new Set(
+  '{ } ! ( ) if then else elif fi for while until do done case esac function select [[ ]]'.split(' '),
+);
+
+const NO_DIRS: string[] = [];
+const SPECIAL = new Set(['eval', 'source', '.', 'xargs', 'find', 'parallel', 'sem', 'ssh']);
+
+/** Programs the analyser unwraps or reads itself (wrappers, shells, interpreters, find, xargs …). */
+export function unwraps(name: string): boolean {
+  return (
+    SPECIAL.has(name) ||
+    SHELLS.has(name) ||
+    WRAPPERS[name] !== undefined ||
+    SUB_WRAPPERS[name] !== undefined ||
+    interpreterFamily(name) !== undefined
+  );
+}
 
 /**
  * Peel wrappers off an argv (sudo, env, timeout, xargs, find -exec, sh -c …) until a program
@@ -92,10 +89,18 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
       fedBy: union(base.stdin.fedBy, base.argFedBy),
       stdin: base.stdin.text,
       writes: base.writes,
+      dirs: a.dirs.length > 0 ? [...a.dirs] : NO_DIRS,
+      fileText: namedFileText(a, own),
     });
     const next = { ...base, via: [...via, name], assignments };
-    if (hop === 0) commandVars(a, assignments, base);
-    let spec: WrapperSpec | undefined = WRAPPERS[name];
+    if (hop === 0) {
+      commandVars(a, assignments, base);
+      for (const w of base.writes) recordFile(a, w, { text: undefined, fedBy: union(base.stdin.fedBy, [name]) });
+    }
+    let spec: WrapperSpec | undefined =
+      name === 'runuser' && !args.some((w) => /^(?:-u|--user(?:=.*)?)$/.test(w.text) || /^-[a-zA-Z]*u/.test(w.text))
+        ? RUNUSER_SU
+        : WRAPPERS[name];
     let skip = 0;
     const sw = SUB_WRAPPERS[name];
     if (spec === undefined && sw !== undefined && args[0] !== undefined && sw.sub.includes(args[0].text)) {
@@ -134,17 +139,12 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
       continue;
     }
     if (SHELLS.has(name)) {
-      if (
-        !addCommand(
-          a,
-          cmd(
-            args,
-            args.some((w) => /^-[a-zA-Z]*c/.test(w.text)),
-          ),
-        )
-      )
-        return;
-      shell(a, name, args, next, base, via);
+      const own = cmd(
+        args,
+        args.some((w) => /^-[a-zA-Z]*c/.test(w.text)),
+      );
+      if (!addCommand(a, own)) return;
+      shell(a, name, args, next, base, via, own);
       return;
     }
     if (name === 'eval') {
@@ -160,8 +160,15 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
       return;
     }
     if (name === 'source' || name === '.') {
-      if (!addCommand(a, cmd(args))) return;
+      const own = cmd(args);
+      if (!addCommand(a, own)) return;
       const file = args[0];
+      if (
+        file !== undefined &&
+        !file.dynamic &&
+        runWrittenFile(a, file.text, own, next, (t) => script(a, lit(t), next, `${name} ${file.text}`))
+      )
+        return;
       if (file === undefined || file.dynamic || file.lead)
         addUnresolved(
           a,
@@ -218,8 +225,9 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
     }
     const family = interpreterFamily(name);
     if (family !== undefined) {
-      if (!addCommand(a, cmd(args))) return;
-      interpreter(a, name, family, args, next, base, via);
+      const own = cmd(args);
+      if (!addCommand(a, own)) return;
+      interpreter(a, name, family, args, next, base, via, own);
       return;
     }
     if ((name === 'kubectl' || name === 'oc') && args.some((w) => w.text === 'exec')) {
@@ -234,13 +242,32 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
         });
       return;
     }
-    const c = carried(name, args);
-    if (!addCommand(a, cmd(args))) return;
+    const c = carried(name, args, base.stdin.text);
+    const own = cmd(args);
+    if (!addCommand(a, own)) return;
+    leafEffects(a, name, args, base);
+    if (a.files.size > 0 || a.downloaders.length > 0) {
+      // `./x.sh` (or `tool` saved into PATH) written earlier in the line: the kernel runs it as a script
+      const runner = { ...own, program: 'sh', programPath: 'sh', args: [lit(path)], wrapper: true };
+      const file = path.includes('/') ? path : [...a.files.keys()].find((k) => k.endsWith(`/${path}`));
+      if (file !== undefined && runWrittenFile(a, file, runner, next, (t) => script(a, lit(t), next, path))) {
+        if (!addCommand(a, runner)) return;
+      } else if (path.includes('/') && a.downloaders.length > 0)
+        addUnresolved(
+          a,
+          'generated-script',
+          base.text,
+          `${path} runs after ${a.downloaders.join(', ')} in the same line and may be what was downloaded`,
+        );
+    }
     if (c !== undefined) {
       if (c.unresolved !== undefined) addUnresolved(a, 'interpreter-shell-out', base.text, c.unresolved);
       for (const s of c.scripts) script(a, s, { ...next, stdin: NO_STDIN }, `${name} command text`);
       if (c.stdin) stdinScript(a, name, next, base);
+      return;
     }
+    if (a.unknown(name) || (CONTAINER_RUNNERS.has(name) && args.some((w) => w.text === 'run' || w.text === 'exec')))
+      embedded(a, name, args, next);
     return;
   }
 }
@@ -252,7 +279,7 @@ export function script(a: Analysis, w: Word, base: Base, what: string, alreadyUn
   parseScript(a, w.text, { ...base, argFedBy: [], depth: base.depth + 1, text: w.text });
 }
 
-function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, outer: string[]): void {
+function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, outer: string[], own: Cmd): void {
   const inv = shellInvocation(args);
   if (inv.dynamicOption !== undefined) {
     addUnresolved(
@@ -274,6 +301,12 @@ function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, 
   }
   if (inv.file !== undefined && !inv.stdin) {
     const f = inv.file;
+    if (
+      !f.dynamic &&
+      !f.lead &&
+      runWrittenFile(a, f.text, own, via, (t) => script(a, lit(t), via, `${name} ${f.text}`))
+    )
+      return;
     if (f.dynamic || f.lead)
       addUnresolved(
         a,
@@ -286,17 +319,4 @@ function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, 
     return;
   }
   stdinScript(a, name, via, base);
-}
-
-/** `PAGER='…' git log`: variables whose value a program runs as a command are judged as scripts. */
-function commandVars(a: Analysis, assignments: Record<string, string>, base: Base): void {
-  for (const [k, v] of Object.entries(assignments)) {
-    if (!COMMAND_VARS.has(k) || v.trim() === '') continue;
-    script(
-      a,
-      { text: v, dynamic: /[$`]/.test(v), lead: false, glob: false },
-      { ...base, assignments: {}, stdin: NO_STDIN, argFedBy: [] },
-      `${k} command`,
-    );
-  }
 }

@@ -26,6 +26,8 @@ export const matchSchema = z
     fed_by: z.array(z.string().min(1)).optional(),
     via: z.array(z.string().min(1)).optional(),
     writes: z.array(z.string().min(1)).optional(),
+    /** Compare subcommand, option values and arguments without regard to case (kubectl get SECRET). */
+    ignore_case: z.boolean().optional(),
   })
   .strict();
 

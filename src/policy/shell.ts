@@ -1,7 +1,9 @@
 import type { Node } from 'web-tree-sitter';
 import { addUnresolved, programsSince, union, type Analysis, type Base } from './context.js';
 import { LIMITS, NO_STDIN, type StdinInfo } from './model.js';
+import { fileKey, outputText } from './files.js';
 import { resolveCommand } from './resolve.js';
+import { assignmentVars } from './vars.js';
 import { expandBraces, wordOf, type Word } from './words.js';
 
 /**
@@ -66,6 +68,12 @@ function walk(a: Analysis, node: Node, base: Base, depth: number): void {
       return;
     case 'redirected_statement':
       redirected(a, node, base, depth);
+      return;
+    case 'variable_assignment':
+    case 'declaration_command':
+      // `export PAGER='…'`, `PS4='$(…)'`, `BASH_ENV=<(…)`: values some program runs later
+      assignmentVars(a, node, base);
+      children(a, node, base, depth + 1);
       return;
     case 'command_substitution':
     case 'process_substitution':
@@ -146,6 +154,16 @@ function stdinOf(a: Analysis, redirects: Node[], base: Base, depth: number): Std
       if (isInput) {
         const fed = programsSince(a, before);
         const dest = r.childForFieldName('destination');
+        const written = dest !== null && !hasExpansion(dest) ? a.files.get(fileKey(a, wordOf(dest).text)) : undefined;
+        if (written !== undefined) {
+          info = {
+            fedBy: union(fed, written.fedBy),
+            text: written.text,
+            dynamic: written.text === undefined,
+            piped: true,
+          };
+          continue;
+        }
         const generated =
           dest !== null &&
           (dest.type === 'process_substitution' ||
@@ -181,7 +199,17 @@ function redirected(a: Analysis, node: Node, base: Base, depth: number): void {
   const redirects = node.namedChildren.filter((c): c is Node => c !== null && REDIRECTS.has(c.type));
   const before = a.sink.commands.length;
   if (body !== null && body.type === 'command') command(a, body, base, redirects, depth + 1);
-  else {
+  else if (body === null) {
+    // `> /dev/sda` alone: the shell opens (and truncates) the target with no command; judge it as `:`
+    stdinOf(a, redirects, base, depth);
+    const writes = writesOf(redirects);
+    if (writes.length > 0)
+      resolveCommand(a, [{ text: ':', dynamic: false, lead: false, glob: false }], {
+        ...base,
+        writes: [...base.writes, ...writes],
+        text: node.text,
+      });
+  } else {
     const own = stdinOf(a, redirects, base, depth);
     const writes = writesOf(redirects);
     if (body !== null)
@@ -224,17 +252,6 @@ function redirected(a: Analysis, node: Node, base: Base, depth: number): void {
       } else walk(a, c, base, depth + 1);
     }
   }
-}
-
-/** Text a stage writes to stdout, when it is literal (echo/printf/cat of a heredoc). */
-function outputText(program: string, args: Word[], stdin: string | undefined): string | undefined {
-  if ((program === 'echo' || program === 'printf') && !args.some((w) => w.dynamic))
-    return args
-      .filter((w) => !/^-[neE]+$/.test(w.text))
-      .map((w) => w.text)
-      .join(' ');
-  if ((program === 'cat' || program === 'tee') && args.every((w) => w.text.startsWith('-'))) return stdin;
-  return undefined;
 }
 
 function pipeline(
@@ -288,7 +305,12 @@ function command(a: Analysis, node: Node, base: Base, outerRedirects: Node[], de
   }
   const before = a.sink.commands.length;
   const sub = { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] };
-  for (const c of inner) if (!LEAVES.has(c.type)) walk(a, c, sub, depth + 1);
+  for (const c of inner) {
+    if (LEAVES.has(c.type)) continue;
+    // the value of a leading VAR= is judged with the command (resolveCommand), only its substitutions here
+    if (c.type === 'variable_assignment') children(a, c, sub, depth + 1);
+    else walk(a, c, sub, depth + 1);
+  }
   const name = node.childForFieldName('name');
   if (name !== null && name.namedChildCount === 1 && name.firstNamedChild?.type !== 'word')
     walk(a, name, sub, depth + 1);

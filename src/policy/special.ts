@@ -233,7 +233,11 @@ const SSH_VALUES = new Set([
   '-B',
 ]);
 
-/** ssh: destination, remote command (run by the remote shell), local ProxyCommand/LocalCommand. */
+/**
+ * ssh: destination, remote command (run by the remote shell), local ProxyCommand/LocalCommand.
+ * OpenSSH parses options again after the destination (`ssh host -p 22 cmd`, `ssh host -- cmd`)
+ * unless a `--` came before it.
+ */
 export function sshInvocation(args: Word[]): {
   own: Word[];
   host: string | undefined;
@@ -244,20 +248,20 @@ export function sshInvocation(args: Word[]): {
   const local: Word[] = [];
   let i = 0;
   let host: string | undefined;
+  let terminated = false;
   for (; i < args.length; i++) {
     const w = args[i]!;
     const t = w.text;
-    if (t === '--') {
+    if (t === '--' && !terminated) {
       own.push(w);
-      const dest = args[i + 1];
-      if (dest !== undefined) {
-        host = dest.text;
-        own.push(dest);
+      terminated = true;
+      if (host !== undefined) {
+        i++;
+        break;
       }
-      i += 2;
-      break;
+      continue;
     }
-    if (t.startsWith('-') && t.length > 1) {
+    if (!terminated && t.startsWith('-') && t.length > 1) {
       own.push(w);
       const last = t[t.length - 1]!;
       let value: Word | undefined;
@@ -276,10 +280,13 @@ export function sshInvocation(args: Word[]): {
       if (m !== null) local.push({ ...value!, text: m[1]! });
       continue;
     }
+    if (host !== undefined) break;
     host = t;
     own.push(w);
-    i++;
-    break;
+    if (terminated) {
+      i++;
+      break;
+    }
   }
   const rest = args.slice(i);
   const remote =

@@ -25,6 +25,8 @@ export interface WrapperSpec {
   numeric?: boolean;
   /** Also judge the wrapper itself (sudo -s, su, ssh): it does something on its own. */
   self?: boolean;
+  /** Words put in front of the command it runs (`capsh -- args` runs `bash args`). */
+  prefix?: string[];
 }
 
 const SUDO_VALUES = [
@@ -61,7 +63,6 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
       '--list',
       '-v',
       '--validate',
-      '-k',
       '-K',
       '--reset-timestamp',
       '--remove-timestamp',
@@ -73,9 +74,38 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     self: true,
   },
   doas: { value: ['-u', '-C'], self: true },
+  run0: {
+    value: [
+      '-u',
+      '--user',
+      '-g',
+      '--group',
+      '-D',
+      '--chdir',
+      '--setenv',
+      '--unit',
+      '--property',
+      '--description',
+      '--slice',
+      '--nice',
+      '--machine',
+    ],
+    self: true,
+  },
   pkexec: { value: ['--user'], self: true },
   env: {
-    value: ['-u', '--unset', '-C', '--chdir', '-P', '--default-signal', '--ignore-signal', '--block-signal'],
+    value: [
+      '-u',
+      '--unset',
+      '-C',
+      '--chdir',
+      '-P',
+      '--default-signal',
+      '--ignore-signal',
+      '--block-signal',
+      '-a',
+      '--argv0',
+    ],
     assignments: true,
     split: ['-S', '--split-string'],
   },
@@ -83,7 +113,7 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
   nice: { value: ['-n', '--adjustment'], numeric: true },
   nohup: {},
   stdbuf: { value: ['-i', '--input', '-o', '--output', '-e', '--error'] },
-  time: { value: ['-f', '--format', '-o', '--output'] },
+  time: { value: ['-f', '--format', '-o', '--output'], self: true },
   command: { lookup: ['-v', '-V'] },
   exec: { value: ['-a'] },
   builtin: {},
@@ -147,6 +177,13 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     positional: 99,
   },
   busybox: {},
+  toybox: {},
+  capsh: { prefix: ['bash'], self: true },
+  'nix-shell': {
+    value: ['-p', '--packages', '-A', '-I', '--arg', '--argstr', '-E', '--expr'],
+    script: ['--run', '--command'],
+    positional: 99,
+  },
   coproc: {},
   strace: { value: ['-o', '-e', '-p', '-s', '-u', '-a', '-b', '-E', '-I', '-O', '-P', '-S', '-X'] },
   ltrace: { value: ['-o', '-e', '-p', '-s', '-u', '-a', '-A', '-D', '-l', '-n', '-x', '-L'] },
@@ -199,6 +236,9 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
   },
 };
 
+/** `runuser` without -u works like su: `runuser [-l] user -c 'script'`. */
+export const RUNUSER_SU: WrapperSpec = { ...WRAPPERS.su!, positional: 99 };
+
 /** Two-word wrappers: `<program> <sub> <command…>` (poetry run, bundle exec, uv run…). */
 export const SUB_WRAPPERS: Record<string, { sub: string[]; spec: WrapperSpec }> = {
   poetry: { sub: ['run'], spec: {} },
@@ -222,6 +262,13 @@ export const SUB_WRAPPERS: Record<string, { sub: string[]; spec: WrapperSpec }> 
     },
   },
   bundle: { sub: ['exec'], spec: {} },
+  npm: { sub: ['exec', 'x'], spec: { value: ['-p', '--package', '-w', '--workspace'], script: ['-c', '--call'] } },
+  pnpm: {
+    sub: ['exec', 'dlx'],
+    spec: { value: ['--package', '-C', '--dir', '--filter', '-F'], script: ['-c', '--shell-mode'] },
+  },
+  yarn: { sub: ['exec', 'dlx'], spec: { value: ['-p', '--package'] } },
+  bun: { sub: ['x'], spec: {} },
   direnv: { sub: ['exec'], spec: { positional: 1 } },
 };
 
@@ -336,6 +383,12 @@ export function peel(spec: WrapperSpec, args: Word[]): Peeled {
   }
   const rest = args.slice(i);
   if (spec.positional === 99) {
+    // su user -- -c 'cmd': words after `--` go to the user's shell, which runs a -c script
+    for (let j = 0; j < rest.length; j++) {
+      const t = rest[j]!.text;
+      if (script.has(t) && rest[j + 1] !== undefined) out.scripts.push(rest[++j]!);
+      else if (/^-[a-z]*c$/.test(t) && rest[j + 1] !== undefined) out.scripts.push(rest[++j]!);
+    }
     out.inner = [];
     return out;
   }
@@ -348,6 +401,10 @@ export function peel(spec: WrapperSpec, args: Word[]): Peeled {
     });
     return out;
   }
-  out.inner = rest;
+  out.inner = rest.length > 0 && spec.prefix !== undefined ? [...spec.prefix.map(word), ...rest] : rest;
   return out;
+}
+
+function word(text: string): Word {
+  return { text, dynamic: false, lead: false, glob: false };
 }

@@ -126,9 +126,10 @@ describe('fuzz: a dangerous command in any wrapper chain is never allowed', () =
     (c) => `find . -exec sh -c ${sq(c)} \\;`,
     (c) => `ls && ${c}`,
     (c) => `false || ${c}`,
-    (c) => `(${c})`,
+    (c) => `( ${c})`, // `((…))` would be arithmetic in bash
     (c) => `{ ${c}; }`,
-    (c) => `echo $(${c})`,
+    // a space after `$(`: `$((…))` is arithmetic in bash, and `(cmd)` is one of the wrappers
+    (c) => `echo $( ${c})`,
     (c) => `if true; then ${c}; fi`,
     (c) => `bash <<'EOF'\n${c}\nEOF`,
     (c) => `sh <<< ${sq(c)}`,

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll } from 'vitest';
 import { createEngine, loadPolicy, type Decision, type Engine, type LoadedPolicy } from '../../src/policy/index.js';
 
 export interface Harness {
@@ -36,4 +39,27 @@ export function fixtureLines(name: string): string[] {
   return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+}
+
+/** Labelled lines (`deny` must be denied, `hold` must not be allowed) that the harness gets wrong. */
+export function heldMisses(h: Harness, rows: { expect: 'deny' | 'hold'; command: string; label: string }[]): string[] {
+  const misses: string[] = [];
+  for (const row of rows) {
+    const d = h.line(row.command);
+    const ok = row.expect === 'deny' ? d.effect === 'deny' : d.effect !== 'allow';
+    if (!ok) misses.push(`${row.expect} expected, got ${d.effect} [${row.label}]: ${row.command}`);
+  }
+  return misses;
+}
+
+/** One default-pack harness per test file, created before the tests in an isolated GUARD_HOME. */
+export function sharedHarness(prefix: string): () => Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await defaultHarness(mkdtempSync(join(tmpdir(), prefix)));
+  });
+  return () => {
+    if (h === undefined) throw new Error('the harness is created in beforeAll');
+    return h;
+  };
 }

@@ -1,0 +1,24 @@
+import type { Analysis, Base } from './context.js';
+import { programName } from './programs.js';
+import { resolveCommand } from './resolve.js';
+import type { Word } from './words.js';
+
+/** `docker run IMAGE cmd`, `docker exec CONTAINER cmd`: the command runs in a container, often with host mounts. */
+export const CONTAINER_RUNNERS = new Set(['docker', 'podman', 'nerdctl', 'lxc', 'incus', 'multipass']);
+
+/**
+ * An unknown program (no allow rule covers it, the analyser does not unwrap it) may be a wrapper guard
+ * has never heard of (`gosu root rm -rf /`, `unbuffer …`, `docker exec c rm …`): every argument
+ * that names a program the policy holds or the analyser unwraps starts a command judged too.
+ */
+export function embedded(a: Analysis, name: string, args: Word[], next: Base): void {
+  let found = 0;
+  for (let i = 0; i < args.length && found < 4; i++) {
+    const w = args[i]!;
+    if (w.dynamic || w.lead || w.glob || w.text.startsWith('-') || /[\s=]/.test(w.text)) continue;
+    const n = programName(w.text);
+    if (n === name || n === '.' || n === 'source' || !a.interesting(n)) continue;
+    found++;
+    resolveCommand(a, args.slice(i), { ...next, argFedBy: [], via: [...next.via] });
+  }
+}
