@@ -43,13 +43,30 @@ function isDir(p: string): boolean {
   }
 }
 
+/**
+ * Whether a project `.guard/` exists. Only "no such file" means no: if the daemon cannot look
+ * (EACCES — e.g. a hardened daemon user without access to the agent's repository), the project
+ * may hold tightening rules it cannot see, so it refuses to judge instead of skipping them.
+ */
+function projectDirExists(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new PolicyLoadError([
+      `${p}:1:1: cannot check for project policy rules (${code ?? 'error'}); give the guard daemon's user read access to this directory`,
+    ]);
+  }
+}
+
 /** `.guard/` directories from cwd up to the repository root (the directory holding .git). */
 export function projectPolicyDirs(cwd: string): string[] {
   const out: string[] = [];
   let dir = resolve(cwd);
   for (let i = 0; i < 64; i++) {
     const g = join(dir, '.guard');
-    if (isDir(g)) out.unshift(g, join(g, 'policies'));
+    if (projectDirExists(g)) out.unshift(g, join(g, 'policies'));
     if (isDir(join(dir, '.git')) || statSafe(join(dir, '.git'))) break;
     const up = dirname(dir);
     if (up === dir) break;

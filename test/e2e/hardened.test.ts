@@ -180,14 +180,17 @@ describe.skipIf(SKIP !== undefined)('hardened mode: daemon and agent as differen
     GUARD_KEYSTORE: 'file',
   });
 
-  const asAgent = (args: string[], env = agentEnv(), groups: 'init' | 'none' = 'init'): Promise<Run> =>
+  const asAgent = (
+    args: string[],
+    env = agentEnv(),
+    groups: 'init' | 'none' = 'init',
+    cwd: string = work,
+  ): Promise<Run> =>
     collect(
       spawn(
         'setpriv',
         [...as('agent', groups), ...envArgs(env), process.execPath, join(app, 'bin', 'guard.js'), ...args],
-        {
-          cwd: work,
-        },
+        { cwd },
       ),
     );
   const asDaemonUser = (args: string[]): Promise<Run> =>
@@ -258,8 +261,6 @@ describe.skipIf(SKIP !== undefined)('hardened mode: daemon and agent as differen
         'daemon',
         'start',
         '--foreground',
-        '--policy',
-        policy,
         '--socket-mode',
         '660',
       ],
@@ -336,6 +337,13 @@ describe.skipIf(SKIP !== undefined)('hardened mode: daemon and agent as differen
       home = join(base, 'home');
       mkdirSync(home, { mode: 0o700 });
       chownSync(home, ids.daemonUid, ids.daemonGid);
+      // the test rules as the daemon's user layer (not --policy, which would switch the layers off,
+      // project `.guard/` lookups included)
+      const userLayer = join(home, 'policies');
+      mkdirSync(userLayer, { mode: 0o700 });
+      writeFileSync(join(userLayer, 'test.yaml'), TEST_POLICY, { mode: 0o600 });
+      chownSync(userLayer, ids.daemonUid, ids.daemonGid);
+      chownSync(join(userLayer, 'test.yaml'), ids.daemonUid, ids.daemonGid);
       // the socket directory: owned by the daemon user, group-searchable, setgid so the socket gets the group
       sockDir = join(base, 'sock');
       mkdirSync(sockDir);
@@ -388,6 +396,19 @@ describe.skipIf(SKIP !== undefined)('hardened mode: daemon and agent as differen
     expect(no.code, no.stderr).toBe(77);
     expect(no.stderr).toMatch(/t\.deny/);
     expect(existsSync(denied)).toBe(false);
+  });
+
+  it("refuses to judge in a directory the daemon cannot search for project rules (70, nothing runs)", async () => {
+    // The daemon looks for `.guard/` from the cwd upwards; in a directory only the agent can open it
+    // cannot tell whether the project tightens the policy, so it must not guess that it does not.
+    const privateDir = join(work, 'private');
+    mkdirSync(privateDir, { mode: 0o700 });
+    chownSync(privateDir, ids.agentUid, ids.agentGid);
+    const marker = join(work, 'private-run');
+    const r = await asAgent(['exec', '--', mark(), marker, 'hello'], agentEnv(), 'init', privateDir);
+    expect(r.code, r.stderr).toBe(70);
+    expect(r.stderr).toMatch(/cannot check for project policy rules \(EACCES\)/);
+    expect(existsSync(marker)).toBe(false);
   });
 
   it('cannot read the signing key, ledger, state db or approver registry, nor write the ledger', async () => {
