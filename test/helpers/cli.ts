@@ -2,7 +2,7 @@
  * Drive the built CLI (bin/guard.js → dist/) as a real child process, with an isolated GUARD_HOME.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -32,11 +32,29 @@ export function tempHome(extraEnv: NodeJS.ProcessEnv = {}): TempHome {
     home,
     env,
     cleanup() {
-      if (existsSync(join(home, 'run')))
-        spawnSync(process.execPath, [BIN, 'daemon', 'stop'], { env, stdio: 'ignore', timeout: 10_000 });
-      rmSync(home, { recursive: true, force: true });
+      if (existsSync(join(home, 'run'))) {
+        spawnSync(process.execPath, [BIN, 'daemon', 'stop'], { env, stdio: 'ignore', timeout: 20_000 });
+        killLockHolder(join(home, 'run', 'daemon.pid'));
+      }
+      rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     },
   };
+}
+
+/** A daemon that did not stop in time (a loaded machine) must not outlive its test. */
+function killLockHolder(lock: string): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 /** Run the built CLI to completion. */
