@@ -398,7 +398,7 @@ describe.skipIf(SKIP !== undefined)('hardened mode: daemon and agent as differen
     expect(existsSync(denied)).toBe(false);
   });
 
-  it("refuses to judge in a directory the daemon cannot search for project rules (70, nothing runs)", async () => {
+  it('refuses to judge in a directory the daemon cannot search for project rules (70, nothing runs)', async () => {
     // The daemon looks for `.guard/` from the cwd upwards; in a directory only the agent can open it
     // cannot tell whether the project tightens the policy, so it must not guess that it does not.
     const privateDir = join(work, 'private');
