@@ -60,6 +60,11 @@ export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise
       hint: 'enroll with `guard approver enroll`, or set GUARD_APPROVER_HOME to where your key lives',
     });
   }
+  // Ink draws only the final frame, and its colour detection turns colours off, when they believe
+  // they run in CI (both read CI / CONTINUOUS_INTEGRATION once, when Ink loads). This UI opens only
+  // on a real terminal (checked above), so it is interactive whatever those say: hide them from Ink
+  // before it loads. NO_COLOR is still honoured.
+  for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[k];
   const { runTui } = await import('../../tui/run.js');
   return runTui({
     env: io.env,
