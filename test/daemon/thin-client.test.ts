@@ -4,6 +4,7 @@
  * chunk and its static imports. None of the heavy or daemon-only modules may be on that path.
  */
 import { build } from 'esbuild';
+import { bundleOptions } from '../../scripts/bundle-options.mjs';
 import { describe, expect, it } from 'vitest';
 
 const FORBIDDEN = [
@@ -23,25 +24,11 @@ const FORBIDDEN = [
  */
 async function loadedWith(source: string, dynamic = false): Promise<string[]> {
   const result = await build({
-    entryPoints: { guard: 'src/main.ts' },
+    ...bundleOptions,
     outdir: '/tmp/guard-thin-check',
     write: false,
     metafile: true,
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    jsx: 'automatic',
-    define: { __GUARD_VERSION__: '"0.0.0-test"' },
-    external: [
-      'better-sqlite3',
-      '@napi-rs/keyring',
-      'web-tree-sitter',
-      'bufferutil',
-      'utf-8-validate',
-      'react-devtools-core',
-    ],
+    sourcemap: false,
     logLevel: 'silent',
   });
   const outs = result.metafile.outputs;
