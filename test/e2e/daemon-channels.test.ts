@@ -1,6 +1,6 @@
 /**
  * Remote decisions through a real channel: the daemon raises the request at a local webhook
- * receiver (the channels engineer's independent implementation of the wire contract), which
+ * receiver (the channel tests' independent implementation of the wire contract), which
  * answers inline with a signed decision. The identity maps to an enrolled approver (by e-mail)
  * and the command runs; an identity nobody enrolled is refused and recorded.
  */
