@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { describeError, ExitCode, UsageError } from '../errors.js';
+import { describeError, ExitCode } from '../errors.js';
 import { report } from './report.js';
 import { buildProgram, commanderExit } from './program.js';
 import { processIo, type Io } from './io.js';
@@ -34,5 +34,3 @@ function wantsJsonErrors(argv: string[]): boolean {
   const head = end === -1 ? argv : argv.slice(0, end);
   return head.includes('--json-errors');
 }
-
-export { UsageError };

@@ -3,7 +3,7 @@
  * (after the daemon committed exec_start), passes stdio, exit status and signals through, and
  * reports the exit. Loads no SQLite, no policy, no ledger, no UI (see docs/daemon.md).
  */
-import { FailClosedError, UsageError } from '../../errors.js';
+import { describeError, FailClosedError, UsageError } from '../../errors.js';
 import { gatherContext } from '../../context/index.js';
 import { connectDaemon } from '../../daemon/connect.js';
 import { parseDuration } from '../../daemon/duration.js';
@@ -55,7 +55,7 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   } catch (err) {
     failure = err;
   }
-  const exitCode = result?.exitCode ?? (failure as { exitCode?: number } | undefined)?.exitCode ?? 70;
+  const exitCode = result?.exitCode ?? describeError(failure).exitCode;
   // Reported without waiting for the commit: the command has run; exec_start is already on record.
   try {
     await go.client.sendAndEnd({
