@@ -1,0 +1,150 @@
+//! The few C library calls the standard library does not expose (Linux, glibc or musl).
+#![allow(non_camel_case_types)]
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+
+pub type pid_t = i32;
+pub type uid_t = u32;
+pub type sighandler_t = usize;
+
+pub const SIG_DFL: sighandler_t = 0;
+pub const SIG_SETMASK: c_int = 2;
+pub const SIGKILL: c_int = 9;
+pub const EINTR: i32 = 4;
+
+#[repr(C)]
+struct passwd {
+    pw_name: *mut c_char,
+    pw_passwd: *mut c_char,
+    pw_uid: uid_t,
+    pw_gid: u32,
+    pw_gecos: *mut c_char,
+    pw_dir: *mut c_char,
+    pw_shell: *mut c_char,
+}
+
+/// sigset_t is 1024 bits in glibc and musl.
+#[repr(C)]
+pub struct sigset_t {
+    _bits: [u64; 16],
+}
+
+extern "C" {
+    fn getuid() -> uid_t;
+    fn gethostname(name: *mut c_char, len: usize) -> c_int;
+    fn getpwuid_r(
+        uid: uid_t,
+        pwd: *mut passwd,
+        buf: *mut c_char,
+        len: usize,
+        result: *mut *mut passwd,
+    ) -> c_int;
+    fn isatty(fd: c_int) -> c_int;
+    pub fn fork() -> pid_t;
+    pub fn setsid() -> pid_t;
+    pub fn execve(
+        path: *const c_char,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> c_int;
+    pub fn _exit(code: c_int) -> !;
+    pub fn waitpid(pid: pid_t, status: *mut c_int, options: c_int) -> pid_t;
+    pub fn kill(pid: pid_t, sig: c_int) -> c_int;
+    pub fn signal(sig: c_int, handler: sighandler_t) -> sighandler_t;
+    pub fn sigprocmask(how: c_int, set: *const sigset_t, old: *mut sigset_t) -> c_int;
+    pub fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
+    pub fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize;
+    pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
+    pub fn close(fd: c_int) -> c_int;
+    pub fn __errno_location() -> *mut c_int;
+    pub static environ: *const *const c_char;
+}
+
+pub const O_CLOEXEC: c_int = 0o2000000;
+
+pub fn errno() -> i32 {
+    // SAFETY: __errno_location always returns this thread's errno slot.
+    unsafe { *__errno_location() }
+}
+
+pub fn uid() -> u32 {
+    // SAFETY: getuid cannot fail.
+    unsafe { getuid() }
+}
+
+pub fn any_tty() -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    (0..3).any(|fd| unsafe { isatty(fd) } == 1)
+}
+
+/// The host name (as os.hostname() gives it); None when it cannot be read as UTF-8.
+pub fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; the result is NUL-terminated below.
+    if unsafe { gethostname(buf.as_mut_ptr() as *mut c_char, buf.len() - 1) } != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|&b| b == 0)?;
+    String::from_utf8(buf[..end].to_vec()).ok()
+}
+
+/// The user name of `uid` from the system's user database (as os.userInfo() reads it).
+pub fn user_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0u8; 16 * 1024];
+    // SAFETY: zeroed passwd is a valid out-parameter; pointers are only read after success.
+    let mut pwd: passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut passwd = std::ptr::null_mut();
+    let rc = unsafe {
+        getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr() as *mut c_char,
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points at a NUL-terminated string inside buf.
+    let name = unsafe { CStr::from_ptr(pwd.pw_name) };
+    name.to_str().ok().map(str::to_owned)
+}
+
+/// Linux signal names as Node reports them for a child's death.
+pub fn signal_name(n: i32) -> Option<&'static str> {
+    Some(match n {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        16 => "SIGSTKFLT",
+        17 => "SIGCHLD",
+        18 => "SIGCONT",
+        19 => "SIGSTOP",
+        20 => "SIGTSTP",
+        21 => "SIGTTIN",
+        22 => "SIGTTOU",
+        23 => "SIGURG",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        26 => "SIGVTALRM",
+        27 => "SIGPROF",
+        28 => "SIGWINCH",
+        29 => "SIGIO",
+        30 => "SIGPWR",
+        31 => "SIGSYS",
+        _ => return None,
+    })
+}
