@@ -8,7 +8,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, collect, FIXTURES, runBash, runCli, tempHome, type TempHome } from '../helpers/cli.js';
+import {
+  clientTitle,
+  collect,
+  EXEC_CLIENTS,
+  FIXTURES,
+  guardCommand,
+  runBash,
+  runCli as runGuard,
+  skipClient,
+  tempHome,
+  type CliResult,
+  type ExecClient,
+  type TempHome,
+} from '../helpers/cli.js';
 
 let h: TempHome;
 beforeAll(() => {
@@ -26,7 +39,15 @@ async function waitFor(path: string, ms = 15_000): Promise<void> {
   }
 }
 
-describe('guard exec passthrough', () => {
+// Every case runs against both exec clients: the Node CLI and the native client in front of it.
+describe.each(EXEC_CLIENTS)('guard exec passthrough (%s)', (client: ExecClient) => {
+  if (skipClient(client)) {
+    it.skip(clientTitle(client), () => undefined);
+    return;
+  }
+  const [guardFile, guardLead] = guardCommand(client);
+  const runCli = (args: string[], opts: Parameters<typeof runGuard>[1]): Promise<CliResult> =>
+    runGuard(args, { ...opts, client });
   it('passes stdout and stderr bytes unchanged (binary, large)', async () => {
     const direct = spawnSync(join(FIXTURES, 'emit-bytes.js'), ['5000000', '300000'], { maxBuffer: 64 << 20 });
     expect(direct.stdout.length).toBe(5_000_000);
@@ -70,7 +91,7 @@ describe('guard exec passthrough', () => {
     const dir = mkdtempSync(join(tmpdir(), 'guard-sig-'));
     const marker = join(dir, 'got');
     try {
-      const child = spawn(process.execPath, [BIN, 'exec', '--', join(FIXTURES, 'trap-term.sh'), marker], {
+      const child = spawn(guardFile, [...guardLead, 'exec', '--', join(FIXTURES, 'trap-term.sh'), marker], {
         env: h.env,
       });
       const done = collect(child);
@@ -90,7 +111,7 @@ describe('guard exec passthrough', () => {
       const ready = join(dir, 'ready');
       const unique = `${300 + Math.floor(Math.random() * 1000)}.${process.pid % 1000}`;
       try {
-        const child = spawn(process.execPath, [BIN, 'exec', '--', join(FIXTURES, 'tree.sh'), unique, ready], {
+        const child = spawn(guardFile, [...guardLead, 'exec', '--', join(FIXTURES, 'tree.sh'), unique, ready], {
           env: h.env,
         });
         const done = collect(child);
@@ -148,9 +169,7 @@ describe('guard exec passthrough', () => {
   it('passes non-UTF-8 argument bytes unchanged', async () => {
     const r = await runBash(
       `exec "$GUARD_NODE" "$GUARD_BIN" exec -- ${join(FIXTURES, 'argv-hex.sh')} $'\\xff\\xfe' $'a\\x80b' ok`,
-      {
-        env: h.env,
-      },
+      { env: h.env, client },
     );
     expect(r.stderr.toString()).toBe('');
     expect(r.status).toBe(0);

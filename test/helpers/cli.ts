@@ -9,6 +9,22 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(ROOT, 'bin', 'guard.js');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');
+/** The native exec client, built by `npm run build` when a Rust toolchain is present. */
+export const NATIVE_BIN = join(ROOT, 'dist', 'guard-native');
+export const NATIVE_BUILT = existsSync(NATIVE_BIN);
+
+/** Which `guard exec` client a test drives: the Node CLI, or the native client in front of it. */
+export type ExecClient = 'node' | 'native';
+export const EXEC_CLIENTS: readonly ExecClient[] = ['node', 'native'];
+/** Title for a suite run against `client`; says so when the native client could not be built. */
+export const clientTitle = (client: ExecClient): string =>
+  client === 'native' && !NATIVE_BUILT ? 'native client (SKIPPED: not built, no Rust toolchain)' : `${client} client`;
+export const skipClient = (client: ExecClient): boolean => client === 'native' && !NATIVE_BUILT;
+
+/** The program and leading arguments that start guard with the given exec client. */
+export function guardCommand(client: ExecClient = 'node'): [string, string[]] {
+  return client === 'native' ? [NATIVE_BIN, []] : [process.execPath, [BIN]];
+}
 
 export interface CliResult {
   status: number | null;
@@ -60,20 +76,24 @@ function killLockHolder(lock: string): void {
 /** Run the built CLI to completion. */
 export function runCli(
   args: string[],
-  opts: { env: NodeJS.ProcessEnv; input?: Buffer | string; cwd?: string; timeoutMs?: number },
+  opts: { env: NodeJS.ProcessEnv; input?: Buffer | string; cwd?: string; timeoutMs?: number; client?: ExecClient },
 ): Promise<CliResult> {
-  return collect(
-    spawn(process.execPath, [BIN, ...args], { env: opts.env, cwd: opts.cwd ?? ROOT }),
-    opts.input,
-    opts.timeoutMs,
-  );
+  const [file, lead] = guardCommand(opts.client);
+  return collect(spawn(file, [...lead, ...args], { env: opts.env, cwd: opts.cwd ?? ROOT }), opts.input, opts.timeoutMs);
 }
 
-/** Run a bash script line that itself invokes guard (for argv bytes Node cannot pass). */
-export function runBash(script: string, opts: { env: NodeJS.ProcessEnv; input?: Buffer | string }): Promise<CliResult> {
+/**
+ * Run a bash script line that itself invokes guard (for argv bytes Node cannot pass) as
+ * `"$GUARD_NODE" "$GUARD_BIN" …`; with the native client that is `env <native binary> …`.
+ */
+export function runBash(
+  script: string,
+  opts: { env: NodeJS.ProcessEnv; input?: Buffer | string; client?: ExecClient },
+): Promise<CliResult> {
+  const [node, bin] = opts.client === 'native' ? ['/usr/bin/env', NATIVE_BIN] : [process.execPath, BIN];
   return collect(
     spawn('/bin/bash', ['-c', script], {
-      env: { ...opts.env, GUARD_NODE: process.execPath, GUARD_BIN: BIN },
+      env: { ...opts.env, GUARD_NODE: node, GUARD_BIN: bin },
       cwd: ROOT,
     }),
     opts.input,
