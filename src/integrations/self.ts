@@ -4,7 +4,7 @@
  * was started with (bin/guard.js, or the `guard` symlink npm installs), made absolute.
  */
 import { accessSync, constants } from 'node:fs';
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { FailClosedError } from '../errors.js';
 
 export function guardSelf(env: NodeJS.ProcessEnv, argv1: string | undefined, cwd: string): string[] {
@@ -26,4 +26,28 @@ export function guardSelf(env: NodeJS.ProcessEnv, argv1: string | undefined, cwd
     });
   }
   return [path];
+}
+
+/**
+ * The `guard exec` client to put in front of an agent's commands: the native client
+ * (dist/guard-native, built by `npm run build` when a Rust toolchain is present) when `guard` is
+ * the Node entry (bin/guard.js) of a checkout or package that has it, else `guard` itself.
+ * The native client hands anything it does not handle to bin/guard.js (docs/decisions/0020).
+ */
+export function execClient(guard: string[]): string[] {
+  const [entry] = guard;
+  if (guard.length !== 1 || entry === undefined || basename(entry) !== 'guard.js') return guard;
+  const native = nativeClientPath(entry);
+  return native === undefined ? guard : [native];
+}
+
+/** The native exec client next to a bin/guard.js, when it is there and executable. */
+export function nativeClientPath(entry: string): string | undefined {
+  const native = resolve(dirname(entry), '..', 'dist', 'guard-native');
+  try {
+    accessSync(native, constants.X_OK);
+    return native;
+  } catch {
+    return undefined;
+  }
 }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AGENT_ENV_VARS } from '../../src/approval/agent-env.js';
+import { NATIVE_BIN } from '../helpers/cli.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** GUARD_TEST_BIN lets a developer point the tests at a private build; the default is the real CLI. */
@@ -70,6 +71,11 @@ export class Rig {
   readonly marker: string;
   private readonly daemons = new Set<ChildProcess>();
   private readonly children = new Set<ChildProcess>();
+  /**
+   * The client that runs `guard exec`: the Node CLI, or with GUARD_TEST_EXEC_CLIENT=native the
+   * native client (test/e2e/fail-closed-native.test.ts runs the fail-closed suite that way).
+   */
+  readonly execClient: 'node' | 'native' = process.env['GUARD_TEST_EXEC_CLIENT'] === 'native' ? 'native' : 'node';
 
   constructor(policy = TEST_POLICY, extraEnv: NodeJS.ProcessEnv = {}) {
     this.home = mkdtempSync('/tmp/gd-');
@@ -130,7 +136,8 @@ export class Rig {
 
   /** Start the CLI; `done` resolves when it exits; `waitFor` resolves when stderr matches. */
   spawnGuard(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const native = this.execClient === 'native' && args[0] === 'exec';
+    const child = spawn(native ? NATIVE_BIN : process.execPath, native ? args : [BIN, ...args], {
       env: opts.env ?? this.env,
       cwd: opts.cwd ?? this.home,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@
  * the daemon only where a test needs answers a real daemon never gives.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +100,22 @@ suite(`${title}: with the real daemon`, () => {
 });
 
 suite(`${title}: without a daemon`, () => {
+  it('bin/guard (through a symlink, as npm installs it) picks the native client for exec only', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'gn-'));
+    try {
+      symlinkSync(join(BIN, '..', 'guard'), join(home, 'guard'));
+      const env = { ...process.env, GUARD_HOME: join(home, 'h'), GUARD_NO_AUTOSTART: '1', GUARD_NATIVE_TRACE: '1' };
+      const exec = await collect(spawn(join(home, 'guard'), ['exec', '--', 'true'], { env }));
+      expect(exec.stderr.toString()).toMatch(HANDED);
+      expect(exec.status).toBe(70);
+      const version = await collect(spawn(join(home, 'guard'), ['--version'], { env }));
+      expect(version.stderr.toString()).not.toMatch(HANDED);
+      expect(version.stdout.toString().trim()).toMatch(/^\d+\.\d+\.\d+/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('hands over, and the Node client fails closed with its message', async () => {
     const home = mkdtempSync(join(tmpdir(), 'gn-'));
     try {

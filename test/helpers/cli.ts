@@ -90,7 +90,8 @@ export function runBash(
   script: string,
   opts: { env: NodeJS.ProcessEnv; input?: Buffer | string; client?: ExecClient },
 ): Promise<CliResult> {
-  const [node, bin] = opts.client === 'native' ? ['/usr/bin/env', NATIVE_BIN] : [process.execPath, BIN];
+  const client = opts.client ?? (process.env['GUARD_TEST_EXEC_CLIENT'] === 'native' ? 'native' : 'node');
+  const [node, bin] = client === 'native' ? ['/usr/bin/env', NATIVE_BIN] : [process.execPath, BIN];
   return collect(
     spawn('/bin/bash', ['-c', script], {
       env: { ...opts.env, GUARD_NODE: node, GUARD_BIN: bin },

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hookChecks } from '../../src/integrations/doctor/hooks.js';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, NATIVE_BIN, NATIVE_BUILT, runCli } from '../helpers/cli.js';
 import { install, startDaemon, type Install } from './helpers.js';
 
 let inst: Install;
@@ -27,6 +27,12 @@ interface Report {
 const doctor = async (...args: string[]) => runCli(['doctor', ...args], { env: inst.env, cwd: inst.work });
 
 describe('guard doctor', () => {
+  it('says which exec client is active: the native one when it was built', async () => {
+    const json = JSON.parse((await doctor('--json')).stdout.toString()) as Report;
+    const check = json.checks.find((c) => c.name === 'exec client');
+    expect(check?.detail).toBe(NATIVE_BUILT ? `native (${NATIVE_BIN})` : `node (${BIN}): no native client next to it`);
+  });
+
   it('reports a broken policy with the file, the fix hint and exit 70', async () => {
     stop = await startDaemon(inst.env);
     const healthy = await doctor();

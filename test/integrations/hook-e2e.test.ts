@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig } from '../../src/integrations/config/agents.js';
-import { BIN, collect, runCli } from '../helpers/cli.js';
+import { BIN, collect, NATIVE_BIN, NATIVE_BUILT, runCli } from '../helpers/cli.js';
 import { claudeInput, codexInput, geminiInput, install, ledgerRecords, startDaemon, type Install } from './helpers.js';
 
 let inst: Install;
@@ -68,7 +68,8 @@ describe('claude-code hook, built CLI, real daemon', () => {
     expect(out.permissionDecision).toBe('allow');
     expect(out.updatedInput).toMatchObject({ description: 'run it', timeout: 120000 });
     const rewritten = out.updatedInput!['command'] as string;
-    expect(rewritten).toContain(`'${BIN}' exec --reason`);
+    // the native exec client when it was built, else the Node CLI
+    expect(rewritten).toContain(`'${NATIVE_BUILT ? NATIVE_BIN : BIN}' exec --reason`);
     const direct = await bash(command);
     const viaGuard = await bash(rewritten);
     expect(viaGuard.stdout.toString()).toBe(direct.stdout.toString());

@@ -5,9 +5,21 @@
 import { ExitCode } from '../../errors.js';
 import { channelChecks, daemonCheck, ledgerChecks, policyChecks } from '../../integrations/doctor/checks.js';
 import { hookChecks } from '../../integrations/doctor/hooks.js';
-import { guardSelf } from '../../integrations/self.js';
+import { execClient, guardSelf } from '../../integrations/self.js';
 import { failed, printChecks, type Check } from '../../integrations/setup/check.js';
 import { writeLine, type Io } from '../io.js';
+
+/** Which `guard exec` client runs agents' commands: the native one when it was built. */
+function execClientCheck(guard: string[]): Check {
+  const client = execClient(guard);
+  if (client !== guard) return { name: 'exec client', status: 'ok', detail: `native (${client.join(' ')})` };
+  return {
+    name: 'exec client',
+    status: 'ok',
+    detail: `node (${guard.join(' ')}): no native client next to it`,
+    hint: 'build it with `npm run build` where a Rust toolchain (cargo) is installed, or install the prebuilt package for this platform',
+  };
+}
 
 export async function doctorCommand(io: Io, opts: Record<string, unknown>): Promise<number> {
   const daemon = await daemonCheck(io.env);
@@ -21,6 +33,7 @@ export async function doctorCommand(io: Io, opts: Record<string, unknown>): Prom
   } catch {
     guard = ['guard'];
   }
+  checks.push(execClientCheck(guard));
   const hooks = hookChecks(io.env, guard, io.cwd);
   checks.push(
     ...(hooks.length > 0

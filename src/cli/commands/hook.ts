@@ -16,7 +16,7 @@ import { decide, settingsRefusal, type AllowedMode } from '../../integrations/de
 import { isOwnExec } from '../../integrations/own-exec.js';
 import { MAX_INPUT_BYTES, parseJson, readInput } from '../../integrations/input.js';
 import { failReply } from '../../integrations/pretooluse.js';
-import { guardSelf } from '../../integrations/self.js';
+import { execClient, guardSelf } from '../../integrations/self.js';
 import type { AgentAdapter, HookReply } from '../../integrations/types.js';
 import type { Io } from '../io.js';
 
@@ -91,7 +91,8 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
   const { call } = parsed;
   const refused = settingsRefusal(call);
   if (refused !== undefined) return adapter.render(refused, call);
-  const guard = guardSelf(io.env, process.argv[1], io.cwd);
+  // the rewrite targets the native exec client when it was built (it hands the rest to Node)
+  const guard = execClient(guardSelf(io.env, process.argv[1], io.cwd));
   // the hand-off line given to an agent that cannot rewrite: guard exec judges and records it
   if (isOwnExec(call.command, guard))
     return adapter.render({ kind: 'pass', reason: 'already runs through guard exec' }, call);
