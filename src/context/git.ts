@@ -36,14 +36,23 @@ export async function findRepo(cwd: string): Promise<{ root: string; gitDir: str
   return undefined;
 }
 
-/** Look a ref up as a loose file, then in packed-refs. */
-async function readRef(commonDir: string, gitDir: string, ref: string): Promise<string | undefined> {
+/**
+ * The quick context (docs/decisions/0004) reads packed-refs only up to this size, so that its cost
+ * stays flat however many refs a repository packs (200,000 refs made every exec 6 × slower). A
+ * branch found only in a larger packed-refs is recorded without its commit until the full
+ * context (held commands) or the next commit (which writes the loose ref) gives it.
+ * native/src/context.rs uses the same bound.
+ */
+export const QUICK_PACKED_REFS_MAX = 256 * 1024;
+
+/** Look a ref up as a loose file, then in packed-refs (when it is at most `packedMax` bytes). */
+async function readRef(commonDir: string, gitDir: string, ref: string, packedMax: number): Promise<string | undefined> {
   if (!/^refs\/[A-Za-z0-9._/-]{1,240}$/.test(ref) || ref.includes('..')) return undefined;
   for (const dir of [gitDir, commonDir]) {
     const v = (await readSmall(join(dir, ref), 4096))?.trim();
     if (v !== undefined && SHA.test(v)) return v;
   }
-  const packed = (await readSmall(join(commonDir, 'packed-refs'), 64 * 1024 * 1024)) ?? '';
+  const packed = (await readSmall(join(commonDir, 'packed-refs'), packedMax)) ?? '';
   for (const line of packed.split('\n')) {
     const sp = line.indexOf(' ');
     if (sp > 0 && line.slice(sp + 1).trim() === ref && SHA.test(line.slice(0, sp))) return line.slice(0, sp);
@@ -65,6 +74,7 @@ export function stripUrlCredentials(url: string): string {
   return m[1]! + m[3]!;
 }
 
+/** `dirty: false` is the quick context: no work-tree scan, and a bounded packed-refs read. */
 export async function gitInfo(cwd: string, opts: { dirty?: boolean } = {}): Promise<GitInfo | undefined> {
   const repo = await findRepo(cwd);
   if (repo === undefined) return undefined;
@@ -74,7 +84,8 @@ export async function gitInfo(cwd: string, opts: { dirty?: boolean } = {}): Prom
     const ref = /^ref:\s*(refs\/\S+)$/.exec(head);
     if (ref !== null) {
       info.branch = ref[1]!.replace(/^refs\/heads\//, '');
-      const commit = await readRef(repo.commonDir, repo.gitDir, ref[1]!);
+      const packedMax = opts.dirty === false ? QUICK_PACKED_REFS_MAX : 64 * 1024 * 1024;
+      const commit = await readRef(repo.commonDir, repo.gitDir, ref[1]!, packedMax);
       if (commit !== undefined) info.commit = commit;
     } else if (SHA.test(head)) {
       info.commit = head;

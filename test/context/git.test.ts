@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gatherContext, stripUrlCredentials } from '../../src/context/index.js';
+import { QUICK_PACKED_REFS_MAX } from '../../src/context/git.js';
 
 let dir: string;
 const git = (cwd: string, ...args: string[]): string =>
@@ -76,6 +77,25 @@ describe('git context', () => {
     const g = (await ctx(r)).git;
     expect(g?.commit).toBe(head);
     expect(g?.branch).toBeUndefined();
+  });
+
+  it('quick context: reads packed-refs only up to a bound, so 200,000 refs cost nothing per exec', async () => {
+    const r = repo();
+    const head = git(r, 'rev-parse', 'HEAD');
+    git(r, 'pack-refs', '--all');
+    const quick = (cwd: string) =>
+      gatherContext({ env: { PATH: process.env['PATH'], HOME: dir }, cwd, argv: ['true'], quick: true });
+    // a small packed-refs is still read in quick mode
+    expect((await quick(r)).git?.commit).toBe(head);
+    // 200,000 other refs (about 10 MB): the quick context skips the file, the full one still reads it
+    const packed = join(r, '.git', 'packed-refs');
+    const many = Array.from({ length: 200_000 }, (_, i) => `${'0'.repeat(40)} refs/tags/t${i}`).join('\n');
+    writeFileSync(packed, `${readFileSync(packed, 'utf8')}${many}\n`);
+    expect(statSync(packed).size).toBeGreaterThan(QUICK_PACKED_REFS_MAX);
+    const g = (await quick(r)).git;
+    expect(g?.branch).toBe('feature/PROJ-42-rotate');
+    expect(g?.commit).toBeUndefined();
+    expect((await ctx(r)).git?.commit).toBe(head);
   });
 
   it('follows a worktree .git file to its own HEAD and the shared refs and config', async () => {

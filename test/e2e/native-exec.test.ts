@@ -231,6 +231,34 @@ suite(`${title}: protocol`, () => {
     }
   });
 
+  it.each([
+    ['a small packed-refs', 10],
+    ['a packed-refs past the quick bound', 200_000],
+  ])('reads a branch from %s exactly as the Node client does', async (_name, count) => {
+    fake = new FakeDaemon((m, _n, sock) => sock.write(encodeFrame(deny(m))));
+    await fake.start();
+    const repo = mkdtempSync(join(tmpdir(), 'gnr-'));
+    try {
+      mkdirSync(join(repo, '.git'), { recursive: true });
+      writeFileSync(join(repo, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+      const refs = Array.from({ length: count }, (_, i) => `${'0'.repeat(40)} refs/tags/t${i}`);
+      writeFileSync(
+        join(repo, '.git', 'packed-refs'),
+        `# pack-refs with: peeled\n${'b'.repeat(40)} refs/heads/main\n${refs.join('\n')}\n`,
+      );
+      const viaNode = await node(['exec', '--', 'true'], fake.env(), repo);
+      const viaNative = await native(['exec', '--', 'true'], fake.env(), repo);
+      expect([viaNode.status, viaNative.status]).toEqual([77, 77]);
+      const [a, b] = fake.received
+        .filter((m) => m['type'] === 'exec')
+        .map((m) => m['context'] as Record<string, unknown>);
+      expect(b!['git']).toEqual(a!['git']);
+      expect((a!['git'] as Record<string, unknown>)['commit']).toBe(count > 1000 ? undefined : 'b'.repeat(40));
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
   it('reports the exit of what it ran in exec_end', async () => {
     fake = new FakeDaemon((m, _n, sock) =>
       sock.write(
