@@ -1,46 +1,162 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DaemonClient } from '../src/daemon/client.js';
 import { fmt, interleaved, median, timeCommand } from './lib.js';
 import type { Suite } from './suites.js';
 
 /**
- * `guard exec -- true` with a warm daemon against two baselines measured in the same run:
- * `node -e 0` (the issue's yardstick) and a minimal ES-module client that connects to the same
- * socket and spawns `true` (what any Node client must pay: the ESM loader, built-ins, a spawn).
+ * `guard exec -- true` with a warm daemon, by the Node client and by the native client, against
+ * baselines measured in the same run: `node -e 0` (the issue's yardstick), `true`, and a minimal
+ * ES-module client that connects to the same socket and spawns `true` (what any Node client must
+ * pay). Then an allowed agent command (the Claude Code hook, then the rewritten command it
+ * returns), and allowed commands per second with 32 concurrent clients, with the ledger checked
+ * for every exec_end. Every series runs twice: with NODE_EXTRA_CA_CERTS unset (Node then parses
+ * no extra CA bundle at start-up) and set (as on machines that export it).
  */
+const CA_DEFAULT = '/etc/ssl/certs/ca-certificates.crt';
+
+function hookInput(command: string, cwd: string): string {
+  return JSON.stringify({
+    session_id: 'b',
+    transcript_path: '/t',
+    cwd,
+    hook_event_name: 'PreToolUse',
+    tool_name: 'Bash',
+    tool_input: { command },
+  });
+}
+
+/** The hook's answer for an allowed command: the rewritten command line. */
+function hookRewrite(bin: string, env: NodeJS.ProcessEnv, cwd: string): { ms: number; line: string } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [bin, 'hook', 'claude-code'], { env, input: hookInput('true', cwd) });
+  const ms = performance.now() - t0;
+  const answer = JSON.parse(r.stdout.toString()) as {
+    hookSpecificOutput?: { updatedInput?: { command?: string } };
+  };
+  const line = answer.hookSpecificOutput?.updatedInput?.command;
+  if (r.status !== 0 || line === undefined) throw new Error(`hook gave no rewrite: ${r.stderr.toString()}`);
+  return { ms, line };
+}
+
+/** Run `n` commands with `clients` running at once; resolves with the wall time in ms. */
+async function concurrent(cmd: string, args: string[], env: NodeJS.ProcessEnv, clients: number, n: number) {
+  let started = 0;
+  let failed = 0;
+  const t0 = performance.now();
+  const worker = async (): Promise<void> => {
+    while (started < n) {
+      started++;
+      const code = await new Promise<number | null>((res) => {
+        const c = spawn(cmd, args, { env, stdio: 'ignore' });
+        c.on('close', res);
+      });
+      if (code !== 0) failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, worker));
+  return { ms: performance.now() - t0, failed };
+}
+
+async function execEnds(socket: string): Promise<number> {
+  const c = await DaemonClient.connect(socket);
+  let count = 0;
+  let since = 0;
+  for (;;) {
+    const page = await c.call<{ records: { seq: number; type: string }[]; more: boolean }>({
+      type: 'history',
+      sinceSeq: since,
+      limit: 10_000,
+    });
+    count += page.records.filter((r) => r.type === 'exec_end').length;
+    if (!page.more || page.records.length === 0) break;
+    since = page.records[page.records.length - 1]!.seq;
+  }
+  c.close();
+  return count;
+}
+
 export const startupSuite: Suite = {
   name: 'startup',
   async run() {
-    const home = mkdtempSync(join(tmpdir(), 'guard-bench-'));
-    const env = { ...process.env, GUARD_HOME: home };
-    const runs = Number(process.env['BENCH_RUNS'] ?? 40);
+    const runs = Number(process.env['BENCH_RUNS'] ?? 20);
     const bin = join(process.cwd(), 'bin', 'guard.js');
+    const native = join(process.cwd(), 'dist', 'guard-native');
+    const hasNative = existsSync(native);
     const floor = join(process.cwd(), 'bench', 'fixtures', 'floor-client.mjs');
-    const socket = join(home, 'run', 'guard.sock');
-    try {
-      // starts the daemon on demand, and warms the page cache
-      timeCommand(process.execPath, [bin, 'exec', '--', 'true'], env);
-      timeCommand(process.execPath, ['-e', '0']);
-      timeCommand(process.execPath, [floor, socket, 'true']);
-      const r = interleaved(runs, {
-        node: () => timeCommand(process.execPath, ['-e', '0']),
-        floor: () => timeCommand(process.execPath, [floor, socket, 'true']),
-        guard: () => timeCommand(process.execPath, [bin, 'exec', '--', 'true'], env),
-      });
-      const node = median(r['node']!);
-      const fl = median(r['floor']!);
-      const guard = median(r['guard']!);
-      process.stdout.write(`runs per case: ${runs} (interleaved), warm daemon\n`);
-      process.stdout.write(`node -e 0                          median ${fmt(node)} ms\n`);
-      process.stdout.write(`minimal ESM socket+spawn client    median ${fmt(fl)} ms\n`);
-      process.stdout.write(`guard exec -- true                 median ${fmt(guard)} ms\n`);
-      process.stdout.write(`ratio guard/node: ${fmt(guard / node)}  (floor/node: ${fmt(fl / node)})\n`);
-      process.stdout.write(`ratio guard/floor: ${fmt(guard / fl)}\n`);
-    } finally {
-      spawnSync(process.execPath, [bin, 'daemon', 'stop'], { env, stdio: 'ignore' });
-      rmSync(home, { recursive: true, force: true });
+    const ca = process.env['NODE_EXTRA_CA_CERTS'] ?? (existsSync(CA_DEFAULT) ? CA_DEFAULT : undefined);
+    const base: NodeJS.ProcessEnv = { ...process.env };
+    delete base['NODE_EXTRA_CA_CERTS'];
+    const variants: [string, NodeJS.ProcessEnv][] = [['NODE_EXTRA_CA_CERTS unset', base]];
+    if (ca !== undefined) variants.push([`NODE_EXTRA_CA_CERTS=${ca}`, { ...base, NODE_EXTRA_CA_CERTS: ca }]);
+    if (!hasNative) process.stdout.write('native exec client not built (no Rust toolchain): its figures are skipped\n');
+
+    for (const [label, outer] of variants) {
+      const home = mkdtempSync(join(tmpdir(), 'guard-bench-'));
+      const env = { ...outer, GUARD_HOME: home, GUARD_SELF: bin };
+      const socket = join(home, 'run', 'guard.sock');
+      try {
+        timeCommand(process.execPath, [bin, 'daemon', 'start'], env);
+        const hookLine = hookRewrite(bin, env, home).line;
+        const cases: Record<string, () => number> = {
+          node: () => timeCommand(process.execPath, ['-e', '0'], env),
+          true: () => timeCommand('true', [], env),
+          floor: () => timeCommand(process.execPath, [floor, socket, 'true'], env),
+          guard: () => timeCommand(process.execPath, [bin, 'exec', '--', 'true'], env),
+          hookExec: () => {
+            const h = hookRewrite(bin, env, home);
+            return h.ms + timeCommand('/bin/bash', ['-c', h.line], env);
+          },
+        };
+        if (hasNative) cases['native'] = () => timeCommand(native, ['exec', '--', 'true'], env);
+        for (const f of Object.values(cases)) f(); // warm the page cache and the daemon
+        const r = interleaved(runs, cases);
+        const m = (k: string): number => median(r[k]!);
+        const out = (s: string): boolean => process.stdout.write(`${s}\n`);
+        out(`\n[${label}] runs per case: ${runs} (interleaved), warm daemon`);
+        out(`  node -e 0                                    median ${fmt(m('node'))} ms`);
+        out(`  true                                         median ${fmt(m('true'))} ms`);
+        out(`  minimal ESM socket+spawn client              median ${fmt(m('floor'))} ms`);
+        out(`  guard exec -- true (Node client)             median ${fmt(m('guard'))} ms`);
+        if (hasNative) out(`  guard exec -- true (native client)           median ${fmt(m('native'))} ms`);
+        out(`  allowed agent command: hook + rewritten exec median ${fmt(m('hookExec'))} ms`);
+        out(`  hook rewrite targets: ${hookLine.includes('guard-native') ? 'native client' : 'Node client'}`);
+        out(
+          `  ratio guard(Node)/node -e 0:   ${fmt(m('guard') / m('node'))}  (floor/node: ${fmt(m('floor') / m('node'))})`,
+        );
+        if (hasNative) {
+          out(`  ratio guard(native)/node -e 0: ${fmt(m('native') / m('node'))}  (target ≤ 0.3)`);
+          out(`  ratio guard(native)/true:      ${fmt(m('native') / m('true'))}  (target ≤ 5)`);
+        }
+        out(`  ratio hook+exec/node -e 0:     ${fmt(m('hookExec') / m('node'))}  (target ≤ 1.5)`);
+
+        // throughput: 32 clients at once, every exec_end must be on record
+        const clients = 32;
+        const n = Number(process.env['BENCH_CONCURRENT_RUNS'] ?? 640);
+        for (const [name, cmd, args] of [
+          ...(hasNative ? [['native', native, ['exec', '--', 'true']] as const] : []),
+          ['Node', process.execPath, [bin, 'exec', '--', 'true']] as const,
+        ]) {
+          const count = name === 'Node' ? Math.min(n, 96) : n;
+          const before = await execEnds(socket);
+          const t = await concurrent(cmd, [...args], env, clients, count);
+          // exec_end is reported without waiting for its commit: give the daemon a moment to commit
+          let after = await execEnds(socket);
+          for (let i = 0; i < 50 && after - before < count - t.failed; i++) {
+            await new Promise((res) => setTimeout(res, 100));
+            after = await execEnds(socket);
+          }
+          const lost = count - t.failed - (after - before);
+          out(
+            `  ${clients} concurrent clients (${name}): ${count} allowed commands in ${fmt(t.ms, 0)} ms = ${fmt((count * 1000) / t.ms, 1)}/s; failed ${t.failed}; exec_end records lost ${lost}${name === 'native' ? '  (target ≥ 300/s, 0 lost)' : ''}`,
+          );
+        }
+      } finally {
+        spawnSync(process.execPath, [bin, 'daemon', 'stop'], { env, stdio: 'ignore' });
+        rmSync(home, { recursive: true, force: true });
+      }
     }
   },
 };
