@@ -25,7 +25,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, input?: stri
   return t;
 }
 
-const claude = (command: string, cwd: string): string =>
+export const claude = (command: string, cwd: string): string =>
   JSON.stringify({
     session_id: 'b',
     transcript_path: '/t',

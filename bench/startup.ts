@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonClient } from '../src/daemon/client.js';
+import { claude } from './integrations.js';
 import { fmt, interleaved, median, timeCommand } from './lib.js';
 import type { Suite } from './suites.js';
 
@@ -17,21 +18,10 @@ import type { Suite } from './suites.js';
  */
 const CA_DEFAULT = '/etc/ssl/certs/ca-certificates.crt';
 
-function hookInput(command: string, cwd: string): string {
-  return JSON.stringify({
-    session_id: 'b',
-    transcript_path: '/t',
-    cwd,
-    hook_event_name: 'PreToolUse',
-    tool_name: 'Bash',
-    tool_input: { command },
-  });
-}
-
 /** The hook's answer for an allowed command: the rewritten command line. */
 function hookRewrite(bin: string, env: NodeJS.ProcessEnv, cwd: string): { ms: number; line: string } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [bin, 'hook', 'claude-code'], { env, input: hookInput('true', cwd) });
+  const r = spawnSync(process.execPath, [bin, 'hook', 'claude-code'], { env, input: claude('true', cwd) });
   const ms = performance.now() - t0;
   const answer = JSON.parse(r.stdout.toString()) as {
     hookSpecificOutput?: { updatedInput?: { command?: string } };
