@@ -199,6 +199,15 @@ fn strings(v: Option<&Value>) -> Result<Vec<String>, Hand> {
     }
 }
 
+/// `{re: number, type: result|error|event}`, as isDaemonMessage in src/daemon/client.ts.
+fn is_daemon_message(m: &Value) -> bool {
+    matches!(m.get("re"), Some(Value::Number(_)))
+        && matches!(
+            m.get("type").and_then(Value::as_str),
+            Some("result" | "error" | "event")
+        )
+}
+
 fn answer(m: &Value) -> Result<Answer, Hand> {
     if m.get("re") != Some(&Value::Number(1.0)) {
         return Err(Hand("an answer to another message"));
@@ -367,9 +376,10 @@ fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
 
     let reply = loop {
         match read_frame(&mut stream) {
-            Read1::Msg(m) if m.get("re") != Some(&Value::Number(1.0)) && m.get("re").is_some() => {
-                continue
-            }
+            // an answer to another message is ignored, as the Node client ignores it; anything that
+            // is not a daemon message at all goes to the Node client (which fails closed on it)
+            Read1::Msg(m) if !is_daemon_message(&m) => return Err(Hand("not a daemon message")),
+            Read1::Msg(m) if m.get("re") != Some(&Value::Number(1.0)) => continue,
             Read1::Msg(m) => break answer(&m)?,
             Read1::Bad => return Err(Hand("a frame the native client cannot read")),
             Read1::Closed(why) => {
@@ -569,6 +579,23 @@ mod tests {
             r#"[]"#,
         ] {
             assert!(answer(&p(bad)).is_err(), "{}", bad);
+        }
+    }
+
+    #[test]
+    fn knows_a_daemon_message() {
+        let p = |s: &str| json::parse(s.as_bytes()).unwrap();
+        assert!(is_daemon_message(&p(
+            r#"{"re":7,"type":"event","data":{}}"#
+        )));
+        for bad in [
+            r#"{"re":"1","type":"result"}"#,
+            r#"{"type":"result"}"#,
+            r#"{"re":1,"type":"x"}"#,
+            "[]",
+            "1",
+        ] {
+            assert!(!is_daemon_message(&p(bad)), "{}", bad);
         }
     }
 

@@ -290,6 +290,13 @@ suite(`${title}: protocol`, () => {
     ['a body that is not JSON', (_m, sock) => sock.write(Buffer.from([0, 0, 0, 2, 0x7b, 0x7b]))],
     ['an oversized frame', (_m, sock) => sock.write(Buffer.from([0x7f, 0, 0, 0]))],
     [
+      'a frame that is not a daemon message',
+      (m, sock) =>
+        sock.write(
+          encodeFrame({ re: String(m['id']), type: 'result', data: { outcome: 'run', execId: 'e', requestId: 'r' } }),
+        ),
+    ],
+    [
       'need_context',
       (m, sock) => sock.write(encodeFrame({ re: m['id'], type: 'result', data: { outcome: 'need_context' } })),
     ],
