@@ -66,7 +66,12 @@ export function render(d: Decision, warnings: string[]): string {
     const a = d.approval;
     out.push(
       '',
-      `approval: ${a.quorum} approver(s)${a.groups.length > 0 ? ` from ${a.groups.join(', ')}` : ''}${a.fourEyes ? ', four-eyes' : ''}; request waits ${a.timeoutSeconds}s; grant valid ${a.grantTtlSeconds}s for ${a.grantUses} use(s)`,
+      `approval: ${a.quorum} approver(s)${[a.groups, ...(a.alsoGroups ?? [])]
+        .filter((g) => g.length > 0)
+        .map((g) => ` from ${g.join(' or ')}`)
+        .join(
+          ' and',
+        )}${a.fourEyes ? ', four-eyes' : ''}; request waits ${a.timeoutSeconds}s; grant valid ${a.grantTtlSeconds}s for ${a.grantUses} use(s)`,
     );
   }
   out.push('', 'reasons:', ...d.reasons.map((r) => `  ${r}`));
