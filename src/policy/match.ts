@@ -156,7 +156,12 @@ export function compileMatch(m: MatchDoc): Matcher {
   const noArg = m.no_arg ? anyGlob(m.no_arg, ic) : undefined;
   const text = m.text !== undefined ? new RegExp(m.text, 'i') : undefined;
   const noText = m.no_text !== undefined ? new RegExp(m.no_text, 'i') : undefined;
-  const env = Object.entries(m.env ?? {}).map(([k, v]) => ({ k, g: compileGlob(v) }));
+  // a key with glob characters (`GUARD_*`) matches any variable the line itself assigns by that name
+  const env = Object.entries(m.env ?? {}).map(([k, v]) => ({
+    k,
+    key: /[*?[]/.test(k) ? compileGlob(k) : undefined,
+    g: compileGlob(v),
+  }));
   const cwd = m.cwd !== undefined ? anyGlob(list(m.cwd)) : undefined;
   const user = m.requester?.user !== undefined ? anyGlob(list(m.requester.user)) : undefined;
   const agent = m.requester?.agent !== undefined ? anyGlob(list(m.requester.agent)) : undefined;
@@ -192,6 +197,11 @@ export function compileMatch(m: MatchDoc): Matcher {
     }
     if (noText && noText.test(tok.joined)) return undefined;
     for (const e of env) {
+      if (e.key !== undefined) {
+        const key = e.key;
+        if (!Object.entries(cmd.assignments).some(([k, v]) => key(k) && e.g(v))) return undefined;
+        continue;
+      }
       const v = cmd.assignments[e.k] ?? req.env?.[e.k];
       if (v === undefined || !e.g(v)) return undefined;
     }
