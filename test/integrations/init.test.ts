@@ -48,7 +48,7 @@ describe('guard init --agent claude-code', () => {
     expect(settings.hooks.PreToolUse).toEqual([
       { matcher: 'Write', hooks: [{ type: 'command', command: 'lint.sh' }] },
       {
-        matcher: 'Bash',
+        matcher: 'Bash|Write|Edit|MultiEdit|NotebookEdit',
         hooks: [
           {
             type: 'command',
@@ -121,7 +121,7 @@ describe('guard init for the other agents', () => {
       hooks: {
         BeforeTool: [
           {
-            matcher: 'run_shell_command',
+            matcher: 'run_shell_command|write_file|replace',
             hooks: [expect.objectContaining({ name: 'guard', type: 'command', timeout: 30000 }) as unknown],
           },
         ],
