@@ -129,10 +129,20 @@ function anyGlob(patterns: string[], ignoreCase = false): Glob {
 }
 
 function dirsOf(dirs: string[], cwd: string): string[] {
-  return [cwd, ...dirs.map((d) => (d.startsWith('/') ? d : resolvePath(cwd, d)))];
+  return [cwd, ...dirs.map((d) => (d.startsWith('/') || d.startsWith('~') ? d : resolvePath(cwd, d)))];
 }
 
 /** A glob over path-like words that also tries the normalised / resolved spellings of each word. */
+/** Every positional argument is a literal plain name in the working directory matching `names`. */
+function onlyPlainNames(tok: Tokens, dirs: string[], names: (s: string) => boolean): boolean {
+  if (dirs.length > 0 || tok.positional.length === 0) return false;
+  return tok.positional.every(({ w }) => {
+    if (w.dynamic || w.lead || w.glob) return false;
+    const name = w.text.startsWith('./') ? w.text.slice(2).replace(/\/$/, '') : w.text.replace(/\/$/, '');
+    return name !== '' && !name.includes('/') && name !== '.' && name !== '..' && names(name);
+  });
+}
+
 type PathTest = (s: string, dirs: string[], cwd: string) => boolean;
 
 function pathGlob(patterns: string[], g: Glob): PathTest {
@@ -168,7 +178,9 @@ export function compileMatch(m: MatchDoc): Matcher {
   const fedBy = m.fed_by ? anyGlob(m.fed_by) : undefined;
   const via = m.via ? anyGlob(m.via) : undefined;
   const writes = m.writes ? pathGlob(m.writes, anyGlob(m.writes)) : undefined;
+  const onlyArgs = m.unless_only_args ? anyGlob(m.unless_only_args) : undefined;
   return (cmd, tok, req) => {
+    if (onlyArgs !== undefined && onlyPlainNames(tok, cmd.dirs, onlyArgs)) return undefined;
     let end = 0;
     const st = { maybe: false };
     if (sub.length > 0) {
