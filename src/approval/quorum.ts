@@ -15,11 +15,14 @@ export function eligibility(
   settings: ApprovalSettings,
   requester: Requester,
 ): { ok: true } | { ok: false; reason: string } {
-  if (settings.groups.length > 0 && !approver.groups.some((g) => settings.groups.includes(g))) {
-    return {
-      ok: false,
-      reason: `${approver.name} is not in ${settings.groups.length === 1 ? 'group' : 'any of the groups'} ${settings.groups.join(', ')}`,
-    };
+  // every condition must hold: rules that name groups are intersected, never united (decision 0120)
+  for (const groups of [settings.groups, ...(settings.alsoGroups ?? [])]) {
+    if (groups.length > 0 && !approver.groups.some((g) => groups.includes(g))) {
+      return {
+        ok: false,
+        reason: `${approver.name} is not in ${groups.length === 1 ? 'group' : 'any of the groups'} ${groups.join(', ')}`,
+      };
+    }
   }
   if (settings.fourEyes) {
     const human = lower(requester.onBehalfOf);

@@ -100,6 +100,7 @@ async function boot(
   });
   ledgerBox.ledger = ledger;
   cleanup.push(() => ledger.close());
+  await policy.recordIgnored(base);
   const store = new RequestStore(paths.stateDb);
   cleanup.push(() => store.close());
 

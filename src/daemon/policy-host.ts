@@ -60,6 +60,16 @@ export class PolicyHost {
     return this.current;
   }
 
+  /** Loosenings ignored because no approver signed their file (decision 0121) go to the ledger. */
+  async recordIgnored(loaded: LoadedPolicy): Promise<void> {
+    if (loaded.loosenings.length === 0) return;
+    await this.opts.ledger.append('policy_error', {
+      error: 'loosening in policy files no approver signed was ignored',
+      ignored: loaded.loosenings,
+      kept: loaded.digest,
+    });
+  }
+
   get digest(): string {
     return this.current?.digest ?? '';
   }
@@ -133,6 +143,7 @@ export class PolicyHost {
       this.current = next;
       this.watchAll(next);
       await this.opts.ledger.append('policy_changed', { digest: next.digest, previous, files: next.files });
+      await this.recordIgnored(next);
       this.opts.log.info(`policy reloaded: ${next.digest}`);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

@@ -8,6 +8,7 @@
  * openai/codex codex-rs/hooks/src/events/pre_tool_use.rs (Codex accepts `deny`, and `allow` only
  * together with `updatedInput`; `ask` is unsupported there and would fail open, so it is never sent).
  */
+import { fileToolLine, isFileTool } from './file-tools.js';
 import { asObject, checkCommand, optionalString, resolveCwd } from './input.js';
 import type { AgentAdapter, AgentName, HookReply, Parsed, ShellCall, Verdict } from './types.js';
 
@@ -28,7 +29,7 @@ export function parseToolHook(
   const eventName = optionalString(root, 'hook_event_name');
   if (eventName !== undefined && eventName !== o.event) return { kind: 'other', what: `event ${eventName}` };
   const toolName = optionalString(root, 'tool_name');
-  if (toolName !== o.tool) return { kind: 'other', what: `tool ${toolName ?? '(none)'}` };
+  if (toolName !== o.tool) return fileToolHook(root, toolName, fallbackCwd);
   const toolInput = asObject(root['tool_input'], 'tool_input');
   const dir = (o.dirKeys ?? []).map((k) => optionalString(toolInput, k)).find((v) => v !== undefined);
   const call: ShellCall = {
@@ -38,6 +39,18 @@ export function parseToolHook(
     session: optionalString(root, 'session_id'),
   };
   return { kind: 'shell', call };
+}
+
+/** A file-editing tool call, judged as the shell line that writes the same files; other tools: no opinion. */
+function fileToolHook(root: Record<string, unknown>, toolName: string | undefined, fallbackCwd: string): Parsed {
+  const toolInput = isFileTool(toolName) ? asObject(root['tool_input'], 'tool_input') : {};
+  const line = fileToolLine(toolName, toolInput);
+  if (line === undefined) return { kind: 'other', what: `tool ${toolName ?? '(none)'}` };
+  const cwd = resolveCwd(optionalString(root, 'cwd'), fallbackCwd, undefined);
+  return {
+    kind: 'shell',
+    call: { command: line, cwd, toolInput, session: optionalString(root, 'session_id'), fileTool: toolName },
+  };
 }
 
 /** A blocking failure of guard itself: exit 2, reason on stderr (stdout is ignored on exit 2). */

@@ -18,6 +18,8 @@ export interface ShellCall {
   toolInput: Record<string, unknown>;
   /** Session id when the agent sent one (for the approver's context). */
   session: string | undefined;
+  /** Set for a file-editing tool (Write, Edit …): `command` is the shell line that writes the same files. */
+  fileTool?: string | undefined;
 }
 
 /** What the adapter found in the hook input. */

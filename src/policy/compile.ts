@@ -14,6 +14,13 @@ export interface PolicyDoc {
   file: string;
   layer: PolicyLayer;
   text: string;
+  /**
+   * The file may only add approve/deny rules with new ids and tighten settings (decision 0121):
+   * always for the project layer; for the other layers an agent can write or name, unless signed.
+   */
+  tightenOnly?: boolean | undefined;
+  /** The approver whose signature over this file verified. */
+  signedBy?: string | undefined;
 }
 
 const DEFAULT_RISK: Record<Effect, Risk> = { allow: 'low', approve: 'medium', deny: 'high' };
@@ -100,6 +107,7 @@ function indexKeys(rule: CompiledRule): string[] {
 export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {}): LoadedPolicy {
   const problems: string[] = [];
   const warnings: string[] = [];
+  const loosenings: string[] = [];
   let def: Effect = 'approve';
   let onUnresolved: 'approve' | 'deny' = 'approve';
   const settingsSource = { default: '(built-in)', onUnresolved: '(built-in)' };
@@ -129,6 +137,14 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
     }
     const f: FileDoc = parsed.data;
     const project = d.layer === 'project';
+    const tighten = project || d.tightenOnly === true;
+    const who = project
+      ? 'the project layer'
+      : `this ${d.layer} policy file is not signed by an approver (\`guard policy sign\`) and`;
+    const ignore = (text: string): void => {
+      warnings.push(text);
+      loosenings.push(text);
+    };
     const setting = <T extends Effect>(
       key: 'default' | 'on_unresolved',
       value: T | undefined,
@@ -136,10 +152,8 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
       apply: (v: T) => void,
     ): void => {
       if (value === undefined) return;
-      if (project && EFFECT_RANK[value] < EFFECT_RANK[current]) {
-        warnings.push(
-          `${y.at([key])}: the project layer may only tighten: ${key} ${value} is looser than ${current}, ignored`,
-        );
+      if (tighten && EFFECT_RANK[value] < EFFECT_RANK[current]) {
+        ignore(`${y.at([key])}: ${who} may only tighten: ${key} ${value} is looser than ${current}, ignored`);
         return;
       }
       apply(value);
@@ -153,7 +167,7 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
       settingsSource.onUnresolved = d.file;
     });
     for (const [i, id] of (f.disable ?? []).entries()) {
-      if (project) warnings.push(`${y.at(['disable', i])}: the project layer may not disable rules (${id}), ignored`);
+      if (tighten) ignore(`${y.at(['disable', i])}: ${who} may not disable rules (${id}), ignored`);
       else if (rules.delete(id)) disabled.push({ id, file: d.file });
       else warnings.push(`${y.at(['disable', i])}: no rule ${id} to disable`);
     }
@@ -166,15 +180,13 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
         continue;
       }
       seen.add(r.id);
-      if (project && r.effect === 'allow') {
-        warnings.push(
-          `${at([...base, 'effect'])}: rule ${r.id}: the project layer may only tighten; an allow rule there is ignored`,
-        );
+      if (tighten && r.effect === 'allow') {
+        ignore(`${at([...base, 'effect'])}: rule ${r.id}: ${who} may only tighten; an allow rule there is ignored`);
         continue;
       }
-      if (project && rules.has(r.id)) {
-        warnings.push(
-          `${at([...base, 'id'])}: rule ${r.id}: the project layer may not replace a rule from ${rules.get(r.id)!.source.file}; ignored (give it a new id)`,
+      if (tighten && rules.has(r.id)) {
+        ignore(
+          `${at([...base, 'id'])}: rule ${r.id}: ${who} may not replace a rule from ${rules.get(r.id)!.source.file}; ignored (give it a new id)`,
         );
         continue;
       }
@@ -213,5 +225,5 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
   };
   const exampleProblems = checkExamples(policy, opts.engine);
   if (exampleProblems.length > 0) throw new PolicyLoadError(exampleProblems);
-  return { policy, digest, warnings, files: docs.map((d) => d.file) };
+  return { policy, digest, warnings, loosenings, files: docs.map((d) => d.file) };
 }

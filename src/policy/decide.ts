@@ -23,11 +23,27 @@ function fill(template: string, cmd: Cmd, tok: Tokens, m: MatchResult, req: Poli
   });
 }
 
+/**
+ * The group conditions of every matching rule, all of which must hold (decision 0120): a list that
+ * includes every group of another list is implied by it and dropped; duplicates go.
+ */
+export function groupConditions(list: ApprovalSettings[]): string[][] {
+  const sets = list
+    .flatMap((a) => [a.groups, ...(a.alsoGroups ?? [])])
+    .filter((g) => g.length > 0)
+    .map((g) => [...new Set(g)].sort());
+  const includesAll = (a: string[], b: string[]): boolean => b.every((g) => a.includes(g));
+  // keep a list unless a smaller one it includes exists (or an equal one came earlier)
+  return sets.filter((s, i) => !sets.some((o, j) => j !== i && includesAll(s, o) && (j < i || !includesAll(o, s))));
+}
+
 function mergeApproval(list: ApprovalSettings[]): ApprovalSettings {
   if (list.length === 0) return { ...DEFAULT_APPROVAL };
   const min = (f: (a: ApprovalSettings) => number): number => Math.min(...list.map(f));
+  const [groups = [], ...alsoGroups] = groupConditions(list);
   return {
-    groups: [...new Set(list.flatMap((a) => a.groups))],
+    groups,
+    ...(alsoGroups.length > 0 ? { alsoGroups } : {}),
     quorum: Math.max(...list.map((a) => a.quorum)),
     grantTtlSeconds: min((a) => a.grantTtlSeconds),
     grantUses: min((a) => a.grantUses),

@@ -152,7 +152,7 @@ export function leafEffects(a: Analysis, name: string, args: Word[], base: Base)
   if (DOWNLOADERS.has(name) && !a.downloaders.includes(name)) a.downloaders.push(name);
   if ((name === 'cd' || name === 'pushd') && a.dirs.length < 20) {
     const d = args.find((w) => !w.text.startsWith('-') || w.text === '-');
-    if (d !== undefined && !d.dynamic && !d.text.startsWith('~') && d.text !== '-')
+    if (d !== undefined && !d.dynamic && !/^~[^/]/.test(d.text) && d.text !== '-')
       a.dirs.push(d.text.startsWith('/') || a.dirs.length === 0 ? d.text : `${a.dirs[a.dirs.length - 1]!}/${d.text}`);
   }
 }

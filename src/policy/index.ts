@@ -16,6 +16,11 @@ export interface LoadedPolicy {
   policy: CompiledPolicy;
   digest: string;
   warnings: string[];
+  /**
+   * Loosenings that were ignored because their file is not signed by an approver (a subset of
+   * warnings): recorded by the daemon and reported by `guard doctor`.
+   */
+  loosenings: string[];
   /** Every file read, for watching. */
   files: string[];
 }

@@ -5,6 +5,7 @@ import { compilePolicy, type PolicyDoc } from './compile.js';
 import { createEngine, type Engine } from './engine.js';
 import { PolicyLoadError } from './errors.js';
 import { shippedPolicyDir } from './locate.js';
+import { SignatureChecker } from './signed.js';
 import type { LoadedPolicy } from './index.js';
 import type { PolicyLayer } from './types.js';
 
@@ -84,14 +85,22 @@ function statSafe(p: string): boolean {
   }
 }
 
-/** Read every policy layer (or the explicit files) and compile them. Fails closed. */
+/**
+ * Read every policy layer (or the explicit files) and compile them. Fails closed. The shipped pack
+ * and /etc/guard/policies are always read; GUARD_DEFAULT_POLICIES, GUARD_SYSTEM_POLICIES, the user
+ * layer and the project layer are places the agent may write or name, so their files may only
+ * tighten unless signed by an approver (decision 0121). A signed GUARD_DEFAULT_POLICIES replaces
+ * the shipped pack. `shippedDir` is for tests of a broken install.
+ */
 export async function loadPolicy(opts: {
   env: NodeJS.ProcessEnv;
   cwd: string;
   files?: string[];
   engine?: Engine;
+  shippedDir?: string | undefined;
 }): Promise<LoadedPolicy> {
   const docs: PolicyDoc[] = [];
+  const notes: string[] = [];
   if (opts.files !== undefined && opts.files.length > 0) {
     for (const f of opts.files) {
       const p = resolve(opts.cwd, f);
@@ -99,18 +108,40 @@ export async function loadPolicy(opts: {
       else docs.push(readDoc(p, 'explicit'));
     }
   } else {
-    const shipped = opts.env['GUARD_DEFAULT_POLICIES'] ?? shippedPolicyDir();
-    const defaults = shipped !== undefined ? yamlFiles(shipped) : [];
-    if (defaults.length === 0)
-      throw new PolicyLoadError([
-        `${shipped ?? 'policies'}:1:1: the shipped default policy is missing; reinstall guard`,
-      ]);
-    for (const f of defaults) docs.push(readDoc(f, 'default'));
-    const system = opts.env['GUARD_SYSTEM_POLICIES'] ?? SYSTEM_POLICY_DIR;
-    for (const f of yamlFiles(system)) docs.push(readDoc(f, 'system'));
-    for (const f of yamlFiles(guardPaths(opts.env).policyDir)) docs.push(readDoc(f, 'user'));
+    const signatures = new SignatureChecker(guardPaths(opts.env).approversDir);
+    /** Files of a place the agent can write or name: each may only tighten unless signed. */
+    const guarded = (files: string[], layer: PolicyLayer): PolicyDoc[] =>
+      files.map((f) => {
+        const doc = readDoc(f, layer);
+        const sig = signatures.check(f, doc.text);
+        if ('signedBy' in sig) return { ...doc, signedBy: sig.signedBy };
+        if (sig.problem !== undefined) notes.push(`${f}: signature ignored: ${sig.problem}`);
+        return { ...doc, tightenOnly: true };
+      });
+    const shipped = 'shippedDir' in opts ? opts.shippedDir : shippedPolicyDir();
+    const defaults = shipped !== undefined ? yamlFiles(shipped).map((f) => readDoc(f, 'default')) : [];
+    const overrideDir = opts.env['GUARD_DEFAULT_POLICIES'];
+    const override =
+      overrideDir !== undefined && overrideDir !== '' && resolve(overrideDir) !== shipped
+        ? guarded(yamlFiles(resolve(overrideDir)), 'default')
+        : [];
+    if (override.length > 0 && override.every((d) => d.signedBy !== undefined)) docs.push(...override);
+    else {
+      if (defaults.length === 0)
+        throw new PolicyLoadError([
+          `${shipped ?? 'policies'}:1:1: the shipped default policy is missing; reinstall guard`,
+        ]);
+      docs.push(...defaults);
+      docs.push(...override);
+    }
+    for (const f of yamlFiles(SYSTEM_POLICY_DIR)) docs.push(readDoc(f, 'system'));
+    const system = opts.env['GUARD_SYSTEM_POLICIES'];
+    if (system !== undefined && system !== '' && resolve(system) !== SYSTEM_POLICY_DIR)
+      docs.push(...guarded(yamlFiles(resolve(system)), 'system'));
+    docs.push(...guarded(yamlFiles(guardPaths(opts.env).policyDir), 'user'));
     for (const d of projectPolicyDirs(opts.cwd)) for (const f of yamlFiles(d)) docs.push(readDoc(f, 'project'));
   }
   const engine = opts.engine ?? (await createEngine());
-  return compilePolicy(docs, { engine });
+  const loaded = compilePolicy(docs, { engine });
+  return { ...loaded, warnings: [...notes, ...loaded.warnings], loosenings: [...notes, ...loaded.loosenings] };
 }

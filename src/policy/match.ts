@@ -129,10 +129,20 @@ function anyGlob(patterns: string[], ignoreCase = false): Glob {
 }
 
 function dirsOf(dirs: string[], cwd: string): string[] {
-  return [cwd, ...dirs.map((d) => (d.startsWith('/') ? d : resolvePath(cwd, d)))];
+  return [cwd, ...dirs.map((d) => (d.startsWith('/') || d.startsWith('~') ? d : resolvePath(cwd, d)))];
 }
 
 /** A glob over path-like words that also tries the normalised / resolved spellings of each word. */
+/** Every positional argument is a literal plain name in the working directory matching `names`. */
+function onlyPlainNames(tok: Tokens, dirs: string[], names: (s: string) => boolean): boolean {
+  if (dirs.length > 0 || tok.positional.length === 0) return false;
+  return tok.positional.every(({ w }) => {
+    if (w.dynamic || w.lead || w.glob) return false;
+    const name = w.text.startsWith('./') ? w.text.slice(2).replace(/\/$/, '') : w.text.replace(/\/$/, '');
+    return name !== '' && !name.includes('/') && name !== '.' && name !== '..' && names(name);
+  });
+}
+
 type PathTest = (s: string, dirs: string[], cwd: string) => boolean;
 
 function pathGlob(patterns: string[], g: Glob): PathTest {
@@ -156,14 +166,21 @@ export function compileMatch(m: MatchDoc): Matcher {
   const noArg = m.no_arg ? anyGlob(m.no_arg, ic) : undefined;
   const text = m.text !== undefined ? new RegExp(m.text, 'i') : undefined;
   const noText = m.no_text !== undefined ? new RegExp(m.no_text, 'i') : undefined;
-  const env = Object.entries(m.env ?? {}).map(([k, v]) => ({ k, g: compileGlob(v) }));
+  // a key with glob characters (`GUARD_*`) matches any variable the line itself assigns by that name
+  const env = Object.entries(m.env ?? {}).map(([k, v]) => ({
+    k,
+    key: /[*?[]/.test(k) ? compileGlob(k) : undefined,
+    g: compileGlob(v),
+  }));
   const cwd = m.cwd !== undefined ? anyGlob(list(m.cwd)) : undefined;
   const user = m.requester?.user !== undefined ? anyGlob(list(m.requester.user)) : undefined;
   const agent = m.requester?.agent !== undefined ? anyGlob(list(m.requester.agent)) : undefined;
   const fedBy = m.fed_by ? anyGlob(m.fed_by) : undefined;
   const via = m.via ? anyGlob(m.via) : undefined;
   const writes = m.writes ? pathGlob(m.writes, anyGlob(m.writes)) : undefined;
+  const onlyArgs = m.unless_only_args ? anyGlob(m.unless_only_args) : undefined;
   return (cmd, tok, req) => {
+    if (onlyArgs !== undefined && onlyPlainNames(tok, cmd.dirs, onlyArgs)) return undefined;
     let end = 0;
     const st = { maybe: false };
     if (sub.length > 0) {
@@ -192,6 +209,11 @@ export function compileMatch(m: MatchDoc): Matcher {
     }
     if (noText && noText.test(tok.joined)) return undefined;
     for (const e of env) {
+      if (e.key !== undefined) {
+        const key = e.key;
+        if (!Object.entries(cmd.assignments).some(([k, v]) => key(k) && e.g(v))) return undefined;
+        continue;
+      }
       const v = cmd.assignments[e.k] ?? req.env?.[e.k];
       if (v === undefined || !e.g(v)) return undefined;
     }

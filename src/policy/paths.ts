@@ -43,6 +43,9 @@ export function pathForms(text: string, dirs: readonly string[]): string[] {
   }
   if (prefix === '' && /^[A-Za-z][A-Za-z0-9+.-]*:/.test(p)) return []; // host:path, s3:bucket
   const out: string[] = [];
-  for (const d of dirs) if (d.startsWith('/')) out.push(prefix + resolvePath(d, p));
+  for (const d of dirs)
+    if (d.startsWith('/')) out.push(prefix + resolvePath(d, p));
+    // after `cd ~/x`: the path under the home directory, spelled from `~` (`~user` is not followed)
+    else if (d === '~' || d.startsWith('~/')) out.push(`${prefix}~${normalizeAbsolute(`${d.slice(1)}/${p}`)}`);
   return out;
 }

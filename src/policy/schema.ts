@@ -26,6 +26,11 @@ export const matchSchema = z
     fed_by: z.array(z.string().min(1)).optional(),
     via: z.array(z.string().min(1)).optional(),
     writes: z.array(z.string().min(1)).optional(),
+    /**
+     * The rule does not apply when every argument is one of these plain names in the working
+     * directory (literal, no `/` but a leading `./`, no `..`, no earlier `cd`): `rm -rf node_modules`.
+     */
+    unless_only_args: z.array(z.string().min(1)).optional(),
     /** Compare subcommand, option values and arguments without regard to case (kubectl get SECRET). */
     ignore_case: z.boolean().optional(),
   })

@@ -3,7 +3,7 @@ import { addUnresolved, programsSince, union, type Analysis, type Base } from '.
 import { LIMITS, NO_STDIN, type StdinInfo } from './model.js';
 import { fileKey, outputText } from './files.js';
 import { resolveCommand } from './resolve.js';
-import { assignmentVars } from './vars.js';
+import { assignmentVars, declaration } from './vars.js';
 import { expandBraces, wordOf, type Word } from './words.js';
 
 /**
@@ -71,9 +71,15 @@ function walk(a: Analysis, node: Node, base: Base, depth: number): void {
       return;
     case 'variable_assignment':
     case 'declaration_command':
+    case 'unset_command':
       // `export PAGER='…'`, `PS4='$(…)'`, `BASH_ENV=<(…)`: values some program runs later
       assignmentVars(a, node, base);
-      children(a, node, base, depth + 1);
+      declaration(a, node, base);
+      // the assignments were judged with the declaration: only substitutions inside them are left
+      for (const c of node.type === 'variable_assignment' ? [node] : node.namedChildren)
+        if (c !== null && !LEAVES.has(c.type))
+          if (c.type === 'variable_assignment') children(a, c, base, depth + 1);
+          else walk(a, c, base, depth + 1);
       return;
     case 'command_substitution':
     case 'process_substitution':

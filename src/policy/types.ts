@@ -37,6 +37,12 @@ export interface PolicyRequest {
 export interface ApprovalSettings {
   /** Approver groups allowed to approve; empty means any enrolled approver. */
   groups: string[];
+  /**
+   * Further group conditions, each of which an approver must also meet (in at least one group of
+   * every list). Set when several matching rules name groups: their conditions are intersected,
+   * never united (decision 0120).
+   */
+  alsoGroups?: string[][] | undefined;
   /** Distinct humans needed. */
   quorum: number;
   /** Lifetime of the grant once approved, seconds. */

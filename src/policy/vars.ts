@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { addUnresolved, type Analysis, type Base } from './context.js';
+import { addCommand, addUnresolved, type Analysis, type Base } from './context.js';
 import { COMMAND_VARS } from './extras.js';
 import { runWrittenFile } from './files.js';
 import { NO_STDIN } from './model.js';
@@ -65,4 +65,55 @@ export function commandVars(a: Analysis, assignments: Record<string, string>, ba
     const dynamic = /[$`]|<\(/.test(v);
     judgeVar(a, k, { text: v, dynamic, lead: dynamic && /^[$`<]/.test(v), glob: false }, base);
   }
+}
+
+/** `NAME=value` as one word: the name as written, the value unquoted. */
+function assignmentWord(node: Node): Word {
+  const value = node.childForFieldName('value');
+  const v = value !== null ? wordOf(value) : undefined;
+  const name = node.childForFieldName('name')?.text ?? '';
+  const op = node.text.slice(name.length, name.length + 2) === '+=' ? '+=' : '=';
+  return { text: `${name}${op}${v?.text ?? ''}`, dynamic: v?.dynamic ?? false, lead: false, glob: false };
+}
+
+/**
+ * A declaration as a command judged by rules only (the policy default does not apply): `export
+ * GUARD_SOCK''ET=x` is program `export` with the unquoted word `GUARD_SOCKET=x`, and its
+ * assignments are visible to `env` matches — as bash sees them after quote removal. A bare
+ * `X=v` statement is program `=` (decision 0122).
+ */
+export function declaration(a: Analysis, node: Node, base: Base): void {
+  const bare = node.type === 'variable_assignment';
+  const words: Word[] = [];
+  const assignments: Record<string, string> = {};
+  // tree-sitter splits `GUARD_SOCK''ET=x` into adjacent pieces: bash reads them as one word
+  let end = -1;
+  for (const c of bare ? [node] : node.namedChildren) {
+    if (c === null || c.type === 'comment') continue;
+    const w = c.type === 'variable_assignment' ? assignmentWord(c) : wordOf(c);
+    const last = words[words.length - 1];
+    if (last !== undefined && c.startIndex === end)
+      words[words.length - 1] = { ...last, text: last.text + w.text, dynamic: last.dynamic || w.dynamic };
+    else words.push(w);
+    end = c.endIndex;
+  }
+  for (const w of words) {
+    const eq = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=/.exec(w.text);
+    if (eq !== null) assignments[eq[1]!] = w.text.slice(eq[0].length);
+  }
+  const keyword = bare ? '=' : (node.firstChild?.text ?? 'declare');
+  addCommand(a, {
+    wrapper: true,
+    program: keyword,
+    programPath: keyword,
+    args: bare ? [] : words,
+    via: base.via,
+    assignments,
+    text: node.text,
+    fedBy: [],
+    stdin: undefined,
+    writes: base.writes,
+    dirs: a.dirs,
+    fileText: [],
+  });
 }

@@ -108,6 +108,8 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     ],
     assignments: true,
     split: ['-S', '--split-string'],
+    // judged itself too: `env -u GUARD_SOCKET cmd` removes a variable the command relies on
+    self: true,
   },
   timeout: { value: ['-s', '--signal', '-k', '--kill-after'], positional: 1 },
   nice: { value: ['-n', '--adjustment'], numeric: true },

@@ -48,6 +48,13 @@ describe('quorum', () => {
     expect(q([vote('bob'), vote('alice-laptop')], { quorum: 2 }, recs)).toMatchObject({ state: 'approved' });
   });
 
+  it('needs every group condition of the merged rules (intersection, not union)', () => {
+    const both = { groups: ['dba'], alsoGroups: [['sre']] };
+    expect(q([vote('bob')], both)).toEqual({ state: 'pending', have: 0, need: 1 });
+    expect(eligibility(bob, settings(both), requester)).toEqual({ ok: false, reason: 'bob is not in group dba' });
+    expect(q([vote('alice')], both)).toMatchObject({ state: 'approved' });
+  });
+
   it('ignores approvers outside the groups; empty groups means any', () => {
     expect(q([vote('dave')], { groups: ['sre'] })).toEqual({ state: 'pending', have: 0, need: 1 });
     expect(q([vote('dave')], { groups: [] })).toMatchObject({ state: 'approved' });

@@ -100,16 +100,16 @@ export class Rig {
     return existsSync(this.marker) ? readFileSync(this.marker, 'utf8').trim().split('\n').filter(Boolean) : [];
   }
 
-  /** Start a foreground daemon process and wait until it listens. */
-  async startDaemon(extraArgs: string[] = []): Promise<ChildProcess> {
-    const child = spawn(
-      process.execPath,
-      [BIN, 'daemon', 'start', '--foreground', '--policy', this.policy, ...extraArgs],
-      {
-        env: { ...this.env, GUARD_DAEMON_READY_FD: '3' },
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      },
-    );
+  /**
+   * Start a foreground daemon process and wait until it listens. `layers`: no `--policy`, so the
+   * daemon reads the policy layers (shipped, system, user, project) as in real use.
+   */
+  async startDaemon(extraArgs: string[] = [], opts: { layers?: boolean } = {}): Promise<ChildProcess> {
+    const policy = opts.layers === true ? [] : ['--policy', this.policy];
+    const child = spawn(process.execPath, [BIN, 'daemon', 'start', '--foreground', ...policy, ...extraArgs], {
+      env: { ...this.env, GUARD_DAEMON_READY_FD: '3' },
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
     this.daemons.add(child);
     child.on('exit', () => this.daemons.delete(child));
     let log = '';

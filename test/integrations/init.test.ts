@@ -48,7 +48,7 @@ describe('guard init --agent claude-code', () => {
     expect(settings.hooks.PreToolUse).toEqual([
       { matcher: 'Write', hooks: [{ type: 'command', command: 'lint.sh' }] },
       {
-        matcher: 'Bash',
+        matcher: 'Bash|Write|Edit|MultiEdit|NotebookEdit',
         hooks: [
           {
             type: 'command',
@@ -121,7 +121,7 @@ describe('guard init for the other agents', () => {
       hooks: {
         BeforeTool: [
           {
-            matcher: 'run_shell_command',
+            matcher: 'run_shell_command|write_file|replace',
             hooks: [expect.objectContaining({ name: 'guard', type: 'command', timeout: 30000 }) as unknown],
           },
         ],
@@ -156,6 +156,24 @@ describe('the self-test', () => {
     mkdirSync(permissive);
     writeFileSync(join(permissive, 'p.yaml'), 'version: 1\ndefault: allow\non_unresolved: approve\nrules: []\n');
     inst.env['GUARD_DEFAULT_POLICIES'] = permissive;
+    // replacing the shipped pack takes an approver's signature (decision 0121)
+    inst.env['GUARD_APPROVER_HOME'] = join(inst.home, '..', 'approver');
+    const pass = join(inst.home, '..', 'pass');
+    writeFileSync(pass, 'correct horse battery staple\n', { mode: 0o600 });
+    const enrolled = await runCli(
+      ['approver', 'enroll', '--name', 'ann', '--group', 'ops', '--passphrase-file', pass],
+      {
+        env: inst.env,
+      },
+    );
+    expect(enrolled.status, enrolled.stderr.toString()).toBe(0);
+    const signed = await runCli(
+      ['policy', 'sign', join(permissive, 'p.yaml'), '--as', 'ann', '--passphrase-file', pass],
+      {
+        env: inst.env,
+      },
+    );
+    expect(signed.status, signed.stderr.toString()).toBe(0);
     const r = await init();
     expect(r.status).toBe(70);
     expect(r.stdout.toString()).toMatch(/^fail +self-test +the denied command RAN/m);

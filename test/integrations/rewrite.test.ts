@@ -58,7 +58,7 @@ describe('merging the hook into settings', () => {
         PreToolUse: [
           { matcher: 'Bash', hooks: [{ type: 'command', command: 'audit.sh' }] },
           {
-            matcher: 'Bash',
+            matcher: 'Bash|Write|Edit|MultiEdit|NotebookEdit',
             hooks: [{ type: 'command', command: "'/new/bin/guard' hook claude-code || exit 2", timeout: 30 }],
           },
         ],

@@ -143,3 +143,40 @@ describe('built CLI', () => {
     expect(r.stdout).toContain('fs.rm-root');
   });
 });
+
+describe('guard check with a running daemon', () => {
+  it('answers from the daemon (the policy it enforces), records nothing, and falls back without one', async () => {
+    const { env, dir } = home();
+    // a short GUARD_HOME: the socket path must fit
+    const short = mkdtempSync('/tmp/gck-');
+    const denv = { ...env, GUARD_HOME: short, GUARD_NO_AUTOSTART: '1', GUARD_KEYSTORE: 'file' };
+    const policy = join(dir, 'daemon-policy.yaml');
+    writeFileSync(
+      policy,
+      'version: 1\nrules:\n  - {id: t.no-git-status, description: held by the daemon policy, effect: deny, match: {program: git, subcommand: status}}\n',
+    );
+    const local = await guardInProcess(['check', '--json', '--', 'git', 'status'], { env: denv, cwd: dir });
+    expect(local.code).toBe(0);
+    expect(JSON.parse(local.stdout)).not.toHaveProperty('answeredBy');
+    const { startDaemon } = await import('../../src/daemon/daemon.js');
+    const daemon = await startDaemon({ env: denv, policyFiles: [policy] });
+    try {
+      const r = await guardInProcess(['check', '--json', '--', 'git', 'status'], { env: denv, cwd: dir });
+      expect(r.code).toBe(77);
+      const out = JSON.parse(r.stdout) as { answeredBy: string; matches: { ruleId: string }[]; requestId?: string };
+      expect(out.answeredBy).toBe('daemon');
+      expect(out.matches.map((m) => m.ruleId)).toEqual(['t.no-git-status']);
+      expect(out.requestId).toBeUndefined();
+      const text = await guardInProcess(['check', '--shell', 'git status && ls'], { env: denv, cwd: dir });
+      expect(text.code).toBe(77);
+      expect(text.stdout).toMatch(/answered by the running daemon/);
+      // explicit --policy files are judged locally, never by the daemon
+      const explicit = await guardInProcess(['check', '--policy', policy, '--', 'ls'], { env: denv, cwd: dir });
+      expect(explicit.code).toBe(75); // no `default:` in that file: the built-in default (approve)
+      expect(explicit.stdout).toContain('1. ls');
+      expect(explicit.stdout).not.toMatch(/answered by the running daemon/);
+    } finally {
+      await daemon.stop('test over');
+    }
+  });
+});

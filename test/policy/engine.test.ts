@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_APPROVAL } from '../../src/policy/compiled.js';
+import { groupConditions } from '../../src/policy/decide.js';
 import { compilePolicy, type Engine } from '../../src/policy/index.js';
 import { defaultHarness, type Harness } from './helpers.js';
 
@@ -189,7 +191,15 @@ rules:
       policy(yaml),
     );
     expect(d.approval).toMatchObject({ quorum: 2, grantTtlSeconds: 300, timeoutSeconds: 600, fourEyes: true });
-    expect(d.approval?.groups.sort()).toEqual(['ops', 'sre']);
+    // each rule's groups must hold: intersected, never united (decision 0120)
+    expect([d.approval?.groups, ...(d.approval?.alsoGroups ?? [])]).toEqual([['sre'], ['ops']]);
+  });
+
+  it('keeps the narrowest of nested group conditions and drops repeats', () => {
+    const a = (groups: string[]) => ({ ...DEFAULT_APPROVAL, groups });
+    expect(groupConditions([a(['dba', 'sre']), a(['sre']), a([]), a(['sre'])])).toEqual([['sre']]);
+    expect(groupConditions([a(['sre']), a(['dba', 'sre'])])).toEqual([['sre']]);
+    expect(groupConditions([a(['dba']), a(['sre'])])).toEqual([['dba'], ['sre']]);
   });
 
   it('applies pinned absolute paths only to that path', () => {

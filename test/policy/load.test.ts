@@ -186,8 +186,15 @@ describe('loadPolicy fails closed', () => {
   it('throws when the shipped pack is missing', async () => {
     const home = mkdtempSync(join(tmpdir(), 'guard-load-'));
     await expect(
-      loadPolicy({ env: { ...env(home), GUARD_DEFAULT_POLICIES: join(home, 'nowhere') }, cwd: home, engine }),
+      loadPolicy({ env: env(home), cwd: home, engine, shippedDir: join(home, 'nowhere') }),
     ).rejects.toBeInstanceOf(PolicyLoadError);
+    // an environment variable naming an empty directory does not remove the pack (decision 0121)
+    const kept = await loadPolicy({
+      env: { ...env(home), GUARD_DEFAULT_POLICIES: join(home, 'nowhere') },
+      cwd: home,
+      engine,
+    });
+    expect(kept.policy.rules.length).toBeGreaterThan(50);
   });
 
   it('throws on a broken user policy instead of allowing', async () => {

@@ -1,7 +1,9 @@
 import { userInfo } from 'node:os';
+import type { CheckOutcome } from '../../daemon/messages.js';
 import { ExitCode, UsageError } from '../../errors.js';
-import { createEngine, loadPolicy, type Decision, type PolicyRequest } from '../../policy/index.js';
+import type { Decision, PolicyRequest } from '../../policy/index.js';
 import type { Io } from '../io.js';
+import { mapDaemonError } from './decide-common.js';
 
 export const EFFECT_EXIT = { allow: ExitCode.OK, approve: ExitCode.PENDING, deny: ExitCode.DENIED } as const;
 
@@ -22,9 +24,7 @@ export async function checkCommand(io: Io, command: string[], opts: Record<strin
     });
   if (shell !== undefined && command.length > 0)
     throw new UsageError('give either --shell <line> or a command after --, not both');
-  const engine = await createEngine();
   const files = opts['policy'] as string[] | undefined;
-  const loaded = await loadPolicy({ env: io.env, cwd: io.cwd, engine, ...(files !== undefined ? { files } : {}) });
   const agent = (opts['agent'] as string | undefined) ?? io.env['GUARD_AGENT'];
   const req: PolicyRequest = {
     argv: shell !== undefined ? ['sh', '-c', shell] : command,
@@ -32,6 +32,16 @@ export async function checkCommand(io: Io, command: string[], opts: Record<strin
     requester: { user: currentUser(io.env), ...(agent !== undefined ? { agent } : {}) },
     ...(shell !== undefined ? { shell } : {}),
   };
+  // a running daemon answers at once with the policy it enforces; explicit --policy files are judged here
+  const answer = files === undefined ? await fromDaemon(io, req, command, shell) : undefined;
+  if (answer !== undefined) {
+    if (opts['json'] === true) io.stdout.write(`${JSON.stringify({ ...answer, answeredBy: 'daemon' })}\n`);
+    else io.stdout.write(renderOutcome(answer));
+    return EFFECT_EXIT[answer.effect];
+  }
+  const { createEngine, loadPolicy } = await import('../../policy/index.js');
+  const engine = await createEngine();
+  const loaded = await loadPolicy({ env: io.env, cwd: io.cwd, engine, ...(files !== undefined ? { files } : {}) });
   const d = engine.evaluate(req, loaded.policy);
   if (opts['json'] === true) io.stdout.write(`${JSON.stringify({ ...d, warnings: loaded.warnings })}\n`);
   else io.stdout.write(render(d, loaded.warnings));
@@ -43,6 +53,60 @@ const VERDICT = {
   approve: 'needs approval: it would wait for a human',
   deny: 'denied: it would be refused',
 } as const;
+
+/**
+ * The running daemon's judgement (nothing recorded), or undefined when no daemon answers here (no
+ * autostart: `guard check` then loads the policy itself). A daemon that answers with an error
+ * (its policy does not load for this directory) is that error: never a decision made elsewhere.
+ */
+async function fromDaemon(
+  io: Io,
+  req: PolicyRequest,
+  argv: string[],
+  shell: string | undefined,
+): Promise<CheckOutcome | undefined> {
+  const { connectDaemon } = await import('../../daemon/connect.js');
+  let client;
+  try {
+    client = await connectDaemon(io.env, { autostart: false });
+  } catch {
+    return undefined;
+  }
+  try {
+    return await client.call<CheckOutcome>({
+      type: 'check',
+      ...(shell !== undefined ? { shell } : { argv }),
+      cwd: req.cwd,
+      context: { requester: req.requester, cwd: req.cwd },
+      record: false,
+    });
+  } catch (err) {
+    throw mapDaemonError(err);
+  } finally {
+    client.close();
+  }
+}
+
+/** The daemon's answer, in the same shape as a local decision (without the simple-command list). */
+export function renderOutcome(o: CheckOutcome): string {
+  const out: string[] = [`${o.effect.toUpperCase()} (risk ${o.risk}) — ${VERDICT[o.effect]}`];
+  if (o.matches.length > 0) {
+    out.push('', 'matching rules (strictest first):');
+    for (const m of o.matches)
+      out.push(
+        `  ${m.effect.padEnd(7)} ${m.ruleId} [${m.risk}]: ${m.description}${m.impact !== undefined ? ` — ${m.impact}` : ''}`,
+      );
+  }
+  if (o.unresolved.length > 0) {
+    out.push('', 'unresolved (guard cannot read these statically):');
+    for (const u of o.unresolved) out.push(`  ${u.kind}: ${u.detail}`);
+  }
+  if (o.approval !== undefined)
+    out.push('', `approval: ${o.approval.quorum} approver(s); request waits ${o.approval.timeoutSeconds}s`);
+  out.push('', 'reasons:', ...o.reasons.map((r) => `  ${r}`));
+  out.push(`policy ${o.policyDigest.slice(0, 12)} (answered by the running daemon)`);
+  return `${out.join('\n')}\n`;
+}
 
 export function render(d: Decision, warnings: string[]): string {
   const out: string[] = [`${d.effect.toUpperCase()} (risk ${d.risk}) — ${VERDICT[d.effect]}`];
@@ -66,7 +130,12 @@ export function render(d: Decision, warnings: string[]): string {
     const a = d.approval;
     out.push(
       '',
-      `approval: ${a.quorum} approver(s)${a.groups.length > 0 ? ` from ${a.groups.join(', ')}` : ''}${a.fourEyes ? ', four-eyes' : ''}; request waits ${a.timeoutSeconds}s; grant valid ${a.grantTtlSeconds}s for ${a.grantUses} use(s)`,
+      `approval: ${a.quorum} approver(s)${[a.groups, ...(a.alsoGroups ?? [])]
+        .filter((g) => g.length > 0)
+        .map((g) => ` from ${g.join(' or ')}`)
+        .join(
+          ' and',
+        )}${a.fourEyes ? ', four-eyes' : ''}; request waits ${a.timeoutSeconds}s; grant valid ${a.grantTtlSeconds}s for ${a.grantUses} use(s)`,
     );
   }
   out.push('', 'reasons:', ...d.reasons.map((r) => `  ${r}`));

@@ -13,6 +13,7 @@ import { describeError, FailClosedError } from '../../errors.js';
 import { adapterFor } from '../../integrations/adapters.js';
 import { askDaemon } from '../../integrations/ask.js';
 import { decide, settingsRefusal, type AllowedMode } from '../../integrations/decide.js';
+import { fileToolVerdict } from '../../integrations/file-tools.js';
 import { isOwnExec } from '../../integrations/own-exec.js';
 import { MAX_INPUT_BYTES, parseJson, readInput } from '../../integrations/input.js';
 import { failReply } from '../../integrations/pretooluse.js';
@@ -101,7 +102,9 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
   if (open.done) open.client.close(); // the deadline passed while connecting
   const deps = { guard, agent: adapter.name, mode: o.allowed, canRewrite: adapter.canRewrite };
   const judgement = await askDaemon(open.client, call, deps);
-  return adapter.render(decide(call, judgement, deps), call);
+  const verdict =
+    call.fileTool !== undefined ? fileToolVerdict(call.fileTool, judgement) : decide(call, judgement, deps);
+  return adapter.render(verdict, call);
 }
 
 /** An error answer from the daemon (policy that does not load, ledger not writable, bad request). */

@@ -77,5 +77,20 @@ export const policySpec = defineCommand({
     sub('show', 'show the effective merged policy and where every rule comes from', withPolicy, (m, io, _args, opts) =>
       m.policyShow(io, opts),
     ),
+    defineCommand({
+      name: 'sign',
+      summary: 'sign a policy file as an approver, so its loosenings (disable, allow, replaced rules) take effect',
+      define(cmd) {
+        cmd
+          .argument('<file>', 'the policy file; the signature is written to FILE.sig')
+          .option('--as <name>', 'approver name (default: GUARD_APPROVER or the only key here)')
+          .option('--passphrase-file <path>', 'read the passphrase from this file')
+          .option('--passphrase-fd <n>', 'read the passphrase from this file descriptor');
+      },
+      async run(io, args, opts) {
+        const { policySign } = await import('../commands/policy-sign.js');
+        return policySign(io, args[0] as string, opts);
+      },
+    }),
   ],
 });

@@ -6,6 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { withFileTools } from '../file-tools.js';
 import { shQuote } from '../rewrite.js';
 import type { AgentName } from '../types.js';
 
@@ -44,7 +45,7 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         agent,
         file: join(home, '.claude', 'settings.json'),
         event: 'PreToolUse',
-        matcher: 'Bash',
+        matcher: withFileTools('Bash'),
         handler: { type: 'command', command, timeout: 30 },
         base: {},
         notes: ['Restart Claude Code (or open /hooks) so that it loads the hook.'],
@@ -54,7 +55,7 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         agent,
         file: join(home, '.gemini', 'settings.json'),
         event: 'BeforeTool',
-        matcher: 'run_shell_command',
+        matcher: withFileTools('run_shell_command'),
         handler: {
           name: 'guard',
           type: 'command',

@@ -81,7 +81,9 @@ export function findGuardCommands(settings: Record<string, unknown>, c: AgentCon
   for (const entry of list) {
     if (!isObject(entry)) continue;
     const handlers = c.matcher === undefined ? [entry] : Array.isArray(entry['hooks']) ? entry['hooks'] : [];
-    if (c.matcher !== undefined && entry['matcher'] !== c.matcher) continue;
+    // an older install matched the shell tool alone ("Bash"): still guard's hook for it
+    if (c.matcher !== undefined && entry['matcher'] !== c.matcher && entry['matcher'] !== c.matcher.split('|')[0])
+      continue;
     for (const h of handlers)
       if (isObject(h) && isGuardHookCommand(h['command'], c.agent)) found.push(h['command'] as string);
   }

@@ -50,6 +50,13 @@ export async function policyChecks(io: Io, status: DaemonStatus | undefined): Pr
       detail: `loads: ${loaded.files.length} file(s), digest ${loaded.digest.slice(0, 16)}${warn}`,
       hint: 'guard policy lint',
     });
+    if (loaded.loosenings.length > 0)
+      checks.push({
+        name: 'policy',
+        status: 'fail',
+        detail: `${loaded.loosenings.length} loosening(s) in policy files no approver signed were IGNORED (someone, perhaps an agent, wrote them): ${loaded.loosenings.join(' | ')}`,
+        hint: 'remove the file, or have an approver review and sign it: guard policy sign FILE --as NAME',
+      });
     if (status !== undefined && status.policy.digest !== loaded.digest && status.policy.lastError === undefined) {
       checks.push({
         name: 'policy',
