@@ -183,19 +183,26 @@ describe('the environment is bound', () => {
 
   it('shows the reviewer the bound values, secrets redacted', async () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYzz';
+    const token = 'FwoGZXIvYXdzEJr7xQ9mK2pLw8vN3tY6uH1sD4fG7jA0';
+    const password = 'S3cr3t-Pa55w0rd-9f8e7d';
     const id = await granted({
       ...rig.env,
       TF_WORKSPACE: 'staging',
       PGHOST: 'db.staging.internal',
       AWS_SECRET_ACCESS_KEY: secret,
+      AWS_SESSION_TOKEN: token,
+      DATABASE_URL: `postgres://app:${password}@db.staging.internal/app`,
     });
     const show = await rig.guard(['show', id, '--json']);
     expect(show.code, show.stderr).toBe(0);
     const context = (JSON.parse(show.stdout) as { view: { context: Record<string, string> } }).view.context;
     expect(context).toMatchObject({ 'env.TF_WORKSPACE': 'staging', 'env.PGHOST': 'db.staging.internal' });
     expect(context['env.AWS_SECRET_ACCESS_KEY']).toBeDefined();
-    expect(show.stdout).not.toContain(secret);
-    expect(JSON.stringify(await rig.ledger())).not.toContain(secret);
+    const ledger = JSON.stringify(await rig.ledger());
+    for (const s of [secret, token, password]) {
+      expect(show.stdout).not.toContain(s);
+      expect(ledger).not.toContain(s);
+    }
   });
 });
 

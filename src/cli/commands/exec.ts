@@ -76,6 +76,8 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
     result = await runCommand({ file, args, raw: lossy ? raw : undefined, cwd: io.cwd, env: io.env, program });
   } catch (err) {
     failure = err;
+  } finally {
+    await bound?.program?.handle.close();
   }
   const exitCode = result?.exitCode ?? describeError(failure).exitCode;
   // Reported without waiting for the commit: the command has run; exec_start is already on record.
