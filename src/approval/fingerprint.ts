@@ -38,7 +38,7 @@ export interface FingerprintInput {
   programSha256?: string | undefined;
   /** sha256 hex of the environment the command will get, when the client computed it. */
   envDigest?: string | undefined;
-  /** Each argument resolved as a path at request time (null: names nothing), when computed. */
+  /** Each argument resolved as a path at request time (src/context/binding.ts), when computed. */
   targets?: readonly (string | null)[] | undefined;
 }
 

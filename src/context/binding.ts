@@ -4,8 +4,8 @@
  * its arguments name, resolved. The list is documented in docs/approval.md ("What an approval
  * binds") and docs/decisions/0410-approval-binds-environment-and-paths.md; keep them in step.
  */
-import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Env } from './types.js';
 
 /** Variables bound by exact name: they choose the account, cluster, database or code a tool uses. */
@@ -102,18 +102,24 @@ export async function envHashes(env: Env): Promise<Record<string, string>> {
 const MAX_PATH = 4096;
 
 /**
- * Where each argument points, resolved through every symlink against cwd (realpath): one entry
- * per argv element, null for the program itself (bound by digest), options, and words that name
- * nothing on disk. A word that later comes to name something (or something else) no longer
- * matches, which is what makes a grant unusable after `./a` was turned into a symlink.
+ * Where each argument points, resolved through every symlink against cwd: one entry per argv
+ * element, null for the program itself (bound by digest) and options. A word that names nothing
+ * yet is bound to where it would be created (its parent directory resolved, plus its last part),
+ * so a file the command itself creates keeps the binding, while a symlink planted under that
+ * name (or `./a` turned into one) resolves elsewhere and no longer matches.
  */
 export function resolveTargets(argv: readonly string[], cwd: string): (string | null)[] {
   return argv.map((arg, i) => {
     if (i === 0 || arg === '' || arg.startsWith('-') || arg.length > MAX_PATH || arg.includes('\0')) return null;
+    const p = resolve(cwd, arg);
     try {
-      return realpathSync(resolve(cwd, arg));
+      return realpathSync(p);
     } catch {
-      return null;
+      try {
+        return join(realpathSync(dirname(p)), basename(p));
+      } catch {
+        return null;
+      }
     }
   });
 }
@@ -122,7 +128,7 @@ export function resolveTargets(argv: readonly string[], cwd: string): (string | 
 export function targetsView(argv: readonly string[], targets: readonly (string | null)[]): Record<string, string> {
   const out: Record<string, string> = {};
   targets.forEach((t, i) => {
-    if (t !== null) out[argv[i] ?? ''] = t;
+    if (t !== null && existsSync(t)) out[argv[i] ?? ''] = t;
   });
   return out;
 }

@@ -40,7 +40,7 @@ export interface ExecMessage {
   /**
    * What the approval binds besides argv, cwd, requester and program digest (full context only):
    * sha256 hex of every environment variable's value by name (the daemon picks the bound names),
-   * and each argument resolved as a path (realpath against cwd, null when it names nothing).
+   * and each argument resolved as a path (realpath against cwd; src/context/binding.ts resolveTargets).
    */
   binding?: { env: Record<string, string>; targets: (string | null)[] } | undefined;
 }

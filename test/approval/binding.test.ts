@@ -2,7 +2,7 @@
  * The environment digest and argument resolution an approval binds (docs/decisions/0410):
  * pure functions over plain values, plus resolveTargets on a real temporary directory.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -77,14 +77,26 @@ describe('resolveTargets', () => {
     mkdirSync(join(dir, 'a'));
     mkdirSync(join(dir, 'other'));
     symlinkSync(join(dir, 'other'), join(dir, 'link'));
-    expect(resolveTargets(['rm', '-rf', './a/', 'link', 'missing', ''], dir)).toEqual([
+    expect(resolveTargets(['rm', '-rf', './a/', 'link', 'missing', '', 'no/such/dir'], dir)).toEqual([
       null,
       null,
       join(dir, 'a'),
       join(dir, 'other'),
+      join(dir, 'missing'), // where it would be created
       null,
       null,
     ]);
+  });
+
+  it('keeps the binding when the word comes to name a file in place, not when it becomes a symlink', () => {
+    dir = mkdtempSync(join(tmpdir(), 'gbx-'));
+    mkdirSync(join(dir, 'other'));
+    const before = resolveTargets(['touch', 'made', 'planted'], dir);
+    writeFileSync(join(dir, 'made'), '');
+    symlinkSync(join(dir, 'other'), join(dir, 'planted'));
+    const after = resolveTargets(['touch', 'made', 'planted'], dir);
+    expect(after[1]).toBe(before[1]);
+    expect(after[2]).not.toBe(before[2]);
   });
 
   it('changes the fingerprint when a target moves', () => {

@@ -37,6 +37,8 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   const message = async (quick: boolean): Promise<ExecMessage> => {
     let extra: Record<string, unknown> = {};
     let binding: ExecMessage['binding'];
+    // overlaps with hashing the program; gatherContext never throws
+    const gathering = gatherContext({ env: io.env, cwd: io.cwd, argv: command, quick, program: false });
     if (!quick) {
       const program = (await holdProgram(file, io.env, io.cwd)) ?? null;
       const targets = resolveTargets(command, io.cwd);
@@ -50,7 +52,7 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
         ...(Object.keys(shown).length === 0 ? {} : { target: shown }),
       };
     }
-    const context = await gatherContext({ env: io.env, cwd: io.cwd, argv: command, quick, program: false });
+    const context = await gathering;
     return {
       type: 'exec',
       argv: command,
