@@ -1,6 +1,7 @@
 /**
  * The request fingerprint: what an approval is bound to. sha256 hex over the canonical JSON of the
- * exact argv, cwd, requester and (when known) the program's digest and the environment's digest.
+ * exact argv, cwd, requester and (when known) the program's digest, the environment's digest
+ * (src/approval/binding.ts) and where each argument resolved on disk.
  */
 import { createHash } from 'node:crypto';
 import { FailClosedError } from '../errors.js';
@@ -37,6 +38,8 @@ export interface FingerprintInput {
   programSha256?: string | undefined;
   /** sha256 hex of the environment the command will get, when the client computed it. */
   envDigest?: string | undefined;
+  /** Each argument resolved as a path at request time (src/context/binding.ts), when computed. */
+  targets?: readonly (string | null)[] | undefined;
 }
 
 export function requestFingerprint(input: FingerprintInput): string {
@@ -60,6 +63,7 @@ export function requestFingerprint(input: FingerprintInput): string {
     requester,
     programSha256: input.programSha256,
     envDigest: input.envDigest,
+    targets: input.targets?.map((t) => (t === null ? null : fromString(t))),
   });
   return createHash('sha256').update(canonicalize(body), 'utf8').digest('hex');
 }

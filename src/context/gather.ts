@@ -91,6 +91,8 @@ export async function gatherContext(opts: {
    * quick and sends the full context only when the daemon holds the command for approval.
    */
   quick?: boolean;
+  /** false: do not resolve or hash the program (the exec client holds and hashes it itself). */
+  program?: false | undefined;
 }): Promise<RequestContext> {
   const { env, cwd, argv } = opts;
   const pid = opts.pid ?? process.pid;
@@ -104,7 +106,7 @@ export async function gatherContext(opts: {
     safe(() => awsInfo(env, argv, has(AWS))),
     safe(() => gcloudInfo(env, argv, has(GCLOUD))),
     safe(() => terraformInfo(env, argv, cwd, has(TERRAFORM))),
-    argv[0] === undefined || opts.quick === true
+    argv[0] === undefined || opts.quick === true || opts.program === false
       ? undefined
       : safe(() =>
           opts.programCache === undefined

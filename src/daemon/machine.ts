@@ -262,7 +262,14 @@ export class RequestMachine {
    * Take one use of a request's grant and commit `exec_start` before the caller may run anything.
    * The use is taken first: if the ledger then fails, a use is lost, never gained.
    */
-  async consume(id: string, fingerprint: string, execId: string, forRequest: string): Promise<StoredRequest> {
+  async consume(
+    id: string,
+    fingerprint: string,
+    execId: string,
+    forRequest: string,
+    /** The digest of the program the client will run (it runs the very file it hashed). */
+    programSha256?: string,
+  ): Promise<StoredRequest> {
     return this.lock.run(id, async () => {
       const r = this.deps.store.get(id);
       if (r === undefined || r.state !== 'approved' || r.grant === undefined) {
@@ -282,6 +289,7 @@ export class RequestMachine {
         execId,
         grant: id,
         fingerprint,
+        ...(programSha256 === undefined ? {} : { programSha256 }),
         usesLeft: next.grant!.usesLeft,
       });
       this.afterChange(next);

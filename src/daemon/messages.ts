@@ -37,6 +37,12 @@ export interface ExecMessage {
    * `need_context` instead of holding or granting, and the client sends the full context.
    */
   partialContext?: boolean | undefined;
+  /**
+   * What the approval binds besides argv, cwd, requester and program digest (full context only):
+   * sha256 hex of every environment variable's value by name (the daemon picks the bound names),
+   * and each argument resolved as a path (realpath against cwd; src/context/binding.ts resolveTargets).
+   */
+  binding?: { env: Record<string, string>; targets: (string | null)[] } | undefined;
 }
 
 /**

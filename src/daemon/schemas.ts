@@ -46,6 +46,12 @@ const bodies = {
     noWait: z.boolean(),
     attach: requestId.optional(),
     partialContext: z.boolean().optional(),
+    binding: z
+      .strictObject({
+        env: z.record(text(256), z.string().regex(/^[0-9a-f]{64}$/)),
+        targets: z.array(text(4096).nullable()).max(4096),
+      })
+      .optional(),
   }),
   check: z
     .strictObject({

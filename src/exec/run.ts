@@ -18,6 +18,12 @@ export interface RunSpec {
   raw?: Buffer[] | undefined;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * The program opened and hashed for an approval (src/exec/held.ts): run from its descriptor
+   * (a script from its path, checked by the caller) instead of looking `file` up again. `file`
+   * stays argv[0].
+   */
+  program?: { fd: number; path: string; script: boolean } | undefined;
   /** Called once the child is running (pid known). */
   onSpawn?: (pid: number) => void;
 }
@@ -33,10 +39,31 @@ export interface RunResult {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
 const TERMINATING = new Set<NodeJS.Signals>(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
 
-/** A bash script that execs argv with exact bytes, written in pure ASCII. */
-export function bashBytesScript(raw: Buffer[]): string {
-  const words = raw.map((b) => `$'${[...b].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('')}'`);
-  return `exec -- ${words.join(' ')}`;
+const ansiC = (b: Buffer): string => `$'${[...b].map((byte) => `\\x${byte.toString(16).padStart(2, '0')}`).join('')}'`;
+
+/**
+ * A bash script that execs argv with exact bytes, written in pure ASCII. With `target`, bash
+ * execs that file instead of looking up raw[0], and raw[0] stays argv[0].
+ */
+export function bashBytesScript(raw: Buffer[], target?: string): string {
+  if (target === undefined) return `exec -- ${raw.map(ansiC).join(' ')}`;
+  const [argv0 = Buffer.alloc(0), ...rest] = raw;
+  return `exec -a ${ansiC(argv0)} -- ${[Buffer.from(target), ...rest].map(ansiC).join(' ')}`;
+}
+
+/** What to spawn: the program's descriptor or path when held, else `file` looked up on PATH. */
+function plan(spec: RunSpec): { file: string; args: string[]; argv0?: string; fd?: number } {
+  const p = spec.program;
+  const lossy = spec.raw !== undefined && spec.raw.some((b, i) => isLossy(b, [spec.file, ...spec.args][i] ?? ''));
+  if (lossy && spec.raw !== undefined) {
+    // bash must keep the descriptor across its own exec: hand it over as fd 3 (not close-on-exec)
+    if (p === undefined) return { file: '/bin/bash', args: ['-c', bashBytesScript(spec.raw), 'guard-exec'] };
+    const target = p.script ? p.path : '/proc/self/fd/3';
+    return { file: '/bin/bash', args: ['-c', bashBytesScript(spec.raw, target), 'guard-exec'], fd: p.fd };
+  }
+  if (p === undefined) return { file: spec.file, args: spec.args };
+  // the descriptor is close-on-exec: the kernel resolves /proc/self/fd/N before closing it
+  return { file: p.script ? p.path : `/proc/self/fd/${p.fd}`, args: spec.args, argv0: spec.file };
 }
 
 function hasTty(): boolean {
@@ -52,15 +79,16 @@ function hasTty(): boolean {
  * the whole tree, and the tree is killed once the child has gone after a terminating signal.
  */
 export async function runCommand(spec: RunSpec): Promise<RunResult> {
-  let file = spec.file;
-  let args = spec.args;
-  if (spec.raw !== undefined && spec.raw.some((b, i) => isLossy(b, [spec.file, ...spec.args][i] ?? ''))) {
-    file = '/bin/bash';
-    args = ['-c', bashBytesScript(spec.raw), 'guard-exec'];
-  }
+  const { file, args, argv0, fd } = plan(spec);
   const ownGroup = !hasTty();
   const started = performance.now();
-  const child = spawn(file, args, { stdio: 'inherit', cwd: spec.cwd, env: spec.env, detached: ownGroup });
+  const child = spawn(file, args, {
+    stdio: fd === undefined ? 'inherit' : ['inherit', 'inherit', 'inherit', fd],
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: ownGroup,
+    ...(argv0 === undefined ? {} : { argv0 }),
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>(
     (resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));

@@ -3,12 +3,14 @@
  * (after the daemon committed exec_start), passes stdio, exit status and signals through, and
  * reports the exit. Loads no SQLite, no policy, no ledger, no UI (see docs/daemon.md).
  */
-import { describeError, FailClosedError, UsageError } from '../../errors.js';
+import { CommandNotFoundError, describeError, FailClosedError, NotApprovedError, UsageError } from '../../errors.js';
+import { boundEnvValues, envHashes, resolveTargets, targetsView } from '../../context/binding.js';
 import { gatherContext } from '../../context/index.js';
 import { connectDaemon } from '../../daemon/connect.js';
 import { parseDuration } from '../../daemon/duration.js';
 import { requestRun } from '../../daemon/exec-client.js';
 import type { ExecMessage } from '../../daemon/messages.js';
+import { checkHeld, holdProgram, type HeldProgram } from '../../exec/held.js';
 import { isLossy } from '../../exec/rawargv.js';
 import { runCommand, type RunResult } from '../../exec/run.js';
 import type { Io } from '../io.js';
@@ -28,15 +30,36 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   const connecting = connectDaemon(io.env);
   connecting.catch(() => undefined);
   // Quick context first (no program hash, no work-tree scan): enough to judge and to record an
-  // allowed or denied command. A held command is re-sent with the full context the reviewer needs.
+  // allowed or denied command. A held command is re-sent with the full context the reviewer needs
+  // and what the approval binds: the program (opened here, run later from the same descriptor),
+  // the environment and the files the arguments name (see src/context/binding.ts).
+  let bound: { program: HeldProgram | null; targets: (string | null)[] } | undefined;
   const message = async (quick: boolean): Promise<ExecMessage> => {
-    const context = await gatherContext({ env: io.env, cwd: io.cwd, argv: command, quick });
+    let extra: Record<string, unknown> = {};
+    let binding: ExecMessage['binding'];
+    // overlaps with hashing the program; gatherContext never throws
+    const gathering = gatherContext({ env: io.env, cwd: io.cwd, argv: command, quick, program: false });
+    if (!quick) {
+      const program = (await holdProgram(file, io.env, io.cwd)) ?? null;
+      const targets = resolveTargets(command, io.cwd);
+      bound = { program, targets };
+      binding = { env: await envHashes(io.env), targets };
+      const env = boundEnvValues(io.env);
+      const shown = targetsView(command, targets);
+      extra = {
+        ...(program === null ? {} : { program: { path: program.path, sha256: program.sha256 } }),
+        ...(Object.keys(env).length === 0 ? {} : { env }),
+        ...(Object.keys(shown).length === 0 ? {} : { target: shown }),
+      };
+    }
+    const context = await gathering;
     return {
       type: 'exec',
       argv: command,
       rawArgvB64: lossy ? raw.map((b) => b.toString('base64')) : undefined,
       cwd: io.cwd,
-      context: JSON.parse(JSON.stringify(context)) as Record<string, unknown>,
+      context: JSON.parse(JSON.stringify({ ...context, ...extra })) as Record<string, unknown>,
+      binding,
       reason: optString(opts['reason']),
       ticket: optString(opts['ticket']),
       timeoutSeconds,
@@ -51,9 +74,12 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   let result: RunResult | undefined;
   let failure: unknown;
   try {
-    result = await runCommand({ file, args, raw: lossy ? raw : undefined, cwd: io.cwd, env: io.env });
+    const program = await checkBound(bound, command, io.cwd);
+    result = await runCommand({ file, args, raw: lossy ? raw : undefined, cwd: io.cwd, env: io.env, program });
   } catch (err) {
     failure = err;
+  } finally {
+    await bound?.program?.handle.close();
   }
   const exitCode = result?.exitCode ?? describeError(failure).exitCode;
   // Reported without waiting for the commit: the command has run; exec_start is already on record.
@@ -72,4 +98,32 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
     throw failure instanceof Error ? failure : new FailClosedError('the command could not be run');
   if (result === undefined) throw new FailClosedError('the command did not report a result');
   return result.exitCode;
+}
+
+/**
+ * Before running an approved command: what the approval bound still holds. The program runs from
+ * the descriptor that was hashed; a program that was not there at request time is not looked up
+ * again; an argument that now resolves elsewhere refuses the run.
+ */
+async function checkBound(
+  bound: { program: HeldProgram | null; targets: (string | null)[] } | undefined,
+  command: string[],
+  cwd: string,
+): Promise<{ fd: number; path: string; script: boolean } | undefined> {
+  if (bound === undefined) return undefined; // judged on the quick context: nothing was bound
+  const now = resolveTargets(command, cwd);
+  const moved = now.findIndex((t, i) => t !== bound.targets[i]);
+  if (moved !== -1)
+    throw new NotApprovedError(
+      `argument ${JSON.stringify(command[moved])} now resolves to ${now[moved] ?? 'nothing'}, not ${bound.targets[moved] ?? 'nothing'} as when it was approved; nothing was run`,
+      { hint: 'run the command again to ask for approval of what it acts on now' },
+    );
+  const p = bound.program;
+  if (p === null)
+    throw new CommandNotFoundError(`command not found: ${command[0] ?? ''}`, {
+      hint: 'check the program name and PATH',
+      details: { program: command[0] ?? '' },
+    });
+  await checkHeld(p);
+  return { fd: p.handle.fd, path: p.path, script: p.script };
 }

@@ -2,6 +2,7 @@
  * `exec`: judge a command, and answer run | deny | pending. Write-ahead: the request, the
  * decision and `exec_start` are committed before the client is told to run.
  */
+import { envDigest, policyEnvNames } from '../../approval/binding.js';
 import { requestFingerprint } from '../../approval/fingerprint.js';
 import { FailClosedError } from '../../errors.js';
 import type { Decision, Requester } from '../../policy/types.js';
@@ -14,18 +15,26 @@ import { ReplyError, type Conn } from '../server.js';
 
 type Msg = ExecMessage & { id: number };
 
-/** The approval fingerprint of a request (exact argv bytes, cwd, requester, program digest). */
+/**
+ * The approval fingerprint of a request: exact argv bytes, cwd, requester, program digest and,
+ * when the client sent its binding, the environment digest (the listed variables plus
+ * `policyEnv`, the names the policy's own `env` matches read) and the resolved arguments.
+ */
 export function fingerprintOf(
-  msg: Pick<ExecMessage, 'argv' | 'rawArgvB64' | 'cwd' | 'context'>,
+  msg: Pick<ExecMessage, 'argv' | 'rawArgvB64' | 'cwd' | 'context' | 'binding'>,
   requester: Requester,
+  policyEnv: readonly string[] = [],
 ): string {
   const rawArgv = msg.rawArgvB64?.map((b) => Buffer.from(b, 'base64'));
+  const b = msg.binding;
   return requestFingerprint({
     argv: msg.argv,
     rawArgv,
     cwd: msg.cwd,
     requester,
     programSha256: programSha256Of(msg.context),
+    envDigest: b === undefined ? undefined : envDigest(b.env, policyEnv, msg.context),
+    targets: b?.targets,
   });
 }
 
@@ -35,10 +44,13 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   if (msg.rawArgvB64 !== undefined && msg.rawArgvB64.length !== msg.argv.length) {
     throw new ReplyError('bad_request', 'rawArgvB64 must have one entry per argv element');
   }
-  const fingerprint = fingerprintOf(msg, requester);
+  if (msg.binding !== undefined && msg.binding.targets.length !== msg.argv.length) {
+    throw new ReplyError('bad_request', 'binding.targets must have one entry per argv element');
+  }
+  const loaded = await ctx.policy.forCwd(msg.cwd);
+  const fingerprint = fingerprintOf(msg, requester, policyEnvNames(loaded.policy.rules));
   if (msg.attach !== undefined) return attach(ctx, conn, msg, msg.attach, fingerprint);
 
-  const loaded = await ctx.policy.forCwd(msg.cwd);
   const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
   const id = newRequestId();
   const t = intake(msg, requester);
@@ -50,7 +62,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     await ctx.ledger.appendMany([
       request,
       { type: 'decision', payload: decisionPayload(id, decision) },
-      { type: 'exec_start', payload: { requestId: id, execId, fingerprint } },
+      { type: 'exec_start', payload: { requestId: id, execId, fingerprint, ...programOf(msg) } },
     ]);
     ctx.execs.set(execId, id);
     return answer({ outcome: 'run', execId, requestId: id });
@@ -74,7 +86,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
       { type: 'decision', payload: decisionPayload(id, decision, { grant: granted.id }) },
     ]);
     try {
-      await ctx.machine.consume(granted.id, fingerprint, execId, id);
+      await ctx.machine.consume(granted.id, fingerprint, execId, id, programSha256Of(msg.context));
       ctx.execs.set(execId, id);
       return answer({ outcome: 'run', execId, requestId: id, grant: granted.id });
     } catch (err) {
@@ -101,7 +113,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     policyDigest: decision.policyDigest,
     updatedAt: createdAt,
   };
-  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r);
+  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context));
   await ctx.machine.create(r, [request, { type: 'decision', payload: decisionPayload(id, decision) }]);
   if (!msg.noWait && conn.closed) {
     await ctx.machine.cancel(id, 'the requester went away before a decision');
@@ -115,6 +127,12 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     waitUntil: expiresAt,
   });
   ctx.notifyChannels(r.view);
+}
+
+/** exec_start names the digest of the program that runs, when the client hashed it. */
+function programOf(msg: Pick<ExecMessage, 'context'>): { programSha256?: string } {
+  const sha = programSha256Of(msg.context);
+  return sha === undefined ? {} : { programSha256: sha };
 }
 
 function channelNames(ctx: DaemonContext, d: Decision): string[] {
@@ -144,7 +162,7 @@ async function attach(ctx: DaemonContext, conn: Conn, msg: Msg, requestId: strin
   if (r.fingerprint !== fingerprint)
     throw new ReplyError('refused', `request ${requestId} is for a different command, directory or requester`);
   if (isOpen(r)) {
-    watchAsExec(ctx, conn, msg.id, r);
+    watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context));
     conn.result(msg.id, {
       outcome: 'pending',
       requestId,
@@ -156,7 +174,7 @@ async function attach(ctx: DaemonContext, conn: Conn, msg: Msg, requestId: strin
   }
   if (r.state === 'approved') {
     const execId = newExecId();
-    await ctx.machine.consume(r.id, fingerprint, execId, r.id);
+    await ctx.machine.consume(r.id, fingerprint, execId, r.id, programSha256Of(msg.context));
     ctx.execs.set(execId, r.id);
     conn.result(msg.id, { outcome: 'run', execId, requestId } satisfies ExecOutcome);
     return;
@@ -168,7 +186,13 @@ async function attach(ctx: DaemonContext, conn: Conn, msg: Msg, requestId: strin
 }
 
 /** An exec client waiting on its request: runs on approval, told on every other change. */
-function watchAsExec(ctx: DaemonContext, conn: Conn, re: number, r: StoredRequest): void {
+function watchAsExec(
+  ctx: DaemonContext,
+  conn: Conn,
+  re: number,
+  r: StoredRequest,
+  programSha256: string | undefined,
+): void {
   let done = false;
   const send = (e: WaitEvent): void => conn.event(re, e);
   const waiter: Waiter = {
@@ -180,7 +204,7 @@ function watchAsExec(ctx: DaemonContext, conn: Conn, re: number, r: StoredReques
         done = true;
         removeWaiter(ctx, r.id, waiter);
         const execId = newExecId();
-        ctx.machine.consume(next.id, next.fingerprint, execId, next.id).then(
+        ctx.machine.consume(next.id, next.fingerprint, execId, next.id, programSha256).then(
           () => {
             ctx.execs.set(execId, next.id);
             send({ event: 'run', execId, requestId: next.id });
