@@ -8,12 +8,13 @@
  *   previous/proof         RFC 6962 consistency proof from it to this one (with --since-checkpoint)
  */
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { decodeBase64Strict, encodeBase64 } from './b64.js';
 import { VerifyFailedError } from './errors.js';
 import { parseCheckpoint, type SignedCheckpoint, type VerifierKey } from './note.js';
-import { readTar, writeTar, type TarEntry } from './tar.js';
-import { verifyLedger, type Anchor, type CheckpointInput, type VerifyResult } from './verify.js';
+import { bufferSource, indexTar, writeTar, type ByteSource, type TarEntry, type TarIndexEntry } from './tar.js';
+import { LedgerVerifier, type Anchor, type CheckpointInput, type VerifiedRecord, type VerifyResult } from './verify.js';
 
 export const BUNDLE_FORMAT = 'guard-ledger-bundle 1';
 const MAX_PROOF = 128;
@@ -71,9 +72,63 @@ export interface BundleVerifyResult extends VerifyResult {
 
 /** Verify a bundle's bytes against a pinned key (and optional state anchor). Throws VerifyFailedError. */
 export function verifyBundle(buf: Buffer, trusted: VerifierKey, anchors: Anchor[] = []): BundleVerifyResult {
-  const entries = readTar(buf);
-  if (typeof entries === 'string') fail(`bundle: ${entries}`);
-  const files = new Map(entries.map((e) => [e.name, e.data]));
+  return verifyBundleSource(bufferSource(buf), trusted, anchors);
+}
+
+/** Verify a bundle file without loading it: memory stays flat in the number of records. */
+export function verifyBundleFile(
+  path: string,
+  trusted: VerifierKey,
+  anchors: Anchor[] = [],
+  onRecord?: (r: VerifiedRecord, bytes: Buffer) => void,
+): BundleVerifyResult {
+  return withFileSource(path, (src) => verifyBundleSource(src, trusted, anchors, onRecord));
+}
+
+/** Open a file as a ByteSource for the duration of `fn`. */
+export function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
+  const fd = openSync(path, 'r');
+  try {
+    const length = fstatSync(fd).size;
+    return fn({
+      length,
+      read(offset, len) {
+        const b = Buffer.allocUnsafe(len);
+        let got = 0;
+        while (got < len) {
+          const n = readSync(fd, b, got, len - got, offset + got);
+          if (n === 0) throw new Error('the bundle changed while it was read');
+          got += n;
+        }
+        return b;
+      },
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Small files (everything but `records`) are read whole; anything larger than this is refused. */
+const MAX_SMALL_FILE = 1 << 20;
+const CHUNK = 1 << 22;
+
+/** The bundle's small files and where `records` lies, after MANIFEST and digests of the small files check. */
+export interface BundleLayout {
+  manifest: { origin: string; size: number; files: Map<string, { digest: string; length: number }> };
+  files: Map<string, Buffer>;
+  records: TarIndexEntry;
+}
+
+export function readBundleLayout(src: ByteSource, trusted: VerifierKey): BundleLayout {
+  const index = indexTar(src);
+  if (typeof index === 'string') fail(`bundle: ${index}`);
+  const files = new Map<string, Buffer>();
+  let records: TarIndexEntry | undefined;
+  for (const e of index) {
+    if (e.name === 'records') records = e;
+    else if (e.size > MAX_SMALL_FILE) fail(`bundle: ${e.name} is too large`);
+    else files.set(e.name, src.read(e.offset, e.size));
+  }
   const manifest = files.get('MANIFEST');
   if (manifest === undefined) fail('bundle: MANIFEST is missing');
   const listed = parseManifest(manifest.toString('latin1'));
@@ -81,17 +136,49 @@ export function verifyBundle(buf: Buffer, trusted: VerifierKey, anchors: Anchor[
     fail(
       `bundle: MANIFEST origin ${JSON.stringify(listed.origin)} is not the pinned origin ${JSON.stringify(trusted.name)}`,
     );
-  for (const name of files.keys())
-    if (name !== 'MANIFEST' && !listed.files.has(name)) fail(`bundle: ${name} is not listed in MANIFEST`);
+  for (const e of index)
+    if (e.name !== 'MANIFEST' && !listed.files.has(e.name)) fail(`bundle: ${e.name} is not listed in MANIFEST`);
   for (const [name, { digest, length }] of listed.files) {
+    if (name === 'records') continue;
     const data = files.get(name);
     if (data === undefined) fail(`bundle: ${name} is listed in MANIFEST but missing`);
     if (data.length !== length || sha256(data) !== digest)
       fail(`bundle: ${name} does not match its MANIFEST digest (file substituted or altered)`, { file: name });
   }
-  const records = splitRecords(files.get('records'));
-  if (records.length !== listed.size)
-    fail(`bundle: records holds ${records.length} records, MANIFEST says ${listed.size}`);
+  if (records === undefined) fail('bundle: records is missing');
+  const want = listed.files.get('records');
+  if (want === undefined) fail('bundle: records is not listed in MANIFEST');
+  if (want.length !== records.size)
+    fail('bundle: records does not match its MANIFEST digest (file substituted or altered)', { file: 'records' });
+  return { manifest: listed, files, records };
+}
+
+/** Call `fn` with each record's bytes (newline framing removed), streaming; returns the SHA-256 of the file. */
+export function streamRecords(src: ByteSource, entry: TarIndexEntry, fn: (bytes: Buffer) => void): string {
+  const hash = createHash('sha256');
+  let carry: Buffer = Buffer.alloc(0);
+  for (let pos = 0; pos < entry.size; pos += CHUNK) {
+    const chunk = src.read(entry.offset + pos, Math.min(CHUNK, entry.size - pos));
+    hash.update(chunk);
+    const data = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    let start = 0;
+    for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
+      fn(data.subarray(start, i));
+      start = i + 1;
+    }
+    carry = Buffer.from(data.subarray(start));
+  }
+  if (carry.length > 0) fail('bundle: records does not end with a newline (torn export)');
+  return hash.digest('hex');
+}
+
+export function verifyBundleSource(
+  src: ByteSource,
+  trusted: VerifierKey,
+  anchors: Anchor[] = [],
+  onRecord?: (r: VerifiedRecord, bytes: Buffer) => void,
+): BundleVerifyResult {
+  const { manifest: listed, files, records } = readBundleLayout(src, trusted);
   const checkpoints: CheckpointInput[] = [];
   for (const [name, data] of files) {
     const m = /^checkpoints\/([1-9][0-9]{0,15})$/.exec(name);
@@ -100,17 +187,35 @@ export function verifyBundle(buf: Buffer, trusted: VerifierKey, anchors: Anchor[
       const cp = parseCheckpoint(utf8(data));
       if (typeof cp !== 'string' && cp.size !== Number(m[1]))
         fail(`${name}: holds the checkpoint for size ${cp.size}`, { checkpoint: name });
-    } else if (!['MANIFEST', 'VERIFY', 'records', 'previous/checkpoint', 'previous/proof'].includes(name)) {
+    } else if (!['MANIFEST', 'VERIFY', 'previous/checkpoint', 'previous/proof'].includes(name)) {
       fail(`bundle: unexpected file ${name}`);
     }
   }
-  const previous = readPrevious(files, records.length);
-  const result = verifyLedger({
-    records,
+  const previous = readPrevious(files, listed.size);
+  const verifier = new LedgerVerifier({
     checkpoints,
     trusted,
     anchors: previous === undefined ? anchors : [...anchors, previous],
   });
+  // A record that fails is reported after the whole file is hashed: a digest mismatch (the file was
+  // altered after export) is the more precise reason and takes precedence.
+  let failed: Error | undefined;
+  let count = 0;
+  const digest = streamRecords(src, records, (bytes) => {
+    count++;
+    if (failed !== undefined) return;
+    try {
+      const r = verifier.push(bytes);
+      onRecord?.(r, bytes);
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+    }
+  });
+  if (digest !== listed.files.get('records')!.digest)
+    fail('bundle: records does not match its MANIFEST digest (file substituted or altered)', { file: 'records' });
+  if (count !== listed.size) fail(`bundle: records holds ${count} records, MANIFEST says ${listed.size}`);
+  if (failed !== undefined) throw failed;
+  const result = verifier.finish();
   return { ...result, previousSize: previous?.size };
 }
 
@@ -141,19 +246,6 @@ function parseManifest(text: string): {
     files.set(m[3]!, { digest: m[1]!, length: Number(m[2]) });
   }
   return { origin, size: Number(sizeText), files };
-}
-
-function splitRecords(data: Buffer | undefined): Buffer[] {
-  if (data === undefined) fail('bundle: records is missing');
-  if (data.length === 0) return [];
-  if (data[data.length - 1] !== 0x0a) fail('bundle: records does not end with a newline (torn export)');
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
-    out.push(data.subarray(start, i));
-    start = i + 1;
-  }
-  return out;
 }
 
 function readPrevious(files: Map<string, Buffer>, n: number): Anchor | undefined {
