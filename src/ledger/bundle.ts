@@ -37,7 +37,32 @@ Verify it offline with the genesis public key you pinned beforehand (never a key
 
 Exit 0: intact. Exit 1: altered or incomplete (the reason names the record or checkpoint).
 Exit 2: bad usage or unusable trust anchor. --state keeps the last verified size and root so a
-later rollback, fork or truncation is caught. Format: docs/ledger.md in the guard sources.
+later rollback, fork or truncation is caught.
+
+FORMAT (enough to write an independent verifier; guard's docs/ledger.md has every payload)
+
+Files: a tar archive (any standard writer; order free) holding
+  MANIFEST   "guard-ledger-bundle 1\n", "origin <origin>\n", "size <n>\n", then for every other
+             file one line "sha256 <64 lowercase hex> <byte length> <name>\n".
+  records    the n records, each followed by one "\n" (the newline is framing, not record bytes).
+  checkpoints/<size>   signed checkpoints: the final one (size n) and one per key rotation.
+  previous/checkpoint, previous/proof   optional: an earlier export's checkpoint and the RFC 9162
+             consistency proof "consistency <m> <n>\n" then one base64 hash per line.
+Record i (from 1): canonical JSON (RFC 8785) of {"payload":{...},"prev":P,"seq":i,"ts":T,"type":Y}:
+  T = UTC time "YYYY-MM-DDTHH:MM:SS.mmmZ"; P = "" for record 1, else the previous record's leaf
+  hash as 64 lowercase hex digits; leaf hash = SHA-256(0x00 || record bytes) (RFC 6962).
+Tree: RFC 6962 Merkle tree over the leaf hashes; node = SHA-256(0x01 || left || right).
+Checkpoint (C2SP signed note): "<origin>\n<size>\n<base64 root>\n\n" then signature lines
+  "\u2014 <name> <base64(4-byte key id || 64-byte Ed25519 signature over the first three lines)>\n".
+  Lines by other names (witness cosignatures) are ignored. Key id = first 4 bytes of
+  SHA-256(name || 0x0A || 0x01 || 32-byte public key). Pinned key file: "#" comment lines and one
+  line "<origin>+<hex key id>+<base64(0x01 || public key)>".
+Keys: records 1..k are sealed by the pinned key until a "key_rotation" record at seq r announces
+  payload.next_key (same vkey form); checkpoints/<r> must verify under the previous key, and every
+  checkpoint of size > r under the announced key.
+Check: MANIFEST digests and lengths, n records, seq = position, prev chain, canonical form, the
+  root at every checkpoint, each checkpoint's signature under the key of its epoch, the final
+  checkpoint at size n, and the consistency proof when present.
 `;
 }
 
