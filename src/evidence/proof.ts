@@ -11,26 +11,32 @@ import { nodeHash } from '../ledger/merkle.js';
 import type { LeafStore } from './collect.js';
 
 export class ProofTree {
-  private readonly levels: Buffer[][];
+  /** Level 0 = leaves; each level one flat buffer of 32-byte hashes (no per-node objects). */
+  private readonly levels: { buf: Buffer; count: number }[];
 
   constructor(
     leaves: LeafStore,
     readonly size = leaves.size,
   ) {
-    let level: Buffer[] = [];
-    for (let i = 0; i < size; i++) level.push(Buffer.from(leaves.get(i)));
+    let level = { buf: Buffer.alloc(size * 32), count: size };
+    for (let i = 0; i < size; i++) leaves.get(i).copy(level.buf, i * 32);
     this.levels = [level];
-    while (level.length > 1) {
-      const up: Buffer[] = [];
-      for (let i = 0; i + 1 < level.length; i += 2) up.push(nodeHash(level[i]!, level[i + 1]!));
-      if (level.length % 2 === 1) up.push(level[level.length - 1]!);
+    while (level.count > 1) {
+      const count = Math.ceil(level.count / 2);
+      const up = { buf: Buffer.alloc(count * 32), count };
+      for (let i = 0; i + 1 < level.count; i += 2)
+        nodeHash(level.buf.subarray(i * 32, i * 32 + 32), level.buf.subarray(i * 32 + 32, i * 32 + 64)).copy(
+          up.buf,
+          (i / 2) * 32,
+        );
+      if (level.count % 2 === 1) level.buf.copy(up.buf, (count - 1) * 32, (level.count - 1) * 32, level.count * 32);
       this.levels.push(up);
       level = up;
     }
   }
 
   root(): Buffer {
-    return this.levels[this.levels.length - 1]![0]!;
+    return Buffer.from(this.levels[this.levels.length - 1]!.buf.subarray(0, 32));
   }
 
   /** Audit path for the leaf at 0-based `index`. */
@@ -40,7 +46,7 @@ export class ProofTree {
     for (let l = 0; l < this.levels.length - 1; l++) {
       const level = this.levels[l]!;
       const sib = i ^ 1;
-      if (sib < level.length) out.push(level[sib]!);
+      if (sib < level.count) out.push(Buffer.from(level.buf.subarray(sib * 32, sib * 32 + 32)));
       i = Math.floor(i / 2);
     }
     return out;
