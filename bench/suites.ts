@@ -13,6 +13,7 @@ import { daemonSuite } from './daemon.js';
 import { integrationsSuite } from './integrations.js';
 import { channelsSuite } from './channels.js';
 import { tuiSuite } from './tui.js';
+import { evidenceSuite } from './evidence.js';
 
 export const suites: Suite[] = [
   startupSuite,
@@ -25,4 +26,5 @@ export const suites: Suite[] = [
   integrationsSuite,
   channelsSuite,
   tuiSuite,
+  evidenceSuite,
 ];

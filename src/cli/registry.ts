@@ -9,6 +9,7 @@ import { requestsSpec, showSpec } from './specs/requests.js';
 import { decideSpecs } from './specs/decide.js';
 import { approverSpec } from './specs/approver.js';
 import { ledgerSpec } from './specs/ledger.js';
+import { evidenceSpec } from './specs/evidence.js';
 import { hookSpec } from './specs/hook.js';
 import { shellSpec } from './specs/shell.js';
 import { initSpec } from './specs/init.js';
@@ -25,6 +26,7 @@ export const commands: CommandSpec[] = [
   daemonSpec,
   approverSpec,
   ledgerSpec,
+  evidenceSpec,
   hookSpec,
   shellSpec,
   initSpec,

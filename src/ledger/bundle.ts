@@ -8,12 +8,13 @@
  *   previous/proof         RFC 6962 consistency proof from it to this one (with --since-checkpoint)
  */
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { decodeBase64Strict, encodeBase64 } from './b64.js';
 import { VerifyFailedError } from './errors.js';
 import { parseCheckpoint, type SignedCheckpoint, type VerifierKey } from './note.js';
-import { readTar, writeTar, type TarEntry } from './tar.js';
-import { verifyLedger, type Anchor, type CheckpointInput, type VerifyResult } from './verify.js';
+import { bufferSource, indexTar, writeTar, type ByteSource, type TarEntry, type TarIndexEntry } from './tar.js';
+import { LedgerVerifier, type Anchor, type CheckpointInput, type VerifiedRecord, type VerifyResult } from './verify.js';
 
 export const BUNDLE_FORMAT = 'guard-ledger-bundle 1';
 const MAX_PROOF = 128;
@@ -36,7 +37,32 @@ Verify it offline with the genesis public key you pinned beforehand (never a key
 
 Exit 0: intact. Exit 1: altered or incomplete (the reason names the record or checkpoint).
 Exit 2: bad usage or unusable trust anchor. --state keeps the last verified size and root so a
-later rollback, fork or truncation is caught. Format: docs/ledger.md in the guard sources.
+later rollback, fork or truncation is caught.
+
+FORMAT (enough to write an independent verifier; guard's docs/ledger.md has every payload)
+
+Files: a tar archive (any standard writer; order free) holding
+  MANIFEST   "guard-ledger-bundle 1\n", "origin <origin>\n", "size <n>\n", then for every other
+             file one line "sha256 <64 lowercase hex> <byte length> <name>\n".
+  records    the n records, each followed by one "\n" (the newline is framing, not record bytes).
+  checkpoints/<size>   signed checkpoints: the final one (size n) and one per key rotation.
+  previous/checkpoint, previous/proof   optional: an earlier export's checkpoint and the RFC 9162
+             consistency proof "consistency <m> <n>\n" then one base64 hash per line.
+Record i (from 1): canonical JSON (RFC 8785) of {"payload":{...},"prev":P,"seq":i,"ts":T,"type":Y}:
+  T = UTC time "YYYY-MM-DDTHH:MM:SS.mmmZ"; P = "" for record 1, else the previous record's leaf
+  hash as 64 lowercase hex digits; leaf hash = SHA-256(0x00 || record bytes) (RFC 6962).
+Tree: RFC 6962 Merkle tree over the leaf hashes; node = SHA-256(0x01 || left || right).
+Checkpoint (C2SP signed note): "<origin>\n<size>\n<base64 root>\n\n" then signature lines
+  "\u2014 <name> <base64(4-byte key id || 64-byte Ed25519 signature over the first three lines)>\n".
+  Lines by other names (witness cosignatures) are ignored. Key id = first 4 bytes of
+  SHA-256(name || 0x0A || 0x01 || 32-byte public key). Pinned key file: "#" comment lines and one
+  line "<origin>+<hex key id>+<base64(0x01 || public key)>".
+Keys: records 1..k are sealed by the pinned key until a "key_rotation" record at seq r announces
+  payload.next_key (same vkey form); checkpoints/<r> must verify under the previous key, and every
+  checkpoint of size > r under the announced key.
+Check: MANIFEST digests and lengths, n records, seq = position, prev chain, canonical form, the
+  root at every checkpoint, each checkpoint's signature under the key of its epoch, the final
+  checkpoint at size n, and the consistency proof when present.
 `;
 }
 
@@ -71,9 +97,63 @@ export interface BundleVerifyResult extends VerifyResult {
 
 /** Verify a bundle's bytes against a pinned key (and optional state anchor). Throws VerifyFailedError. */
 export function verifyBundle(buf: Buffer, trusted: VerifierKey, anchors: Anchor[] = []): BundleVerifyResult {
-  const entries = readTar(buf);
-  if (typeof entries === 'string') fail(`bundle: ${entries}`);
-  const files = new Map(entries.map((e) => [e.name, e.data]));
+  return verifyBundleSource(bufferSource(buf), trusted, anchors);
+}
+
+/** Verify a bundle file without loading it: memory stays flat in the number of records. */
+export function verifyBundleFile(
+  path: string,
+  trusted: VerifierKey,
+  anchors: Anchor[] = [],
+  onRecord?: (r: VerifiedRecord, bytes: Buffer) => void,
+): BundleVerifyResult {
+  return withFileSource(path, (src) => verifyBundleSource(src, trusted, anchors, onRecord));
+}
+
+/** Open a file as a ByteSource for the duration of `fn`. */
+export function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
+  const fd = openSync(path, 'r');
+  try {
+    const length = fstatSync(fd).size;
+    return fn({
+      length,
+      read(offset, len) {
+        const b = Buffer.allocUnsafe(len);
+        let got = 0;
+        while (got < len) {
+          const n = readSync(fd, b, got, len - got, offset + got);
+          if (n === 0) throw new Error('the bundle changed while it was read');
+          got += n;
+        }
+        return b;
+      },
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Small files (everything but `records`) are read whole; anything larger than this is refused. */
+const MAX_SMALL_FILE = 1 << 20;
+const CHUNK = 1 << 22;
+
+/** The bundle's small files and where `records` lies, after MANIFEST and digests of the small files check. */
+export interface BundleLayout {
+  manifest: { origin: string; size: number; files: Map<string, { digest: string; length: number }> };
+  files: Map<string, Buffer>;
+  records: TarIndexEntry;
+}
+
+export function readBundleLayout(src: ByteSource, trusted: VerifierKey): BundleLayout {
+  const index = indexTar(src);
+  if (typeof index === 'string') fail(`bundle: ${index}`);
+  const files = new Map<string, Buffer>();
+  let records: TarIndexEntry | undefined;
+  for (const e of index) {
+    if (e.name === 'records') records = e;
+    else if (e.size > MAX_SMALL_FILE) fail(`bundle: ${e.name} is too large`);
+    else files.set(e.name, src.read(e.offset, e.size));
+  }
   const manifest = files.get('MANIFEST');
   if (manifest === undefined) fail('bundle: MANIFEST is missing');
   const listed = parseManifest(manifest.toString('latin1'));
@@ -81,17 +161,49 @@ export function verifyBundle(buf: Buffer, trusted: VerifierKey, anchors: Anchor[
     fail(
       `bundle: MANIFEST origin ${JSON.stringify(listed.origin)} is not the pinned origin ${JSON.stringify(trusted.name)}`,
     );
-  for (const name of files.keys())
-    if (name !== 'MANIFEST' && !listed.files.has(name)) fail(`bundle: ${name} is not listed in MANIFEST`);
+  for (const e of index)
+    if (e.name !== 'MANIFEST' && !listed.files.has(e.name)) fail(`bundle: ${e.name} is not listed in MANIFEST`);
   for (const [name, { digest, length }] of listed.files) {
+    if (name === 'records') continue;
     const data = files.get(name);
     if (data === undefined) fail(`bundle: ${name} is listed in MANIFEST but missing`);
     if (data.length !== length || sha256(data) !== digest)
       fail(`bundle: ${name} does not match its MANIFEST digest (file substituted or altered)`, { file: name });
   }
-  const records = splitRecords(files.get('records'));
-  if (records.length !== listed.size)
-    fail(`bundle: records holds ${records.length} records, MANIFEST says ${listed.size}`);
+  if (records === undefined) fail('bundle: records is missing');
+  const want = listed.files.get('records');
+  if (want === undefined) fail('bundle: records is not listed in MANIFEST');
+  if (want.length !== records.size)
+    fail('bundle: records does not match its MANIFEST digest (file substituted or altered)', { file: 'records' });
+  return { manifest: listed, files, records };
+}
+
+/** Call `fn` with each record's bytes (newline framing removed), streaming; returns the SHA-256 of the file. */
+export function streamRecords(src: ByteSource, entry: TarIndexEntry, fn: (bytes: Buffer) => void): string {
+  const hash = createHash('sha256');
+  let carry: Buffer = Buffer.alloc(0);
+  for (let pos = 0; pos < entry.size; pos += CHUNK) {
+    const chunk = src.read(entry.offset + pos, Math.min(CHUNK, entry.size - pos));
+    hash.update(chunk);
+    const data = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    let start = 0;
+    for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
+      fn(data.subarray(start, i));
+      start = i + 1;
+    }
+    carry = Buffer.from(data.subarray(start));
+  }
+  if (carry.length > 0) fail('bundle: records does not end with a newline (torn export)');
+  return hash.digest('hex');
+}
+
+export function verifyBundleSource(
+  src: ByteSource,
+  trusted: VerifierKey,
+  anchors: Anchor[] = [],
+  onRecord?: (r: VerifiedRecord, bytes: Buffer) => void,
+): BundleVerifyResult {
+  const { manifest: listed, files, records } = readBundleLayout(src, trusted);
   const checkpoints: CheckpointInput[] = [];
   for (const [name, data] of files) {
     const m = /^checkpoints\/([1-9][0-9]{0,15})$/.exec(name);
@@ -100,17 +212,35 @@ export function verifyBundle(buf: Buffer, trusted: VerifierKey, anchors: Anchor[
       const cp = parseCheckpoint(utf8(data));
       if (typeof cp !== 'string' && cp.size !== Number(m[1]))
         fail(`${name}: holds the checkpoint for size ${cp.size}`, { checkpoint: name });
-    } else if (!['MANIFEST', 'VERIFY', 'records', 'previous/checkpoint', 'previous/proof'].includes(name)) {
+    } else if (!['MANIFEST', 'VERIFY', 'previous/checkpoint', 'previous/proof'].includes(name)) {
       fail(`bundle: unexpected file ${name}`);
     }
   }
-  const previous = readPrevious(files, records.length);
-  const result = verifyLedger({
-    records,
+  const previous = readPrevious(files, listed.size);
+  const verifier = new LedgerVerifier({
     checkpoints,
     trusted,
     anchors: previous === undefined ? anchors : [...anchors, previous],
   });
+  // A record that fails is reported after the whole file is hashed: a digest mismatch (the file was
+  // altered after export) is the more precise reason and takes precedence.
+  let failed: Error | undefined;
+  let count = 0;
+  const digest = streamRecords(src, records, (bytes) => {
+    count++;
+    if (failed !== undefined) return;
+    try {
+      const r = verifier.push(bytes);
+      onRecord?.(r, bytes);
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+    }
+  });
+  if (digest !== listed.files.get('records')!.digest)
+    fail('bundle: records does not match its MANIFEST digest (file substituted or altered)', { file: 'records' });
+  if (count !== listed.size) fail(`bundle: records holds ${count} records, MANIFEST says ${listed.size}`);
+  if (failed !== undefined) throw failed;
+  const result = verifier.finish();
   return { ...result, previousSize: previous?.size };
 }
 
@@ -141,19 +271,6 @@ function parseManifest(text: string): {
     files.set(m[3]!, { digest: m[1]!, length: Number(m[2]) });
   }
   return { origin, size: Number(sizeText), files };
-}
-
-function splitRecords(data: Buffer | undefined): Buffer[] {
-  if (data === undefined) fail('bundle: records is missing');
-  if (data.length === 0) return [];
-  if (data[data.length - 1] !== 0x0a) fail('bundle: records does not end with a newline (torn export)');
-  const out: Buffer[] = [];
-  let start = 0;
-  for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
-    out.push(data.subarray(start, i));
-    start = i + 1;
-  }
-  return out;
 }
 
 function readPrevious(files: Map<string, Buffer>, n: number): Anchor | undefined {

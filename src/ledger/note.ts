@@ -5,7 +5,9 @@
  *
  * Verifier keys use the signed-note vkey form `<name>+<hex key id>+<base64(0x01 || public key)>`.
  * The key name is the ledger's origin, so a pinned key also pins the origin.
- * Parsing is strict: one exact spelling per checkpoint, anything else is refused.
+ * Parsing is strict about the body (one exact spelling, no extension lines) and follows the C2SP
+ * signed-note rules for signatures: one or more signature lines, unknown keys (witness cosignatures,
+ * other logs) are kept but ignored by verification; at most one line per (name, key id).
  */
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { decodeBase64Strict, encodeBase64 } from './b64.js';
@@ -30,13 +32,27 @@ export interface Checkpoint {
   root: Buffer;
 }
 
+export interface NoteSignature {
+  name: string;
+  /** 4-byte key id. */
+  keyId: Buffer;
+  /** The signature bytes after the key id. */
+  signature: Buffer;
+}
+
 export interface SignedCheckpoint extends Checkpoint {
   /** The signed body (first three lines). */
   body: string;
+  /** The first signature under the origin's name (the log's own); others are in `signatures`. */
   keyId: Buffer;
   signature: Buffer;
+  /** Every signature line, in order (the log's own and any cosignatures). */
+  signatures: NoteSignature[];
   text: string;
 }
+
+/** Go's golang.org/x/mod/sumdb/note accepts at most 100 signatures; so do we. */
+const MAX_SIGNATURES = 100;
 
 export function isValidOrigin(origin: string): boolean {
   return ORIGIN.test(origin) && !origin.includes('+');
@@ -101,13 +117,18 @@ export function signCheckpoint(
   return `${body}\n\u2014 ${signer.name} ${encodeBase64(Buffer.concat([signer.keyId, sig]))}\n`;
 }
 
-/** Parse a signed checkpoint strictly (exactly one signature line). Returns a reason string on failure. */
+/**
+ * Parse a signed checkpoint: the three body lines, a blank line, then one or more signature lines
+ * `— <name> <base64(key id || signature)>`. At least one must be under the origin's name with an
+ * Ed25519-sized signature (68 bytes); lines under other names may carry any signature length ≥ 5
+ * bytes (other algorithms, timestamped cosignatures). Returns a reason string on failure.
+ */
 export function parseCheckpoint(text: string): SignedCheckpoint | string {
-  if (text.length > 4096) return 'checkpoint is too long';
+  if (text.length > 16384) return 'checkpoint is too long';
   if (!text.endsWith('\n')) return 'checkpoint does not end with a newline';
   const lines = text.slice(0, -1).split('\n');
-  if (lines.length !== 5) return `checkpoint has ${lines.length} lines, expected 5`;
-  const [origin, sizeText, rootText, blank, sigLine] = lines as [string, string, string, string, string];
+  if (lines.length < 5) return `checkpoint has ${lines.length} lines, expected at least 5`;
+  const [origin, sizeText, rootText, blank] = lines as [string, string, string, string];
   if (!isValidOrigin(origin)) return 'checkpoint origin line is malformed';
   if (!SIZE.test(sizeText)) return 'checkpoint size line is malformed';
   const size = Number(sizeText);
@@ -115,19 +136,40 @@ export function parseCheckpoint(text: string): SignedCheckpoint | string {
   const root = decodeBase64Strict(rootText);
   if (root === undefined || root.length !== 32) return 'checkpoint root is not a strict base64 SHA-256 hash';
   if (blank !== '') return 'checkpoint has extension lines (none are allowed)';
-  const m = /^\u2014 ([\x21-\x7e]+) ([A-Za-z0-9+/=]+)$/.exec(sigLine);
-  if (m === null) return 'checkpoint signature line is malformed';
-  if (m[1] !== origin) return 'checkpoint is signed under a key name other than its origin';
-  const sig = decodeBase64Strict(m[2]!);
-  if (sig === undefined || sig.length !== 68) return 'checkpoint signature is not strict base64 of 68 bytes';
+  const sigLines = lines.slice(4);
+  if (sigLines.length > MAX_SIGNATURES) return `checkpoint has more than ${MAX_SIGNATURES} signature lines`;
+  const signatures: NoteSignature[] = [];
+  const seen = new Set<string>();
+  for (const line of sigLines) {
+    const m = /^\u2014 ([\x21-\x7e]+) ([A-Za-z0-9+/=]+)$/.exec(line);
+    if (m === null) return 'checkpoint signature line is malformed';
+    const sig = decodeBase64Strict(m[2]!);
+    if (sig === undefined || sig.length < 5)
+      return 'checkpoint signature is not strict base64 of a key id and signature';
+    if (m[1] === origin && sig.length !== 68) return 'checkpoint signature is not strict base64 of 68 bytes';
+    const id = `${m[1]!} ${sig.subarray(0, 4).toString('hex')}`;
+    if (seen.has(id)) return `checkpoint has two signatures by the same key (${id})`;
+    seen.add(id);
+    signatures.push({ name: m[1]!, keyId: Buffer.from(sig.subarray(0, 4)), signature: Buffer.from(sig.subarray(4)) });
+  }
+  const own = signatures.find((s) => s.name === origin);
+  if (own === undefined) return 'checkpoint is signed under a key name other than its origin';
   const body = `${origin}\n${sizeText}\n${rootText}\n`;
-  return { origin, size, root, body, keyId: sig.subarray(0, 4), signature: sig.subarray(4), text };
+  return { origin, size, root, body, keyId: own.keyId, signature: own.signature, signatures, text };
 }
 
+/** The signature by `key` (name and key id), if the checkpoint carries one. */
+export function signatureBy(c: SignedCheckpoint, key: Pick<VerifierKey, 'name' | 'keyId'>): NoteSignature | undefined {
+  return c.signatures.find((s) => s.name === key.name && s.keyId.equals(key.keyId));
+}
+
+/** Does the checkpoint carry a valid signature by `key`? Other signature lines are ignored. */
 export function checkpointSignedBy(c: SignedCheckpoint, key: VerifierKey): boolean {
-  if (!c.keyId.equals(key.keyId) || c.origin !== key.name) return false;
+  if (c.origin !== key.name) return false;
+  const s = signatureBy(c, key);
+  if (s === undefined || s.signature.length !== 64) return false;
   try {
-    return verify(null, Buffer.from(c.body, 'utf8'), key.key, c.signature);
+    return verify(null, Buffer.from(c.body, 'utf8'), key.key, s.signature);
   } catch {
     return false;
   }

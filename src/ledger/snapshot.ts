@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { openReadOnly, readMeta, type Db, type Meta } from './db.js';
 import { VerifyFailedError } from './errors.js';
-import type { CheckpointInput } from './verify.js';
+import type { VerifierKey } from './note.js';
+import { LedgerVerifier, type Anchor, type CheckpointInput, type VerifyResult } from './verify.js';
 
 export interface LedgerSnapshot {
   meta: Meta | undefined;
@@ -48,6 +49,46 @@ export function snapshotFile(path: string): LedgerSnapshot {
   const db = openReadOnly(path);
   try {
     return readSnapshot(db);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Stream a ledger database through a verifier in one read transaction: records and the checkpoints
+ * they reach are read page by page, so memory stays flat in the ledger's size.
+ */
+export function verifyDbFile(path: string, trusted: VerifierKey, anchors: Anchor[] = []): VerifyResult {
+  if (!existsSync(path)) throw new Error(`no ledger database at ${path}`);
+  const db = openReadOnly(path);
+  const PAGE = 10_000;
+  try {
+    return db
+      .transaction(() => {
+        const v = new LedgerVerifier({ checkpoints: [], trusted, anchors });
+        const recs = db.prepare('SELECT seq, bytes FROM records WHERE seq > ? ORDER BY seq LIMIT ?').raw();
+        const cps = db.prepare('SELECT size, note FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size').raw();
+        let expected = 1;
+        for (;;) {
+          const page = recs.all(expected - 1, PAGE) as [number, unknown][];
+          const last = page.length === 0 ? Number.MAX_SAFE_INTEGER : page[page.length - 1]![0];
+          for (const [size, note] of cps.all(expected - 1, last) as [number, unknown][])
+            v.addCheckpoint({ label: checkpointLabel(size), text: typeof note === 'string' ? note : '' });
+          if (page.length === 0) break;
+          for (const [seq, bytes] of page) {
+            if (seq !== expected)
+              throw new VerifyFailedError(`record ${expected}: missing from the database (next stored seq is ${seq})`, {
+                details: { seq: expected },
+              });
+            if (!Buffer.isBuffer(bytes))
+              throw new VerifyFailedError(`record ${seq}: stored value is not bytes`, { details: { seq } });
+            v.push(bytes);
+            expected++;
+          }
+        }
+        return v.finish();
+      })
+      .deferred();
   } finally {
     db.close();
   }

@@ -10,7 +10,14 @@ import { canonicalize } from '../util/canonical.js';
 import { encodeBase64 } from './b64.js';
 import { VerifyFailedError } from './errors.js';
 import { Frontier, leafHash, verifyConsistency } from './merkle.js';
-import { checkpointSignedBy, parseCheckpoint, parseVkey, type SignedCheckpoint, type VerifierKey } from './note.js';
+import {
+  checkpointSignedBy,
+  parseCheckpoint,
+  parseVkey,
+  signatureBy,
+  type SignedCheckpoint,
+  type VerifierKey,
+} from './note.js';
 import { RECORD_TYPES } from './record.js';
 import { findDuplicateKey } from './strict-json.js';
 
@@ -46,6 +53,10 @@ export interface VerifyResult {
   checkpoint: string;
   checkpointsVerified: number;
   keyRotations: number;
+  /** Each rotation: the seq of its `key_rotation` record and the key it introduced. */
+  rotations: { seq: number; key: VerifierKey }[];
+  /** Signature lines by other keys (witness cosignatures), present but not verified here. */
+  witnesses: { checkpoint: string; size: number; name: string; keyId: string }[];
 }
 
 const TS = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
@@ -59,79 +70,136 @@ function fail(message: string, details: Record<string, unknown> = {}): never {
 }
 
 export function verifyLedger(input: VerifyInput): VerifyResult {
-  const { records, trusted } = input;
-  const n = records.length;
-  if (n === 0) fail('there are no records to verify');
-  const byS = collectCheckpoints(input.checkpoints, trusted);
-  const anchors = new Map<number, Anchor[]>();
-  for (const a of input.anchors ?? []) {
-    if (a.size > n)
-      fail(`rollback: ${a.label} recorded ${a.size} records but only ${n} are present`, { anchor: a.label });
-    anchors.set(a.size, [...(anchors.get(a.size) ?? []), a]);
+  if (input.records.length === 0) fail('there are no records to verify');
+  const v = new LedgerVerifier(input);
+  for (const bytes of input.records) v.push(bytes);
+  return v.finish();
+}
+
+/** What `push` learns about one record (for readers that stream, such as the evidence pack). */
+export interface VerifiedRecord {
+  seq: number;
+  /** The parsed record (`payload`, `prev`, `seq`, `ts`, `type`). */
+  record: Record<string, unknown>;
+  type: string;
+  /** RFC 6962 leaf hash. */
+  leaf: Buffer;
+}
+
+/**
+ * The verifier as a stream: `push` each record's bytes in order, then `finish`. Memory stays at the
+ * Merkle frontier (O(log n) hashes) plus the checkpoints, whatever the number of records. A record
+ * passed to `push` is only trustworthy once `finish` has returned: callers that act on records
+ * must discard everything if anything throws.
+ */
+export class LedgerVerifier {
+  private readonly byS: Map<number, { label: string; parsed: SignedCheckpoint }[]>;
+  private readonly anchors = new Map<number, Anchor[]>();
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  private readonly tree = new Frontier();
+  private readonly keys: { from: number; key: VerifierKey }[];
+  private prev = '';
+  private verified = 0;
+  private sealedUpTo = 0;
+  private n = 0;
+
+  constructor(private readonly input: Omit<VerifyInput, 'records'>) {
+    this.byS = collectCheckpoints(input.checkpoints, input.trusted);
+    for (const a of input.anchors ?? []) this.anchors.set(a.size, [...(this.anchors.get(a.size) ?? []), a]);
+    this.keys = [{ from: 0, key: input.trusted }];
   }
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  const tree = new Frontier();
-  const keys: { from: number; key: VerifierKey }[] = [{ from: 0, key: trusted }];
-  let prev = '';
-  let verified = 0;
-  let sealedUpTo = 0;
-  for (let i = 0; i < n; i++) {
-    const seq = i + 1;
-    const bytes = records[i]!;
-    const type = checkRecord(bytes, seq, prev, decoder);
+
+  /** Add a checkpoint after construction (a reader that streams them); it must lie ahead of the records pushed. */
+  addCheckpoint(c: CheckpointInput): void {
+    const [size, list] = [...collectCheckpoints([c], this.input.trusted)][0]!;
+    if (size <= this.n) fail(`${c.label}: arrives after the records it covers`, { checkpoint: c.label });
+    if (this.byS.has(size)) fail(`${c.label}: a second checkpoint for size ${size}`, { checkpoint: c.label });
+    this.byS.set(size, list);
+  }
+
+  /** Number of records pushed so far. */
+  get size(): number {
+    return this.n;
+  }
+
+  /** The Merkle root of the records pushed so far. */
+  root(): Buffer {
+    return this.tree.root();
+  }
+
+  push(bytes: Buffer): VerifiedRecord {
+    const seq = ++this.n;
+    const record = checkRecord(bytes, seq, this.prev, this.decoder);
+    const type = record['type'] as string;
     const leaf = leafHash(bytes);
-    prev = leaf.toString('hex');
-    tree.append(leaf);
-    if (type === 'key_rotation') keys.push({ from: seq, key: rotationKey(bytes, seq, keys[keys.length - 1]!.key) });
-    const cps = byS.get(seq);
+    this.prev = leaf.toString('hex');
+    this.tree.append(leaf);
+    const keys = this.keys;
+    if (type === 'key_rotation') keys.push({ from: seq, key: rotationKey(record, seq, keys[keys.length - 1]!.key) });
+    const cps = this.byS.get(seq);
     const epochKey = keyFor(keys, seq);
-    if (cps !== undefined || anchors.has(seq)) {
-      const root = tree.root();
+    if (cps !== undefined || this.anchors.has(seq)) {
+      const root = this.tree.root();
       for (const cp of cps ?? []) {
-        checkCheckpoint(cp.parsed, cp.label, root, epochKey, sealedUpTo);
-        sealedUpTo = seq;
-        verified++;
+        checkCheckpoint(cp.parsed, cp.label, root, epochKey, this.sealedUpTo);
+        this.sealedUpTo = seq;
+        this.verified++;
       }
-      for (const a of anchors.get(seq) ?? []) checkAnchor(a, root, epochKey);
+      for (const a of this.anchors.get(seq) ?? []) checkAnchor(a, root, epochKey);
     }
     if (type === 'key_rotation' && cps === undefined) {
       fail(`record ${seq}: key rotation has no hand-over checkpoint at size ${seq} signed by the previous key`, {
         seq,
       });
     }
+    return { seq, record, type, leaf };
   }
-  for (const [size, [cp]] of byS) {
-    if (size > n) {
-      fail(
-        `${cp!.label}: checkpoint covers ${size} records but only ${n} are present (records missing from the tail)`,
-        {
-          checkpoint: cp!.label,
-          seq: n + 1,
-        },
-      );
+
+  finish(): VerifyResult {
+    const n = this.n;
+    if (n === 0) fail('there are no records to verify');
+    for (const a of this.input.anchors ?? []) {
+      if (a.size > n)
+        fail(`rollback: ${a.label} recorded ${a.size} records but only ${n} are present`, { anchor: a.label });
     }
-  }
-  const last = [...byS.keys()].reduce((a, b) => Math.max(a, b), 0);
-  if (last !== n) {
-    fail(`records ${last + 1}..${n} are not sealed by any checkpoint (the last checkpoint covers ${last})`, {
-      seq: last + 1,
-    });
-  }
-  const root = tree.root();
-  const final = byS.get(n)![0]!;
-  for (const a of input.anchors ?? []) {
-    if (a.proof !== undefined && !verifyConsistency(a.size, n, a.root, root, a.proof)) {
-      fail(`the consistency proof from ${a.label} (size ${a.size}) to size ${n} does not verify`, { anchor: a.label });
+    for (const [size, [cp]] of this.byS) {
+      if (size > n) {
+        fail(
+          `${cp!.label}: checkpoint covers ${size} records but only ${n} are present (records missing from the tail)`,
+          { checkpoint: cp!.label, seq: n + 1 },
+        );
+      }
     }
+    const last = [...this.byS.keys()].reduce((a, b) => Math.max(a, b), 0);
+    if (last !== n) {
+      fail(`records ${last + 1}..${n} are not sealed by any checkpoint (the last checkpoint covers ${last})`, {
+        seq: last + 1,
+      });
+    }
+    const root = this.tree.root();
+    const final = this.byS.get(n)![0]!;
+    for (const a of this.input.anchors ?? []) {
+      if (a.proof !== undefined && !verifyConsistency(a.size, n, a.root, root, a.proof)) {
+        fail(`the consistency proof from ${a.label} (size ${a.size}) to size ${n} does not verify`, {
+          anchor: a.label,
+        });
+      }
+    }
+    return {
+      origin: this.input.trusted.name,
+      size: n,
+      root,
+      checkpoint: final.parsed.text,
+      checkpointsVerified: this.verified,
+      keyRotations: this.keys.length - 1,
+      rotations: this.keys.slice(1).map((k) => ({ seq: k.from, key: k.key })),
+      witnesses: [...this.byS.values()].flatMap(([c]) =>
+        c!.parsed.signatures
+          .filter((s) => s.name !== c!.parsed.origin)
+          .map((s) => ({ checkpoint: c!.label, size: c!.parsed.size, name: s.name, keyId: s.keyId.toString('hex') })),
+      ),
+    };
   }
-  return {
-    origin: trusted.name,
-    size: n,
-    root,
-    checkpoint: final.parsed.text,
-    checkpointsVerified: verified,
-    keyRotations: keys.length - 1,
-  };
 }
 
 function keyFor(keys: { from: number; key: VerifierKey }[], size: number): VerifierKey {
@@ -163,9 +231,10 @@ function collectCheckpoints(inputs: CheckpointInput[], trusted: VerifierKey) {
 
 /** `sealedUpTo`: the size of the last checkpoint that verified, which narrows down the changed record. */
 function checkCheckpoint(cp: SignedCheckpoint, label: string, root: Buffer, key: VerifierKey, sealedUpTo = 0): void {
-  if (!cp.keyId.equals(key.keyId)) {
+  if (signatureBy(cp, key) === undefined) {
+    const own = cp.signatures.filter((s) => s.name === cp.origin).map((s) => s.keyId.toString('hex'));
     fail(
-      `${label}: signed by key ${cp.keyId.toString('hex')}, but records 1..${cp.size} fall in the epoch of key ${key.keyId.toString('hex')}`,
+      `${label}: signed by key ${own.join(', ')}, but records 1..${cp.size} fall in the epoch of key ${key.keyId.toString('hex')}`,
       { checkpoint: label, seq: cp.size },
     );
   }
@@ -194,8 +263,8 @@ function checkAnchor(a: Anchor, root: Buffer, key: VerifierKey): void {
   }
 }
 
-/** Checks one record's bytes; returns its type. */
-function checkRecord(bytes: Buffer, seq: number, prev: string, decoder: TextDecoder): string {
+/** Checks one record's bytes; returns the parsed record. */
+function checkRecord(bytes: Buffer, seq: number, prev: string, decoder: TextDecoder): Record<string, unknown> {
   // Node's decoder turns every invalid sequence into U+FFFD: only then is the strict decoder needed
   let text = bytes.toString('utf8');
   if (text.includes('\ufffd')) {
@@ -241,11 +310,11 @@ function checkRecord(bytes: Buffer, seq: number, prev: string, decoder: TextDeco
       fail(`record ${seq}: not in canonical JSON form (RFC 8785)`, { seq });
     }
   }
-  return type;
+  return r;
 }
 
-function rotationKey(bytes: Buffer, seq: number, current: VerifierKey): VerifierKey {
-  const payload = (JSON.parse(bytes.toString('utf8')) as { payload: unknown }).payload;
+function rotationKey(record: Record<string, unknown>, seq: number, current: VerifierKey): VerifierKey {
+  const payload = record['payload'];
   const next =
     payload !== null && typeof payload === 'object' ? (payload as Record<string, unknown>)['next_key'] : undefined;
   if (typeof next !== 'string') return fail(`record ${seq}: key rotation without a next_key`, { seq });

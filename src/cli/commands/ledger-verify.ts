@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { encodeBase64 } from '../../ledger/b64.js';
-import { verifyBundle } from '../../ledger/bundle.js';
+import { verifyBundleFile } from '../../ledger/bundle.js';
 import { TrustAnchorError, VerifyFailedError } from '../../ledger/errors.js';
 import type { VerifierKey } from '../../ledger/note.js';
 import { parsePubkeyFile } from '../../ledger/pubkey.js';
-import { snapshotFile } from '../../ledger/snapshot.js';
+import { verifyDbFile } from '../../ledger/snapshot.js';
 import { formatState, parseState } from '../../ledger/state.js';
-import { verifyLedger, type Anchor, type VerifyResult } from '../../ledger/verify.js';
+import type { Anchor, VerifyResult } from '../../ledger/verify.js';
 import { writeLine, type Io } from '../io.js';
 import { writeFileAtomic } from './ledger-export.js';
 
@@ -15,6 +15,15 @@ const usage = 'usage: guard ledger verify (BUNDLE | --db PATH) --pubkey FILE [--
 function readOrAnchorError(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
+  } catch (err) {
+    throw new TrustAnchorError(`cannot read ${what} ${path}: ${(err as Error).message}`, { hint: usage });
+  }
+}
+
+/** The bundle is streamed, not read: only check here that it can be opened. */
+function checkReadable(path: string, what: string): void {
+  try {
+    closeSync(openSync(path, 'r'));
   } catch (err) {
     throw new TrustAnchorError(`cannot read ${what} ${path}: ${(err as Error).message}`, { hint: usage });
   }
@@ -52,16 +61,16 @@ export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unkn
   let result: VerifyResult;
   if (db !== undefined) {
     if (!existsSync(db)) throw new TrustAnchorError(`no ledger database at ${db}`, { hint: usage });
-    let snap;
     try {
-      snap = snapshotFile(db);
+      result = verifyDbFile(db, trusted, anchors);
     } catch (err) {
       if (err instanceof VerifyFailedError) throw err;
       throw new VerifyFailedError(`the database cannot be read: ${(err as Error).message}`, { cause: err });
     }
-    result = verifyLedger({ records: snap.records, checkpoints: snap.checkpoints, trusted, anchors });
   } else {
-    result = verifyBundle(readOrAnchorError(inputs[0]!, 'the bundle'), trusted, anchors);
+    const path = inputs[0]!;
+    checkReadable(path, 'the bundle');
+    result = verifyBundleFile(path, trusted, anchors);
   }
   if (statePath !== undefined)
     writeFileAtomic(
