@@ -14,6 +14,7 @@ import { channelDecide } from './handlers/decide.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
 import { makeHandlers } from './handlers/index.js';
+import { connectionLimits } from './limits.js';
 import { fileLogger, type Logger } from './log.js';
 import { RequestMachine } from './machine.js';
 import { PolicyHost } from './policy-host.js';
@@ -172,6 +173,7 @@ async function boot(
   const { server, closeAll } = createDaemonServer({
     handlers: makeHandlers(ctx),
     onError: (e, c) => log.error(`${c}: ${e instanceof Error ? e.message : String(e)}`),
+    limits: connectionLimits(opts.env),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
