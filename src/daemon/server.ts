@@ -8,12 +8,15 @@ import { GuardError } from '../errors.js';
 import { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './framing.js';
 import type { ConnectionLimits } from './limits.js';
 import type { ClientMessage, ClientType, DaemonMessage, ErrorCode } from './messages.js';
+import type { Peer } from './peer.js';
 import { parseClientMessage } from './schemas.js';
 
 /** A handler's view of one client connection. */
 export interface Conn {
   readonly id: number;
   readonly closed: boolean;
+  /** The peer's credentials from the kernel (SO_PEERCRED); undefined when they cannot be read. */
+  readonly peer: Peer | undefined;
   result(re: number, data: unknown): void;
   event(re: number, data: unknown): void;
   error(re: number, code: ErrorCode, message: string, hint?: string): void;
@@ -42,6 +45,10 @@ export interface ServerOptions {
   onError(err: unknown, context: string): void;
   /** Idle, partial-frame and buffering bounds (src/daemon/limits.ts); unbounded in time when absent. */
   limits?: Partial<ConnectionLimits> | undefined;
+  /** Read the peer's credentials of an accepted socket (src/daemon/peer.ts). */
+  peerOf?: ((socket: Socket) => Peer | undefined) | undefined;
+  /** Refuse a connection whose peer cannot be read (a socket shared with other users). */
+  requirePeer?: boolean | undefined;
 }
 
 /**
@@ -85,6 +92,7 @@ class Connection implements Conn {
   constructor(
     readonly id: number,
     private readonly socket: Socket,
+    readonly peer: Peer | undefined,
   ) {
     socket.once('close', () => {
       this.closed = true;
@@ -168,8 +176,13 @@ export function createDaemonServer(opts: ServerOptions): DaemonServer {
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    const conn = new Connection(nextConn++, socket);
+    const conn = new Connection(nextConn++, socket, opts.peerOf?.(socket));
     const reader = new FrameReader(MAX_FRAME_BYTES);
+    if (conn.peer === undefined && opts.requirePeer === true) {
+      conn.error(0, 'fail_closed', 'the daemon cannot tell which user is connecting (SO_PEERCRED); refused');
+      conn.end();
+      return;
+    }
     if (limits.maxConnections !== undefined && live.size >= limits.maxConnections) {
       const victim = longestIdle();
       if (victim === undefined) {
