@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
 import type { ExecOutcome } from '../../src/daemon/messages.js';
-import { BIN, MARK, Rig } from '../daemon/helpers.js';
+import { BIN, MARK, Rig, TEST_POLICY } from '../daemon/helpers.js';
 
 let rig: Rig;
 
@@ -81,4 +81,25 @@ describe('a slow reader gets every record', () => {
     const got = (JSON.parse(r.out) as { requests: { view: { id: string } }[] }).requests.map((d) => d.view.id);
     expect(got.sort()).toEqual([...ids].sort());
   });
+
+  it('10,000 pending requests: `guard requests --json` lists every one (paged replies)', async () => {
+    // raising 10,000 takes minutes on a loaded machine: none may expire meanwhile
+    await rig.cleanup();
+    rig = new Rig(TEST_POLICY.replace('approval: { timeout: 60s }', 'approval: { timeout: 2h }'));
+    await rig.startDaemon();
+    const ids = await raise(sock(), 10_000, 'approve-me', rig.home, 500);
+    expect(ids).toHaveLength(10_000);
+    const c = await DaemonClient.connect(sock());
+    const t0 = performance.now();
+    const first = await c.call<{ requests: unknown[]; next?: string }>({ type: 'list', all: false });
+    const ms = performance.now() - t0;
+    c.close();
+    console.log(`first page of 10,000 pending: ${first.requests.length} requests in ${ms.toFixed(1)} ms`);
+    expect(first.next).toBeDefined();
+    const r = await throughSlowPipe(['requests', '--json'], 'cat');
+    expect(r.guardStatus).toBe('0');
+    const got = (JSON.parse(r.out) as { requests: { view: { id: string } }[] }).requests.map((d) => d.view.id);
+    expect(new Set(got).size).toBe(10_000);
+    expect(got.sort()).toEqual([...ids].sort());
+  }, 600_000);
 });

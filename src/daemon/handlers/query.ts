@@ -48,7 +48,10 @@ export function handleList(
   const now = ctx.now();
   const scope = scopeOf(ctx, conn);
   // `all`: the 500 most recent, newest first; otherwise what is active, oldest first
-  const rows = msg.all ? ctx.store.recent(500) : ctx.store.live();
+  const rows = (msg.all ? ctx.store.recent(500) : ctx.store.live())
+    .map((r) => ({ r, key: keyOf(r) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) * (msg.all ? -1 : 1))
+    .map((x) => x.r);
   const after = (r: StoredRequest): boolean =>
     msg.cursor === undefined || (msg.all ? keyOf(r) < msg.cursor : keyOf(r) > msg.cursor);
   const limit = msg.limit ?? 10_000;
