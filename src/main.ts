@@ -18,5 +18,22 @@ export async function main(argv: string[]): Promise<never> {
     const { runGuard } = await import('./cli/run.js');
     code = await runGuard(argv, io);
   }
+  // A slow reader (`guard ledger show --json | slow-consumer`) must get every byte: exit only
+  // after stdout and stderr have handed their queued writes to the kernel.
+  process.exitCode = code;
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(code);
+}
+
+/** Resolves once everything written so far has left the stream (or the reader went away). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0 || stream.destroyed) {
+      resolve();
+      return;
+    }
+    // EPIPE (the reader closed early): nothing more can be delivered, so stop waiting
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
 }

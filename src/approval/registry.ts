@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { FailClosedError, UsageError } from '../errors.js';
 import { publicKeyFingerprint } from './encoding.js';
 import { checkEndorsement, endorsementCovers, type Candidate } from './endorsement.js';
+import { endorsementStatement, verifyStatement } from './statement.js';
 import { APPROVER_NAME, approverRecordSchema, firstIssue } from './schema.js';
 import type { ApproverRecord, Endorsement } from './types.js';
 
@@ -47,7 +48,49 @@ export function loadApprovers(dir: string): ApproverRecord[] {
     if (file.startsWith('.') || !file.endsWith(SUFFIX)) continue;
     out.push(readRecord(join(dir, file), file.slice(0, -SUFFIX.length)));
   }
+  checkChain(dir, out);
   return out;
+}
+
+/**
+ * Every approver but one (the bootstrap) must carry an endorsement signed by an approver that is
+ * itself in the chain from the bootstrap. A record written by hand (no endorsement, or one signed
+ * by a key outside the chain — say two made-up approvers endorsing each other) refuses the whole
+ * registry: skipping it would hide the tampering, and the daemon then approves nothing.
+ */
+function checkChain(dir: string, records: ApproverRecord[]): void {
+  const bad = (why: string) =>
+    new FailClosedError(`the approver registry ${dir} is invalid: ${why}`, {
+      hint: 'approvers are enrolled with `guard approver enroll` (endorsed by an enrolled approver); remove records written by hand',
+    });
+  const roots = records
+    .filter((r) => r.endorsement === undefined)
+    .sort((a, b) => a.enrolledAt.localeCompare(b.enrolledAt));
+  if (roots.length > 1)
+    throw bad(
+      `${roots
+        .slice(1)
+        .map((r) => r.name)
+        .join(', ')}: no endorsement; only the first (bootstrap) approver, ${roots[0]!.name}, enrolls without one`,
+    );
+  const trusted = new Map(roots.map((r) => [r.name, r]));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const r of records) {
+      const e = r.endorsement;
+      if (trusted.has(r.name) || e === undefined) continue;
+      const endorser = trusted.get(e.endorser);
+      if (endorser === undefined || e.endorser === r.name || r.endorsedBy !== e.endorser) continue;
+      if (!verifyStatement(endorsementStatement(e), e.signature, endorser.publicKey)) continue;
+      if (!endorsementCovers(e, r)) continue;
+      trusted.set(r.name, r);
+      grew = true;
+    }
+  }
+  const outside = records.filter((r) => !trusted.has(r.name)).map((r) => r.name);
+  if (outside.length > 0)
+    throw bad(`${outside.join(', ')}: no valid endorsement by an approver enrolled before (a record written by hand?)`);
 }
 
 function readRecord(path: string, expectedName: string): ApproverRecord {
@@ -138,7 +181,7 @@ export function registerApprover(
       groups: [...candidate.groups],
       fingerprint: publicKeyFingerprint(candidate.publicKey),
       enrolledAt: now.toISOString(),
-      ...(endorsement === undefined ? {} : { endorsedBy: endorsement.endorser }),
+      ...(endorsement === undefined ? {} : { endorsedBy: endorsement.endorser, endorsement }),
     };
     saveApprover(dir, rec);
     return rec;

@@ -29,6 +29,7 @@ export const approverRecordSchema = z.strictObject({
   email: optText(320),
   enrolledAt: time,
   endorsedBy: name.optional(),
+  endorsement: z.lazy(() => endorsementSchema).optional(),
 });
 
 export const decisionStatementSchema = z.strictObject({

@@ -20,6 +20,8 @@ export interface ApproverRecord {
   enrolledAt: string;
   /** Name of the existing approver whose signature endorsed this enrollment (absent for the bootstrap approver). */
   endorsedBy?: string | undefined;
+  /** The endorsement itself, kept so that every load can check it (a hand-written record has none). */
+  endorsement?: Endorsement | undefined;
 }
 
 export type DecisionAction = 'approve' | 'deny' | 'ask';

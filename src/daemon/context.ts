@@ -40,6 +40,10 @@ export interface DaemonContext {
   subscribers: Set<{ conn: Conn; re: number }>;
   /** Running commands: execId → request id (for exec_end). */
   execs: Map<string, string>;
+  /** Running commands: execId → the verified uid told to run it (only its own exec_end counts). */
+  execOwners: Map<string, number | undefined>;
+  /** The daemon's own uid: a peer with it (or root) is the owner (src/daemon/scope.ts). */
+  ownerUid: number | undefined;
   /** Set while shutting down: connections closing then must not cancel requests. */
   stopping: boolean;
   /** Ask the daemon to stop (after answering). */

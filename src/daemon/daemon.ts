@@ -9,15 +9,19 @@ import { loadApprovers } from '../approval/registry.js';
 import { guardPaths, type GuardPaths } from '../config/paths.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
 import { createEngine } from '../policy/index.js';
+import { FailClosedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
 import { makeHandlers } from './handlers/index.js';
+import { connectionLimits } from './limits.js';
 import { fileLogger, type Logger } from './log.js';
 import { RequestMachine } from './machine.js';
 import { PolicyHost } from './policy-host.js';
 import { acquireLock, checkSocketPath, clearStaleSocket, ensureRunDir, type DaemonLock } from './runtime.js';
+import { loadPeerCred, peerReader } from './peer.js';
+import { mayRead, scopeOf } from './scope.js';
 import { createDaemonServer } from './server.js';
 import { RequestStore } from './store.js';
 import { isOpen, type StoredRequest } from './record.js';
@@ -125,6 +129,8 @@ async function boot(
     waiters: new Map(),
     subscribers: new Set(),
     execs: new Map(),
+    execOwners: new Map(),
+    ownerUid: process.getuid?.(),
     stopping: false,
     shutdown: () => undefined,
     shutdownOverSocket: ((opts.socketMode ?? 0o600) & 0o077) === 0,
@@ -132,7 +138,8 @@ async function boot(
   };
   const onChange = (r: StoredRequest): void => {
     for (const w of [...(ctx.waiters.get(r.id) ?? [])]) w.onChange(r);
-    for (const s of ctx.subscribers) s.conn.event(s.re, { event: 'update', view: r.view });
+    for (const s of ctx.subscribers)
+      if (mayRead(scopeOf(ctx, s.conn), r)) s.conn.event(s.re, { event: 'update', view: r.view });
     if (r.updatedAt !== r.createdAt) fanOut(channels, r.view, 'update', ledger, log);
   };
   const machine = new RequestMachine({
@@ -170,9 +177,22 @@ async function boot(
   });
   for (const r of store.live()) if (isOpen(r)) fanOut(channels, r.view, 'notify', ledger, log);
 
+  // A socket shared with a group is reached by other users: know each one from the kernel, or refuse.
+  const shared = !ctx.shutdownOverSocket;
+  const cred = loadPeerCred();
+  if (cred instanceof Error) {
+    if (shared)
+      throw new FailClosedError(`${cred.message}; a daemon sharing its socket must know who connects`, {
+        hint: 'run `npm run build` in the guard checkout (it needs a C compiler) and start the daemon again',
+      });
+    log.warn(`${cred.message}; single-user mode: every peer is taken to be this user`);
+  }
   const { server, closeAll } = createDaemonServer({
+    peerOf: cred instanceof Error ? undefined : peerReader(cred),
+    requirePeer: shared,
     handlers: makeHandlers(ctx),
     onError: (e, c) => log.error(`${c}: ${e instanceof Error ? e.message : String(e)}`),
+    limits: connectionLimits(opts.env),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -39,6 +39,11 @@ export class FrameReader {
 
   constructor(private readonly max = MAX_FRAME_BYTES) {}
 
+  /** Bytes held of a frame not yet complete. */
+  get pending(): number {
+    return this.buffered;
+  }
+
   push(chunk: Buffer): unknown[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;

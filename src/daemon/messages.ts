@@ -87,7 +87,8 @@ export type ClientBody =
   | { type: 'reply'; requestId: string; message: string }
   | { type: 'revoke'; requestId: string; reason?: string | undefined }
   | { type: 'wait'; requestId: string; timeoutSeconds?: number | undefined }
-  | { type: 'list'; all: boolean }
+  /** One page of requests; ask again with `cursor: next` until the answer has no `next`. */
+  | { type: 'list'; all: boolean; cursor?: string | undefined; limit?: number | undefined }
   | { type: 'show'; requestId: string }
   | { type: 'subscribe' }
   | { type: 'history'; requestId?: string | undefined; sinceSeq?: number | undefined; limit?: number | undefined }
@@ -137,7 +138,15 @@ export interface DaemonStatus {
   socket: string;
   policy: { digest: string; files: string[]; lastError?: string | undefined };
   requests: { pending: number; needsInfo: number; grants: number };
+  /** How many approvers the registry holds; error when it cannot be loaded (fails closed). */
+  approvers?: { enrolled: number; error?: string | undefined } | undefined;
   channels: { name: string; ok: boolean; detail: string }[];
+}
+
+/** `list` answer: one page; `next` is the cursor of the following page, absent on the last. */
+export interface RequestPage {
+  requests: RequestDetail[];
+  next?: string | undefined;
 }
 
 /** `show` answer: the view plus what an approver signs over. */

@@ -99,7 +99,12 @@ const bodies = {
       .max(7 * 24 * 3600)
       .optional(),
   }),
-  list: z.strictObject({ type: z.literal('list'), all: z.boolean() }),
+  list: z.strictObject({
+    type: z.literal('list'),
+    all: z.boolean(),
+    cursor: text(200).optional(),
+    limit: z.number().int().positive().max(10_000).optional(),
+  }),
   show: z.strictObject({ type: z.literal('show'), requestId }),
   subscribe: z.strictObject({ type: z.literal('subscribe') }),
   history: z.strictObject({

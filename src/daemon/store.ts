@@ -19,6 +19,8 @@ CREATE INDEX IF NOT EXISTS requests_fp ON requests (fingerprint, state);
 CREATE INDEX IF NOT EXISTS requests_state ON requests (state, created_at);
 `;
 
+const LIVE_STATES: ReadonlySet<string> = new Set(['pending', 'needs_info', 'approved']);
+
 export class RequestStore {
   private readonly db: Database.Database;
   private readonly upsertStmt: Database.Statement;
@@ -26,6 +28,8 @@ export class RequestStore {
   private readonly byStateStmt: Database.Statement;
   private readonly recentStmt: Database.Statement;
   private readonly byFpStmt: Database.Statement;
+  /** Open and approved requests, kept parsed in memory (oldest first): no row is re-read to list them. */
+  private readonly liveRows = new Map<string, StoredRequest>();
 
   constructor(path: string) {
     try {
@@ -49,9 +53,14 @@ export class RequestStore {
     this.byFpStmt = this.db.prepare(
       `SELECT data FROM requests WHERE fingerprint = ? AND state = 'approved' ORDER BY created_at`,
     );
+    for (const row of this.byStateStmt.all() as { data: string }[]) {
+      const r = JSON.parse(row.data) as StoredRequest;
+      this.liveRows.set(r.id, r);
+    }
   }
 
   put(r: StoredRequest): void {
+    const data = JSON.stringify(r);
     try {
       this.upsertStmt.run({
         id: r.id,
@@ -59,11 +68,14 @@ export class RequestStore {
         fingerprint: r.fingerprint,
         createdAt: r.createdAt,
         expiresAt: r.expiresAt,
-        data: JSON.stringify(r),
+        data,
       });
     } catch (err) {
       throw new FailClosedError(`cannot write the request store: ${(err as Error).message}`, { cause: err });
     }
+    // a private copy: later changes to `r` by the caller are not the stored state
+    if (LIVE_STATES.has(r.state)) this.liveRows.set(r.id, JSON.parse(data) as StoredRequest);
+    else this.liveRows.delete(r.id);
   }
 
   get(id: string): StoredRequest | undefined {
@@ -73,7 +85,7 @@ export class RequestStore {
 
   /** Open requests and approved ones (whose grants may still be usable), oldest first. */
   live(): StoredRequest[] {
-    return (this.byStateStmt.all() as { data: string }[]).map((r) => JSON.parse(r.data) as StoredRequest);
+    return [...this.liveRows.values()];
   }
 
   recent(limit: number): StoredRequest[] {

@@ -10,10 +10,17 @@ import { ensureSelection, leaveIntent, send } from './transitions.js';
 /** Longest reason or question accepted (the daemon's limit). */
 export const MAX_TEXT = 4000;
 
-/** Sign and send now when the key is unlocked; otherwise ask for the passphrase first. */
+/**
+ * Sign and send now when the key is unlocked; otherwise ask for the passphrase first. Approving a
+ * request whose risk needs a fresh passphrase always asks: keystrokes another process types into
+ * this terminal (tmux send-keys, a pasted "g" then "a") cannot approve it during the unlock window.
+ */
 export function decide(state: TuiState, intent: DecisionIntent): TuiState {
+  const risk = state.requests[intent.requestId]?.view.risk;
+  const fresh = intent.action === 'approve' && (risk === undefined || state.freshRisks.includes(risk));
   const unlocked = state.unlockedUntil !== undefined && state.unlockedUntil > state.now;
-  if (unlocked) return send({ ...state, mode: state.returnMode, input: '', busy: intent }, { kind: 'decide', intent });
+  if (unlocked && !fresh)
+    return send({ ...state, mode: state.returnMode, input: '', busy: intent }, { kind: 'decide', intent });
   return { ...state, mode: 'passphrase', input: '', secretLength: 0, pending: intent };
 }
 

@@ -3,6 +3,7 @@
  * changes it; side effects (signing, sending, loading history) are requested through `outbox`.
  */
 import type { RequestView } from '../channels/types.js';
+import type { Risk } from '../policy/types.js';
 
 export type Mode = 'list' | 'detail' | 'filter' | 'deny-reason' | 'ask' | 'passphrase' | 'history';
 
@@ -77,6 +78,8 @@ export interface TuiState {
   connection: ConnectionState;
   approver: string;
   unlockWindowMs: number;
+  /** Approving a request of one of these risks always asks for the passphrase (no unlock window). */
+  freshRisks: readonly Risk[];
   /** Signing key unlocked until this time (ms epoch); undefined when locked. */
   unlockedUntil: number | undefined;
   /** A decision being signed or sent: keys that act are disabled meanwhile. */
@@ -88,7 +91,20 @@ export interface TuiState {
   serial: number;
 }
 
-export function initialState(opts: { approver: string; unlockWindowMs: number; now: number }): TuiState {
+const RISKS: readonly Risk[] = ['low', 'medium', 'high', 'critical'];
+
+/** The risks at or above `from` (`none`: no fresh passphrase beyond the unlock window). */
+export function risksFrom(from: Risk | 'none'): Risk[] {
+  return from === 'none' ? [] : RISKS.slice(RISKS.indexOf(from));
+}
+
+export function initialState(opts: {
+  approver: string;
+  unlockWindowMs: number;
+  now: number;
+  /** Default `high`: approving a high or critical request needs the passphrase every time. */
+  freshPassphraseFrom?: Risk | 'none' | undefined;
+}): TuiState {
   return {
     now: opts.now,
     requests: {},
@@ -105,6 +121,7 @@ export function initialState(opts: { approver: string; unlockWindowMs: number; n
     connection: { status: 'connecting', attempt: 0 },
     approver: opts.approver,
     unlockWindowMs: opts.unlockWindowMs,
+    freshRisks: risksFrom(opts.freshPassphraseFrom ?? 'high'),
     unlockedUntil: undefined,
     busy: undefined,
     flash: undefined,

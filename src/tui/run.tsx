@@ -11,6 +11,7 @@ import { DaemonBackend } from './backend.js';
 import { DaemonLink } from './link.js';
 import { initialState } from './model.js';
 import { colorEnabled, makeTheme } from './theme.js';
+import type { Risk } from '../policy/types.js';
 
 export interface TuiOptions {
   env: NodeJS.ProcessEnv;
@@ -19,6 +20,8 @@ export interface TuiOptions {
   stderr: NodeJS.WriteStream;
   approver: string;
   unlockWindowMs: number;
+  /** Approvals at or above this risk always ask for the passphrase (default high). */
+  freshPassphraseFrom?: Risk | 'none' | undefined;
 }
 
 const ALT_SCREEN_ON = '\u001b[?1049h';
@@ -42,7 +45,12 @@ export async function runTui(opts: TuiOptions): Promise<number> {
     },
   });
   const backend = new DaemonBackend(new DaemonLink({ socket: paths.socket, now }), session, now);
-  const initial = initialState({ approver: opts.approver, unlockWindowMs: opts.unlockWindowMs, now: now() });
+  const initial = initialState({
+    approver: opts.approver,
+    unlockWindowMs: opts.unlockWindowMs,
+    now: now(),
+    freshPassphraseFrom: opts.freshPassphraseFrom,
+  });
   opts.stdout.write(ALT_SCREEN_ON);
   // leave the alternate screen even when the process is ended by a signal
   const restore = () => opts.stdout.write(ALT_SCREEN_OFF);

@@ -73,8 +73,11 @@ describe('with a running daemon', () => {
     // the decided request keeps the selection (sorted below open ones); go to the top one
     await app.press('g');
     await app.waitFrame(new RegExp(`${id2}  PENDING`));
-    // unlocked now: the decision goes out without a prompt
+    // unlocked now, but approving a high-risk request asks for the passphrase again (decision 0710)
+    await app.waitFrame(/key unlocked/);
     await app.press('a');
+    await app.waitFrame(/Passphrase of bob to approve/);
+    await app.press(...pass('bob'), ENTER);
     await app.waitFrame(new RegExp(`approved ${id2} as bob`));
     expect((await second.done).code).toBe(0);
     expect(rig.marks()).toHaveLength(1);

@@ -97,7 +97,8 @@ describe('approve', () => {
   });
 
   test('unlocked key: approve signs and sends at once, until the unlock window ends', () => {
-    let s = run(three(), { type: 'unlocked', until: NOW + 300_000 }, cmd('approve'));
+    // with fresh passphrases switched off (--fresh-passphrase none), the window covers every risk
+    let s = run({ ...three(), freshRisks: [] }, { type: 'unlocked', until: NOW + 300_000 }, cmd('approve'));
     expect(s.outbox.at(-1)).toMatchObject({ kind: 'decide', intent: { requestId: ID.b, action: 'approve' } });
     s = run(
       s,
@@ -108,6 +109,16 @@ describe('approve', () => {
     expect(s.outbox.at(-1)?.kind).toBe('lock');
     s = run(s, cmd('down'), cmd('approve'));
     expect(s.mode).toBe('passphrase');
+  });
+
+  test('unlocked key: approving a high or critical request still asks for the passphrase; deny does not', () => {
+    const unlocked = run(three(), { type: 'unlocked', until: NOW + 300_000 });
+    const approve = run(unlocked, cmd('approve'));
+    expect(approve.mode).toBe('passphrase');
+    expect(approve.pending).toMatchObject({ requestId: ID.b, action: 'approve' });
+    expect(approve.outbox.some((o) => o.kind === 'decide')).toBe(false);
+    const deny = run(unlocked, cmd('deny'), typed('no'), cmd('submit'));
+    expect(deny.outbox.at(-1)).toMatchObject({ kind: 'decide', intent: { requestId: ID.b, action: 'deny' } });
   });
 
   test('the daemon saying the key is locked brings the passphrase prompt back with the same decision', () => {

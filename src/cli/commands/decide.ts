@@ -10,11 +10,11 @@ import { readPassphrase } from '../../approval/passphrase.js';
 import type { DecisionAction, SignedDecision } from '../../approval/types.js';
 import type { RequestView } from '../../channels/types.js';
 import { connectDaemon } from '../../daemon/connect.js';
-import type { DaemonClient } from '../../daemon/client.js';
+import { DaemonConnectionError, type DaemonClient } from '../../daemon/client.js';
 import type { RequestDetail } from '../../daemon/messages.js';
 import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
-import { callDaemon, checkRequestId } from './decide-common.js';
+import { callDaemon, checkRequestId, mapDaemonError } from './decide-common.js';
 import { formatDetail } from './requests.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -49,6 +49,29 @@ async function report(client: DaemonClient, requestId: string, approver: string,
   }
 }
 
+/**
+ * Send the signed decision. The daemon closes connections left idle (a human slow at the
+ * passphrase prompt); then connect again and send it once more — a decision that did arrive is
+ * refused the second time as a replay, never counted twice.
+ */
+async function sendDecision(
+  io: Io,
+  client: DaemonClient,
+  signed: SignedDecision,
+  replaced: (c: DaemonClient) => void,
+): Promise<{ state: string; view: RequestView }> {
+  const body = { type: 'decide', signed } as const;
+  try {
+    return await client.call(body);
+  } catch (err) {
+    if (!(err instanceof DaemonConnectionError)) throw mapDaemonError(err);
+  }
+  client.close();
+  const again = await connectDaemon(io.env);
+  replaced(again);
+  return callDaemon(again, body, false);
+}
+
 function summary(action: DecisionAction, v: RequestView): string {
   if (v.state === 'approved')
     return `request ${v.id} is approved (${v.approvals.length}/${v.quorum}); the command can run now`;
@@ -73,7 +96,7 @@ export async function decide(
     throw new UsageError('guard deny needs --reason TEXT (the requester is told why)');
   if (action === 'ask' && question === undefined) throw new UsageError('guard ask needs --question TEXT');
   const fd = opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']);
-  const client = await connectDaemon(io.env);
+  let client = await connectDaemon(io.env);
   try {
     const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
     const name = approverName(io.env, str(opts['as']));
@@ -114,7 +137,7 @@ export async function decide(
     } finally {
       passphrase.fill(0);
     }
-    const res = await callDaemon<{ state: string; view: RequestView }>(client, { type: 'decide', signed }, false);
+    const res = await sendDecision(io, client, signed, (c) => (client = c));
     writeLine(io.stderr, `guard: ${summary(action, res.view)}`);
     if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(res));
     return 0;

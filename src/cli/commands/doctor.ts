@@ -6,6 +6,7 @@ import { ExitCode } from '../../errors.js';
 import { channelChecks, daemonCheck, ledgerChecks, policyChecks } from '../../integrations/doctor/checks.js';
 import { hookChecks } from '../../integrations/doctor/hooks.js';
 import { execClient, guardSelf } from '../../integrations/self.js';
+import { approverCheck } from '../../integrations/setup/approver-step.js';
 import { failed, printChecks, type Check } from '../../integrations/setup/check.js';
 import { writeLine, type Io } from '../io.js';
 
@@ -27,6 +28,8 @@ export async function doctorCommand(io: Io, opts: Record<string, unknown>): Prom
   checks.push(...(await policyChecks(io, daemon.status)));
   checks.push(...(await ledgerChecks(io)));
   checks.push(...channelChecks(daemon.status));
+  const approvers = approverCheck(io.env, daemon.status);
+  checks.push(approvers);
   let guard: string[];
   try {
     guard = guardSelf(io.env, process.argv[1], io.cwd);
@@ -53,5 +56,6 @@ export async function doctorCommand(io: Io, opts: Record<string, unknown>): Prom
     printChecks(io.stdout, checks);
     writeLine(io.stdout, bad === 0 ? '\nguard doctor: no failures' : `\nguard doctor: ${bad} check(s) failed`);
   }
+  if (approvers.status !== 'ok') writeLine(io.stderr, `guard: ${approvers.detail}`);
   return bad === 0 ? 0 : ExitCode.INTERNAL;
 }

@@ -7,6 +7,7 @@
 import { UsageError } from '../../errors.js';
 import { guardSelf } from '../../integrations/self.js';
 import { configureAgent, INIT_AGENTS, type InitAgent } from '../../integrations/setup/agent-step.js';
+import { approverCheck } from '../../integrations/setup/approver-step.js';
 import { failed, printChecks, type Check } from '../../integrations/setup/check.js';
 import { pinLedgerKey, startDaemon } from '../../integrations/setup/daemon-step.js';
 import { selfTest } from '../../integrations/setup/selftest.js';
@@ -45,6 +46,8 @@ export async function initCommand(io: Io, opts: Record<string, unknown>): Promis
     key = pinned.key;
     checks.push(await selfTest([process.execPath, ...guard], io.env));
   }
+  const approvers = approverCheck(io.env, daemon.status);
+  checks.push(approvers);
   printChecks(io.stdout, checks);
   if (key !== undefined) {
     writeLine(
@@ -53,6 +56,7 @@ export async function initCommand(io: Io, opts: Record<string, unknown>): Promis
     );
   }
   if (notes.length > 0) writeLine(io.stdout, `\nNext:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
+  if (approvers.status !== 'ok') writeLine(io.stderr, `guard: ${approvers.detail}`);
   const bad = failed(checks);
   if (bad > 0) {
     writeLine(io.stderr, `guard: init finished with ${bad} failed step(s); see the fix lines above`);

@@ -1,6 +1,6 @@
 /** `guard requests` and `guard show ID`: read-only views for humans (text) and agents (--json). */
 import { connectDaemon } from '../../daemon/connect.js';
-import type { RequestDetail } from '../../daemon/messages.js';
+import type { RequestDetail, RequestPage } from '../../daemon/messages.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId } from './decide-common.js';
 
@@ -16,10 +16,18 @@ function line(d: RequestDetail): string {
 
 export async function listRequests(io: Io, opts: Record<string, unknown>): Promise<number> {
   const client = await connectDaemon(io.env);
-  const { requests } = await callDaemon<{ requests: RequestDetail[] }>(client, {
-    type: 'list',
-    all: opts['all'] === true,
-  });
+  const requests: RequestDetail[] = [];
+  try {
+    // the daemon answers in pages that each fit in one frame
+    let cursor: string | undefined;
+    do {
+      const page = await callDaemon<RequestPage>(client, { type: 'list', all: opts['all'] === true, cursor }, false);
+      requests.push(...page.requests);
+      cursor = page.next;
+    } while (cursor !== undefined);
+  } finally {
+    client.close();
+  }
   if (opts['json'] === true) {
     writeLine(io.stdout, JSON.stringify({ requests }));
     return 0;

@@ -7,6 +7,7 @@ import { agentMarker } from '../../approval/agent-env.js';
 import { approverKeyPath } from '../../approval/keyfile.js';
 import { parseDuration } from '../../daemon/duration.js';
 import { UsageError } from '../../errors.js';
+import type { Risk } from '../../policy/types.js';
 import type { Io } from '../io.js';
 import { approverName } from './decide.js';
 
@@ -22,6 +23,8 @@ export function parseUnlockWindow(text: string): number {
     });
   return ms;
 }
+
+const FRESH: readonly string[] = ['low', 'medium', 'high', 'critical', 'none'];
 
 /** Options of `guard approve ID` that mean nothing to the UI: given without an id, the id is missing. */
 const ID_ONLY = ['reason', 'passphraseFile', 'passphraseFd', 'json'] as const;
@@ -40,6 +43,11 @@ export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise
     });
   }
   const windowMs = parseUnlockWindow(typeof opts['unlockWindow'] === 'string' ? opts['unlockWindow'] : '10m');
+  const fresh = opts['freshPassphrase'] ?? 'high';
+  if (typeof fresh !== 'string' || !FRESH.includes(fresh))
+    throw new UsageError(`--fresh-passphrase ${JSON.stringify(fresh)} is not a risk`, {
+      hint: `use one of: ${FRESH.join(', ')}`,
+    });
   const marker = agentMarker(io.env);
   if (marker !== undefined) {
     throw new UsageError(`refusing to open the approver UI inside an AI agent session (${marker} is set)`, {
@@ -73,5 +81,6 @@ export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise
     stderr: io.stderr as NodeJS.WriteStream,
     approver: name,
     unlockWindowMs: windowMs,
+    freshPassphraseFrom: fresh as Risk | 'none',
   });
 }

@@ -3,11 +3,17 @@ import { defineCommand } from '../command.js';
 
 /** Options shared by `guard tui` and `guard approve` without an id (which opens the same TUI). */
 export function tuiOptions(cmd: Command): Command {
-  return cmd.option(
-    '--unlock-window <duration>',
-    'terminal UI (guard tui, or guard approve without an id): how long your key stays unlocked after the passphrase (e.g. 10m, 1h; 0 = ask for every decision)',
-    '10m',
-  );
+  return cmd
+    .option(
+      '--unlock-window <duration>',
+      'terminal UI (guard tui, or guard approve without an id): how long your key stays unlocked after the passphrase (e.g. 10m, 1h; 0 = ask for every decision)',
+      '10m',
+    )
+    .option(
+      '--fresh-passphrase <risk>',
+      'terminal UI: approving a request of this risk or higher always asks for the passphrase, unlock window or not (low, medium, high, critical, none)',
+      'high',
+    );
 }
 
 export const TUI_HELP = `

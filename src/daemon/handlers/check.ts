@@ -11,6 +11,7 @@ import type { DaemonContext } from '../context.js';
 import { decisionPayload, intake, requestPayload, requesterOf } from '../intake.js';
 import { newRequestId } from '../machine.js';
 import type { CheckMessage, CheckOutcome } from '../messages.js';
+import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { fingerprintOf } from './exec.js';
 
@@ -24,8 +25,9 @@ export function checkArgv(msg: Pick<CheckMessage, 'argv' | 'shell'>): string[] {
 }
 
 export async function handleCheck(ctx: DaemonContext, conn: Conn, msg: CheckMessage & { id: number }): Promise<void> {
-  const requester = requesterOf(msg.context);
-  if (requester === undefined) throw new ReplyError('bad_request', 'context.requester.user is missing');
+  const claimed = requesterOf(msg.context);
+  if (claimed === undefined) throw new ReplyError('bad_request', 'context.requester.user is missing');
+  const requester = verifiedRequester(scopeOf(ctx, conn), claimed);
   const argv = checkArgv(msg);
   const loaded = await ctx.policy.forCwd(msg.cwd);
   const decision = ctx.evaluate({ argv, shell: msg.shell, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
@@ -37,7 +39,10 @@ export async function handleCheck(ctx: DaemonContext, conn: Conn, msg: CheckMess
     const t = intake({ argv, context: msg.context, reason: msg.reason, ticket: msg.ticket }, requester);
     const fingerprint = fingerprintOf({ argv, cwd: msg.cwd, context: msg.context }, requester);
     await ctx.ledger.appendMany([
-      { type: 'request', payload: requestPayload(requestId, { cwd: msg.cwd }, t, fingerprint, { via }) },
+      {
+        type: 'request',
+        payload: requestPayload(requestId, { cwd: msg.cwd }, t, fingerprint, { via, ...peerRecord(conn) }),
+      },
       { type: 'decision', payload: decisionPayload(requestId, decision, { via }) },
     ]);
   }

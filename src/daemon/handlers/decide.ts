@@ -11,6 +11,7 @@ import type { JsonValue } from '../../ledger/types.js';
 import { redactText } from '../../redact/index.js';
 import type { DaemonContext } from '../context.js';
 import type { StoredRequest } from '../record.js';
+import { peerRecord, scopeOf, visibleRequest } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 
 async function refuse(ctx: DaemonContext, payload: Record<string, JsonValue>): Promise<void> {
@@ -156,12 +157,16 @@ export async function handleReportRefusal(
   conn: Conn,
   msg: { id: number; requestId: string; approver: string; reason: string },
 ): Promise<void> {
+  // only an approver's (or the owner's) account reports its own failed attempts
+  if (scopeOf(ctx, conn).kind === 'agent')
+    throw new ReplyError('refused', 'only an approver account may report a refused approval');
   await refuse(ctx, {
     requestId: msg.requestId,
     approver: msg.approver,
     channel: 'cli',
     code: 'client-reported',
     reason: msg.reason,
+    ...peerRecord(conn),
   });
   conn.result(msg.id, { recorded: true });
 }
@@ -171,6 +176,7 @@ export async function handleReply(
   conn: Conn,
   msg: { id: number; requestId: string; message: string },
 ): Promise<void> {
+  visibleRequest(ctx, conn, msg.requestId);
   const next = await ctx.machine.reply(msg.requestId, redactText(msg.message).value, 'requester');
   conn.result(msg.id, { state: next.state, view: next.view });
 }
@@ -180,6 +186,7 @@ export async function handleRevoke(
   conn: Conn,
   msg: { id: number; requestId: string; reason?: string | undefined },
 ): Promise<void> {
+  visibleRequest(ctx, conn, msg.requestId);
   const next = await ctx.machine.revoke(msg.requestId, 'local user', text(msg.reason));
   conn.result(msg.id, { state: next.state, view: next.view });
 }

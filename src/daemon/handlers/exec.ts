@@ -11,6 +11,7 @@ import { buildView, decisionPayload, intake, programSha256Of, requestPayload, re
 import { newExecId, newRequestId, type LedgerItem } from '../machine.js';
 import type { ExecMessage, ExecOutcome, WaitEvent } from '../messages.js';
 import { isOpen, type StoredRequest } from '../record.js';
+import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 
 type Msg = ExecMessage & { id: number };
@@ -39,8 +40,9 @@ export function fingerprintOf(
 }
 
 export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Promise<void> {
-  const requester = requesterOf(msg.context);
-  if (requester === undefined) throw new ReplyError('bad_request', 'context.requester.user is missing');
+  const claimed = requesterOf(msg.context);
+  if (claimed === undefined) throw new ReplyError('bad_request', 'context.requester.user is missing');
+  const requester = verifiedRequester(scopeOf(ctx, conn), claimed);
   if (msg.rawArgvB64 !== undefined && msg.rawArgvB64.length !== msg.argv.length) {
     throw new ReplyError('bad_request', 'rawArgvB64 must have one entry per argv element');
   }
@@ -54,7 +56,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
   const id = newRequestId();
   const t = intake(msg, requester);
-  const request: LedgerItem = { type: 'request', payload: requestPayload(id, msg, t, fingerprint) };
+  const request: LedgerItem = { type: 'request', payload: requestPayload(id, msg, t, fingerprint, peerRecord(conn)) };
   const answer = (o: ExecOutcome): void => conn.result(msg.id, o);
 
   if (decision.effect === 'allow') {
@@ -64,7 +66,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
       { type: 'decision', payload: decisionPayload(id, decision) },
       { type: 'exec_start', payload: { requestId: id, execId, fingerprint, ...programOf(msg) } },
     ]);
-    ctx.execs.set(execId, id);
+    startedExec(ctx, conn, execId, id);
     return answer({ outcome: 'run', execId, requestId: id });
   }
   if (decision.effect === 'deny') {
@@ -87,7 +89,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     ]);
     try {
       await ctx.machine.consume(granted.id, fingerprint, execId, id, programSha256Of(msg.context));
-      ctx.execs.set(execId, id);
+      startedExec(ctx, conn, execId, id);
       return answer({ outcome: 'run', execId, requestId: id, grant: granted.id });
     } catch (err) {
       if (!(err instanceof ReplyError)) throw err;
@@ -175,7 +177,7 @@ async function attach(ctx: DaemonContext, conn: Conn, msg: Msg, requestId: strin
   if (r.state === 'approved') {
     const execId = newExecId();
     await ctx.machine.consume(r.id, fingerprint, execId, r.id, programSha256Of(msg.context));
-    ctx.execs.set(execId, r.id);
+    startedExec(ctx, conn, execId, r.id);
     conn.result(msg.id, { outcome: 'run', execId, requestId } satisfies ExecOutcome);
     return;
   }
@@ -206,7 +208,7 @@ function watchAsExec(
         const execId = newExecId();
         ctx.machine.consume(next.id, next.fingerprint, execId, next.id, programSha256).then(
           () => {
-            ctx.execs.set(execId, next.id);
+            startedExec(ctx, conn, execId, next.id);
             send({ event: 'run', execId, requestId: next.id });
           },
           (err: unknown) =>
@@ -241,20 +243,31 @@ function watchAsExec(
   }
 }
 
+/** Remember a command told to run, and which verified user may report its end. */
+function startedExec(ctx: DaemonContext, conn: Conn, execId: string, requestId: string): void {
+  ctx.execs.set(execId, requestId);
+  ctx.execOwners.set(execId, conn.peer?.uid);
+}
+
 export async function handleExecEnd(
   ctx: DaemonContext,
   conn: Conn,
   msg: { id: number; execId: string; exitCode: number; signal?: string | null | undefined; durationMs: number },
 ): Promise<void> {
   const requestId = ctx.execs.get(msg.execId);
-  if (requestId === undefined) throw new ReplyError('not_found', `no running command ${msg.execId}`);
+  const owner = ctx.execOwners.get(msg.execId);
+  // another user cannot end (or invent the exit status of) a command it was not told to run
+  if (requestId === undefined || (scopeOf(ctx, conn).kind !== 'owner' && owner !== conn.peer?.uid))
+    throw new ReplyError('not_found', `no running command ${msg.execId}`);
   ctx.execs.delete(msg.execId);
+  ctx.execOwners.delete(msg.execId);
   await ctx.ledger.append('exec_end', {
     requestId,
     execId: msg.execId,
     exitCode: msg.exitCode,
     signal: msg.signal ?? null,
     durationMs: Math.round(msg.durationMs),
+    ...peerRecord(conn),
   });
   conn.result(msg.id, { recorded: true });
 }

@@ -1,8 +1,15 @@
 /** Read-only and control messages: ping, list, show, wait, subscribe, history, status, shutdown. */
 import { grantUsable } from '../../approval/grants.js';
 import { addWaiter, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
-import { PROTOCOL_VERSION, type DaemonStatus, type RequestDetail, type WaitEvent } from '../messages.js';
+import {
+  PROTOCOL_VERSION,
+  type DaemonStatus,
+  type RequestDetail,
+  type RequestPage,
+  type WaitEvent,
+} from '../messages.js';
 import { isOpen, type StoredRequest } from '../record.js';
+import { mayRead, scopeOf, visibleRequest } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 
 /** Is this request something a human or agent still has to act on (open, or a usable grant)? */
@@ -27,17 +34,47 @@ export function handlePing(ctx: DaemonContext, conn: Conn, msg: { id: number }):
   conn.result(msg.id, { pong: true, pid: process.pid, version: ctx.version, protocol: PROTOCOL_VERSION });
 }
 
-export function handleList(ctx: DaemonContext, conn: Conn, msg: { id: number; all: boolean }): void {
+/** Replies stay well under the frame limit: pages end at this many bytes of JSON. */
+const PAGE_BYTES = 768 * 1024;
+
+/** A cursor orders requests by creation time, then id: a request closing between pages shifts nothing. */
+const keyOf = (r: StoredRequest): string => `${r.createdAt}|${r.id}`;
+
+export function handleList(
+  ctx: DaemonContext,
+  conn: Conn,
+  msg: { id: number; all: boolean; cursor?: string | undefined; limit?: number | undefined },
+): void {
   const now = ctx.now();
-  const rows = msg.all ? ctx.store.recent(500) : ctx.store.live().filter((r) => isActive(r, now));
-  conn.result(msg.id, { requests: rows.map(detail) });
+  const scope = scopeOf(ctx, conn);
+  // `all`: the 500 most recent, newest first; otherwise what is active, oldest first
+  const rows = (msg.all ? ctx.store.recent(500) : ctx.store.live())
+    .map((r) => ({ r, key: keyOf(r) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) * (msg.all ? -1 : 1))
+    .map((x) => x.r);
+  const after = (r: StoredRequest): boolean =>
+    msg.cursor === undefined || (msg.all ? keyOf(r) < msg.cursor : keyOf(r) > msg.cursor);
+  const limit = msg.limit ?? 10_000;
+  const page: RequestDetail[] = [];
+  let bytes = 0;
+  let next: string | undefined;
+  let more = false;
+  for (const r of rows) {
+    if (!after(r) || !mayRead(scope, r) || (!msg.all && !isActive(r, now))) continue;
+    const d = detail(r);
+    bytes += JSON.stringify(d).length + 1;
+    if (page.length > 0 && (bytes > PAGE_BYTES || page.length >= limit)) {
+      more = true;
+      break;
+    }
+    page.push(d);
+    next = keyOf(r);
+  }
+  conn.result(msg.id, { requests: page, next: more ? next : undefined } satisfies RequestPage);
 }
 
 export function handleShow(ctx: DaemonContext, conn: Conn, msg: { id: number; requestId: string }): void {
-  const r = ctx.store.get(msg.requestId);
-  if (r === undefined)
-    throw new ReplyError('not_found', `no request ${msg.requestId}`, 'list requests with `guard requests --all`');
-  conn.result(msg.id, detail(r));
+  conn.result(msg.id, detail(visibleRequest(ctx, conn, msg.requestId)));
 }
 
 /** `guard wait ID`: resolves approved (a grant is ready for a re-run) or with the final state. */
@@ -46,8 +83,7 @@ export function handleWait(
   conn: Conn,
   msg: { id: number; requestId: string; timeoutSeconds?: number | undefined },
 ): void {
-  const r = ctx.store.get(msg.requestId);
-  if (r === undefined) throw new ReplyError('not_found', `no request ${msg.requestId}`);
+  const r = visibleRequest(ctx, conn, msg.requestId);
   const final = (
     x: StoredRequest,
   ): { state: string; reason: string; view: StoredRequest['view']; grant?: RequestDetail['grant'] } => ({
@@ -91,16 +127,26 @@ export function handleWait(
 
 export function handleSubscribe(ctx: DaemonContext, conn: Conn, msg: { id: number }): void {
   const now = ctx.now();
+  const scope = scopeOf(ctx, conn);
   const sub = { conn, re: msg.id };
   ctx.subscribers.add(sub);
   conn.onClose(() => ctx.subscribers.delete(sub));
-  conn.event(msg.id, {
-    event: 'snapshot',
-    requests: ctx.store
-      .live()
-      .filter((r) => isActive(r, now))
-      .map((r) => r.view),
-  });
+  // the snapshot holds what fits in one frame; the rest follows as updates (the same view events)
+  const views = ctx.store
+    .live()
+    .filter((r) => isActive(r, now) && mayRead(scope, r))
+    .map((r) => r.view);
+  let bytes = 0;
+  let cut = views.length;
+  for (const [i, v] of views.entries()) {
+    bytes += JSON.stringify(v).length + 1;
+    if (bytes > PAGE_BYTES) {
+      cut = i;
+      break;
+    }
+  }
+  conn.event(msg.id, { event: 'snapshot', requests: views.slice(0, cut) });
+  for (const view of views.slice(cut)) conn.event(msg.id, { event: 'update', view });
 }
 
 /** Replies stay well under the frame limit: a page ends early and says `more`; ask again with sinceSeq. */
@@ -111,6 +157,12 @@ export function handleHistory(
   conn: Conn,
   msg: { id: number; requestId?: string | undefined; sinceSeq?: number | undefined; limit?: number | undefined },
 ): void {
+  // an agent reads the history of its own requests only, one request at a time
+  if (scopeOf(ctx, conn).kind === 'agent') {
+    if (msg.requestId === undefined)
+      throw new ReplyError('refused', 'the ledger history is for approvers; ask for one of your own requests by id');
+    visibleRequest(ctx, conn, msg.requestId);
+  }
   const limit = msg.limit ?? 200;
   const all = ctx.ledger.read({ requestId: msg.requestId, sinceSeq: msg.sinceSeq, limit });
   const records: typeof all = [];
@@ -125,7 +177,8 @@ export function handleHistory(
 
 export function handleStatus(ctx: DaemonContext, conn: Conn, msg: { id: number }): void {
   const now = ctx.now();
-  const live = ctx.store.live();
+  const scope = scopeOf(ctx, conn);
+  const live = ctx.store.live().filter((r) => mayRead(scope, r));
   const status: DaemonStatus = {
     pid: process.pid,
     version: ctx.version,
@@ -140,8 +193,17 @@ export function handleStatus(ctx: DaemonContext, conn: Conn, msg: { id: number }
       grants: live.filter((r) => r.state === 'approved' && isActive(r, now)).length,
     },
     channels: ctx.channels.map((c) => ({ name: c.name, ...safeStatus(c) })),
+    approvers: approverCount(ctx),
   };
   conn.result(msg.id, status);
+}
+
+function approverCount(ctx: DaemonContext): DaemonStatus['approvers'] {
+  try {
+    return { enrolled: ctx.approvers().length };
+  } catch (err) {
+    return { enrolled: 0, error: (err as Error).message };
+  }
 }
 
 function safeStatus(c: { status(): { ok: boolean; detail: string } }): { ok: boolean; detail: string } {
