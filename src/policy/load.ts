@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { guardPaths } from '../config/paths.js';
-import { compilePolicy, type PolicyDoc } from './compile.js';
+import { compilePolicy, policyDigest, type PolicyDoc } from './compile.js';
+import type { ExampleCache } from './example-cache.js';
 import { createEngine, type Engine } from './engine.js';
 import { PolicyLoadError } from './errors.js';
 import { shippedPolicyDir } from './locate.js';
@@ -84,12 +85,17 @@ function statSafe(p: string): boolean {
   }
 }
 
-/** Read every policy layer (or the explicit files) and compile them. Fails closed. */
+/**
+ * Read every policy layer (or the explicit files) and compile them. Fails closed. With an
+ * example cache, a policy whose digest the cache vouches for is compiled without judging its rule
+ * examples (`examplesUnchecked` is then set), and one judged in full is added to the cache.
+ */
 export async function loadPolicy(opts: {
   env: NodeJS.ProcessEnv;
   cwd: string;
   files?: string[];
   engine?: Engine;
+  exampleCache?: ExampleCache;
 }): Promise<LoadedPolicy> {
   const docs: PolicyDoc[] = [];
   if (opts.files !== undefined && opts.files.length > 0) {
@@ -112,5 +118,10 @@ export async function loadPolicy(opts: {
     for (const d of projectPolicyDirs(opts.cwd)) for (const f of yamlFiles(d)) docs.push(readDoc(f, 'project'));
   }
   const engine = opts.engine ?? (await createEngine());
-  return compilePolicy(docs, { engine });
+  const cache = opts.exampleCache;
+  const key = cache?.key(policyDigest(docs));
+  const vouched = key !== undefined && cache!.has(key);
+  const loaded = compilePolicy(docs, { engine, skipExamples: vouched });
+  if (key !== undefined && !vouched) cache!.add(key);
+  return loaded;
 }

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { ExitCode, UsageError } from '../../errors.js';
-import { createEngine, loadPolicy, type Decision, type PolicyRequest } from '../../policy/index.js';
+import { createEngine, loadPolicy, openExampleCache, type Decision, type PolicyRequest } from '../../policy/index.js';
 import type { Io } from '../io.js';
 
 export const EFFECT_EXIT = { allow: ExitCode.OK, approve: ExitCode.PENDING, deny: ExitCode.DENIED } as const;
@@ -24,7 +24,14 @@ export async function checkCommand(io: Io, command: string[], opts: Record<strin
     throw new UsageError('give either --shell <line> or a command after --, not both');
   const engine = await createEngine();
   const files = opts['policy'] as string[] | undefined;
-  const loaded = await loadPolicy({ env: io.env, cwd: io.cwd, engine, ...(files !== undefined ? { files } : {}) });
+  // a dry run: the example cache spares re-judging every rule example (`guard policy lint` always does)
+  const loaded = await loadPolicy({
+    env: io.env,
+    cwd: io.cwd,
+    engine,
+    exampleCache: openExampleCache(io.env),
+    ...(files !== undefined ? { files } : {}),
+  });
   const agent = (opts['agent'] as string | undefined) ?? io.env['GUARD_AGENT'];
   const req: PolicyRequest = {
     argv: shell !== undefined ? ['sh', '-c', shell] : command,
