@@ -145,6 +145,31 @@ describe('daemon start-up', () => {
   });
 });
 
+describe('a channel whose secret variable is unset', () => {
+  it('is marked failed; the daemon starts, commands run, status and doctor report it', async () => {
+    mkdirSync(rig.env['GUARD_HOME']!, { recursive: true });
+    writeFileSync(
+      join(rig.env['GUARD_HOME']!, 'config.yaml'),
+      'channels:\n  teams: {workflow_url_ref: "env:GUARD_TEST_UNSET_FLOW", mode: notify}\n',
+    );
+    await rig.startDaemon();
+    const r = await rig.exec('hello').done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(rig.marks()).toHaveLength(1);
+    const status = JSON.parse((await rig.guard(['daemon', 'status', '--json'])).stdout) as {
+      channels: { name: string; ok: boolean; detail: string }[];
+    };
+    expect(status.channels.map((c) => [c.name, c.ok])).toEqual([['teams', false]]);
+    expect(status.channels[0]!.detail).toMatch(/GUARD_TEST_UNSET_FLOW is not set/);
+    const doctor = await rig.guard(['doctor', '--json']);
+    expect(doctor.stdout).toMatch(/channel teams/);
+    expect(doctor.stdout).toMatch(/GUARD_TEST_UNSET_FLOW is not set/);
+    expect(log()).toMatch(
+      /channel teams start failed: secret env:GUARD_TEST_UNSET_FLOW: environment variable GUARD_TEST_UNSET_FLOW is not set/,
+    );
+  });
+});
+
 describe('the policy example cache', () => {
   const cacheFile = (): string => exampleCachePath(rig.env);
 
