@@ -63,6 +63,8 @@ export function buildProgram(io: Io, result: { code: number }, quietErrors = fal
 
 function applyRecursively(cmd: Command, root: Command): void {
   cmd.exitOverride().configureOutput(root.configureOutput());
+  // commander enforces required options but does not say so in the help
+  for (const o of cmd.options) if (o.mandatory && !o.description.endsWith('(required)')) o.description += ' (required)';
   for (const sub of cmd.commands) applyRecursively(sub, root);
 }
 

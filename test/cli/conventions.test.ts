@@ -35,6 +35,14 @@ describe('CLI conventions', () => {
     expect(json['build']).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('marks required options as required in the help', async () => {
+    h = tempHome();
+    const deny = await runCli(['deny', '--help'], { env: h.env });
+    expect(deny.stdout.toString()).toMatch(/--reason <text>\s+why it is denied \(required\)/);
+    const ask = await runCli(['ask', '--help'], { env: h.env });
+    expect(ask.stdout.toString()).toMatch(/--question <text>\s+the question \(required\)/);
+  });
+
   it('lists `exit-codes` among the commands', async () => {
     h = tempHome();
     const help = await runCli(['--help'], { env: h.env });
