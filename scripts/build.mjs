@@ -1,7 +1,7 @@
 // Bundle the CLI into dist/ so `guard exec` loads a few files instead of resolving hundreds of modules.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bundleOptions } from './bundle-options.mjs';
 import { buildNative } from './build-native.mjs';
@@ -33,6 +33,35 @@ if (cc.status !== 0)
     `build: the peer-credential addon was not built (${cc.error?.message ?? cc.stderr.trim()}); ` +
       'a daemon sharing its socket with a group (hardened mode) will refuse to start',
   );
-
+await writePolicySnapshots(out);
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 renameSync(out, new URL('../dist', import.meta.url));
+
+/**
+ * Parse the shipped policy files once, here, with the code guard runs (src/policy/yamlpos.ts), and
+ * store the results by the SHA-256 of each text (src/policy/shipped.ts reads them).
+ */
+async function writePolicySnapshots(dir) {
+  // bundled beside the output (inside the project, so nothing outside it is touched), then imported
+  const helper = new URL('policy-snapshots.tmp.mjs', dir);
+  await build({
+    entryPoints: [new URL('../src/policy/shipped-build.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    banner: bundleOptions.banner,
+    outfile: helper.pathname,
+    logLevel: 'warning',
+  });
+  const { snapshotYaml, textDigest } = await import(helper.href).finally(() => rmSync(helper, { force: true }));
+  const policies = new URL('../policies/', import.meta.url);
+  const out = {};
+  for (const name of readdirSync(policies)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()) {
+    const text = readFileSync(new URL(name, policies), 'utf8');
+    const snap = snapshotYaml(text);
+    if (snap !== undefined) out[textDigest(text)] = snap;
+  }
+  writeFileSync(new URL('policy-snapshots.json', dir), JSON.stringify(out));
+}

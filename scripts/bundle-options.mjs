@@ -1,8 +1,28 @@
 // The esbuild options of guard's bundle, shared by scripts/build.mjs and the test that checks
 // what the exec path loads (test/daemon/thin-client.test.ts), so that the test sees the real build.
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+/**
+ * Identifies the code that judges commands: every source file and the locked dependency versions
+ * (the shell grammar among them). The policy example cache is keyed by it, so a verdict recorded
+ * by one build is never reused by another.
+ */
+function buildId() {
+  const h = createHash('sha256');
+  const root = new URL('../', import.meta.url);
+  const files = readdirSync(new URL('src/', root), { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => `${d.parentPath ?? d.path}/${d.name}`)
+    .sort();
+  for (const f of [...files, new URL('package-lock.json', root).pathname]) {
+    h.update(f.slice(root.pathname.length)).update('\0');
+    h.update(readFileSync(f)).update('\0');
+  }
+  return h.digest('hex').slice(0, 32);
+}
 
 /** @type {import('esbuild').BuildOptions} */
 export const bundleOptions = {
@@ -15,7 +35,11 @@ export const bundleOptions = {
   sourcemap: 'linked',
   jsx: 'automatic',
   // React (Ink) in production mode: development mode doubles the cost of every TUI update.
-  define: { __GUARD_VERSION__: JSON.stringify(pkg.version), 'process.env.NODE_ENV': '"production"' },
+  define: {
+    __GUARD_VERSION__: JSON.stringify(pkg.version),
+    __GUARD_BUILD__: JSON.stringify(buildId()),
+    'process.env.NODE_ENV': '"production"',
+  },
   banner: {
     // some bundled CommonJS dependencies call require(); give them one
     js: "import { createRequire as __guardCreateRequire } from 'node:module'; const require = __guardCreateRequire(import.meta.url);",

@@ -11,7 +11,7 @@ export {
   type ApproverKey,
   type ScryptCost,
 } from './keys.js';
-export { approverHome, approverKeyPath, writeKeyFile, readKeyFile } from './keyfile.js';
+export { approverHome, approverKeyPath, newApproverKeyPath, writeKeyFile, readKeyFile } from './keyfile.js';
 export { readPassphrase, type PassphraseOptions } from './passphrase.js';
 export {
   verifyDecision,

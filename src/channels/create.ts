@@ -5,8 +5,18 @@
 import { DEFAULT_RETRY, type RetryPolicy } from './delivery.js';
 import type { ChannelsConfig } from './config.js';
 import { HttpListener } from './http-listener.js';
+import { failedChannel } from './failed.js';
 import { resolveSecret } from './secrets.js';
 import type { Channel } from './types.js';
+
+/** Build one channel; one that cannot be built (a secret that does not resolve) is marked failed. */
+async function build(name: string, make: () => Promise<Channel>): Promise<Channel> {
+  try {
+    return await make();
+  } catch (err) {
+    return failedChannel(name, err);
+  }
+}
 
 export async function createChannels(config: ChannelsConfig, env: NodeJS.ProcessEnv): Promise<Channel[]> {
   const retry: RetryPolicy =
@@ -24,44 +34,52 @@ export async function createChannels(config: ChannelsConfig, env: NodeJS.Process
         });
   if (config.slack !== undefined) {
     const s = config.slack;
-    // Loaded only when configured: the Slack SDK (undici, WebSocket) is the heaviest dependency here.
-    const { SlackChannel } = await import('./slack/channel.js');
     channels.push(
-      new SlackChannel({
-        appToken: await resolveSecret(s.app_token_ref, env),
-        botToken: await resolveSecret(s.bot_token_ref, env),
-        channelId: s.channel_id,
-        apiUrl: s.api_url,
-        userMap: s.user_map,
-        retry,
+      await build('slack', async () => {
+        // Loaded only when configured: the Slack SDK (undici, WebSocket) is the heaviest dependency here.
+        const { SlackChannel } = await import('./slack/channel.js');
+        return new SlackChannel({
+          appToken: await resolveSecret(s.app_token_ref, env),
+          botToken: await resolveSecret(s.bot_token_ref, env),
+          channelId: s.channel_id,
+          apiUrl: s.api_url,
+          userMap: s.user_map,
+          retry,
+        });
       }),
     );
   }
   const { WebhookChannel } = await import('./webhook/channel.js');
   for (const w of config.webhooks) {
     channels.push(
-      new WebhookChannel({
-        name: w.name,
-        url: w.url,
-        secret: await resolveSecret(w.secret_ref, env),
-        mode: w.mode,
-        retry,
-        allowInsecureHttp: w.allow_insecure_http ?? false,
-        listener,
-        ...(w.poll_interval_seconds === undefined ? {} : { pollIntervalMs: w.poll_interval_seconds * 1000 }),
-      }),
+      await build(
+        `webhook:${w.name}`,
+        async () =>
+          new WebhookChannel({
+            name: w.name,
+            url: w.url,
+            secret: await resolveSecret(w.secret_ref, env),
+            mode: w.mode,
+            retry,
+            allowInsecureHttp: w.allow_insecure_http ?? false,
+            listener,
+            ...(w.poll_interval_seconds === undefined ? {} : { pollIntervalMs: w.poll_interval_seconds * 1000 }),
+          }),
+      ),
     );
   }
   if (config.teams !== undefined) {
     const t = config.teams;
-    const { TeamsChannel } = await import('./teams/channel.js');
     channels.push(
-      new TeamsChannel({
-        workflowUrl: await resolveSecret(t.workflow_url_ref, env),
-        mode: t.mode,
-        retry,
-        allowInsecureHttp: t.allow_insecure_http ?? false,
-        ...(t.poll_interval_seconds === undefined ? {} : { pollIntervalMs: t.poll_interval_seconds * 1000 }),
+      await build('teams', async () => {
+        const { TeamsChannel } = await import('./teams/channel.js');
+        return new TeamsChannel({
+          workflowUrl: await resolveSecret(t.workflow_url_ref, env),
+          mode: t.mode,
+          retry,
+          allowInsecureHttp: t.allow_insecure_http ?? false,
+          ...(t.poll_interval_seconds === undefined ? {} : { pollIntervalMs: t.poll_interval_seconds * 1000 }),
+        });
       }),
     );
   }

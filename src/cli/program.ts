@@ -51,7 +51,7 @@ export function buildProgram(io: Io, result: { code: number }, quietErrors = fal
     .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nRun \`guard help <command>\` for a command's options.`);
   for (const spec of commands) attach(program, spec, io, result);
   program
-    .command('exit-codes', { hidden: true })
+    .command('exit-codes')
     .description('list the exit codes guard uses')
     .action(() => {
       io.stdout.write(`${EXIT_CODES_HELP}\n`);
@@ -63,6 +63,8 @@ export function buildProgram(io: Io, result: { code: number }, quietErrors = fal
 
 function applyRecursively(cmd: Command, root: Command): void {
   cmd.exitOverride().configureOutput(root.configureOutput());
+  // commander enforces required options but does not say so in the help
+  for (const o of cmd.options) if (o.mandatory && !o.description.endsWith('(required)')) o.description += ' (required)';
   for (const sub of cmd.commands) applyRecursively(sub, root);
 }
 

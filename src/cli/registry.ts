@@ -16,6 +16,7 @@ import { initSpec } from './specs/init.js';
 import { doctorSpec } from './specs/doctor.js';
 import { tuiSpec } from './specs/tui.js';
 import { checkSpec, policySpec } from './specs/policy.js';
+import { versionSpec } from './specs/version.js';
 
 export const commands: CommandSpec[] = [
   execSpec,
@@ -33,4 +34,5 @@ export const commands: CommandSpec[] = [
   doctorSpec,
   checkSpec,
   policySpec,
+  versionSpec,
 ];

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createChannels, loadChannelsConfig } from '../channels/index.js';
+import { failedChannel } from '../channels/failed.js';
 import type { Channel, ChannelHost, RequestView } from '../channels/types.js';
 import type { LedgerWriter } from '../ledger/types.js';
 import type { Logger } from './log.js';
@@ -27,6 +28,8 @@ export async function startChannels(
       log.info(`channel ${ch.name} started`);
     } catch (err) {
       await recordChannelError(ledger, log, ch.name, 'start', err);
+      // kept, as failing, so that status and doctor report it; it delivers nothing
+      started.push(failedChannel(ch.name, err));
     }
   }
   return started;

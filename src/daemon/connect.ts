@@ -2,8 +2,6 @@
  * Reach the daemon, starting it on demand. When no daemon can be reached in a bounded time the
  * caller gets FailClosedError (exit 70) saying how to start one: nothing runs without a decision.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { guardPaths } from '../config/paths.js';
 import { FailClosedError } from '../errors.js';
 import { DaemonClient, DaemonConnectionError } from './client.js';
@@ -23,14 +21,11 @@ export function checkSocketPath(path: string): void {
   }
 }
 
-export const AUTOSTART_TIMEOUT_MS = 5000;
-
 const ABSENT = new Set(['ENOENT', 'ECONNREFUSED']);
 
 export interface ConnectOptions {
   /** Start a daemon when none answers (default true; GUARD_NO_AUTOSTART=1 turns it off). */
   autostart?: boolean;
-  timeoutMs?: number;
 }
 
 async function unreachable(socket: string, why: string, logFile: string): Promise<FailClosedError> {
@@ -62,19 +57,14 @@ function notRunningElsewhere(socket: string): FailClosedError {
   );
 }
 
-/** Is a live process holding the daemon lock (a daemon running or starting)? */
-function lockHeld(lockPath: string): boolean {
-  try {
-    const pid = Number(readFileSync(lockPath, 'utf8').trim());
-    if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** The daemon could not be started (or joined): say what happened, not "start it yourself". */
+function notStarted(socket: string, err: unknown): FailClosedError {
+  const e = err as Error & { hint?: string; details?: Record<string, unknown> };
+  return new FailClosedError(`the guard daemon for ${socket} could not be started; nothing was run: ${e.message}`, {
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    details: { socket, ...(e.details ?? {}) },
+  });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function connectDaemon(env: NodeJS.ProcessEnv, opts: ConnectOptions = {}): Promise<DaemonClient> {
   const paths = guardPaths(env);
@@ -91,29 +81,31 @@ export async function connectDaemon(env: NodeJS.ProcessEnv, opts: ConnectOptions
   if (paths.socketFromEnv) throw notRunningElsewhere(paths.socket);
   const autostart = (opts.autostart ?? true) && env['GUARD_NO_AUTOSTART'] !== '1';
   if (!autostart) throw await unreachable(paths.socket, 'no daemon is running', paths.logFile);
-  const timeoutMs = opts.timeoutMs ?? AUTOSTART_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  let lastError = 'no daemon is running';
+  // the launcher (child_process, progress watch) is loaded only off the hot path
+  const launch = await import('./launch.js');
   try {
-    const { spawnDaemon } = await import('./launch.js');
-    await spawnDaemon(env, [], timeoutMs);
+    await launch.spawnDaemon(env, []);
   } catch (err) {
-    lastError = (err as Error).message;
-    // Lost the race to another client's daemon (it holds the lock): connect to that one.
-    // Any other failure is final.
-    if (!lockHeld(join(paths.runDir, 'daemon.pid')))
-      throw await unreachable(paths.socket, 'it could not be started', paths.logFile);
-  }
-  while (Date.now() < deadline) {
+    // Lost the race to another client's daemon (it holds the lock, ours quit): join that one for
+    // as long as it makes progress. Any other failure is final.
+    const holder = launch.lockHolder(env);
+    if (!(err instanceof launch.DaemonStartError) || err.why !== 'exited' || holder === undefined)
+      throw notStarted(paths.socket, err);
     try {
-      return await DaemonClient.connect(paths.socket, Math.max(100, deadline - Date.now()));
-    } catch (err) {
-      lastError = (err as Error).message;
-      await sleep(50);
+      return await launch.joinStartingDaemon(env, holder);
+    } catch (joinErr) {
+      throw notStarted(paths.socket, joinErr);
     }
   }
-  throw await unreachable(paths.socket, lastError, paths.logFile);
+  try {
+    return await DaemonClient.connect(paths.socket);
+  } catch (err) {
+    // it said ready and then went away (stopped at once, crashed)
+    throw await unreachable(paths.socket, (err as Error).message, paths.logFile);
+  }
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Reconnect to a daemon that went away mid-wait: no autostart, a few attempts within `ms`. */
 export async function reconnect(env: NodeJS.ProcessEnv, ms: number): Promise<DaemonClient | undefined> {

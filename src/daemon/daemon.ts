@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { loadApprovers } from '../approval/registry.js';
 import { guardPaths, type GuardPaths } from '../config/paths.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
-import { createEngine } from '../policy/index.js';
+import { createEngine, openExampleCache } from '../policy/index.js';
 import { FailClosedError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
@@ -38,6 +38,8 @@ export interface DaemonOptions {
   socketMode?: number | undefined;
   /** Also write log lines here (foreground). */
   echo?: NodeJS.WritableStream | undefined;
+  /** Told each start-up step as it begins (the launcher judges progress by them). */
+  progress?: ((step: string) => void) | undefined;
 }
 
 export interface DaemonHandle {
@@ -47,6 +49,14 @@ export interface DaemonHandle {
   /** Resolves when the daemon has stopped. */
   closed: Promise<void>;
   stop(reason: string): Promise<void>;
+  /** Resolves when the rule examples the example cache vouched for have been judged again. */
+  examplesChecked: Promise<void>;
+}
+
+/** CPU time this process has used so far (start-up cost, in the log for anyone measuring it). */
+function startCpuMs(): number {
+  const u = process.cpuUsage();
+  return Math.round((u.user + u.system) / 1000);
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
@@ -57,6 +67,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   // GUARD_SOCKET may put the socket elsewhere (hardened mode: a group-shared directory): same checks
   if (dirname(paths.socket) !== paths.runDir) ensureRunDir(dirname(paths.socket));
   const log = fileLogger(paths.logFile, opts.echo);
+  opts.progress?.('lock');
   const lock = await acquireLock(join(paths.runDir, 'daemon.pid'), paths.socket);
   const cleanup: (() => void | Promise<void>)[] = [() => lock.release()];
   try {
@@ -78,14 +89,21 @@ async function boot(
   await clearStaleSocket(paths.socket);
   // the user policy layer is watched; it must exist to be watched (a file added later is then seen)
   if (opts.policyFiles === undefined) mkdirSync(paths.policyDir, { recursive: true, mode: 0o700 });
+  const step = opts.progress ?? ((): void => undefined);
+  step('engine');
   const engine = await createEngine();
   const ledgerBox: { ledger?: Ledger } = {};
+  const stopBox: { stop?: (reason: string) => Promise<void> } = {};
   const policy = new PolicyHost({
     env: opts.env,
     files: opts.policyFiles,
     baseCwd: paths.home,
     watchDirs: [paths.policyDir],
     engine,
+    exampleCache: openExampleCache(opts.env),
+    // a cache that vouched for a policy whose examples fail was wrong (or forged): refuse to go on
+    // with that policy, as a start without the cache would have
+    onExamplesFailed: () => void stopBox.stop?.('the policy examples failed when judged again (see above)'),
     ledger: {
       append: (t, p) => ledgerBox.ledger!.append(t, p),
       appendMany: (i) => ledgerBox.ledger!.appendMany(i),
@@ -93,8 +111,10 @@ async function boot(
     },
     log,
   });
+  step('policy');
   const base = await policy.start();
   cleanup.push(() => policy.stop());
+  step('ledger');
   const ledger = await openLedger({
     path: paths.ledgerDb,
     env: opts.env,
@@ -105,6 +125,7 @@ async function boot(
   ledgerBox.ledger = ledger;
   cleanup.push(() => ledger.close());
   await policy.recordIgnored(base);
+  step('store');
   const store = new RequestStore(paths.stateDb);
   cleanup.push(() => store.close());
 
@@ -161,6 +182,7 @@ async function boot(
         .catch((e: unknown) => log.error(`cancel ${r.id}: ${(e as Error).message}`));
     }, REATTACH_GRACE_MS).unref();
   });
+  step('channels');
   channels = await startChannels(
     paths.configFile,
     opts.env,
@@ -187,6 +209,7 @@ async function boot(
       });
     log.warn(`${cred.message}; single-user mode: every peer is taken to be this user`);
   }
+  step('listen');
   const { server, closeAll } = createDaemonServer({
     peerOf: cred instanceof Error ? undefined : peerReader(cred),
     requirePeer: shared,
@@ -205,7 +228,7 @@ async function boot(
   server.on('error', (e) => log.error(`server: ${e.message}`));
   cleanup.push(() => rmSync(paths.socket, { force: true }));
   log.info(
-    `daemon ${VERSION} pid ${process.pid} listening on ${paths.socket}; policy ${base.digest}; ${restored} open request(s) restored; channels: ${channels.map((c) => c.name).join(', ') || 'none'}`,
+    `daemon ${VERSION} pid ${process.pid} listening on ${paths.socket}; policy ${base.digest}; ${restored} open request(s) restored; channels: ${channels.map((c) => c.name).join(', ') || 'none'}; start-up took ${startCpuMs()} ms of CPU`,
   );
 
   let resolveClosed!: () => void;
@@ -232,5 +255,7 @@ async function boot(
     return stopping;
   };
   ctx.shutdown = () => void stop('shutdown requested over the socket');
-  return { paths, ledger, closed, stop };
+  stopBox.stop = stop;
+  const examplesChecked = policy.startServing();
+  return { paths, ledger, closed, stop, examplesChecked };
 }

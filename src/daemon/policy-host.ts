@@ -11,7 +11,14 @@ import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import { FailClosedError } from '../errors.js';
 import type { LedgerWriter } from '../ledger/types.js';
-import { loadPolicy, projectPolicyDirs, type Engine, type LoadedPolicy } from '../policy/index.js';
+import {
+  checkExamplesInTurns,
+  loadPolicy,
+  projectPolicyDirs,
+  type Engine,
+  type ExampleCache,
+  type LoadedPolicy,
+} from '../policy/index.js';
 import type { Logger } from './log.js';
 
 export type { LoadedPolicy };
@@ -31,6 +38,10 @@ export interface PolicyHostOptions {
   log: Logger;
   /** The daemon's engine (the shell parser is initialised once). */
   engine: Engine;
+  /** Skips judging rule examples at start for a policy already judged; they are judged once serving. */
+  exampleCache?: ExampleCache | undefined;
+  /** A policy the cache vouched for failed its examples when judged again: the daemon stops. */
+  onExamplesFailed?: ((problems: string[]) => void) | undefined;
 }
 
 export class PolicyHost {
@@ -41,21 +52,67 @@ export class PolicyHost {
   private readonly watchers = new Map<string, FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<void> = Promise.resolve();
+  /** Policies loaded on the cache's word whose examples still wait to be judged. */
+  private unchecked: LoadedPolicy[] = [];
+  private checking: Promise<void> | undefined;
+  private serving = false;
 
   constructor(private readonly opts: PolicyHostOptions) {}
 
-  private load(cwd: string): Promise<LoadedPolicy> {
-    return loadPolicy({
+  private async load(cwd: string): Promise<LoadedPolicy> {
+    const loaded = await loadPolicy({
       env: this.opts.env,
       cwd,
       engine: this.opts.engine,
       ...(this.opts.files === undefined ? {} : { files: this.opts.files }),
+      ...(this.opts.exampleCache === undefined ? {} : { exampleCache: this.opts.exampleCache }),
     });
+    if (loaded.examplesUnchecked === true) {
+      this.unchecked.push(loaded);
+      if (this.serving) void this.checkUnchecked();
+    }
+    return loaded;
+  }
+
+  /**
+   * The daemon serves: judge the examples the cache vouched for, a rule at a time between
+   * requests. Resolves when none are left (tests wait on it).
+   */
+  startServing(): Promise<void> {
+    this.serving = true;
+    return this.checkUnchecked();
+  }
+
+  private checkUnchecked(): Promise<void> {
+    this.checking ??= (async () => {
+      for (let next = this.unchecked.shift(); next !== undefined; next = this.unchecked.shift()) {
+        const problems = await checkExamplesInTurns(next.policy, this.opts.engine);
+        if (problems.length === 0) {
+          this.opts.log.info(`policy ${next.digest}: rule examples judged again: every one behaves`);
+          continue;
+        }
+        const key = this.opts.exampleCache?.key(next.digest);
+        if (key !== undefined) this.opts.exampleCache?.remove(key);
+        this.opts.log.error(
+          `policy ${next.digest} was loaded on the example cache's word, but its examples fail:\n${problems.join('\n')}`,
+        );
+        this.opts.onExamplesFailed?.(problems);
+      }
+    })().finally(() => {
+      this.checking = undefined;
+      if (this.unchecked.length > 0) void this.checkUnchecked();
+    });
+    return this.checking;
   }
 
   async start(): Promise<LoadedPolicy> {
     this.current = await this.load(this.opts.baseCwd);
     for (const w of this.current.warnings) this.opts.log.warn(`policy: ${w}`);
+    this.opts.log.info(
+      this.current.examplesUnchecked === true
+        ? `policy ${this.current.digest}: rule examples vouched for by the example cache; judging them again once serving`
+        : `policy ${this.current.digest}: rule examples judged`,
+    );
     this.watchAll(this.current);
     return this.current;
   }

@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { connect } from 'node:net';
 import { FailClosedError } from '../errors.js';
+import { pidAlive } from './progress.js';
 
 export { checkSocketPath, SOCKET_PATH_MAX } from './connect.js';
 
@@ -49,12 +50,14 @@ export function socketAnswers(path: string, timeoutMs = 500): Promise<boolean> {
   });
 }
 
-function pidAlive(pid: number): boolean {
+/** Is this process a guard daemon (its command line says `daemon start`)? Undefined without /proc. */
+function runsDaemon(pid: number): boolean | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const i = argv.indexOf('daemon');
+    return i >= 0 && argv[i + 1] === 'start';
+  } catch {
+    return undefined;
   }
 }
 
@@ -64,8 +67,9 @@ export interface DaemonLock {
 
 /**
  * Take the pid lock (O_EXCL create). An existing lock is honoured while its daemon answers on the
- * socket, or while its process lives and the lock is younger than `startingGraceMs` (a daemon
- * still starting); otherwise it is stale and replaced.
+ * socket, or while its process lives and either the lock is younger than `startingGraceMs` or the
+ * process is a guard daemon (still starting, however long that takes on a busy machine).
+ * Otherwise it is stale (e.g. its pid now belongs to another program) and replaced.
  */
 export async function acquireLock(lockPath: string, socketPath: string, startingGraceMs = 15_000): Promise<DaemonLock> {
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -93,7 +97,7 @@ export async function acquireLock(lockPath: string, socketPath: string, starting
       holder !== undefined &&
       holder.pid !== process.pid &&
       pidAlive(holder.pid) &&
-      Date.now() - holder.mtimeMs < startingGraceMs
+      (Date.now() - holder.mtimeMs < startingGraceMs || runsDaemon(holder.pid) === true)
     ) {
       throw alreadyRunning(holder);
     }

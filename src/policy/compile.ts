@@ -6,7 +6,8 @@ import { PolicyLoadError } from './errors.js';
 import { programName } from './programs.js';
 import { fileSchema, seconds, type ApprovalDoc, type FileDoc, type RuleDoc } from './schema.js';
 import type { ApprovalSettings, Effect, PolicyLayer, Risk } from './types.js';
-import { parseYaml } from './yamlpos.js';
+import { shippedSnapshot } from './shipped.js';
+import { locatedFromSnapshot, parseYaml } from './yamlpos.js';
 import type { Engine, LoadedPolicy } from './index.js';
 import { checkExamples } from './examples.js';
 
@@ -99,12 +100,25 @@ function indexKeys(rule: CompiledRule): string[] {
   );
 }
 
+/** The digest of a set of policy texts: every byte of every file, with its layer and path. */
+export function policyDigest(docs: readonly PolicyDoc[]): string {
+  return createHash('sha256')
+    .update(JSON.stringify(docs.map((d) => [d.layer, d.file, d.text])))
+    .digest('hex');
+}
+
 /**
  * Compile policy texts (already read) into one policy. Later layers override earlier ones, except
  * that the project layer may only tighten. Throws PolicyLoadError listing every problem as
  * `file:line:col: what is wrong`. With an engine, rule examples are judged exactly as commands are.
  */
-export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {}): LoadedPolicy {
+export function compilePolicy(
+  docs: PolicyDoc[],
+  opts: {
+    engine?: Engine;
+    /** Leave the examples to the caller (see example-cache.ts). */ skipExamples?: boolean;
+  } = {},
+): LoadedPolicy {
   const problems: string[] = [];
   const warnings: string[] = [];
   const loosenings: string[] = [];
@@ -114,7 +128,8 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
   const rules = new Map<string, CompiledRule>();
   const disabled: CompiledPolicy['disabled'] = [];
   for (const d of docs) {
-    const y = parseYaml(d.file, d.text);
+    const snap = shippedSnapshot(d.text);
+    const y = snap !== undefined ? locatedFromSnapshot(d.file, snap) : parseYaml(d.file, d.text);
     if (y.errors.length > 0) {
       problems.push(...y.errors);
       continue;
@@ -210,9 +225,7 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
       else byProgram.set(k, [r]);
     }
   }
-  const digest = createHash('sha256')
-    .update(JSON.stringify(docs.map((d) => [d.layer, d.file, d.text])))
-    .digest('hex');
+  const digest = policyDigest(docs);
   const policy: CompiledPolicy = {
     digest,
     default: def,
@@ -223,7 +236,9 @@ export function compilePolicy(docs: PolicyDoc[], opts: { engine?: Engine } = {})
     settingsSource,
     disabled,
   };
+  const files = docs.map((d) => d.file);
+  if (opts.skipExamples === true) return { policy, digest, warnings, loosenings, files, examplesUnchecked: true };
   const exampleProblems = checkExamples(policy, opts.engine);
   if (exampleProblems.length > 0) throw new PolicyLoadError(exampleProblems);
-  return { policy, digest, warnings, loosenings, files: docs.map((d) => d.file) };
+  return { policy, digest, warnings, loosenings, files };
 }

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import { Language, Parser } from 'web-tree-sitter';
 import { DEFAULT_APPROVAL, type CompiledPolicy } from './compiled.js';
 import { addUnresolved, type Analysis, type Base } from './context.js';
@@ -64,6 +65,10 @@ function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): An
 
 /** Initialise the shell parser (web-tree-sitter + tree-sitter-bash wasm) once; reuse the engine. */
 export async function createEngine(): Promise<Engine> {
+  // The bash grammar is one large WebAssembly module. V8's optimising tier spends over a second of
+  // CPU compiling it in background threads (on every daemon start and every `guard check`), and the
+  // baseline code it replaces parses as fast here; keep the baseline. See docs/decisions/0006.
+  setFlagsFromString('--liftoff-only');
   await Parser.init();
   const require = createRequire(import.meta.url);
   const language = await Language.load(require.resolve('tree-sitter-bash/tree-sitter-bash.wasm'));

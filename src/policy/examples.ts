@@ -69,20 +69,33 @@ function matches(rule: CompiledRule, line: string, policy: CompiledPolicy, engin
  * the rule's own program are checked, and the rest wait for loadPolicy / `guard policy lint`.
  */
 export function checkExamples(policy: CompiledPolicy, engine: Engine | undefined): string[] {
+  return policy.rules.flatMap((rule) => ruleProblems(rule, policy, engine));
+}
+
+/**
+ * checkExamples for a daemon that is already serving: one rule at a time, letting requests in
+ * between, so a re-check never holds up a command for long.
+ */
+export async function checkExamplesInTurns(policy: CompiledPolicy, engine: Engine): Promise<string[]> {
   const problems: string[] = [];
   for (const rule of policy.rules) {
-    for (const ex of rule.examples.match) {
-      if (!checkable(rule, ex.text, engine)) continue;
-      if (!matches(rule, ex.text, policy, engine))
-        problems.push(
-          `${ex.at}: rule ${rule.id}: example ${JSON.stringify(ex.text)} should match the rule but does not`,
-        );
-    }
-    for (const ex of rule.examples.noMatch) {
-      if (!checkable(rule, ex.text, engine)) continue;
-      if (matches(rule, ex.text, policy, engine))
-        problems.push(`${ex.at}: rule ${rule.id}: no_match example ${JSON.stringify(ex.text)} matches the rule`);
-    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    problems.push(...ruleProblems(rule, policy, engine));
+  }
+  return problems;
+}
+
+function ruleProblems(rule: CompiledRule, policy: CompiledPolicy, engine: Engine | undefined): string[] {
+  const problems: string[] = [];
+  for (const ex of rule.examples.match) {
+    if (!checkable(rule, ex.text, engine)) continue;
+    if (!matches(rule, ex.text, policy, engine))
+      problems.push(`${ex.at}: rule ${rule.id}: example ${JSON.stringify(ex.text)} should match the rule but does not`);
+  }
+  for (const ex of rule.examples.noMatch) {
+    if (!checkable(rule, ex.text, engine)) continue;
+    if (matches(rule, ex.text, policy, engine))
+      problems.push(`${ex.at}: rule ${rule.id}: no_match example ${JSON.stringify(ex.text)} matches the rule`);
   }
   return problems;
 }

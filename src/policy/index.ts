@@ -4,7 +4,9 @@
  */
 export * from './types.js';
 export type { CompiledPolicy, CompiledRule } from './compiled.js';
-export { compilePolicy, type PolicyDoc } from './compile.js';
+export { compilePolicy, policyDigest, type PolicyDoc } from './compile.js';
+export { openExampleCache, type ExampleCache } from './example-cache.js';
+export { checkExamplesInTurns } from './examples.js';
 export { createEngine, type Engine } from './engine.js';
 export { PolicyLoadError } from './errors.js';
 export { loadPolicy, projectPolicyDirs, SYSTEM_POLICY_DIR } from './load.js';
@@ -23,4 +25,9 @@ export interface LoadedPolicy {
   loosenings: string[];
   /** Every file read, for watching. */
   files: string[];
+  /**
+   * Set when the rule examples were not judged because the example cache vouched for this digest;
+   * the daemon judges them again once it serves (PolicyHost).
+   */
+  examplesUnchecked?: true;
 }

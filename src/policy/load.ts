@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { guardPaths } from '../config/paths.js';
-import { compilePolicy, type PolicyDoc } from './compile.js';
+import { compilePolicy, policyDigest, type PolicyDoc } from './compile.js';
+import type { ExampleCache } from './example-cache.js';
 import { createEngine, type Engine } from './engine.js';
 import { PolicyLoadError } from './errors.js';
 import { shippedPolicyDir } from './locate.js';
@@ -91,6 +92,8 @@ function statSafe(p: string): boolean {
  * layer and the project layer are places the agent may write or name, so their files may only
  * tighten unless signed by an approver (decision 0121). A signed GUARD_DEFAULT_POLICIES replaces
  * the shipped pack. `shippedDir` is for tests of a broken install.
+ * With an example cache, a policy whose digest the cache vouches for is compiled without judging
+ * its rule examples (`examplesUnchecked` is then set), and one judged in full is added to the cache.
  */
 export async function loadPolicy(opts: {
   env: NodeJS.ProcessEnv;
@@ -98,6 +101,7 @@ export async function loadPolicy(opts: {
   files?: string[];
   engine?: Engine;
   shippedDir?: string | undefined;
+  exampleCache?: ExampleCache;
 }): Promise<LoadedPolicy> {
   const docs: PolicyDoc[] = [];
   const notes: string[] = [];
@@ -142,6 +146,10 @@ export async function loadPolicy(opts: {
     for (const d of projectPolicyDirs(opts.cwd)) for (const f of yamlFiles(d)) docs.push(readDoc(f, 'project'));
   }
   const engine = opts.engine ?? (await createEngine());
-  const loaded = compilePolicy(docs, { engine });
+  const cache = opts.exampleCache;
+  const key = cache?.key(policyDigest(docs));
+  const vouched = key !== undefined && cache!.has(key);
+  const loaded = compilePolicy(docs, { engine, skipExamples: vouched });
+  if (key !== undefined && !vouched) cache!.add(key);
   return { ...loaded, warnings: [...notes, ...loaded.warnings], loosenings: [...notes, ...loaded.loosenings] };
 }

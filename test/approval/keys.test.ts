@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   approverKeyPath,
+  newApproverKeyPath,
   createApproverKey,
   publicKeyFingerprint,
   readKeyFile,
@@ -112,17 +113,39 @@ describe('approver keys', () => {
     expect(verifyDecision(signed, record)).toBe(true);
   });
 
+  it('gives each explicit GUARD_HOME its own key directory, outside it; reads fall back to keys enrolled before', () => {
+    const home = tmp();
+    const envA = { HOME: home, GUARD_HOME: join(home, 'a') };
+    const envB = { HOME: home, GUARD_HOME: join(home, 'b') };
+    const a = newApproverKeyPath(envA, 'alice');
+    const b = newApproverKeyPath(envB, 'alice');
+    expect(a).not.toBe(b);
+    for (const p of [a, b]) {
+      expect(p.startsWith(join(home, '.config', 'guard-approver', 'homes'))).toBe(true);
+      expect(p.startsWith(join(home, 'a'))).toBe(false);
+    }
+    // the same installation named another way is the same directory
+    expect(newApproverKeyPath({ HOME: home, GUARD_HOME: `${join(home, 'a')}/./` }, 'alice')).toBe(a);
+    // enrolling alice in both installations: no collision
+    writeKeyFile(a, 'key-a');
+    writeKeyFile(b, 'key-b');
+    expect(readKeyFile(approverKeyPath(envA, 'alice'))).toBe('key-a');
+    expect(readKeyFile(approverKeyPath(envB, 'alice'))).toBe('key-b');
+    // a key enrolled in the shared directory before is still found; a new enrolment goes to the own one
+    writeKeyFile(approverKeyPath({ HOME: home }, 'bob'), 'old-bob');
+    expect(readKeyFile(approverKeyPath(envA, 'bob'))).toBe('old-bob');
+    expect(newApproverKeyPath(envA, 'bob')).not.toBe(approverKeyPath(envA, 'bob'));
+  });
+
   it('keeps the key file outside GUARD_HOME, in a 0700 dir, file 0600, never overwritten', () => {
     const home = tmp();
     expect(approverKeyPath({ GUARD_APPROVER_HOME: join(home, 'a'), GUARD_HOME: join(home, 'g') }, 'alice')).toBe(
       join(home, 'a', 'alice.key'),
     );
-    expect(approverKeyPath({ XDG_CONFIG_HOME: join(home, 'x'), GUARD_HOME: join(home, 'g') }, 'alice')).toBe(
-      join(home, 'x', 'guard-approver', 'alice.key'),
+    expect(approverKeyPath({ XDG_CONFIG_HOME: join(home, 'x'), GUARD_HOME: join(home, 'g') }, 'alice')).toMatch(
+      new RegExp(`^${join(home, 'x', 'guard-approver', 'homes')}/[0-9a-f]{16}/alice\\.key$`),
     );
-    expect(approverKeyPath({ HOME: home, GUARD_HOME: join(home, 'g') }, 'alice')).toBe(
-      join(home, '.config', 'guard-approver', 'alice.key'),
-    );
+    expect(approverKeyPath({ HOME: home }, 'alice')).toBe(join(home, '.config', 'guard-approver', 'alice.key'));
     expect(() => approverKeyPath({ HOME: home }, '../evil')).toThrow(UsageError);
     const path = approverKeyPath({ GUARD_APPROVER_HOME: join(home, 'a') }, 'alice');
     writeKeyFile(path, 'secret');

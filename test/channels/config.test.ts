@@ -156,8 +156,13 @@ describe('createChannels: config → running channels', () => {
     await receiver.stop();
   });
 
-  it('fails closed when a referenced secret is missing', async () => {
+  it('marks a channel whose secret is missing as failed: it never starts, delivers nothing, reports why', async () => {
     const text = 'channels:\n  teams: {workflow_url_ref: "env:FLOW", mode: notify}\n';
-    await expect(createChannels(loadChannelsConfig(text, 'c.yaml'), {})).rejects.toThrow(/secret env:FLOW/);
+    const [teams, ...rest] = await createChannels(loadChannelsConfig(text, 'c.yaml'), {});
+    expect(rest).toEqual([]);
+    expect(teams!.name).toBe('teams');
+    await expect(teams!.start(new TestHost())).rejects.toThrow(/secret env:FLOW/);
+    expect(teams!.status().ok).toBe(false);
+    expect(teams!.status().detail).toMatch(/^not running: secret env:FLOW: /);
   });
 });

@@ -120,8 +120,9 @@ export class Rig {
       fd3.on('data', (c: Buffer) => {
         if (c.toString().includes('ready')) res();
       });
+      // no wall-clock bound of its own: a slow start on a loaded machine is not a failure (the test
+      // timeout still ends a daemon that never gets ready)
       child.on('exit', (code) => rej(new Error(`daemon exited ${code}: ${log}`)));
-      setTimeout(() => rej(new Error(`daemon not ready after 20 s: ${log}`)), 20_000);
     });
     return child;
   }

@@ -4,6 +4,7 @@ import {
   agentMarker,
   approverRecordSchema,
   approverKeyPath,
+  newApproverKeyPath,
   createApproverKey,
   loadApprovers,
   readKeyFile,
@@ -62,7 +63,7 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
   });
   if (!fields.success) throw new UsageError(`invalid enrollment: ${firstIssue(fields.error)}`);
   const regDir = guardPaths(io.env).approversDir;
-  const keyPath = approverKeyPath(io.env, opts.name);
+  const keyPath = newApproverKeyPath(io.env, opts.name);
   const existing = loadApprovers(regDir);
   if (existing.some((a) => a.name === opts.name)) throw new UsageError(`approver "${opts.name}" is already enrolled`);
   if (existing.length > 0 && opts.endorseBy === undefined) {

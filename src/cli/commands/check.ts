@@ -39,9 +39,16 @@ export async function checkCommand(io: Io, command: string[], opts: Record<strin
     else io.stdout.write(renderOutcome(answer));
     return EFFECT_EXIT[answer.effect];
   }
-  const { createEngine, loadPolicy } = await import('../../policy/index.js');
+  const { createEngine, loadPolicy, openExampleCache } = await import('../../policy/index.js');
   const engine = await createEngine();
-  const loaded = await loadPolicy({ env: io.env, cwd: io.cwd, engine, ...(files !== undefined ? { files } : {}) });
+  // a dry run: the example cache spares re-judging every rule example (`guard policy lint` always does)
+  const loaded = await loadPolicy({
+    env: io.env,
+    cwd: io.cwd,
+    engine,
+    exampleCache: openExampleCache(io.env),
+    ...(files !== undefined ? { files } : {}),
+  });
   const d = engine.evaluate(req, loaded.policy);
   if (opts['json'] === true) io.stdout.write(`${JSON.stringify({ ...d, warnings: loaded.warnings })}\n`);
   else io.stdout.write(render(d, loaded.warnings));

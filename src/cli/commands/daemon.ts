@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { guardPaths } from '../../config/paths.js';
 import { FailClosedError, UsageError } from '../../errors.js';
 import { DaemonClient, DaemonReplyError } from '../../daemon/client.js';
-import { READY_FD_ENV, spawnDaemon } from '../../daemon/launch.js';
+import { DaemonStartError, joinStartingDaemon, lockHolder, READY_FD_ENV, spawnDaemon } from '../../daemon/launch.js';
+import { pidAlive } from '../../daemon/progress.js';
 import type { DaemonStatus } from '../../daemon/messages.js';
 import { writeLine, type Io } from '../io.js';
-
-const START_TIMEOUT_MS = 15_000;
 
 function socketMode(v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -41,10 +40,20 @@ export async function daemonStart(io: Io, opts: Record<string, unknown>): Promis
     ...(policyFiles ?? []).flatMap((f) => ['--policy', f]),
     ...(mode === undefined ? [] : ['--socket-mode', mode.toString(8)]),
   ];
-  const pid = await spawnDaemon(io.env, extra, START_TIMEOUT_MS);
   const paths = guardPaths(io.env);
-  writeLine(io.stderr, `guard: daemon started (pid ${pid}); socket ${paths.socket}; log ${paths.logFile}`);
-  return 0;
+  try {
+    const pid = await spawnDaemon(io.env, extra);
+    writeLine(io.stderr, `guard: daemon started (pid ${pid}); socket ${paths.socket}; log ${paths.logFile}`);
+    return 0;
+  } catch (err) {
+    // another client started one at the same moment (it holds the lock): that one is the daemon
+    const holder = lockHolder(io.env);
+    if (!(err instanceof DaemonStartError) || err.why !== 'exited' || holder === undefined) throw err;
+    const client = await joinStartingDaemon(io.env, holder);
+    const status = await client.call<DaemonStatus>({ type: 'status' }).finally(() => client.close());
+    writeLine(io.stderr, `guard: the daemon is already running (pid ${status.pid}) on ${status.socket}`);
+    return 0;
+  }
 }
 
 async function runForeground(
@@ -57,11 +66,20 @@ async function runForeground(
   process.umask(0o077);
   const { startDaemon } = await import('../../daemon/daemon.js');
   const readyFd = io.env[READY_FD_ENV] === undefined ? undefined : Number(io.env[READY_FD_ENV]);
+  const report = (line: string): void => {
+    if (readyFd === undefined || !Number.isSafeInteger(readyFd)) return;
+    try {
+      writeSync(readyFd, `${line}\n`);
+    } catch {
+      // the launcher went away; keep starting
+    }
+  };
   const handle = await startDaemon({
     env: io.env,
     policyFiles,
     socketMode: socketModeValue,
     echo: readyFd === undefined ? io.stderr : undefined,
+    progress: (step) => report(`step ${step}`),
   });
   if (readyFd !== undefined && Number.isSafeInteger(readyFd)) {
     try {
@@ -97,10 +115,25 @@ async function runForeground(
 }
 
 export async function daemonStop(io: Io): Promise<number> {
-  const client = await tryConnect(io.env);
+  let client = await tryConnect(io.env);
   if (client === undefined) {
-    writeLine(io.stderr, 'guard: no daemon is running');
-    return 0;
+    // a daemon still starting holds the lock: wait until it serves, then stop it (stopping it
+    // half-way would leave the next command to start another)
+    const starting = lockHolder(io.env);
+    if (starting === undefined || !pidAlive(starting)) {
+      writeLine(io.stderr, 'guard: no daemon is running');
+      return 0;
+    }
+    writeLine(io.stderr, `guard: the daemon (pid ${starting}) is starting; stopping it once it is up`);
+    try {
+      client = await joinStartingDaemon(io.env, starting);
+    } catch (err) {
+      if (err instanceof DaemonStartError && err.why === 'exited') {
+        writeLine(io.stderr, 'guard: the starting daemon exited by itself; no daemon is running');
+        return 0;
+      }
+      throw err;
+    }
   }
   const closed = new Promise<void>((resolve) => client.onClose(() => resolve()));
   const { pid } = await client.call<{ pid: number }>({ type: 'shutdown' }).catch((err: unknown) => {

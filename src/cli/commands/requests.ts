@@ -14,8 +14,9 @@ function line(d: RequestDetail): string {
   return `${v.id}  ${v.state.padEnd(10)} ${v.risk.padEnd(8)} ${v.requester.user}${v.requester.agent ? `/${v.requester.agent}` : ''}  ${v.command}\n    ${v.cwd}  created ${v.createdAt}  expires ${v.expiresAt}${votes}${grant}`;
 }
 
+// reads: they never start a daemon (with none running there is nothing to list)
 export async function listRequests(io: Io, opts: Record<string, unknown>): Promise<number> {
-  const client = await connectDaemon(io.env);
+  const client = await connectDaemon(io.env, { autostart: false });
   const requests: RequestDetail[] = [];
   try {
     // the daemon answers in pages that each fit in one frame
@@ -74,7 +75,7 @@ export function formatDetail(d: RequestDetail): string {
 
 export async function showRequest(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
   checkRequestId(id);
-  const client = await connectDaemon(io.env);
+  const client = await connectDaemon(io.env, { autostart: false });
   const d = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id });
   writeLine(io.stdout, opts['json'] === true ? JSON.stringify(d) : formatDetail(d));
   return 0;

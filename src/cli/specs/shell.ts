@@ -1,9 +1,15 @@
+import type { Command } from 'commander';
 import { defineCommand } from '../command.js';
+
+// the help is printed by hand: every word after `shell` belongs to sh, so commander's own
+// --help handling is off
+let helpOf: Command | undefined;
 
 export const shellSpec = defineCommand({
   name: 'shell',
   summary: "a drop-in for `sh -c`: run a command string through guard (set it as an agent's or tool's shell)",
   define(cmd) {
+    helpOf = cmd;
     cmd
       .usage("-c 'command' [name [args...]]")
       .argument('[words...]', 'sh options (-c, -lc, -ec, -e -c), the command string, then $0 $1 …')
@@ -25,7 +31,12 @@ Examples:
       );
   },
   async run(io, args) {
+    const words = (args[0] as string[] | undefined) ?? [];
+    if (words.length === 1 && (words[0] === '--help' || words[0] === '-h') && helpOf !== undefined) {
+      helpOf.outputHelp();
+      return 0;
+    }
     const { shellCommand } = await import('../commands/shell.js');
-    return shellCommand(io, (args[0] as string[] | undefined) ?? []);
+    return shellCommand(io, words);
   },
 });
