@@ -1,7 +1,10 @@
 /**
  * Signs that a command runs under an AI agent. A speed bump for commands only a human should run
- * (enrolling an approver), not a security boundary: an agent can unset these.
+ * (deciding, revoking, enrolling), not a security boundary: an agent can unset these. What holds
+ * against a hostile agent is that it never has an approver key or its passphrase.
  */
+import { UsageError } from '../errors.js';
+
 export const AGENT_ENV_VARS = [
   'GUARD_AGENT',
   'CLAUDECODE',
@@ -14,4 +17,14 @@ export const AGENT_ENV_VARS = [
 /** The first agent variable set (non-empty) in env, or undefined. */
 export function agentMarker(env: NodeJS.ProcessEnv): string | undefined {
   return AGENT_ENV_VARS.find((k) => env[k] !== undefined && env[k] !== '');
+}
+
+/**
+ * Refuse a human-only command (`what`, e.g. "approve a request") when an agent marker is set.
+ * Exit 64 with the marker named, before anything is read or sent.
+ */
+export function refuseUnderAgent(env: NodeJS.ProcessEnv, what: string, hint: string): void {
+  const marker = agentMarker(env);
+  if (marker !== undefined)
+    throw new UsageError(`refusing to ${what} inside an AI agent session (${marker} is set)`, { hint });
 }
