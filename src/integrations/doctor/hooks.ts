@@ -10,9 +10,10 @@ import { findGuardCommands, parseSettings } from '../config/merge.js';
 import type { Check } from '../setup/check.js';
 import { AGENTS, type AgentName } from '../types.js';
 
-/** The guard executable a hook command starts (its first word, single-quoted or bare). */
+/** The guard executable a hook command starts (its first word after NAME=value words). */
 export function hookExecutable(command: string): string | undefined {
-  const m = /^\s*'([^']*)'|^\s*(\S+)/.exec(command);
+  const rest = command.replace(/^\s*(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\S*)\s+)*/, '');
+  const m = /^'([^']*)'|^(\S+)/.exec(rest);
   return m?.[1] ?? m?.[2];
 }
 
