@@ -11,6 +11,9 @@ export const AGENT_ENV_VARS = [
   'CLAUDE_CODE_ENTRYPOINT',
   'CODEX_SANDBOX',
   'CODEX_SANDBOX_NETWORK_DISABLED',
+  // Codex 0.171 sets these in every command's environment, sandboxed or not
+  'CODEX_THREAD_ID',
+  'CODEX_SESSION_ID',
   'GEMINI_CLI',
 ] as const;
 
