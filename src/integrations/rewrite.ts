@@ -53,16 +53,18 @@ export function heredocTag(command: string): string {
 }
 
 /**
- * The rewrite: `{ … guard exec … -- bash -c "$(cat <&3)" 3<&-; } 3<<'TAG'`, the command verbatim
- * between the here-document lines. A quoted delimiter makes the body literal (no expansion), the
- * group's redirection is in place before the substitution reads it, and `$(…)` drops only the
- * trailing newline(s) the here-document adds. Unlike a quoted word, the command's own quotes are not
- * escaped, so the line is the command plus a constant: whatever the agent could run, it can run
- * through guard (a command full of `'` no longer grows past the kernel's argument limit).
+ * The rewrite: `{ IFS= read -r -d '' guard_command <&3; … guard exec … -- bash -c "${guard_command%?}"; }
+ * 3<<'TAG'`, the command verbatim between the here-document lines. A quoted delimiter makes the
+ * body literal (no expansion); `read -d ''` takes all of it; `%?` drops the one newline the
+ * here-document adds, so the command arrives byte for byte. No command substitution (Gemini CLI
+ * refuses `$(…)` in a command), and unlike a quoted word the command's own quotes are not escaped,
+ * so the line is the command plus a constant: whatever the agent could run, it can run through
+ * guard (a command full of `'` no longer grows past the kernel's argument limit).
  */
 export function execRewriteLine(r: ExecRewrite): string {
   const tag = heredocTag(r.command);
-  return `{ ${guardWords(r).join(' ')} bash -c "$(cat <&3)" 3<&-; } 3<<'${tag}'\n${r.command}\n${tag}`;
+  const head = `{ IFS= read -r -d '' guard_command <&3; ${guardWords(r).join(' ')} bash -c "\${guard_command%?}" 3<&-; }`;
+  return `${head} 3<<'${tag}'\n${r.command}\n${tag}`;
 }
 
 /** The rewritten command line. Every interpolated word is single-quoted. */

@@ -160,7 +160,7 @@ describe('claude-code hook, built CLI, real daemon', () => {
     expect(out.hookSpecificOutput.permissionDecision).toBe('allow');
     expect(Object.keys(out.hookSpecificOutput.updatedInput!)).toEqual(['command']);
     expect(out.hookSpecificOutput.updatedInput!['command']).toMatch(
-      /^\{ GUARD_AGENT='codex' GUARD_AGENT_SESSION='thread-1' GUARD_HOME='[^']+' '.*' exec --reason 'codex asks to run this \(session thread-1\)' -- bash -c "\$\(cat <&3\)" 3<&-; \} 3<<'GUARD_CMD_[0-9a-f]{16}'\nterraform plan\nGUARD_CMD_[0-9a-f]{16}$/,
+      /^\{ IFS= read -r -d '' guard_command <&3; GUARD_AGENT='codex' GUARD_AGENT_SESSION='thread-1' GUARD_HOME='[^']+' '.*' exec --reason 'codex asks to run this \(session thread-1\)' -- bash -c "\$\{guard_command%\?\}" 3<&-; \} 3<<'GUARD_CMD_[0-9a-f]{16}'\nterraform plan\nGUARD_CMD_[0-9a-f]{16}$/,
     );
   });
 
