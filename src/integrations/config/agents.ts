@@ -101,6 +101,7 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         notes: [
           'Codex runs a new hook only after you review and trust it: open Codex and run /hooks.',
           'Codex releases from before hooks were on by default also need `hooks = true` under `[features]` in ~/.codex/config.toml.',
+          "In Codex's workspace-write sandbox a command cannot connect to guard's daemon socket unless network access is on: add `[sandbox_workspace_write]` with `network_access = true` to ~/.codex/config.toml (or run Codex with danger-full-access inside your own sandbox); otherwise every command guard rewrites fails closed.",
         ],
         minimums: [],
       };
