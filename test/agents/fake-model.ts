@@ -109,7 +109,20 @@ function openai(body: Record<string, unknown>, res: ServerResponse): void {
   const base = { id, object: 'response', created_at: 0, model: body['model'], status: 'in_progress', output: [] };
   send('response.created', { type: 'response.created', response: base });
   let item: Record<string, unknown>;
-  if (command !== undefined && results.length === 0) {
+  // a command still running after exec_command's yield (waiting for approval): keep polling it, as
+  // a model does, with write_stdin on its session
+  const lastOutput = JSON.stringify(results[results.length - 1]?.output ?? '');
+  const running = /Process running with session ID (\d+)/.exec(lastOutput);
+  if (running !== null) {
+    item = {
+      type: 'function_call',
+      id: `fc_${id.slice(5)}`,
+      call_id: `call_${id.slice(5)}`,
+      name: 'write_stdin',
+      arguments: JSON.stringify({ session_id: Number(running[1]), chars: '', yield_time_ms: 30_000 }),
+      status: 'completed',
+    };
+  } else if (command !== undefined && results.length === 0) {
     item = {
       type: 'function_call',
       id: `fc_${id.slice(5)}`,
@@ -148,6 +161,21 @@ function openai(body: Record<string, unknown>, res: ServerResponse): void {
   res.end();
 }
 
+/** A value of a JSON schema (the first enum value, 10 for numbers, "x" for strings). */
+function sample(schema: Record<string, unknown> | undefined): unknown {
+  if (schema === undefined) return 'x';
+  if (Array.isArray(schema['enum'])) return schema['enum'][0];
+  const type = typeof schema['type'] === 'string' ? schema['type'].toLowerCase() : 'string';
+  if (type === 'object') {
+    const props = (schema['properties'] as Record<string, Record<string, unknown>>) ?? {};
+    return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, sample(v)]));
+  }
+  if (type === 'array') return [];
+  if (type === 'number' || type === 'integer') return 10;
+  if (type === 'boolean') return false;
+  return 'x';
+}
+
 /** Gemini CLI: POST /v1beta/models/M:streamGenerateContent?alt=sse (and :generateContent). */
 function gemini(url: string, body: Record<string, unknown>, res: ServerResponse): void {
   const contents = (body['contents'] as { parts?: { functionResponse?: unknown }[] }[]) ?? [];
@@ -156,10 +184,15 @@ function gemini(url: string, body: Record<string, unknown>, res: ServerResponse)
     (t.functionDeclarations ?? []).map((f) => f.name),
   );
   const command = scriptOf(JSON.stringify(contents));
+  const config = (body['generationConfig'] as Record<string, unknown>) ?? {};
+  const schema = (config['responseJsonSchema'] ?? config['responseSchema']) as Record<string, unknown> | undefined;
+  // the CLI's own JSON side requests (model routing, next speaker): an answer of the asked shape
   const part =
-    command !== undefined && results.length === 0 && tools.includes('run_shell_command')
-      ? { functionCall: { name: 'run_shell_command', args: { command, description: 'scripted command' } } }
-      : { text: results.length > 0 ? `DONE ${JSON.stringify(results[results.length - 1]!.functionResponse)}` : 'ok' };
+    schema !== undefined
+      ? { text: JSON.stringify(sample(schema)) }
+      : command !== undefined && results.length === 0 && tools.includes('run_shell_command')
+        ? { functionCall: { name: 'run_shell_command', args: { command, description: 'scripted command' } } }
+        : { text: results.length > 0 ? `DONE ${JSON.stringify(results[results.length - 1]!.functionResponse)}` : 'ok' };
   const chunk = {
     candidates: [{ content: { role: 'model', parts: [part] }, finishReason: 'STOP', index: 0 }],
     usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 5, totalTokenCount: 15 },
