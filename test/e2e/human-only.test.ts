@@ -3,7 +3,7 @@
  * key and passphrase at hand: approve, deny, ask, revoke and every `approver` command exit 64 with
  * the marker named, and the request they aimed at stays pending.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_ENV_VARS } from '../../src/approval/agent-env.js';
 import { Rig } from '../daemon/helpers.js';
 
@@ -15,10 +15,13 @@ beforeAll(async () => {
   rig = new Rig();
   await rig.startDaemon();
   await rig.enroll('alice', ['ops']);
+});
+afterAll(() => rig.cleanup());
+// a fresh request for each test: the test rule's requests expire after a minute
+beforeEach(async () => {
   waiting = rig.exec('approve-me');
   id = (await waiting.waitFor(/request (rq-[0-9a-f]{12}) is waiting/))[1]!;
 });
-afterAll(() => rig.cleanup());
 
 const pass = (): string[] => ['--as', 'alice', '--passphrase-file', rig.passFile('alice')];
 const COMMANDS: [string, () => string[]][] = [
