@@ -34,4 +34,4 @@ export {
 export { publicKeyFingerprint } from './encoding.js';
 export { decisionStatement } from './statement.js';
 export { approverRecordSchema, signedDecisionSchema, endorsementSchema, APPROVER_NAME } from './schema.js';
-export { agentMarker, AGENT_ENV_VARS } from './agent-env.js';
+export { agentMarker, AGENT_ENV_VARS, refuseUnderAgent } from './agent-env.js';

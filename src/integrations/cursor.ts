@@ -39,6 +39,7 @@ function deny(reason: string): HookReply {
 export const cursorAdapter: AgentAdapter = {
   name: 'cursor',
   canRewrite: false,
+  rewriteSkipsOwnChecks: false,
   parse,
   render(verdict: Verdict): HookReply {
     switch (verdict.kind) {

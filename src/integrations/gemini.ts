@@ -12,6 +12,8 @@ import type { AgentAdapter } from './types.js';
 export const geminiAdapter: AgentAdapter = {
   name: 'gemini',
   canRewrite: true,
+  // Gemini's own policy and confirmation run before BeforeTool hooks, on the model's command
+  rewriteSkipsOwnChecks: false,
   parse: (input, cwd) =>
     parseToolHook(input, cwd, { event: 'BeforeTool', tool: 'run_shell_command', dirKeys: ['dir_path', 'directory'] }),
   render: toolHookRender({

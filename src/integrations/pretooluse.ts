@@ -91,6 +91,8 @@ export function preToolUseAdapter(o: PreToolUseOptions): AgentAdapter {
   return {
     name: o.name,
     canRewrite: true,
+    // both apply updatedInput only with permissionDecision "allow" (see the header)
+    rewriteSkipsOwnChecks: true,
     parse: (input, cwd) => parseToolHook(input, cwd, o),
     render: toolHookRender({
       deny: (reason) => ({

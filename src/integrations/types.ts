@@ -50,6 +50,13 @@ export interface AgentAdapter {
   name: AgentName;
   /** Whether the agent applies a rewritten command (otherwise approval is handed to the model). */
   canRewrite: boolean;
+  /**
+   * Whether a rewrite switches off the agent's own permission checks for the command (Claude Code
+   * and Codex apply a rewrite only with an "allow" decision, and their own rules then see the
+   * rewritten line). Such agents get allowed commands passed unchanged, so their own checks still
+   * decide: guard adds to them, never replaces them.
+   */
+  rewriteSkipsOwnChecks: boolean;
   /** Validate the decoded hook input; throws HookInputError when it is not what the agent sends. */
   parse(input: unknown, fallbackCwd: string): Parsed;
   /** The agent's documented answer for a verdict. */

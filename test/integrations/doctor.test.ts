@@ -110,6 +110,28 @@ describe('doctor: agent hooks', () => {
     });
   });
 
+  it('fails on a Codex hook that Codex has not trusted yet, and passes once config.toml records the trust', () => {
+    const hooksFile = join(inst.env['HOME']!, '.codex', 'hooks.json');
+    write(hooksFile, hookEntry(`'${BIN}' hook codex || exit 2`));
+    const env = { HOME: inst.env['HOME'] };
+    expect(hookChecks(env, guard, inst.work)[0]).toMatchObject({
+      name: 'hook codex',
+      status: 'fail',
+      detail: expect.stringMatching(/has not trusted it/) as unknown,
+    });
+    const config = join(inst.env['HOME']!, '.codex', 'config.toml');
+    writeFileSync(
+      config,
+      `model = "x"\n\n[hooks.state."/elsewhere/hooks.json:pre_tool_use:0:0"]\ntrusted_hash = "sha256:00"\n`,
+    );
+    expect(hookChecks(env, guard, inst.work)[0]).toMatchObject({ status: 'fail' });
+    writeFileSync(
+      config,
+      `model = "x"\n\n[hooks.state."${hooksFile}:pre_tool_use:0:0"]\nenabled = true\ntrusted_hash = "sha256:${'ab'.repeat(32)}"\n`,
+    );
+    expect(hookChecks(env, guard, inst.work)[0]).toMatchObject({ name: 'hook codex', status: 'ok' });
+  });
+
   it('says nothing about agents that are not used here', () => {
     expect(hookChecks({ HOME: inst.env['HOME'] }, guard, inst.work)).toEqual([]);
   });

@@ -47,6 +47,13 @@ async function claude(
   };
 }
 
+/** Gemini's rewrite of an allowed command (Gemini keeps record mode: its own checks ran before the hook). */
+async function gemini(command: string): Promise<string> {
+  const r = await runCli(['hook', 'gemini'], { env: inst.env, input: geminiInput(command, inst.work), cwd: inst.work });
+  const out = JSON.parse(r.stdout.toString()) as { hookSpecificOutput: { tool_input: { command: string } } };
+  return out.hookSpecificOutput.tool_input.command;
+}
+
 /** Run a command line the way the agent's Bash tool does. */
 function bash(line: string, env: NodeJS.ProcessEnv = inst.env) {
   return collect(spawn('/bin/bash', ['-c', line], { env, cwd: inst.work }));
@@ -61,14 +68,8 @@ const TRICKY = [
 ];
 
 describe('claude-code hook, built CLI, real daemon', () => {
-  it.each(TRICKY)('rewrites an allowed command so that it runs exactly as written: %s', async (command) => {
-    const { status, answer } = await claude(command);
-    expect(status).toBe(0);
-    const out = answer!.hookSpecificOutput;
-    expect(out.permissionDecision).toBe('allow');
-    expect(out.updatedInput).toMatchObject({ description: 'run it', timeout: 120000 });
-    const rewritten = out.updatedInput!['command'] as string;
-    // the native exec client when it was built, else the Node CLI
+  it.each(TRICKY)('rewrites an allowed command (Gemini) so that it runs exactly as written: %s', async (command) => {
+    const rewritten = await gemini(command);
     expect(rewritten).toContain(`'${NATIVE_BUILT ? NATIVE_BIN : BIN}' exec --reason`);
     const direct = await bash(command);
     const viaGuard = await bash(rewritten);
@@ -76,10 +77,25 @@ describe('claude-code hook, built CLI, real daemon', () => {
     expect(viaGuard.status).toBe(direct.status);
   });
 
+  it('passes an allowed command to Claude Code unchanged (its own checks decide) and records the decision', async () => {
+    const marker = `pass-probe-${Date.now()}`;
+    const { status, answer, stderr } = await claude(`echo ${marker}`);
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(answer).toBeUndefined();
+    const records = (await ledgerRecords(inst.env)).filter((r) => r.payload['via'] === 'hook:claude-code');
+    const request = records.find((r) => r.type === 'request' && JSON.stringify(r.payload).includes(marker));
+    expect(request).toBeDefined();
+    expect(
+      records.find((r) => r.type === 'decision' && r.payload['requestId'] === request!.payload['requestId'])?.payload[
+        'effect'
+      ],
+    ).toBe('allow');
+  });
+
   it('records a rewritten command in the ledger with its exit status', async () => {
     const marker = `ledger-probe-${Date.now()}`;
-    const { answer } = await claude(`echo ${marker}; exit 3`);
-    const run = await bash(answer!.hookSpecificOutput.updatedInput!['command'] as string);
+    const run = await bash(await gemini(`echo ${marker}; exit 3`));
     expect(run.status).toBe(3);
     const shown = await runCli(['ledger', 'show', '--json'], { env: inst.env });
     const records = shown.stdout
@@ -121,7 +137,11 @@ describe('claude-code hook, built CLI, real daemon', () => {
     const { status, answer } = await claude('shred -u important.txt');
     expect(status).toBe(0);
     expect(answer!.hookSpecificOutput.permissionDecision).toBe('deny');
-    const records = (await ledgerRecords(inst.env)).filter((r) => r.payload['via'] === 'hook:claude-code');
+    const all = (await ledgerRecords(inst.env)).filter((r) => r.payload['via'] === 'hook:claude-code');
+    const ids = new Set(
+      all.filter((r) => String(r.payload['command']).includes('shred')).map((r) => r.payload['requestId']),
+    );
+    const records = all.filter((r) => ids.has(r.payload['requestId']));
     expect(records.map((r) => [r.type, r.payload['effect'] ?? r.payload['command']])).toEqual([
       ['request', "bash -c 'shred -u important.txt'"],
       ['decision', 'deny'],
@@ -140,7 +160,7 @@ describe('claude-code hook, built CLI, real daemon', () => {
     expect(out.hookSpecificOutput.permissionDecision).toBe('allow');
     expect(Object.keys(out.hookSpecificOutput.updatedInput!)).toEqual(['command']);
     expect(out.hookSpecificOutput.updatedInput!['command']).toMatch(
-      /^GUARD_AGENT='codex' GUARD_AGENT_SESSION='thread-1' '.*' exec --reason 'codex asks to run this \(session thread-1\)' -- bash -c 'terraform plan'$/,
+      /^\{ IFS= read -r -d '' guard_command <&3; GUARD_AGENT='codex' GUARD_AGENT_SESSION='thread-1' GUARD_HOME='[^']+' '.*' exec --reason 'codex asks to run this \(session thread-1\)' -- bash -c "\$\{guard_command%\?\}" 3<&-; \} 3<<'GUARD_CMD_[0-9a-f]{16}'\nterraform plan\nGUARD_CMD_[0-9a-f]{16}$/,
     );
   });
 

@@ -231,6 +231,15 @@ describe('guard settings', () => {
     'unset GUARD_SYSTEM_POLICIES',
     'env GUARD_DEFAULT_POLICIES=/tmp/p ls',
     'XDG_STATE_HOME=/tmp ls',
+    // however quoted or escaped (issue 13 item 8)
+    "export GUARD_SOCK''ET=/tmp/evil.sock",
+    'export GUARD_SOCK""ET=/tmp/evil.sock; ls',
+    "printf 'export GUARD_SOCK''ET=/tmp/evil.sock\\n' >> ~/.bashrc",
+    "printf '\\x47UARD_SOCKET=/tmp/evil.sock\\n' >> ~/.bashrc",
+    "printf '\\107UARD_HOME=/tmp/x' >> ~/.profile",
+    'export GUARD_\\HOME=/tmp/x',
+    "export $'GUARD_\\x48OME'=/tmp/x",
+    'GUARD_HO\\\nME=/tmp/x ls',
   ])('refuses a command that changes them: %s', async (command) => {
     const r = await hook('claude-code', claudeInput(command, inst.work), ['--allowed', 'pass']);
     expect(JSON.parse(r.stdout)).toMatchObject({
@@ -270,7 +279,7 @@ describe('what the hook records (through the daemon)', () => {
     expect(recs[1]!.payload).toMatchObject({ effect: 'deny', rules: ['test.deny-shred'], via: 'hook:claude-code' });
   });
 
-  it('records an allowed command in pass mode, but leaves a rewrite to guard exec', async () => {
+  it('records an allowed command in pass mode (always for Claude Code and Codex), but leaves a rewrite to guard exec', async () => {
     const n = await count();
     await hook('codex', codexInput('ls -la', inst.work), ['--allowed', 'pass']);
     const passed = await since(n);
@@ -281,10 +290,22 @@ describe('what the hook records (through the daemon)', () => {
     expect(passed[1]!.payload['effect']).toBe('allow');
     const m = await count();
     for (const command of ['ls -la', 'terraform apply']) {
-      const r = await hook('claude-code', claudeInput(command, inst.work));
-      expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
+      const r = await hook('gemini', geminiInput(command, inst.work));
+      expect(JSON.parse(r.stdout)).toMatchObject({ hookSpecificOutput: { hookEventName: 'BeforeTool' } });
     }
     expect(await count()).toBe(m);
+    // Claude Code and Codex: an allowed command is passed (their own checks decide) and recorded
+    // even when record mode is asked for; a held one is still left to guard exec
+    const allowed = await hook('claude-code', claudeInput('ls -la', inst.work), ['--allowed', 'record']);
+    expect(allowed.stdout).toBe('');
+    expect((await since(m)).map((x) => [x.type, x.payload['via']])).toEqual([
+      ['request', 'hook:claude-code'],
+      ['decision', 'hook:claude-code'],
+    ]);
+    const k = await count();
+    const held = await hook('claude-code', claudeInput('terraform apply', inst.work));
+    expect(JSON.parse(held.stdout)).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow' } });
+    expect(await count()).toBe(k);
   });
 
   it("records Cursor's allowed, handed-off and denied commands, but not its guard exec hand-off line", async () => {

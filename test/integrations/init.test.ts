@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { collect, runCli } from '../helpers/cli.js';
+import { BIN, collect, runCli } from '../helpers/cli.js';
 import { install, stopDaemon, type Install } from './helpers.js';
 
 let inst: Install;
@@ -122,10 +122,19 @@ describe('guard init for the other agents', () => {
         BeforeTool: [
           {
             matcher: 'run_shell_command|write_file|replace',
-            hooks: [expect.objectContaining({ name: 'guard', type: 'command', timeout: 30000 }) as unknown],
+            hooks: [
+              expect.objectContaining({
+                name: 'guard',
+                type: 'command',
+                timeout: 30000,
+                // Gemini strips GUARD_HOME from hooks in CI: the command names it (decision 0812)
+                command: `GUARD_HOME='${inst.home}' '${BIN}' hook gemini || exit 2`,
+              }) as unknown,
+            ],
           },
         ],
       },
+      tools: { shell: { inactivityTimeout: 1800 } },
     });
     const codex = JSON.parse(readFileSync(join(home, '.codex', 'hooks.json'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(codex)).toEqual(['hooks']);

@@ -9,7 +9,10 @@ import {
   isGuardHookCommand,
   mergeHook,
 } from '../../src/integrations/config/merge.js';
-import { execCommandLine, shQuote } from '../../src/integrations/rewrite.js';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execCommandLine, execRewriteLine, shQuote } from '../../src/integrations/rewrite.js';
 
 describe('shQuote', () => {
   it('any string (no NUL) survives a trip through /bin/sh as one word', () => {
@@ -29,6 +32,48 @@ describe('shQuote', () => {
     expect(
       execCommandLine({ guard: ["/opt/it's/guard"], command: "echo 'x'", agent: 'claude-code', reason: 'a "b"' }),
     ).toBe(`GUARD_AGENT='claude-code' '/opt/it'\\''s/guard' exec --reason 'a "b"' -- bash -c 'echo '\\''x'\\'''`);
+  });
+});
+
+describe('execRewriteLine (the command in a here-document)', () => {
+  // a stand-in for guard that prints the command it was given (the last argument) and its GUARD_HOME
+  const dir = mkdtempSync(join(tmpdir(), 'guard-rewrite-'));
+  const fake = join(dir, 'guard');
+  writeFileSync(fake, '#!/bin/bash\nprintf \'%s|%s\' "$GUARD_HOME" "${!#}"\n');
+  chmodSync(fake, 0o755);
+  const line = (command: string): string =>
+    execRewriteLine({ guard: [fake], command, agent: 'gemini', reason: "it's", pin: { GUARD_HOME: "/h/it's" } });
+  const viaShell = (l: string) => spawnSync('/bin/bash', ['-c', l], { encoding: 'utf8' });
+
+  it('hands guard exec any command (no NUL) byte for byte, with the pinned home', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 80 }).filter((s) => !s.includes('\0') && s !== ''),
+        (command) => {
+          expect(viaShell(line(command)).stdout).toBe(`/h/it's|${command}`);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a command that holds the delimiter line gets another one', () => {
+    const probe = line('x');
+    const tag = /3<<'(GUARD_CMD_[0-9a-f]+)'/.exec(probe)![1]!;
+    const tricky = `echo a\n${tag}\necho b`;
+    expect(viaShell(line(tricky)).stdout).toBe(`/h/it's|${tricky}`);
+  });
+
+  it('grows by a constant, so a 24 kB command full of quotes still runs where the quoted form hit E2BIG', () => {
+    const command = `printf '%s' ${"'a' ".repeat(6000)}> /dev/null`;
+    const rewrite = line(command);
+    expect(rewrite.length - command.length).toBeLessThan(400);
+    // the agent's shell quotes the line once more (as it would the command itself)
+    const client = (l: string) => spawnSync('/bin/bash', ['-c', `eval ${shQuote(l)}`], { encoding: 'utf8' });
+    expect(client(rewrite).stdout).toBe(`/h/it's|${command}`);
+    const quoted = execCommandLine({ guard: [fake], command, agent: 'gemini', reason: 'r' });
+    const old = client(quoted);
+    expect(old.error?.message ?? old.stderr).toMatch(/E2BIG|too long/);
   });
 });
 

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import {
-  agentMarker,
+  refuseUnderAgent,
   approverRecordSchema,
   approverKeyPath,
   newApproverKeyPath,
@@ -48,12 +48,11 @@ interface EnrollOptions {
 
 export async function approverEnroll(io: Io, raw: Record<string, unknown>): Promise<number> {
   const opts = raw as unknown as EnrollOptions;
-  const marker = agentMarker(io.env);
-  if (marker !== undefined) {
-    throw new UsageError(`refusing to enroll an approver from inside an AI agent session (${marker} is set)`, {
-      hint: 'a human runs `guard approver enroll` in their own terminal; agents never hold approver keys',
-    });
-  }
+  refuseUnderAgent(
+    io.env,
+    'enroll an approver',
+    'a human runs `guard approver enroll` in their own terminal; agents never hold approver keys',
+  );
   const fields = candidateFields.safeParse({
     name: opts.name,
     groups: opts.group,

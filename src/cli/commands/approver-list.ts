@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
-import { approverKeyPath, loadApprovers, type ApproverRecord } from '../../approval/index.js';
+import { approverKeyPath, loadApprovers, refuseUnderAgent, type ApproverRecord } from '../../approval/index.js';
 import { guardPaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 
+/** Every `guard approver` command is human-only, reading ones included (enroll checks itself). */
+const HUMANS_ONLY = 'approver commands are for a human in their own terminal; an agent never handles approver keys';
+
 export function approverList(io: Io, opts: Record<string, unknown>): Promise<number> {
+  refuseUnderAgent(io.env, 'list approvers', HUMANS_ONLY);
   const approvers = loadApprovers(guardPaths(io.env).approversDir);
   if (opts['json'] === true) {
     writeLine(io.stdout, JSON.stringify(approvers));
@@ -37,6 +41,7 @@ export function approverList(io: Io, opts: Record<string, unknown>): Promise<num
 }
 
 export function approverShow(io: Io, name: string, opts: Record<string, unknown>): Promise<number> {
+  refuseUnderAgent(io.env, 'show an approver', HUMANS_ONLY);
   const approvers = loadApprovers(guardPaths(io.env).approversDir);
   const rec = approvers.find((a) => a.name === name);
   if (rec === undefined) {

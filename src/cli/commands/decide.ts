@@ -4,6 +4,7 @@
  * unlock is reported to the daemon, which records it: attempts without the secret leave a trace.
  */
 import { readdirSync } from 'node:fs';
+import { refuseUnderAgent } from '../../approval/agent-env.js';
 import { approverHome, approverKeyPath, readKeyFile } from '../../approval/keyfile.js';
 import { unlockApproverKey, WrongPassphraseError } from '../../approval/keys.js';
 import { readPassphrase } from '../../approval/passphrase.js';
@@ -88,6 +89,11 @@ export async function decide(
   id: string | undefined,
   opts: Record<string, unknown>,
 ): Promise<number> {
+  refuseUnderAgent(
+    io.env,
+    `${action} a request`,
+    'decisions come from a human approver in their own terminal or channel; the agent waits for them',
+  );
   if (id === undefined) throw new UsageError('give the request id', { hint: 'list requests with `guard requests`' });
   checkRequestId(id);
   const reason = str(opts['reason']);

@@ -7,12 +7,13 @@
  * answered with the agent's blocking form (exit 2), never with an exit code the agent would treat
  * as "go ahead". There is no in-process policy fallback: without the daemon, nothing passes.
  */
+import { guardPaths } from '../../config/paths.js';
 import { DaemonReplyError, type DaemonClient } from '../../daemon/client.js';
 import { connectDaemon } from '../../daemon/connect.js';
 import { describeError, FailClosedError } from '../../errors.js';
 import { adapterFor } from '../../integrations/adapters.js';
 import { askDaemon } from '../../integrations/ask.js';
-import { decide, settingsRefusal, type AllowedMode } from '../../integrations/decide.js';
+import { allowedModeFor, decide, settingsRefusal, type AllowedMode } from '../../integrations/decide.js';
 import { fileToolVerdict } from '../../integrations/file-tools.js';
 import { isOwnExec } from '../../integrations/own-exec.js';
 import { MAX_INPUT_BYTES, parseJson, readInput } from '../../integrations/input.js';
@@ -100,7 +101,10 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
   // the daemon judges with its loaded policy and records what the hook settles (starting it if allowed)
   open.client = await connectDaemon(io.env);
   if (open.done) open.client.close(); // the deadline passed while connecting
-  const deps = { guard, agent: adapter.name, mode: o.allowed, canRewrite: adapter.canRewrite };
+  const mode = allowedModeFor(adapter, o.allowed);
+  const paths = guardPaths(io.env);
+  const pin = { GUARD_HOME: paths.home, ...(paths.socketFromEnv ? { GUARD_SOCKET: paths.socket } : {}) };
+  const deps = { guard, agent: adapter.name, mode, canRewrite: adapter.canRewrite, pin };
   const judgement = await askDaemon(open.client, call, deps);
   const verdict =
     call.fileTool !== undefined ? fileToolVerdict(call.fileTool, judgement) : decide(call, judgement, deps);

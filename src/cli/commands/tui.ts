@@ -3,7 +3,7 @@
  * the approver, then load the Ink UI (React and Ink are only loaded here).
  */
 import { existsSync } from 'node:fs';
-import { agentMarker } from '../../approval/agent-env.js';
+import { refuseUnderAgent } from '../../approval/agent-env.js';
 import { approverKeyPath } from '../../approval/keyfile.js';
 import { parseDuration } from '../../daemon/duration.js';
 import { UsageError } from '../../errors.js';
@@ -48,12 +48,7 @@ export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise
     throw new UsageError(`--fresh-passphrase ${JSON.stringify(fresh)} is not a risk`, {
       hint: `use one of: ${FRESH.join(', ')}`,
     });
-  const marker = agentMarker(io.env);
-  if (marker !== undefined) {
-    throw new UsageError(`refusing to open the approver UI inside an AI agent session (${marker} is set)`, {
-      hint: 'approvals come from a human in their own terminal',
-    });
-  }
+  refuseUnderAgent(io.env, 'open the approver UI', 'approvals come from a human in their own terminal');
   const stdin = io.stdin as NodeJS.ReadStream;
   const stdout = io.stdout as NodeJS.WriteStream;
   if (stdin.isTTY !== true || stdout.isTTY !== true) {

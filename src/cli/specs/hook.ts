@@ -8,7 +8,7 @@ export const hookSpec = defineCommand({
       .argument('<agent>', 'claude-code | gemini | codex | cursor')
       .option(
         '--allowed <mode>',
-        'commands policy allows: record (run through guard exec, on the ledger) or pass (run unchanged)',
+        'commands policy allows: record (run through guard exec, on the ledger) or pass (run unchanged); Claude Code and Codex always pass, so their own checks still decide',
         'record',
       )
       .option('--deadline-ms <ms>', 'answer within this time or block (the configured agent timeout is 30 s)', '20000')

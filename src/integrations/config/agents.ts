@@ -6,6 +6,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { guardPaths } from '../../config/paths.js';
 import { withFileTools } from '../file-tools.js';
 import { shQuote } from '../rewrite.js';
 import type { AgentName } from '../types.js';
@@ -30,10 +31,32 @@ export interface AgentConfig {
   base: Record<string, unknown>;
   /** What the user still has to do after the file is written. */
   notes: string[];
+  /** Settings raised to at least a value (a lower or missing one is set; a higher one is kept). */
+  minimums: { path: string[]; value: number }[];
 }
 
-export function hookCommandLine(guard: string[], agent: AgentName): string {
-  return `${guard.map(shQuote).join(' ')} hook ${agent} || exit 2`;
+/**
+ * Gemini CLI cancels a shell command that prints nothing for `tools.shell.inactivityTimeout`
+ * seconds (default 300). A command waiting in guard exec for a human is silent, so init raises it
+ * to 30 minutes.
+ */
+export const GEMINI_INACTIVITY_TIMEOUT_S = 1800;
+
+/**
+ * The hook's command line. `pin` (GUARD_HOME, GUARD_SOCKET) is written into the line for agents
+ * that strip the environment they give hooks: Gemini CLI keeps only an allow-list when it believes
+ * it runs in CI (GITHUB_SHA set), and a hook without GUARD_HOME would start a second daemon with
+ * only the shipped policy.
+ */
+export function hookCommandLine(guard: string[], agent: AgentName, pin: Record<string, string> = {}): string {
+  const assignments = Object.entries(pin).map(([k, v]) => `${k}=${shQuote(v)} `);
+  return `${assignments.join('')}${guard.map(shQuote).join(' ')} hook ${agent} || exit 2`;
+}
+
+/** GUARD_HOME (always, resolved) and GUARD_SOCKET (when set) of this installation. */
+export function daemonPin(env: NodeJS.ProcessEnv): Record<string, string> {
+  const paths = guardPaths(env);
+  return { GUARD_HOME: paths.home, ...(paths.socketFromEnv ? { GUARD_SOCKET: paths.socket } : {}) };
 }
 
 export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.ProcessEnv): AgentConfig {
@@ -49,6 +72,7 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         handler: { type: 'command', command, timeout: 30 },
         base: {},
         notes: ['Restart Claude Code (or open /hooks) so that it loads the hook.'],
+        minimums: [],
       };
     case 'gemini':
       return {
@@ -59,12 +83,13 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         handler: {
           name: 'guard',
           type: 'command',
-          command,
+          command: hookCommandLine(guard, agent, daemonPin(env)),
           timeout: 30000,
           description: 'guard: policy, approval and ledger for shell commands',
         },
         base: {},
         notes: ['Restart Gemini CLI; `/hooks panel` lists the guard hook.'],
+        minimums: [{ path: ['tools', 'shell', 'inactivityTimeout'], value: GEMINI_INACTIVITY_TIMEOUT_S }],
       };
     case 'codex':
       return {
@@ -77,7 +102,9 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         notes: [
           'Codex runs a new hook only after you review and trust it: open Codex and run /hooks.',
           'Codex releases from before hooks were on by default also need `hooks = true` under `[features]` in ~/.codex/config.toml.',
+          "In Codex's workspace-write sandbox a command cannot connect to guard's daemon socket unless network access is on: add `[sandbox_workspace_write]` with `network_access = true` to ~/.codex/config.toml (or run Codex with danger-full-access inside your own sandbox); otherwise every command guard rewrites fails closed.",
         ],
+        minimums: [],
       };
     case 'cursor':
       return {
@@ -87,6 +114,7 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         matcher: undefined,
         handler: { command },
         base: { version: 1 },
+        minimums: [],
         notes: [
           'Restart Cursor. Cursor cannot rewrite a command: one that needs approval is refused with the exact `guard exec …` line to run instead.',
         ],

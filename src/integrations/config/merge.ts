@@ -62,8 +62,25 @@ export function mergeHook(settings: Record<string, unknown>, c: AgentConfig): Re
     throw new UsageError(`"hooks.${c.event}" in ${c.file} is not a list; guard did not change the file`);
   const ours = (snippet(c)['hooks'] as Record<string, unknown[]>)[c.event]!;
   hooks[c.event] = [...withoutGuard(current ?? [], c), ...ours];
-  const merged: Record<string, unknown> = { ...c.base, ...settings, hooks };
+  let merged: Record<string, unknown> = { ...c.base, ...settings, hooks };
+  for (const m of c.minimums) merged = raised(merged, m.path, m.value, c.file);
   return merged;
+}
+
+/** `settings` with the number at `path` at least `value` (new objects along the path). */
+function raised(
+  settings: Record<string, unknown>,
+  path: string[],
+  value: number,
+  file: string,
+): Record<string, unknown> {
+  const [key, ...rest] = path as [string, ...string[]];
+  const current = settings[key];
+  if (rest.length === 0)
+    return typeof current === 'number' && current >= value ? settings : { ...settings, [key]: value };
+  if (current !== undefined && !isObject(current))
+    throw new UsageError(`"${path[0]}" in ${file} is not an object; guard did not change the file`);
+  return { ...settings, [key]: raised(current ?? {}, rest, value, file) };
 }
 
 /** Whether guard's current entry is already there, unchanged. */

@@ -4,15 +4,16 @@
  * switches every hook off, so it is a failure wherever it is set.
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { agentConfig, projectConfigFiles, type AgentConfig } from '../config/agents.js';
+import { dirname, join } from 'node:path';
+import { agentConfig, projectConfigFiles, userHome, type AgentConfig } from '../config/agents.js';
 import { findGuardCommands, parseSettings } from '../config/merge.js';
 import type { Check } from '../setup/check.js';
 import { AGENTS, type AgentName } from '../types.js';
 
-/** The guard executable a hook command starts (its first word, single-quoted or bare). */
+/** The guard executable a hook command starts (its first word after NAME=value words). */
 export function hookExecutable(command: string): string | undefined {
-  const m = /^\s*'([^']*)'|^\s*(\S+)/.exec(command);
+  const rest = command.replace(/^\s*(?:[A-Za-z_][A-Za-z0-9_]*=(?:'[^']*'|\S*)\s+)*/, '');
+  const m = /^'([^']*)'|^(\S+)/.exec(rest);
   return m?.[1] ?? m?.[2];
 }
 
@@ -42,7 +43,7 @@ function readState(file: string, c: AgentConfig): FileState | undefined {
   };
 }
 
-function agentCheck(agent: AgentName, c: AgentConfig, cwd: string): Check | undefined {
+function agentCheck(agent: AgentName, c: AgentConfig, cwd: string, env: NodeJS.ProcessEnv): Check | undefined {
   const name = `hook ${agent}`;
   const fix = `guard init --agent ${agent}`;
   const files = [c.file, ...projectConfigFiles(agent, cwd).filter((f) => f !== c.file)];
@@ -82,14 +83,41 @@ function agentCheck(agent: AgentName, c: AgentConfig, cwd: string): Check | unde
       detail: `the hook in ${withHook.file} starts ${exe ?? '(nothing)'}, which is not an executable guard`,
       hint: `${fix} --yes (rewrites the entry with this guard's path)`,
     };
-  const note = agent === 'codex' ? ' (Codex runs it only once trusted in /hooks)' : '';
-  return { name, status: 'ok', detail: `${withHook.file} runs ${exe}${note}` };
+  if (agent === 'codex' && !codexTrusts(withHook.file, env))
+    return {
+      name,
+      status: 'fail',
+      detail: `${withHook.file} runs ${exe}, but Codex has not trusted it: until then Codex runs every command with no hook at all`,
+      hint: 'open Codex, run /hooks and trust the guard hook (Codex keeps the trust in its config.toml)',
+    };
+  return { name, status: 'ok', detail: `${withHook.file} runs ${exe}` };
+}
+
+/**
+ * Whether Codex recorded trust for a PreToolUse hook of this hooks.json: a
+ * `[hooks.state."<file>:pre_tool_use:G:H"]` table with a `trusted_hash` in Codex's config.toml.
+ * The hash itself is Codex's (a changed entry needs trusting again); guard can only see that one
+ * was recorded.
+ */
+export function codexTrusts(hooksFile: string, env: NodeJS.ProcessEnv): boolean {
+  const codexHome =
+    env['CODEX_HOME'] !== undefined && env['CODEX_HOME'] !== '' ? env['CODEX_HOME'] : join(userHome(env), '.codex');
+  let text: string;
+  try {
+    text = readFileSync(join(codexHome, 'config.toml'), 'utf8');
+  } catch {
+    return false;
+  }
+  const key = `${hooksFile}:pre_tool_use:`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^\\[hooks\\.state\\."${key}\\d+:\\d+"\\]\\s*\\n(?:[^\\[].*\\n)*?\\s*trusted_hash\\s*=`, 'm').test(
+    `${text}\n`,
+  );
 }
 
 export function hookChecks(env: NodeJS.ProcessEnv, guard: string[], cwd: string): Check[] {
   const checks: Check[] = [];
   for (const agent of AGENTS) {
-    const check = agentCheck(agent, agentConfig(agent, guard, env), cwd);
+    const check = agentCheck(agent, agentConfig(agent, guard, env), cwd, env);
     if (check !== undefined) checks.push(check);
   }
   return checks;
