@@ -76,7 +76,7 @@ export type ClientBody =
   | ExecMessage
   | CheckMessage
   | { type: 'exec_end'; execId: string; exitCode: number; signal?: string | null | undefined; durationMs: number }
-  | { type: 'decide'; signed: SignedDecision }
+  | { type: 'decide'; signed: SignedDecision; via?: 'cli' | 'tui' | undefined }
   | { type: 'report_refusal'; requestId: string; approver: string; reason: string }
   | { type: 'reply'; requestId: string; message: string }
   | { type: 'revoke'; requestId: string; reason?: string | undefined }

@@ -42,6 +42,7 @@ const viewSchema = z.object({
   decidedBy: optStr,
   decisionReason: optStr,
   question: optStr,
+  askedBy: optStr,
   reply: optStr,
 });
 
