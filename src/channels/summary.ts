@@ -186,12 +186,16 @@ export function whereOf(view: RequestView): string {
 
 /** Cut `s` to `width` characters, keeping its start and its end (`kubectl --con…namespace web`). */
 export function middleEllipsis(s: string, width: number): string {
-  const cs = Array.from(s);
-  if (cs.length <= width) return s;
+  // a string of at most `width` UTF-16 units has at most `width` characters
+  if (s.length <= width) return s;
   if (width <= 1) return width === 1 ? '…' : '';
   const head = Math.ceil((width - 1) / 2);
   const tail = width - 1 - head;
-  return `${cs.slice(0, head).join('')}…${tail === 0 ? '' : cs.slice(cs.length - tail).join('')}`;
+  // only the ends are split into code points: a 1 MB value costs no more than a short one
+  const start = Array.from(s.slice(0, head * 2)).slice(0, head);
+  const end = tail === 0 ? [] : Array.from(s.slice(-tail * 2)).slice(-tail);
+  if (Array.from(s.slice(0, (width + 1) * 2)).length <= width) return s;
+  return `${start.join('')}…${end.join('')}`;
 }
 
 /** Longest action line shown; impact text can quote a whole 20 KB argument. */
