@@ -19,6 +19,8 @@ import {
 
 /** Longest label ("Decided by:") plus one space. */
 const LABEL_WIDTH = 12;
+/** Destructive actions listed before the command; the rest are under Rules. */
+const MAX_ACTIONS = 5;
 
 function field(label: string, value: Segment[], width: number): Line[] {
   const head: Segment = { text: `${label}:`.padEnd(LABEL_WIDTH), style: 'label' };
@@ -124,7 +126,7 @@ export function detailLines(
   const actions = actionSummaries(view);
   if (actions.length > 0) {
     out.push(heading(actions.length === 1 ? 'Will:' : `Will (${actions.length} actions):`));
-    for (const a of actions)
+    for (const a of actions.slice(0, MAX_ACTIONS))
       out.push(
         ...wrapSegments(
           [
@@ -139,6 +141,8 @@ export function detailLines(
         ),
       );
   }
+  if (actions.length > MAX_ACTIONS)
+    out.push([{ text: `  …and ${actions.length - MAX_ACTIONS} more: every rule is listed under Rules`, style: 'dim' }]);
   out.push(heading('Command:'));
   out.push(...wrapSegments([{ text: '  ' }, ...commandSegments(view.command)], width, '  '));
   const parts = distinctCommands(view);
@@ -160,7 +164,15 @@ export function detailLines(
     });
   }
   out.push(heading(view.rules.length === 0 ? 'Rules: none matched (policy default)' : `Rules (${view.rules.length}):`));
+  // a rule that matched many simple commands is one line with a count
+  const folded = new Map<string, { rule: RequestView['rules'][number]; count: number }>();
   for (const r of view.rules) {
+    const key = JSON.stringify([r.id, r.effect, r.risk, r.description, r.controls]);
+    const seen = folded.get(key);
+    if (seen !== undefined) seen.count++;
+    else folded.set(key, { rule: r, count: 1 });
+  }
+  for (const { rule: r, count } of folded.values()) {
     out.push(
       ...wrapSegments(
         [
@@ -169,6 +181,7 @@ export function detailLines(
           { text: ` ${r.id} `, style: 'bold' },
           { text: `(${r.effect}) ` },
           { text: r.description },
+          ...(count > 1 ? [{ text: ` ×${count}`, style: 'dim' as const }] : []),
         ],
         width,
         '    ',

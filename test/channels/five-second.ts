@@ -109,7 +109,8 @@ export const FIVE_SECOND: FiveSecondCase[] = [
         rule('cloud.s3-delete', 'high', 'Deleting S3 objects', 'deletes every object under s3://acme-backups/2026/'),
       ],
     }),
-    verb: 'DROP TABLE',
+    // the first screen shows the matched rules' impact ("drops table users"), the script comes after
+    verb: 'drops table users',
     target: 's3://acme-backups/2026/',
     where: 'aws prod',
     risk: 'CRIT',
