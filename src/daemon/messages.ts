@@ -118,7 +118,7 @@ export type ExecOutcome =
 /** Events on a waiting exec (or `wait`) connection. */
 export type WaitEvent =
   | { event: 'update'; view: RequestView }
-  | { event: 'run'; execId: string; requestId: string }
+  | { event: 'run'; execId: string; requestId: string; approvedBy?: string[] | undefined }
   | { event: 'approved'; requestId: string; view: RequestView }
   | { event: 'closed'; requestId: string; state: RequestState; reason: string };
 

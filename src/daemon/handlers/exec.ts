@@ -183,7 +183,12 @@ function watchAsExec(ctx: DaemonContext, conn: Conn, re: number, r: StoredReques
         ctx.machine.consume(next.id, next.fingerprint, execId, next.id).then(
           () => {
             ctx.execs.set(execId, next.id);
-            send({ event: 'run', execId, requestId: next.id });
+            send({
+              event: 'run',
+              execId,
+              requestId: next.id,
+              approvedBy: next.view.approvals.map((a) => a.approver),
+            });
           },
           (err: unknown) =>
             send({
