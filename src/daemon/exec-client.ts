@@ -179,11 +179,12 @@ export async function requestRun(
                   ),
                 );
               }
+              // listening before the announcement that tells the human Ctrl-C withdraws the request
+              process.off('SIGINT', onInterrupt);
+              process.on('SIGINT', onInterrupt);
               status?.clear();
               if (!attached) announce(io, o);
               else say(io, `reconnected to the daemon; still waiting for ${o.requestId}`);
-              process.off('SIGINT', onInterrupt);
-              process.on('SIGINT', onInterrupt);
               const daemonDeadline = Date.parse(o.waitUntil) + DEADLINE_SLACK_MS;
               deadline = deadline === undefined ? daemonDeadline : Math.min(deadline, daemonDeadline);
               arm(deadline);

@@ -37,7 +37,7 @@ describe('the waiting agent', () => {
     const [, id] = await p.waitFor(/Ctrl-C withdraws the request/).then(() => p.waitFor(ID));
     p.child.kill('SIGINT');
     const r = await p.done;
-    expect(r.code).toBe(76);
+    expect(r.code, r.stderr).toBe(76);
     expect(r.stderr).toContain(
       `guard: cancelled with Ctrl-C while waiting for approval of ${id}; the request is withdrawn and nothing was run`,
     );
