@@ -161,11 +161,14 @@ describe('with a running daemon', () => {
     await app.waitFrame(/open/);
     await app.press('h');
     await app.waitFrame(/RECORD +REQUEST/);
-    const f = await app.waitFrame(/approval +rq-/);
+    const f = await app.waitFrame(/exec_end +rq-/);
     const rows = f.split('\n').filter((l) => l.includes(id!));
-    expect(rows[0]).toMatch(/decision +rq-[0-9a-f]{12} bob +approved/);
-    expect(rows[1]).toMatch(/approval +rq-[0-9a-f]{12} bob +approve via cli/);
-    expect(rows[2]).toMatch(/decision +rq-[0-9a-f]{12} policy +rules t\.approve: approve/);
+    // did it run? the start and the exit are in the history too
+    expect(rows[0]).toMatch(/exec_end +rq-[0-9a-f]{12} - +command exited 0/);
+    expect(rows[1]).toMatch(/exec_start +rq-[0-9a-f]{12} - +command started/);
+    expect(rows[2]).toMatch(/decision +rq-[0-9a-f]{12} bob +approved/);
+    expect(rows[3]).toMatch(/approval +rq-[0-9a-f]{12} bob +approve via cli/);
+    expect(rows[4]).toMatch(/decision +rq-[0-9a-f]{12} policy +rules t\.approve: approve/);
     await app.press(ESC);
     await app.waitFrame(/No requests waiting/);
     await app.press(CTRL_C);
