@@ -40,6 +40,8 @@ export interface RequestView {
   decisionReason?: string | undefined;
   /** needs_info: the question asked and any reply. */
   question?: string | undefined;
+  /** needs_info: the approver who asked. */
+  askedBy?: string | undefined;
   reply?: string | undefined;
 }
 

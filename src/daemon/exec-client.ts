@@ -8,6 +8,7 @@ import { DaemonConnectionError, DaemonReplyError, type DaemonClient } from './cl
 import { reconnect } from './connect.js';
 import { formatDuration } from './duration.js';
 import type { DaemonMessage, ExecMessage, ExecOutcome, WaitEvent } from './messages.js';
+import { visibleText } from '../util/visible.js';
 
 /** How long a waiting client tries to find the daemon again after losing it. */
 export const RECONNECT_MS = 3000;
@@ -34,17 +35,52 @@ function replyToError(err: DaemonReplyError): Error {
   return new FailClosedError(`the daemon could not decide: ${err.message}`, { hint: err.hint });
 }
 
+/** "the terminal UI (`guard tui`), `guard approve ID`, or slack, webhook:ops": every way to decide. */
+function where(channels: string[], requestId: string): string {
+  const remote = channels.filter((c) => c !== 'cli');
+  const local = `the terminal UI (\`guard tui\`) or \`guard approve ${requestId}\``;
+  return remote.length === 0 ? local : `${local}, or in ${remote.join(', ')}`;
+}
+
 function announce(io: ExecIo, o: Extract<ExecOutcome, { outcome: 'pending' }>): void {
   const v = o.view;
   const left = Date.parse(o.waitUntil) - Date.now();
-  say(io, `request ${o.requestId} is waiting for approval (risk ${v.risk}): ${v.command}`);
+  say(io, `request ${o.requestId} is waiting for approval (risk ${v.risk}): ${visibleText(v.command)}`);
   for (const rule of v.rules.filter((r) => r.effect === 'approve'))
-    say(io, `  rule ${rule.id}: ${rule.impact ?? rule.description}`);
+    say(io, `  rule ${rule.id}: ${visibleText(rule.impact ?? rule.description)}`);
   const need = v.quorum > 1 ? `${v.quorum} approvals` : '1 approval';
   say(
     io,
-    `needs ${need}; approvers can decide via ${o.channels.join(', ')} (\`guard approve ${o.requestId}\`); time left ${formatDuration(left)} (until ${o.waitUntil})`,
+    `needs ${need}; approvers can decide in ${where(o.channels, o.requestId)}; time left ${formatDuration(left)} (until ${o.waitUntil})`,
   );
+  say(io, 'Ctrl-C withdraws the request; nothing runs unless it is approved');
+}
+
+/** While held on a terminal: one status line with the time left, rewritten in place. Display only. */
+function countdown(io: ExecIo, requestId: string, until: () => number): { clear(): void; stop(): void } {
+  const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  let shown = false;
+  const draw = (): void => {
+    shown = true;
+    io.stderr.write(
+      `\r\u001b[Kguard: waiting for ${requestId}: ${formatDuration(Math.max(0, until() - Date.now()))} left (Ctrl-C withdraws)`,
+    );
+  };
+  const clear = (): void => {
+    if (shown) io.stderr.write('\r\u001b[K');
+    shown = false;
+  };
+  if (!tty) return { clear, stop: clear };
+  draw();
+  const timer = setInterval(draw, 1000);
+  timer.unref();
+  return {
+    clear,
+    stop: () => {
+      clearInterval(timer);
+      clear();
+    },
+  };
 }
 
 /**
@@ -64,6 +100,12 @@ export async function requestRun(
   let requestId: string | undefined;
   let deadline = localDeadline;
   let lastQuestion: string | undefined;
+  /** The time-left line on a terminal, once the request is held. */
+  let status: { clear(): void; stop(): void } | undefined;
+  const tell = (text: string): void => {
+    status?.clear();
+    say(io, text);
+  };
   for (;;) {
     const body: ExecMessage = requestId === undefined ? msg : { ...msg, attach: requestId };
     try {
@@ -83,8 +125,22 @@ export async function requestRun(
             Math.max(0, at - Date.now()),
           );
         };
+        // Ctrl-C while held: announced, the request withdrawn (the daemon cancels it when we leave)
+        const onInterrupt = (): void => {
+          done(() =>
+            reject(
+              new NotApprovedError(
+                `cancelled with Ctrl-C while waiting for approval of ${requestId ?? 'the request'}; the request is withdrawn and nothing was run`,
+              ),
+            ),
+          );
+          client.close();
+        };
         const done = (f: () => void): void => {
           if (timer !== undefined) clearTimeout(timer);
+          process.off('SIGINT', onInterrupt);
+          status?.stop();
+          status = undefined;
           f();
         };
         if (deadline !== undefined) arm(deadline);
@@ -123,11 +179,17 @@ export async function requestRun(
                   ),
                 );
               }
+              // listening before the announcement that tells the human Ctrl-C withdraws the request
+              process.off('SIGINT', onInterrupt);
+              process.on('SIGINT', onInterrupt);
+              status?.clear();
               if (!attached) announce(io, o);
               else say(io, `reconnected to the daemon; still waiting for ${o.requestId}`);
               const daemonDeadline = Date.parse(o.waitUntil) + DEADLINE_SLACK_MS;
               deadline = deadline === undefined ? daemonDeadline : Math.min(deadline, daemonDeadline);
               arm(deadline);
+              const until = deadline;
+              status ??= countdown(io, o.requestId, () => until);
             }
             return;
           }
@@ -137,7 +199,11 @@ export async function requestRun(
               return done(() =>
                 reject(new NotApprovedError(`approval for ${e.requestId} arrived after the deadline; nothing was run`)),
               );
-            return done(() => resolve({ client, execId: e.execId, requestId: e.requestId }));
+            const by = e.approvedBy !== undefined && e.approvedBy.length > 0 ? ` by ${e.approvedBy.join(', ')}` : '';
+            return done(() => {
+              say(io, `approved${by} — running`);
+              resolve({ client, execId: e.execId, requestId: e.requestId });
+            });
           }
           if (e.event === 'closed')
             return done(() =>
@@ -150,8 +216,9 @@ export async function requestRun(
             e.view.question !== lastQuestion
           ) {
             lastQuestion = e.view.question;
-            say(io, `an approver asks: ${e.view.question}`);
-            say(io, `answer with \`guard reply ${e.view.id} --message "..."\`; still waiting`);
+            const who = e.view.askedBy === undefined ? 'an approver' : e.view.askedBy;
+            tell(`${who} asks: ${visibleText(e.view.question)}`);
+            tell(`answer with \`guard reply ${e.view.id} --message "..."\`; still waiting`);
           }
         });
       });
@@ -170,6 +237,7 @@ export async function requestRun(
           });
         throw err;
       }
+      status?.clear();
       say(io, `lost the daemon while waiting for ${requestId}; reconnecting`);
       const again = await reconnect(io.env, RECONNECT_MS);
       if (again === undefined) {

@@ -234,7 +234,11 @@ export class RequestMachine {
       }
       case 'needs_info':
         return {
-          next: { ...r, state: 'needs_info', view: { ...r.view, question: outcome.question, reply: undefined } },
+          next: {
+            ...r,
+            state: 'needs_info',
+            view: { ...r.view, question: outcome.question, askedBy: outcome.by, reply: undefined },
+          },
           records: [],
         };
       case 'pending':

@@ -82,7 +82,7 @@ export type ClientBody =
   | ExecMessage
   | CheckMessage
   | { type: 'exec_end'; execId: string; exitCode: number; signal?: string | null | undefined; durationMs: number }
-  | { type: 'decide'; signed: SignedDecision }
+  | { type: 'decide'; signed: SignedDecision; via?: 'cli' | 'tui' | undefined }
   | { type: 'report_refusal'; requestId: string; approver: string; reason: string }
   | { type: 'reply'; requestId: string; message: string }
   | { type: 'revoke'; requestId: string; reason?: string | undefined }
@@ -125,7 +125,7 @@ export type ExecOutcome =
 /** Events on a waiting exec (or `wait`) connection. */
 export type WaitEvent =
   | { event: 'update'; view: RequestView }
-  | { event: 'run'; execId: string; requestId: string }
+  | { event: 'run'; execId: string; requestId: string; approvedBy?: string[] | undefined }
   | { event: 'approved'; requestId: string; view: RequestView }
   | { event: 'closed'; requestId: string; state: RequestState; reason: string };
 

@@ -81,7 +81,12 @@ const bodies = {
     signal: text(32).nullable().optional(),
     durationMs: z.number().nonnegative(),
   }),
-  decide: z.strictObject({ type: z.literal('decide'), signed }),
+  decide: z.strictObject({
+    type: z.literal('decide'),
+    signed,
+    /** Which local surface sent it (recorded as the channel; a claim, like the rest of the message). */
+    via: z.enum(['cli', 'tui']).optional(),
+  }),
   report_refusal: z.strictObject({
     type: z.literal('report_refusal'),
     requestId,

@@ -124,7 +124,7 @@ export class DaemonBackend implements Backend {
         at: new Date(this.now()).toISOString(),
         approver: this.session.name,
       });
-      const res = await this.link.call<{ state: string; view: RequestView }>({ type: 'decide', signed });
+      const res = await this.link.call<{ state: string; view: RequestView }>({ type: 'decide', signed, via: 'tui' });
       return outcome(intent.action, res.view, this.session.name);
     } catch (err) {
       throw explain(err);

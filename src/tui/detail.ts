@@ -2,9 +2,11 @@
  * The detail pane's content as pre-wrapped lines: everything an approver needs, the full command
  * never cut (it wraps; the pane scrolls), redactions marked.
  */
+import { actionSummaries, describeCommand, distinctCommands, effectiveContext, whereOf } from '../channels/summary.js';
 import type { RequestView } from '../channels/types.js';
 import {
   age,
+  commandSegments,
   quorumText,
   redactionSegments,
   riskLabel,
@@ -15,7 +17,10 @@ import {
   type Segment,
 } from './format.js';
 
-const LABEL_WIDTH = 11;
+/** Longest label ("Decided by:") plus one space. */
+const LABEL_WIDTH = 12;
+/** Destructive actions listed before the command; the rest are under Rules. */
+const MAX_ACTIONS = 5;
 
 function field(label: string, value: Segment[], width: number): Line[] {
   const head: Segment = { text: `${label}:`.padEnd(LABEL_WIDTH), style: 'label' };
@@ -30,10 +35,14 @@ function heading(text: string): Line {
   return [{ text, style: 'label' }];
 }
 
-/** Group the flattened client context (`section.key`) for display. */
-function contextLines(ctx: Record<string, string>, width: number, cwd: string): Line[] {
+/**
+ * The context as it applies to the command (values the command sets itself replace the
+ * client's), grouped for display. Unknown entries are listed generically, whatever their name.
+ */
+function contextLines(view: RequestView, width: number): Line[] {
+  const { context: ctx } = effectiveContext(view);
   const keys = Object.keys(ctx)
-    .filter((k) => ctx[k] !== '' && !(k === 'cwd' && ctx[k] === cwd))
+    .filter((k) => ctx[k] !== '' && !(k === 'cwd' && ctx[k] === view.cwd))
     .sort();
   const git = keys.filter((k) => k.startsWith('git.'));
   const session = keys.filter((k) => /(^|\.)session/.test(k) && !k.startsWith('git.'));
@@ -90,16 +99,80 @@ export function detailLines(
       width,
     ),
   );
+  const where = whereOf(view);
+  if (where !== '') out.push(...field('Where', [{ text: where, style: 'bold' }], width));
+  out.push(
+    ...field(
+      'Reason',
+      view.reason === undefined || view.reason === ''
+        ? [{ text: '(none given)', style: 'dim' }]
+        : redactionSegments(view.reason),
+      width,
+    ),
+  );
+  out.push(...plainField('Ticket', view.ticket, width));
+  if (view.question !== undefined && view.question !== '')
+    out.push(
+      ...field(
+        'Question',
+        [
+          ...(view.askedBy === undefined ? [] : [{ text: `${view.askedBy} asks: `, style: 'bold' as const }]),
+          ...redactionSegments(view.question),
+        ],
+        width,
+      ),
+    );
+  out.push(...plainField('Reply', view.reply, width));
+  const actions = actionSummaries(view);
+  if (actions.length > 0) {
+    out.push(heading(actions.length === 1 ? 'Will:' : `Will (${actions.length} actions):`));
+    for (const a of actions.slice(0, MAX_ACTIONS))
+      out.push(
+        ...wrapSegments(
+          [
+            { text: '  ' },
+            { text: riskLabel(a.risk), style: riskStyle(a.risk) },
+            { text: ' ' },
+            ...commandSegments(a.text),
+            ...(a.count > 1 ? [{ text: ` (×${a.count})`, style: 'dim' as const }] : []),
+          ],
+          width,
+          '       ',
+        ),
+      );
+  }
+  if (actions.length > MAX_ACTIONS)
+    out.push([{ text: `  …and ${actions.length - MAX_ACTIONS} more: every rule is listed under Rules`, style: 'dim' }]);
   out.push(heading('Command:'));
-  out.push(...wrapSegments([{ text: '  ' }, ...redactionSegments(view.command)], width, '  '));
-  if (view.commands.length > 1 || (view.commands.length === 1 && view.commands[0] !== view.command)) {
-    out.push(heading(`Simple commands (${view.commands.length}):`));
-    view.commands.forEach((c, i) => {
-      out.push(...wrapSegments([{ text: `  ${i + 1}. `, style: 'dim' }, ...redactionSegments(c)], width, '     '));
+  out.push(...wrapSegments([{ text: '  ' }, ...commandSegments(view.command)], width, '  '));
+  const parts = distinctCommands(view);
+  if (parts.length > 1 || (parts.length === 1 && parts[0]?.text !== view.command.trim())) {
+    const total = parts.reduce((n, p) => n + p.count, 0);
+    out.push(heading(`Simple commands (${total}${parts.length < total ? `, ${parts.length} distinct` : ''}):`));
+    parts.forEach((p, i) => {
+      out.push(
+        ...wrapSegments(
+          [
+            { text: `  ${i + 1}. `, style: 'dim' },
+            ...commandSegments(describeCommand(p.text)),
+            ...(p.count > 1 ? [{ text: ` ×${p.count}`, style: 'dim' as const }] : []),
+          ],
+          width,
+          '     ',
+        ),
+      );
     });
   }
   out.push(heading(view.rules.length === 0 ? 'Rules: none matched (policy default)' : `Rules (${view.rules.length}):`));
+  // a rule that matched many simple commands is one line with a count
+  const folded = new Map<string, { rule: RequestView['rules'][number]; count: number }>();
   for (const r of view.rules) {
+    const key = JSON.stringify([r.id, r.effect, r.risk, r.description, r.controls]);
+    const seen = folded.get(key);
+    if (seen !== undefined) seen.count++;
+    else folded.set(key, { rule: r, count: 1 });
+  }
+  for (const { rule: r, count } of folded.values()) {
     out.push(
       ...wrapSegments(
         [
@@ -108,15 +181,12 @@ export function detailLines(
           { text: ` ${r.id} `, style: 'bold' },
           { text: `(${r.effect}) ` },
           { text: r.description },
+          ...(count > 1 ? [{ text: ` ×${count}`, style: 'dim' as const }] : []),
         ],
         width,
         '    ',
       ),
     );
-    if (r.impact !== undefined && r.impact !== '')
-      out.push(
-        ...wrapSegments([{ text: '    impact: ', style: 'dim' }, ...redactionSegments(r.impact)], width, '      '),
-      );
     if (r.controls.length > 0)
       out.push(
         ...wrapSegments([{ text: '    ISO 27001: ', style: 'dim' }, { text: r.controls.join(', ') }], width, '      '),
@@ -131,17 +201,7 @@ export function detailLines(
   ].filter((s): s is string => s !== undefined);
   out.push(...field('Requester', [{ text: who.join(' · ') }], width));
   out.push(...field('Cwd', redactionSegments(view.cwd), width));
-  out.push(...contextLines(view.context, width, view.cwd));
-  out.push(
-    ...field(
-      'Reason',
-      view.reason === undefined || view.reason === ''
-        ? [{ text: '(none given)', style: 'dim' }]
-        : redactionSegments(view.reason),
-      width,
-    ),
-  );
-  out.push(...plainField('Ticket', view.ticket, width));
+  out.push(...contextLines(view, width));
   const approvals = view.approvals.map((a) => `${a.approver} via ${a.channel} at ${a.at}`);
   out.push(
     ...field(
@@ -150,8 +210,6 @@ export function detailLines(
       width,
     ),
   );
-  out.push(...plainField('Question', view.question, width));
-  out.push(...plainField('Reply', view.reply, width));
   out.push(...plainField('Decided by', view.decidedBy, width));
   out.push(...plainField('Outcome', view.decisionReason, width));
   if (open)

@@ -2,7 +2,9 @@
  * Text helpers for the terminal: durations, labels, one-line summaries and hard wrapping of
  * styled segments (so the detail pane knows its exact line count and can scroll).
  */
+import { dangerRanges } from '../channels/summary.js';
 import type { RequestView } from '../channels/types.js';
+import { visibleText } from '../util/visible.js';
 
 /** A run of text with one style. */
 export interface Segment {
@@ -10,7 +12,17 @@ export interface Segment {
   style?: SegmentStyle | undefined;
 }
 export type SegmentStyle =
-  'label' | 'dim' | 'redacted' | 'risk-low' | 'risk-medium' | 'risk-high' | 'risk-critical' | 'warn' | 'ok' | 'bold';
+  | 'label'
+  | 'dim'
+  | 'redacted'
+  | 'match'
+  | 'risk-low'
+  | 'risk-medium'
+  | 'risk-high'
+  | 'risk-critical'
+  | 'warn'
+  | 'ok'
+  | 'bold';
 export type Line = Segment[];
 
 /** "42s", "3m", "1h05m", "2d03h" — compact, for columns. */
@@ -70,18 +82,9 @@ export function chars(s: string): string[] {
   return Array.from(s);
 }
 
-/** Whitespace (newlines, tabs) collapsed to single spaces, control characters made visible. */
+/** Whitespace (newlines, tabs) collapsed to single spaces, invisible characters made visible. */
 export function oneLine(s: string): string {
-  return visibleControls(s.replace(/\s+/g, ' ').trim());
-}
-
-/* eslint-disable no-control-regex -- control characters in commands must be shown, not obeyed */
-const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-/* eslint-enable no-control-regex */
-
-/** Escape sequences in a command must never reach the terminal: show them as \xNN. */
-export function visibleControls(s: string): string {
-  return s.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return visibleText(s.replace(/[\t\n ]+/g, ' ').trim());
 }
 
 /** Cut to `width` characters with an ellipsis; for one-line summaries only (the detail never cuts). */
@@ -107,6 +110,22 @@ export function redactionSegments(s: string): Segment[] {
   return out;
 }
 
+/** A command's segments: redactions marked (toned down), destructive words highlighted. */
+export function commandSegments(s: string): Segment[] {
+  return redactionSegments(s).flatMap((seg) => {
+    if (seg.style !== undefined) return [seg];
+    const out: Segment[] = [];
+    let last = 0;
+    for (const [from, to] of dangerRanges(seg.text)) {
+      if (from > last) out.push({ text: seg.text.slice(last, from) });
+      out.push({ text: seg.text.slice(from, to), style: 'match' });
+      last = to;
+    }
+    if (last < seg.text.length) out.push({ text: seg.text.slice(last) });
+    return out;
+  });
+}
+
 /**
  * Hard-wrap styled segments to `width` columns. Explicit newlines start new lines; long words are
  * broken (a command must be shown whole, never cut). `indent` prefixes continuation lines.
@@ -123,7 +142,7 @@ export function wrapSegments(segments: Segment[], width: number, indent = ''): L
     used = chars(indent).length;
   };
   for (const seg of segments) {
-    const parts = visibleControls(seg.text.replace(/\t/g, '  ')).split('\n');
+    const parts = visibleText(seg.text.replace(/\t/g, '  ')).split('\n');
     parts.forEach((part, i) => {
       if (i > 0) pushLine();
       let rest = chars(part);

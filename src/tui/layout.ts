@@ -4,8 +4,11 @@
  */
 import type { Mode } from './model.js';
 
-/** Below this width the list and the detail are stacked; from it on, side by side. */
-export const SPLIT_MIN_WIDTH = 120;
+/**
+ * Below this width the list and the detail are stacked; from it on, side by side. At 120 columns
+ * side by side left the list's COMMAND column 18 characters, so 120 stacks too.
+ */
+export const SPLIT_MIN_WIDTH = 160;
 /** Lines used by the header, the message/prompt line and the footer. */
 const CHROME = 1 + 1 + 2;
 

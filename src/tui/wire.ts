@@ -42,6 +42,7 @@ const viewSchema = z.object({
   decidedBy: optStr,
   decisionReason: optStr,
   question: optStr,
+  askedBy: optStr,
   reply: optStr,
 });
 
@@ -81,7 +82,13 @@ export const HISTORY_TYPES: ReadonlySet<string> = new Set([
   'expired',
   'cancelled',
   'grant_revoked',
+  // "did it run?": the command's start and exit, recorded by the daemon
+  'exec_start',
+  'exec_end',
 ]);
+
+/** An approver's vote shown as what it was: a denial is never labelled "approval". */
+const VOTE_LABEL: Record<string, string> = { approve: 'approval', deny: 'denial', ask: 'question' };
 
 const recordSchema = z.object({ seq: z.number().int(), ts: z.string(), type: z.string(), payload: z.unknown() });
 
@@ -105,6 +112,13 @@ export function historyItem(raw: unknown): HistoryItem | undefined {
   const action = s(p['action']) ?? s(p['state']) ?? (p['source'] === 'policy' ? s(p['effect']) : undefined);
   if (p['source'] === 'policy' && Array.isArray(p['rules']))
     bits.push(`rules ${p['rules'].filter((x) => typeof x === 'string').join(', ')}:`);
+  if (r.data.type === 'exec_start') bits.push('command started');
+  if (r.data.type === 'exec_end')
+    bits.push(
+      typeof p['signal'] === 'string'
+        ? `command ended by ${p['signal']}`
+        : `command exited ${typeof p['exitCode'] === 'number' ? p['exitCode'] : '?'}`,
+    );
   if (action !== undefined) bits.push(action);
   if (s(p['channel']) !== undefined) bits.push(`via ${s(p['channel'])}`);
   if (s(p['code']) !== undefined) bits.push(`[${s(p['code'])}]`);
@@ -113,7 +127,7 @@ export function historyItem(raw: unknown): HistoryItem | undefined {
   return {
     seq: r.data.seq,
     ts: r.data.ts,
-    type: r.data.type,
+    type: r.data.type === 'approval' ? (VOTE_LABEL[s(p['action']) ?? ''] ?? 'approval') : r.data.type,
     requestId: s(p['requestId']),
     who,
     summary: bits.join(' '),

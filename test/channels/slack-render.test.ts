@@ -64,7 +64,7 @@ describe('slack escaping: text from a command is inert', () => {
       .flatMap((b) => [b.text?.text, ...(b.elements ?? []).map((e) => e.text)])
       .filter((t): t is string => t !== undefined);
     expect(texts.flatMap(liveSequences)).toEqual([]);
-    expect(texts.join('\n')).toContain('*Branch:* ```x`\u200by```');
+    expect(texts.join('\n')).toContain('*branch:* ```x`\u200by```');
     expect(texts.join('\n')).toContain('*Ticket:* `*URGENT* &lt;!here&gt;`');
   });
 
@@ -99,9 +99,10 @@ describe('slack splitting: long commands are never cut silently', () => {
   it('moves parts beyond the message to the thread and says so', () => {
     const command = 'z'.repeat(2800 * 6);
     const { blocks, threadParts } = renderMessage(view({ command }), NOW);
-    expect(threadParts).toHaveLength(2);
-    expect(threadParts[0]?.startsWith('*Command* (part 5/6)')).toBe(true);
-    expect(sections(blocks).map((s) => s.text?.text)).toContain('_Command continues in this thread: parts 5–6 of 6._');
+    // three parts inline (the message's text budget), the rest in the thread
+    expect(threadParts).toHaveLength(3);
+    expect(threadParts[0]?.startsWith('*Command* (part 4/6)')).toBe(true);
+    expect(sections(blocks).map((s) => s.text?.text)).toContain('_Command continues in this thread: parts 4–6 of 6._');
     expect(blocks.length).toBeLessThanOrEqual(50);
   });
 
@@ -113,7 +114,7 @@ describe('slack splitting: long commands are never cut silently', () => {
       sections(blocks)
         .map((s) => s.text?.text)
         .join('\n'),
-    ).toContain('*Command not shown in Slack:* parts 65–70 (196000 characters in all)');
+    ).toContain('*Command not shown in Slack:* parts 64–70 (196000 characters in all)');
   });
 
   it('removes the buttons once the request is final and keeps them while open', () => {

@@ -210,8 +210,10 @@ describe('slack: injection through the real client', () => {
     expect(texts).toContain(
       '*Command*\n```echo &lt;!channel&gt; &lt;@U0ADMIN&gt; &lt;https://evil.test|Approve here&gt; &amp; `\u200b`\u200b`\u200bx`\u200b`\u200b`\u200b```',
     );
-    expect(texts).toContain('*Reason*\n```&lt;!here&gt; *now*```');
-    expect(String(posted['text'])).toBe('guard: 🔒 Approval needed (critical) — request r-1');
+    expect(texts.some((t) => t.includes('*Reason:* `&lt;!here&gt; *now*`'))).toBe(true);
+    expect(String(posted['text'])).toBe(
+      'guard: 🔒 Approval needed (critical) — request r-1 · echo &lt;!channel&gt; &lt;@U0ADMIN&gt; &lt;https://evil.test|Approve here&gt; &amp; ```x```',
+    );
     // The only control sequence is our own <!date^…> in the status line.
     expect(JSON.stringify(posted)).not.toMatch(/<(?!!date\^)[!@#]|<https?:/);
   });

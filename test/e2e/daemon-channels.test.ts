@@ -44,7 +44,10 @@ describe('channels', () => {
     const p = rig.exec('approve-me', ['--reason', 'deploy']);
     const r = await p.done;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/approvers can decide via webhook:ops, cli/);
+    expect(r.stderr).toMatch(
+      /approvers can decide in the terminal UI \(`guard tui`\) or `guard approve rq-[0-9a-f]+`, or in webhook:ops;/,
+    );
+    expect(r.stderr).toMatch(/approved by alice — running/);
     expect(rig.marks()).toHaveLength(1);
     const approval = (await rig.ledger(hasExecEnds(1))).find((x) => x.type === 'approval');
     expect(approval?.payload).toMatchObject({

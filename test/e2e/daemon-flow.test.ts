@@ -130,7 +130,7 @@ describe('guard exec with a daemon', () => {
       'which ticket?',
     ]);
     expect(ask.code, ask.stderr).toBe(0);
-    await p.waitFor(/an approver asks: which ticket\?/);
+    await p.waitFor(/alice asks: which ticket\?/); // the agent is told who asked
     const reply = await rig.guard(['reply', id!, '--message', 'OPS-7']);
     expect(reply.code, reply.stderr).toBe(0);
     const show = JSON.parse((await rig.guard(['show', id!, '--json'])).stdout) as {

@@ -241,7 +241,7 @@ describe('a scenario full of secrets', () => {
     const [, id] = await p.waitFor(ID);
     ids['asked'] = id!;
     expect((await rig.guard(['ask', id!, ...as('alice'), '--question', 'which token is this?'])).code).toBe(0);
-    await p.waitFor(/an approver asks/);
+    await p.waitFor(/alice asks: which token is this\?/);
     const reply = await rig.guard(['reply', id!, '--message', `it is ${S.glpat}, scoped to ${S.akia}`]);
     expect(reply.code, reply.stderr).toBe(0);
     expect((await rig.approve(id!, 'alice')).code).toBe(0);

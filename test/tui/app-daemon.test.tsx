@@ -36,7 +36,9 @@ describe('with a running daemon', () => {
     await app.press('a');
     await app.waitFrame(new RegExp(`Passphrase of bob to approve ${id} \\(unlocks for 10m\\):`));
     await app.press(...pass('bob'));
-    expect(app.lastFrame()).toContain(`(unlocks for 10m): ${'*'.repeat(pass('bob').length)}`);
+    // the mask says a passphrase was typed, never how long it is
+    expect(app.lastFrame()).toContain('(unlocks for 10m): (hidden)');
+    expect(app.lastFrame()).not.toContain('*'.repeat(pass('bob').length));
     expect(app.lastFrame()).not.toContain('horse');
     await app.press(ENTER);
     await app.waitFrame(/approved rq-[0-9a-f]{12} as bob \(signed\): APPROVED/);
@@ -45,7 +47,7 @@ describe('with a running daemon', () => {
     expect(r.code).toBe(0);
     expect(rig.marks()).toHaveLength(1);
     const approval = (await rig.ledger()).find((e) => e.type === 'approval');
-    expect(approval?.payload).toMatchObject({ requestId: id, approver: 'bob', action: 'approve', channel: 'cli' });
+    expect(approval?.payload).toMatchObject({ requestId: id, approver: 'bob', action: 'approve', channel: 'tui' });
     expect(approval?.payload['signature']).toMatch(/^[A-Za-z0-9+/]{86}==$/);
     // the request stays on screen, decided, and cannot be acted on again
     await app.press('a');
@@ -145,7 +147,7 @@ describe('with a running daemon', () => {
     await app.press('i', ...'which ticket?', ENTER, ...pass('bob'), ENTER);
     await app.waitFrame(/asked about rq-[0-9a-f]{12} as bob \(signed\): waiting for the requester's answer/);
     await app.press(ENTER, 'G');
-    await app.waitFrame(/Question: +which ticket\?/);
+    await app.waitFrame(/Question: +bob asks: which ticket\?/);
     expect((await rig.ledger()).find((e) => e.type === 'approval')?.payload).toMatchObject({
       action: 'ask',
       question: 'which ticket?',
@@ -162,11 +164,14 @@ describe('with a running daemon', () => {
     await app.waitFrame(/open/);
     await app.press('h');
     await app.waitFrame(/RECORD +REQUEST/);
-    const f = await app.waitFrame(/approval +rq-/);
+    const f = await app.waitFrame(/exec_end +rq-/);
     const rows = f.split('\n').filter((l) => l.includes(id!));
-    expect(rows[0]).toMatch(/decision +rq-[0-9a-f]{12} bob +approved/);
-    expect(rows[1]).toMatch(/approval +rq-[0-9a-f]{12} bob +approve via cli/);
-    expect(rows[2]).toMatch(/decision +rq-[0-9a-f]{12} policy +rules t\.approve: approve/);
+    // did it run? the start and the exit are in the history too
+    expect(rows[0]).toMatch(/exec_end +rq-[0-9a-f]{12} - +command exited 0/);
+    expect(rows[1]).toMatch(/exec_start +rq-[0-9a-f]{12} - +command started/);
+    expect(rows[2]).toMatch(/decision +rq-[0-9a-f]{12} bob +approved/);
+    expect(rows[3]).toMatch(/approval +rq-[0-9a-f]{12} bob +approve via cli/);
+    expect(rows[4]).toMatch(/decision +rq-[0-9a-f]{12} policy +rules t\.approve: approve/);
     await app.press(ESC);
     await app.waitFrame(/No requests waiting/);
     await app.press(CTRL_C);
@@ -200,6 +205,6 @@ describe('daemon down', () => {
     Object.defineProperty(app.stdout, 'columns', { get: () => 130 });
     app.stdout.emit('resize');
     const after = await app.waitFrame(/^.{130}\n/);
-    expect(after.split('\n')[0]).toMatch(/^guard approve · bob · key locked +DAEMON DOWN · retry in \S+$/);
+    expect(after.split('\n')[0]).toMatch(/^guard · requests · bob · key locked +DAEMON DOWN · retry in \S+$/);
   });
 });

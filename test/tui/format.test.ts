@@ -6,7 +6,6 @@ import {
   oneLine,
   redactionSegments,
   shortDuration,
-  visibleControls,
   wrapSegments,
 } from '../../src/tui/format.js';
 import { detailLines } from '../../src/tui/detail.js';
@@ -41,7 +40,7 @@ describe('wrapping', () => {
 
   test('explicit newlines start new lines; control characters are shown, not sent to the terminal', () => {
     const lines = wrapSegments([{ text: 'echo a\nprintf \u001b[2J' }], 80).map(lineText);
-    expect(lines).toEqual(['echo a', 'printf \\x1b[2J']);
+    expect(lines).toEqual(['echo a', 'printf <U+001B>[2J']);
   });
 
   test('styles survive wrapping', () => {
@@ -64,7 +63,7 @@ describe('wrapping', () => {
     expect(oneLine('a\n\tb   c')).toBe('a b c');
     expect(fit('abcdef', 4)).toBe('abc…');
     expect(fit('ab', 4)).toBe('ab  ');
-    expect(visibleControls('\u0007')).toBe('\\x07');
+    expect(oneLine('\u0007')).toBe('<U+0007>');
   });
 });
 
@@ -87,17 +86,17 @@ describe('detail lines', () => {
       'rq-00000000000a  NEEDS_INFO  risk HIGH  approvals 1/2',
       'kubectl delete namespace payments',
       'HIGH k8s-delete-namespace (approve) Deleting a Kubernetes namespace',
-      'impact: deletes every resource in namespace payments',
+      'Will:\n  HIGH deletes every resource in namespace payments',
       'ISO 27001: A.8.32, A.8.9',
-      'Requester: agent claude-code · user alice · host devbox · on behalf of alice',
-      'Cwd:       /home/alice/src/infra',
-      'Git:       main @ 1a2b3c4d · infra',
-      'Session:   sess-42',
-      'Reason:    clean up the staging namespace',
-      'Ticket:    OPS-1234',
-      'Approvals: 1/2 — carol via slack at T',
-      'Question:  why now?',
-      'Reply:     incident 7',
+      'Requester:  agent claude-code · user alice · host devbox · on behalf of alice',
+      'Cwd:        /home/alice/src/infra',
+      'Git:        main @ 1a2b3c4d · infra',
+      'Session:    sess-42',
+      'Reason:     clean up the staging namespace',
+      'Ticket:     OPS-1234',
+      'Approvals:  1/2 — carol via slack at T',
+      'Question:   why now?',
+      'Reply:      incident 7',
     ])
       expect(text).toContain(want);
   });
@@ -107,17 +106,33 @@ describe('detail lines', () => {
       .map(lineText)
       .join('\n');
     expect(text).toContain('Simple commands (2):\n  1. a\n  2. b');
+    // what each part is: program, subcommand, target, flags; the whole line is not repeated as a part
+    const script = 'psql -h db.prod -c "DROP TABLE users" && aws s3 rm s3://bucket/x --recursive';
+    const parts = detailLines(
+      view({
+        id: ID.a,
+        command: script,
+        commands: [script, 'psql -h db.prod -c "DROP TABLE users"', 'aws s3 rm s3://bucket/x --recursive'],
+      }),
+      { width: 100, now: NOW },
+    )
+      .map(lineText)
+      .join('\n');
+    expect(parts).toContain(
+      'Simple commands (2):\n  1. psql (-h db.prod -c DROP TABLE users)\n  2. aws s3 rm → s3://bucket/x (--recursive)',
+    );
   });
 });
 
 describe('layout', () => {
-  test('80×24 stacks list and preview; 120 columns splits; one row is left free', () => {
+  test('80×24 and 120×40 stack list and preview; 160 columns and wider split; one row is left free', () => {
     const narrow = computeLayout(80, 24, 'list', 'list');
     expect(narrow).toMatchObject({ height: 23, split: false, listWidth: 80, detailWidth: 80 });
     expect(narrow.listHeight + 1 + narrow.detailHeight).toBe(narrow.body);
-    const wide = computeLayout(120, 30, 'list', 'list');
+    expect(computeLayout(120, 40, 'list', 'list').split).toBe(false);
+    const wide = computeLayout(200, 50, 'list', 'list');
     expect(wide.split).toBe(true);
-    expect(wide.listWidth + 1 + wide.detailWidth).toBe(120);
+    expect(wide.listWidth + 1 + wide.detailWidth).toBe(200);
     expect(computeLayout(80, 24, 'passphrase', 'detail').detailHeight).toBe(narrow.body);
   });
 

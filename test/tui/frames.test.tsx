@@ -42,6 +42,7 @@ function sample(): TuiState {
       id: ID.c,
       risk: 'low',
       command: 'git push --force origin main',
+      commands: ['git push --force origin main'],
       quorum: 2,
       approvals: [{ approver: 'carol', channel: 'slack', at: '2026-11-22T08:59:00.000Z' }],
       createdAt: new Date(NOW - 2 * 3600_000 - 5 * 60_000).toISOString(),
@@ -65,11 +66,13 @@ describe('80×24', () => {
   test('list: risk, age, time left, k of N, requester and a one-line summary; riskiest first', () => {
     const lines = frame(sample(), 80, 24);
     expectFits(lines, 80, 24);
-    expect(lines[0]).toMatch(/^guard approve · bob · key locked +3 open$/);
-    expect(lines[1]).toBe('  RISK AGE   LEFT  OK   REQUESTER         COMMAND');
-    expect(lines[2]).toMatch(/^› CRIT 45s +9m +0\/1 +codex · ci@runne… psql "postgres:\/\/admin:\[redacted:url-…$/);
-    expect(lines[3]).toMatch(/^ {2}HIGH 3m +9m +0\/1 +claude-code · al… kubectl delete namespace payments$/);
-    expect(lines[4]).toMatch(/^ {2}LOW +2h05m 30s +1\/2 +claude-code · al… git push --force origin main$/);
+    expect(lines[0]).toMatch(/^guard · requests · bob · key locked +3 open$/);
+    // at 80 columns the command keeps the room: no AGE or REQUESTER column (both are in the preview)
+    expect(lines[1]).toBe('  RISK LEFT  OK   WHERE        COMMAND');
+    // long commands keep their start and their end (middle ellipsis)
+    expect(lines[2]).toMatch(/^› CRIT 9m +0\/1 +db\.internal +psql "postgres:\/\/admin:\[…_ERROR_STOP=1 --echo-all$/);
+    expect(lines[3]).toMatch(/^ {2}HIGH 9m +0\/1 +ns payments +kubectl delete namespace payments$/);
+    expect(lines[4]).toMatch(/^ {2}LOW +30s +1\/2 +branch main +git push --force origin main$/);
     // the preview of the selected request follows the separator
     expect(lines).toContain('─'.repeat(80));
     expect(lines.join('\n')).toContain('rq-00000000000b  PENDING  risk CRIT  approvals 0/1  age 45s  9m12s left');
@@ -92,7 +95,9 @@ describe('80×24', () => {
     expect(end - start - 1).toBeGreaterThanOrEqual(3);
     expect(lines.join('\n')).toContain('[redacted:url-password]');
     expect(lines.join('\n')).toContain('CRIT data.destructive-sql (approve) Destructive SQL against a database');
-    expect(lines.join('\n')).toContain('impact: deletes rows in prod: DELETE FROM invoices, DELETE FROM payments');
+    expect(lines.join('\n')).toContain(
+      'Will:\n  CRIT deletes rows in prod: DELETE FROM invoices, DELETE FROM payments',
+    );
     expect(lines.join('\n')).toContain('ISO 27001: A.8.13, A.8.32');
     expect(lines.at(-2)).toBe('↑↓ move  a approve  d deny  i ask  h history  Esc back  q/^C quit');
   });
@@ -112,7 +117,7 @@ describe('80×24', () => {
     expect(top.join('\n')).not.toContain('Approvals:');
     const scrolled = frame({ ...s, detailScroll: 100 }, 80, 24);
     const text = scrolled.join('\n');
-    expect(text).toContain('Approvals: 0/1');
+    expect(text).toContain('Approvals:  0/1');
     expect(scrolled.at(-4)).toMatch(/^── lines \d+-(3\d) of \1 ──$/);
   });
 
@@ -137,13 +142,13 @@ describe('80×24', () => {
     expect(lines.at(-3)).toBe('daemon unreachable (ECONNREFUSED); requests shown are NOT actionable — retrying');
     expect(lines.at(-2)).toContain('(a approve)');
     expect(lines.join('\n')).toContain('■ the daemon is unreachable: nothing can be decided until it is back');
-    expect(lines[2]).toMatch(/^› CRIT 45s +~9m/);
+    expect(lines[2]).toMatch(/^› CRIT ~9m/);
   });
 
   test('passphrase prompt is masked and says what it unlocks', () => {
     const s = run(sample(), { type: 'command', command: 'approve', viewport: vp }, { type: 'text', text: '*******' });
     const lines = frame(s, 80, 24);
-    expect(lines.at(-3)).toBe('Passphrase of bob to approve rq-00000000000b (unlocks for 10m): *******');
+    expect(lines.at(-3)).toBe('Passphrase of bob to approve rq-00000000000b (unlocks for 10m): (hidden)');
     expect(lines.at(-2)).toBe('Enter confirm  ^U clear  Esc back  ^C quit');
   });
 
@@ -209,31 +214,33 @@ describe('80×24', () => {
 });
 
 describe('120 columns', () => {
-  test('list and detail side by side', () => {
+  test('list and preview stacked: the COMMAND column gets the spare width', () => {
     const lines = frame(sample(), 120, 30);
     expectFits(lines, 120, 30);
-    expect(lines[1]).toMatch(
-      /^ {2}RISK AGE {3}LEFT {2}OK {3}REQUESTER {3}COMMAND {12}rq-00000000000b {2}PENDING {2}risk CRIT/,
-    );
-    expect(lines[2]).toMatch(/^› CRIT 45s/);
+    expect(lines[1]).toBe('  RISK AGE   LEFT  OK   WHERE               REQUESTER        COMMAND');
+    expect(lines[2]).toMatch(/^› CRIT 45s +9m +0\/1 +db\.internal +codex · ci@runn… psql .*…/);
+    expect(lines[2]).toMatch(/--echo-all$/);
     expect(lines.join('\n')).toContain('[redacted:url-password]');
     expect(lines.at(-2)).toBe('↑↓ move  Enter details  a approve  d deny  i ask  / filter  h history  q/^C quit');
   });
 
-  test('detail view at 120', () => {
+  test('detail view at 120: where, reason, ticket and the destructive action before the command', () => {
     const s = run(sample(), { type: 'command', command: 'details', viewport: vp });
     const lines = frame(s, 120, 30);
     expectFits(lines, 120, 30);
-    expect(lines.slice(0, 8)).toMatchInlineSnapshot(`
+    expect(lines.slice(0, 11)).toMatchInlineSnapshot(`
       [
-        "guard approve · bob · key locked                                                                                  3 open",
+        "guard · requests · bob · key locked                                                                               3 open",
         "rq-00000000000b  PENDING  risk CRIT  approvals 0/1  age 45s  9m12s left",
+        "Where:      db.internal",
+        "Reason:     clean up the staging namespace",
+        "Ticket:     OPS-1234",
+        "Will:",
+        "  CRIT deletes rows in prod: DELETE FROM invoices, DELETE FROM payments",
         "Command:",
         "  psql "postgres://admin:[redacted:url-password]@db.internal:5432/prod" -c "BEGIN; DELETE FROM invoices WHERE",
         "  created_at < now() - interval '7 years'; DELETE FROM payments WHERE invoice_id NOT IN (SELECT id FROM invoices);",
         "  COMMIT;" --set ON_ERROR_STOP=1 --echo-all",
-        "Rules (1):",
-        "  CRIT data.destructive-sql (approve) Destructive SQL against a database",
       ]
     `);
   });

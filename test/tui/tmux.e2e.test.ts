@@ -99,7 +99,7 @@ describe.skipIf(!HAS_TMUX)('guard approve in a real terminal (tmux, 80×24)', ()
     const tui = 't:0';
     tmux.session(`cd ${ROOT} && node ${BIN} approve; echo "tui=$?" > ${join(rig.home, 'tui.out')}; sleep 300`);
     expect(tmux.run('display-message', '-p', '-t', tui, '#{window_width}x#{window_height}').trim()).toBe('80x24');
-    await tmux.waitScreen(tui, /^guard approve · bob · key locked +0 open$/m);
+    await tmux.waitScreen(tui, /^guard · requests · bob · key locked +0 open$/m);
     expect(tmux.screen(tui)).toContain('No requests waiting for approval.');
 
     // 1. an agent's command needs approval: it appears without any key press (pushed)
@@ -116,13 +116,13 @@ describe.skipIf(!HAS_TMUX)('guard approve in a real terminal (tmux, 80×24)', ()
     expect(detail).toContain('t.approve (approve) Test rule that needs one approval');
     expect(detail.replace(/\n\s*/g, '')).toContain(`${MARK} ${rig.marker} approve-me`);
     tmux.keys(tui, 'Escape');
-    await tmux.waitScreen(tui, /RISK AGE/);
+    await tmux.waitScreen(tui, /RISK LEFT/);
 
     // 3. approve: the passphrase is asked, masked, and the signed approval lets the command run
     tmux.keys(tui, 'a');
     await tmux.waitScreen(tui, new RegExp(`Passphrase of bob to approve ${id1} \\(unlocks for 10m\\):`));
     tmux.type(tui, PASS);
-    const masked = await tmux.waitScreen(tui, /\*{10}/);
+    const masked = await tmux.waitScreen(tui, /\(unlocks for 10m\): \(hidden\)/);
     expect(masked).not.toContain('horse');
     tmux.keys(tui, 'Enter');
     await tmux.waitScreen(tui, /APPROVED; the command may run/);
@@ -133,7 +133,7 @@ describe.skipIf(!HAS_TMUX)('guard approve in a real terminal (tmux, 80×24)', ()
     tmux.run('new-window', '-d', '-t', 't:2', agent('exec2'));
     await tmux.waitScreen(tui, /1 open/);
     tmux.keys(tui, 'g');
-    const second = await tmux.waitScreen(tui, /› HIGH \S+ +\d+s /);
+    const second = await tmux.waitScreen(tui, /› HIGH \d+s +0\/1 /);
     const id2 = /(rq-[0-9a-f]{12}) {2}PENDING/.exec(second)?.[1];
     expect(id2).toBeDefined();
     expect(id2).not.toBe(id1);
@@ -169,7 +169,7 @@ describe.skipIf(!HAS_TMUX)('guard approve in a real terminal (tmux, 80×24)', ()
 
     const votes = await ledgerApprovals();
     expect(votes).toEqual([
-      expect.objectContaining({ requestId: id1, approver: 'bob', action: 'approve', channel: 'cli' }),
+      expect.objectContaining({ requestId: id1, approver: 'bob', action: 'approve', channel: 'tui' }),
       expect.objectContaining({ requestId: id2, approver: 'bob', action: 'deny', reason: 'touches production' }),
     ]);
   });

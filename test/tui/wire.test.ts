@@ -54,14 +54,19 @@ describe('history', () => {
           type: 'approval_refused',
           payload: { requestId: ID.a, approver: 'eve', code: 'bad-signature', reason: 'not eve' },
         },
+        { seq: 5, ts: 't5', type: 'exec_start', payload: { requestId: ID.b, execId: 'x1' } },
+        { seq: 6, ts: 't6', type: 'exec_end', payload: { requestId: ID.b, execId: 'x1', exitCode: 3, signal: null } },
       ],
     });
-    expect(parsed?.lastSeq).toBe(4);
-    expect(parsed?.count).toBe(4);
-    expect(parsed?.items.map((i) => [i.seq, i.who, i.summary])).toEqual([
-      [4, 'eve', '[bad-signature] — not eve'],
-      [3, 'bob', 'deny via cli — no'],
-      [2, 'policy', 'rules r1: approve'],
+    expect(parsed?.lastSeq).toBe(6);
+    expect(parsed?.count).toBe(6);
+    expect(parsed?.items.map((i) => [i.seq, i.type, i.who, i.summary])).toEqual([
+      [6, 'exec_end', undefined, 'command exited 3'],
+      [5, 'exec_start', undefined, 'command started'],
+      [4, 'approval_refused', 'eve', '[bad-signature] — not eve'],
+      // a denial is labelled as one
+      [3, 'denial', 'bob', 'deny via cli — no'],
+      [2, 'decision', 'policy', 'rules r1: approve'],
     ]);
   });
 

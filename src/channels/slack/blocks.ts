@@ -3,16 +3,43 @@
  * and enums are ours. Long values are split across blocks with "part i/n"; parts that do not fit
  * in the message go to its thread (never cut silently).
  */
+import {
+  actionSummaries,
+  describeCommand,
+  distinctCommands,
+  effectiveContext,
+  middleEllipsis,
+  whereOf,
+} from '../summary.js';
 import type { RequestView } from '../types.js';
+import { visibleDeep } from '../../util/visible.js';
 import { code, escapeText, splitEscaped } from './escape.js';
+
+/** Whitespace runs as one space: for the one-line notification text. */
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
 export const ACTION_APPROVE = 'guard_approve';
 export const ACTION_DENY = 'guard_deny';
 export const ACTION_ASK = 'guard_ask';
 /** Section text limit is 3000; leave room for the label and fences. */
 const PART_CHARS = 2800;
-/** Command parts shown in the message itself; the rest go to the thread. */
-const INLINE_PARTS = 4;
+/** Command parts shown in the message itself at most; the rest go to the thread. */
+const INLINE_PARTS = 3;
+/**
+ * Characters of block text per message. Slack documents 50 blocks and 3,000 characters a section;
+ * the cumulative limit behind `msg_blocks_too_long` is undocumented and was measured by others at
+ * 11,000–13,000 (slackapi/bolt-js#2509, #2867), so guard keeps every message under 10,000.
+ */
+export const MESSAGE_TEXT_BUDGET = 10_000;
+/** Header blocks take plain text up to 150 characters. */
+const HEADER_CHARS = 150;
+/** The notification fallback text: one line. */
+const FALLBACK_CHARS = 300;
+const FIELD_CHARS = 200;
+const REASON_CHARS = 600;
+const MAX_ACTIONS = 6;
+const MAX_PARTS = 12;
+const MAX_RULES = 15;
 /** Thread parts at most; beyond, the message says how much was not posted. */
 const MAX_THREAD_PARTS = 60;
 
@@ -53,11 +80,12 @@ function longValue(label: string, value: string): string[] {
 }
 
 function field(label: string, value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : `*${label}:* ${code(value)}`;
+  return value === undefined || value === '' ? undefined : `*${label}:* ${code(middleEllipsis(value, FIELD_CHARS))}`;
 }
 
 function contextLines(view: RequestView): string[] {
   const r = view.requester;
+  const { context } = effectiveContext(view);
   const lines = [
     field(
       'Requester',
@@ -65,40 +93,72 @@ function contextLines(view: RequestView): string[] {
     ),
     field('Agent', r.agent),
     field('Host', r.host),
-    field('Repository', view.context['repo']),
-    field('Branch', view.context['branch']),
-    field('Ticket', view.ticket),
     field('Directory', view.cwd),
+    // every context entry, whatever its name (values the command sets itself replace the client's)
+    ...Object.keys(context)
+      .sort()
+      .map((k) => field(k, context[k])),
   ];
   return lines.filter((l): l is string => l !== undefined);
 }
 
-function ruleLines(view: RequestView): string[] {
-  return view.rules.map((rule) => {
-    const impact = rule.impact === undefined ? '' : `\n    ↳ impact: ${code(rule.impact)}`;
-    return `• ${code(rule.id)} (${rule.effect}, ${rule.risk}): ${code(rule.description)}${impact}`;
-  });
+/** The five-second part: where, why, then what it will do. */
+function summaryLines(view: RequestView): string[] {
+  const lines: string[] = [];
+  const where = whereOf(view);
+  if (where !== '') lines.push(`*Where:* ${code(middleEllipsis(where, FIELD_CHARS))}`);
+  if (view.reason !== undefined && view.reason !== '') {
+    const long = [...view.reason].length > REASON_CHARS;
+    lines.push(
+      `*Reason:* ${code(middleEllipsis(view.reason, REASON_CHARS))}${long ? ' _(in full in this thread)_' : ''}`,
+    );
+  } else lines.push('*Reason:* _(none given)_');
+  const ticket = field('Ticket', view.ticket);
+  if (ticket !== undefined) lines.push(ticket);
+  const actions = actionSummaries(view);
+  const shown = actions.slice(0, MAX_ACTIONS);
+  if (shown.length > 0) lines.push('*Will:*');
+  for (const a of shown) lines.push(`• *${a.risk.toUpperCase()}* ${code(a.text)}${a.count > 1 ? ` ×${a.count}` : ''}`);
+  if (actions.length > shown.length) lines.push(`_…and ${actions.length - shown.length} more (see Matched rules)_`);
+  return lines;
 }
 
-/** Packs lines into sections of at most PART_CHARS; a line longer than that becomes split parts. */
-function packSections(label: string, lines: string[]): Block[] {
-  const blocks: Block[] = [];
-  let current = `*${label}*`;
-  for (const line of lines) {
-    if (line.length > PART_CHARS) {
-      blocks.push(section(current));
-      current = '';
-      for (const part of longValue(label, line)) blocks.push(section(part));
-      continue;
-    }
-    if (current.length + line.length + 1 > PART_CHARS) {
-      blocks.push(section(current));
-      current = `*${label} (continued)*`;
-    }
-    current += '\n' + line;
+/** The simple commands, each described (program, subcommand, target), repeats folded. */
+function partLines(view: RequestView): string[] {
+  const parts = distinctCommands(view);
+  if (parts.length <= 1 && (parts.length === 0 || parts[0]?.text === view.command.trim())) return [];
+  const shown = parts.slice(0, MAX_PARTS);
+  const lines = shown.map((p, i) => `${i + 1}. ${code(describeCommand(p.text))}${p.count > 1 ? ` ×${p.count}` : ''}`);
+  if (parts.length > shown.length) lines.push(`_…and ${parts.length - shown.length} more distinct commands_`);
+  return lines;
+}
+
+/** Matched rules, identical ones folded (a rule that matched 2,000 times is one line ×2000). */
+function ruleLines(view: RequestView): string[] {
+  const folded = new Map<string, { line: string; count: number }>();
+  for (const rule of view.rules) {
+    const line = `• ${code(rule.id)} (${rule.effect}, ${rule.risk}): ${code(middleEllipsis(rule.description, FIELD_CHARS))}`;
+    const seen = folded.get(line);
+    if (seen !== undefined) seen.count++;
+    else folded.set(line, { line, count: 1 });
   }
-  if (current !== '') blocks.push(section(current));
-  return blocks;
+  const all = [...folded.values()].map((f) => (f.count > 1 ? `${f.line} ×${f.count}` : f.line));
+  const shown = all.slice(0, MAX_RULES);
+  if (all.length > shown.length) shown.push(`_…and ${all.length - shown.length} more rules_`);
+  return shown;
+}
+
+/** Lines into one section of at most PART_CHARS; lines that do not fit are counted, never cut. */
+function packOne(label: string | undefined, lines: string[]): Block | undefined {
+  if (lines.length === 0) return undefined;
+  let text = label === undefined ? '' : `*${label}*`;
+  let left = 0;
+  for (const line of lines) {
+    if (left > 0 || text.length + 1 + line.length > PART_CHARS - 80) left++;
+    else text += text === '' ? line : '\n' + line;
+  }
+  if (left > 0) text += `\n_…${left} more not shown here: review with \`guard tui\`_`;
+  return section(text);
 }
 
 function statusLine(view: RequestView, nowMs: number): string {
@@ -112,12 +172,17 @@ function statusLine(view: RequestView, nowMs: number): string {
 
 function outcome(view: RequestView): string | undefined {
   if (view.state === 'needs_info') {
-    const reply = view.reply === undefined ? '\n_Waiting for `guard reply`._' : `\n*Reply:* ${code(view.reply)}`;
-    return `*Question:* ${code(view.question ?? '')}${reply}`;
+    const reply =
+      view.reply === undefined
+        ? '\n_Waiting for `guard reply`._'
+        : `\n*Reply:* ${code(middleEllipsis(view.reply, REASON_CHARS))}`;
+    const who = view.askedBy === undefined ? '' : ` (asked by ${code(view.askedBy)})`;
+    return `*Question*${who}: ${code(middleEllipsis(view.question ?? '', REASON_CHARS))}${reply}`;
   }
   if (isOpen(view)) return undefined;
   const by = view.decidedBy === undefined ? '' : ` by ${code(view.decidedBy)}`;
-  const why = view.decisionReason === undefined ? '' : `\n*Reason:* ${code(view.decisionReason)}`;
+  const why =
+    view.decisionReason === undefined ? '' : `\n*Reason:* ${code(middleEllipsis(view.decisionReason, REASON_CHARS))}`;
   return `*${TITLES[view.state]}*${by}${why}`;
 }
 
@@ -162,22 +227,54 @@ function spill(label: string, value: string, inline: number, thread: string[]): 
   return blocks;
 }
 
-export function renderMessage(view: RequestView, nowMs: number): RenderedMessage {
+/** Total characters of every text in the blocks (what Slack counts for msg_blocks_too_long). */
+export function blockTextLength(blocks: Block[]): number {
+  let n = 0;
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') return;
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (typeof v === 'object' && v !== null)
+      for (const [k, x] of Object.entries(v)) {
+        if (k === 'text' && typeof x === 'string') n += x.length;
+        else walk(x);
+      }
+  };
+  walk(blocks);
+  return n;
+}
+
+export function renderMessage(original: RequestView, nowMs: number): RenderedMessage {
+  // every value shown with its invisible characters written out (src/util/visible.ts)
+  const view = visibleDeep(original);
+  const head = `${TITLES[view.state]} · ${view.risk.toUpperCase()}`;
   const blocks: Block[] = [
-    {
-      type: 'header',
-      text: { type: 'plain_text', text: `${TITLES[view.state]} · ${view.risk.toUpperCase()}`, emoji: true },
-    },
+    { type: 'header', text: { type: 'plain_text', text: middleEllipsis(head, HEADER_CHARS), emoji: true } },
   ];
   const result = outcome(view);
   if (result !== undefined) blocks.push(section(result));
-  blocks.push(...packSections('Context', contextLines(view)));
+  const summary = packOne(undefined, summaryLines(view));
+  if (summary !== undefined) blocks.push(summary);
   const threadParts: string[] = [];
-  if (view.reason !== undefined && view.reason !== '') blocks.push(...spill('Reason', view.reason, 2, threadParts));
-  blocks.push(...spill('Command', view.command, INLINE_PARTS, threadParts));
-  if (view.rules.length > 0) blocks.push(...packSections('Matched rules', ruleLines(view)));
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(view, nowMs), verbatim: true }] });
-  if (isOpen(view)) blocks.push(actions(view));
-  const text = `guard: ${TITLES[view.state]} (${view.risk}) — request ${escapeText(view.id)}`;
-  return { text, blocks, threadParts };
+  if (view.reason !== undefined && [...view.reason].length > REASON_CHARS)
+    threadParts.push(...longValue('Reason', view.reason).slice(0, MAX_THREAD_PARTS));
+  const tail: Block[] = [];
+  const parts = packOne('Simple commands', partLines(view));
+  if (parts !== undefined) tail.push(parts);
+  const context = packOne('Context', contextLines(view));
+  if (context !== undefined) tail.push(context);
+  const rules = packOne('Matched rules', ruleLines(view));
+  if (rules !== undefined) tail.push(rules);
+  tail.push({ type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(view, nowMs), verbatim: true }] });
+  if (isOpen(view)) tail.push(actions(view));
+  // the command gets what the budget leaves (at least its first part); the rest goes to the thread
+  const room = MESSAGE_TEXT_BUDGET - blockTextLength([...blocks, ...tail]) - 200;
+  const inline = Math.max(1, Math.min(INLINE_PARTS, Math.floor(room / PART_CHARS)));
+  blocks.push(...spill('Command', view.command, inline, threadParts));
+  blocks.push(...tail);
+  const where = whereOf(view);
+  const text = middleEllipsis(
+    `guard: ${TITLES[view.state]} (${view.risk}) — request ${view.id}${where === '' ? '' : ` · ${where}`} · ${oneLine(view.command)}`,
+    FALLBACK_CHARS,
+  );
+  return { text: escapeText(text), blocks, threadParts };
 }

@@ -7,6 +7,7 @@ import { SocketModeClient } from '@slack/socket-mode';
 import { WebClient } from '@slack/web-api';
 import { backoffMs, Delivery, errorText, sleep, type RetryPolicy } from '../delivery.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
+import { visibleText } from '../../util/visible.js';
 import { ACTION_APPROVE, ACTION_ASK, ACTION_DENY, isOpen, renderMessage } from './blocks.js';
 import { code, escapeText } from './escape.js';
 import { sdkLogger } from './logger.js';
@@ -175,13 +176,13 @@ export class SlackChannel implements Channel {
     if (view.question !== undefined && entry.questionPosted !== view.question) {
       entry.questionPosted = view.question;
       void this.delivery.enqueue(`question ${view.id}`, () =>
-        this.thread(entry, `❓ *Question to the requester:* ${code(view.question ?? '')}`),
+        this.thread(entry, `❓ *Question to the requester:* ${code(visibleText(view.question ?? ''))}`),
       );
     }
     if (view.reply !== undefined && entry.replyPosted !== view.reply) {
       entry.replyPosted = view.reply;
       void this.delivery.enqueue(`reply ${view.id}`, () =>
-        this.thread(entry, `💬 *Reply from the requester* (\`guard reply\`): ${code(view.reply ?? '')}`),
+        this.thread(entry, `💬 *Reply from the requester* (\`guard reply\`): ${code(visibleText(view.reply ?? ''))}`),
       );
     }
     return done;

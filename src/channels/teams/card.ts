@@ -1,16 +1,49 @@
 /**
  * The Teams Adaptive Card: the shipped template (channels/teams-card.template.json, Adaptive
  * Cards Templating syntax) filled by a small renderer. Every value from the request goes into a
- * TextRun, which Teams never interprets as markdown, so nothing in a command can format, link or
- * mention. Cards are limited to ~28 KB: a longer command is shortened *with a visible note*.
+ * TextRun, which Teams does not interpret as markdown, so nothing in a command can format, link
+ * or mention; TextRuns do go through the DATE/TIME formatter, so `{{` in a value is broken up
+ * (`{`, zero-width space, `{`) and `{{DATE(…)}}` stays text. Invisible characters are written out
+ * (src/util/visible.ts). Every card is bounded in bytes (Workflows refuses messages over ~28 KB):
+ * the command gets what the rest leaves, and the card says what was left out.
  */
+import { utf8Length } from '../../util/bytes.js';
+import { visibleDeep } from '../../util/visible.js';
+import {
+  actionSummaries,
+  describeCommand,
+  distinctCommands,
+  effectiveContext,
+  middleEllipsis,
+  whereOf,
+} from '../summary.js';
 import type { RequestView } from '../types.js';
 import { isFinal } from '../webhook/payload.js';
 import template from '../../../channels/teams-card.template.json' with { type: 'json' };
 
-/** Characters of command shown in the card; beyond this the card says what was left out. */
+/** Characters of command shown in the card at most; beyond this the card says what was left out. */
 export const CARD_COMMAND_CHARS = 12_000;
+/** Bytes of card JSON at most: under the ~28 KB Workflows limit with room for the message around it. */
+export const CARD_MAX_BYTES = 24_000;
+/** Bytes of the whole message posted to the Workflow at most (card + the `guard` summary). */
+export const MESSAGE_MAX_BYTES = 28_000;
 const PART = 2000;
+/** How much of everything but the command a card shows; a smaller level is used when a card would be too big. */
+interface Level {
+  field: number;
+  reason: number;
+  actions: number;
+  parts: number;
+  rules: number;
+  facts: number;
+}
+const LEVELS: Level[] = [
+  { field: 200, reason: 1000, actions: 6, parts: 12, rules: 15, facts: 30 },
+  { field: 100, reason: 400, actions: 4, parts: 6, rules: 6, facts: 12 },
+  { field: 60, reason: 200, actions: 3, parts: 3, rules: 3, facts: 6 },
+];
+/** Bytes kept for the command whatever else the card holds. */
+const COMMAND_MIN_BYTES = 6000;
 
 type Data = Record<string, unknown>;
 
@@ -24,46 +57,153 @@ const TITLES: Record<RequestView['state'], string> = {
   revoked: 'Revoked',
 };
 
-export function cardData(view: RequestView): Data {
-  const r = view.requester;
-  const facts = [
-    ['Requester', r.user + (r.onBehalfOf !== undefined && r.onBehalfOf !== r.user ? ` (for ${r.onBehalfOf})` : '')],
-    ['Agent', r.agent],
-    ['Host', r.host],
-    ['Repository', view.context['repo']],
-    ['Branch', view.context['branch']],
-    ['Ticket', view.ticket],
-    ['Directory', view.cwd],
-    ['Reason', view.reason],
-  ]
+/** `{{` broken up so the Adaptive Cards DATE/TIME formatter never sees a function in request text. */
+export function inertBraces(s: string): string {
+  return s.replace(/\{\{/g, '{\u200b{');
+}
+
+function inertDeep<T>(value: T): T {
+  if (typeof value === 'string') return inertBraces(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => inertDeep(v)) as T;
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inertDeep(v)])) as T;
+  return value;
+}
+
+const clip = (s: string | undefined, n: number): string | undefined =>
+  s === undefined || s === '' ? undefined : middleEllipsis(s, n);
+
+function pairs(list: [string, string | undefined][]): { label: string; value: string }[] {
+  return list
     .filter((f): f is [string, string] => f[1] !== undefined && f[1] !== '')
     .map(([label, value]) => ({ label, value }));
-  const shown = [...view.command].slice(0, CARD_COMMAND_CHARS).join('');
+}
+
+/** Command parts whose JSON fits in `bytes`, plus a note for what is left out. */
+function commandParts(command: string, bytes: number): { label: string; text: string }[] {
+  const all = [...command];
   const chunks: string[] = [];
-  for (let i = 0; i < shown.length; i += PART) chunks.push(shown.slice(i, i + PART));
-  const commandParts = chunks.map((text, i) => ({
+  let used = 0;
+  let taken = 0;
+  while (taken < all.length && taken < CARD_COMMAND_CHARS) {
+    let chunk = all.slice(taken, Math.min(taken + PART, CARD_COMMAND_CHARS)).join('');
+    // each part costs its JSON-escaped text plus ~120 bytes of RichTextBlock around it
+    let cost = utf8Length(JSON.stringify(inertBraces(chunk))) + 160;
+    while (used + cost > bytes && chunk.length > 0) {
+      chunk = [...chunk].slice(0, Math.floor([...chunk].length / 2)).join('');
+      cost = utf8Length(JSON.stringify(inertBraces(chunk))) + 160;
+    }
+    if (chunk.length === 0) break;
+    chunks.push(chunk);
+    used += cost;
+    taken += [...chunk].length;
+  }
+  const parts = chunks.map((text, i) => ({
     label: chunks.length > 1 ? `part ${i + 1}/${chunks.length}\n` : '',
-    text,
+    text: inertBraces(text),
   }));
-  const total = [...view.command].length;
-  if (total > CARD_COMMAND_CHARS)
-    commandParts.push({
+  if (taken < all.length)
+    parts.push({
       label: '',
-      text: `[Not shown in Teams: characters ${CARD_COMMAND_CHARS + 1}–${total} of ${total}. Review the full command with guard approve before deciding.]`,
+      text: `[Not shown in Teams: characters ${taken + 1}–${all.length} of ${all.length}. Review the full command with guard approve before deciding.]`,
+    });
+  return parts;
+}
+
+/** Everything but the command, at one level of detail. */
+function cardFields(view: RequestView, L: Level): Data {
+  const r = view.requester;
+  const { context } = effectiveContext(view);
+  const summary = pairs([
+    ['Where', clip(whereOf(view), L.field)],
+    ['Reason', clip(view.reason, L.reason) ?? '(none given)'],
+    ['Ticket', clip(view.ticket, L.field)],
+  ]);
+  const found = actionSummaries(view);
+  const actions = found.slice(0, L.actions).map((a) => ({
+    risk: a.risk.toUpperCase(),
+    text: `${a.text}${a.count > 1 ? ` (×${a.count})` : ''}`,
+  }));
+  if (found.length > L.actions)
+    actions.push({ risk: '…', text: `and ${found.length - L.actions} more (see Matched rules)` });
+  const distinct = distinctCommands(view);
+  const listed = distinct.length > 1 || (distinct.length === 1 && distinct[0]?.text !== view.command.trim());
+  const parts = listed
+    ? distinct.slice(0, L.parts).map((p, i) => ({
+        label: `${i === 0 ? `Simple commands (${distinct.length} distinct):\n` : ''}${i + 1}. `,
+        text: `${middleEllipsis(describeCommand(p.text), L.field)}${p.count > 1 ? ` ×${p.count}` : ''}`,
+      }))
+    : [];
+  if (listed && distinct.length > L.parts)
+    parts.push({ label: '', text: `…and ${distinct.length - L.parts} more distinct commands` });
+  const facts = pairs([
+    ['Requester', r.user + (r.onBehalfOf !== undefined && r.onBehalfOf !== r.user ? ` (for ${r.onBehalfOf})` : '')],
+    ['Agent', clip(r.agent, L.field)],
+    ['Host', clip(r.host, L.field)],
+    ['Directory', clip(view.cwd, L.field)],
+    // every context entry, whatever its name (values the command sets itself replace the client's)
+    ...Object.keys(context)
+      .sort()
+      .slice(0, L.facts)
+      .map((k): [string, string | undefined] => [clip(k, 60) ?? k, clip(context[k], L.field)]),
+  ]);
+  const folded = new Map<string, Data & { count: number }>();
+  for (const rule of view.rules) {
+    const key = `${rule.id}\0${rule.effect}\0${rule.risk}\0${rule.description}`;
+    const seen = folded.get(key);
+    if (seen !== undefined) seen.count++;
+    else
+      folded.set(key, {
+        id: clip(rule.id, 80),
+        effect: rule.effect,
+        risk: rule.risk,
+        description: clip(rule.description, L.field),
+        impact: rule.impact === undefined ? '' : ` Impact: ${middleEllipsis(rule.impact, L.field)}`,
+        count: 1,
+      });
+  }
+  const rules: Data[] = [...folded.values()].slice(0, L.rules).map(({ count, ...rule }) => ({
+    ...rule,
+    impact: `${String(rule['impact'])}${count > 1 ? ` (×${count})` : ''}`,
+  }));
+  if (folded.size > L.rules)
+    rules.push({
+      id: '…',
+      effect: 'more',
+      risk: '-',
+      description: `${folded.size - L.rules} more rules`,
+      impact: '',
     });
   let outcome = '';
   if (view.state === 'needs_info')
-    outcome = `Question: ${view.question ?? ''}${view.reply === undefined ? '' : `\nReply: ${view.reply}`}`;
+    outcome = `Question${view.askedBy === undefined ? '' : ` from ${view.askedBy}`}: ${clip(view.question, L.reason) ?? ''}${view.reply === undefined ? '' : `\nReply: ${clip(view.reply, L.reason)}`}`;
   else if (isFinal(view))
-    outcome = `${TITLES[view.state]}${view.decidedBy === undefined ? '' : ` by ${view.decidedBy}`}${view.decisionReason === undefined ? '' : `: ${view.decisionReason}`}`;
-  return {
+    outcome = `${TITLES[view.state]}${view.decidedBy === undefined ? '' : ` by ${view.decidedBy}`}${view.decisionReason === undefined ? '' : `: ${clip(view.decisionReason, L.reason)}`}`;
+  const data: Data = {
     title: `${TITLES[view.state]} · ${view.risk.toUpperCase()}`,
     outcome,
+    summary,
+    actions,
+    commandParts: [],
+    parts,
     facts,
-    commandParts,
-    rules: view.rules.map((rule) => ({ ...rule, impact: rule.impact === undefined ? '' : ` Impact: ${rule.impact}` })),
+    rules,
     footer: `Request ${view.id} · expires ${view.expiresAt} · approvals ${view.approvals.length}/${view.quorum}${view.approvals.length === 0 ? '' : ` (${view.approvals.map((a) => a.approver).join(', ')})`}`,
   };
+  return data;
+}
+
+export function cardData(original: RequestView, maxBytes = CARD_MAX_BYTES): Data {
+  const view = visibleDeep(original);
+  let data: Data = {};
+  let rest = 0;
+  for (const level of LEVELS) {
+    data = inertDeep(cardFields(view, level));
+    rest = utf8Length(JSON.stringify(renderTemplate(template, data)));
+    if (rest + COMMAND_MIN_BYTES <= maxBytes) break;
+  }
+  data['commandParts'] = commandParts(view.command, Math.max(0, maxBytes - rest - 400));
+  return data;
 }
 
 function scalar(value: unknown): string {
@@ -96,4 +236,30 @@ export function renderTemplate(node: unknown, data: Data): unknown {
 
 export function renderCard(view: RequestView): Record<string, unknown> {
   return renderTemplate(template, cardData(view)) as Record<string, unknown>;
+}
+
+/** The whole message posted to the Workflow: the card, and a short summary for flows that do not show it. */
+export function messageBody(
+  event: 'request.created' | 'request.updated',
+  view: RequestView,
+  wantsApproval: boolean,
+): string {
+  const v = visibleDeep(view);
+  return JSON.stringify({
+    type: 'message',
+    attachments: [
+      { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: renderCard(view) },
+    ],
+    guard: {
+      version: 1,
+      event,
+      wants_approval: wantsApproval,
+      request_id: v.id,
+      state: v.state,
+      risk: v.risk,
+      title: middleEllipsis(`guard: ${v.risk} risk command from ${v.requester.user} (${v.id})`, 300),
+      details: `Command: ${middleEllipsis(v.command, 1000)}\nReason: ${middleEllipsis(v.reason ?? '-', 500)}`,
+      expires_at: v.expiresAt,
+    },
+  });
 }

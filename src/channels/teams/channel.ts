@@ -10,7 +10,7 @@ import { checkUrl, displayUrl, parseJsonObject, readResponse, REQUEST_TIMEOUT_MS
 import { pollLocation } from '../poll.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { isFinal } from '../webhook/payload.js';
-import { renderCard } from './card.js';
+import { messageBody } from './card.js';
 
 export interface TeamsOptions {
   workflowUrl: string;
@@ -103,23 +103,7 @@ export class TeamsChannel implements Channel {
   private post(event: 'request.created' | 'request.updated', view: RequestView): Promise<void> {
     this.views.set(view.id, view);
     const approval = this.opts.mode === 'approval' && event === 'request.created' && !isFinal(view);
-    const body = JSON.stringify({
-      type: 'message',
-      attachments: [
-        { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: renderCard(view) },
-      ],
-      guard: {
-        version: 1,
-        event,
-        wants_approval: approval,
-        request_id: view.id,
-        state: view.state,
-        risk: view.risk,
-        title: `guard: ${view.risk} risk command from ${view.requester.user} (${view.id})`,
-        details: `Command: ${view.command.slice(0, 2000)}${view.command.length > 2000 ? ' […see the card]' : ''}\nReason: ${view.reason ?? '-'}`,
-        expires_at: view.expiresAt,
-      },
-    });
+    const body = messageBody(event, view, approval);
     return this.delivery.enqueue(`${event} ${view.id}`, async () => {
       const res = await fetch(this.url, {
         method: 'POST',

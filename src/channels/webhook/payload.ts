@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { RequestView } from '../types.js';
+import { visibleDeep } from '../../util/visible.js';
 
 export const FINAL_STATES = new Set(['approved', 'denied', 'expired', 'cancelled', 'revoked']);
 
@@ -80,7 +81,8 @@ export function buildEnvelope(
     endpoint,
     delivery_id: randomUUID(),
     sent_at: new Date(opts.nowMs).toISOString(),
-    request: view,
+    // display text: invisible and reordering characters written out as <U+XXXX> (src/util/visible.ts)
+    request: visibleDeep(view),
     reply_modes: [],
   };
   if (opts.decisions && !isFinal(view)) {

@@ -6,6 +6,7 @@ import { readRecords } from '../../ledger/read.js';
 import { RECORD_TYPES } from '../../ledger/record.js';
 import type { RecordType } from '../../ledger/types.js';
 import { canonicalize } from '../../util/canonical.js';
+import { visibleText } from '../../util/visible.js';
 import { writeLine, type Io } from '../io.js';
 import { ledgerPath, openForReading, parseCount } from './ledger-common.js';
 
@@ -29,7 +30,11 @@ export function ledgerShow(io: Io, opts: Record<string, unknown>): Promise<numbe
     for (const r of records) {
       if (opts['json'] === true) writeLine(io.stdout, canonicalize(r));
       else
-        writeLine(io.stdout, `${String(r.seq).padStart(6)}  ${r.ts}  ${r.type.padEnd(16)} ${canonicalize(r.payload)}`);
+        // the display form: invisible and reordering characters written out (--json keeps the exact record)
+        writeLine(
+          io.stdout,
+          visibleText(`${String(r.seq).padStart(6)}  ${r.ts}  ${r.type.padEnd(16)} ${canonicalize(r.payload)}`),
+        );
     }
     if (records.length === 0 && opts['json'] !== true) writeLine(io.stderr, 'guard: no matching records');
   } finally {

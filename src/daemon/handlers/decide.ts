@@ -49,14 +49,15 @@ function ineligible(r: StoredRequest, approver: ApproverRecord, action: string):
 export async function handleDecide(
   ctx: DaemonContext,
   conn: Conn,
-  msg: { id: number; signed: SignedDecision },
+  msg: { id: number; signed: SignedDecision; via?: 'cli' | 'tui' | undefined },
 ): Promise<void> {
   const s = msg.signed;
+  const channel = msg.via ?? 'cli';
   const base = {
     requestId: s.requestId,
     approver: s.approver,
     action: s.action,
-    channel: 'cli',
+    channel,
     signature: s.signature,
     fingerprint: s.fingerprint,
   };
@@ -87,7 +88,7 @@ export async function handleDecide(
   const vote: Vote = {
     approver: s.approver,
     action: s.action,
-    channel: 'cli',
+    channel,
     at: s.at,
     reason: text(s.reason),
     question: text(s.question),

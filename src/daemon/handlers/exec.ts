@@ -209,7 +209,12 @@ function watchAsExec(
         ctx.machine.consume(next.id, next.fingerprint, execId, next.id, programSha256).then(
           () => {
             startedExec(ctx, conn, execId, next.id);
-            send({ event: 'run', execId, requestId: next.id });
+            send({
+              event: 'run',
+              execId,
+              requestId: next.id,
+              approvedBy: next.view.approvals.map((a) => a.approver),
+            });
           },
           (err: unknown) =>
             send({

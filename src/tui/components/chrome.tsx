@@ -25,7 +25,7 @@ export function headerText(opts: {
       : c.status === 'connecting'
         ? 'connecting to daemon…'
         : `DAEMON DOWN · retry in ${longDuration(Math.max(0, c.retryAt - opts.now))}`;
-  const title = opts.mode === 'history' ? 'guard · history' : 'guard approve';
+  const title = opts.mode === 'history' ? 'guard · history' : 'guard · requests';
   return { left: `${title} · ${opts.approver} · ${lock}`, right: daemon, down: c.status !== 'live' };
 }
 

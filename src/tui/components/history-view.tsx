@@ -6,7 +6,9 @@ import { Lines } from './lines.js';
 
 const TYPE_STYLE: Record<string, 'ok' | 'warn' | undefined> = {
   approval: 'ok',
+  denial: 'warn',
   decision: 'ok',
+  exec_end: 'ok',
   approval_refused: 'warn',
   expired: 'warn',
   grant_revoked: 'warn',

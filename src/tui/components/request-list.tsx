@@ -1,6 +1,18 @@
 import { Box, Text } from 'ink';
 import type { Entry } from '../model.js';
-import { age, fit, oneLine, quorumText, requesterText, riskLabel, riskStyle, timeLeft, type Line } from '../format.js';
+import { middleEllipsis, whereOf } from '../../channels/summary.js';
+import {
+  age,
+  fit,
+  oneLine,
+  quorumText,
+  requesterText,
+  riskLabel,
+  riskStyle,
+  timeLeft,
+  type Line,
+  type SegmentStyle,
+} from '../format.js';
 import { windowStart } from '../layout.js';
 import { isOpenState } from '../select.js';
 import type { Theme } from '../theme.js';
@@ -14,36 +26,49 @@ const STATE_SHORT: Record<string, string> = {
   revoked: 'REVK',
 };
 
-function requesterWidth(width: number): number {
-  return Math.max(10, Math.min(28, Math.floor(width * 0.22)));
+/** Columns shown at a width: the command always gets the most room; optional columns only when it keeps 40. */
+export function listColumns(width: number): { age: boolean; ok: boolean; requester: number; where: number } {
+  const where = Math.max(8, Math.min(24, Math.floor(width * 0.16)));
+  const base = 2 + 5 + 6 + where + 1;
+  let command = width - base;
+  const ok = command - 5 >= 40;
+  if (ok) command -= 5;
+  const age = command - 6 >= 48;
+  if (age) command -= 6;
+  const rw = Math.max(10, Math.min(24, Math.floor(width * 0.14)));
+  const requester = command - (rw + 1) >= 56 ? rw : 0;
+  return { age, ok, requester, where };
 }
 
 /** Column headings, aligned with rowLine. */
 export function headLine(width: number): Line {
-  const rw = requesterWidth(width);
-  const text = `  ${'RISK'.padEnd(5)}${'AGE'.padEnd(6)}${'LEFT'.padEnd(6)}${'OK'.padEnd(5)}${'REQUESTER'.padEnd(rw + 1)}COMMAND`;
+  const c = listColumns(width);
+  const text = `  ${'RISK'.padEnd(5)}${c.age ? 'AGE'.padEnd(6) : ''}${'LEFT'.padEnd(6)}${c.ok ? 'OK'.padEnd(5) : ''}${'WHERE'.padEnd(c.where + 1)}${c.requester > 0 ? 'REQUESTER'.padEnd(c.requester + 1) : ''}COMMAND`;
   return [{ text: fit(text, width).trimEnd(), style: 'dim' }];
 }
 
-/** One request as one row: risk, age, time left (or final state), approvals k/N, requester, command. */
+/** One request as one row: risk, [age], time left (or final state), [k/N], where, [requester], command. */
 export function rowLine(e: Entry, opts: { width: number; now: number; selected: boolean }): Line {
   const v = e.view;
   const open = isOpenState(v.state) && e.live;
   const left =
     v.state === 'pending' ? timeLeft(v, opts.now) : (STATE_SHORT[v.state] ?? v.state.slice(0, 4).toUpperCase());
   const leftText = `${e.live ? '' : '~'}${left === 'expired' ? 'EXP' : left}`;
-  const rw = requesterWidth(opts.width);
-  const fixed = 2 + 5 + 6 + 6 + 5 + rw + 1;
+  const c = listColumns(opts.width);
+  const fixed = 2 + 5 + (c.age ? 6 : 0) + 6 + (c.ok ? 5 : 0) + c.where + 1 + (c.requester > 0 ? c.requester + 1 : 0);
+  const muted: SegmentStyle | undefined = open ? undefined : 'dim';
+  const where = oneLine(whereOf(v));
   const line: Line = [
     { text: opts.selected ? '› ' : '  ', style: opts.selected ? 'bold' : undefined },
     { text: riskLabel(v.risk).padEnd(4), style: open ? riskStyle(v.risk) : 'dim' },
     { text: ' ' },
     {
-      text: `${age(v, opts.now).padEnd(5)} ${leftText.padEnd(5)} ${quorumText(v).padEnd(4)} `,
-      style: open ? undefined : 'dim',
+      text: `${c.age ? `${age(v, opts.now).padEnd(5)} ` : ''}${leftText.padEnd(5)} ${c.ok ? `${quorumText(v).padEnd(4)} ` : ''}`,
+      style: muted,
     },
-    { text: `${fit(requesterText(v.requester), rw)} `, style: open ? undefined : 'dim' },
-    { text: fit(oneLine(v.command), Math.max(1, opts.width - fixed)).trimEnd(), style: open ? undefined : 'dim' },
+    { text: `${fit(middleEllipsis(where === '' ? '-' : where, c.where), c.where)} `, style: open ? 'bold' : 'dim' },
+    ...(c.requester > 0 ? [{ text: `${fit(requesterText(v.requester), c.requester)} `, style: muted }] : []),
+    { text: middleEllipsis(oneLine(v.command), Math.max(1, opts.width - fixed)), style: muted },
   ];
   return line;
 }

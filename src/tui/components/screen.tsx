@@ -33,7 +33,8 @@ export function promptFor(state: TuiState): PromptSpec | undefined {
     case 'passphrase':
       return {
         label: `Passphrase of ${state.approver} to ${state.pending?.action ?? 'sign'} ${id ?? ''} (unlocks for ${windowLabel(state.unlockWindowMs)}): `,
-        value: '*'.repeat(state.secretLength),
+        // typed or not, never how many characters
+        value: state.secretLength === 0 ? '' : '(hidden)',
       };
     default:
       return undefined;
