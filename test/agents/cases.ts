@@ -176,7 +176,8 @@ export function clientSuite(client: Client, extra: (ctx: () => Ctx) => void = ()
         expect(r.code, r.stderr).toBe(0);
         const shown = await c().guard(['show', id, '--json']);
         expect((JSON.parse(shown.stdout) as { view: { state: string } }).view.state).toBe('pending');
-        expect(lastToolResult(c().model)).toMatch(/inside an AI agent session/);
+        // refused by the default pack's guard-self rules (hook) or, past them, by the CLI's own agent check
+        expect(lastToolResult(c().model)).toMatch(/guard\.human-only|inside an AI agent session/);
         expect(marks(m)).toEqual([]);
       });
 

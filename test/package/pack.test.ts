@@ -15,7 +15,8 @@ describe('the npm package', () => {
     expect(pkg['private']).toBeUndefined();
     expect(pkg['name']).toBe('agent-guard-cli');
     expect(pkg['license']).toBe('MIT');
-    expect(pkg['bin']).toEqual({ guard: 'bin/guard.js' });
+    // a POSIX shim that runs the native exec client when built, else the Node CLI (decision 0020)
+    expect(pkg['bin']).toEqual({ guard: 'bin/guard' });
     expect((pkg['scripts'] as Record<string, string>)['prepack']).toBe('npm run build');
   });
 
@@ -26,6 +27,7 @@ describe('the npm package', () => {
     for (const f of [
       'LICENSE',
       'README.md',
+      'bin/guard',
       'bin/guard.js',
       'dist/guard.js',
       'dist/policy-snapshots.json',
