@@ -77,6 +77,8 @@ export class DaemonBackend implements Backend {
     private readonly link: DaemonLink,
     private readonly session: ApproverSession,
     private readonly now: () => number,
+    /** Records asked for per `history` call (tests use tiny pages to cross page boundaries). */
+    private readonly pageSize = PAGE,
   ) {}
 
   start(emit: (a: Action) => void): void {
@@ -138,7 +140,7 @@ export class DaemonBackend implements Backend {
   /** Recent decision records, newest first, each with its request's command; later refreshes read only what is new. */
   async history(): Promise<HistoryItem[]> {
     for (let page = 0; page < MAX_PAGES; page++) {
-      const data = await this.link.call<unknown>({ type: 'history', sinceSeq: this.lastSeq, limit: PAGE });
+      const data = await this.link.call<unknown>({ type: 'history', sinceSeq: this.lastSeq, limit: this.pageSize });
       const parsed = parseHistory(data);
       if (parsed === undefined) throw new Error('the daemon sent a malformed history');
       for (const rec of (data as { records: unknown[] }).records) {
@@ -148,7 +150,7 @@ export class DaemonBackend implements Backend {
       this.items = [...parsed.items, ...this.items].slice(0, HISTORY_ITEMS);
       this.keepCommandsOfItems();
       if (parsed.lastSeq > this.lastSeq) this.lastSeq = parsed.lastSeq;
-      if (parsed.count < PAGE) break;
+      if (parsed.count < this.pageSize) break;
     }
     // a request recorded on an earlier page (or before a refresh) than its decisions: ask for it
     for (const id of new Set(this.items.map((i) => i.requestId))) {
@@ -174,12 +176,12 @@ export class DaemonBackend implements Backend {
     const items: HistoryItem[] = [];
     let sinceSeq = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const data = await this.link.call<unknown>({ type: 'history', requestId, sinceSeq, limit: PAGE });
+      const data = await this.link.call<unknown>({ type: 'history', requestId, sinceSeq, limit: this.pageSize });
       const parsed = parseHistory(data);
       const chain = parseChain(data, requestId);
       if (parsed === undefined || chain === undefined) throw new Error('the daemon sent a malformed record chain');
       items.push(...chain);
-      if (parsed.count < PAGE || parsed.lastSeq <= sinceSeq) break;
+      if (parsed.count < this.pageSize || parsed.lastSeq <= sinceSeq) break;
       sinceSeq = parsed.lastSeq;
     }
     return items;
