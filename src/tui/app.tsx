@@ -172,6 +172,19 @@ export function App({ backend, initial, theme, now, tickMs = 1000 }: AppProps) {
               dispatch({ type: 'history-failed', message: err instanceof Error ? err.message : String(err) }),
           );
           return;
+        case 'load-record': {
+          const requestId = out.requestId;
+          backend.record(requestId).then(
+            (items) => dispatch({ type: 'record-loaded', requestId, items }),
+            (err: unknown) =>
+              dispatch({
+                type: 'record-failed',
+                requestId,
+                message: err instanceof Error ? err.message : String(err),
+              }),
+          );
+          return;
+        }
         case 'decide':
           track(send(out.intent));
           return;

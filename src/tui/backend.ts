@@ -12,7 +12,7 @@ import { KeyLockedError, type ApproverSession } from './approver.js';
 import type { DaemonLink } from './link.js';
 import type { DecisionIntent, HistoryItem } from './model.js';
 import type { Action } from './reducer.js';
-import { parseHistory } from './wire.js';
+import { parseChain, parseHistory, requestCommand } from './wire.js';
 
 /** The history view shows this many recent decisions. */
 export const HISTORY_ITEMS = 200;
@@ -32,6 +32,8 @@ export interface Backend {
   /** Sign and send; resolves with a message for the human. Throws DecisionError. */
   decide(intent: DecisionIntent): Promise<string>;
   history(): Promise<HistoryItem[]>;
+  /** Every ledger record of one request, oldest first (read-only). */
+  record(requestId: string): Promise<HistoryItem[]>;
 }
 
 export class DecisionError extends Error {
@@ -68,11 +70,15 @@ function explain(err: unknown): DecisionError {
 export class DaemonBackend implements Backend {
   private lastSeq = 0;
   private items: HistoryItem[] = [];
+  /** Commands of the requests the history shows (bounded: only ids among `items`). */
+  private commands = new Map<string, string>();
 
   constructor(
     private readonly link: DaemonLink,
     private readonly session: ApproverSession,
     private readonly now: () => number,
+    /** Records asked for per `history` call (tests use tiny pages to cross page boundaries). */
+    private readonly pageSize = PAGE,
   ) {}
 
   start(emit: (a: Action) => void): void {
@@ -131,16 +137,53 @@ export class DaemonBackend implements Backend {
     }
   }
 
-  /** Recent decision records, newest first; later refreshes read only what is new. */
+  /** Recent decision records, newest first, each with its request's command; later refreshes read only what is new. */
   async history(): Promise<HistoryItem[]> {
     for (let page = 0; page < MAX_PAGES; page++) {
-      const data = await this.link.call<unknown>({ type: 'history', sinceSeq: this.lastSeq, limit: PAGE });
+      const data = await this.link.call<unknown>({ type: 'history', sinceSeq: this.lastSeq, limit: this.pageSize });
       const parsed = parseHistory(data);
       if (parsed === undefined) throw new Error('the daemon sent a malformed history');
+      for (const rec of (data as { records: unknown[] }).records) {
+        const rc = requestCommand(rec);
+        if (rc !== undefined) this.commands.set(rc.requestId, rc.command);
+      }
       this.items = [...parsed.items, ...this.items].slice(0, HISTORY_ITEMS);
+      this.keepCommandsOfItems();
       if (parsed.lastSeq > this.lastSeq) this.lastSeq = parsed.lastSeq;
-      if (parsed.count < PAGE) break;
+      if (parsed.count < this.pageSize) break;
     }
+    // a request recorded on an earlier page (or before a refresh) than its decisions: ask for it
+    for (const id of new Set(this.items.map((i) => i.requestId))) {
+      if (id === undefined || this.commands.has(id)) continue;
+      const data = await this.link.call<unknown>({ type: 'history', requestId: id, limit: 1 });
+      const first = (data as { records?: unknown[] } | null)?.records?.[0];
+      const rc = requestCommand(first);
+      if (rc !== undefined && rc.requestId === id) this.commands.set(id, rc.command);
+    }
+    this.items = this.items.map((i) => ({
+      ...i,
+      command: i.requestId === undefined ? undefined : this.commands.get(i.requestId),
+    }));
     return this.items;
+  }
+
+  private keepCommandsOfItems(): void {
+    const ids = new Set(this.items.map((i) => i.requestId));
+    for (const id of this.commands.keys()) if (!ids.has(id)) this.commands.delete(id);
+  }
+
+  async record(requestId: string): Promise<HistoryItem[]> {
+    const items: HistoryItem[] = [];
+    let sinceSeq = 0;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const data = await this.link.call<unknown>({ type: 'history', requestId, sinceSeq, limit: this.pageSize });
+      const parsed = parseHistory(data);
+      const chain = parseChain(data, requestId);
+      if (parsed === undefined || chain === undefined) throw new Error('the daemon sent a malformed record chain');
+      items.push(...chain);
+      if (parsed.count < this.pageSize || parsed.lastSeq <= sinceSeq) break;
+      sinceSeq = parsed.lastSeq;
+    }
+    return items;
   }
 }

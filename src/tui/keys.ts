@@ -75,7 +75,7 @@ const any =
     ms.some((m) => m(input, key));
 
 const BROWSE: readonly Mode[] = ['list', 'detail'];
-const SCROLLING: readonly Mode[] = ['list', 'detail', 'history'];
+const SCROLLING: readonly Mode[] = ['list', 'detail', 'history', 'record'];
 const TEXT: readonly Mode[] = ['filter', 'deny-reason', 'ask', 'passphrase'];
 
 /** Order matters: the first binding that matches in the current mode wins. */
@@ -94,14 +94,20 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'top', modes: SCROLLING, match: any(flag('home'), plain('g')), keys: 'g' },
   { command: 'bottom', modes: SCROLLING, match: any(flag('end'), plain('G')), keys: 'G' },
   // acting on the selected request
-  { command: 'details', modes: ['list'], match: any(flag('return'), plain('v')), keys: 'Enter', label: 'details' },
+  {
+    command: 'details',
+    modes: ['list', 'history'],
+    match: any(flag('return'), plain('v')),
+    keys: 'Enter',
+    label: 'details',
+  },
   { command: 'approve', modes: BROWSE, match: plain('a'), keys: 'a', label: 'approve' },
   { command: 'deny', modes: BROWSE, match: plain('d'), keys: 'd', label: 'deny' },
   { command: 'ask', modes: BROWSE, match: plain('i'), keys: 'i', label: 'ask' },
   { command: 'filter', modes: ['list'], match: plain('/'), keys: '/', label: 'filter' },
   { command: 'history', modes: BROWSE, match: plain('h'), keys: 'h', label: 'history' },
   { command: 'refresh', modes: ['history'], match: plain('r'), keys: 'r', label: 'refresh' },
-  { command: 'quit', modes: [...BROWSE, 'history'], match: plain('q'), keys: 'q', label: 'quit' },
+  { command: 'quit', modes: [...BROWSE, 'history', 'record'], match: plain('q'), keys: 'q', label: 'quit' },
 ];
 
 export type KeyResult = { command: Command } | { text: string } | undefined;

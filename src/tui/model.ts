@@ -5,7 +5,7 @@
 import type { RequestView } from '../channels/types.js';
 import type { Risk } from '../policy/types.js';
 
-export type Mode = 'list' | 'detail' | 'filter' | 'deny-reason' | 'ask' | 'passphrase' | 'history';
+export type Mode = 'list' | 'detail' | 'filter' | 'deny-reason' | 'ask' | 'passphrase' | 'history' | 'record';
 
 /** A request as the terminal knows it. */
 export interface Entry {
@@ -34,6 +34,17 @@ export interface HistoryItem {
   requestId: string | undefined;
   who: string | undefined;
   summary: string;
+  /** The request's command in its recorded display form (redacted), when the ledger holds it. */
+  command?: string | undefined;
+}
+
+/** One request's record chain, opened from the history (read-only). */
+export interface RecordView {
+  status: 'loading' | 'ready' | 'error';
+  requestId: string;
+  /** Every ledger record of the request, oldest first. */
+  items: HistoryItem[];
+  error?: string | undefined;
 }
 
 export type DecisionAction = 'approve' | 'deny' | 'ask';
@@ -50,6 +61,7 @@ export type Outgoing =
   | { kind: 'unlock-and-decide'; serial: number; intent: DecisionIntent }
   | { kind: 'decide'; serial: number; intent: DecisionIntent }
   | { kind: 'load-history'; serial: number }
+  | { kind: 'load-record'; serial: number; requestId: string }
   | { kind: 'lock'; serial: number }
   | { kind: 'quit'; serial: number };
 
@@ -74,7 +86,10 @@ export interface TuiState {
   /** The decision waiting for the passphrase. */
   pending: DecisionIntent | undefined;
   detailScroll: number;
+  /** The selected history item (index into `history.items`). */
   historyScroll: number;
+  recordScroll: number;
+  record: RecordView | undefined;
   connection: ConnectionState;
   approver: string;
   unlockWindowMs: number;
@@ -118,6 +133,8 @@ export function initialState(opts: {
     pending: undefined,
     detailScroll: 0,
     historyScroll: 0,
+    recordScroll: 0,
+    record: undefined,
     connection: { status: 'connecting', attempt: 0 },
     approver: opts.approver,
     unlockWindowMs: opts.unlockWindowMs,

@@ -17,6 +17,8 @@ export interface Viewport {
   page: number;
   detailMax: number;
   historyMax: number;
+  /** Scroll limit of an opened history record (0 when none is open). */
+  recordMax?: number | undefined;
 }
 
 export type Action =
@@ -32,6 +34,8 @@ export type Action =
   | { type: 'decision-failed'; intent: DecisionIntent; message: string; locked: boolean }
   | { type: 'history-loaded'; items: HistoryItem[] }
   | { type: 'history-failed'; message: string }
+  | { type: 'record-loaded'; requestId: string; items: HistoryItem[] }
+  | { type: 'record-failed'; requestId: string; message: string }
   | { type: 'flash'; flash: Flash };
 
 export function reduce(state: TuiState, action: Action): TuiState {
@@ -77,6 +81,17 @@ export function reduce(state: TuiState, action: Action): TuiState {
       return { ...state, history: { status: 'ready', items: action.items }, historyScroll: 0 };
     case 'history-failed':
       return { ...state, history: { status: 'error', items: state.history.items, error: action.message } };
+    case 'record-loaded':
+    case 'record-failed':
+      // an answer for a record no longer open is dropped
+      if (state.record?.requestId !== action.requestId) return state;
+      return {
+        ...state,
+        record:
+          action.type === 'record-loaded'
+            ? { status: 'ready', requestId: action.requestId, items: action.items }
+            : { ...state.record, status: 'error', error: action.message },
+      };
     case 'flash':
       return { ...state, flash: action.flash };
   }
@@ -156,6 +171,8 @@ function command(state: TuiState, cmd: Command, vp: Viewport): TuiState {
       return detailCommand(state, cmd, vp);
     case 'history':
       return historyCommand(state, cmd, vp);
+    case 'record':
+      return recordCommand(state, cmd, vp);
     case 'filter':
     case 'deny-reason':
     case 'ask':
@@ -238,6 +255,22 @@ function historyCommand(state: TuiState, cmd: Command, vp: Viewport): TuiState {
   if (cmd === 'back') return { ...state, mode: state.returnMode };
   if (cmd === 'refresh')
     return send({ ...state, history: { ...state.history, status: 'loading' } }, { kind: 'load-history' });
+  if (cmd === 'details') {
+    const requestId = state.history.items[state.historyScroll]?.requestId;
+    if (requestId === undefined) return state;
+    return send(
+      { ...state, mode: 'record', recordScroll: 0, record: { status: 'loading', requestId, items: [] } },
+      { kind: 'load-record', requestId },
+    );
+  }
+  return state;
+}
+
+/** An opened history record is read-only: it scrolls, and Esc goes back to the history. */
+function recordCommand(state: TuiState, cmd: Command, vp: Viewport): TuiState {
+  if (MOVES.has(cmd))
+    return { ...state, recordScroll: scroll(state.recordScroll, cmd, Math.max(1, vp.page), vp.recordMax ?? 0) };
+  if (cmd === 'back') return { ...state, mode: 'history', record: undefined, recordScroll: 0 };
   return state;
 }
 

@@ -96,10 +96,24 @@ function s(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** A ledger record as one history line, or undefined when it is not a decision-type record. */
-export function historyItem(raw: unknown): HistoryItem | undefined {
+/** The display form of a `request` record's command (redacted by the daemon): `{requestId, command}`. */
+const requestPayloadSchema = z.object({ requestId: z.string().regex(/^rq-[0-9a-f]{12}$/), command: str });
+
+/** A `request` record's id and command, or undefined for any other or malformed record. */
+export function requestCommand(raw: unknown): { requestId: string; command: string } | undefined {
   const r = recordSchema.safeParse(raw);
-  if (!r.success || !HISTORY_TYPES.has(r.data.type)) return undefined;
+  if (!r.success || r.data.type !== 'request') return undefined;
+  const p = requestPayloadSchema.safeParse(r.data.payload);
+  return p.success ? { requestId: p.data.requestId, command: p.data.command } : undefined;
+}
+
+/**
+ * A ledger record as one history line, or undefined when it is not a decision-type record.
+ * `all`: any record type (a request's chain shows every record it has).
+ */
+export function historyItem(raw: unknown, all = false): HistoryItem | undefined {
+  const r = recordSchema.safeParse(raw);
+  if (!r.success || (!all && !HISTORY_TYPES.has(r.data.type))) return undefined;
   const p = (typeof r.data.payload === 'object' && r.data.payload !== null ? r.data.payload : {}) as Record<
     string,
     unknown
@@ -112,6 +126,13 @@ export function historyItem(raw: unknown): HistoryItem | undefined {
   const action = s(p['action']) ?? s(p['state']) ?? (p['source'] === 'policy' ? s(p['effect']) : undefined);
   if (p['source'] === 'policy' && Array.isArray(p['rules']))
     bits.push(`rules ${p['rules'].filter((x) => typeof x === 'string').join(', ')}:`);
+  if (r.data.type === 'request') {
+    const req = p['requester'] as Record<string, unknown> | undefined;
+    const by = [s(req?.['user']), s(req?.['agent'])].filter((x) => x !== undefined).join(' · ');
+    if (by !== '') bits.push(`by ${by}`);
+    if (s(p['cwd']) !== undefined) bits.push(`in ${s(p['cwd'])}`);
+    if (s(p['ticket']) !== undefined) bits.push(`ticket ${s(p['ticket'])}`);
+  }
   if (r.data.type === 'exec_start') bits.push('command started');
   if (r.data.type === 'exec_end')
     bits.push(
@@ -131,6 +152,7 @@ export function historyItem(raw: unknown): HistoryItem | undefined {
     requestId: s(p['requestId']),
     who,
     summary: bits.join(' '),
+    command: requestCommand(raw)?.command,
   };
 }
 
@@ -144,6 +166,15 @@ export function parseHistory(data: unknown): { items: HistoryItem[]; lastSeq: nu
     const seq = (rec as { seq?: unknown } | null)?.seq;
     if (typeof seq === 'number' && seq > lastSeq) lastSeq = seq;
   }
-  const items = records.map(historyItem).filter((i): i is HistoryItem => i !== undefined);
+  const items = records.map((r) => historyItem(r)).filter((i): i is HistoryItem => i !== undefined);
   return { items: items.reverse(), lastSeq, count: records.length };
+}
+
+/** A request's chain (`history` with a requestId): every record, oldest first, or undefined when malformed. */
+export function parseChain(data: unknown, requestId: string): HistoryItem[] | undefined {
+  if (typeof data !== 'object' || data === null || !Array.isArray((data as { records?: unknown }).records))
+    return undefined;
+  return (data as { records: unknown[] }).records
+    .map((r) => historyItem(r, true))
+    .filter((i): i is HistoryItem => i !== undefined && i.requestId === requestId);
 }

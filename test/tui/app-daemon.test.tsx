@@ -173,6 +173,25 @@ describe('with a running daemon', () => {
     expect(rows[2]).toMatch(/decision +rq-[0-9a-f]{12} bob +approved/);
     expect(rows[3]).toMatch(/approval +rq-[0-9a-f]{12} bob +approve via cli/);
     expect(rows[4]).toMatch(/decision +rq-[0-9a-f]{12} policy +rules t\.approve: approve/);
+    // each entry shows its request's command, in the ledger's display form
+    const request = (await rig.ledger()).find((e) => e.type === 'request' && e.payload['requestId'] === id);
+    const command = String(request?.payload['command']);
+    expect(command).toContain('approve-me');
+    const lines = f.split('\n');
+    const first = lines.findIndex((l) => l.includes(id!));
+    expect(lines[first + 1]).toContain(`$ ${command.slice(0, 40)}`);
+    // Enter on the selected (newest) entry opens its whole record chain, read-only
+    await app.press(ENTER);
+    const chain = await app.waitFrame(/exec_end +command exited 0/);
+    expect(chain).toContain(`${id} · every ledger record of this request (read-only)`);
+    expect(chain).toContain('approve-me');
+    const types = chain
+      .split('\n')
+      .map((l) => /^ {2}\d\d-\d\d \d\d:\d\d:\d\d (\S+)/.exec(l)?.[1])
+      .filter((t) => t !== undefined);
+    expect(types).toEqual(['request', 'decision', 'approval', 'decision', 'exec_start', 'exec_end']);
+    await app.press(ESC);
+    await app.waitFrame(/RECORD +REQUEST/);
     await app.press(ESC);
     await app.waitFrame(/No requests waiting/);
     await app.press(CTRL_C);

@@ -19,7 +19,7 @@ afterEach(async () => {
   await rig.cleanup();
 });
 
-function connect(callTimeoutMs = 15_000) {
+function connect(callTimeoutMs = 15_000, pageSize?: number) {
   const now = () => Date.now();
   const link = new DaemonLink({ socket: socketOf(rig), now, initialDelayMs: 50, maxDelayMs: 200, callTimeoutMs });
   const session = new ApproverSession({
@@ -29,7 +29,7 @@ function connect(callTimeoutMs = 15_000) {
     now,
     enrolled: () => loadApprovers(join(rig.env['GUARD_HOME']!, 'approvers')),
   });
-  const backend = new DaemonBackend(link, session, now);
+  const backend = new DaemonBackend(link, session, now, pageSize);
   const actions: Action[] = [];
   backend.start((a) => actions.push(a));
   const until = async (pred: (a: Action) => boolean, ms = 10_000): Promise<Action> => {
@@ -93,4 +93,28 @@ test('no daemon: reported down with growing retry delays; nothing is sent', asyn
   );
   await expect(backend.history()).rejects.toThrow(/not connected/);
   backend.stop();
+});
+
+test('history entries carry their request command, also when the request record was on another page', async () => {
+  await rig.startDaemon();
+  const exec = rig.exec('approve-me');
+  const [, id] = await exec.waitFor(ID);
+  await rig.approve(id!, 'bob');
+  await exec.done;
+  const request = (await rig.ledger()).find((e) => e.type === 'request' && e.payload['requestId'] === id);
+  const command = String(request?.payload['command']);
+  expect(command).toContain('approve-me');
+  // one record a page: every request record arrives on a page of its own, before its decisions
+  for (const pageSize of [undefined, 1]) {
+    const { backend, until } = connect(15_000, pageSize);
+    await until((a) => a.type === 'connection' && a.connection.status === 'live');
+    const items = (await backend.history()).filter((i) => i.requestId === id);
+    expect(items.map((i) => i.type)).toEqual(['exec_end', 'exec_start', 'decision', 'approval', 'decision']);
+    for (const i of items) expect(i.command).toBe(command);
+    // the chain: every record of the request, oldest first, read across pages
+    const chain = await backend.record(id!);
+    expect(chain.map((i) => i.type)).toEqual(['request', 'decision', 'approval', 'decision', 'exec_start', 'exec_end']);
+    expect(chain[0]?.command).toBe(command);
+    backend.stop();
+  }
 });

@@ -173,11 +173,12 @@ describe('80×24', () => {
     expect(lines.at(-3)).toBe('Filter: nomatch');
   });
 
-  test('history view', () => {
+  test('history view: each entry with its command (invisible characters shown), the selection marked', () => {
     const s: TuiState = {
       ...base(),
       mode: 'history',
       connection: { status: 'live' },
+      historyScroll: 1,
       history: {
         status: 'ready',
         items: [
@@ -188,28 +189,144 @@ describe('80×24', () => {
             requestId: ID.a,
             who: 'bob',
             summary: 'denied — not today',
+            command: 'rm -rf /srv/\u202ewww',
           },
           {
             seq: 4,
             ts: '2026-11-22T08:19:45.100Z',
-            type: 'approval',
+            type: 'denial',
             requestId: ID.a,
             who: 'bob',
             summary: 'deny via cli — not today',
+            command: 'rm -rf /srv/\u202ewww',
+          },
+          {
+            seq: 2,
+            ts: '2026-11-22T08:19:40.000Z',
+            type: 'decision',
+            requestId: ID.b,
+            who: 'policy',
+            summary: 'rules t.approve: approve',
           },
         ],
       },
     };
     const lines = frame(s, 80, 24);
     expectFits(lines, 80, 24);
-    expect(lines.slice(0, 4)).toMatchInlineSnapshot(`
+    expect(lines.slice(0, 8)).toMatchInlineSnapshot(`
       [
         "guard · history · bob · key locked                                        0 open",
-        "TIME (UTC)     RECORD           REQUEST         WHO        WHAT",
-        "11-22 08:19:45 decision         rq-00000000000a bob        denied — not today",
-        "11-22 08:19:45 approval         rq-00000000000a bob        deny via cli — not t…",
+        "  TIME (UTC)     RECORD           REQUEST         WHO        WHAT",
+        "  11-22 08:19:45 decision         rq-00000000000a bob        denied — not today",
+        "    $ rm -rf /srv/<U+202E>www",
+        "› 11-22 08:19:45 denial           rq-00000000000a bob        deny via cli — not…",
+        "    $ rm -rf /srv/<U+202E>www",
+        "  11-22 08:19:40 decision         rq-00000000000b policy     rules t.approve: a…",
+        "    $ (command not in the ledger)",
       ]
     `);
+    expect(lines.at(-2)).toBe('↑↓ move  Enter details  r refresh  Esc back  q/^C quit');
+  });
+
+  test('history selection follows the keys and the window keeps it on screen', () => {
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      seq: 100 - i,
+      ts: '2026-11-22T08:19:45.120Z',
+      type: 'exec_end',
+      requestId: ID.a,
+      who: undefined,
+      summary: `command exited ${i}`,
+      command: `echo ${i}`,
+    }));
+    let s: TuiState = {
+      ...base(),
+      mode: 'history',
+      connection: { status: 'live' },
+      history: { status: 'ready', items },
+    };
+    s = run(s, { type: 'command', command: 'bottom', viewport: { ...vp, historyMax: 39 } });
+    expect(s.historyScroll).toBe(39);
+    const lines = frame(s, 80, 24);
+    expectFits(lines, 80, 24);
+    expect(lines.filter((l) => l.startsWith('›'))).toEqual([expect.stringMatching(/command exited 39$/)]);
+    expect(lines).toContain('    $ echo 39');
+  });
+
+  test('Enter on a history entry opens its record chain, read-only; Esc goes back', () => {
+    let s: TuiState = {
+      ...base(),
+      mode: 'history',
+      connection: { status: 'live' },
+      history: {
+        status: 'ready',
+        items: [
+          { seq: 9, ts: '2026-11-22T08:19:45.120Z', type: 'exec_end', requestId: ID.a, who: undefined, summary: 'x' },
+        ],
+      },
+    };
+    s = run(s, { type: 'command', command: 'details', viewport: vp });
+    expect(s.mode).toBe('record');
+    expect(s.outbox.at(-1)).toMatchObject({ kind: 'load-record', requestId: ID.a });
+    expect(frame(s, 80, 24).slice(0, 3)).toEqual([
+      expect.stringMatching(/^guard · history record · bob/),
+      `${ID.a} · every ledger record of this request (read-only)`,
+      'loading the records…',
+    ]);
+    const at = (sec: number) => `2026-11-22T08:19:${String(sec).padStart(2, '0')}.000Z`;
+    s = run(s, {
+      type: 'record-loaded',
+      requestId: ID.a,
+      items: [
+        {
+          seq: 1,
+          ts: at(1),
+          type: 'request',
+          requestId: ID.a,
+          who: undefined,
+          summary: 'by ci · codex in /srv — cleanup',
+          command: "kubectl delete ns web '\u202e'",
+        },
+        { seq: 2, ts: at(2), type: 'decision', requestId: ID.a, who: 'policy', summary: 'rules k.ns: approve' },
+        { seq: 3, ts: at(3), type: 'question', requestId: ID.a, who: 'bob', summary: 'ask via tui — which cluster?' },
+        { seq: 4, ts: at(4), type: 'approval', requestId: ID.a, who: 'bob', summary: 'approve via tui' },
+        { seq: 5, ts: at(5), type: 'decision', requestId: ID.a, who: 'bob', summary: 'approved' },
+        { seq: 6, ts: at(6), type: 'exec_start', requestId: ID.a, who: undefined, summary: 'command started' },
+        { seq: 7, ts: at(7), type: 'exec_end', requestId: ID.a, who: undefined, summary: 'command exited 0' },
+      ],
+    });
+    const lines = frame(s, 80, 24);
+    expectFits(lines, 80, 24);
+    expect(lines.slice(0, 14)).toMatchInlineSnapshot(`
+      [
+        "guard · history record · bob · key locked                                 0 open",
+        "rq-00000000000a · every ledger record of this request (read-only)",
+        "",
+        "Command",
+        "  kubectl delete ns web '<U+202E>'",
+        "",
+        "Records",
+        "  11-22 08:19:01 request    by ci · codex in /srv — cleanup",
+        "  11-22 08:19:02 decision   policy rules k.ns: approve",
+        "  11-22 08:19:03 question   bob ask via tui — which cluster?",
+        "  11-22 08:19:04 approval   bob approve via tui",
+        "  11-22 08:19:05 decision   bob approved",
+        "  11-22 08:19:06 exec_start command started",
+        "  11-22 08:19:07 exec_end   command exited 0",
+      ]
+    `);
+    expect(lines.at(-2)).toBe('↑↓ move  Esc back  q/^C quit');
+    // nothing acts on a record: approve/deny/ask keys do nothing here
+    for (const c of ['approve', 'deny', 'ask'] as const) {
+      const after = run(s, { type: 'command', command: c, viewport: vp });
+      expect(after.mode).toBe('record');
+      expect(after.outbox).toEqual(s.outbox);
+    }
+    // a late answer for another request is dropped
+    const other = run(s, { type: 'record-failed', requestId: ID.b, message: 'boom' });
+    expect(other.record).toEqual(s.record);
+    s = run(s, { type: 'command', command: 'back', viewport: vp });
+    expect(s.mode).toBe('history');
+    expect(s.record).toBeUndefined();
   });
 });
 

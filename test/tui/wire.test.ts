@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import { historyItem, parseHistory, parseSubscribeEvent, parseView } from '../../src/tui/wire.js';
+import {
+  historyItem,
+  parseChain,
+  parseHistory,
+  parseSubscribeEvent,
+  parseView,
+  requestCommand,
+} from '../../src/tui/wire.js';
 import { ID, view } from './fixtures.js';
 
 describe('daemon events are validated before they reach the screen', () => {
@@ -68,6 +75,37 @@ describe('history', () => {
       [3, 'denial', 'bob', 'deny via cli — no'],
       [2, 'decision', 'policy', 'rules r1: approve'],
     ]);
+  });
+
+  test('a request chain keeps every record of that request, the request record with its command', () => {
+    const records = [
+      {
+        seq: 1,
+        ts: 't1',
+        type: 'request',
+        payload: { requestId: ID.a, command: 'rm -rf /srv', cwd: '/srv', requester: { user: 'ci', agent: 'codex' } },
+      },
+      { seq: 2, ts: 't2', type: 'decision', payload: { requestId: ID.a, source: 'policy', effect: 'approve' } },
+      // a record of another request (a hostile or confused reply) is not part of this chain
+      { seq: 3, ts: 't3', type: 'exec_end', payload: { requestId: ID.b, exitCode: 0 } },
+      { seq: 4, ts: 't4', type: 'exec_end', payload: { requestId: ID.a, exitCode: 0 } },
+    ];
+    const chain = parseChain({ records }, ID.a);
+    expect(chain?.map((i) => [i.seq, i.type, i.summary, i.command])).toEqual([
+      [1, 'request', 'by ci · codex in /srv', 'rm -rf /srv'],
+      [2, 'decision', 'approve', undefined],
+      [4, 'exec_end', 'command exited 0', undefined],
+    ]);
+    expect(parseChain({ rows: [] }, ID.a)).toBeUndefined();
+  });
+
+  test('a request command is taken only from a well-formed request record', () => {
+    const rec = (payload: unknown, type = 'request') => ({ seq: 1, ts: 't', type, payload });
+    expect(requestCommand(rec({ requestId: ID.a, command: 'ls' }))).toEqual({ requestId: ID.a, command: 'ls' });
+    expect(requestCommand(rec({ requestId: ID.a, command: 'ls' }, 'decision'))).toBeUndefined();
+    expect(requestCommand(rec({ requestId: 'rq-../../x', command: 'ls' }))).toBeUndefined();
+    expect(requestCommand(rec({ requestId: ID.a, command: ['ls'] }))).toBeUndefined();
+    expect(requestCommand(rec({ requestId: ID.a, command: 'x'.repeat(256 * 1024 + 1) }))).toBeUndefined();
   });
 
   test('malformed history is refused as a whole; malformed records are skipped', () => {

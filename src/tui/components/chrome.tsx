@@ -25,7 +25,12 @@ export function headerText(opts: {
       : c.status === 'connecting'
         ? 'connecting to daemon…'
         : `DAEMON DOWN · retry in ${longDuration(Math.max(0, c.retryAt - opts.now))}`;
-  const title = opts.mode === 'history' ? 'guard · history' : 'guard · requests';
+  const title =
+    opts.mode === 'history'
+      ? 'guard · history'
+      : opts.mode === 'record'
+        ? 'guard · history record'
+        : 'guard · requests';
   return { left: `${title} · ${opts.approver} · ${lock}`, right: daemon, down: c.status !== 'live' };
 }
 

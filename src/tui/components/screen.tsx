@@ -10,7 +10,7 @@ import { blockedReason, isOpenState, selectedEntry, visibleEntries } from '../se
 import type { Theme } from '../theme.js';
 import { DetailPane, detailMaxScroll } from './detail-pane.js';
 import { Footer, Header, headerText, MessageLine, type PromptSpec } from './chrome.js';
-import { HistoryView } from './history-view.js';
+import { HISTORY_ROWS, HistoryView, recordLines } from './history-view.js';
 import { RequestList } from './request-list.js';
 import type { Line } from '../format.js';
 import type { Viewport } from '../reducer.js';
@@ -47,20 +47,26 @@ export function screenModel(state: TuiState, columns: number, rows: number) {
   const entry = selectedEntry(state);
   const banner = entry === undefined ? undefined : blockedReason({ ...state, busy: undefined }, entry);
   const lines: Line[] =
-    entry === undefined || layout.detailWidth === 0
-      ? []
-      : detailLines(entry.view, {
-          width: layout.detailWidth,
-          now: state.now,
-          banner:
-            state.busy !== undefined && state.busy.requestId === entry.view.id
-              ? `sending your ${state.busy.action}…`
-              : banner,
-        });
+    state.mode === 'record' && state.record !== undefined
+      ? recordLines(state.record, layout.detailWidth)
+      : entry === undefined || layout.detailWidth === 0
+        ? []
+        : detailLines(entry.view, {
+            width: layout.detailWidth,
+            now: state.now,
+            banner:
+              state.busy !== undefined && state.busy.requestId === entry.view.id
+                ? `sending your ${state.busy.action}…`
+                : banner,
+          });
   const viewport: Viewport = {
-    page: Math.max(1, (layout.split || state.mode !== 'list' ? layout.body : layout.listHeight) - 2),
+    page:
+      state.mode === 'history'
+        ? Math.max(1, Math.floor((layout.body - 1) / HISTORY_ROWS) - 1)
+        : Math.max(1, (layout.split || state.mode !== 'list' ? layout.body : layout.listHeight) - 2),
     detailMax: detailMaxScroll(lines.length, layout.detailHeight),
-    historyMax: Math.max(0, state.history.items.length - (layout.body - 1)),
+    historyMax: Math.max(0, state.history.items.length - 1),
+    recordMax: state.mode === 'record' ? detailMaxScroll(lines.length, layout.detailHeight) : 0,
   };
   return { layout, entry, lines, viewport };
 }
@@ -95,6 +101,17 @@ function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout
       moreHint={shown === 'detail' ? '↓/PgDn for more' : 'Enter to read all'}
     />
   );
+  if (shown === 'record')
+    return (
+      <DetailPane
+        lines={lines}
+        width={layout.detailWidth}
+        height={layout.detailHeight}
+        scroll={state.recordScroll}
+        theme={theme}
+        moreHint="↓/PgDn for more"
+      />
+    );
   if (shown === 'detail') return detail;
   const list = (
     <RequestList
