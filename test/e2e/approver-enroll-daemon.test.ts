@@ -8,41 +8,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POLICY } from '../daemon/helpers.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { collect, installApp, osUsersSkipReason, PATH, startDaemonAs, tearDown, type Run } from './os-users.js';
 interface LedgerEntry {
   type: string;
   payload: Record<string, unknown>;
-}
-
-function collect(child: ChildProcess): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
 }
 
 /** A raw protocol client: sends one message, prints the first non-event answer as a JSON line. */
@@ -60,14 +33,7 @@ s.on('data', (c) => { buf = Buffer.concat([buf, c]);
 s.on('error', (e) => { console.error(e.message); process.exit(2); });
 `;
 
-function skipReason(): string | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not running as root';
-  const missing = ['useradd', 'userdel', 'groupadd', 'groupdel', 'setpriv'].filter(
-    (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
-  );
-  return missing.length > 0 ? `missing ${missing.join(', ')}` : undefined;
-}
-const SKIP = skipReason();
+const SKIP = osUsersSkipReason();
 if (SKIP !== undefined) console.log(`test/e2e/approver-enroll-daemon.test.ts skipped: ${SKIP}`);
 
 describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the daemon', () => {
@@ -149,6 +115,18 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
     const r = await raw('root', { type: 'history', limit: 10000 });
     return (r['data'] as { records: LedgerEntry[] }).records;
   };
+  /** `approver enroll` arguments for `name` in group ops, with its passphrase file. */
+  const enrollArgs = (name: string, passFile: string, ...extra: string[]): string[] => [
+    'approver',
+    'enroll',
+    '--name',
+    name,
+    '--group',
+    'ops',
+    '--passphrase-file',
+    passFile,
+    ...extra,
+  ];
   const fingerprintOf = (record: string): string =>
     (JSON.parse(sh('cat', [record])) as { fingerprint: string }).fingerprint;
 
@@ -166,11 +144,7 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
     const groupGid = Number(sh('getent', ['group', names.group]).split(':')[2]);
     base = mkdtempSync('/tmp/gen-');
     chmodSync(base, 0o755);
-    app = join(base, 'app');
-    mkdirSync(app);
-    for (const d of ['bin', 'dist', 'policies']) cpSync(join(ROOT, d), join(app, d), { recursive: true });
-    copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
-    cpSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+    app = installApp(base);
     writeFileSync(join(base, 'raw.mjs'), RAW_CLIENT, { mode: 0o644 });
     home = join(base, 'home');
     mkdirSync(join(home, 'policies'), { recursive: true, mode: 0o700 });
@@ -182,51 +156,15 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
     chownSync(sockDir, uid['daemon']!, groupGid);
     chmodSync(sockDir, 0o2710);
     sock = join(sockDir, 'guard.sock');
-    const child = spawn(
-      'setpriv',
-      [
-        ...drop('daemon'),
-        ...envArgs({
-          PATH,
-          HOME: `/home/${names.daemon}`,
-          GUARD_HOME: home,
-          GUARD_SOCKET: sock,
-          GUARD_KEYSTORE: 'file',
-          GUARD_DAEMON_READY_FD: '3',
-        }),
-        process.execPath,
-        join(app, 'bin', 'guard.js'),
-        'daemon',
-        'start',
-        '--foreground',
-        '--socket-mode',
-        '660',
-      ],
-      { cwd: base, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+    daemon = await startDaemonAs(
+      drop('daemon'),
+      { PATH, HOME: `/home/${names.daemon}`, GUARD_HOME: home, GUARD_SOCKET: sock, GUARD_KEYSTORE: 'file' },
+      app,
+      base,
     );
-    daemon = child;
-    let log = '';
-    child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    await new Promise<void>((res, rej) => {
-      (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => {
-        if (c.toString().includes('ready')) res();
-      });
-      child.on('exit', (code) => rej(new Error(`daemon exited ${code}: ${log}`)));
-    });
   }, 120_000);
 
-  afterAll(async () => {
-    if (daemon !== undefined && daemon.exitCode === null) {
-      const gone = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGKILL');
-      await gone;
-    }
-    for (const c of created.reverse()) {
-      if (c.startsWith('group:')) spawnSync('groupdel', [c.slice(6)]);
-      else spawnSync('userdel', ['-r', c], { stdio: 'ignore' });
-    }
-    if (base !== '') rmSync(base, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(daemon, created, base));
 
   it("an agent user's enrollment is refused and recorded; the administrator's lands as a ledger record", async () => {
     const registry = join(home, 'approvers');
@@ -235,16 +173,7 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
     const agentPass = join(agentHome(), 'pass');
     writeFileSync(agentPass, 'correct horse mallory battery staple\n', { mode: 0o600 });
     chownSync(agentPass, uid['agent']!, gid['agent']!);
-    const agent = await guardAsAgent([
-      'approver',
-      'enroll',
-      '--name',
-      'mallory',
-      '--group',
-      'ops',
-      '--passphrase-file',
-      agentPass,
-    ]);
+    const agent = await guardAsAgent(enrollArgs('mallory', agentPass));
     expect(agent.code, agent.stdout).not.toBe(0);
     expect(agent.stderr).toMatch(/enrollment refused: user gen-agent-\w+ \(uid \d+\) may not enroll approvers/);
     expect(existsSync(join(registry, 'mallory.json'))).toBe(false);
@@ -263,34 +192,19 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
     // the administrator (root) enrolls the first approver, then a second one it endorses
     writeFileSync(join(base, 'alice.pass'), 'correct horse alice battery staple\n', { mode: 0o600 });
     writeFileSync(join(base, 'bob.pass'), 'correct horse bob battery staple\n', { mode: 0o600 });
-    const alice = await guardAsAdmin([
-      'approver',
-      'enroll',
-      '--name',
-      'alice',
-      '--group',
-      'ops',
-      '--os-user',
-      'alice-os',
-      '--passphrase-file',
-      join(base, 'alice.pass'),
-    ]);
+    const alice = await guardAsAdmin(enrollArgs('alice', join(base, 'alice.pass'), '--os-user', 'alice-os'));
     expect(alice.code, alice.stderr).toBe(0);
     expect(alice.stdout).toMatch(/enrolled approver alice \(bootstrap approver\)/);
-    const bob = await guardAsAdmin([
-      'approver',
-      'enroll',
-      '--name',
-      'bob',
-      '--group',
-      'ops',
-      '--passphrase-file',
-      join(base, 'bob.pass'),
-      '--endorse-by',
-      'alice',
-      '--endorser-passphrase-file',
-      join(base, 'alice.pass'),
-    ]);
+    const bob = await guardAsAdmin(
+      enrollArgs(
+        'bob',
+        join(base, 'bob.pass'),
+        '--endorse-by',
+        'alice',
+        '--endorser-passphrase-file',
+        join(base, 'alice.pass'),
+      ),
+    );
     expect(bob.code, bob.stderr).toBe(0);
     // written by the daemon into its own registry
     expect(statSync(join(registry, 'alice.json')).uid).toBe(uid['daemon']);
@@ -331,16 +245,7 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
 
   it('an enrollment the registry refuses is recorded too (no endorsement once an approver exists)', async () => {
     writeFileSync(join(base, 'carol.pass'), 'correct horse carol battery staple\n', { mode: 0o600 });
-    const r = await guardAsAdmin([
-      'approver',
-      'enroll',
-      '--name',
-      'carol',
-      '--group',
-      'ops',
-      '--passphrase-file',
-      join(base, 'carol.pass'),
-    ]);
+    const r = await guardAsAdmin(enrollArgs('carol', join(base, 'carol.pass')));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/needs an endorsement/);
     expect(existsSync(join(home, 'approvers', 'carol.json'))).toBe(false);
