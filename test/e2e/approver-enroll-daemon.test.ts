@@ -77,6 +77,26 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
         { cwd: agentHome() },
       ),
     );
+  const guardAsDaemonUser = (args: string[]): Promise<Run> =>
+    collect(
+      spawn(
+        'setpriv',
+        [
+          ...drop('daemon'),
+          ...envArgs({
+            PATH,
+            HOME: `/home/${names.daemon}`,
+            GUARD_HOME: home,
+            GUARD_SOCKET: sock,
+            GUARD_KEYSTORE: 'file',
+          }),
+          process.execPath,
+          join(app, 'bin', 'guard.js'),
+          ...args,
+        ],
+        { cwd: base },
+      ),
+    );
   /** The administrator: root, naming the daemon's socket, keys in a directory of its own. */
   const guardAsAdmin = (args: string[]): Promise<Run> =>
     collect(
@@ -252,5 +272,12 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
     const last = (await ledger()).filter((x) => x.type === 'approver_enroll_refused').at(-1)!;
     expect(last.payload['name']).toBe('carol');
     expect(last.payload['peer']).toEqual({ uid: 0, user: 'root' });
+
+    // the new record types are part of a ledger that verifies
+    const pub = join(home, 'ledger.pub');
+    const out = await guardAsDaemonUser(['ledger', 'pubkey', '--out', pub]);
+    expect(out.code, out.stderr).toBe(0);
+    const v = await guardAsDaemonUser(['ledger', 'verify', '--db', join(home, 'ledger.db'), '--pubkey', pub]);
+    expect(v.code, v.stderr + v.stdout).toBe(0);
   }, 120_000);
 });
