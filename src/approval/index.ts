@@ -23,7 +23,7 @@ export {
 export { evaluateQuorum, eligibility } from './quorum.js';
 export { requestFingerprint, type FingerprintInput } from './fingerprint.js';
 export { grantUsable, makeGrant, consumeGrant, revokeGrant, type Grant, type GrantRefusal } from './grants.js';
-export { loadApprovers, saveApprover, registerApprover } from './registry.js';
+export { loadApprovers, saveApprover, registerApprover, removeApproverRecord } from './registry.js';
 export {
   signEndorsement,
   checkEndorsement,

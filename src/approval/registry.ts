@@ -114,6 +114,12 @@ function readRecord(path: string, expectedName: string): ApproverRecord {
   return rec;
 }
 
+/** Remove one record (undo an enrollment whose ledger record could not be written). */
+export function removeApproverRecord(dir: string, name: string): void {
+  if (!APPROVER_NAME.test(name)) throw new UsageError(`invalid approver name "${name}"`);
+  rmSync(join(dir, `${name}${SUFFIX}`), { force: true });
+}
+
 /** Atomic write (temp file, fsync, rename, fsync dir) of one validated record. */
 export function saveApprover(dir: string, rec: ApproverRecord): void {
   const parsed = approverRecordSchema.safeParse(rec);

@@ -107,6 +107,21 @@ export async function connectDaemon(env: NodeJS.ProcessEnv, opts: ConnectOptions
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The daemon that answers on this user's socket, or undefined when none runs and GUARD_SOCKET is
+ * unset (never starts one). A socket named by GUARD_SOCKET that does not answer is an error.
+ */
+export async function connectIfRunning(env: NodeJS.ProcessEnv): Promise<DaemonClient | undefined> {
+  const paths = guardPaths(env);
+  checkSocketPath(paths.socket);
+  try {
+    return await DaemonClient.connect(paths.socket);
+  } catch (err) {
+    if (ABSENT.has((err as DaemonConnectionError).code ?? '') && !paths.socketFromEnv) return undefined;
+  }
+  return connectDaemon(env, { autostart: false }); // the same errors as every other command
+}
+
 /** Reconnect to a daemon that went away mid-wait: no autostart, a few attempts within `ms`. */
 export async function reconnect(env: NodeJS.ProcessEnv, ms: number): Promise<DaemonClient | undefined> {
   const socket = guardPaths(env).socket;

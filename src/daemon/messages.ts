@@ -7,7 +7,8 @@
  * client message it answers. One client message can receive several `event`s (a waiting exec,
  * `wait`, `subscribe`) and at most one `result` or `error`.
  */
-import type { SignedDecision } from '../approval/types.js';
+import type { Candidate } from '../approval/endorsement.js';
+import type { Endorsement, SignedDecision } from '../approval/types.js';
 import type { RequestState, RequestView } from '../channels/types.js';
 import type { Effect, Risk } from '../policy/types.js';
 
@@ -93,6 +94,12 @@ export type ClientBody =
   | { type: 'subscribe' }
   | { type: 'history'; requestId?: string | undefined; sinceSeq?: number | undefined; limit?: number | undefined }
   | { type: 'status' }
+  /**
+   * Register an approver whose key the client created (the private half stays with the human).
+   * Only the daemon's own uid or root may enrol; the daemon records `approver_enrolled`, or
+   * `approver_enroll_refused` for anyone else. The answer is the registered ApproverRecord.
+   */
+  | { type: 'enroll'; candidate: Candidate; endorsement?: Endorsement | undefined }
   | { type: 'shutdown' };
 
 export type ClientMessage = ClientBody & { id: number };

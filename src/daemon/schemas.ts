@@ -3,6 +3,7 @@
  * untrusted: unknown types, missing fields, extra fields and oversized strings are refused.
  */
 import { z } from 'zod';
+import { approverRecordSchema, endorsementSchema } from '../approval/schema.js';
 import { REQUEST_ID_PATTERN } from './ids.js';
 import type { ClientMessage } from './messages.js';
 
@@ -119,6 +120,18 @@ const bodies = {
     limit: z.number().int().positive().max(10_000).optional(),
   }),
   status: z.strictObject({ type: z.literal('status') }),
+  enroll: z.strictObject({
+    type: z.literal('enroll'),
+    candidate: approverRecordSchema.pick({
+      name: true,
+      groups: true,
+      publicKey: true,
+      osUser: true,
+      slackUserId: true,
+      email: true,
+    }),
+    endorsement: endorsementSchema.optional(),
+  }),
   shutdown: z.strictObject({ type: z.literal('shutdown') }),
 } as const;
 

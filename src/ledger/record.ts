@@ -23,6 +23,8 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   'recovery',
   'approval_refused',
   'channel_error',
+  'approver_enrolled',
+  'approver_enroll_refused',
 ]);
 
 /** Canonical text of a payload, or LedgerValueError (nothing is written for such a value). */

@@ -20,7 +20,9 @@ export type RecordType =
   | 'key_rotation'
   | 'recovery'
   | 'approval_refused'
-  | 'channel_error';
+  | 'channel_error'
+  | 'approver_enrolled'
+  | 'approver_enroll_refused';
 
 export interface LedgerRecord {
   seq: number;

@@ -48,6 +48,7 @@ beforeAll(async () => {
     show: refuse,
     subscribe: refuse,
     history: refuse,
+    enroll: refuse,
     shutdown: refuse,
   };
   ({ server, closeAll } = createDaemonServer({ handlers, onError: (e) => errors.push(e) }));

@@ -7,28 +7,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POLICY } from '../daemon/helpers.js';
+import { collect, installApp, osUsersSkipReason, PATH, ROOT, startDaemonAs, tearDown, type Run } from './os-users.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 type Reply = { type: 'result' | 'error' | 'event'; code?: string; message?: string; data?: Record<string, unknown> };
-
-function collect(child: ChildProcess): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
-}
 
 /** A raw protocol client: sends each message, prints the first non-event answer to each as a JSON line. */
 const RAW_CLIENT = `
@@ -47,14 +32,7 @@ s.on('data', (c) => { buf = Buffer.concat([buf, c]);
 s.on('error', (e) => { console.error(e.message); process.exit(2); });
 `;
 
-function skipReason(): string | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not running as root';
-  const missing = ['useradd', 'userdel', 'groupadd', 'groupdel', 'setpriv'].filter(
-    (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
-  );
-  return missing.length > 0 ? `missing ${missing.join(', ')}` : undefined;
-}
-const SKIP = skipReason();
+const SKIP = osUsersSkipReason();
 if (SKIP !== undefined) console.log(`test/e2e/peer-identity.test.ts skipped: ${SKIP}`);
 
 describe.skipIf(SKIP !== undefined)('hardened mode: two agent users on one daemon', () => {
@@ -142,12 +120,8 @@ describe.skipIf(SKIP !== undefined)('hardened mode: two agent users on one daemo
     const groupGid = Number(sh('getent', ['group', names.group]).split(':')[2]);
     base = mkdtempSync('/tmp/gbd-');
     chmodSync(base, 0o755);
-    app = join(base, 'app');
-    mkdirSync(app);
-    for (const d of ['bin', 'dist', 'policies']) cpSync(join(ROOT, d), join(app, d), { recursive: true });
-    copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
+    app = installApp(base);
     copyFileSync(join(ROOT, 'test', 'daemon', 'fixtures', 'mark'), join(app, 'mark'));
-    cpSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), { recursive: true, verbatimSymlinks: true });
     chmodSync(join(app, 'mark'), 0o755);
     writeFileSync(join(base, 'raw.mjs'), RAW_CLIENT, { mode: 0o644 });
     home = join(base, 'home');
@@ -163,44 +137,17 @@ describe.skipIf(SKIP !== undefined)('hardened mode: two agent users on one daemo
     work = join(base, 'work');
     mkdirSync(work, { mode: 0o777 });
     chmodSync(work, 0o777);
-    const child = spawn(
-      'setpriv',
-      [
-        ...drop('daemon'),
-        ...envOf('daemon', { GUARD_HOME: home, GUARD_KEYSTORE: 'file', GUARD_DAEMON_READY_FD: '3' }),
-        process.execPath,
-        join(app, 'bin', 'guard.js'),
-        'daemon',
-        'start',
-        '--foreground',
-        '--socket-mode',
-        '660',
-      ],
-      { cwd: base, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
-    );
-    daemon = child;
-    let log = '';
-    child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    await new Promise<void>((res, rej) => {
-      (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => {
-        if (c.toString().includes('ready')) res();
-      });
-      child.on('exit', (code) => rej(new Error(`daemon exited ${code}: ${log}`)));
-    });
+    const daemonEnv = {
+      PATH,
+      HOME: `/home/${names.daemon}`,
+      GUARD_SOCKET: sock,
+      GUARD_HOME: home,
+      GUARD_KEYSTORE: 'file',
+    };
+    daemon = await startDaemonAs(drop('daemon'), daemonEnv, app, base);
   });
 
-  afterAll(async () => {
-    if (daemon !== undefined && daemon.exitCode === null) {
-      const gone = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGKILL');
-      await gone;
-    }
-    for (const c of created.reverse()) {
-      if (c.startsWith('group:')) spawnSync('groupdel', [c.slice(6)]);
-      else spawnSync('userdel', ['-r', c], { stdio: 'ignore' });
-    }
-    if (base !== '') rmSync(base, { recursive: true, force: true });
-  });
+  afterAll(() => tearDown(daemon, created, base));
 
   it("the second agent cannot consume, read, answer, revoke or end the first agent's requests", async () => {
     // agent 1 raises a request that needs approval and leaves it waiting (--no-wait)

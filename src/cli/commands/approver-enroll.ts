@@ -17,8 +17,11 @@ import {
   type Endorsement,
 } from '../../approval/index.js';
 import { firstIssue } from '../../approval/schema.js';
+import type { ApproverRecord } from '../../approval/types.js';
+import { connectIfRunning } from '../../daemon/connect.js';
+import { callDaemon } from './decide-common.js';
 import { guardPaths } from '../../config/paths.js';
-import { UsageError } from '../../errors.js';
+import { FailClosedError, UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { printRecord } from './approver-list.js';
 
@@ -62,24 +65,18 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
   });
   if (!fields.success) throw new UsageError(`invalid enrollment: ${firstIssue(fields.error)}`);
   const regDir = guardPaths(io.env).approversDir;
+  // a running daemon registers the approver and records it in the ledger (decision 0425); its
+  // registry may be unreadable here (hardened mode), so it alone checks names and endorsements
+  const probe = await connectIfRunning(io.env);
+  probe?.close();
+  const viaDaemon = probe !== undefined;
   const keyPath = newApproverKeyPath(io.env, opts.name);
-  const existing = loadApprovers(regDir);
-  if (existing.some((a) => a.name === opts.name)) throw new UsageError(`approver "${opts.name}" is already enrolled`);
-  if (existing.length > 0 && opts.endorseBy === undefined) {
-    throw new UsageError(
-      `${existing.length} approver(s) are enrolled already, so "${opts.name}" must be endorsed by one of them`,
-      {
-        hint: `add --endorse-by NAME, where NAME is one of: ${existing.map((a) => a.name).join(', ')}`,
-      },
-    );
-  }
-  if (existing.length === 0 && opts.endorseBy !== undefined) {
-    throw new UsageError(
-      'no approver is enrolled yet: the first approver is the bootstrap approver and takes no --endorse-by',
-    );
-  }
+  if (!viaDaemon) checkLocally(opts, loadApprovers(regDir));
   const tty = (io.stdin as { isTTY?: boolean }).isTTY === true;
-  const endorser = opts.endorseBy === undefined ? undefined : await unlockEndorser(io, opts, tty, existing);
+  const endorser =
+    opts.endorseBy === undefined
+      ? undefined
+      : await unlockEndorser(io, opts, tty, viaDaemon ? undefined : loadApprovers(regDir));
   try {
     const passphrase = await newPassphrase(io, opts, tty);
     let created;
@@ -99,9 +96,11 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
     const endorsement: Endorsement | undefined =
       endorser === undefined ? undefined : signEndorsement(endorser, opts.endorseBy!, candidate);
     writeKeyFile(keyPath, created.encrypted);
-    let rec;
+    let rec: ApproverRecord;
     try {
-      rec = registerApprover(regDir, candidate, endorsement);
+      rec = viaDaemon
+        ? await enrollViaDaemon(io.env, candidate, endorsement)
+        : registerApprover(regDir, candidate, endorsement);
     } catch (err) {
       rmSync(keyPath, { force: true }); // the key we just wrote is useless without a registration
       throw err;
@@ -121,15 +120,45 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
   }
 }
 
+async function enrollViaDaemon(
+  env: NodeJS.ProcessEnv,
+  candidate: Candidate,
+  endorsement: Endorsement | undefined,
+): Promise<ApproverRecord> {
+  // a new connection: the one probed before the passphrase prompts may have been closed as idle
+  const client = await connectIfRunning(env);
+  if (client === undefined)
+    throw new FailClosedError('the guard daemon stopped during the enrollment; nothing was enrolled');
+  return callDaemon<ApproverRecord>(client, { type: 'enroll', candidate, endorsement });
+}
+
+/** Without a daemon: the checks the registry repeats, before any passphrase is asked for. */
+function checkLocally(opts: EnrollOptions, existing: { name: string }[]): void {
+  if (existing.some((a) => a.name === opts.name)) throw new UsageError(`approver "${opts.name}" is already enrolled`);
+  if (existing.length > 0 && opts.endorseBy === undefined) {
+    throw new UsageError(
+      `${existing.length} approver(s) are enrolled already, so "${opts.name}" must be endorsed by one of them`,
+      {
+        hint: `add --endorse-by NAME, where NAME is one of: ${existing.map((a) => a.name).join(', ')}`,
+      },
+    );
+  }
+  if (existing.length === 0 && opts.endorseBy !== undefined) {
+    throw new UsageError(
+      'no approver is enrolled yet: the first approver is the bootstrap approver and takes no --endorse-by',
+    );
+  }
+}
+
 async function unlockEndorser(
   io: Io,
   opts: EnrollOptions,
   tty: boolean,
-  existing: { name: string; publicKey: string }[],
+  existing: { name: string; publicKey: string }[] | undefined,
 ) {
   const name = opts.endorseBy!;
-  const rec = existing.find((a) => a.name === name);
-  if (rec === undefined)
+  const rec = existing?.find((a) => a.name === name);
+  if (existing !== undefined && rec === undefined)
     throw new UsageError(`endorser "${name}" is not an enrolled approver`, {
       hint: `enrolled: ${existing.map((a) => a.name).join(', ')}`,
     });
@@ -144,7 +173,7 @@ async function unlockEndorser(
   });
   try {
     const key = unlockApproverKey(encrypted, passphrase);
-    if (key.publicKey !== rec.publicKey) {
+    if (rec !== undefined && key.publicKey !== rec.publicKey) {
       key.dispose();
       throw new UsageError(`the key file of "${name}" does not match ${name}'s enrolled public key`);
     }

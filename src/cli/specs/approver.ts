@@ -31,6 +31,8 @@ The private key is written, encrypted, to the approver's own config directory
 only the public record goes to the guard registry. Passphrases are read from the terminal
 (echo off) or from --passphrase-file / --passphrase-fd, never from environment variables.
 Refuses to run under an AI agent (GUARD_AGENT, CLAUDECODE, ...).
+When a guard daemon answers (GUARD_SOCKET, else this user's own), the daemon registers the
+approver and records the enrollment in its ledger; only the daemon's user or root may enroll.
 
 Examples:
   guard approver enroll --name alice --group sre                       # first (bootstrap) approver

@@ -3,6 +3,7 @@ import type { DaemonContext } from '../context.js';
 import type { Handlers } from '../server.js';
 import { handleCheck } from './check.js';
 import { handleDecide, handleReply, handleReportRefusal, handleRevoke } from './decide.js';
+import { handleEnroll } from './enroll.js';
 import { handleExec, handleExecEnd } from './exec.js';
 import {
   handleHistory,
@@ -32,5 +33,6 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     history: (c, m) => handleHistory(ctx, c, m),
     status: (c, m) => handleStatus(ctx, c, m),
     shutdown: (c, m) => handleShutdown(ctx, c, m),
+    enroll: (c, m) => handleEnroll(ctx, c, m),
   };
 }

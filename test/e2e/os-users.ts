@@ -1,0 +1,93 @@
+/**
+ * Shared by the hardened-mode tests that run guard as real OS users: process output, the skip
+ * reason, a copy of the built CLI the new users can read, and a daemon started as its own user.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function collect(child: ChildProcess): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((res) => child.on('close', (code) => res({ code, stdout, stderr })));
+}
+
+/** Why the OS-user tests cannot run here (not root, tools missing), or undefined. */
+export function osUsersSkipReason(): string | undefined {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not running as root';
+  const missing = ['useradd', 'userdel', 'groupadd', 'groupdel', 'setpriv'].filter(
+    (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
+  );
+  return missing.length > 0 ? `missing ${missing.join(', ')}` : undefined;
+}
+
+/** The built CLI copied under `base` (dist may be rebuilt meanwhile); returns its directory. */
+export function installApp(base: string): string {
+  const app = join(base, 'app');
+  mkdirSync(app);
+  for (const d of ['bin', 'dist', 'policies']) cpSync(join(ROOT, d), join(app, d), { recursive: true });
+  copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
+  cpSync(join(ROOT, 'node_modules'), join(app, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+  return app;
+}
+
+/**
+ * `guard daemon start --foreground --socket-mode 660` as another user: `drop` is the setpriv
+ * argv up to and including `env -i`, `env` the daemon's whole environment. Resolves once ready.
+ */
+export async function startDaemonAs(
+  drop: string[],
+  env: Record<string, string>,
+  app: string,
+  cwd: string,
+): Promise<ChildProcess> {
+  const child = spawn(
+    'setpriv',
+    [
+      ...drop,
+      ...Object.entries({ ...env, GUARD_DAEMON_READY_FD: '3' }).map(([k, v]) => `${k}=${v}`),
+      process.execPath,
+      join(app, 'bin', 'guard.js'),
+      'daemon',
+      'start',
+      '--foreground',
+      '--socket-mode',
+      '660',
+    ],
+    { cwd, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  await new Promise<void>((res, rej) => {
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => {
+      if (c.toString().includes('ready')) res();
+    });
+    child.on('exit', (code) => rej(new Error(`daemon exited ${code}: ${log}`)));
+  });
+  return child;
+}
+
+/** Kill the daemon, remove the users and groups (`group:NAME`) made, newest first, and `base`. */
+export async function tearDown(daemon: ChildProcess | undefined, created: string[], base: string): Promise<void> {
+  if (daemon !== undefined && daemon.exitCode === null) {
+    const gone = new Promise((r) => daemon.once('exit', r));
+    daemon.kill('SIGKILL');
+    await gone;
+  }
+  for (const c of created.reverse()) {
+    if (c.startsWith('group:')) spawnSync('groupdel', [c.slice(6)]);
+    else spawnSync('userdel', ['-r', c], { stdio: 'ignore' });
+  }
+  if (base !== '') rmSync(base, { recursive: true, force: true });
+}
