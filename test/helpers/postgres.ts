@@ -135,12 +135,12 @@ export async function startPostgres(): Promise<Postgres> {
       const onData = (c: Buffer): void => {
         log += c.toString();
         if (log.includes('ready to accept connections')) {
-          proc.stderr!.off('data', onData);
-          proc.stderr!.resume();
+          proc.stderr.off('data', onData);
+          proc.stderr.resume();
           res();
         }
       };
-      proc.stderr!.on('data', onData);
+      proc.stderr.on('data', onData);
       proc.once('exit', (code, sig) => rej(new Error(`postgres exited (${code ?? sig}): ${log}`)));
     });
   };
