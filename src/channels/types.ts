@@ -2,7 +2,7 @@
  * One interface for every place a request is raised (terminal, Slack, webhook, Teams).
  * Channels receive redacted request views only; they never see the real argv.
  */
-export type { RequestState, RequestView } from '../request/state.js';
+export type { RequestIntent, RequestState, RequestView } from '../request/state.js';
 export type { ChannelDecision } from '../request/vote.js';
 import type { RequestView } from '../request/state.js';
 import type { ChannelDecision } from '../request/vote.js';

@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
+import { IntentCache } from './intent.js';
 import { makeHandlers } from './handlers/index.js';
 import { connectionLimits } from './limits.js';
 import { fileLogger, type Logger } from './log.js';
@@ -168,6 +169,7 @@ async function boot(
     shutdown: () => undefined,
     shutdownOverSocket: ((opts.socketMode ?? 0o600) & 0o077) === 0,
     notifyChannels: (view) => fanOut(channels, view, 'notify', ledger, log),
+    intents: new IntentCache(),
   };
   cleanup.push(() => machine.stop());
   const restored = machine.restore((r) => {

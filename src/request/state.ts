@@ -65,6 +65,17 @@ export interface RequestView {
   /** needs_info: the approver who asked. */
   askedBy?: string | undefined;
   reply?: string | undefined;
+  /** Why the agent says it wants this (hook transcript / tool description): agent-supplied, redacted. */
+  intent?: RequestIntent | undefined;
+}
+
+/** Agent-supplied intent as shown: redacted text, its label, and the sha256 the ledger keeps. */
+export interface RequestIntent {
+  userMessage?: string | undefined;
+  agentExplanation?: string | undefined;
+  source: string;
+  label: string;
+  sha256: string;
 }
 
 /** What the daemon keeps about one request. */

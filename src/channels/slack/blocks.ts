@@ -112,6 +112,14 @@ function summaryLines(view: RequestView): string[] {
       `*Reason:* ${code(middleEllipsis(view.reason, REASON_CHARS))}${long ? ' _(in full in this thread)_' : ''}`,
     );
   } else lines.push('*Reason:* _(none given)_');
+  if (view.intent !== undefined) {
+    lines.push(`*Intent* _(${view.intent.label})_`);
+    for (const [label, text] of [
+      ['User said', view.intent.userMessage],
+      ['Agent said', view.intent.agentExplanation],
+    ] as const)
+      if (text !== undefined && text !== '') lines.push(`*${label}:* ${code(middleEllipsis(text, REASON_CHARS))}`);
+  }
   const ticket = field('Ticket', view.ticket);
   if (ticket !== undefined) lines.push(ticket);
   const actions = actionSummaries(view);
