@@ -25,6 +25,7 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   'channel_error',
   'approver_enrolled',
   'approver_enroll_refused',
+  'approver_removed',
 ]);
 
 /** Canonical text of a payload, or LedgerValueError (nothing is written for such a value). */

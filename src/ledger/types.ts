@@ -22,7 +22,8 @@ export type RecordType =
   | 'approval_refused'
   | 'channel_error'
   | 'approver_enrolled'
-  | 'approver_enroll_refused';
+  | 'approver_enroll_refused'
+  | 'approver_removed';
 
 export interface LedgerRecord {
   seq: number;
