@@ -22,7 +22,10 @@ export type RecordType =
   | 'approval_refused'
   | 'channel_error'
   | 'approver_enrolled'
-  | 'approver_enroll_refused';
+  | 'approver_enroll_refused'
+  | 'credential_changed'
+  | 'credential_refused'
+  | 'executor_start';
 
 export interface LedgerRecord {
   seq: number;
