@@ -136,6 +136,7 @@ const bodies = {
       osUser: true,
       slackUserId: true,
       email: true,
+      idp: true,
     }),
     endorsement: endorsementSchema.optional(),
   }),
