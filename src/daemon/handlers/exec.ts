@@ -8,7 +8,7 @@ import { FailClosedError } from '../../errors.js';
 import type { Decision, Requester } from '../../policy/types.js';
 import { addWaiter, holders, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
 import { buildView, decisionPayload, intake, programSha256Of, requestPayload, requesterOf } from '../intake.js';
-import { intentExtra, sessionOf } from '../intent.js';
+import { intentExtra, sessionOf, sessionView } from '../intent.js';
 import { newExecId, newRequestId, type LedgerItem } from '../machine.js';
 import type { ExecMessage, ExecOutcome, WaitEvent } from '../messages.js';
 import { isOpen, type StoredRequest } from '../record.js';
@@ -128,6 +128,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     view: {
       ...buildView(id, msg, t, decision, createdAt, expiresAt),
       ...(shown === undefined ? {} : { intent: shown.view }),
+      ...sessionView(msg.context),
     },
     settings: decision.approval,
     requester,
