@@ -27,6 +27,7 @@ import { createDaemonServer } from './server.js';
 import { RequestStore } from './store.js';
 import { isOpen, type StoredRequest } from './record.js';
 import type { Channel } from '../channels/types.js';
+import { ruleDigests } from '../evidence/rule-digests.js';
 
 /** How long a waiting client has to re-attach after a daemon restart before its request is cancelled. */
 export const REATTACH_GRACE_MS = 10_000;
@@ -111,6 +112,7 @@ async function boot(
     env: opts.env,
     guardVersion: VERSION,
     policyDigest: base.digest,
+    policyRules: ruleDigests(base.policy),
     warn: (m) => log.warn(m),
   });
   cleanup.push(() => ledger.close());

@@ -78,6 +78,12 @@ export function sessionOf(context: Record<string, unknown>): string | undefined 
   return typeof s === 'string' && s !== '' ? s : undefined;
 }
 
+/** The reported session for the view (redacted like any client text), when there is one. */
+export function sessionView(context: Record<string, unknown>): { session?: string } {
+  const s = sessionOf(context);
+  return s === undefined ? {} : { session: redactText(s.slice(0, 200)).value };
+}
+
 /** Keep a check's intent for the exec its rewrite raises (only shell text is ever rewritten). */
 export function rememberIntent(
   cache: IntentCache,

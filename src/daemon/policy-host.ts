@@ -20,6 +20,7 @@ import {
   type LoadedPolicy,
 } from '../policy/index.js';
 import type { Logger } from './log.js';
+import { ruleDigests } from '../evidence/rule-digests.js';
 
 export type { LoadedPolicy };
 
@@ -212,7 +213,12 @@ export class PolicyHost {
       const previous = this.current?.digest ?? null;
       this.current = next;
       this.watchAll(next);
-      await this.opts.ledger.append('policy_changed', { digest: next.digest, previous, files: next.files });
+      await this.opts.ledger.append('policy_changed', {
+        digest: next.digest,
+        previous,
+        files: next.files,
+        rules: ruleDigests(next.policy),
+      });
       await this.recordIgnored(next);
       this.opts.log.info(`policy reloaded: ${next.digest}`);
     } catch (err) {

@@ -85,9 +85,10 @@ async function check(x: IdTokenExpectations): Promise<IdTokenCheck> {
       return { ok: false, code: 'bad-signature', reason: "the ID token is not signed by a key in the provider's JWKS" };
     return { ok: false, code: 'malformed', reason: `the ID token is invalid: ${(err as Error).message}` };
   }
+  if (typeof payload['nonce'] !== 'string')
+    return { ok: false, code: 'wrong-nonce', reason: 'the ID token carries no nonce, so it names no request or key' };
   const claims = readClaims(payload, x.groupsClaim ?? 'groups');
-  if (claims === undefined)
-    return { ok: false, code: 'malformed', reason: 'the ID token lacks iss, sub, aud, iat or nonce' };
+  if (claims === undefined) return { ok: false, code: 'malformed', reason: 'the ID token lacks iss, sub, aud or iat' };
   if (claims.iss !== x.issuer)
     return { ok: false, code: 'wrong-issuer', reason: `issued by ${claims.iss}, not the configured ${x.issuer}` };
   if (!claims.aud.includes(x.clientId) || (claims.aud.length > 1 && payload['azp'] !== x.clientId))

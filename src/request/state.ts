@@ -65,6 +65,8 @@ export interface RequestView {
   /** needs_info: the approver who asked. */
   askedBy?: string | undefined;
   reply?: string | undefined;
+  /** The agent session the requester reported (redacted), for batch review of one session. */
+  session?: string | undefined;
   /** Why the agent says it wants this (hook transcript / tool description): agent-supplied, redacted. */
   intent?: RequestIntent | undefined;
 }

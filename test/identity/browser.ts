@@ -48,8 +48,9 @@ export async function codeLogin(page: Page, url: string, user: string): Promise<
 export async function deviceLogin(page: Page, verificationUri: string, userCode: string, user: string): Promise<void> {
   await page.goto(verificationUri, { waitUntil: 'domcontentloaded' });
   await page.locator('input[name=user_code]').fill(userCode);
-  await page.locator('button[type=submit]').click();
-  await page.locator('button[type=submit]').click(); // confirm the device
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Confirm Device' }).waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
   await signIn(page, user);
-  await page.getByText(/sign-in has been completed|device is now connected|Sign-in Success/i).waitFor();
+  await page.getByRole('heading', { name: 'Sign-in Success' }).waitFor();
 }
