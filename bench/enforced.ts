@@ -17,7 +17,7 @@ rules:
   - id: bench.tools
     description: bench programs${credentials ? ', run by the executor' : ''}
     effect: allow
-${credentials ? '    credentials: [tok]\n' : ''}    match: { program: [true, cat] }
+${credentials ? '    credentials: [tok]\n' : ''}    match: { program: ['true', cat] }
 `;
 
 function time(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): number {
