@@ -18,6 +18,7 @@ import { tuiSpec } from './specs/tui.js';
 import { checkSpec, policySpec } from './specs/policy.js';
 import { versionSpec } from './specs/version.js';
 import { credentialSpec } from './specs/credential.js';
+import { hubSpec } from './specs/hub.js';
 
 export const commands: CommandSpec[] = [
   execSpec,
@@ -37,4 +38,5 @@ export const commands: CommandSpec[] = [
   checkSpec,
   policySpec,
   versionSpec,
+  hubSpec,
 ];

@@ -62,6 +62,11 @@ export interface CheckMessage extends Pick<ExecMessage, 'cwd' | 'env' | 'context
   record?: boolean | undefined;
   /** Record only decisions with one of these effects (default: all). */
   recordEffects?: Effect[] | undefined;
+  /**
+   * Why the agent says it runs this (the hook's transcript and tool description): agent-supplied,
+   * never used for the decision; redacted, recorded and shown on the request the rewrite raises.
+   */
+  intent?: { userMessage?: string | undefined; agentExplanation?: string | undefined; source: string } | undefined;
 }
 
 /** The answer to `check`. Texts are redacted as in the ledger. */

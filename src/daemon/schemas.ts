@@ -70,6 +70,13 @@ const bodies = {
       ticket: text(200).optional(),
       record: z.boolean().optional(),
       recordEffects: z.array(effect).max(3).optional(),
+      intent: z
+        .strictObject({
+          userMessage: text(8192).optional(),
+          agentExplanation: text(8192).optional(),
+          source: z.string().regex(/^[a-z_+]{1,64}$/),
+        })
+        .optional(),
     })
     .refine((m) => (m.argv === undefined) !== (m.shell === undefined), {
       message: 'give exactly one of argv or shell',
@@ -129,6 +136,7 @@ const bodies = {
       osUser: true,
       slackUserId: true,
       email: true,
+      idp: true,
     }),
     endorsement: endorsementSchema.optional(),
   }),

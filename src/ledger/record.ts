@@ -25,6 +25,7 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   'channel_error',
   'approver_enrolled',
   'approver_enroll_refused',
+  'approver_removed',
   'credential_changed',
   'credential_refused',
   'executor_start',

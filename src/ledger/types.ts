@@ -23,6 +23,7 @@ export type RecordType =
   | 'channel_error'
   | 'approver_enrolled'
   | 'approver_enroll_refused'
+  | 'approver_removed'
   | 'credential_changed'
   | 'credential_refused'
   | 'executor_start';

@@ -8,6 +8,7 @@ import { FailClosedError } from '../../errors.js';
 import type { Decision, Requester } from '../../policy/types.js';
 import { addWaiter, holders, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
 import { buildView, decisionPayload, intake, programSha256Of, requestPayload, requesterOf } from '../intake.js';
+import { intentExtra, sessionOf, sessionView } from '../intent.js';
 import { newExecId, newRequestId, type LedgerItem } from '../machine.js';
 import type { ExecMessage, ExecOutcome, WaitEvent } from '../messages.js';
 import { isOpen, type StoredRequest } from '../record.js';
@@ -63,7 +64,12 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
 
   const id = newRequestId();
   const t = intake(msg, requester);
-  const request: LedgerItem = { type: 'request', payload: requestPayload(id, msg, t, fingerprint, peerRecord(conn)) };
+  // agent-supplied intent of the hook check that rewrote this command (never part of the decision)
+  const shown = ctx.intents.find(conn.peer?.uid, sessionOf(msg.context), msg.argv);
+  const request: LedgerItem = {
+    type: 'request',
+    payload: requestPayload(id, msg, t, fingerprint, { ...peerRecord(conn), ...intentExtra(shown) }),
+  };
   const answer = (o: ExecOutcome): void => conn.result(msg.id, o);
 
   if (decision.effect === 'allow') {
@@ -119,7 +125,11 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     createdAt,
     expiresAt,
     detached: msg.noWait,
-    view: buildView(id, msg, t, decision, createdAt, expiresAt),
+    view: {
+      ...buildView(id, msg, t, decision, createdAt, expiresAt),
+      ...(shown === undefined ? {} : { intent: shown.view }),
+      ...sessionView(msg.context),
+    },
     settings: decision.approval,
     requester,
     votes: [],
