@@ -17,6 +17,7 @@ import { doctorSpec } from './specs/doctor.js';
 import { tuiSpec } from './specs/tui.js';
 import { checkSpec, policySpec } from './specs/policy.js';
 import { versionSpec } from './specs/version.js';
+import { completionSpec, manSpec } from './specs/generate.js';
 
 export const commands: CommandSpec[] = [
   execSpec,
@@ -35,4 +36,6 @@ export const commands: CommandSpec[] = [
   checkSpec,
   policySpec,
   versionSpec,
+  completionSpec,
+  manSpec,
 ];
