@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import {
@@ -49,6 +50,9 @@ interface EnrollOptions {
   endorserPassphraseFile?: string;
   endorserPassphraseFd?: number;
   json?: boolean;
+  idp?: boolean;
+  device?: boolean;
+  openBrowser?: boolean;
 }
 
 export async function approverEnroll(io: Io, raw: Record<string, unknown>): Promise<number> {
@@ -74,6 +78,10 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
   const viaDaemon = probe !== undefined;
   const keyPath = newApproverKeyPath(io.env, opts.name);
   if (!viaDaemon) checkLocally(opts, loadApprovers(regDir));
+  // the provider is reached before any passphrase is asked for: no point typing one if it is down
+  const idp = opts.idp === true ? await prepareIdp(io.env) : undefined;
+  if (idp === undefined && (opts.device === true || opts.openBrowser === true))
+    throw new UsageError('--device and --open-browser go with --idp');
   const tty = (io.stdin as { isTTY?: boolean }).isTTY === true;
   const endorser =
     opts.endorseBy === undefined
@@ -88,6 +96,17 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
     } finally {
       passphrase.fill(0);
     }
+    const bound =
+      idp === undefined
+        ? undefined
+        : await idp.enrolWithIdp({
+            ...idp,
+            publicKey: created.publicKey,
+            groups: opts.group,
+            device: opts.device === true,
+            show: (line) => writeLine(io.stderr, line),
+            open: opts.openBrowser === true ? openBrowser : undefined,
+          });
     const candidate: Candidate = {
       name: opts.name,
       groups: opts.group,
@@ -95,6 +114,7 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
       osUser: opts.osUser ?? userInfo().username,
       slackUserId: opts.slackUserId,
       email: opts.email,
+      ...(bound === undefined ? {} : { idp: { issuer: bound.issuer, subject: bound.subject, idToken: bound.idToken } }),
     };
     const endorsement: Endorsement | undefined =
       endorser === undefined ? undefined : signEndorsement(endorser, opts.endorseBy!, candidate);
@@ -122,6 +142,23 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
   } finally {
     endorser?.dispose();
   }
+}
+
+async function prepareIdp(env: NodeJS.ProcessEnv) {
+  const [{ requireIdentity }, { refreshIdentityMetadata }, { enrolWithIdp }] = await Promise.all([
+    import('../../identity/load.js'),
+    import('../../identity/metadata.js'),
+    import('../../identity/enrol.js'),
+  ]);
+  const { cfg, home } = requireIdentity(env);
+  return { cfg, meta: await refreshIdentityMetadata(cfg, home), enrolWithIdp };
+}
+
+/** Only on request (--open-browser); the URL is always printed as well. */
+function openBrowser(url: string): void {
+  const child = spawn('xdg-open', [url], { detached: true, stdio: 'ignore' });
+  child.on('error', () => undefined);
+  child.unref();
 }
 
 async function enrollViaDaemon(
