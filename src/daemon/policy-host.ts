@@ -45,6 +45,23 @@ export interface PolicyHostOptions {
   onExamplesFailed?: ((problems: string[]) => void) | undefined;
 }
 
+/**
+ * The policy that applies in `cwd`, loaded with the daemon's options. The daemon loads its base
+ * policy with it before the host exists: the ledger it opens next records that policy's digest.
+ */
+export function loadFor(
+  opts: Pick<PolicyHostOptions, 'env' | 'files' | 'engine' | 'exampleCache'>,
+  cwd: string,
+): Promise<LoadedPolicy> {
+  return loadPolicy({
+    env: opts.env,
+    cwd,
+    engine: opts.engine,
+    ...(opts.files === undefined ? {} : { files: opts.files }),
+    ...(opts.exampleCache === undefined ? {} : { exampleCache: opts.exampleCache }),
+  });
+}
+
 export class PolicyHost {
   private current: LoadedPolicy | undefined;
   private lastError: string | undefined;
@@ -61,13 +78,7 @@ export class PolicyHost {
   constructor(private readonly opts: PolicyHostOptions) {}
 
   private async load(cwd: string): Promise<LoadedPolicy> {
-    const loaded = await loadPolicy({
-      env: this.opts.env,
-      cwd,
-      engine: this.opts.engine,
-      ...(this.opts.files === undefined ? {} : { files: this.opts.files }),
-      ...(this.opts.exampleCache === undefined ? {} : { exampleCache: this.opts.exampleCache }),
-    });
+    const loaded = await loadFor(this.opts, cwd);
     if (loaded.examplesUnchecked === true) {
       this.unchecked.push(loaded);
       if (this.serving) void this.checkUnchecked();
@@ -106,8 +117,10 @@ export class PolicyHost {
     return this.checking;
   }
 
-  async start(): Promise<LoadedPolicy> {
-    this.current = await this.load(this.opts.baseCwd);
+  /** Serve `base` (already loaded with loadFor) or load the base policy now; watch its files. */
+  async start(base?: LoadedPolicy): Promise<LoadedPolicy> {
+    if (base?.examplesUnchecked === true) this.unchecked.push(base);
+    this.current = base ?? (await this.load(this.opts.baseCwd));
     for (const w of this.current.warnings) this.opts.log.warn(`policy: ${w}`);
     this.opts.log.info(
       this.current.examplesUnchecked === true

@@ -26,6 +26,9 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   'approver_enrolled',
   'approver_enroll_refused',
   'approver_removed',
+  'credential_changed',
+  'credential_refused',
+  'executor_start',
 ]);
 
 /** Canonical text of a payload, or LedgerValueError (nothing is written for such a value). */

@@ -23,7 +23,10 @@ export type RecordType =
   | 'channel_error'
   | 'approver_enrolled'
   | 'approver_enroll_refused'
-  | 'approver_removed';
+  | 'approver_removed'
+  | 'credential_changed'
+  | 'credential_refused'
+  | 'executor_start';
 
 export interface LedgerRecord {
   seq: number;
