@@ -18,8 +18,12 @@ export async function startChannels(
   ledger: LedgerWriter,
 ): Promise<Channel[]> {
   if (!existsSync(configFile)) return [];
-  const config = loadChannelsConfig(readFileSync(configFile, 'utf8'), configFile);
+  const text = readFileSync(configFile, 'utf8');
+  const config = loadChannelsConfig(text, configFile);
   const channels = await createChannels(config, env);
+  // `hub:` (docs/hub.md): the link to a guard hub is one more channel, loaded only when configured
+  if (/^hub:/m.test(text))
+    channels.push(...(await (await import('../hub/link.js')).hubLinkFor(text, configFile, env, ledger)));
   const started: Channel[] = [];
   for (const ch of channels) {
     try {

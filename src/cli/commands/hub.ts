@@ -1,0 +1,100 @@
+/** `guard hub start | enroll-host | join` (docs/hub.md). */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { guardPaths } from '../../config/paths.js';
+import { UsageError } from '../../errors.js';
+import { writeLine, type Io } from '../io.js';
+
+function databaseUrl(io: Io, opts: Record<string, unknown>): string {
+  const url = (opts['database'] as string | undefined) ?? io.env['GUARD_HUB_DATABASE_URL'];
+  if (url === undefined || !/^postgres(ql)?:\/\//.test(url))
+    throw new UsageError('a PostgreSQL URL is needed: --database postgres://… or GUARD_HUB_DATABASE_URL');
+  return url;
+}
+
+function listenAddress(text: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (m === null || port > 65_535) throw new UsageError(`--listen ${text}: expected HOST:PORT`);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+export async function hubStart(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const url = databaseUrl(io, opts);
+  const listen = listenAddress(opts['listen'] as string);
+  const configFile = opts['config'] as string | undefined;
+  const { startHub } = await import('../../hub/server.js');
+  let makeSlack;
+  if (configFile !== undefined) {
+    const { loadChannelsConfig, createChannels } = await import('../../channels/index.js');
+    const config = loadChannelsConfig(readFileSync(configFile, 'utf8'), configFile);
+    if (config.slack === undefined)
+      throw new UsageError(`${configFile}: the hub serves channels.slack, and there is none`);
+    makeSlack = async () => {
+      const [slack] = await createChannels({ slack: config.slack, retry: config.retry, webhooks: [] }, io.env);
+      return slack!;
+    };
+  }
+  const log = (level: string, message: string): void => writeLine(io.stderr, `guard hub: ${level}: ${message}`);
+  const hub = await startHub({ databaseUrl: url, host: listen.host, port: listen.port, makeSlack, log });
+  writeLine(io.stderr, `guard hub: listening on ${hub.url}`);
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      resolve();
+    };
+    process.on('SIGTERM', done);
+    process.on('SIGINT', done);
+  });
+  await hub.stop();
+  return 0;
+}
+
+export async function hubEnrollHost(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const pg = (await import('pg')).default;
+  const { migrate } = await import('../../hub/migrations.js');
+  const { HubStore } = await import('../../hub/store.js');
+  const pool = new pg.Pool({ connectionString: databaseUrl(io, opts), max: 1 });
+  try {
+    await migrate(pool);
+    const token = await new HubStore(pool).mintToken(opts['name'] as string).catch((err: unknown) => {
+      throw new UsageError((err as Error).message);
+    });
+    writeLine(io.stdout, token);
+    writeLine(
+      io.stderr,
+      `guard hub: one-time token for host ${String(opts['name'])}; on that host: guard hub join --hub URL --token-file FILE`,
+    );
+    return 0;
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function hubJoin(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const paths = guardPaths(io.env);
+  const hub = (opts['hub'] as string).replace(/\/+$/, '');
+  const token = readFileSync(opts['tokenFile'] as string, 'utf8').trim();
+  const keyFile = (opts['ledgerKey'] as string | undefined) ?? join(paths.home, 'ledger.pub');
+  const ledgerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8') : undefined;
+  const res = await fetch(`${hub}/v1/join`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ledgerKey === undefined ? { token } : { token, ledgerKey }),
+  });
+  const body = (await res.json().catch(() => ({}))) as {
+    error?: string;
+    credential?: string;
+    voteKey?: string;
+    host?: { id: string; name: string };
+  };
+  if (!res.ok || body.credential === undefined || body.voteKey === undefined)
+    throw new UsageError(`the hub refused to enrol this host: ${body.error ?? `HTTP ${res.status}`}`);
+  mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const credFile = join(paths.home, 'hub.credential');
+  writeFileSync(credFile, `${body.credential}\n`, { mode: 0o600 });
+  writeLine(io.stderr, `guard hub: enrolled as ${body.host?.name ?? '?'}; credential in ${credFile}`);
+  writeLine(io.stdout, `hub:\n  url: ${hub}\n  credential_ref: file:${credFile}\n  vote_key: ${body.voteKey}`);
+  return 0;
+}

@@ -1,0 +1,249 @@
+/**
+ * The daemon's link to a hub, configured by `hub:` in GUARD_HOME/config.yaml. It is a channel like
+ * the others: it raises open requests on the hub (PUT, retried until it lands) and long-polls the
+ * hub for votes, dialling out only. The daemon stays the judge: each vote must carry a valid
+ * signature by the hub vote key pinned in this config and name this host, or it is refused and
+ * recorded (`approval_refused`); a valid one is then a channel decision under the usual rules
+ * (the Slack user must map to an enrolled approver, four-eyes, quorum). A hub that is down only
+ * delays: requests wait and expire, allowed commands never involve it.
+ */
+import type { KeyObject } from 'node:crypto';
+import { isMap, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { errorText, sleep } from '../channels/delivery.js';
+import { failedChannel } from '../channels/failed.js';
+import { resolveSecret } from '../channels/secrets.js';
+import type { Channel, ChannelHost, RequestView } from '../channels/types.js';
+import { UsageError } from '../errors.js';
+import type { LedgerWriter } from '../ledger/types.js';
+import { parseVoteKey, voteSignatureValid, type VoteBody } from './vote.js';
+
+const hubSection = z
+  .object({
+    /** One URL, or several (replicas without a load balancer): a failed call moves to the next. */
+    url: z.union([z.url(), z.array(z.url()).min(1).max(16)]),
+    credential_ref: z
+      .string()
+      .regex(
+        /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+|keychain:[^/]+\/.+)$/,
+        'must be a secret reference (env:, file:/…, keychain:)',
+      ),
+    vote_key: z.string().regex(/^ed25519:[A-Za-z0-9+/]{43}=$/, 'must be the hub vote key printed by `guard hub join`'),
+  })
+  .strict();
+
+export type HubSection = z.infer<typeof hubSection>;
+
+/** The `hub:` section of config.yaml, or undefined when there is none. */
+export function loadHubSection(text: string, file: string): HubSection | undefined {
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined; // the channels loader reports it
+  const section = (doc.toJS() as Record<string, unknown>)['hub'];
+  if (section === undefined || section === null) return undefined;
+  const r = hubSection.safeParse(section);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new UsageError(`${file}: hub.${(issue?.path ?? []).join('.')}: ${issue?.message ?? 'invalid'}`, {
+    hint: 'Fix the hub section of the configuration; see docs/hub.md.',
+  });
+}
+
+interface WireVote {
+  id: string;
+  body: VoteBody;
+  signature: string;
+}
+
+const BACKOFF_MAX_MS = 5000;
+const SEEN_LIMIT = 10_000;
+
+export class HubLink implements Channel {
+  readonly name = 'hub';
+  private host: ChannelHost | undefined;
+  private readonly abort = new AbortController();
+  private readonly latest = new Map<string, RequestView>();
+  private readonly dirty = new Set<string>();
+  private readonly seen = new Set<string>();
+  private sending: Promise<void> | undefined;
+  private polling: Promise<void> | undefined;
+  private lastError: string | undefined;
+  private connected = false;
+  private votes = 0;
+  private refused = 0;
+  readonly hostId: string;
+  private current = 0;
+
+  constructor(
+    private readonly urls: string[],
+    private readonly credential: string,
+    private readonly voteKey: KeyObject,
+    private readonly ledger: LedgerWriter,
+  ) {
+    this.hostId = credential.split('.')[0] ?? '';
+  }
+
+  start(host: ChannelHost): Promise<void> {
+    this.host = host;
+    this.polling = this.pollLoop();
+    return Promise.resolve();
+  }
+
+  notify(view: RequestView): Promise<void> {
+    this.latest.set(view.id, view);
+    this.dirty.add(view.id);
+    this.sending ??= this.sendLoop().finally(() => (this.sending = undefined));
+    return Promise.resolve();
+  }
+
+  update(view: RequestView): Promise<void> {
+    return this.notify(view);
+  }
+
+  /** Resolves once every view handed to the link so far has reached the hub (tests, shutdown). */
+  async flush(): Promise<void> {
+    while (this.sending !== undefined) await this.sending;
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled([this.sending, this.polling]);
+  }
+
+  status(): { ok: boolean; detail: string } {
+    const parts = [
+      this.connected ? `connected to ${this.url}` : `not connected to ${this.urls.join(', ')}`,
+      `${this.votes} votes received`,
+      `${this.refused} refused`,
+      `${this.dirty.size} waiting to be raised`,
+    ];
+    if (!this.connected && this.lastError !== undefined) parts.push(`last error: ${this.lastError}`);
+    return { ok: this.connected, detail: parts.join('; ') };
+  }
+
+  private get url(): string {
+    return this.urls[this.current % this.urls.length]!;
+  }
+
+  private async call(method: string, path: string, body: unknown): Promise<unknown> {
+    const url = this.url;
+    try {
+      return await this.callAt(url, method, path, body);
+    } catch (err) {
+      // the next replica, unless another call already moved on
+      if (this.url === url) this.current = (this.current + 1) % this.urls.length;
+      throw err;
+    }
+  }
+
+  private async callAt(base: string, method: string, path: string, body: unknown): Promise<unknown> {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.credential}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(60_000)]),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`hub answered ${res.status}: ${text.slice(0, 200)}`);
+    return text === '' ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  private failed(err: unknown): void {
+    this.connected = false;
+    const message = errorText(err);
+    if (message !== this.lastError) this.host?.log({ channel: 'hub', level: 'warn', message });
+    this.lastError = message;
+  }
+
+  /** Raises every changed view, oldest first, retrying until the hub has it (or the link stops). */
+  private async sendLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.abort.signal.aborted && this.dirty.size > 0) {
+      const id = this.dirty.values().next().value as string;
+      const view = this.latest.get(id)!;
+      try {
+        await this.call('PUT', '/v1/requests', { view });
+        failures = 0;
+        this.connected = true;
+        if (this.latest.get(id) === view) {
+          this.dirty.delete(id);
+          if (view.state !== 'pending' && view.state !== 'needs_info') this.latest.delete(id);
+        }
+      } catch (err) {
+        this.failed(err);
+        await sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** failures++), this.abort.signal);
+      }
+    }
+  }
+
+  private async pollLoop(): Promise<void> {
+    let ack: string[] = [];
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        const r = (await this.call('POST', '/v1/votes/poll', { ack })) as { votes?: WireVote[] };
+        ack = [];
+        failures = 0;
+        this.connected = true;
+        for (const v of r.votes ?? []) {
+          await this.handle(v);
+          ack.push(v.id);
+        }
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.failed(err);
+        await sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** failures++), this.abort.signal);
+      }
+    }
+  }
+
+  private async refuse(v: WireVote, code: string, reason: string): Promise<void> {
+    this.refused++;
+    const body = v.body as Partial<VoteBody> | undefined;
+    await this.ledger.append('approval_refused', {
+      requestId: typeof body?.requestId === 'string' ? body.requestId : null,
+      channel: 'hub',
+      code,
+      reason,
+      vote: String(v.id),
+      identity: typeof body?.identity?.id === 'string' ? body.identity.id : null,
+    });
+    this.host?.log({ channel: 'hub', level: 'warn', message: `vote ${v.id} refused: ${reason}` });
+  }
+
+  private async handle(v: WireVote): Promise<void> {
+    if (this.seen.has(v.id)) return;
+    this.seen.add(v.id);
+    if (this.seen.size > SEEN_LIMIT) this.seen.delete(this.seen.values().next().value as string);
+    this.votes++;
+    const b = v.body;
+    if (typeof v.signature !== 'string' || !voteSignatureValid(b, v.signature, this.voteKey))
+      return this.refuse(v, 'hub-signature', 'the vote does not carry a valid signature by the pinned hub vote key');
+    if (b.host !== this.hostId || String(b.vote) !== String(v.id))
+      return this.refuse(v, 'hub-wrong-host', 'the vote was signed for another host or another vote id');
+    await this.host?.decide({
+      requestId: b.requestId,
+      action: b.action,
+      identity: b.identity,
+      reason: b.reason,
+      question: b.question,
+    });
+  }
+}
+
+/** The hub link for a config file's `hub:` section (none when absent; a failed channel when it cannot be built). */
+export async function hubLinkFor(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv,
+  ledger: LedgerWriter,
+): Promise<Channel[]> {
+  const section = loadHubSection(text, file);
+  if (section === undefined) return [];
+  try {
+    const credential = (await resolveSecret(section.credential_ref, env)).trim();
+    const urls = (typeof section.url === 'string' ? [section.url] : section.url).map((u) => u.replace(/\/+$/, ''));
+    return [new HubLink(urls, credential, parseVoteKey(section.vote_key), ledger)];
+  } catch (err) {
+    return [failedChannel('hub', err)];
+  }
+}

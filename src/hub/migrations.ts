@@ -1,0 +1,102 @@
+/**
+ * The hub's schema, shipped as ordered migrations and applied on start under a PostgreSQL
+ * advisory lock, so replicas started together apply each migration exactly once. A migration is
+ * never edited once released: add the next one.
+ */
+import type { Pool } from 'pg';
+import { checkout } from './store.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'hosts, enrolment tokens, requests, votes, hub keys',
+    sql: `
+CREATE TABLE hosts (
+  id text PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  credential_sha256 text NOT NULL,
+  ledger_key text,
+  enrolled_at timestamptz NOT NULL DEFAULT now(),
+  last_seen timestamptz
+);
+CREATE TABLE enroll_tokens (
+  token_sha256 text PRIMARY KEY,
+  host_name text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  used_at timestamptz
+);
+CREATE SEQUENCE request_rev;
+CREATE TABLE requests (
+  host_id text NOT NULL REFERENCES hosts(id),
+  request_id text NOT NULL,
+  state text NOT NULL,
+  view jsonb NOT NULL,
+  rev bigint NOT NULL DEFAULT nextval('request_rev'),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (host_id, request_id)
+);
+CREATE INDEX requests_rev ON requests (rev);
+CREATE TABLE votes (
+  id bigserial PRIMARY KEY,
+  host_id text NOT NULL REFERENCES hosts(id),
+  request_id text NOT NULL,
+  body jsonb NOT NULL,
+  signature text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  leased_until timestamptz,
+  consumed_at timestamptz
+);
+CREATE INDEX votes_open ON votes (host_id, id) WHERE consumed_at IS NULL;
+CREATE TABLE hub_keys (
+  name text PRIMARY KEY,
+  private_pem text NOT NULL,
+  public_key text NOT NULL
+);
+`,
+  },
+];
+
+/** Advisory lock keys (one namespace for the hub; arbitrary constants). */
+export const LOCK_MIGRATE = 0x6775_6101;
+export const LOCK_SLACK = 0x6775_6102;
+
+/** Applies every migration not yet applied; returns the versions applied by this call. */
+export async function migrate(pool: Pool): Promise<number[]> {
+  const client = await checkout(pool);
+  const applied: number[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_MIGRATE]);
+    try {
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const done = new Set(
+        (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+      );
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`);
+        }
+        applied.push(m.version);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_MIGRATE]);
+    }
+  } finally {
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,183 @@
+/**
+ * The hub's HTTP service: stateless, any number of replicas against one PostgreSQL.
+ *   POST /v1/join           {token, ledgerKey?}   → {host, credential, voteKey}   (one-time token)
+ *   PUT  /v1/requests       {view}                → 204   (a host raises or updates its request)
+ *   POST /v1/votes/poll     {ack: [vote ids]}     → {votes}   (long poll; a host sees only its own)
+ *   GET  /v1/health                               → {ok, slackOwner}
+ * Hosts authenticate with `Authorization: Bearer <credential>`. Bodies are bounded and validated.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { z } from 'zod';
+import type { Channel } from '../channels/types.js';
+import { REQUEST_ID_PATTERN } from '../daemon/ids.js';
+import { migrate } from './migrations.js';
+import { SlackOwner } from './slack-owner.js';
+import { HubStore, type HostRow } from './store.js';
+import { Wakeups } from './wake.js';
+
+const MAX_BODY = 1024 * 1024;
+export const POLL_MS = 20_000;
+
+export interface HubOptions {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  /** Builds the Slack channel; absent: this hub runs no channel. */
+  makeSlack?: (() => Promise<Channel>) | undefined;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+export interface Hub {
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const joinBody = z.object({ token: z.string().min(1).max(200), ledgerKey: z.string().max(4096).optional() }).strict();
+const viewBody = z
+  .object({
+    view: z
+      .object({
+        id: z.string().regex(REQUEST_ID_PATTERN),
+        state: z.enum(['pending', 'needs_info', 'approved', 'denied', 'expired', 'cancelled', 'revoked']),
+      })
+      .passthrough(),
+  })
+  .strict();
+const pollBody = z.object({ ack: z.array(z.string().regex(/^[0-9]{1,19}$/)).max(1000) }).strict();
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, 'body too large');
+    chunks.push(c as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'body is not JSON');
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new HttpError(400, `invalid body: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  return r.data;
+}
+
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
+  // an idle client's error (PostgreSQL went away) must not crash the process: the next query fails
+  pool.on('error', (e) => opts.log('warn', `database connection lost: ${e.message}`));
+  const applied = await migrate(pool);
+  if (applied.length > 0) opts.log('info', `applied migrations ${applied.join(', ')}`);
+  const store = new HubStore(pool);
+  const key = await store.voteKey();
+  const wake = new Wakeups(opts.databaseUrl, 'guard_votes', (m) => opts.log('warn', m));
+  await wake.start();
+  const owner =
+    opts.makeSlack === undefined
+      ? undefined
+      : new SlackOwner({
+          url: opts.databaseUrl,
+          store,
+          votePem: key.privatePem,
+          makeChannel: opts.makeSlack,
+          log: opts.log,
+        });
+  owner?.start();
+
+  const authenticate = async (req: IncomingMessage): Promise<HostRow> => {
+    const auth = req.headers.authorization;
+    const host = auth?.startsWith('Bearer ') === true ? await store.authenticate(auth.slice(7)) : undefined;
+    if (host === undefined) throw new HttpError(401, 'unknown or revoked host credential');
+    return host;
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && path === '/v1/health') return { ok: true, slackOwner: owner?.owner ?? false };
+    if (req.method === 'POST' && path === '/v1/join') {
+      const body = parse(joinBody, await readJson(req));
+      const r = await store.redeem(body.token, body.ledgerKey);
+      if (r === undefined) throw new HttpError(403, 'this enrolment token is unknown or already used');
+      opts.log('info', `host ${r.host.name} enrolled as ${r.host.id}`);
+      return { host: r.host, credential: r.credential, voteKey: key.publicKey };
+    }
+    if (req.method === 'PUT' && path === '/v1/requests') {
+      const host = await authenticate(req);
+      const body = parse(viewBody, await readJson(req));
+      await store.putRequest(host, body.view as never);
+      res.writeHead(204).end();
+      return undefined;
+    }
+    if (req.method === 'POST' && path === '/v1/votes/poll') {
+      const host = await authenticate(req);
+      const body = parse(pollBody, await readJson(req));
+      let ack = body.ack;
+      const until = Date.now() + POLL_MS;
+      let closed = false;
+      req.on('close', () => (closed = true));
+      for (;;) {
+        // registered before the read: a vote added between the read and the wait still wakes us
+        const w = wake.wait(host.id, Math.max(0, until - Date.now()));
+        const votes = await store.pollVotes(host, ack);
+        ack = [];
+        if (votes.length > 0 || Date.now() >= until || closed) {
+          w.cancel();
+          return { votes };
+        }
+        await w.promise;
+      }
+    }
+    throw new HttpError(404, `no route ${req.method ?? ''} ${path ?? ''}`);
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res)
+      .then((body) => {
+        if (body === undefined) return;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      })
+      .catch((err: unknown) => {
+        const status = err instanceof HttpError ? err.status : 503;
+        const message = err instanceof HttpError ? err.message : 'the hub cannot reach its database';
+        if (!(err instanceof HttpError))
+          opts.log('error', `${req.method ?? ''} ${req.url ?? ''}: ${(err as Error).message}`);
+        if (res.headersSent) return void res.end();
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: message }));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  return {
+    url,
+    server,
+    async stop() {
+      server.close();
+      server.closeAllConnections();
+      await owner?.stop();
+      await wake.stop();
+      await pool.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Channel votes relayed by a hub: the hub signs each one with its vote key (Ed25519 over the
+ * canonical JSON of the body, domain-separated); the daemon checks the signature against the key
+ * its own config pins, and that the vote names this host, before the usual channel rules apply.
+ * Kept free of PostgreSQL so the daemon side loads nothing heavy.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { canonicalBytes } from '../util/canonical.js';
+
+export interface VoteBody {
+  v: 1;
+  /** The hub's id of this vote (unique, increasing). */
+  vote: string;
+  host: string;
+  requestId: string;
+  action: 'approve' | 'deny' | 'ask';
+  identity: { channel: string; id: string; display?: string | undefined; verifiedBy?: string | undefined };
+  reason?: string | undefined;
+  question?: string | undefined;
+  at: string;
+}
+
+const DOMAIN = Buffer.from('guard-hub-vote-v1\n');
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+function message(body: VoteBody): Buffer {
+  return Buffer.concat([DOMAIN, canonicalBytes(JSON.parse(JSON.stringify(body)))]);
+}
+
+/** `ed25519:<base64 raw public key>` — the form written in the daemon's `hub.vote_key`. */
+export function formatVoteKey(pub: KeyObject): string {
+  const der = pub.export({ type: 'spki', format: 'der' });
+  return `ed25519:${der.subarray(ED25519_SPKI_PREFIX.length).toString('base64')}`;
+}
+
+export function parseVoteKey(text: string): KeyObject {
+  const m = /^ed25519:([A-Za-z0-9+/]{43}=)$/.exec(text.trim());
+  if (m === null) throw new Error('a vote key looks like ed25519:<44 base64 characters>');
+  const raw = Buffer.from(m[1]!, 'base64');
+  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+export function newVoteKeyPem(): { privatePem: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: formatVoteKey(publicKey),
+  };
+}
+
+export function signVote(body: VoteBody, privatePem: string): string {
+  return sign(null, message(body), createPrivateKey(privatePem)).toString('base64');
+}
+
+export function voteSignatureValid(body: VoteBody, signature: string, key: KeyObject): boolean {
+  try {
+    return verify(null, message(body), key, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}

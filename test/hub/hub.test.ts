@@ -1,0 +1,175 @@
+/**
+ * guard hub end to end, on a real PostgreSQL: two hub replicas, three daemons (each its own
+ * GUARD_HOME, enrolled through the CLI), and the local Slack protocol server. A click approves the
+ * right host's request; the replica owning Slack is killed and the other takes over; a vote the
+ * hub did not sign is refused and recorded by the daemon; PostgreSQL is killed and held commands
+ * never run while allowed ones do, and everything resumes when it returns.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeSlack } from '../channels/fake-slack.js';
+import { Rig } from '../daemon/helpers.js';
+import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
+import { blockActions, health, hubConfig, joinHost, startReplica, until, type Replica } from './fleet.js';
+
+const ID = /request (rq-[0-9a-f]{12}) is waiting/;
+const HOSTS = ['hub-a', 'hub-b', 'hub-c'];
+
+let pg: Postgres;
+let slack: FakeSlack;
+let dir: string;
+let config: string;
+const replicas: Replica[] = [];
+const rigs: Rig[] = [];
+
+function posted(key: string): boolean {
+  return slack.callsOf('chat.postMessage').some((c) => JSON.stringify(c.args).includes(`"${key}"`));
+}
+
+/** Raises an approve-me request on host i, clicks Approve in Slack, and returns how it ended. */
+async function approveThroughSlack(i: number): Promise<{ code: number | null; id: string }> {
+  const rig = rigs[i]!;
+  const p = rig.exec('approve-me');
+  const [, id] = await p.waitFor(ID);
+  const key = `${id!}@${HOSTS[i]!}`;
+  await until(() => posted(key), `${key} posted in Slack`);
+  slack.sendInteractive(blockActions(key));
+  const r = await p.done;
+  return { code: r.code, id: id! };
+}
+
+describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'guard-hub-'));
+    pg = await startPostgres();
+    slack = new FakeSlack();
+    await slack.start();
+    config = hubConfig(dir, slack);
+    // two replicas started together: the migrations are applied once, under the advisory lock
+    replicas.push(...(await Promise.all([startReplica(pg, config), startReplica(pg, config)])));
+    for (const name of HOSTS) {
+      const rig = new Rig();
+      rigs.push(rig);
+      const section = await joinHost(rig, pg, replicas[rigs.length % 2]!.url, name);
+      mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
+      // every replica's URL (no load balancer here): the link moves on when one dies
+      const urls = `url: [${replicas.map((r) => r.url).join(', ')}]`;
+      writeFileSync(join(rig.env['GUARD_HOME']!, 'config.yaml'), section.replace(/url: \S+/, urls));
+      await rig.enroll('bob', ['ops'], undefined, ['--slack-user-id', 'U0BOB']);
+      await rig.startDaemon();
+    }
+  });
+  afterAll(async () => {
+    // HUB_DEBUG=1 prints what the replicas and daemons logged
+    if (process.env['HUB_DEBUG'] !== undefined) {
+      for (const r of replicas) console.log(r.log());
+      for (const r of rigs) console.log(readFileSync(join(r.env['GUARD_HOME']!, 'daemon.log'), 'utf8'));
+    }
+    for (const r of rigs) await r.cleanup();
+    for (const r of replicas) r.child.kill('SIGKILL');
+    await slack?.stop();
+    await pg?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies each migration once although two replicas started together', () => {
+    expect(pg.sql('SELECT version, count(*) FROM schema_migrations GROUP BY version')).toBe('1|1\n');
+  });
+
+  it('refuses a host credential it does not know, and a used enrolment token', async () => {
+    const res = await fetch(`${replicas[0]!.url}/v1/votes/poll`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer h-0000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+      body: '{"ack":[]}',
+    });
+    expect(res.status).toBe(401);
+    const again = await rigs[0]!.guard([
+      'hub',
+      'join',
+      '--hub',
+      replicas[0]!.url,
+      '--token-file',
+      join(rigs[0]!.home, 'hub-token'),
+    ]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/unknown or already used/);
+  });
+
+  it("turns each click into a vote for the right host's request, across replicas and a Slack takeover", async () => {
+    const rounds = Number(process.env['HUB_ROUNDS'] ?? 5);
+    for (let round = 0; round < rounds * 2; round++) {
+      if (round === rounds) {
+        // kill the replica that owns the Slack connection: the other takes the lock and connects
+        const states = await Promise.all(replicas.map((r) => health(r.url)));
+        const owner = states.findIndex((s) => s?.slackOwner === true);
+        expect(owner).toBeGreaterThanOrEqual(0);
+        const opened = slack.connectionsOpened;
+        replicas[owner]!.child.kill('SIGKILL');
+        const other = replicas[1 - owner]!;
+        await until(async () => (await health(other.url))?.slackOwner === true, 'the other replica owns Slack');
+        await until(() => slack.connectionsOpened > opened && slack.openSockets === 1, 'Slack reconnected');
+      }
+      const results = await Promise.all(HOSTS.map((_, i) => approveThroughSlack(i)));
+      for (const r of results) expect(r.code, r.id).toBe(0);
+    }
+    // every host ran exactly its own requests, each approved by bob through the hub
+    for (const rig of rigs) {
+      expect(rig.marks()).toHaveLength(rounds * 2);
+      const approvals = (await rig.ledger()).filter((x) => x.type === 'approval');
+      expect(approvals).toHaveLength(rounds * 2);
+      for (const a of approvals)
+        expect(a.payload).toMatchObject({
+          approver: 'bob',
+          channel: 'slack',
+          identity: 'U0BOB',
+          verifiedBy: 'hub+slack:T1',
+        });
+    }
+  });
+
+  it('refuses and records a vote the hub did not sign; the request stays pending', async () => {
+    const rig = rigs[0]!;
+    const p = rig.exec('approve-me');
+    const [, id] = await p.waitFor(ID);
+    const key = `${id!}@${HOSTS[0]!}`;
+    await until(() => posted(key), 'posted');
+    const hostId = pg.sql(`SELECT id FROM hosts WHERE name = '${HOSTS[0]!}'`).trim();
+    // a hostile hub (or anyone writing its database) inserts an approval without the vote key
+    const body = JSON.stringify({
+      v: 1,
+      vote: '999999',
+      host: hostId,
+      requestId: id,
+      action: 'approve',
+      identity: { channel: 'slack', id: 'U0BOB', display: 'bob', verifiedBy: 'hub+slack:T1' },
+      at: new Date().toISOString(),
+    });
+    pg.sql(
+      `INSERT INTO votes (id, host_id, request_id, body, signature) VALUES (999999, '${hostId}', '${id!}', '${body}', '${Buffer.alloc(64).toString('base64')}'); SELECT pg_notify('guard_votes', '${hostId}')`,
+    );
+    const recs = await rig.ledger((x) => x.some((y) => y.type === 'approval_refused' && y.payload['requestId'] === id));
+    expect(
+      recs.filter((x) => x.type === 'approval_refused' && x.payload['requestId'] === id).map((x) => x.payload),
+    ).toEqual([expect.objectContaining({ channel: 'hub', code: 'hub-signature', vote: '999999' }) as unknown]);
+    expect(recs.some((x) => x.type === 'approval' && x.payload['requestId'] === id)).toBe(false);
+    expect((await rig.guard(['revoke', id!])).code).toBe(0);
+    expect((await p.done).code).toBe(76);
+  });
+
+  it('with PostgreSQL down, held commands wait and expire and allowed ones run; all resumes after', async () => {
+    const rig = rigs[1]!;
+    const before = rig.marks().length;
+    await pg.kill();
+    const allowed = await rig.exec('harmless').done;
+    expect(allowed.code).toBe(0);
+    const held = await rig.exec('expire-me').done;
+    expect(held.code).toBe(76);
+    expect(rig.marks()).toHaveLength(before + 1);
+    await pg.start();
+    const r = await approveThroughSlack(1);
+    expect(r.code).toBe(0);
+    expect(rig.marks()).toHaveLength(before + 2);
+  });
+});
