@@ -7,6 +7,10 @@
  */
 export const ExitCode = {
   OK: 0,
+  /** `guard ledger verify`: the ledger or bundle failed verification (the reason names the record). */
+  VERIFY_FAILED: 1,
+  /** `guard ledger verify`: usage or trust-anchor error (no pinned key, unreadable state file). */
+  TRUST_ANCHOR: 2,
   /** guard's own usage error: unknown flag, missing argument, bad value (EX_USAGE). */
   USAGE: 64,
   /** guard failed closed: internal error, policy/ledger/daemon unavailable (EX_SOFTWARE). */
@@ -26,6 +30,29 @@ export const ExitCode = {
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
+
+/** What each exit code means, in the order `guard exit-codes` and `guard --help` list them. */
+const EXIT_CODE_MEANINGS: readonly [code: string, meaning: string][] = [
+  ['0..255', "the wrapped command's own exit status, passed through unchanged"],
+  [`${ExitCode.VERIFY_FAILED}`, '`guard ledger verify`: integrity failure (the reason names the record)'],
+  [`${ExitCode.TRUST_ANCHOR}`, '`guard ledger verify`: usage or trust-anchor error'],
+  [`${ExitCode.USAGE}`, 'guard usage error (unknown flag, missing argument)'],
+  [`${ExitCode.INTERNAL}`, 'guard failed closed (policy, ledger or daemon unavailable; internal error)'],
+  [`${ExitCode.PENDING}`, 'pending approval (--no-wait); the request id is printed'],
+  [`${ExitCode.NOT_APPROVED}`, 'not approved: a human denied it, or it expired, was revoked or cancelled'],
+  [`${ExitCode.DENIED}`, 'denied by policy; nothing ran'],
+  [`${ExitCode.NOT_EXECUTABLE}`, 'the program exists but cannot be executed'],
+  [`${ExitCode.NOT_FOUND}`, 'the program was not found'],
+  [`${ExitCode.SIGNAL_BASE}+N`, 'the command was killed by signal N'],
+];
+
+/** The exit-code table as `guard exit-codes` prints it, generated from ExitCode. */
+export function exitCodesHelp(): string {
+  const rows = EXIT_CODE_MEANINGS.map(([code, meaning]) => `  ${code.padEnd(8)}${meaning}`);
+  return ['Exit codes', ...rows, 'Every exit made by guard itself is announced on stderr with a "guard:" prefix.'].join(
+    '\n',
+  );
+}
 
 /** Base class: every error guard raises on purpose carries an exit code and a stable kind. */
 export abstract class GuardError extends Error {

@@ -1,5 +1,6 @@
 /**
  * Daemon side: is this signed decision from an enrolled approver, about this exact request, now?
+ * Whether the request still takes decisions is the request core's question (src/request/vote.ts).
  * Pure (the clock is an argument) and total: anything malformed is a refusal, never a throw.
  */
 import { parseTime } from './encoding.js';
@@ -8,13 +9,10 @@ import { decisionStatement, verifyStatement } from './statement.js';
 import type { ApproverRecord, SignedDecision } from './types.js';
 
 export type DecisionRefusal =
-  'unknown-approver' | 'bad-signature' | 'wrong-request' | 'wrong-fingerprint' | 'stale' | 'not-pending' | 'malformed';
+  'unknown-approver' | 'bad-signature' | 'wrong-request' | 'wrong-fingerprint' | 'stale' | 'malformed';
 
 export type DecisionCheck =
   { ok: true; approver: ApproverRecord } | { ok: false; reason: string; code: DecisionRefusal };
-
-/** Request states in which a decision is still accepted. */
-const OPEN_STATES = new Set(['pending', 'needs_info']);
 
 /** Default tolerance between the approver's clock, the daemon's clock and the request's creation. */
 export const DEFAULT_MAX_SKEW_SECONDS = 300;
@@ -28,7 +26,7 @@ export function verifyDecision(signed: SignedDecision, approver: ApproverRecord)
 
 export function checkDecision(input: {
   signed: SignedDecision;
-  request: { id: string; fingerprint: string; createdAt: string; state: string };
+  request: { id: string; fingerprint: string; createdAt: string };
   approvers: ApproverRecord[];
   now: Date;
   maxSkewSeconds?: number;
@@ -81,8 +79,6 @@ function check(input: Parameters<typeof checkDecision>[0]): DecisionCheck {
   if (at > now + skew)
     return { ok: false, code: 'stale', reason: `signed at ${d.at}, in the future (check the approver's clock)` };
   if (at < now - skew) return { ok: false, code: 'stale', reason: `signed at ${d.at}, more than ${skew / 1000}s ago` };
-  if (!OPEN_STATES.has(req.state))
-    return { ok: false, code: 'not-pending', reason: `request ${req.id} is ${req.state}, no longer open to decisions` };
   return { ok: true, approver };
 }
 

@@ -30,6 +30,13 @@ export const approverRecordSchema = z.strictObject({
   enrolledAt: time,
   endorsedBy: name.optional(),
   endorsement: z.lazy(() => endorsementSchema).optional(),
+  idp: z
+    .strictObject({
+      issuer: z.url().max(512),
+      subject: z.string().min(1).max(255),
+      idToken: z.string().min(1).max(16_384),
+    })
+    .optional(),
 });
 
 export const decisionStatementSchema = z.strictObject({

@@ -22,6 +22,14 @@ export interface ApproverRecord {
   endorsedBy?: string | undefined;
   /** The endorsement itself, kept so that every load can check it (a hand-written record has none). */
   endorsement?: Endorsement | undefined;
+  /** IdP-bound enrolment (level 2): the provider's ID token whose nonce names this public key. */
+  idp?: IdpBinding | undefined;
+}
+
+export interface IdpBinding {
+  issuer: string;
+  subject: string;
+  idToken: string;
 }
 
 export type DecisionAction = 'approve' | 'deny' | 'ask';

@@ -1,21 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../errors.js';
+import { exitCodesHelp, UsageError } from '../errors.js';
 import type { CommandSpec } from './command.js';
 import type { Io } from './io.js';
 import { commands } from './registry.js';
 import { VERSION } from '../version.js';
 
-const EXIT_CODES_HELP = `Exit codes
-  0..255  the wrapped command's own exit status, passed through unchanged
-  64      guard usage error (unknown flag, missing argument)
-  70      guard failed closed (policy, ledger or daemon unavailable; internal error)
-  75      pending approval (--no-wait); the request id is printed
-  76      not approved: a human denied it, or it expired, was revoked or cancelled
-  77      denied by policy; nothing ran
-  126     the program exists but cannot be executed
-  127     the program was not found
-  128+N   the command was killed by signal N
-Every exit made by guard itself is announced on stderr with a "guard:" prefix.`;
+const EXIT_CODES_HELP = exitCodesHelp();
 
 function attach(parent: Command, spec: CommandSpec, io: Io, result: { code: number }): void {
   const cmd = parent.command(spec.name).description(spec.summary);

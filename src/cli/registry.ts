@@ -17,6 +17,7 @@ import { doctorSpec } from './specs/doctor.js';
 import { tuiSpec } from './specs/tui.js';
 import { checkSpec, policySpec } from './specs/policy.js';
 import { versionSpec } from './specs/version.js';
+import { credentialSpec } from './specs/credential.js';
 import { hubSpec } from './specs/hub.js';
 
 export const commands: CommandSpec[] = [
@@ -27,6 +28,7 @@ export const commands: CommandSpec[] = [
   showSpec,
   daemonSpec,
   approverSpec,
+  credentialSpec,
   ledgerSpec,
   evidenceSpec,
   hookSpec,

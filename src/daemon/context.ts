@@ -5,6 +5,7 @@ import type { ApproverRecord } from '../approval/types.js';
 import type { Channel, RequestView } from '../channels/types.js';
 import type { Ledger } from '../ledger/index.js';
 import type { Decision, PolicyRequest } from '../policy/types.js';
+import type { IntentCache } from './intent.js';
 import type { Logger } from './log.js';
 import type { RequestMachine } from './machine.js';
 import type { LoadedPolicy, PolicyHost } from './policy-host.js';
@@ -50,6 +51,8 @@ export interface DaemonContext {
   shutdown(): void;
   /** False when the socket is shared with a group (hardened mode): only a signal stops the daemon. */
   shutdownOverSocket: boolean;
+  /** Agent-supplied intent of recent hook checks, for the requests their rewrites raise. */
+  intents: IntentCache;
   /** Tell channels about a new request. */
   notifyChannels(view: RequestView): void;
 }

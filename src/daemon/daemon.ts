@@ -14,11 +14,12 @@ import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
+import { IntentCache } from './intent.js';
 import { makeHandlers } from './handlers/index.js';
 import { connectionLimits } from './limits.js';
 import { fileLogger, type Logger } from './log.js';
 import { RequestMachine } from './machine.js';
-import { PolicyHost } from './policy-host.js';
+import { loadFor, PolicyHost } from './policy-host.js';
 import { acquireLock, checkSocketPath, clearStaleSocket, ensureRunDir, type DaemonLock } from './runtime.js';
 import { loadPeerCred, peerReader } from './peer.js';
 import { mayRead, scopeOf } from './scope.js';
@@ -26,6 +27,7 @@ import { createDaemonServer } from './server.js';
 import { RequestStore } from './store.js';
 import { isOpen, type StoredRequest } from './record.js';
 import type { Channel } from '../channels/types.js';
+import { ruleDigests } from '../evidence/rule-digests.js';
 
 /** How long a waiting client has to re-attach after a daemon restart before its request is cancelled. */
 export const REATTACH_GRACE_MS = 10_000;
@@ -51,6 +53,14 @@ export interface DaemonHandle {
   stop(reason: string): Promise<void>;
   /** Resolves when the rule examples the example cache vouched for have been judged again. */
   examplesChecked: Promise<void>;
+}
+
+/** After every committed change: waiters, subscribers that may read it, and channels (not for a new request). */
+function announce(ctx: DaemonContext, r: StoredRequest): void {
+  for (const w of [...(ctx.waiters.get(r.id) ?? [])]) w.onChange(r);
+  for (const s of ctx.subscribers)
+    if (mayRead(scopeOf(ctx, s.conn), r)) s.conn.event(s.re, { event: 'update', view: r.view });
+  if (r.updatedAt !== r.createdAt) fanOut(ctx.channels, r.view, 'update', ctx.ledger, ctx.log);
 }
 
 /** CPU time this process has used so far (start-up cost, in the log for anyone measuring it). */
@@ -92,44 +102,49 @@ async function boot(
   const step = opts.progress ?? ((): void => undefined);
   step('engine');
   const engine = await createEngine();
-  const ledgerBox: { ledger?: Ledger } = {};
-  const stopBox: { stop?: (reason: string) => Promise<void> } = {};
-  const policy = new PolicyHost({
-    env: opts.env,
-    files: opts.policyFiles,
-    baseCwd: paths.home,
-    watchDirs: [paths.policyDir],
-    engine,
-    exampleCache: openExampleCache(opts.env),
-    // a cache that vouched for a policy whose examples fail was wrong (or forged): refuse to go on
-    // with that policy, as a start without the cache would have
-    onExamplesFailed: () => void stopBox.stop?.('the policy examples failed when judged again (see above)'),
-    ledger: {
-      append: (t, p) => ledgerBox.ledger!.append(t, p),
-      appendMany: (i) => ledgerBox.ledger!.appendMany(i),
-      close: async () => {},
-    },
-    log,
-  });
+  const exampleCache = openExampleCache(opts.env);
   step('policy');
-  const base = await policy.start();
-  cleanup.push(() => policy.stop());
+  // the base policy first: the ledger records its digest when it opens
+  const base = await loadFor({ env: opts.env, files: opts.policyFiles, engine, exampleCache }, paths.home);
   step('ledger');
   const ledger = await openLedger({
     path: paths.ledgerDb,
     env: opts.env,
     guardVersion: VERSION,
     policyDigest: base.digest,
+    policyRules: ruleDigests(base.policy),
     warn: (m) => log.warn(m),
   });
-  ledgerBox.ledger = ledger;
   cleanup.push(() => ledger.close());
+  const policy = new PolicyHost({
+    env: opts.env,
+    files: opts.policyFiles,
+    baseCwd: paths.home,
+    watchDirs: [paths.policyDir],
+    engine,
+    exampleCache,
+    // a cache that vouched for a policy whose examples fail was wrong (or forged): refuse to go on
+    // with that policy, as a start without the cache would have (examples are judged once serving)
+    onExamplesFailed: () => void stop('the policy examples failed when judged again (see above)'),
+    ledger,
+    log,
+  });
+  await policy.start(base);
+  cleanup.push(() => policy.stop());
   await policy.recordIgnored(base);
   step('store');
   const store = new RequestStore(paths.stateDb);
   cleanup.push(() => store.close());
 
   let channels: Channel[] = [];
+  const machine = new RequestMachine({
+    store,
+    ledger,
+    now: () => ctx.now(),
+    approvers: () => ctx.approvers(),
+    onChange: (r) => announce(ctx, r),
+    onError: (e, c) => log.error(`${c}: ${(e as Error).message}`),
+  });
   const ctx: DaemonContext = {
     env: opts.env,
     home: paths.home,
@@ -137,7 +152,7 @@ async function boot(
     version: VERSION,
     startedAt: new Date().toISOString(),
     store,
-    machine: undefined as unknown as RequestMachine,
+    machine,
     policy,
     evaluate: (req, p) => engine.evaluate(req, p),
     ledger,
@@ -156,22 +171,8 @@ async function boot(
     shutdown: () => undefined,
     shutdownOverSocket: ((opts.socketMode ?? 0o600) & 0o077) === 0,
     notifyChannels: (view) => fanOut(channels, view, 'notify', ledger, log),
+    intents: new IntentCache(),
   };
-  const onChange = (r: StoredRequest): void => {
-    for (const w of [...(ctx.waiters.get(r.id) ?? [])]) w.onChange(r);
-    for (const s of ctx.subscribers)
-      if (mayRead(scopeOf(ctx, s.conn), r)) s.conn.event(s.re, { event: 'update', view: r.view });
-    if (r.updatedAt !== r.createdAt) fanOut(channels, r.view, 'update', ledger, log);
-  };
-  const machine = new RequestMachine({
-    store,
-    ledger,
-    now: () => ctx.now(),
-    approvers: () => ctx.approvers(),
-    onChange,
-    onError: (e, c) => log.error(`${c}: ${(e as Error).message}`),
-  });
-  ctx.machine = machine;
   cleanup.push(() => machine.stop());
   const restored = machine.restore((r) => {
     setTimeout(() => {
@@ -234,7 +235,7 @@ async function boot(
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let stopping: Promise<void> | undefined;
-  const stop = (reason: string): Promise<void> => {
+  function stop(reason: string): Promise<void> {
     stopping ??= (async () => {
       ctx.stopping = true;
       log.info(`stopping: ${reason}`);
@@ -253,9 +254,8 @@ async function boot(
       resolveClosed();
     })();
     return stopping;
-  };
+  }
   ctx.shutdown = () => void stop('shutdown requested over the socket');
-  stopBox.stop = stop;
   const examplesChecked = policy.startServing();
   return { paths, ledger, closed, stop, examplesChecked };
 }

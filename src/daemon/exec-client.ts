@@ -7,7 +7,7 @@ import { DeniedError, FailClosedError, NotApprovedError, PendingError } from '..
 import { DaemonConnectionError, DaemonReplyError, type DaemonClient } from './client.js';
 import { reconnect } from './connect.js';
 import { formatDuration } from './duration.js';
-import type { DaemonMessage, ExecMessage, ExecOutcome, WaitEvent } from './messages.js';
+import type { DaemonMessage, ExecMessage, ExecOutcome, ExecutorRun, WaitEvent } from './messages.js';
 import { visibleText } from '../util/visible.js';
 
 /** How long a waiting client tries to find the daemon again after losing it. */
@@ -15,7 +15,7 @@ export const RECONNECT_MS = 3000;
 /** Extra time past the daemon's own deadline before the client gives up by itself. */
 const DEADLINE_SLACK_MS = 3000;
 
-export type Go = { client: DaemonClient; execId: string; requestId: string };
+export type Go = { client: DaemonClient; execId: string; requestId: string; executor?: ExecutorRun | undefined };
 
 /** Thrown inside the exchange when the daemon wants the full context; never leaves requestRun. */
 class NeedContext extends Error {}
@@ -149,7 +149,8 @@ export async function requestRun(
           if (m.type === 'error') return done(() => reject(new DaemonReplyError(m.code, m.message, m.hint)));
           if (m.type === 'result') {
             const o = m.data as ExecOutcome;
-            if (o.outcome === 'run') return done(() => resolve({ client, execId: o.execId, requestId: o.requestId }));
+            if (o.outcome === 'run')
+              return done(() => resolve({ client, execId: o.execId, requestId: o.requestId, executor: o.executor }));
             if (o.outcome === 'need_context') return done(() => reject(new NeedContext('need_context')));
             if (o.outcome === 'deny') {
               return done(() =>
@@ -202,7 +203,7 @@ export async function requestRun(
             const by = e.approvedBy !== undefined && e.approvedBy.length > 0 ? ` by ${e.approvedBy.join(', ')}` : '';
             return done(() => {
               say(io, `approved${by} — running`);
-              resolve({ client, execId: e.execId, requestId: e.requestId });
+              resolve({ client, execId: e.execId, requestId: e.requestId, executor: e.executor });
             });
           }
           if (e.event === 'closed')

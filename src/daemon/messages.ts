@@ -62,6 +62,11 @@ export interface CheckMessage extends Pick<ExecMessage, 'cwd' | 'env' | 'context
   record?: boolean | undefined;
   /** Record only decisions with one of these effects (default: all). */
   recordEffects?: Effect[] | undefined;
+  /**
+   * Why the agent says it runs this (the hook's transcript and tool description): agent-supplied,
+   * never used for the decision; redacted, recorded and shown on the request the rewrite raises.
+   */
+  intent?: { userMessage?: string | undefined; agentExplanation?: string | undefined; source: string } | undefined;
 }
 
 /** The answer to `check`. Texts are redacted as in the ledger. */
@@ -100,7 +105,22 @@ export type ClientBody =
    * `approver_enroll_refused` for anyone else. The answer is the registered ApproverRecord.
    */
   | { type: 'enroll'; candidate: Candidate; endorsement?: Endorsement | undefined }
-  | { type: 'shutdown' };
+  | { type: 'shutdown' }
+  /** Enforced mode: manage the credential store (owner only; src/daemon/handlers/credential.ts). */
+  | {
+      type: 'credential';
+      op: 'add' | 'rotate' | 'remove' | 'list';
+      name?: string | undefined;
+      kind?: 'env' | 'file' | 'mint' | undefined;
+      target?: string | undefined;
+      valueB64?: string | undefined;
+      ttlSeconds?: number | undefined;
+    }
+  /** Enforced mode: run the command the daemon answered `run` with `executor` for (src/daemon/executor.ts). */
+  | { type: 'exec_run'; execId: string; env: Record<string, string>; cols?: number | undefined }
+  /** Enforced mode: the executed command's stdin (`eof` closes it) and signals from `guard exec`. */
+  | { type: 'exec_input'; execId: string; dataB64?: string | undefined; eof?: boolean | undefined }
+  | { type: 'exec_signal'; execId: string; signal: string };
 
 export type ClientMessage = ClientBody & { id: number };
 export type ClientType = ClientBody['type'];
@@ -115,7 +135,13 @@ export type DaemonMessage =
 
 /** The first answer to an exec message. */
 export type ExecOutcome =
-  | { outcome: 'run'; execId: string; requestId: string; grant?: string | undefined }
+  | {
+      outcome: 'run';
+      execId: string;
+      requestId: string;
+      grant?: string | undefined;
+      executor?: ExecutorRun | undefined;
+    }
   | { outcome: 'deny'; requestId: string; reasons: string[]; rules: string[]; hint: string }
   | {
       outcome: 'pending';
@@ -129,10 +155,28 @@ export type ExecOutcome =
   /** Only for a partial-context exec that needs approval: send again with the full context. */
   | { outcome: 'need_context' };
 
+/**
+ * Enforced mode: the daemon's executor runs this command, not the client. The client answers with
+ * `exec_run`, giving the values of the environment variables named here (nothing else of its
+ * environment), then streams stdin and signals; the daemon streams ExecutorEvents back.
+ */
+export interface ExecutorRun {
+  env: string[];
+}
+
+/** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
+export type ExecutorEvent = { event: 'out'; fd: 1 | 2; dataB64: string } | { event: 'started' };
+
 /** Events on a waiting exec (or `wait`) connection. */
 export type WaitEvent =
   | { event: 'update'; view: RequestView }
-  | { event: 'run'; execId: string; requestId: string; approvedBy?: string[] | undefined }
+  | {
+      event: 'run';
+      execId: string;
+      requestId: string;
+      approvedBy?: string[] | undefined;
+      executor?: ExecutorRun | undefined;
+    }
   | { event: 'approved'; requestId: string; view: RequestView }
   | { event: 'closed'; requestId: string; state: RequestState; reason: string };
 

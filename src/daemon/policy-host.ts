@@ -20,6 +20,7 @@ import {
   type LoadedPolicy,
 } from '../policy/index.js';
 import type { Logger } from './log.js';
+import { ruleDigests } from '../evidence/rule-digests.js';
 
 export type { LoadedPolicy };
 
@@ -44,6 +45,23 @@ export interface PolicyHostOptions {
   onExamplesFailed?: ((problems: string[]) => void) | undefined;
 }
 
+/**
+ * The policy that applies in `cwd`, loaded with the daemon's options. The daemon loads its base
+ * policy with it before the host exists: the ledger it opens next records that policy's digest.
+ */
+export function loadFor(
+  opts: Pick<PolicyHostOptions, 'env' | 'files' | 'engine' | 'exampleCache'>,
+  cwd: string,
+): Promise<LoadedPolicy> {
+  return loadPolicy({
+    env: opts.env,
+    cwd,
+    engine: opts.engine,
+    ...(opts.files === undefined ? {} : { files: opts.files }),
+    ...(opts.exampleCache === undefined ? {} : { exampleCache: opts.exampleCache }),
+  });
+}
+
 export class PolicyHost {
   private current: LoadedPolicy | undefined;
   private lastError: string | undefined;
@@ -60,13 +78,7 @@ export class PolicyHost {
   constructor(private readonly opts: PolicyHostOptions) {}
 
   private async load(cwd: string): Promise<LoadedPolicy> {
-    const loaded = await loadPolicy({
-      env: this.opts.env,
-      cwd,
-      engine: this.opts.engine,
-      ...(this.opts.files === undefined ? {} : { files: this.opts.files }),
-      ...(this.opts.exampleCache === undefined ? {} : { exampleCache: this.opts.exampleCache }),
-    });
+    const loaded = await loadFor(this.opts, cwd);
     if (loaded.examplesUnchecked === true) {
       this.unchecked.push(loaded);
       if (this.serving) void this.checkUnchecked();
@@ -105,8 +117,10 @@ export class PolicyHost {
     return this.checking;
   }
 
-  async start(): Promise<LoadedPolicy> {
-    this.current = await this.load(this.opts.baseCwd);
+  /** Serve `base` (already loaded with loadFor) or load the base policy now; watch its files. */
+  async start(base?: LoadedPolicy): Promise<LoadedPolicy> {
+    if (base?.examplesUnchecked === true) this.unchecked.push(base);
+    this.current = base ?? (await this.load(this.opts.baseCwd));
     for (const w of this.current.warnings) this.opts.log.warn(`policy: ${w}`);
     this.opts.log.info(
       this.current.examplesUnchecked === true
@@ -199,7 +213,12 @@ export class PolicyHost {
       const previous = this.current?.digest ?? null;
       this.current = next;
       this.watchAll(next);
-      await this.opts.ledger.append('policy_changed', { digest: next.digest, previous, files: next.files });
+      await this.opts.ledger.append('policy_changed', {
+        digest: next.digest,
+        previous,
+        files: next.files,
+        rules: ruleDigests(next.policy),
+      });
       await this.recordIgnored(next);
       this.opts.log.info(`policy reloaded: ${next.digest}`);
     } catch (err) {

@@ -70,6 +70,13 @@ const bodies = {
       ticket: text(200).optional(),
       record: z.boolean().optional(),
       recordEffects: z.array(effect).max(3).optional(),
+      intent: z
+        .strictObject({
+          userMessage: text(8192).optional(),
+          agentExplanation: text(8192).optional(),
+          source: z.string().regex(/^[a-z_+]{1,64}$/),
+        })
+        .optional(),
     })
     .refine((m) => (m.argv === undefined) !== (m.shell === undefined), {
       message: 'give exactly one of argv or shell',
@@ -129,10 +136,33 @@ const bodies = {
       osUser: true,
       slackUserId: true,
       email: true,
+      idp: true,
     }),
     endorsement: endorsementSchema.optional(),
   }),
   shutdown: z.strictObject({ type: z.literal('shutdown') }),
+  credential: z.strictObject({
+    type: z.literal('credential'),
+    op: z.enum(['add', 'rotate', 'remove', 'list']),
+    name: text(64).optional(),
+    kind: z.enum(['env', 'file', 'mint']).optional(),
+    target: text(128).optional(),
+    valueB64: text(400 * 1024).optional(),
+    ttlSeconds: z.number().int().positive().max(86_400).optional(),
+  }),
+  exec_run: z.strictObject({
+    type: z.literal('exec_run'),
+    execId: text(64),
+    env: z.record(text(256), text(ARG_MAX)),
+    cols: z.number().int().positive().max(10_000).optional(),
+  }),
+  exec_input: z.strictObject({
+    type: z.literal('exec_input'),
+    execId: text(64),
+    dataB64: text(512 * 1024).optional(),
+    eof: z.boolean().optional(),
+  }),
+  exec_signal: z.strictObject({ type: z.literal('exec_signal'), execId: text(64), signal: text(32) }),
 } as const;
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; id: number | undefined; error: string };

@@ -2,7 +2,8 @@
  * Per-item tests an auditor runs (requester ≠ approver, approval before execution, what ran is what
  * was approved) and the exceptions list, derived from collected facts only.
  */
-import type { HostCollector, Item } from './collect.js';
+import type { HostCollector, HostEvent, Item } from './collect.js';
+import { LIFECYCLE, lifecycleName } from './versions.js';
 
 export type YesNo = 'yes' | 'no' | 'n/a';
 
@@ -88,6 +89,21 @@ export function hostExceptions(host: HostCollector, rows: Row[], from: string, t
       if (a.level === 'unverified')
         about('unverifiable_identity', i, `${a.name} approved via ${a.channel} without a verified identity`);
   }
+  // an approval counted after its approver was removed (and not enrolled again) is an exception
+  const lifecycle = host.events.filter((e) => LIFECYCLE.has(e.type) && e.type !== 'approver_enroll_refused');
+  const stateAt = (name: string, seq: number): HostEvent | undefined =>
+    lifecycle.filter((e) => e.seq < seq && lifecycleName(e).toLowerCase() === name.toLowerCase()).pop();
+  for (const row of rows)
+    for (const a of row.item.approvals)
+      if (a.action === 'approve' && stateAt(a.approver, a.seq)?.type === 'approver_removed')
+        add({
+          kind: 'approval_by_removed_approver',
+          severity: 'exception',
+          requestId: row.item.requestId,
+          seq: a.seq,
+          ts: a.at,
+          detail: `${a.approver} approved via ${a.channel} after being removed`,
+        });
   for (const u of host.undecided())
     add({
       kind: 'no_policy_decision',
@@ -125,6 +141,33 @@ export function hostExceptions(host: HostCollector, rows: Row[], from: string, t
         seq: e.seq,
         ts: e.ts,
         detail: `policy reload failed; kept ${String(d['kept'])}`,
+      });
+    else if (e.type === 'approver_enrolled')
+      add({
+        kind: 'approver_enrolled',
+        severity: 'notice',
+        requestId: '',
+        seq: e.seq,
+        ts: e.ts,
+        detail: `${lifecycleName(e)} enrolled${typeof d['endorsedBy'] === 'string' ? ` (endorsed by ${d['endorsedBy']})` : ' (bootstrap, no endorsement)'}`,
+      });
+    else if (e.type === 'approver_enroll_refused')
+      add({
+        kind: 'approver_enroll_refused',
+        severity: 'exception',
+        requestId: '',
+        seq: e.seq,
+        ts: e.ts,
+        detail: `enrolment of ${lifecycleName(e)} refused: ${String(d['reason'])}`,
+      });
+    else if (e.type === 'approver_removed')
+      add({
+        kind: 'approver_removed',
+        severity: 'notice',
+        requestId: '',
+        seq: e.seq,
+        ts: e.ts,
+        detail: `${lifecycleName(e)} removed by ${String(d['by'])}: ${String(d['reason'])}`,
       });
     else if (e.type === 'recovery')
       add({

@@ -192,6 +192,9 @@ export class HostCollector {
       case 'key_rotation':
       case 'recovery':
       case 'ledger_open':
+      case 'approver_enrolled':
+      case 'approver_enroll_refused':
+      case 'approver_removed':
         this.events.push({ seq, ts, type, detail: p });
         return;
       default:

@@ -23,6 +23,7 @@ import { itemHtml, reportHtml } from './html.js';
 import { renderPdf } from './pdf.js';
 import { formatInclusion, ProofTree } from './proof.js';
 import { verifyMd } from './verify-md.js';
+import { approversCsv, policiesCsv, policyRulesCsv, type ApproverActivity } from './versions.js';
 
 export interface PackOptions {
   bundles: string[];
@@ -85,7 +86,6 @@ export function sampleKey(seed: string, host: string, requestId: string): string
   return createHash('sha256').update(`${seed}\n${host}\n${requestId}`).digest('hex');
 }
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 export async function buildPack(o: PackOptions): Promise<PackResult> {
@@ -300,21 +300,7 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
   );
 
   // approvers seen in the period
-  const apr = new Map<
-    string,
-    {
-      host: string;
-      name: string;
-      level: string;
-      identity: string;
-      channel: string;
-      first: string;
-      last: string;
-      approve: number;
-      deny: number;
-      other: number;
-    }
-  >();
+  const apr = new Map<string, ApproverActivity>();
   for (const r of rows)
     for (const a of r.item.approvals) {
       const k = [r.item.host, a.approver, a.level, a.identity, a.channel].join('\n');
@@ -341,93 +327,9 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
     const name = x.detail.split(' via ')[0]!;
     refusedBy.set(`${x.host}\n${name}`, (refusedBy.get(`${x.host}\n${name}`) ?? 0) + 1);
   }
-  write(
-    'approvers.csv',
-    csvLine([
-      'host',
-      'approver',
-      'identity_level',
-      'identity',
-      'channel',
-      'first_seen',
-      'last_seen',
-      'approvals',
-      'denials',
-      'other_votes',
-      'refused_attempts',
-    ]) +
-      [...apr.values()]
-        .map((e) =>
-          csvLine([
-            e.host,
-            e.name,
-            e.level,
-            e.identity,
-            e.channel,
-            e.first,
-            e.last,
-            e.approve,
-            e.deny,
-            e.other,
-            refusedBy.get(`${e.host}\n${e.name}`) ?? 0,
-          ]),
-        )
-        .join(''),
-  );
-
-  // policy versions in force
-  const pol: string[] = [];
-  for (const x of hosts) {
-    const digests = new Map<string, { first: string; last: string; decisions: number; rules: Set<string> }>();
-    for (const i of x.collector.items.values()) {
-      const d = digests.get(i.policyDigest) ?? { first: i.ts, last: i.ts, decisions: 0, rules: new Set<string>() };
-      d.decisions++;
-      d.last = i.ts;
-      for (const rule of i.rules) d.rules.add(rule);
-      digests.set(i.policyDigest, d);
-    }
-    for (const e of x.collector.events.filter((ev) => ev.type === 'policy_changed' || ev.type === 'ledger_open')) {
-      const digest = text(e.detail['digest']) || text(e.detail['policy_digest']);
-      pol.push(
-        csvLine([
-          x.origin,
-          e.type,
-          e.seq,
-          e.ts,
-          digest,
-          text(e.detail['previous']),
-          digests.get(digest)?.decisions ?? 0,
-          [...(digests.get(digest)?.rules ?? [])].sort().join(' '),
-        ]),
-      );
-    }
-    for (const [digest, d] of digests)
-      pol.push(
-        csvLine([
-          x.origin,
-          'decisions',
-          '',
-          `${d.first}..${d.last}`,
-          digest,
-          '',
-          d.decisions,
-          [...d.rules].sort().join(' '),
-        ]),
-      );
-  }
-  write(
-    'policies.csv',
-    csvLine([
-      'host',
-      'source',
-      'seq',
-      'time',
-      'digest',
-      'previous_digest',
-      'held_or_denied_decisions',
-      'rules_matched',
-    ]) + pol.join(''),
-  );
+  write('approvers.csv', approversCsv([...apr.values()], refusedBy, hosts, o.to));
+  write('policies.csv', policiesCsv(hosts));
+  write('policy-rules.csv', policyRulesCsv(hosts));
 
   write(
     'controls.csv',

@@ -7,18 +7,23 @@ import { pathToFileURL } from 'node:url';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
+/** Headless as root, and nothing fetched behind our back (updates, sync, safe-browsing lists). */
+export const CHROMIUM_QUIET_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 export async function renderPdf(html: string, pdf: string, chromium = CHROMIUM): Promise<void> {
   if (!existsSync(chromium)) throw new Error(`${chromium} is not installed (needed for report.pdf)`);
   const profile = mkdtempSync(join(tmpdir(), 'guard-pdf-'));
   try {
     const args = [
       '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
+      ...CHROMIUM_QUIET_FLAGS,
       `--user-data-dir=${profile}`,
       '--no-pdf-header-footer',
       `--print-to-pdf=${pdf}`,

@@ -7,6 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import type { DaemonClient } from '../daemon/client.js';
 import type { CheckMessage } from '../daemon/messages.js';
 import { FailClosedError } from '../errors.js';
+import type { HookIntent } from './intent.js';
 import { recordEffects, type AllowedMode, type Judgement } from './decide.js';
 import type { AgentName, ShellCall } from './types.js';
 
@@ -33,8 +34,9 @@ export function hookContext(agent: AgentName, call: ShellCall): Record<string, u
   };
 }
 
-export function checkMessage(call: ShellCall, o: AskOptions): CheckMessage {
+export function checkMessage(call: ShellCall, o: AskOptions, intent?: HookIntent): CheckMessage {
   return {
+    ...(intent === undefined ? {} : { intent }),
     type: 'check',
     shell: call.command,
     cwd: call.cwd,
@@ -46,8 +48,13 @@ export function checkMessage(call: ShellCall, o: AskOptions): CheckMessage {
 }
 
 /** Send `check` and return the checked judgement. */
-export async function askDaemon(client: DaemonClient, call: ShellCall, o: AskOptions): Promise<Judgement> {
-  return judgementOf(await client.call<unknown>(checkMessage(call, o)));
+export async function askDaemon(
+  client: DaemonClient,
+  call: ShellCall,
+  o: AskOptions,
+  intent?: HookIntent,
+): Promise<Judgement> {
+  return judgementOf(await client.call<unknown>(checkMessage(call, o, intent)));
 }
 
 const EFFECTS: ReadonlySet<unknown> = new Set(['allow', 'approve', 'deny']);

@@ -37,8 +37,15 @@ export function parseToolHook(
     cwd: resolveCwd(optionalString(root, 'cwd'), fallbackCwd, dir),
     toolInput,
     session: optionalString(root, 'session_id'),
+    transcriptPath: transcriptOf(root),
   };
   return { kind: 'shell', call };
+}
+
+/** `transcript_path` when it is a string (Codex may send null); anything else is no transcript, never an error. */
+function transcriptOf(root: Record<string, unknown>): string | undefined {
+  const v = root['transcript_path'];
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 /** A file-editing tool call, judged as the shell line that writes the same files; other tools: no opinion. */

@@ -20,6 +20,8 @@ export interface ShellCall {
   session: string | undefined;
   /** Set for a file-editing tool (Write, Edit …): `command` is the shell line that writes the same files. */
   fileTool?: string | undefined;
+  /** The agent's conversation file, when the hook input names one (read for intent only). */
+  transcriptPath?: string | undefined;
 }
 
 /** What the adapter found in the hook input. */

@@ -1,4 +1,4 @@
-import { FailClosedError, GuardError } from '../errors.js';
+import { ExitCode, FailClosedError, GuardError } from '../errors.js';
 
 /** An append failed (disk full, corrupt database, lock timeout…): nothing partial was written. */
 export class LedgerWriteError extends FailClosedError {}
@@ -14,12 +14,12 @@ export class LedgerKeyError extends LedgerWriteError {}
 
 /** `guard ledger verify`: the ledger or bundle failed an integrity check (exit 1). */
 export class VerifyFailedError extends GuardError {
-  readonly exitCode = 1;
+  readonly exitCode = ExitCode.VERIFY_FAILED;
   readonly kind = 'verify_failed';
 }
 
 /** `guard ledger verify`: bad usage or unusable trust anchor (pinned key, state file) (exit 2). */
 export class TrustAnchorError extends GuardError {
-  readonly exitCode = 2;
+  readonly exitCode = ExitCode.TRUST_ANCHOR;
   readonly kind = 'trust_anchor';
 }

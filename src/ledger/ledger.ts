@@ -24,6 +24,8 @@ export interface OpenLedgerOptions {
   env: NodeJS.ProcessEnv;
   guardVersion: string;
   policyDigest?: string;
+  /** Rule id → rule digest of that policy (recorded as `policy_rules`; the evidence pack diffs versions). */
+  policyRules?: Record<string, string>;
   /** Checkpoint origin for a new ledger (default `guard.ledger/<random>`); must match an existing one. */
   origin?: string;
   rotateEvery?: { records?: number; days?: number };
@@ -94,6 +96,7 @@ class LedgerImpl implements Ledger {
       origin: meta.origin,
       key: ledger.signer.vkey,
       epoch: tip.epoch,
+      ...(opts.policyRules === undefined ? {} : { policy_rules: opts.policyRules }),
     });
     return ledger;
   }

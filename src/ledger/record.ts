@@ -25,6 +25,10 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   'channel_error',
   'approver_enrolled',
   'approver_enroll_refused',
+  'approver_removed',
+  'credential_changed',
+  'credential_refused',
+  'executor_start',
 ]);
 
 /** Canonical text of a payload, or LedgerValueError (nothing is written for such a value). */

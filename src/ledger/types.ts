@@ -22,7 +22,11 @@ export type RecordType =
   | 'approval_refused'
   | 'channel_error'
   | 'approver_enrolled'
-  | 'approver_enroll_refused';
+  | 'approver_enroll_refused'
+  | 'approver_removed'
+  | 'credential_changed'
+  | 'credential_refused'
+  | 'executor_start';
 
 export interface LedgerRecord {
   seq: number;

@@ -73,6 +73,7 @@ function compileRule(
     effect: r.effect,
     risk: r.risk ?? DEFAULT_RISK[r.effect],
     impact: r.impact,
+    ...(r.credentials === undefined ? {} : { credentials: [...new Set(r.credentials)] }),
     controls: r.controls ?? [],
     approval: r.effect === 'approve' ? approvalOf(r.approval) : undefined,
     source,
@@ -206,7 +207,11 @@ export function compilePolicy(
         continue;
       }
       const line = Number(/:(\d+):\d+$/.exec(at(base))?.[1] ?? 0);
-      const c = compileRule(r, { file: d.file, layer: d.layer, line }, at, base, problems);
+      // handing a command credentials loosens: the rule still applies, without them
+      if (tighten && r.credentials !== undefined)
+        ignore(`${at([...base, 'credentials'])}: rule ${r.id}: ${who} may not give commands credentials; ignored`);
+      const doc = tighten ? { ...r, credentials: undefined } : r;
+      const c = compileRule(doc, { file: d.file, layer: d.layer, line }, at, base, problems);
       if (c !== undefined) rules.set(r.id, c);
     }
   }

@@ -8,6 +8,8 @@ export interface CompiledRule {
   effect: Effect;
   risk: Risk;
   impact: string | undefined;
+  /** Enforced mode: credentials the daemon's executor runs a matching command with. */
+  credentials?: string[] | undefined;
   controls: string[];
   approval: ApprovalSettings | undefined;
   source: { file: string; layer: PolicyLayer; line: number };

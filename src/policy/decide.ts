@@ -92,6 +92,7 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
         source: { file: rule.source.file, layer: rule.source.layer },
         rank: EFFECT_RANK[eff] * 10 + RISK_RANK[rule.risk],
         ...(m.maybe ? { possible: true } : {}),
+        ...(rule.credentials === undefined ? {} : { credentials: rule.credentials }),
       });
       if (EFFECT_RANK[eff] > EFFECT_RANK[effect]) effect = eff;
       if (eff !== 'allow' && RISK_RANK[rule.risk] > RISK_RANK[risk]) risk = rule.risk;

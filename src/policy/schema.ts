@@ -59,6 +59,11 @@ export const ruleSchema = z
     match: matchSchema,
     approval: approvalSchema.optional(),
     impact: z.string().optional(),
+    /** Enforced mode: credentials from the daemon's store the command runs with, by the executor. */
+    credentials: z
+      .array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a credential name: lower-case letters, digits, . _ -'))
+      .min(1)
+      .optional(),
     controls: z.array(z.string().regex(/^A\.\d+(\.\d+)*$/, 'an ISO 27001 Annex A control id like A.8.32')).optional(),
     examples: z
       .object({ match: z.array(z.string()).optional(), no_match: z.array(z.string()).optional() })

@@ -94,6 +94,8 @@ export interface RuleMatch {
   source: { file: string; layer: PolicyLayer };
   /** The rule held only through a word computed at run time ($VAR, $(…)): a possible match. */
   possible?: boolean | undefined;
+  /** Enforced mode: the rule's credentials (the daemon's executor runs the command with them). */
+  credentials?: string[] | undefined;
 }
 
 export type PolicyLayer = 'default' | 'system' | 'user' | 'project' | 'explicit';

@@ -110,6 +110,11 @@ export function detailLines(
       width,
     ),
   );
+  if (view.intent !== undefined) {
+    out.push(heading(`Intent (${view.intent.label}):`));
+    out.push(...plainField('User said', view.intent.userMessage, width));
+    out.push(...plainField('Agent said', view.intent.agentExplanation, width));
+  }
   out.push(...plainField('Ticket', view.ticket, width));
   if (view.question !== undefined && view.question !== '')
     out.push(

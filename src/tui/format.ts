@@ -4,7 +4,7 @@
  */
 import { dangerRanges } from '../channels/summary.js';
 import type { RequestView } from '../channels/types.js';
-import { visibleText } from '../util/visible.js';
+import { charWidth, displayWidth, visibleText } from '../util/visible.js';
 
 /** A run of text with one style. */
 export interface Segment {
@@ -77,7 +77,7 @@ export function quorumText(view: RequestView): string {
   return `${view.approvals.length}/${Math.max(1, view.quorum)}`;
 }
 
-/** Characters of a string as the terminal counts them (code points; wide CJK glyphs count one). */
+/** The code points of a string (a wide CJK glyph is one code point and two columns: `charWidth`). */
 export function chars(s: string): string[] {
   return Array.from(s);
 }
@@ -87,12 +87,27 @@ export function oneLine(s: string): string {
   return visibleText(s.replace(/[\t\n ]+/g, ' ').trim());
 }
 
-/** Cut to `width` characters with an ellipsis; for one-line summaries only (the detail never cuts). */
+/** How many leading code points of `cs` fit in `columns` terminal columns. */
+function fitting(cs: string[], columns: number): number {
+  let used = 0;
+  let n = 0;
+  for (const ch of cs) {
+    used += charWidth(ch);
+    if (used > columns) break;
+    n++;
+  }
+  return n;
+}
+
+/** Cut to `width` columns with an ellipsis, padded to exactly `width`; for one-line summaries only (the detail never cuts). */
 export function fit(s: string, width: number): string {
-  const cs = chars(s);
   if (width <= 0) return '';
-  if (cs.length <= width) return s + ' '.repeat(width - cs.length);
-  return `${cs.slice(0, Math.max(0, width - 1)).join('')}…`;
+  const w = displayWidth(s);
+  if (w <= width) return s + ' '.repeat(width - w);
+  const cut = chars(s)
+    .slice(0, fitting(chars(s), width - 1))
+    .join('');
+  return `${cut}…${' '.repeat(Math.max(0, width - 1 - displayWidth(cut)))}`;
 }
 
 const REDACTED = /\[redacted(?::[^\]]*)?\]/g;
@@ -132,14 +147,14 @@ export function commandSegments(s: string): Segment[] {
  */
 export function wrapSegments(segments: Segment[], width: number, indent = ''): Line[] {
   const w = Math.max(1, width);
-  const indentWidth = chars(indent).length;
+  const indentWidth = displayWidth(indent);
   const lines: Line[] = [];
   let line: Line = [];
   let used = 0;
   const pushLine = () => {
     lines.push(line);
     line = indent === '' ? [] : [{ text: indent }];
-    used = chars(indent).length;
+    used = indentWidth;
   };
   for (const seg of segments) {
     const parts = visibleText(seg.text.replace(/\t/g, '  ')).split('\n');
@@ -148,11 +163,16 @@ export function wrapSegments(segments: Segment[], width: number, indent = ''): L
       let rest = chars(part);
       while (rest.length > 0) {
         const room = w - used;
-        if (room <= 0) {
-          pushLine();
-          continue;
+        let take = fitting(rest, room);
+        if (take === 0) {
+          // not even the next character fits (a wide one at the end of a line): a new line, or,
+          // on a line with nothing else on it, that character alone (a line cannot be narrower)
+          if (used > indentWidth || room <= 0) {
+            pushLine();
+            continue;
+          }
+          take = 1;
         }
-        let take = Math.min(room, rest.length);
         if (take < rest.length) {
           // greedy word wrap: break after the last space that fits; a word that does not fit
           // starts a new line; only a word longer than a whole line is broken
@@ -160,15 +180,16 @@ export function wrapSegments(segments: Segment[], width: number, indent = ''): L
           if (space >= 0) take = space + 1;
           else {
             const next = rest.indexOf(' ');
-            const word = next === -1 ? rest.length : next;
+            const word = displayWidth(rest.slice(0, next === -1 ? rest.length : next).join(''));
             if (used > indentWidth && word <= w - indentWidth) {
               pushLine();
               continue;
             }
           }
         }
-        line.push({ text: rest.slice(0, take).join(''), style: seg.style });
-        used += take;
+        const text = rest.slice(0, take).join('');
+        line.push({ text, style: seg.style });
+        used += displayWidth(text);
         rest = rest.slice(take);
       }
     });

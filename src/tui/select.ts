@@ -4,6 +4,7 @@
  */
 import type { Risk } from '../policy/types.js';
 import type { Entry, TuiState } from './model.js';
+import { isOpen } from '../request/state.js';
 
 const RISK_RANK: Record<Risk, number> = { critical: 4, high: 3, medium: 2, low: 1 };
 
@@ -12,7 +13,7 @@ export function riskRank(risk: string): number {
 }
 
 export function isOpenState(state: string): boolean {
-  return state === 'pending' || state === 'needs_info';
+  return isOpen({ state });
 }
 
 function matches(e: Entry, words: string[]): boolean {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { RequestView } from '../channels/types.js';
 import type { HistoryItem } from './model.js';
+import { REQUEST_STATES } from '../request/state.js';
 
 const str = z.string().max(256 * 1024);
 const optStr = str
@@ -15,7 +16,7 @@ const optStr = str
 
 const viewSchema = z.object({
   id: z.string().regex(/^rq-[0-9a-f]{12}$/),
-  state: z.enum(['pending', 'needs_info', 'approved', 'denied', 'expired', 'cancelled', 'revoked']),
+  state: z.enum(REQUEST_STATES),
   command: str,
   argv: z.array(str),
   cwd: str,

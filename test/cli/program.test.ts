@@ -56,6 +56,13 @@ describe('guard CLI in-process', () => {
     const r = await guardInProcess(['exit-codes']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/127\s+the program was not found/);
+    // every code of the one table is listed, `ledger verify`'s 1 and 2 among them
+    for (const [name, code] of Object.entries(ExitCode)) {
+      if (name === 'OK') continue;
+      const label = name === 'SIGNAL_BASE' ? `${code}\\+N` : String(code);
+      expect(r.stdout, name).toMatch(new RegExp(`^  ${label}\\s+\\S`, 'm'));
+    }
+    expect(r.stdout).toMatch(/^ {2}1 +`guard ledger verify`: integrity failure/m);
   });
 });
 

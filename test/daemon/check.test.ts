@@ -107,7 +107,7 @@ describe('check', () => {
     expect(err).toBeInstanceOf(DaemonReplyError);
     expect((err as DaemonReplyError).code).toBe('bad_request');
     expect((err as Error).message).toMatch(why);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise<void>((r) => client.onClose(() => r()));
     expect(client.closed).toBe(true);
     client = await DaemonClient.connect(handle.paths.socket);
     expect(await client.call({ type: 'ping' })).toMatchObject({ pong: true });

@@ -38,6 +38,10 @@ beforeAll(async () => {
       throw new Error('boom');
     },
     exec_end: refuse,
+    exec_run: refuse,
+    exec_input: refuse,
+    exec_signal: refuse,
+    credential: refuse,
     check: refuse,
     decide: refuse,
     report_refusal: refuse,

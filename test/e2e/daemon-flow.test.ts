@@ -153,7 +153,7 @@ describe('guard exec with a daemon', () => {
     };
     expect(list.requests.map((r) => r.view.id)).toContain(id);
     const waiting = rig.spawnGuard(['wait', id]);
-    await new Promise((r) => setTimeout(r, 300));
+    await waiting.waitFor(/waiting for a decision on request/);
     expect((await rig.approve(id, 'alice')).code).toBe(0);
     expect((await waiting.done).code).toBe(0);
     expect(rig.marks()).toEqual([]);

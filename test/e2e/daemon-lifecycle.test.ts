@@ -105,15 +105,13 @@ describe('daemon lifecycle', () => {
       userPolicy,
       `${TEST_POLICY.replace(/^default: allow\non_unresolved: approve\n/m, '')}  - id: t.hello\n    description: now denied\n    effect: deny\n    match: { program: mark, any_arg: [hello] }\n`,
     );
-    let code = 0;
-    for (let i = 0; i < 40 && code !== 77; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      code = (await run('hello')).code ?? -1;
-    }
-    expect(code).toBe(77);
+    const count = (recs: { type: string }[], type: string) => recs.filter((x) => x.type === type).length;
+    await rig.ledger((recs) => count(recs, 'policy_changed') > 0);
+    expect((await run('hello')).code).toBe(77);
     // break it: the last good policy stays in force and the error is recorded
+    const errorsBefore = count(await rig.ledger(), 'policy_error');
     writeFileSync(userPolicy, 'version: 1\nrules: [oops\n');
-    await new Promise((r) => setTimeout(r, 1500));
+    await rig.ledger((recs) => count(recs, 'policy_error') > errorsBefore);
     expect((await run('hello')).code).toBe(77);
     expect((await run('deny-me')).code).toBe(77);
     const types = (await rig.ledger()).map((x) => x.type);

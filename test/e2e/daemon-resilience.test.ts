@@ -55,9 +55,11 @@ describe('daemon resilience', () => {
     const d = await rig.startDaemon();
     await rig.enroll('alice', ['ops']);
     const id = (await rig.exec('expire-me', ['--no-wait']).done).stdout.trim();
+    const { view } = JSON.parse((await rig.guard(['show', id, '--json'])).stdout) as { view: { expiresAt: string } };
     d.kill('SIGTERM');
     await new Promise((r) => d.on('exit', r));
-    await new Promise((r) => setTimeout(r, 2500));
+    // the deadline passes while the daemon is down
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(view.expiresAt) - Date.now() + 1)));
     await rig.startDaemon();
     const show = JSON.parse((await rig.guard(['show', id, '--json'])).stdout) as { view: { state: string } };
     expect(show.view.state).toBe('expired');

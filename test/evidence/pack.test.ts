@@ -225,6 +225,20 @@ describe('guard evidence pack', () => {
     });
   });
 
+  it('the daemons record rule digests: the policy change on host A names the rule it added', () => {
+    const pol = csv(join(out, 'policies.csv'));
+    const changed = pol.filter((r) => r['source'] === 'policy_changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({ rules_added: 't.added', rules_removed: '', rules_changed: '' });
+    // ledger_open by the daemon carries the rule digests; one by a CLI command (no policy) does not
+    const opens = pol.filter((x) => x['source'] === 'ledger_open' && x['digest'] !== '');
+    expect(opens.length).toBeGreaterThan(0);
+    for (const r of opens) expect(Number(r['rule_count'])).toBeGreaterThan(0);
+    const approvers = csv(join(out, 'approvers.csv')).filter((r) => r['record'] === 'approver_enrolled');
+    expect(approvers.map((r) => r['approver']).sort()).toEqual(['alice', 'bob', 'carol', 'dave']);
+    expect(approvers.find((r) => r['approver'] === 'bob')?.['endorsed_by']).toBe('alice');
+  });
+
   it('the same seed gives the same sample; another seed is allowed to differ', async () => {
     const again = join(dir, 'pack2');
     expect((await pack(again, 'auditor-seed-1')).code).toBe(1);

@@ -10,6 +10,7 @@ import {
 } from '../../src/tui/format.js';
 import { detailLines } from '../../src/tui/detail.js';
 import { computeLayout, windowStart } from '../../src/tui/layout.js';
+import { displayWidth } from '../../src/util/visible.js';
 import { colorEnabled, makeTheme } from '../../src/tui/theme.js';
 import { backoffDelay } from '../../src/tui/link.js';
 import { ID, NOW, view } from './fixtures.js';
@@ -171,5 +172,27 @@ describe('theme and backoff', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 8].map((a) => backoffDelay(a))).toEqual([
       250, 500, 1000, 2000, 4000, 8000, 10000, 10000,
     ]);
+  });
+});
+
+describe('wide characters: widths in terminal columns, not code points', () => {
+  test('fit cuts and pads CJK text to exactly the width', () => {
+    for (const width of [5, 6, 9, 10]) {
+      const out = fit('削除する生産データ', width);
+      expect({ width, w: displayWidth(out) }).toEqual({ width, w: width });
+    }
+    expect(fit('削除', 6)).toBe('削除  ');
+    expect(fit('削除する', 5)).toBe('削除…');
+    expect(fit('削除する', 6)).toBe('削除… ');
+  });
+
+  test('wrapSegments never lets a line of CJK text run past the width, and loses nothing', () => {
+    const command = 'psql -c "DELETE FROM 顧客テーブル WHERE 地域 = \'東京都\'" 本番データベース';
+    for (const width of [7, 12, 20, 33]) {
+      const lines = wrapSegments([{ text: command }], width, '  ');
+      for (const l of lines)
+        expect({ width, line: lineText(l), w: displayWidth(lineText(l)) <= width }).toMatchObject({ w: true });
+      expect(lines.map(lineText).join('').replace(/\s+/g, '')).toBe(command.replace(/\s+/g, ''));
+    }
   });
 });

@@ -3,7 +3,8 @@
  * look-alike-space characters are written out, everything else is left exactly as it is.
  */
 import { describe, expect, test } from 'vitest';
-import { hasInvisible, visibleDeep, visibleText } from '../../src/util/visible.js';
+import stringWidth from 'string-width';
+import { charWidth, displayWidth, hasInvisible, visibleDeep, visibleText } from '../../src/util/visible.js';
 
 describe('visibleText', () => {
   test('a bidi override cannot make a command read differently: it is written out', () => {
@@ -48,5 +49,32 @@ describe('visibleText', () => {
       a: ['x<U+202E>', 1, null],
       'k<U+200B>': { b: 'y' },
     });
+  });
+});
+
+describe('displayWidth: terminal columns, as the TUI lays text out', () => {
+  test('CJK, kana, Hangul, fullwidth forms and emoji take two columns; combining marks none', () => {
+    expect(displayWidth('rm -rf /')).toBe(8);
+    expect(displayWidth('削除')).toBe(4);
+    expect(displayWidth('カタカナ')).toBe(8);
+    expect(displayWidth('한국어')).toBe(6);
+    expect(displayWidth('ＡＢＣ')).toBe(6);
+    expect(displayWidth('🚀')).toBe(2);
+    expect(displayWidth('e\u0301')).toBe(1);
+    expect(charWidth('a')).toBe(1);
+    expect(charWidth('中')).toBe(2);
+  });
+
+  test('agrees with string-width (what Ink measures with) on mixed text', () => {
+    const samples = [
+      'kubectl delete ns 生产环境',
+      'psql -c "DROP TABLE 顧客"',
+      '데이터베이스 삭제 --force',
+      'ｆｕｌｌｗｉｄｔｈ and half',
+      'deploy 🚀 to prod ✅',
+      'café naïve Ångström',
+      'Ελληνικά кириллица עברית',
+    ];
+    for (const s of samples) expect({ s, w: displayWidth(s) }).toEqual({ s, w: stringWidth(s) });
   });
 });

@@ -14,6 +14,7 @@ import {
 import type { RequestView } from '../types.js';
 import { visibleDeep } from '../../util/visible.js';
 import { code, escapeText, splitEscaped } from './escape.js';
+import { isOpen } from '../../request/state.js';
 
 /** Whitespace runs as one space: for the one-line notification text. */
 const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
@@ -63,9 +64,7 @@ const TITLES: Record<RequestView['state'], string> = {
   revoked: '🚫 Revoked',
 };
 
-export function isOpen(view: RequestView): boolean {
-  return view.state === 'pending' || view.state === 'needs_info';
-}
+export { isOpen };
 
 function section(text: string): Block {
   return { type: 'section', text: { type: 'mrkdwn', text, verbatim: true } };
@@ -113,6 +112,14 @@ function summaryLines(view: RequestView): string[] {
       `*Reason:* ${code(middleEllipsis(view.reason, REASON_CHARS))}${long ? ' _(in full in this thread)_' : ''}`,
     );
   } else lines.push('*Reason:* _(none given)_');
+  if (view.intent !== undefined) {
+    lines.push(`*Intent* _(${view.intent.label})_`);
+    for (const [label, text] of [
+      ['User said', view.intent.userMessage],
+      ['Agent said', view.intent.agentExplanation],
+    ] as const)
+      if (text !== undefined && text !== '') lines.push(`*${label}:* ${code(middleEllipsis(text, REASON_CHARS))}`);
+  }
   const ticket = field('Ticket', view.ticket);
   if (ticket !== undefined) lines.push(ticket);
   const actions = actionSummaries(view);

@@ -110,6 +110,16 @@ function commandParts(command: string, bytes: number): { label: string; text: st
   return parts;
 }
 
+/** Agent-supplied intent, labelled as such in each field's name. */
+function intentPairs(view: RequestView, L: Level): [string, string | undefined][] {
+  const i = view.intent;
+  if (i === undefined) return [];
+  return [
+    ['User said (agent-supplied)', clip(i.userMessage, L.reason)],
+    ['Agent said (agent-supplied)', clip(i.agentExplanation, L.reason)],
+  ];
+}
+
 /** Everything but the command, at one level of detail. */
 function cardFields(view: RequestView, L: Level): Data {
   const r = view.requester;
@@ -118,6 +128,7 @@ function cardFields(view: RequestView, L: Level): Data {
     ['Where', clip(whereOf(view), L.field)],
     ['Reason', clip(view.reason, L.reason) ?? '(none given)'],
     ['Ticket', clip(view.ticket, L.field)],
+    ...intentPairs(view, L),
   ]);
   const found = actionSummaries(view);
   const actions = found.slice(0, L.actions).map((a) => ({

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import {
@@ -34,6 +35,8 @@ const candidateFields = approverRecordSchema.omit({
 
 /** Long enough that an offline guess at the key file is expensive even with scrypt. */
 export const MIN_PASSPHRASE_BYTES = 12;
+/** How many times a terminal prompt asks again after a too-short or mistyped passphrase. */
+const PROMPT_ATTEMPTS = 3;
 
 interface EnrollOptions {
   name: string;
@@ -47,6 +50,9 @@ interface EnrollOptions {
   endorserPassphraseFile?: string;
   endorserPassphraseFd?: number;
   json?: boolean;
+  idp?: boolean;
+  device?: boolean;
+  openBrowser?: boolean;
 }
 
 export async function approverEnroll(io: Io, raw: Record<string, unknown>): Promise<number> {
@@ -72,6 +78,10 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
   const viaDaemon = probe !== undefined;
   const keyPath = newApproverKeyPath(io.env, opts.name);
   if (!viaDaemon) checkLocally(opts, loadApprovers(regDir));
+  // the provider is reached before any passphrase is asked for: no point typing one if it is down
+  const idp = opts.idp === true ? await prepareIdp(io.env) : undefined;
+  if (idp === undefined && (opts.device === true || opts.openBrowser === true))
+    throw new UsageError('--device and --open-browser go with --idp');
   const tty = (io.stdin as { isTTY?: boolean }).isTTY === true;
   const endorser =
     opts.endorseBy === undefined
@@ -81,10 +91,22 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
     const passphrase = await newPassphrase(io, opts, tty);
     let created;
     try {
+      progress(io, 'creating the key (scrypt takes a few seconds)…');
       created = createApproverKey(passphrase);
     } finally {
       passphrase.fill(0);
     }
+    const bound =
+      idp === undefined
+        ? undefined
+        : await idp.enrolWithIdp({
+            ...idp,
+            publicKey: created.publicKey,
+            groups: opts.group,
+            device: opts.device === true,
+            show: (line) => writeLine(io.stderr, line),
+            open: opts.openBrowser === true ? openBrowser : undefined,
+          });
     const candidate: Candidate = {
       name: opts.name,
       groups: opts.group,
@@ -92,10 +114,12 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
       osUser: opts.osUser ?? userInfo().username,
       slackUserId: opts.slackUserId,
       email: opts.email,
+      ...(bound === undefined ? {} : { idp: { issuer: bound.issuer, subject: bound.subject, idToken: bound.idToken } }),
     };
     const endorsement: Endorsement | undefined =
       endorser === undefined ? undefined : signEndorsement(endorser, opts.endorseBy!, candidate);
     writeKeyFile(keyPath, created.encrypted);
+    progress(io, viaDaemon ? 'registering with the guard daemon…' : 'registering in the approver registry…');
     let rec: ApproverRecord;
     try {
       rec = viaDaemon
@@ -118,6 +142,23 @@ export async function approverEnroll(io: Io, raw: Record<string, unknown>): Prom
   } finally {
     endorser?.dispose();
   }
+}
+
+async function prepareIdp(env: NodeJS.ProcessEnv) {
+  const [{ requireIdentity }, { refreshIdentityMetadata }, { enrolWithIdp }] = await Promise.all([
+    import('../../identity/load.js'),
+    import('../../identity/metadata.js'),
+    import('../../identity/enrol.js'),
+  ]);
+  const { cfg, home } = requireIdentity(env);
+  return { cfg, meta: await refreshIdentityMetadata(cfg, home), enrolWithIdp };
+}
+
+/** Only on request (--open-browser); the URL is always printed as well. */
+function openBrowser(url: string): void {
+  const child = spawn('xdg-open', [url], { detached: true, stdio: 'ignore' });
+  child.on('error', () => undefined);
+  child.unref();
 }
 
 async function enrollViaDaemon(
@@ -172,6 +213,7 @@ async function unlockEndorser(
     stderr: io.stderr,
   });
   try {
+    progress(io, `unlocking ${name}'s key…`);
     const key = unlockApproverKey(encrypted, passphrase);
     if (rec !== undefined && key.publicKey !== rec.publicKey) {
       key.dispose();
@@ -191,20 +233,39 @@ async function newPassphrase(io: Io, opts: EnrollOptions, tty: boolean): Promise
     stdin: io.stdin,
     stderr: io.stderr,
   };
-  const first = await readPassphrase({ ...common, prompt: `New passphrase for approver ${opts.name}: ` });
-  if (first.length < MIN_PASSPHRASE_BYTES) {
-    first.fill(0);
-    throw new UsageError(`the passphrase is shorter than ${MIN_PASSPHRASE_BYTES} bytes`, {
-      hint: 'a few random words make a good passphrase',
-    });
+  const prompt = `New passphrase for approver ${opts.name} (at least ${MIN_PASSPHRASE_BYTES} bytes): `;
+  const tooShort = `the passphrase is shorter than ${MIN_PASSPHRASE_BYTES} bytes`;
+  // from a file or descriptor there is no one to ask again: refuse at once
+  if (opts.passphraseFile !== undefined || opts.passphraseFd !== undefined) {
+    const given = await readPassphrase({ ...common, prompt });
+    if (given.length >= MIN_PASSPHRASE_BYTES) return given;
+    given.fill(0);
+    throw new UsageError(tooShort, { hint: 'a few random words make a good passphrase' });
   }
-  if (opts.passphraseFile !== undefined || opts.passphraseFd !== undefined) return first;
-  const again = await readPassphrase({ ...common, prompt: 'Same passphrase again: ' });
-  const same = again.equals(first);
-  again.fill(0);
-  if (!same) {
+  // on a terminal a too-short or mistyped passphrase is asked again, a few times, then refused
+  for (let attempt = 1; ; attempt++) {
+    const last = attempt === PROMPT_ATTEMPTS;
+    const first = await readPassphrase({ ...common, prompt });
+    if (first.length < MIN_PASSPHRASE_BYTES) {
+      first.fill(0);
+      if (last)
+        throw new UsageError(`${tooShort}; nothing was enrolled`, {
+          hint: 'a few random words make a good passphrase',
+        });
+      writeLine(io.stderr, `${tooShort}: try again (a few random words make a good one)`);
+      continue;
+    }
+    const again = await readPassphrase({ ...common, prompt: 'Same passphrase again: ' });
+    const same = again.equals(first);
+    again.fill(0);
+    if (same) return first;
     first.fill(0);
-    throw new UsageError('the two passphrases differ; nothing was enrolled');
+    if (last) throw new UsageError('the two passphrases differ; nothing was enrolled');
+    writeLine(io.stderr, 'the two passphrases differ: try again');
   }
-  return first;
+}
+
+/** A line about slow work, for a person at a terminal (scripts reading stderr get none). */
+function progress(io: Io, text: string): void {
+  if ((io.stderr as { isTTY?: boolean }).isTTY === true) writeLine(io.stderr, text);
 }

@@ -69,6 +69,7 @@ export function printRecord(io: Io, rec: ApproverRecord): void {
     ['email', rec.email],
     ['enrolled at', rec.enrolledAt],
     ['endorsed by', rec.endorsedBy ?? '(bootstrap approver)'],
+    ['idp subject', rec.idp === undefined ? undefined : `${rec.idp.subject} at ${rec.idp.issuer}`],
   ];
   for (const [k, v] of lines) if (v !== undefined) writeLine(io.stdout, `${`${k}:`.padEnd(18)} ${v}`);
 }

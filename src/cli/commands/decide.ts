@@ -42,7 +42,7 @@ export function approverName(env: NodeJS.ProcessEnv, as: string | undefined): st
   );
 }
 
-async function report(client: DaemonClient, requestId: string, approver: string, reason: string): Promise<void> {
+export async function report(client: DaemonClient, requestId: string, approver: string, reason: string): Promise<void> {
   try {
     await client.call({ type: 'report_refusal', requestId, approver, reason });
   } catch {
@@ -55,7 +55,7 @@ async function report(client: DaemonClient, requestId: string, approver: string,
  * passphrase prompt); then connect again and send it once more — a decision that did arrive is
  * refused the second time as a replay, never counted twice.
  */
-async function sendDecision(
+export async function sendDecision(
   io: Io,
   client: DaemonClient,
   signed: SignedDecision,

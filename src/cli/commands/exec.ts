@@ -13,6 +13,7 @@ import type { ExecMessage } from '../../daemon/messages.js';
 import { checkHeld, holdProgram, type HeldProgram } from '../../exec/held.js';
 import { isLossy } from '../../exec/rawargv.js';
 import { runCommand, type RunResult } from '../../exec/run.js';
+import { refuseTty, runInExecutor } from '../../exec/executor-client.js';
 import type { Io } from '../io.js';
 
 const optString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -71,6 +72,16 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   const client = await connecting;
   const localDeadline = timeoutSeconds === undefined ? undefined : Date.now() + timeoutSeconds * 1000;
   const go = await requestRun(client, msg, io, localDeadline, () => message(false));
+  if (go.executor !== undefined) {
+    // enforced mode: the daemon's executor runs it with the credentials; this client only relays
+    await bound?.program?.handle.close();
+    try {
+      refuseTty(io);
+      return (await runInExecutor(go.client, go.execId, go.executor, io)).exitCode;
+    } finally {
+      go.client.close();
+    }
+  }
   let result: RunResult | undefined;
   let failure: unknown;
   try {

@@ -13,6 +13,7 @@ import { connectDaemon } from '../../daemon/connect.js';
 import { describeError, FailClosedError } from '../../errors.js';
 import { adapterFor } from '../../integrations/adapters.js';
 import { askDaemon } from '../../integrations/ask.js';
+import { hookIntent } from '../../integrations/intent.js';
 import { allowedModeFor, decide, settingsRefusal, type AllowedMode } from '../../integrations/decide.js';
 import { fileToolVerdict } from '../../integrations/file-tools.js';
 import { isOwnExec } from '../../integrations/own-exec.js';
@@ -105,7 +106,9 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
   const paths = guardPaths(io.env);
   const pin = { GUARD_HOME: paths.home, ...(paths.socketFromEnv ? { GUARD_SOCKET: paths.socket } : {}) };
   const deps = { guard, agent: adapter.name, mode, canRewrite: adapter.canRewrite, pin };
-  const judgement = await askDaemon(open.client, call, deps);
+  // why the agent wants it (agent-supplied, shown to reviewers, never part of the decision)
+  const intent = hookIntent(call.transcriptPath, call.toolInput);
+  const judgement = await askDaemon(open.client, call, deps, intent);
   const verdict =
     call.fileTool !== undefined ? fileToolVerdict(call.fileTool, judgement) : decide(call, judgement, deps);
   return adapter.render(verdict, call);

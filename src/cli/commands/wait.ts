@@ -21,12 +21,18 @@ export async function waitCommand(io: Io, id: string, opts: Record<string, unkno
   const timeoutSeconds = typeof opts['timeout'] === 'string' ? parseDuration(opts['timeout']) : undefined;
   const client = await connectDaemon(io.env);
   let asked: string | undefined;
+  let attached = false;
   const result = await new Promise<WaitResult>((resolve, reject) => {
     client.onClose((err) => reject(mapDaemonError(err)));
     client.send({ type: 'wait', requestId: id, timeoutSeconds }, (m: DaemonMessage) => {
       if (m.type === 'error') return reject(mapDaemonError(new DaemonReplyError(m.code, m.message, m.hint)));
       if (m.type === 'result') return resolve(m.data as WaitResult);
       const e = m.data as WaitEvent;
+      if (!attached) {
+        // the daemon's first event says the wait is registered: from now on no decision is missed
+        attached = true;
+        writeLine(io.stderr, `guard: waiting for a decision on request ${id}`);
+      }
       if (
         e.event === 'update' &&
         e.view.question !== undefined &&

@@ -22,6 +22,9 @@ const enrollSpec = defineCommand({
       .option('--endorse-by <name>', 'enrolled approver who vouches for this one (needed once one approver exists)')
       .option('--endorser-passphrase-file <file>', "read the endorser's passphrase from this file")
       .option('--endorser-passphrase-fd <n>', "read the endorser's passphrase from this file descriptor", fdNumber)
+      .option('--idp', 'bind the key to a fresh login at the configured identity provider (identity: in config.yaml)')
+      .option('--device', 'with --idp: sign in on another device (device code) instead of a browser on this machine')
+      .option('--open-browser', 'with --idp: open the sign-in URL in a browser (it is always printed)')
       .option('--json', 'print the registered record as JSON')
       .addHelpText(
         'after',
@@ -34,7 +37,12 @@ Refuses to run under an AI agent (GUARD_AGENT, CLAUDECODE, ...).
 When a guard daemon answers (GUARD_SOCKET, else this user's own), the daemon registers the
 approver and records the enrollment in its ledger; only the daemon's user or root may enroll.
 
+With --idp the login's nonce is a hash of the new public key, so the provider's signed ID
+token names the key; the record keeps the IdP issuer, subject and that token, and every
+--group must be listed in the token's groups claim (docs/identity.md).
+
 Examples:
+  guard approver enroll --name alice --group sre --idp                 # bound to the company IdP
   guard approver enroll --name alice --group sre                       # first (bootstrap) approver
   guard approver enroll --name bob --group sre --endorse-by alice      # later ones are endorsed`,
       );

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand, type CommandSpec } from '../command.js';
+import { UsageError } from '../../errors.js';
 import { tuiOptions } from './tui.js';
 
 function keyOptions(cmd: Command): Command {
@@ -8,6 +9,13 @@ function keyOptions(cmd: Command): Command {
     .option('--passphrase-file <file>', 'read the key passphrase from this file (otherwise: a terminal prompt)')
     .option('--passphrase-fd <n>', 'read the key passphrase from this file descriptor (e.g. 3 3<file)')
     .option('--json', 'print the resulting request state as JSON');
+}
+
+/** Batch review: every open request of one agent session, each signed over its own fingerprint. */
+function sessionOptions(cmd: Command): Command {
+  return cmd
+    .option('--session <id>', 'decide every open request of this agent session at once (listed before signing)')
+    .option('--expect <n>', 'with --session: refuse unless the session has exactly this many open requests');
 }
 
 const SIGNING = `
@@ -20,11 +28,16 @@ function decision(name: 'approve' | 'deny' | 'ask', summary: string, extra: (cmd
     name,
     summary,
     define(cmd) {
-      cmd.argument(name === 'approve' ? '[id]' : '<id>', 'request id (rq-…; see `guard requests`)');
+      cmd.argument(name === 'ask' ? '<id>' : '[id]', 'request id (rq-…; see `guard requests`)');
+      if (name !== 'ask') sessionOptions(cmd);
       extra(cmd);
       keyOptions(cmd).addHelpText('after', SIGNING);
     },
     async run(io, args, opts) {
+      if (name !== 'ask' && opts['session'] !== undefined) {
+        if (args[0] !== undefined) throw new UsageError('give a request id or --session, not both');
+        return (await import('../commands/batch.js')).decideSession(io, name, opts['session'] as string, opts);
+      }
       if (name === 'approve' && args[0] === undefined) return (await import('../commands/tui.js')).tuiCommand(io, opts); // no id: the TUI
       const { decide } = await import('../commands/decide.js');
       return decide(io, name, args[0] as string | undefined, opts);

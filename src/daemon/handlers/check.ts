@@ -13,6 +13,7 @@ import { newRequestId } from '../machine.js';
 import type { CheckMessage, CheckOutcome } from '../messages.js';
 import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
+import { displayIntent, intentExtra, rememberIntent } from '../intent.js';
 import { fingerprintOf } from './exec.js';
 
 const ALL_EFFECTS: readonly Effect[] = ['allow', 'approve', 'deny'];
@@ -31,6 +32,10 @@ export async function handleCheck(ctx: DaemonContext, conn: Conn, msg: CheckMess
   const argv = checkArgv(msg);
   const loaded = await ctx.policy.forCwd(msg.cwd);
   const decision = ctx.evaluate({ argv, shell: msg.shell, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  // intent is attached after the decision: it never reaches the policy
+  const intent = msg.intent === undefined ? undefined : displayIntent(msg.intent);
+  if (intent !== undefined && decision.effect === 'approve')
+    rememberIntent(ctx.intents, conn.peer?.uid, msg.context, argv, intent);
   const wanted = msg.record !== false && (msg.recordEffects ?? ALL_EFFECTS).includes(decision.effect);
   let requestId: string | undefined;
   if (wanted) {
@@ -41,7 +46,11 @@ export async function handleCheck(ctx: DaemonContext, conn: Conn, msg: CheckMess
     await ctx.ledger.appendMany([
       {
         type: 'request',
-        payload: requestPayload(requestId, { cwd: msg.cwd }, t, fingerprint, { via, ...peerRecord(conn) }),
+        payload: requestPayload(requestId, { cwd: msg.cwd }, t, fingerprint, {
+          via,
+          ...peerRecord(conn),
+          ...intentExtra(intent),
+        }),
       },
       { type: 'decision', payload: decisionPayload(requestId, decision, { via }) },
     ]);

@@ -8,11 +8,13 @@ import { FailClosedError } from '../../errors.js';
 import type { Decision, Requester } from '../../policy/types.js';
 import { addWaiter, holders, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
 import { buildView, decisionPayload, intake, programSha256Of, requestPayload, requesterOf } from '../intake.js';
+import { intentExtra, sessionOf, sessionView } from '../intent.js';
 import { newExecId, newRequestId, type LedgerItem } from '../machine.js';
 import type { ExecMessage, ExecOutcome, WaitEvent } from '../messages.js';
 import { isOpen, type StoredRequest } from '../record.js';
 import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
+import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
 
 type Msg = ExecMessage & { id: number };
 
@@ -50,13 +52,24 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     throw new ReplyError('bad_request', 'binding.targets must have one entry per argv element');
   }
   const loaded = await ctx.policy.forCwd(msg.cwd);
-  const fingerprint = fingerprintOf(msg, requester, policyEnvNames(loaded.policy.rules));
-  if (msg.attach !== undefined) return attach(ctx, conn, msg, msg.attach, fingerprint);
-
+  const fingerprint = fingerprintOf(msg, requester, [
+    ...policyEnvNames(loaded.policy.rules),
+    ...executorEnvNames(ctx.env),
+  ]);
   const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  // enforced mode: credentialed commands run in the daemon's executor, judged on the full context
+  const plan = executorPlan(ctx, msg, decision);
+  if (plan !== undefined && msg.partialContext === true) return conn.result(msg.id, { outcome: 'need_context' });
+  if (msg.attach !== undefined) return attach(ctx, conn, msg, msg.attach, fingerprint, plan);
+
   const id = newRequestId();
   const t = intake(msg, requester);
-  const request: LedgerItem = { type: 'request', payload: requestPayload(id, msg, t, fingerprint, peerRecord(conn)) };
+  // agent-supplied intent of the hook check that rewrote this command (never part of the decision)
+  const shown = ctx.intents.find(conn.peer?.uid, sessionOf(msg.context), msg.argv);
+  const request: LedgerItem = {
+    type: 'request',
+    payload: requestPayload(id, msg, t, fingerprint, { ...peerRecord(conn), ...intentExtra(shown) }),
+  };
   const answer = (o: ExecOutcome): void => conn.result(msg.id, o);
 
   if (decision.effect === 'allow') {
@@ -66,8 +79,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
       { type: 'decision', payload: decisionPayload(id, decision) },
       { type: 'exec_start', payload: { requestId: id, execId, fingerprint, ...programOf(msg) } },
     ]);
-    startedExec(ctx, conn, execId, id);
-    return answer({ outcome: 'run', execId, requestId: id });
+    return answer({ outcome: 'run', execId, requestId: id, ...startedExec(ctx, conn, execId, id, plan) });
   }
   if (decision.effect === 'deny') {
     await ctx.ledger.appendMany([request, { type: 'decision', payload: decisionPayload(id, decision) }]);
@@ -89,8 +101,13 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     ]);
     try {
       await ctx.machine.consume(granted.id, fingerprint, execId, id, programSha256Of(msg.context));
-      startedExec(ctx, conn, execId, id);
-      return answer({ outcome: 'run', execId, requestId: id, grant: granted.id });
+      return answer({
+        outcome: 'run',
+        execId,
+        requestId: id,
+        grant: granted.id,
+        ...startedExec(ctx, conn, execId, id, plan),
+      });
     } catch (err) {
       if (!(err instanceof ReplyError)) throw err;
       // used up by a concurrent run: fall through to a new request
@@ -108,14 +125,18 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     createdAt,
     expiresAt,
     detached: msg.noWait,
-    view: buildView(id, msg, t, decision, createdAt, expiresAt),
+    view: {
+      ...buildView(id, msg, t, decision, createdAt, expiresAt),
+      ...(shown === undefined ? {} : { intent: shown.view }),
+      ...sessionView(msg.context),
+    },
     settings: decision.approval,
     requester,
     votes: [],
     policyDigest: decision.policyDigest,
     updatedAt: createdAt,
   };
-  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context));
+  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan);
   await ctx.machine.create(r, [request, { type: 'decision', payload: decisionPayload(id, decision) }]);
   if (!msg.noWait && conn.closed) {
     await ctx.machine.cancel(id, 'the requester went away before a decision');
@@ -158,13 +179,20 @@ function denial(id: string, d: Decision): ExecOutcome {
 }
 
 /** Re-attach after the daemon was lost: same fingerprint only. */
-async function attach(ctx: DaemonContext, conn: Conn, msg: Msg, requestId: string, fingerprint: string): Promise<void> {
+async function attach(
+  ctx: DaemonContext,
+  conn: Conn,
+  msg: Msg,
+  requestId: string,
+  fingerprint: string,
+  plan: ExecutorPlan | undefined,
+): Promise<void> {
   const r = ctx.store.get(requestId);
   if (r === undefined) throw new ReplyError('not_found', `no request ${requestId}`);
   if (r.fingerprint !== fingerprint)
     throw new ReplyError('refused', `request ${requestId} is for a different command, directory or requester`);
   if (isOpen(r)) {
-    watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context));
+    watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan);
     conn.result(msg.id, {
       outcome: 'pending',
       requestId,
@@ -177,8 +205,8 @@ async function attach(ctx: DaemonContext, conn: Conn, msg: Msg, requestId: strin
   if (r.state === 'approved') {
     const execId = newExecId();
     await ctx.machine.consume(r.id, fingerprint, execId, r.id, programSha256Of(msg.context));
-    startedExec(ctx, conn, execId, r.id);
-    conn.result(msg.id, { outcome: 'run', execId, requestId } satisfies ExecOutcome);
+    const offer = startedExec(ctx, conn, execId, r.id, plan);
+    conn.result(msg.id, { outcome: 'run', execId, requestId, ...offer } satisfies ExecOutcome);
     return;
   }
   throw new ReplyError(
@@ -194,6 +222,7 @@ function watchAsExec(
   re: number,
   r: StoredRequest,
   programSha256: string | undefined,
+  plan?: ExecutorPlan,
 ): void {
   let done = false;
   const send = (e: WaitEvent): void => conn.event(re, e);
@@ -208,12 +237,13 @@ function watchAsExec(
         const execId = newExecId();
         ctx.machine.consume(next.id, next.fingerprint, execId, next.id, programSha256).then(
           () => {
-            startedExec(ctx, conn, execId, next.id);
+            const offer = startedExec(ctx, conn, execId, next.id, plan);
             send({
               event: 'run',
               execId,
               requestId: next.id,
               approvedBy: next.view.approvals.map((a) => a.approver),
+              ...offer,
             });
           },
           (err: unknown) =>
@@ -248,10 +278,22 @@ function watchAsExec(
   }
 }
 
-/** Remember a command told to run, and which verified user may report its end. */
-function startedExec(ctx: DaemonContext, conn: Conn, execId: string, requestId: string): void {
+/**
+ * Remember a command told to run, and which verified user may report its end. With an executor
+ * plan, the daemon runs it (exec_run) and the answer says so.
+ */
+function startedExec(
+  ctx: DaemonContext,
+  conn: Conn,
+  execId: string,
+  requestId: string,
+  plan?: ExecutorPlan,
+): ReturnType<typeof executorOffer> {
+  // an executed command's end is the executor's to record, never a client's exec_end
+  if (plan !== undefined) return executorOffer(ctx, conn, execId, requestId, plan);
   ctx.execs.set(execId, requestId);
   ctx.execOwners.set(execId, conn.peer?.uid);
+  return {};
 }
 
 export async function handleExecEnd(

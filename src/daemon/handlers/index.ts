@@ -4,6 +4,8 @@ import type { Handlers } from '../server.js';
 import { handleCheck } from './check.js';
 import { handleDecide, handleReply, handleReportRefusal, handleRevoke } from './decide.js';
 import { handleEnroll } from './enroll.js';
+import { handleCredential } from './credential.js';
+import { handleExecInput, handleExecRun, handleExecSignal } from '../executor.js';
 import { handleExec, handleExecEnd } from './exec.js';
 import {
   handleHistory,
@@ -34,5 +36,9 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     status: (c, m) => handleStatus(ctx, c, m),
     shutdown: (c, m) => handleShutdown(ctx, c, m),
     enroll: (c, m) => handleEnroll(ctx, c, m),
+    credential: (c, m) => handleCredential(ctx, c, m),
+    exec_run: (c, m) => handleExecRun(ctx, c, m),
+    exec_input: (c, m) => handleExecInput(ctx, c, m),
+    exec_signal: (c, m) => handleExecSignal(ctx, c, m),
   };
 }

@@ -1,0 +1,519 @@
+/**
+ * Enforced mode's executor (docs/decisions/1020-enforced-executor.md): a command whose matching
+ * rules name `credentials` is run by the daemon, not by the client, as a dedicated runner user
+ * (GUARD_RUNNER_USER), with the exact approved argv, the program from a trusted PATH (root-owned
+ * directories only), an environment the daemon builds (allow-listed client variables, bound into
+ * the fingerprint, plus the credentials) and file credentials in a private directory for one run.
+ * stdin, stdout, stderr and signals travel over the client's socket (`exec_run`, `exec_input`,
+ * `exec_signal`); the daemon records `executor_start` (which credentials, which versions) before
+ * the spawn and `exec_end` after it.
+ *
+ * The runner is entered through setpriv (util-linux): the daemon holds CAP_SETUID, CAP_SETGID,
+ * CAP_KILL and CAP_CHOWN as ambient capabilities, and setpriv drops every one of them (and every
+ * supplementary group, with no_new_privs) before it execs the command.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CredentialStore, type CredentialMeta } from '../credentials/store.js';
+import type { Decision } from '../policy/types.js';
+import type { DaemonContext } from './context.js';
+import type { ClientMessage, ExecMessage, ExecutorEvent, ExecutorRun } from './messages.js';
+import { ReplyError, type Conn } from './server.js';
+
+/** What the executor needs to run one command, fixed when the daemon decided it. */
+export interface ExecutorPlan {
+  credentials: string[];
+  argv: string[];
+  cwd: string;
+  /** sha256 hex of each client variable's value, as bound into the fingerprint (full context). */
+  envHashes: Record<string, string> | undefined;
+}
+
+interface Pending {
+  plan: ExecutorPlan;
+  requestId: string;
+  conn: Conn;
+}
+
+interface Running {
+  child: ChildProcess;
+  conn: Conn;
+  terminated: boolean;
+}
+
+interface ExecutorState {
+  store: Promise<CredentialStore> | undefined;
+  pending: Map<string, Pending>;
+  running: Map<string, Running>;
+}
+
+const states = new WeakMap<DaemonContext, ExecutorState>();
+
+function stateOf(ctx: DaemonContext): ExecutorState {
+  let s = states.get(ctx);
+  if (s === undefined) {
+    s = { store: undefined, pending: new Map(), running: new Map() };
+    states.set(ctx, s);
+  }
+  return s;
+}
+
+/** The daemon's credential store, opened once. */
+export function credentialStore(ctx: DaemonContext): Promise<CredentialStore> {
+  const s = stateOf(ctx);
+  s.store ??= CredentialStore.open(ctx.env);
+  s.store.catch(() => (s.store = undefined));
+  return s.store;
+}
+
+export const DEFAULT_EXECUTOR_PATH = '/usr/local/bin:/usr/bin:/bin';
+export const DEFAULT_EXECUTOR_ENV = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TERM', 'TZ'];
+
+export interface ExecutorConfig {
+  runner: string | undefined;
+  /** Client variables the command may receive (their values are bound into the fingerprint). */
+  envNames: string[];
+  path: string;
+  tmp: string;
+}
+
+/** From the daemon's own environment (the service unit), never from a client. */
+export function executorConfig(env: NodeJS.ProcessEnv): ExecutorConfig {
+  const list = (v: string | undefined): string[] | undefined =>
+    v === undefined || v === ''
+      ? undefined
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(s));
+  const runner = env['GUARD_RUNNER_USER'];
+  return {
+    runner: runner === undefined || runner === '' ? undefined : runner,
+    envNames: list(env['GUARD_EXECUTOR_ENV']) ?? DEFAULT_EXECUTOR_ENV,
+    path: env['GUARD_EXECUTOR_PATH'] || DEFAULT_EXECUTOR_PATH,
+    tmp: env['GUARD_EXECUTOR_TMP'] || '/tmp',
+  };
+}
+
+/** Names bound into every fingerprint when the daemon has an executor: what it may pass on. */
+export function executorEnvNames(env: NodeJS.ProcessEnv): string[] {
+  const c = executorConfig(env);
+  return c.runner === undefined ? [] : c.envNames;
+}
+
+const refuse = (message: string, hint?: string): ReplyError => new ReplyError('refused', message, hint);
+
+/**
+ * The executor plan for a decided command: undefined when no matching rule names credentials.
+ * Throws `refused` (before anything is recorded) when such a command cannot be executed safely.
+ */
+export function executorPlan(
+  ctx: DaemonContext,
+  msg: Pick<ExecMessage, 'argv' | 'rawArgvB64' | 'cwd' | 'binding'>,
+  decision: Decision,
+): ExecutorPlan | undefined {
+  if (decision.effect === 'deny') return undefined;
+  const names = [...new Set(decision.matches.flatMap((m) => m.credentials ?? []))].sort();
+  if (names.length === 0) return undefined;
+  const rules = decision.matches.filter((m) => m.credentials !== undefined).map((m) => m.ruleId);
+  if (executorConfig(ctx.env).runner === undefined)
+    throw refuse(
+      `rule ${rules.join(', ')} gives this command credentials, but this daemon has no executor (GUARD_RUNNER_USER is not set); nothing was run`,
+      'an administrator sets up enforced mode (docs/deployment.md)',
+    );
+  const cmd = decision.commands[0];
+  if (
+    decision.commands.length !== 1 ||
+    decision.unresolved.length > 0 ||
+    cmd === undefined ||
+    cmd.via.length > 0 ||
+    Object.keys(cmd.assignments).length > 0 ||
+    msg.rawArgvB64 !== undefined
+  )
+    throw refuse(
+      `a command that receives credentials (rule ${rules.join(', ')}) must be one plain program with its arguments: no shell, wrapper, assignment or non-UTF-8 argument; nothing was run`,
+      'run the program directly: guard exec -- psql -c "select 1"',
+    );
+  return { credentials: names, argv: msg.argv, cwd: msg.cwd, envHashes: msg.binding?.env };
+}
+
+/**
+ * Called where the daemon tells a client to run: for an executor plan, remember it for this
+ * connection and return what the answer carries.
+ */
+export function executorOffer(
+  ctx: DaemonContext,
+  conn: Conn,
+  execId: string,
+  requestId: string,
+  plan: ExecutorPlan | undefined,
+): { executor?: ExecutorRun } {
+  if (plan === undefined) return {};
+  const s = stateOf(ctx);
+  s.pending.set(execId, { plan, requestId, conn });
+  conn.onClose(() => {
+    if (!s.pending.delete(execId)) return;
+    ctx.execs.delete(execId);
+    ctx.execOwners.delete(execId);
+    ctx.ledger
+      .append('exec_end', {
+        requestId,
+        execId,
+        exitCode: null,
+        signal: null,
+        durationMs: 0,
+        executor: { ran: false, reason: 'the client went away before the executor started the command' },
+      })
+      .catch((err: unknown) => ctx.log.error(`exec_end ${execId}: ${(err as Error).message}`));
+  });
+  return { executor: { env: executorConfig(ctx.env).envNames } };
+}
+
+interface Runner {
+  user: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+function runnerOf(ctx: DaemonContext, name: string): Runner {
+  const r = spawnSync('getent', ['passwd', name], { encoding: 'utf8' });
+  const f = r.status === 0 ? r.stdout.trim().split(':') : [];
+  const uid = Number(f[2]);
+  const gid = Number(f[3]);
+  if (f.length < 7 || !Number.isInteger(uid) || !Number.isInteger(gid))
+    throw new ReplyError('fail_closed', `the runner user ${name} (GUARD_RUNNER_USER) does not exist; nothing was run`);
+  if (uid === 0 || uid === ctx.ownerUid)
+    throw new ReplyError(
+      'fail_closed',
+      `the runner user ${name} must be neither root nor the daemon's own user; nothing was run`,
+    );
+  return { user: name, uid, gid, home: f[5] ?? '/' };
+}
+
+/**
+ * Root-owned and writable by nobody else: the file and its directory. Higher directories may also
+ * be root-owned sticky ones (/tmp): others can add entries there but not rename root's.
+ */
+function trusted(path: string): boolean {
+  for (let p = path, depth = 0; ; p = dirname(p), depth++) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      return false;
+    }
+    const sticky = (st.mode & 0o1000) !== 0 && st.isDirectory();
+    if (st.uid !== 0 || ((st.mode & 0o022) !== 0 && !(depth >= 2 && sticky))) return false;
+    if (p === '/') return true;
+  }
+}
+
+/** The program from the trusted PATH (or an absolute path that is itself trusted). */
+export function trustedProgram(file: string, path: string): string | undefined {
+  const candidates = file.includes('/')
+    ? [file]
+    : path
+        .split(':')
+        .filter((d) => d.startsWith('/'))
+        .map((d) => join(d, file));
+  for (const c of candidates) {
+    let real: string;
+    try {
+      real = realpathSync(c);
+      const st = statSync(real);
+      if (!st.isFile() || (st.mode & 0o111) === 0) continue;
+    } catch {
+      continue;
+    }
+    // run it by the name found (multi-call programs and wrappers look at their own name)
+    if (trusted(real) && trusted(dirname(c))) return c;
+  }
+  return undefined;
+}
+
+/** Whether the runner (uid, primary gid only: setpriv clears the others) may enter and read dir. */
+function runnerMayEnter(dir: string, r: Runner): boolean {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return false;
+  }
+  for (let p = real; ; p = dirname(p)) {
+    const st = statSync(p);
+    const bits = st.uid === r.uid ? (st.mode >> 6) & 7 : st.gid === r.gid ? (st.mode >> 3) & 7 : st.mode & 7;
+    if ((bits & 1) === 0 || (p === real && (bits & 4) === 0)) return false;
+    if (p === '/') return true;
+  }
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+type ExecRunMessage = Extract<ClientMessage, { type: 'exec_run' }>;
+
+interface Received {
+  meta: CredentialMeta;
+  value: Buffer;
+  expiresAt?: string | undefined;
+}
+
+/** Mint a short-lived token: the stored value is the absolute path of a trusted program. */
+function mint(ctx: DaemonContext, c: CredentialMeta, program: Buffer): Promise<Received> {
+  const path = program.toString('utf8').trim();
+  if (!path.startsWith('/') || trustedProgram(path, '') === undefined)
+    return Promise.reject(
+      new ReplyError(
+        'fail_closed',
+        `the mint program of credential ${c.name} is not a trusted absolute path; nothing was run`,
+      ),
+    );
+  const ttl = c.ttlSeconds ?? 900;
+  return new Promise((resolve, reject) => {
+    const child = spawn(path, [], {
+      env: { PATH: DEFAULT_EXECUTOR_PATH, GUARD_MINT_TTL: String(ttl), GUARD_CREDENTIAL: c.name },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', () => undefined);
+    child.on('error', (err) => reject(new ReplyError('fail_closed', `minting ${c.name} failed: ${err.message}`)));
+    child.on('close', (code) => {
+      const token = Buffer.concat(out).toString('utf8').split('\n')[0] ?? '';
+      if (code !== 0 || token === '')
+        return reject(
+          new ReplyError('fail_closed', `minting credential ${c.name} failed (exit ${code}); nothing was run`),
+        );
+      resolve({
+        meta: c,
+        value: Buffer.from(token),
+        expiresAt: new Date(ctx.now().getTime() + ttl * 1000).toISOString(),
+      });
+    });
+  });
+}
+
+export async function handleExecRun(
+  ctx: DaemonContext,
+  conn: Conn,
+  msg: ExecRunMessage & { id: number },
+): Promise<void> {
+  const s = stateOf(ctx);
+  const p = s.pending.get(msg.execId);
+  if (p === undefined || p.conn !== conn) throw new ReplyError('not_found', `no command ${msg.execId} to execute`);
+  s.pending.delete(msg.execId);
+  ctx.execs.delete(msg.execId);
+  ctx.execOwners.delete(msg.execId);
+  const started = performance.now();
+  const end = (exitCode: number | null, signal: string | null, extra: Record<string, string | boolean>) =>
+    ctx.ledger.append('exec_end', {
+      requestId: p.requestId,
+      execId: msg.execId,
+      exitCode,
+      signal,
+      durationMs: Math.round(performance.now() - started),
+      executor: { ...extra },
+    });
+  const cfg = executorConfig(ctx.env);
+  let dir: string | undefined;
+  try {
+    // the environment: only allow-listed client variables, each as bound into the approval
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(msg.env)) {
+      if (!cfg.envNames.includes(name)) throw refuse(`the executor does not pass ${name} on; nothing was run`);
+      if (p.plan.envHashes !== undefined && p.plan.envHashes[name] !== sha256(value))
+        throw refuse(`${name} differs from the value the command was judged with; nothing was run`);
+      env[name] = value;
+    }
+    if (p.plan.envHashes !== undefined)
+      for (const name of cfg.envNames)
+        if (p.plan.envHashes[name] !== undefined && env[name] === undefined)
+          throw refuse(`${name} was bound into the approval but not sent; nothing was run`);
+    const runner = runnerOf(ctx, cfg.runner!);
+    const [file = ''] = p.plan.argv;
+    const program = trustedProgram(file, cfg.path);
+    if (program === undefined)
+      throw refuse(
+        `${file} is not found in the executor's trusted PATH (${cfg.path}: root-owned directories only); nothing was run`,
+      );
+    if (!runnerMayEnter(p.plan.cwd, runner))
+      throw refuse(
+        `the runner user ${runner.user} cannot enter or read ${p.plan.cwd}; nothing was run`,
+        'run the command from a directory the runner may read (or give the runner read access to it)',
+      );
+    const store = await credentialStore(ctx);
+    const received: Received[] = [];
+    for (const name of p.plan.credentials) {
+      const meta = store.get(name);
+      const value = meta === undefined ? undefined : await store.value(meta);
+      if (meta === undefined || value === undefined)
+        throw new ReplyError(
+          'fail_closed',
+          `credential ${name} is not in guard's store; nothing was run`,
+          'add it with `guard credential add`',
+        );
+      received.push(meta.kind === 'mint' ? await mint(ctx, meta, value) : { meta, value });
+    }
+    Object.assign(env, {
+      PATH: cfg.path,
+      HOME: runner.home,
+      USER: runner.user,
+      LOGNAME: runner.user,
+    });
+    for (const r of received) {
+      if (r.meta.kind !== 'file') {
+        env[r.meta.target] = r.value.toString('utf8');
+        continue;
+      }
+      if (dir === undefined) {
+        dir = mkdtempSync(join(cfg.tmp, 'guard-run-'));
+        chownSync(dir, runner.uid, runner.gid);
+      }
+      const f = join(dir, r.meta.target);
+      writeFileSync(f, r.value, { mode: 0o600, flag: 'wx' });
+      chownSync(f, runner.uid, runner.gid);
+      chmodSync(f, 0o400);
+      env[r.meta.target] = f;
+    }
+    await ctx.ledger.append('executor_start', {
+      requestId: p.requestId,
+      execId: msg.execId,
+      runner: { user: runner.user, uid: runner.uid },
+      program,
+      credentials: received.map((r) => ({
+        name: r.meta.name,
+        kind: r.meta.kind,
+        version: r.meta.version,
+        ...(r.meta.kind === 'mint'
+          ? { hash: createHash('sha256').update(Buffer.from(r.meta.salt, 'hex')).update(r.value).digest('hex') }
+          : { hash: r.meta.hash }),
+        ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
+      })),
+    });
+    const code = await run(ctx, conn, msg, program, p.plan, runner, env);
+    await end(code.exitCode, code.signal, { ran: true });
+    conn.result(msg.id, code);
+  } catch (err) {
+    if (!(err instanceof ReplyError)) throw err;
+    await end(null, null, { ran: false, reason: err.message });
+    throw err;
+  } finally {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function run(
+  ctx: DaemonContext,
+  conn: Conn,
+  msg: ExecRunMessage & { id: number },
+  program: string,
+  plan: ExecutorPlan,
+  runner: Runner,
+  env: Record<string, string>,
+): Promise<{ exitCode: number; signal: string | null }> {
+  const s = stateOf(ctx);
+  const args = plan.argv.slice(1);
+  const child = spawn(
+    'setpriv',
+    [
+      `--reuid=${runner.uid}`,
+      `--regid=${runner.gid}`,
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--no-new-privs',
+      '--',
+      program,
+      ...args,
+    ],
+    { cwd: plan.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, argv0: 'setpriv' },
+  );
+  const running: Running = { child, conn, terminated: false };
+  s.running.set(msg.execId, running);
+  const send = (e: ExecutorEvent): void => conn.event(msg.id, e);
+  child.stdout.on('data', (b: Buffer) => send({ event: 'out', fd: 1, dataB64: b.toString('base64') }));
+  child.stderr.on('data', (b: Buffer) => send({ event: 'out', fd: 2, dataB64: b.toString('base64') }));
+  child.stdin.on('error', () => undefined);
+  const killGroup = (sig: NodeJS.Signals): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, sig);
+    } catch {
+      // gone
+    }
+  };
+  // the client went away: nobody reads the output or can stop it — end it like a hang-up
+  const onGone = (): void => {
+    if (child.exitCode === null && child.signalCode === null) killGroup('SIGKILL');
+  };
+  conn.onClose(onGone);
+  return new Promise((resolve, reject) => {
+    let stdoutDone = false;
+    let stderrDone = false;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finish = (): void => {
+      if (exit === undefined || !stdoutDone || !stderrDone) return;
+      s.running.delete(msg.execId);
+      if (running.terminated) killGroup('SIGKILL');
+      if (exit.signal !== null)
+        resolve({ exitCode: 128 + (osConstants.signals[exit.signal] ?? 0), signal: exit.signal });
+      else resolve({ exitCode: exit.code ?? 1, signal: null });
+    };
+    child.stdout.on('end', () => ((stdoutDone = true), finish()));
+    child.stderr.on('end', () => ((stderrDone = true), finish()));
+    child.once('error', (err) => {
+      s.running.delete(msg.execId);
+      reject(new ReplyError('fail_closed', `the executor could not start ${program}: ${err.message}; nothing was run`));
+    });
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      finish();
+    });
+    send({ event: 'started' });
+  });
+}
+
+type InputMessage = Extract<ClientMessage, { type: 'exec_input' }>;
+type SignalMessage = Extract<ClientMessage, { type: 'exec_signal' }>;
+
+function runningFor(ctx: DaemonContext, conn: Conn, execId: string): Running {
+  const r = stateOf(ctx).running.get(execId);
+  if (r === undefined || r.conn !== conn) throw new ReplyError('not_found', `no command ${execId} running`);
+  return r;
+}
+
+/** stdin for the executed command; no answer (a stream, not a request). */
+export function handleExecInput(ctx: DaemonContext, conn: Conn, msg: InputMessage & { id: number }): void {
+  const r = stateOf(ctx).running.get(msg.execId);
+  if (r === undefined || r.conn !== conn) return; // ended meanwhile: the bytes have nowhere to go
+  const stdin = r.child.stdin!;
+  if (msg.dataB64 !== undefined && msg.dataB64 !== '') stdin.write(Buffer.from(msg.dataB64, 'base64'));
+  if (msg.eof === true) stdin.end();
+  conn.result(msg.id, null);
+}
+
+const SIGNALS = new Set([
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+  'SIGCONT',
+  'SIGTSTP',
+]);
+const TERMINATING = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
+
+export function handleExecSignal(ctx: DaemonContext, conn: Conn, msg: SignalMessage & { id: number }): void {
+  if (!SIGNALS.has(msg.signal)) throw new ReplyError('bad_request', `signal ${msg.signal} is not forwarded`);
+  const r = runningFor(ctx, conn, msg.execId);
+  if (TERMINATING.has(msg.signal)) r.terminated = true;
+  try {
+    if (r.child.pid !== undefined) process.kill(-r.child.pid, msg.signal);
+  } catch {
+    // already gone
+  }
+  conn.result(msg.id, null);
+}

@@ -1,0 +1,176 @@
+/**
+ * One way in for every human decision. A ballot arrives signed with an approver key (cli, tui) or
+ * from a channel with the identity the channel verified (Slack, Teams, webhook); `acceptVote`
+ * authenticates it, checks that it may count, and turns it into a vote and its `approval` record.
+ * Pure: approvers and the clock are arguments.
+ */
+import { checkDecision } from '../approval/decision.js';
+import { eligibility } from '../approval/quorum.js';
+import type { ApproverRecord, DecisionAction, SignedDecision, Vote } from '../approval/types.js';
+import type { JsonValue } from '../ledger/types.js';
+import { redactText } from '../redact/index.js';
+import { refusal, Refused, type Refusal } from './refusal.js';
+import { isOpen, type LedgerItem, type StoredRequest } from './state.js';
+
+/** An identity as a channel verified it. */
+export interface ChannelIdentity {
+  channel: string;
+  /** Slack user id, Entra e-mail, webhook key id. */
+  id: string;
+  display?: string | undefined;
+  /** What vouched for `id`: 'slack:<team id>', 'webhook:<endpoint name>', 'teams:<flow host>'. */
+  verifiedBy?: string | undefined;
+}
+
+/** A decision coming back from a channel, with the identity the channel verified. */
+export interface ChannelDecision {
+  requestId: string;
+  action: DecisionAction;
+  /** Identity as verified by the channel: Slack user id, Entra e-mail, webhook key id. */
+  identity: ChannelIdentity;
+  reason?: string | undefined;
+  question?: string | undefined;
+}
+
+export type Ballot =
+  { via: 'signed'; signed: SignedDecision; channel: 'cli' | 'tui' } | { via: 'channel'; decision: ChannelDecision };
+
+/** Which enrolled approver a channel identity is, and whether it matched an enrolled identity. */
+export interface ChannelMatch {
+  approver: ApproverRecord;
+  /** True when the id matched the approver's Slack id or e-mail (not merely the name). */
+  byIdentity: boolean;
+}
+
+/**
+ * Map a verified channel identity to an enrolled approver, ignoring case: the Slack user id or the
+ * e-mail first; failing those, the approver's name, except on Slack (a Slack id is never a name).
+ */
+export function channelApprover(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | undefined {
+  const id = identity.id.toLowerCase();
+  const byIdentity = approvers.find((a) => a.slackUserId?.toLowerCase() === id || a.email?.toLowerCase() === id);
+  if (byIdentity !== undefined) return { approver: byIdentity, byIdentity: true };
+  if (identity.channel === 'slack') return undefined;
+  const byName = approvers.find((a) => a.name.toLowerCase() === id);
+  return byName === undefined ? undefined : { approver: byName, byIdentity: false };
+}
+
+/** An accepted vote and the `approval` record to write before it counts. */
+export interface AcceptedVote {
+  vote: Vote;
+  record: LedgerItem;
+}
+
+const text = (s: string | undefined): string | undefined => (s === undefined ? undefined : redactText(s).value);
+
+/**
+ * Authenticate a ballot and check that it may count now. The order of the checks is the order of
+ * the recorded refusal codes: a channel's identity first (it needs no request), then the request,
+ * the signature, openness and the deadline, a replay, and eligibility (groups, four-eyes) of approvals.
+ */
+export function acceptVote(
+  r: StoredRequest | undefined,
+  ballot: Ballot,
+  now: Date,
+  approvers: ApproverRecord[],
+): AcceptedVote | Refusal {
+  const match = ballot.via === 'channel' ? channelApprover(ballot.decision.identity, approvers) : undefined;
+  if (ballot.via === 'channel' && match === undefined) {
+    const who = ballot.decision.identity;
+    return refusal(Refused.UnknownApprover, `${who.display ?? who.id} is not an enrolled approver`);
+  }
+  const requestId = ballot.via === 'signed' ? ballot.signed.requestId : ballot.decision.requestId;
+  if (r === undefined) return refusal(Refused.NotFound, `no request ${requestId}`);
+  let approver: ApproverRecord;
+  if (ballot.via === 'signed') {
+    const check = checkDecision({ signed: ballot.signed, request: r, approvers, now });
+    if (!check.ok) return refusal(check.code, check.reason);
+    approver = check.approver;
+  } else approver = match!.approver;
+  if (!isOpen(r)) return refusal(Refused.NotPending, `request ${r.id} is ${r.state}, no longer open to decisions`);
+  if (now.getTime() >= Date.parse(r.expiresAt))
+    return refusal(Refused.NotPending, `request ${r.id} expired at ${r.expiresAt}, no longer open to decisions`);
+  if (ballot.via === 'signed' && r.votes.some((v) => v.signature === ballot.signed.signature))
+    return refusal(Refused.Replayed, 'this signed decision was already counted (replay)');
+  const action = ballot.via === 'signed' ? ballot.signed.action : ballot.decision.action;
+  if (action === 'approve') {
+    const e = eligibility(approver, r.settings, r.requester);
+    if (!e.ok) return refusal(Refused.Ineligible, e.reason);
+  }
+  if (ballot.via === 'signed') {
+    const s = ballot.signed;
+    const vote: Vote = {
+      approver: s.approver,
+      action: s.action,
+      channel: ballot.channel,
+      at: s.at,
+      reason: text(s.reason),
+      question: text(s.question),
+      signature: s.signature,
+    };
+    return { vote, record: approvalRecord(r, vote, { signature: s.signature, key: approver.fingerprint }) };
+  }
+  const d = ballot.decision;
+  const vote: Vote = {
+    approver: approver.name,
+    action: d.action,
+    channel: d.identity.channel,
+    at: now.toISOString(),
+    reason: text(d.reason),
+    question: text(d.question),
+    identity: match!.byIdentity ? d.identity.id : undefined,
+  };
+  return {
+    vote,
+    record: approvalRecord(r, vote, { identity: d.identity.id, verifiedBy: d.identity.verifiedBy ?? null }),
+  };
+}
+
+function approvalRecord(r: StoredRequest, vote: Vote, extra: Record<string, JsonValue>): LedgerItem {
+  const payload = JSON.parse(
+    JSON.stringify({
+      requestId: r.id,
+      approver: vote.approver,
+      action: vote.action,
+      channel: vote.channel,
+      at: vote.at,
+      fingerprint: r.fingerprint,
+      reason: vote.reason,
+      question: vote.question,
+      ...extra,
+    }),
+  ) as JsonValue;
+  return { type: 'approval', payload };
+}
+
+/** The `approval_refused` payload of a refused ballot: who tried what, through which channel, and why. */
+export function refusedBallotPayload(
+  ballot: Ballot,
+  refused: Refusal,
+  approvers: ApproverRecord[],
+): Record<string, JsonValue> {
+  if (ballot.via === 'signed') {
+    const s = ballot.signed;
+    return {
+      requestId: s.requestId,
+      approver: s.approver,
+      action: s.action,
+      channel: ballot.channel,
+      signature: s.signature,
+      fingerprint: s.fingerprint,
+      code: refused.refused,
+      reason: refused.reason,
+    };
+  }
+  const d = ballot.decision;
+  return {
+    requestId: d.requestId,
+    approver: channelApprover(d.identity, approvers)?.approver.name ?? null,
+    action: d.action,
+    channel: d.identity.channel,
+    identity: d.identity.id,
+    verifiedBy: d.identity.verifiedBy ?? null,
+    code: refused.refused,
+    reason: refused.reason,
+  };
+}

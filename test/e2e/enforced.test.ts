@@ -1,0 +1,473 @@
+/**
+ * Enforced mode (docs/deployment.md, decision 1020): the agent's OS user holds no credential; the
+ * daemon holds them and its executor runs a credentialed command as a runner user. Real OS users
+ * (prefix `enf`), real privilege drops and capabilities (setpriv), a real PostgreSQL whose role
+ * password only guard's store holds, the built CLI and a real daemon. Skipped with a printed
+ * reason when not root or PostgreSQL is missing.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
+import { collect, osUsersSkipReason, PATH, ROOT, tearDown, type Run } from './os-users.js';
+
+const SKIP = osUsersSkipReason() ?? postgresSkipReason();
+if (SKIP !== undefined) console.log(`test/e2e/enforced.test.ts: enforced-mode suite skipped: ${SKIP}`);
+
+const envArgs = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+const CAPS = '+setuid,+setgid,+kill,+chown';
+
+describe.skipIf(SKIP !== undefined)(
+  'enforced mode: credentials only in the daemon, commands run by its executor',
+  () => {
+    const tag = randomBytes(3).toString('hex');
+    const u = { daemon: `enfd${tag}`, agent: `enfa${tag}`, runner: `enfr${tag}`, group: `enfs${tag}` };
+    const created: string[] = [];
+    const id = { daemon: 0, daemonGid: 0, agent: 0, agentGid: 0, group: 0 };
+    let base = '';
+    let app = '';
+    let home = '';
+    let sock = '';
+    let work = '';
+    let tbin = '';
+    let daemon: ChildProcess | undefined;
+    let daemonLog = '';
+    let pg: Postgres | undefined;
+    const dbPassword = `enf-${randomBytes(12).toString('hex')}`;
+    const token = `tok-${randomBytes(12).toString('hex')}`;
+
+    const sh = (cmd: string, args: string[]): string => {
+      const r = spawnSync(cmd, args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+      return r.stdout;
+    };
+    const num = (flag: string, who: string): number => Number(sh('id', [flag, who]).trim());
+
+    const agentEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
+      PATH,
+      HOME: `/home/${u.agent}`,
+      USER: u.agent,
+      GUARD_SOCKET: sock,
+      PGHOST: pg!.host,
+      PGPORT: String(pg!.port),
+      PGUSER: 'app',
+      PGDATABASE: 'appdb',
+      ...extra,
+    });
+    const asAgentArgv = (argv: string[], env = agentEnv()): string[] => [
+      `--reuid=${id.agent}`,
+      `--regid=${id.agentGid}`,
+      '--init-groups',
+      '--',
+      'env',
+      '-i',
+      ...envArgs(env),
+      ...argv,
+    ];
+    const asAgent = (argv: string[], env = agentEnv(), input?: string): Promise<Run> => {
+      const child = spawn('setpriv', asAgentArgv(argv, env), { cwd: work });
+      const done = collect(child);
+      child.stdin.end(input ?? '');
+      return done;
+    };
+    const guard = (args: string[], env = agentEnv(), input?: string): Promise<Run> =>
+      asAgent([process.execPath, join(app, 'bin', 'guard.js'), ...args], env, input);
+    /** guard as root (the administrator) over the daemon's socket. */
+    const admin = (args: string[], extra: Record<string, string> = {}): Promise<Run> => {
+      const child = spawn(
+        'env',
+        [
+          '-i',
+          ...envArgs({ PATH, HOME: base, GUARD_SOCKET: sock, ...extra }),
+          process.execPath,
+          join(app, 'bin', 'guard.js'),
+          ...args,
+        ],
+        { cwd: base },
+      );
+      child.stdin.end();
+      return collect(child);
+    };
+    /** `guard exec -- argv` as the agent, resolved once the command echoed `ready` (it runs). */
+    const runningCommand = async (
+      argv: string[],
+      input: string,
+    ): Promise<{ child: ChildProcess; done: Promise<Run> }> => {
+      const child = spawn(
+        'setpriv',
+        asAgentArgv([process.execPath, join(app, 'bin', 'guard.js'), 'exec', '--', ...argv]),
+        {
+          cwd: work,
+        },
+      );
+      const done = collect(child);
+      await new Promise<void>((res) => {
+        let seen = '';
+        child.stdout.on('data', (b: Buffer) => {
+          seen += b.toString();
+          if (seen.includes('ready')) res();
+        });
+        child.stdin.write(input);
+      });
+      return { child, done };
+    };
+    const tableExists = (): boolean =>
+      pg!.sql(`select count(*) from pg_tables where tablename = 't'`, 'appdb').trim() === '1';
+
+    // the administrator's policy, given with --policy (an explicit file counts as written)
+    const POLICY = `version: 1
+default: allow
+rules:
+  - id: enf.db
+    description: the application database, with the db credential
+    effect: allow
+    credentials: [db]
+    match: { program: psql }
+  - id: enf.db-drop
+    description: dropping a table needs a human
+    effect: approve
+    credentials: [db]
+    match: { program: psql, text: '\\bdrop\\b' }
+    approval: { timeout: 60s }
+  - id: enf.tools
+    description: test programs run with the tok credential
+    effect: allow
+    credentials: [tok]
+    match: { program: [cat, exitwith, killself, printenv] }
+`;
+
+    beforeAll(async () => {
+      try {
+        pg = await startPostgres();
+        pg.sql(`create role app login password '${dbPassword}'`);
+        pg.sql('create database appdb owner app');
+        pg.sql('create table t (x int); alter table t owner to app', 'appdb');
+        sh('groupadd', [u.group]);
+        created.push(`group:${u.group}`);
+        for (const n of [u.daemon, u.agent, u.runner]) {
+          sh('useradd', ['-m', '-U', ...(n === u.runner ? [] : ['-G', u.group]), '-s', '/bin/sh', n]);
+          created.push(n);
+        }
+        id.daemon = num('-u', u.daemon);
+        id.daemonGid = num('-g', u.daemon);
+        id.agent = num('-u', u.agent);
+        id.agentGid = num('-g', u.agent);
+        id.group = Number(sh('getent', ['group', u.group]).split(':')[2]);
+        base = mkdtempSync('/tmp/enf-');
+        chmodSync(base, 0o755);
+        app = join(base, 'app');
+        mkdirSync(app);
+        for (const d of ['bin', 'dist', 'policies']) cpSync(join(ROOT, d), join(app, d), { recursive: true });
+        copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
+        symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(app, 'node_modules'));
+        // trusted programs for the executor: root-owned, in a root-owned directory
+        tbin = join(base, 'tbin');
+        mkdirSync(tbin, { mode: 0o755 });
+        writeFileSync(join(tbin, 'exitwith'), '#!/bin/sh\nexit "$1"\n', { mode: 0o755 });
+        writeFileSync(join(tbin, 'killself'), '#!/bin/sh\nkill -s "$1" $$\n', { mode: 0o755 });
+        home = join(base, 'home');
+        mkdirSync(home, { mode: 0o700 });
+        chownSync(home, id.daemon, id.daemonGid);
+        writeFileSync(join(base, 'policy.yaml'), POLICY, { mode: 0o644 });
+        const sockDir = join(base, 'sock');
+        mkdirSync(sockDir);
+        chownSync(sockDir, id.daemon, id.group);
+        chmodSync(sockDir, 0o2710);
+        sock = join(sockDir, 'guard.sock');
+        work = join(base, 'work');
+        mkdirSync(work, { mode: 0o755 });
+        chownSync(work, id.agent, id.agentGid);
+        chmodSync(work, 0o755);
+        daemon = await startDaemon();
+        // the administrator moves the credentials into guard (values from root-only files)
+        const secret = join(base, 'db.secret');
+        writeFileSync(secret, `${dbPassword}\n`, { mode: 0o600 });
+        const add = await admin(['credential', 'add', 'db', '--env', 'PGPASSWORD', '--from-file', secret]);
+        if (add.code !== 0) throw new Error(`credential add failed: ${add.stderr}`);
+        writeFileSync(join(base, 'tok.secret'), token, { mode: 0o600 });
+        const tok = await admin([
+          'credential',
+          'add',
+          'tok',
+          '--env',
+          'TOKEN',
+          '--from-file',
+          join(base, 'tok.secret'),
+        ]);
+        if (tok.code !== 0) throw new Error(`credential add failed: ${tok.stderr}`);
+      } catch (err) {
+        await cleanup();
+        throw err;
+      }
+    }, 120_000);
+
+    async function startDaemon(): Promise<ChildProcess> {
+      const env = {
+        PATH,
+        HOME: `/home/${u.daemon}`,
+        USER: u.daemon,
+        GUARD_HOME: home,
+        GUARD_SOCKET: sock,
+        GUARD_KEYSTORE: 'file',
+        GUARD_RUNNER_USER: u.runner,
+        GUARD_EXECUTOR_ENV: 'PGHOST,PGPORT,PGUSER,PGDATABASE,LANG',
+        GUARD_EXECUTOR_PATH: `${tbin}:/usr/bin:/bin`,
+        GUARD_DAEMON_READY_FD: '3',
+      };
+      const child = spawn(
+        'setpriv',
+        [
+          `--reuid=${id.daemon}`,
+          `--regid=${id.daemonGid}`,
+          '--init-groups',
+          `--inh-caps=${CAPS}`,
+          `--ambient-caps=${CAPS}`,
+          '--',
+          'env',
+          '-i',
+          ...envArgs(env),
+          process.execPath,
+          join(app, 'bin', 'guard.js'),
+          'daemon',
+          'start',
+          '--foreground',
+          '--socket-mode',
+          '660',
+          '--policy',
+          join(base, 'policy.yaml'),
+        ],
+        { cwd: base, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+      );
+      child.stdout!.on('data', (c: Buffer) => (daemonLog += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (daemonLog += c.toString()));
+      await new Promise<void>((res, rej) => {
+        (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => {
+          if (c.toString().includes('ready')) res();
+        });
+        child.on('exit', (code) => rej(new Error(`daemon exited ${code}: ${daemonLog}`)));
+      });
+      return child;
+    }
+
+    async function cleanup(): Promise<void> {
+      await tearDown(daemon, created, base);
+      await pg?.destroy();
+    }
+    afterAll(cleanup, 60_000);
+
+    it('the agent alone cannot reach the database: plain psql has no password', async () => {
+      const r = await asAgent(['psql', '-Atc', 'select 1']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/password/i);
+    });
+
+    it('guard exec -- psql under an allow rule with credentials: [db] returns the row', async () => {
+      const r = await guard(['exec', '--', 'psql', '-Atc', 'select 1']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('1\n');
+    });
+
+    it('passes the daemon-built environment only: the credential, allow-listed variables, no agent variables', async () => {
+      const r = await guard(['exec', '--', 'printenv'], agentEnv({ AGENT_SECRET: 'from-agent', LANG: 'C.UTF-8' }));
+      expect(r.code, r.stderr).toBe(0);
+      const vars = Object.fromEntries(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      expect(vars['TOKEN']).toBe(token);
+      expect(vars['LANG']).toBe('C.UTF-8');
+      expect(vars['PGHOST']).toBe(pg!.host);
+      expect(vars['USER']).toBe(u.runner);
+      expect(vars['PATH']).toBe(`${tbin}:/usr/bin:/bin`);
+      expect(vars['AGENT_SECRET']).toBeUndefined();
+      expect(vars['GUARD_SOCKET']).toBeUndefined();
+      expect(vars['PGPASSWORD']).toBeUndefined();
+    });
+
+    it('only the daemon user or root manages credentials; the agent is refused and the refusal recorded', async () => {
+      writeFileSync(join(work, 'mine'), 'x');
+      const r = await guard(['credential', 'add', 'evil', '--env', 'X', '--from-file', join(work, 'mine')]);
+      expect(r.code, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/may not manage credentials/);
+      const list = await guard(['credential', 'list']);
+      expect(list.code).not.toBe(0);
+      const own = await admin(['credential', 'list', '--json']);
+      expect(own.code, own.stderr).toBe(0);
+      const names = (JSON.parse(own.stdout) as { credentials: { name: string; version: number }[] }).credentials;
+      expect(names.map((c) => c.name)).toEqual(['db', 'tok']);
+      expect(own.stdout).not.toContain(dbPassword);
+    });
+
+    it('stdio is byte-exact through the executor, in both directions', async () => {
+      const bytes = Buffer.from([...Array(256).keys()]);
+      const payload = Buffer.concat(Array.from({ length: 4096 }, () => bytes)); // 1 MiB, every byte value
+      const child = spawn(
+        'setpriv',
+        asAgentArgv([process.execPath, join(app, 'bin', 'guard.js'), 'exec', '--', 'cat']),
+        {
+          cwd: work,
+        },
+      );
+      const out: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      const done = collect(child);
+      child.stdin.end(payload);
+      const r = await done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(Buffer.concat(out).equals(payload)).toBe(true);
+    });
+
+    it('exit codes 0..255 and 128+N for signals match', async () => {
+      for (const code of [0, 1, 2, 42, 126, 127, 128, 200, 255]) {
+        const r = await guard(['exec', '--', 'exitwith', String(code)]);
+        expect({ code, got: r.code }).toEqual({ code, got: code });
+      }
+      for (const [sig, n] of [
+        ['TERM', 15],
+        ['KILL', 9],
+        ['INT', 2],
+      ] as const) {
+        const r = await guard(['exec', '--', 'killself', sig]);
+        expect({ sig, got: r.code }).toEqual({ sig, got: 128 + n });
+      }
+    });
+
+    it('a signal to guard exec reaches the executed command', async () => {
+      // cat echoes: once "ready" comes back, the command runs under the runner user
+      const { child, done } = await runningCommand(['cat'], 'ready\n');
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code, r.stderr).toBe(128 + 15);
+    });
+
+    it('refuses a program outside the trusted PATH and a credentialed command inside a shell', async () => {
+      const own = join(work, 'bin');
+      mkdirSync(own);
+      writeFileSync(join(own, 'psql'), '#!/bin/sh\nenv > "$HOME/stolen"\n', { mode: 0o755 });
+      chownSync(own, id.agent, id.agentGid);
+      chownSync(join(own, 'psql'), id.agent, id.agentGid);
+      // program swap on PATH: the executor resolves psql from its own trusted PATH
+      const swapped = await guard(['exec', '--', 'psql', '-Atc', 'select 2'], agentEnv({ PATH: `${own}:${PATH}` }));
+      expect(swapped.code, swapped.stderr).toBe(0);
+      expect(swapped.stdout).toBe('2\n');
+      // the agent's own program named directly: refused, nothing runs
+      const direct = await guard(['exec', '--', join(own, 'psql'), '-c', 'select 1']);
+      expect(direct.code).not.toBe(0);
+      expect(direct.stderr).toMatch(/not found in the executor's trusted PATH/);
+      const shell = await guard(['exec', '--', 'sh', '-c', 'psql -c "select 1"; printenv PGPASSWORD']);
+      expect(shell.code).not.toBe(0);
+      expect(shell.stderr).toMatch(/must be one plain program/);
+      expect(shell.stdout).not.toContain(dbPassword);
+      expect(readdirSync(`/home/${u.agent}`)).not.toContain('stolen');
+    });
+
+    it('GUARD_SOCKET pointed at a fake daemon that answers "run" gains nothing: no credential', async () => {
+      const fakeDir = mkdtempSync(join(base, 'fake-'));
+      chownSync(fakeDir, id.agent, id.agentGid);
+      const fakeSock = join(fakeDir, 'fake.sock');
+      const server: Server = createServer((s) => {
+        let buf = Buffer.alloc(0);
+        s.on('data', (c: Buffer) => {
+          buf = Buffer.concat([buf, c]);
+          while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) {
+            const msg = JSON.parse(buf.subarray(4, 4 + buf.readUInt32BE(0)).toString()) as { id: number; type: string };
+            buf = buf.subarray(4 + buf.readUInt32BE(0));
+            const data = msg.type === 'exec' ? { outcome: 'run', execId: 'e1', requestId: 'r1' } : { recorded: true };
+            const body = Buffer.from(JSON.stringify({ re: msg.id, type: 'result', data }));
+            const head = Buffer.alloc(4);
+            head.writeUInt32BE(body.length);
+            s.write(Buffer.concat([head, body]));
+          }
+        });
+      });
+      await new Promise<void>((r) => server.listen(fakeSock, r));
+      chownSync(fakeSock, id.agent, id.agentGid);
+      try {
+        const r = await guard(['exec', '--', 'psql', '-Atc', 'drop table t'], agentEnv({ GUARD_SOCKET: fakeSock }));
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(/password/i);
+        expect(tableExists()).toBe(true);
+      } finally {
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
+    it('the password is nowhere the agent can read: running child env, /proc, temp files, ledger, daemon.log', async () => {
+      // a credentialed psql stays running while its stdin is open
+      const { child, done } = await runningCommand(['psql', '-At'], "select 'ready';\n");
+      const probe = `
+      const fs = require('node:fs');
+      const needle = process.env.NEEDLE_HEX && Buffer.from(process.env.NEEDLE_HEX, 'hex');
+      const hits = [];
+      const check = (p) => { try { if (fs.readFileSync(p).includes(needle)) hits.push(p); } catch {} };
+      for (const pid of fs.readdirSync('/proc').filter((d) => /^\\d+$/.test(d)))
+        for (const f of ['environ', 'cmdline']) check('/proc/' + pid + '/' + f);
+      const walk = (d, depth) => { if (depth > 6) return; let es; try { es = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+        for (const e of es) { const p = d + '/' + e.name; if (e.isDirectory()) walk(p, depth + 1); else if (e.isFile()) check(p); } };
+      for (const d of ['/tmp', '/var/tmp', '/dev/shm', process.env.HOME]) walk(d, 0);
+      console.log(JSON.stringify(hits));`;
+      const scan = await asAgent([process.execPath, '-e', probe], {
+        PATH,
+        HOME: `/home/${u.agent}`,
+        NEEDLE_HEX: Buffer.from(dbPassword).toString('hex'),
+      });
+      child.stdin!.end('\\q\n');
+      const r = await done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(scan.code, scan.stderr).toBe(0);
+      expect(JSON.parse(scan.stdout)).toEqual([]);
+      // the daemon's own files, read as root: the value is never written there
+      const files = [join(home, 'ledger.db'), join(home, 'daemon.log')];
+      for (const f of readdirSync(home))
+        if (f.startsWith('ledger.db-') || f.startsWith('state.db')) files.push(join(home, f));
+      for (const f of files) expect({ f, leak: readFileSync(f).includes(dbPassword) }).toEqual({ f, leak: false });
+      expect(daemonLog).not.toContain(dbPassword);
+    });
+
+    it("records which credential versions each executed run received, and the executor's exec_end", async () => {
+      const show = await admin(['ledger', 'show', '--json', '--db', join(home, 'ledger.db')], { GUARD_HOME: home });
+      expect(show.code, show.stderr).toBe(0);
+      const recs = show.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; payload: Record<string, unknown> });
+      const starts = recs.filter((r) => r.type === 'executor_start');
+      expect(starts.length).toBeGreaterThan(0);
+      const db = starts.find((r) => JSON.stringify(r.payload).includes('"name":"db"'))!;
+      expect(db.payload['runner']).toEqual({ user: u.runner, uid: num('-u', u.runner) });
+      const received = db.payload['credentials'] as { name: string; kind: string; version: number; hash: string }[];
+      expect(received.map((c) => [c.name, c.kind, c.version])).toEqual([['db', 'env', 1]]);
+      expect(received[0]!.hash).toMatch(/^[0-9a-f]{64}$/);
+      const ends = recs.filter((r) => r.type === 'exec_end' && r.payload['execId'] === db.payload['execId']);
+      expect(ends).toHaveLength(1);
+      expect(ends[0]!.payload['executor']).toEqual({ ran: true });
+      expect(recs.some((r) => r.type === 'credential_refused')).toBe(true);
+      expect(recs.filter((r) => r.type === 'credential_changed').map((r) => r.payload['name'])).toEqual(['db', 'tok']);
+    });
+
+    it('the runner user cannot read the daemon home; the private file credential directory is gone after the run', () => {
+      const st = statSync(home);
+      expect(st.uid).toBe(id.daemon);
+      expect(st.mode & 0o077).toBe(0);
+      expect(readdirSync('/tmp').filter((f) => f.startsWith('guard-run-'))).toEqual([]);
+    });
+  },
+);

@@ -1,0 +1,56 @@
+/**
+ * Headless Chromium (Debian's /usr/bin/chromium) through playwright-core, launched with the
+ * no-background-networking flags; every request off loopback is aborted.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { CHROMIUM, CHROMIUM_QUIET_FLAGS } from '../../src/evidence/pdf.js';
+
+export function chromiumSkipReason(): string | false {
+  return existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    chromiumSandbox: false,
+    args: CHROMIUM_QUIET_FLAGS,
+  });
+}
+
+/** A fresh context (own cookies) whose requests may only reach 127.0.0.1. */
+export async function loopbackPage(browser: Browser, viewport?: { width: number; height: number }): Promise<Page> {
+  const context = await browser.newContext(viewport === undefined ? {} : { viewport, isMobile: true, hasTouch: true });
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    return host === '127.0.0.1' ? route.continue() : route.abort();
+  });
+  return context.newPage();
+}
+
+/** The provider's development login form (user name, any password), then its consent page. */
+export async function signIn(page: Page, user: string): Promise<void> {
+  await page.locator('input[name=login]').fill(user);
+  await page.locator('input[name=password]').fill('any-password');
+  await page.locator('button[type=submit]').click();
+  await page.getByRole('heading', { name: 'Authorize' }).waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
+}
+
+/** Opens the authorization URL, signs in and waits until the loopback redirect page shows. */
+export async function codeLogin(page: Page, url: string, user: string): Promise<void> {
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await signIn(page, user);
+  await page.getByText('Signed in.').waitFor();
+}
+
+/** Device flow: type the user code at the verification URI, confirm, sign in. */
+export async function deviceLogin(page: Page, verificationUri: string, userCode: string, user: string): Promise<void> {
+  await page.goto(verificationUri, { waitUntil: 'domcontentloaded' });
+  await page.locator('input[name=user_code]').fill(userCode);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Confirm Device' }).waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await signIn(page, user);
+  await page.getByRole('heading', { name: 'Sign-in Success' }).waitFor();
+}
