@@ -189,6 +189,17 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
     expect((await p.done).code).toBe(76);
   });
 
+  it('lists every host with its heartbeat (last call to the hub) and open requests', async () => {
+    const r = await rigs[0]!.guard(['hub', 'hosts', '--json'], {
+      env: { ...rigs[0]!.env, GUARD_HUB_DATABASE_URL: pg.url },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const hosts = JSON.parse(r.stdout) as { name: string; lastSeen: string | null; open: number }[];
+    expect(hosts.map((h) => h.name)).toEqual(HOSTS);
+    // each daemon polls the hub: its heartbeat is a real time, not null
+    for (const h of hosts) expect(Number.isNaN(Date.parse(h.lastSeen ?? ''))).toBe(false);
+  });
+
   it('with PostgreSQL down, held commands wait and expire and allowed ones run; all resumes after', async () => {
     const rig = rigs[1]!;
     const before = rig.marks().length;
