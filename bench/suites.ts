@@ -14,6 +14,7 @@ import { integrationsSuite } from './integrations.js';
 import { channelsSuite } from './channels.js';
 import { tuiSuite } from './tui.js';
 import { evidenceSuite } from './evidence.js';
+import { enforcedSuite } from './enforced.js';
 
 export const suites: Suite[] = [
   startupSuite,
@@ -27,4 +28,5 @@ export const suites: Suite[] = [
   channelsSuite,
   tuiSuite,
   evidenceSuite,
+  enforcedSuite,
 ];

@@ -54,6 +54,11 @@ export function exitCodesHelp(): string {
   );
 }
 
+/** The message of anything thrown (an Error's message, else its string form). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Base class: every error guard raises on purpose carries an exit code and a stable kind. */
 export abstract class GuardError extends Error {
   abstract readonly exitCode: number;

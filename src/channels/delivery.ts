@@ -4,6 +4,7 @@
  * the error text must not contain secrets (callers pass messages built without them).
  */
 import type { ChannelHost } from './types.js';
+import { messageOf } from '../errors.js';
 
 export interface RetryPolicy {
   /** Attempts in total (first try included). */
@@ -35,9 +36,8 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+/** The channels' name for messageOf. */
+export const errorText = messageOf;
 
 /** Tracks delivery health and runs jobs in order (one queue per channel). */
 export class Delivery {

@@ -19,6 +19,7 @@ import { checkSpec, policySpec } from './specs/policy.js';
 import { versionSpec } from './specs/version.js';
 import { credentialSpec } from './specs/credential.js';
 import { hubSpec } from './specs/hub.js';
+import { completionSpec, manSpec } from './specs/generate.js';
 
 export const commands: CommandSpec[] = [
   execSpec,
@@ -39,4 +40,6 @@ export const commands: CommandSpec[] = [
   policySpec,
   versionSpec,
   hubSpec,
+  completionSpec,
+  manSpec,
 ];

@@ -9,7 +9,7 @@ import { loadApprovers } from '../approval/registry.js';
 import { guardPaths, type GuardPaths } from '../config/paths.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
 import { createEngine, openExampleCache } from '../policy/index.js';
-import { FailClosedError } from '../errors.js';
+import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
 import { fanOut, startChannels } from './channels-host.js';
@@ -83,7 +83,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   try {
     return await boot(opts, paths, log, lock, cleanup);
   } catch (err) {
-    log.error(`start failed: ${(err as Error).message}`);
+    log.error(`start failed: ${messageOf(err)}`);
     for (const f of cleanup.reverse()) await f();
     throw err;
   }
@@ -143,7 +143,7 @@ async function boot(
     now: () => ctx.now(),
     approvers: () => ctx.approvers(),
     onChange: (r) => announce(ctx, r),
-    onError: (e, c) => log.error(`${c}: ${(e as Error).message}`),
+    onError: (e, c) => log.error(`${c}: ${messageOf(e)}`),
   });
   const ctx: DaemonContext = {
     env: opts.env,
@@ -180,7 +180,7 @@ async function boot(
       if (ctx.stopping || current === undefined || !isOpen(current) || holders(ctx, r.id) > 0) return;
       machine
         .cancel(r.id, 'the requester did not come back after a daemon restart')
-        .catch((e: unknown) => log.error(`cancel ${r.id}: ${(e as Error).message}`));
+        .catch((e: unknown) => log.error(`cancel ${r.id}: ${messageOf(e)}`));
     }, REATTACH_GRACE_MS).unref();
   });
   step('channels');
@@ -215,7 +215,7 @@ async function boot(
     peerOf: cred instanceof Error ? undefined : peerReader(cred),
     requirePeer: shared,
     handlers: makeHandlers(ctx),
-    onError: (e, c) => log.error(`${c}: ${e instanceof Error ? e.message : String(e)}`),
+    onError: (e, c) => log.error(`${c}: ${messageOf(e)}`),
     limits: connectionLimits(opts.env),
   });
   await new Promise<void>((resolve, reject) => {
@@ -248,7 +248,7 @@ async function boot(
         try {
           await f();
         } catch (err) {
-          log.error(`shutdown step failed: ${(err as Error).message}`);
+          log.error(`shutdown step failed: ${messageOf(err)}`);
         }
       }
       resolveClosed();

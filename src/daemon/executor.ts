@@ -368,14 +368,16 @@ export async function handleExecRun(
         env[r.meta.target] = r.value.toString('utf8');
         continue;
       }
+      // the daemon keeps the directory (so it can remove it); the runner's group may read it
       if (dir === undefined) {
         dir = mkdtempSync(join(cfg.tmp, 'guard-run-'));
-        chownSync(dir, runner.uid, runner.gid);
+        chownSync(dir, process.getuid?.() ?? -1, runner.gid);
+        chmodSync(dir, 0o750);
       }
       const f = join(dir, r.meta.target);
       writeFileSync(f, r.value, { mode: 0o600, flag: 'wx' });
-      chownSync(f, runner.uid, runner.gid);
-      chmodSync(f, 0o400);
+      chownSync(f, process.getuid?.() ?? -1, runner.gid);
+      chmodSync(f, 0o440);
       env[r.meta.target] = f;
     }
     await ctx.ledger.append('executor_start', {

@@ -20,14 +20,14 @@ export interface PackMeta {
 const CONTROL_EXCEPTIONS: Record<string, string[]> = {
   'A.5.3': ['self_approval', 'self_approval_attempt'],
   'A.5.15': ['no_policy_decision'],
-  'A.5.18': ['exec_without_approval', 'ran_not_as_approved'],
+  'A.5.18': ['exec_without_approval', 'ran_not_as_approved', 'approval_by_removed_approver'],
   'A.8.2': ['exec_without_approval', 'ran_not_as_approved', 'self_approval'],
   'A.8.15': ['bundle_rejected', 'silent_host', 'unclean_shutdown'],
   'A.8.16': [],
   'A.8.32': ['policy_error'],
   'CC6.1': ['no_policy_decision'],
-  'CC6.2': ['unverifiable_identity'],
-  'CC6.3': ['exec_without_approval', 'ran_not_as_approved'],
+  'CC6.2': ['unverifiable_identity', 'approver_enroll_refused', 'approval_by_removed_approver'],
+  'CC6.3': ['exec_without_approval', 'ran_not_as_approved', 'approval_by_removed_approver'],
   'CC7.2': ['bundle_rejected'],
   'CC8.1': ['policy_error'],
 };
@@ -37,16 +37,45 @@ function oscalTime(iso: string): string {
   return iso < '1900' ? '1900-01-01T00:00:00.000Z' : iso;
 }
 
-export function oscalResults(meta: PackMeta, rows: Row[], exceptions: Exception[]): unknown {
-  const idOf = (r: Row): string => uuidV5(`observation/${r.item.host}/${r.item.requestId}`);
-  const observations = rows.map((r) => ({
+const idOf = (r: Row): string => uuidV5(`observation/${r.item.host}/${r.item.requestId}`);
+
+function observation(r: Row) {
+  return {
     uuid: idOf(r),
     title: `${r.item.host} ${r.item.requestId}`,
     description: `Held or denied command ${JSON.stringify(r.item.command)} (rule ${r.item.rules.join(' ') || 'none'}, risk ${r.item.risk || 'n/a'}), outcome ${r.item.outcome}; requester_is_approver ${r.requesterIsApprover}, approved_before_exec ${r.approvedBeforeExec}, ran_as_approved ${r.ranAsApproved}.`,
     methods: ['TEST'],
     collected: r.item.ts,
     remarks: `ledger ${r.item.host} record ${r.item.seq}`,
-  }));
+  };
+}
+
+const OBSERVATIONS = '\u0000observations\u0000';
+
+/**
+ * Writes the OSCAL assessment results as `JSON.stringify(doc, null, 2)` would, with the
+ * observations (one per population item) produced one at a time, so memory does not grow with
+ * the population.
+ */
+export function writeOscal(out: (text: string) => void, meta: PackMeta, rows: Row[], exceptions: Exception[]): void {
+  const text = JSON.stringify(oscalSkeleton(meta, rows, exceptions), null, 2);
+  const marker = JSON.stringify(OBSERVATIONS);
+  const at = text.indexOf(marker);
+  if (at < 0) {
+    out(`${text}\n`);
+    return;
+  }
+  const indent = text.slice(text.lastIndexOf('\n', at) + 1).match(/^ */)![0];
+  const inner = `${indent}  `;
+  out(`${text.slice(0, at)}[\n`);
+  rows.forEach((r, i) => {
+    const obs = JSON.stringify(observation(r), null, 2).replace(/\n/g, `\n${inner}`);
+    out(`${i > 0 ? ',\n' : ''}${inner}${obs}`);
+  });
+  out(`\n${indent}]${text.slice(at + marker.length)}\n`);
+}
+
+function oscalSkeleton(meta: PackMeta, rows: Row[], exceptions: Exception[]): unknown {
   const byRequest = new Map(rows.map((r) => [`${r.item.host}/${r.item.requestId}`, idOf(r)]));
   const findings = CONTROLS.map((c) => {
     const kinds = CONTROL_EXCEPTIONS[c.control] ?? [];
@@ -89,7 +118,7 @@ export function oscalResults(meta: PackMeta, rows: Row[], exceptions: Exception[
           'reviewed-controls': {
             'control-selections': [{ 'include-controls': CONTROLS.map((c) => ({ 'control-id': c.control })) }],
           },
-          ...(observations.length > 0 ? { observations } : {}),
+          ...(rows.length > 0 ? { observations: OBSERVATIONS } : {}),
           findings,
         },
       ],
@@ -115,60 +144,52 @@ function ocsfBase(r: Row, meta: PackMeta, time: string) {
 }
 
 /** One JSON line per event: a Launch (and Terminate) per execution, an Assign/Revoke per decision. */
-export function ocsfEvents(rows: Row[], meta: PackMeta): string[] {
-  const out: string[] = [];
+export function* ocsfEvents(rows: Row[], meta: PackMeta): Generator<string> {
   for (const r of rows) {
     const i = r.item;
     const user = { name: i.requester, type_id: 99 };
     if (i.decidedAt !== '') {
       const assigned = i.outcome === 'approved' || i.outcome === 'granted';
       const activity = assigned ? 1 : 2;
-      out.push(
-        JSON.stringify({
-          ...ocsfBase(r, meta, i.decidedAt),
-          category_uid: 3,
-          class_uid: 3005,
-          activity_id: activity,
-          type_uid: 300500 + activity,
-          activity_name: assigned ? 'Assign Privileges' : 'Revoke Privileges',
-          status: i.outcome,
-          privileges: [`run:${i.command}`],
-          user,
-          actor: { user: { name: r.approvers.map((a) => a.name).join(', ') || 'policy', type_id: 99 } },
-          resource: { name: i.command, uid: i.fingerprint },
-        }),
-      );
+      yield JSON.stringify({
+        ...ocsfBase(r, meta, i.decidedAt),
+        category_uid: 3,
+        class_uid: 3005,
+        activity_id: activity,
+        type_uid: 300500 + activity,
+        activity_name: assigned ? 'Assign Privileges' : 'Revoke Privileges',
+        status: i.outcome,
+        privileges: [`run:${i.command}`],
+        user,
+        actor: { user: { name: r.approvers.map((a) => a.name).join(', ') || 'policy', type_id: 99 } },
+        resource: { name: i.command, uid: i.fingerprint },
+      });
     }
     if (i.execStart !== undefined) {
       const proc = { cmd_line: i.command, name: i.command.split(' ')[0] ?? '', user };
-      out.push(
-        JSON.stringify({
-          ...ocsfBase(r, meta, i.execStart.ts),
+      yield JSON.stringify({
+        ...ocsfBase(r, meta, i.execStart.ts),
+        category_uid: 1,
+        class_uid: 1007,
+        activity_id: 1,
+        type_uid: 100701,
+        activity_name: 'Launch',
+        actor: { user },
+        process: proc,
+      });
+      if (i.execEnd !== undefined) {
+        yield JSON.stringify({
+          ...ocsfBase(r, meta, i.execEnd.ts),
           category_uid: 1,
           class_uid: 1007,
-          activity_id: 1,
-          type_uid: 100701,
-          activity_name: 'Launch',
+          activity_id: 2,
+          type_uid: 100702,
+          activity_name: 'Terminate',
           actor: { user },
           process: proc,
-        }),
-      );
-      if (i.execEnd !== undefined) {
-        out.push(
-          JSON.stringify({
-            ...ocsfBase(r, meta, i.execEnd.ts),
-            category_uid: 1,
-            class_uid: 1007,
-            activity_id: 2,
-            type_uid: 100702,
-            activity_name: 'Terminate',
-            actor: { user },
-            process: proc,
-            exit_code: i.execEnd.exitCode ?? undefined,
-          }),
-        );
+          exit_code: i.execEnd.exitCode ?? undefined,
+        });
       }
     }
   }
-  return out;
 }

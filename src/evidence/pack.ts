@@ -5,7 +5,7 @@
  * nothing but an exception.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBase64 } from '../ledger/b64.js';
 import { readBundleLayout, streamRecords, verifyBundleFile, withFileSource } from '../ledger/bundle.js';
@@ -18,7 +18,7 @@ import { analyseItem, hostExceptions, inPeriod, type Exception, type Row } from 
 import { HostCollector } from './collect.js';
 import { CONTROLS } from './controls.js';
 import { csvLine } from './csv.js';
-import { ocsfEvents, oscalResults, type PackMeta } from './formats.js';
+import { ocsfEvents, writeOscal, type PackMeta } from './formats.js';
 import { itemHtml, reportHtml } from './html.js';
 import { renderPdf } from './pdf.js';
 import { formatInclusion, ProofTree } from './proof.js';
@@ -177,6 +177,28 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
   const files: string[] = [];
   const write = (name: string, data: string | Buffer): void => {
     writeFileSync(join(o.out, name), data);
+    files.push(name);
+  };
+  /** Large outputs are written in pieces, never held whole. */
+  const writeStreamed = (name: string, produce: (out: (text: string) => void) => void): void => {
+    const fd = openSync(join(o.out, name), 'w');
+    try {
+      let parts: string[] = [];
+      let n = 0;
+      const flush = (): void => {
+        writeSync(fd, parts.join(''));
+        parts = [];
+        n = 0;
+      };
+      produce((text) => {
+        parts.push(text);
+        n += text.length;
+        if (n >= 1 << 15) flush(); // small pieces die young; one large string would wait for a full GC
+      });
+      flush();
+    } finally {
+      closeSync(fd);
+    }
     files.push(name);
   };
 
@@ -372,9 +394,10 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
     silent_hosts: exceptions.filter((e) => e.kind === 'silent_host').map((e) => e.host),
   };
   write('completeness.json', `${JSON.stringify(completeness, null, 2)}\n`);
-  write('oscal-assessment-results.json', `${JSON.stringify(oscalResults(meta, rows, exceptions), null, 2)}\n`);
-  const events = ocsfEvents(rows, meta);
-  write('ocsf.jsonl', events.map((l) => `${l}\n`).join(''));
+  writeStreamed('oscal-assessment-results.json', (out) => writeOscal(out, meta, rows, exceptions));
+  writeStreamed('ocsf.jsonl', (out) => {
+    for (const line of ocsfEvents(rows, meta)) out(`${line}\n`);
+  });
 
   const counts = {
     hosts: hosts.length,

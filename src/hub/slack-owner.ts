@@ -102,8 +102,13 @@ export class SlackOwner {
             const rows = await this.opts.store.changedSince(this.cursor, this.cursor === '0');
             for (const r of rows) {
               if (this.channel !== channel) return;
-              void channel.update(hubView(r.view, r.hostName));
+              // past this row whatever happens: one view Slack cannot render must not stop the queue
               this.cursor = r.rev;
+              try {
+                channel.update(hubView(r.view, r.hostName)).catch((err: unknown) => this.failedRow(r.view, err));
+              } catch (err) {
+                this.failedRow(r.view, err);
+              }
             }
             if (rows.length < 500) break;
           }
@@ -112,6 +117,10 @@ export class SlackOwner {
         }
       } while (this.again);
     })().finally(() => (this.syncing = undefined));
+  }
+
+  private failedRow(view: RequestView, err: unknown): void {
+    this.opts.log('error', `posting request ${String(view.id)} failed: ${(err as Error).message}`);
   }
 
   private async decide(d: ChannelDecision): Promise<string | null> {

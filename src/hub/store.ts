@@ -132,6 +132,21 @@ export class HubStore {
     return { id: row.id, name: row.name };
   }
 
+  /** Every enrolled host with its last authenticated call (the heartbeat) and open requests. */
+  async hosts(): Promise<{ name: string; id: string; lastSeen: string | null; open: number }[]> {
+    const r = await this.pool.query<{ name: string; id: string; last_seen: Date | null; open: string }>(
+      `SELECT h.name, h.id, h.last_seen,
+         (SELECT count(*) FROM requests r WHERE r.host_id = h.id AND r.state IN ('pending', 'needs_info'))::text AS open
+       FROM hosts h ORDER BY h.name`,
+    );
+    return r.rows.map((x) => ({
+      name: x.name,
+      id: x.id,
+      lastSeen: x.last_seen === null ? null : x.last_seen.toISOString(),
+      open: Number(x.open),
+    }));
+  }
+
   async putRequest(host: HostRow, view: RequestView): Promise<void> {
     await this.pool.query(
       `INSERT INTO requests (host_id, request_id, state, view) VALUES ($1, $2, $3, $4)

@@ -113,20 +113,24 @@ export function verifyBundleFile(
 /** Open a file as a ByteSource for the duration of `fn`. */
 export function withFileSource<T>(path: string, fn: (src: ByteSource) => T): T {
   const fd = openSync(path, 'r');
+  const readInto = (b: Buffer, at: number, offset: number, len: number): void => {
+    let got = 0;
+    while (got < len) {
+      const n = readSync(fd, b, at + got, len - got, offset + got);
+      if (n === 0) throw new Error('the bundle changed while it was read');
+      got += n;
+    }
+  };
   try {
     const length = fstatSync(fd).size;
     return fn({
       length,
       read(offset, len) {
         const b = Buffer.allocUnsafe(len);
-        let got = 0;
-        while (got < len) {
-          const n = readSync(fd, b, got, len - got, offset + got);
-          if (n === 0) throw new Error('the bundle changed while it was read');
-          got += n;
-        }
+        readInto(b, 0, offset, len);
         return b;
       },
+      readInto,
     });
   } finally {
     closeSync(fd);
@@ -179,21 +183,37 @@ export function readBundleLayout(src: ByteSource, trusted: VerifierKey): BundleL
 }
 
 /** Call `fn` with each record's bytes (newline framing removed), streaming; returns the SHA-256 of the file. */
+/**
+ * Stream the records of `entry` to `fn`, returning the SHA-256 (hex) of the whole entry. One buffer
+ * is reused for every chunk (memory stays flat however large the file): `bytes` is only valid
+ * during the call; copy it to keep it.
+ */
 export function streamRecords(src: ByteSource, entry: TarIndexEntry, fn: (bytes: Buffer) => void): string {
   const hash = createHash('sha256');
-  let carry: Buffer = Buffer.alloc(0);
+  let buf = Buffer.allocUnsafe(Math.min(CHUNK * 2, entry.size));
+  let carry = 0;
   for (let pos = 0; pos < entry.size; pos += CHUNK) {
-    const chunk = src.read(entry.offset + pos, Math.min(CHUNK, entry.size - pos));
-    hash.update(chunk);
-    const data = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    const len = Math.min(CHUNK, entry.size - pos);
+    if (carry + len > buf.length) {
+      // a record longer than the buffer so far: grow to hold it and the next chunk
+      const bigger = Buffer.allocUnsafe(Math.max(carry + len, buf.length * 2));
+      buf.copy(bigger, 0, 0, carry);
+      buf = bigger;
+    }
+    if (src.readInto !== undefined) src.readInto(buf, carry, entry.offset + pos, len);
+    else src.read(entry.offset + pos, len).copy(buf, carry);
+    const end = carry + len;
+    hash.update(buf.subarray(carry, end));
+    const data = buf.subarray(0, end);
     let start = 0;
-    for (let i = data.indexOf(0x0a); i !== -1; i = data.indexOf(0x0a, start)) {
+    for (let i = data.indexOf(0x0a, carry); i !== -1; i = data.indexOf(0x0a, start)) {
       fn(data.subarray(start, i));
       start = i + 1;
     }
-    carry = Buffer.from(data.subarray(start));
+    buf.copy(buf, 0, start, end);
+    carry = end - start;
   }
-  if (carry.length > 0) fail('bundle: records does not end with a newline (torn export)');
+  if (carry > 0) fail('bundle: records does not end with a newline (torn export)');
   return hash.digest('hex');
 }
 

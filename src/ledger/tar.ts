@@ -63,6 +63,8 @@ function parseNumeric(text: string): number | undefined {
 export interface ByteSource {
   length: number;
   read(offset: number, length: number): Buffer;
+  /** Read into `target` at `at` (no allocation); sources without it are read with `read` and copied. */
+  readInto?(target: Buffer, at: number, offset: number, length: number): void;
 }
 
 export function bufferSource(buf: Buffer): ByteSource {

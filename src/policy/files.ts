@@ -28,18 +28,47 @@ export function fileKey(a: Analysis, p: string): string {
  * way out, so such text is unknown.
  */
 export function outputText(program: string, args: Word[], stdin: string | undefined): string | undefined {
-  if (program === 'echo' && !args.some((w) => w.dynamic || w.text.includes('\\')))
-    return args
-      .filter((w) => !/^-[neE]+$/.test(w.text))
-      .map((w) => w.text)
-      .join(' ');
+  if (program === 'echo' && !args.some((w) => w.dynamic))
+    return bothSpellings(
+      args
+        .filter((w) => !/^-[neE]+$/.test(w.text))
+        .map((w) => w.text)
+        .join(' '),
+    );
   if (program === 'printf') {
     const fmt = args.find((w) => !w.text.startsWith('-'));
-    return fmt !== undefined && !fmt.dynamic && !/[%\\]/.test(fmt.text) ? fmt.text : undefined;
+    return fmt !== undefined && !fmt.dynamic && !fmt.text.includes('%') ? bothSpellings(fmt.text) : undefined;
   }
   if ((program === 'cat' || program === 'tee') && args.every((w) => w.text.startsWith('-')))
     return stdin !== undefined && !stdin.includes('\\') ? stdin : undefined;
   return undefined;
+}
+
+/**
+ * Text with backslash escapes is printed as written by bash's echo and decoded by dash's echo,
+ * `echo -e` and printf: both spellings are judged (a rule or a script sees either).
+ */
+function bothSpellings(raw: string): string {
+  if (!raw.includes('\\')) return raw;
+  const decoded = raw.replace(
+    /\\(?:x([0-9a-fA-F]{1,2})|0?([0-7]{1,3})|([\s\S]))/g,
+    (_m, hex?: string, oct?: string, c?: string) => {
+      if (hex !== undefined) return String.fromCharCode(parseInt(hex, 16));
+      if (oct !== undefined) return String.fromCharCode(parseInt(oct, 8));
+      const map: Record<string, string> = {
+        n: '\n',
+        t: '\t',
+        r: '\r',
+        a: '\x07',
+        b: '\b',
+        f: '\f',
+        v: '\v',
+        e: '\x1b',
+      };
+      return map[c!] ?? (c === '\\' ? '\\' : `\\${c!}`);
+    },
+  );
+  return `${raw}\n${decoded}`;
 }
 
 export function recordFile(a: Analysis, path: string, f: WrittenFile): void {
@@ -64,6 +93,12 @@ function urlBase(u: string): string | undefined {
 
 /** Files a downloader saves: `curl -o F`, `curl -O URL`, `wget -O F`, `wget URL`. */
 export function downloads(name: string, args: Word[]): string[] {
+  if (name === 'aria2c') {
+    const i = args.findIndex((w) => w.text === '-o' || w.text === '--out');
+    const glued = args.find((w) => w.text.startsWith('--out=') || (w.text.startsWith('-o') && w.text.length > 2));
+    const v = i !== -1 ? args[i + 1]?.text : glued?.text.replace(/^--out=|^-o/, '');
+    return v !== undefined ? [v] : [];
+  }
   if (name !== 'curl' && name !== 'wget') return [];
   const out: string[] = [];
   const urls = args.filter((w) => /^[a-z][a-z0-9+.-]*:\/\//i.test(w.text)).map((w) => w.text);
@@ -148,6 +183,7 @@ export function leafEffects(a: Analysis, name: string, args: Word[], base: Base)
           text: base.stdin.dynamic ? undefined : outputText('cat', [], base.stdin.text),
           fedBy: base.stdin.fedBy,
         });
+  copies(a, name, args, base);
   for (const f of downloads(name, args)) recordFile(a, f, { text: undefined, fedBy: [name] });
   if (DOWNLOADERS.has(name) && !a.downloaders.includes(name)) a.downloaders.push(name);
   if ((name === 'cd' || name === 'pushd') && a.dirs.length < 20) {
@@ -155,4 +191,59 @@ export function leafEffects(a: Analysis, name: string, args: Word[], base: Base)
     if (d !== undefined && !d.dynamic && !/^~[^/]/.test(d.text) && d.text !== '-')
       a.dirs.push(d.text.startsWith('/') || a.dirs.length === 0 ? d.text : `${a.dirs[a.dirs.length - 1]!}/${d.text}`);
   }
+}
+
+const COPY_VALUES = new Set([
+  '-m',
+  '--mode',
+  '-o',
+  '--owner',
+  '-g',
+  '--group',
+  '-S',
+  '--suffix',
+  '-t',
+  '--target-directory',
+]);
+const STDIN_NAMES = new Set(['/dev/stdin', '-', '/dev/fd/0', '/proc/self/fd/0']);
+
+/**
+ * Writers the line tracks besides redirections and tee: `sponge F` and `dd of=F` (stdin), `cp`/
+ * `install` from stdin, `cp`/`mv`/`ln`/`install` of a file (what it holds goes along; a file the
+ * line did not write, such as /bin/rm, is unknown content), `sed -i`/`perl -i` (unknown).
+ */
+function copies(a: Analysis, name: string, args: Word[], base: Base): void {
+  const stdinText = base.stdin.dynamic ? undefined : outputText('cat', [], base.stdin.text);
+  const fromStdin = { text: stdinText, fedBy: base.stdin.fedBy };
+  if (name === 'sponge') {
+    for (const w of args) if (!w.text.startsWith('-') && !w.dynamic) recordFile(a, w.text, fromStdin);
+    return;
+  }
+  if (name === 'dd') {
+    const of = args.find((w) => w.text.startsWith('of='));
+    const inp = args.find((w) => w.text.startsWith('if='));
+    if (of !== undefined && !of.dynamic)
+      recordFile(a, of.text.slice(3), inp === undefined ? fromStdin : { text: undefined, fedBy: ['dd'] });
+    return;
+  }
+  if ((name === 'sed' || name === 'perl') && args.some((w) => /^-[A-Za-z]*i|^--in-place/.test(w.text))) {
+    for (const w of args.slice(1))
+      if (!w.text.startsWith('-') && !w.dynamic) recordFile(a, w.text, { text: undefined, fedBy: [name] });
+    return;
+  }
+  if (name !== 'cp' && name !== 'mv' && name !== 'ln' && name !== 'install') return;
+  const pos: Word[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const t = args[i]!.text;
+    if (COPY_VALUES.has(t)) i++;
+    else if (!t.startsWith('-') || t === '-') pos.push(args[i]!);
+  }
+  if (pos.length !== 2 || pos.some((w) => w.dynamic)) return;
+  const [src, dst] = [pos[0]!.text, pos[1]!.text];
+  if (STDIN_NAMES.has(src)) {
+    recordFile(a, dst, fromStdin);
+    return;
+  }
+  const rec = a.files.get(fileKey(a, src));
+  a.files.set(fileKey(a, dst), rec ?? { text: undefined, fedBy: [name] });
 }

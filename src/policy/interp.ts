@@ -70,3 +70,32 @@ export function extractCommands(code: string, limit = 200): Extracted {
   }
   return { scripts, argvs };
 }
+
+const LIT = String.raw`(?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")`;
+const LIST_LIT = String.raw`\[\s*(?:${LIT}\s*,\s*)*${LIT}\s*,?\s*\]`;
+const PY_KW = String.raw`(?:text|capture_output|check|shell|universal_newlines)\s*=\s*(?:True|False)|(?:stdout|stderr)\s*=\s*subprocess\s*\.\s*(?:PIPE|DEVNULL|STDOUT)`;
+const JS_OPTS = String.raw`\{\s*(?:(?:stdio|encoding)\s*:\s*${LIT}\s*,?\s*)*\}`;
+/** Process calls whose every argument is a literal (the strings are judged as the command they run). */
+const LITERAL_CALLS: Record<string, RegExp> = {
+  python: new RegExp(
+    String.raw`\bsubprocess\s*\.\s*(?:run|call|check_call|check_output|Popen)\s*\(\s*(?:${LIT}|${LIST_LIT})(?:\s*,\s*(?:${PY_KW}))*\s*,?\s*\)|\bos\s*\.\s*system\s*\(\s*${LIT}\s*\)|\bimport\s+(?:os|subprocess|sys|json|re)(?:\s*,\s*(?:os|subprocess|sys|json|re))*\s*(?=;|\n|$)`,
+    'g',
+  ),
+  node: new RegExp(
+    String.raw`\brequire\s*\(\s*(['"])(?:node:)?child_process\1\s*\)\s*\.\s*execSync\s*\(\s*${LIT}(?:\s*,\s*${JS_OPTS})?\s*\)`,
+    'g',
+  ),
+};
+
+/**
+ * Inline code whose only process calls take literal arguments, with no other way to start a
+ * process or build code: the extracted strings are all it can run, so it is judged on them alone
+ * (`python3 -c 'import subprocess; subprocess.run(["ls"])'`). Aliases, variables, `executable=`
+ * or any other call keep it unresolved.
+ */
+export function literalCallsOnly(code: string, family: string): boolean {
+  const calls = LITERAL_CALLS[family];
+  if (calls === undefined) return false;
+  const rest = code.replace(calls, ' ');
+  return rest !== code && !shellsOut(rest, family);
+}

@@ -1,5 +1,5 @@
 import { addUnresolved, type Analysis, type Base } from './context.js';
-import { destroysData, extractCommands, shellsOut } from './interp.js';
+import { destroysData, extractCommands, literalCallsOnly, shellsOut } from './interp.js';
 import { NO_STDIN, type Cmd } from './model.js';
 import { runWrittenFile } from './files.js';
 import { INTERPRETERS } from './programs.js';
@@ -35,6 +35,7 @@ export function interpreter(
   own: Cmd,
 ): void {
   const spec = INTERPRETERS[family]!;
+  if (args.length > 0 && args.every((w) => !w.dynamic && exitsAfter(family, w.text))) return;
   let code: Word | undefined;
   let file: Word | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -96,6 +97,16 @@ export function interpreter(
   if (stdin.text !== undefined) judgeCode(a, name, family, stdin.text, false, via, base);
 }
 
+/**
+ * Options after which the interpreter prints and exits without reading a program. `-v` only where
+ * it means version and exit: `python -v` is verbose and `ruby -v` goes on to read stdin.
+ */
+function exitsAfter(family: string, t: string): boolean {
+  if (t === '--version' || t === '--help' || t === '-h' || t === '-version') return true;
+  if (t === '-V') return family !== 'perl' && family !== 'r';
+  return t === '-v' && ['perl', 'php', 'lua', 'node', 'bun', 'deno'].includes(family);
+}
+
 function judgeCode(
   a: Analysis,
   name: string,
@@ -114,12 +125,13 @@ function judgeCode(
       `${name} code deletes directory trees or writes a disk device without starting a process`,
     );
   if (!shellsOut(code, family)) return;
-  addUnresolved(
-    a,
-    'interpreter-shell-out',
-    base.text,
-    `${name} code starts processes or shells; guard judges the strings it contains but cannot follow the code`,
-  );
+  if (!literalCallsOnly(code, family))
+    addUnresolved(
+      a,
+      'interpreter-shell-out',
+      base.text,
+      `${name} code starts processes or shells; guard judges the strings it contains but cannot follow the code`,
+    );
   const found = extractCommands(code);
   for (const argv of found.argvs)
     resolveCommand(a, expandAllLit(argv), {

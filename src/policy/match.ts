@@ -134,10 +134,16 @@ function dirsOf(dirs: string[], cwd: string): string[] {
 
 /** A glob over path-like words that also tries the normalised / resolved spellings of each word. */
 /** Every positional argument is a literal plain name in the working directory matching `names`. */
-function onlyPlainNames(tok: Tokens, dirs: string[], names: (s: string) => boolean): boolean {
+function onlyPlainNames(tok: Tokens, dirs: string[], names: (s: string) => boolean, scratch: Set<string>): boolean {
   if (dirs.length > 0 || tok.positional.length === 0) return false;
   return tok.positional.every(({ w }) => {
     if (w.dynamic || w.lead || w.glob) return false;
+    // `/tmp/NAME`: one entry directly in a listed scratch directory (a link there is removed, not followed)
+    const slash = w.text.lastIndexOf('/');
+    if (w.text.startsWith('/') && scratch.has(w.text.slice(0, slash))) {
+      const base = w.text.slice(slash + 1);
+      return base !== '' && base !== '.' && base !== '..' && names(w.text);
+    }
     const name = w.text.startsWith('./') ? w.text.slice(2).replace(/\/$/, '') : w.text.replace(/\/$/, '');
     return name !== '' && !name.includes('/') && name !== '.' && name !== '..' && names(name);
   });
@@ -166,6 +172,8 @@ export function compileMatch(m: MatchDoc): Matcher {
   const noArg = m.no_arg ? anyGlob(m.no_arg, ic) : undefined;
   const text = m.text !== undefined ? new RegExp(m.text, 'i') : undefined;
   const noText = m.no_text !== undefined ? new RegExp(m.no_text, 'i') : undefined;
+  const sql = m.sql === true;
+  const literalArgs = m.literal_args === true;
   // a key with glob characters (`GUARD_*`) matches any variable the line itself assigns by that name
   const env = Object.entries(m.env ?? {}).map(([k, v]) => ({
     k,
@@ -179,19 +187,26 @@ export function compileMatch(m: MatchDoc): Matcher {
   const via = m.via ? anyGlob(m.via) : undefined;
   const writes = m.writes ? pathGlob(m.writes, anyGlob(m.writes)) : undefined;
   const onlyArgs = m.unless_only_args ? anyGlob(m.unless_only_args) : undefined;
+  const scratch = new Set(
+    (m.unless_only_args ?? []).filter((p) => p.startsWith('/') && p.endsWith('/*')).map((p) => p.slice(0, -2)),
+  );
   return (cmd, tok, req) => {
-    if (onlyArgs !== undefined && onlyPlainNames(tok, cmd.dirs, onlyArgs)) return undefined;
+    if (onlyArgs !== undefined && onlyPlainNames(tok, cmd.dirs, onlyArgs, scratch)) return undefined;
     let end = 0;
     const st = { maybe: false };
     if (sub.length > 0) {
       end = seq(tok.positional, sub, 0, 0, st);
       if (end === -1) return undefined;
     }
+    let flagWild = false;
     for (const f of flags) {
       if (tok.flags.some((w) => !w.lead && f(w))) continue;
       if (!tok.flags.some((w) => w.lead)) return undefined;
       st.maybe = true;
+      flagWild = true;
     }
+    // a quoted computed word is one word: used as the missing flag, it is no longer a target
+    if (flagWild && !tok.args.some((w) => w.lead && w.split === true) && !targetBesideFlag(tok)) return undefined;
     for (const f of noFlags) if (tok.flags.some((w) => !w.lead && f(w))) return undefined;
     for (const o of options) {
       const r = optionMatches(tok.args, o.names, o.value);
@@ -199,15 +214,16 @@ export function compileMatch(m: MatchDoc): Matcher {
       if (r === 'maybe') st.maybe = true;
     }
     if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text, cmd.dirs, req.cwd))) {
-      if (!tok.args.some((w) => w.lead)) return undefined;
+      if (literalArgs || !tok.args.some((w) => w.lead)) return undefined;
       st.maybe = true;
     }
     if (noArg && tok.args.some((w) => !w.lead && noArg(w.text))) return undefined;
-    if (text && !text.test(tok.joined)) {
+    const subject = sql ? sqlText(tok.joined) : tok.joined;
+    if (text && !text.test(subject)) {
       if (!tok.payloadComputed || anyProgram) return undefined;
       st.maybe = true; // `psql -c "$SQL"`: the text is computed at run time
     }
-    if (noText && noText.test(tok.joined)) return undefined;
+    if (noText && noText.test(subject)) return undefined;
     for (const e of env) {
       if (e.key !== undefined) {
         const key = e.key;
@@ -225,6 +241,23 @@ export function compileMatch(m: MatchDoc): Matcher {
     if (writes && !cmd.writes.some((p) => writes(p, cmd.dirs, req.cwd))) return undefined;
     return { end, maybe: st.maybe };
   };
+}
+
+/** SQL (and psql meta-commands) that turn a string into code: literals must then be read too. */
+const RUNS_STRINGS =
+  /\\g|\bexec(?:ute)?\b|\bprepare\b|\bdblink|\bsp_executesql\b|\bcall\b|\bdo\b|\beval\b|\\set\b|\\i|\\o|\bprogram\b|\bquery_to_|\bxpath\b|\bcopy\b/i;
+
+/** SQL text with the contents of '…' literals blanked (`select 'drop table x'` names no table). */
+export function sqlText(s: string): string {
+  // quotes in identifiers, comments, dollar quotes or escapes could hide where a literal ends
+  if (RUNS_STRINGS.test(s) || /["`#$\\]|--|\/\*/.test(s) || s.length > 65536) return s;
+  return s.replace(/'(?:[^']|'')*'/g, "''");
+}
+
+/** Some positional word is left when one quoted computed word is taken as a flag. */
+function targetBesideFlag(tok: Tokens): boolean {
+  const leads = tok.positional.filter((p) => p.w.lead).length;
+  return leads >= 2 || tok.positional.some((p) => !p.w.lead);
 }
 
 function optionMatches(args: Word[], names: string[], value: Glob): 'yes' | 'maybe' | 'no' {

@@ -54,9 +54,12 @@ export const INTERPRETERS: Record<string, { code: string[]; value: string[]; sto
 };
 
 /** `python3.12` → `python`, `nodejs` → `node`: the family of an interpreter name. */
+/** TypeScript runners take node's options (`tsx -e code`). */
+const TS_RUNNERS = new Set(['tsx', 'ts-node', 'ts-node-esm', 'esno', 'esr', 'vite-node']);
+
 export function interpreterFamily(name: string): string | undefined {
   if (/^python[0-9.]*$/.test(name) || name === 'pypy' || name === 'pypy3') return 'python';
-  if (name === 'nodejs') return 'node';
+  if (name === 'nodejs' || TS_RUNNERS.has(name)) return 'node';
   if (/^perl[0-9.]*$/.test(name)) return 'perl';
   if (/^ruby[0-9.]*$/.test(name)) return 'ruby';
   if (/^php[0-9.]*$/.test(name)) return 'php';

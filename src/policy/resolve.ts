@@ -9,6 +9,8 @@ import { carried } from './extras.js';
 import { leafEffects, namedFileText, recordFile, runWrittenFile } from './files.js';
 import { commandVars } from './vars.js';
 import { CONTAINER_RUNNERS, embedded } from './embedded.js';
+import { shellSetup } from './setup-tools.js';
+import { remoteReadsStdin, remoteStdin } from './remote-stdin.js';
 import { findExecs, parallelJobs, shellInvocation, sshInvocation, XARGS, xargsReplace } from './special.js';
 
 /** Shell keywords: as the program of a wrapper (`sudo { …; }`) they are not what the line seems. */
@@ -149,6 +151,8 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
     }
     if (name === 'eval') {
       if (!addCommand(a, cmd(args))) return;
+      // `eval "$(ssh-agent -s)"`: the text is what a shell-set-up tool prints (it is judged itself)
+      if (args.length === 1 && shellSetup(args[0]!.text)) return;
       addUnresolved(a, 'eval', base.text, 'eval runs text built at run time');
       script(
         a,
@@ -219,8 +223,11 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
       const s = sshInvocation(args);
       if (!addCommand(a, cmd(s.own))) return;
       for (const local of s.local) script(a, local, next, 'ssh -o ProxyCommand');
-      if (s.remote !== undefined)
-        script(a, s.remote, { ...next, via: [...via, `ssh ${s.host ?? ''}`.trim()] }, 'ssh remote command');
+      const remoteVia = { ...next, via: [...via, `ssh ${s.host ?? ''}`.trim()] };
+      if (s.remote !== undefined) script(a, s.remote, remoteVia, 'ssh remote command');
+      // no remote command, or a remote shell reading stdin: what is piped in runs on the host
+      if (s.host !== undefined && base.stdin.piped && (s.remote === undefined || remoteReadsStdin(s.remote.text)))
+        remoteStdin(a, `ssh ${s.host}`, remoteVia, base);
       return;
     }
     const family = interpreterFamily(name);
@@ -233,11 +240,15 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
     if ((name === 'kubectl' || name === 'oc') && args.some((w) => w.text === 'exec')) {
       const dd = args.findIndex((w) => w.text === '--');
       if (!addCommand(a, cmd(args))) return;
+      // `-i`/`--stdin` passes this line's stdin to the command in the pod
+      const passes = args
+        .slice(0, dd === -1 ? args.length : dd)
+        .some((w) => /^-[A-Za-z]*i[A-Za-z]*$|^--stdin(?:=true)?$/.test(w.text));
       if (dd !== -1)
         resolveCommand(a, args.slice(dd + 1), {
           ...next,
           via: [...via, `${name} exec`],
-          stdin: NO_STDIN,
+          stdin: passes ? base.stdin : NO_STDIN,
           argFedBy: [],
         });
       return;

@@ -33,6 +33,10 @@ export const matchSchema = z
     unless_only_args: z.array(z.string().min(1)).optional(),
     /** Compare subcommand, option values and arguments without regard to case (kubectl get SECRET). */
     ignore_case: z.boolean().optional(),
+    /** text/no_text read SQL: keywords inside '…' literals do not count unless the SQL can run strings. */
+    sql: z.boolean().optional(),
+    /** any_arg looks at literal words only: a computed word is not taken as a possible match. */
+    literal_args: z.boolean().optional(),
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { fileKey, outputText } from './files.js';
 import { resolveCommand } from './resolve.js';
 import { assignmentVars, declaration } from './vars.js';
 import { expandBraces, wordOf, type Word } from './words.js';
+import { subscriptCommands } from './subscripts.js';
 
 /**
  * Parse a shell line with tree-sitter-bash and judge every simple command in it: lists,
@@ -43,6 +44,9 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
         'the command line does not parse as shell (unbalanced quote, bracket or keyword)',
       );
     walk(a, tree.rootNode, base, 0);
+    subscriptCommands(a, joined, base, (script) =>
+      parseScript(a, script, { ...base, depth: base.depth + 1, text: script }),
+    );
   } finally {
     tree.delete();
   }
@@ -189,8 +193,11 @@ const WRITE_OPS = new Set(['>', '>>', '>|', '&>', '&>>', '<>']);
 function writesOf(redirects: Node[]): string[] {
   const out: string[] = [];
   for (const r of redirects) {
-    if (r.type !== 'file_redirect' || !r.children.some((c) => c !== null && WRITE_OPS.has(c.type))) continue;
+    if (r.type !== 'file_redirect') continue;
     const d = r.childForFieldName('destination');
+    // `>& file` writes the file (bash's `&>`); `>&2` and `>&-` only duplicate or close a descriptor
+    const dup = r.children.some((c) => c !== null && c.type === '>&') && d !== null && !/^(?:\d+|-)$/.test(d.text);
+    if (!dup && !r.children.some((c) => c !== null && WRITE_OPS.has(c.type))) continue;
     if (d !== null) out.push(wordOf(d).text);
   }
   return out;

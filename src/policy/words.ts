@@ -12,6 +12,11 @@ export interface Word {
   lead: boolean;
   /** Unquoted glob characters (`*`, `?`, `[`) that the shell would expand. */
   glob: boolean;
+  /**
+   * An expansion the shell may split into several words (unquoted, or `"$@"`). A computed word
+   * without it stays one word: it can become a flag or a target, never both.
+   */
+  split?: boolean;
 }
 
 export function lit(text: string): Word {
@@ -19,7 +24,7 @@ export function lit(text: string): Word {
 }
 
 export function dyn(text: string): Word {
-  return { text, dynamic: true, lead: true, glob: false };
+  return { text, dynamic: true, lead: true, glob: false, split: true };
 }
 
 /** Backslash removal outside quotes: `\x` → `x`, backslash-newline → nothing. */
@@ -92,10 +97,23 @@ function bare(text: string, w: Word): string {
   return unescapeBare(marked);
 }
 
+/**
+ * Expansions that always start with `/`: the working directory (`$PWD`, `$(pwd)`). A word starting
+ * with one is computed but can never be an option.
+ */
+const ABSOLUTE = /^(?:\$PWD|\$\{PWD\}|\$\(pwd\)|`pwd`)$/;
+/** Expansions that give several words even inside double quotes: `"$@"`, `"${a[@]}"`, `"${!p@}"`. */
+const MANY = /\$\{?@|\[@\]|\$\{![^}]*@\}/;
+
 /** Build a Word from a tree-sitter argument / command-name node. */
 export function wordOf(node: Node): Word {
   const w: Word = { text: '', dynamic: false, lead: false, glob: false };
   append(node, w, true);
+  // `*`, `?rf`: a glob with no fixed start may expand to a file named `-rf` (`touch ./-rf && rm *`)
+  if (w.glob && /^[*?[]/.test(w.text) && !w.text.slice(1).includes('.')) {
+    w.lead = true;
+    w.split = true;
+  }
   return w;
 }
 
@@ -119,13 +137,15 @@ function append(node: Node, w: Word, first: boolean): void {
   } else if (t === 'command_substitution' && foldEcho(node) !== undefined) {
     w.text += foldEcho(node)!;
   } else if (EXPANSIONS.has(t)) {
-    if (first && w.text === '') w.lead = true;
+    if (first && w.text === '' && !ABSOLUTE.test(node.text)) w.lead = true;
     w.dynamic = true;
+    w.split = true;
     w.text += node.text;
   } else {
     // brace_expression, anything unexpected: keep its text, mark it as not static
     if (first && w.text === '') w.lead = true;
     w.dynamic = true;
+    w.split = true;
     w.text += node.text;
   }
 }
@@ -157,7 +177,8 @@ function appendString(node: Node, w: Word, first: boolean): void {
     if (c.startIndex > pos) w.text += unescapeDouble(text.slice(pos - base, c.startIndex - base));
     if (c.type === 'string_content') w.text += unescapeDouble(c.text);
     else {
-      if (first && w.text === '') w.lead = true;
+      if (first && w.text === '' && !ABSOLUTE.test(c.text)) w.lead = true;
+      if (MANY.test(c.text)) w.split = true;
       w.dynamic = true;
       w.text += c.text;
     }
@@ -185,7 +206,7 @@ export function expandBraces(w: Word, limit = 64): Word[] {
       for (const part of m[1]!.split(B_COMMA)) next.push(s.slice(0, m.index) + part + s.slice(m.index + m[0].length));
     }
     list = next;
-    if (list.length > limit) return [{ ...w, text: clean(w.text), dynamic: true, lead: true }];
+    if (list.length > limit) return [{ ...w, text: clean(w.text), dynamic: true, lead: true, split: true }];
     if (!changed) break;
   }
   return list.map((s) => ({ ...w, text: clean(s) }));

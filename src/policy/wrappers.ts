@@ -100,9 +100,7 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
       '-C',
       '--chdir',
       '-P',
-      '--default-signal',
-      '--ignore-signal',
-      '--block-signal',
+      // --default-signal, --ignore-signal, --block-signal take a value only as `--opt=SIG`
       '-a',
       '--argv0',
     ],
@@ -119,7 +117,8 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
   command: { lookup: ['-v', '-V'] },
   exec: { value: ['-a'] },
   builtin: {},
-  watch: { value: ['-n', '--interval', '-q', '--equexit', '-d'], shellString: true, exec: ['-x', '--exec'] },
+  // -d/--differences take a value only as `-d=permanent`: `watch -d cmd` runs cmd
+  watch: { value: ['-n', '--interval', '-q', '--equexit'], shellString: true, exec: ['-x', '--exec'] },
   chroot: { value: ['--userspec', '--groups'], positional: 1, self: true },
   unshare: {
     value: [
@@ -187,8 +186,9 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     positional: 99,
   },
   coproc: {},
-  strace: { value: ['-o', '-e', '-p', '-s', '-u', '-a', '-b', '-E', '-I', '-O', '-P', '-S', '-X'] },
-  ltrace: { value: ['-o', '-e', '-p', '-s', '-u', '-a', '-A', '-D', '-l', '-n', '-x', '-L'] },
+  // judged themselves too: `-o '|cmd'` pipes the trace into a command
+  strace: { value: ['-o', '-e', '-p', '-s', '-u', '-a', '-b', '-E', '-I', '-O', '-P', '-S', '-X'], self: true },
+  ltrace: { value: ['-o', '-e', '-p', '-s', '-u', '-a', '-A', '-D', '-l', '-n', '-x', '-L'], self: true },
   fakeroot: { value: ['-l', '--lib', '--faked', '-s', '-i'] },
   caffeinate: { value: ['-t', '-w'] },
   proxychains: { value: ['-f'] },
@@ -229,7 +229,11 @@ export const WRAPPERS: Record<string, WrapperSpec> = {
     self: true,
   },
   wsl: { value: ['-d', '--distribution', '-u', '--user', '--cd'] },
-  screen: { value: ['-S', '-c', '-e', '-h', '-p', '-s', '-t', '-T', '-L', '-Logfile'] },
+  // judged itself too: `screen -X stuff '…'` types into another session
+  screen: {
+    value: ['-S', '-c', '-e', '-h', '-p', '-s', '-t', '-T', '-L', '-Logfile', '-r', '-R', '-x', '-X', '-d', '-D'],
+    self: true,
+  },
   firejail: {},
   cgexec: { value: ['-g'] },
   prlimit: { value: ['-p', '--pid', '-o', '--output'] },

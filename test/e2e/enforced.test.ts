@@ -49,6 +49,8 @@ describe.skipIf(SKIP !== undefined)(
     let daemon: ChildProcess | undefined;
     let daemonLog = '';
     let pg: Postgres | undefined;
+    const suiteStart = Date.now() - 1000;
+    const kconf = `apiVersion: v1\n# kube-${randomBytes(8).toString('hex')}\n\u0000\u00ff binary tail\n`;
     const dbPassword = `enf-${randomBytes(12).toString('hex')}`;
     const token = `tok-${randomBytes(12).toString('hex')}`;
 
@@ -150,6 +152,16 @@ rules:
     effect: allow
     credentials: [tok]
     match: { program: [cat, exitwith, killself, printenv] }
+  - id: enf.mint
+    description: a program that receives a short-lived minted token
+    effect: allow
+    credentials: [minted]
+    match: { program: showmint }
+  - id: enf.file
+    description: a program that receives a file credential
+    effect: allow
+    credentials: [kube]
+    match: { program: showfile }
 `;
 
     beforeAll(async () => {
@@ -181,6 +193,13 @@ rules:
         mkdirSync(tbin, { mode: 0o755 });
         writeFileSync(join(tbin, 'exitwith'), '#!/bin/sh\nexit "$1"\n', { mode: 0o755 });
         writeFileSync(join(tbin, 'killself'), '#!/bin/sh\nkill -s "$1" $$\n', { mode: 0o755 });
+        writeFileSync(join(tbin, 'showmint'), '#!/bin/sh\nprintf "%s" "$MINTED"\n', { mode: 0o755 });
+        writeFileSync(join(tbin, 'showfile'), '#!/bin/sh\ncat "$KCONF"\n', { mode: 0o755 });
+        // the mint program: prints a fresh token for each run, told its lifetime in GUARD_MINT_TTL
+        writeFileSync(join(tbin, 'mint'), '#!/bin/sh\necho "minted-$GUARD_MINT_TTL-$$"\n', { mode: 0o755 });
+        writeFileSync(join(tbin, 'showmint'), '#!/bin/sh\nprintf "%s" "$MINTED"\n', { mode: 0o755 });
+        // the mint program: prints a fresh token for each run, told its lifetime in GUARD_MINT_TTL
+        writeFileSync(join(tbin, 'mint'), '#!/bin/sh\necho "minted-$GUARD_MINT_TTL-$$"\n', { mode: 0o755 });
         home = join(base, 'home');
         mkdirSync(home, { mode: 0o700 });
         chownSync(home, id.daemon, id.daemonGid);
@@ -211,6 +230,29 @@ rules:
           join(base, 'tok.secret'),
         ]);
         if (tok.code !== 0) throw new Error(`credential add failed: ${tok.stderr}`);
+        writeFileSync(join(base, 'mint.path'), join(tbin, 'mint'), { mode: 0o600 });
+        const minted = await admin([
+          'credential',
+          'add',
+          'minted',
+          '--mint',
+          'MINTED',
+          '--ttl',
+          '600',
+          '--from-file',
+          join(base, 'mint.path'),
+        ]);
+        if (minted.code !== 0) throw new Error(`credential add failed: ${minted.stderr}`);
+        writeFileSync(join(base, 'kconf'), kconf, { mode: 0o600 });
+        const file = await admin(['credential', 'add', 'kube', '--file', 'KCONF', '--from-file', join(base, 'kconf')]);
+        if (file.code !== 0) throw new Error(`credential add failed: ${file.stderr}`);
+        // an approver, enrolled through the daemon by the administrator (root)
+        writeFileSync(join(base, 'alice.pass'), 'correct horse alice battery staple\n', { mode: 0o600 });
+        const enroll = await admin(
+          ['approver', 'enroll', '--name', 'alice', '--group', 'ops', '--passphrase-file', join(base, 'alice.pass')],
+          { GUARD_APPROVER_HOME: join(base, 'alice-keys'), GUARD_KEYSTORE: 'file' },
+        );
+        if (enroll.code !== 0) throw new Error(`enroll failed: ${enroll.stderr}`);
       } catch (err) {
         await cleanup();
         throw err;
@@ -312,7 +354,7 @@ rules:
       const own = await admin(['credential', 'list', '--json']);
       expect(own.code, own.stderr).toBe(0);
       const names = (JSON.parse(own.stdout) as { credentials: { name: string; version: number }[] }).credentials;
-      expect(names.map((c) => c.name)).toEqual(['db', 'tok']);
+      expect(names.map((c) => c.name)).toEqual(['db', 'kube', 'minted', 'tok']);
       expect(own.stdout).not.toContain(dbPassword);
     });
 
@@ -410,6 +452,53 @@ rules:
       }
     });
 
+    const decide = (verb: 'approve' | 'deny', id: string): Promise<Run> =>
+      admin([verb, id, '--as', 'alice', '--passphrase-file', join(base, 'alice.pass'), '--reason', 'test'], {
+        GUARD_APPROVER_HOME: join(base, 'alice-keys'),
+      });
+
+    it('a held drop never touches the table when denied or expired', async () => {
+      const held = await guard(['exec', '--no-wait', '--', 'psql', '-Atc', 'drop table t']);
+      expect(held.code, held.stderr).toBe(75);
+      const id = held.stdout.trim();
+      expect(tableExists()).toBe(true);
+      const no = await decide('deny', id);
+      expect(no.code, no.stderr).toBe(0);
+      const again = await guard(['exec', '--no-wait', '--', 'psql', '-Atc', 'drop table t']);
+      expect(again.code, again.stderr).toBe(75); // a new request: the denial granted nothing
+      expect(again.stdout.trim()).not.toBe(id);
+      const expired = await guard(['exec', '--timeout', '1s', '--', 'psql', '-Atc', 'drop table t']);
+      expect(expired.code).not.toBe(0);
+      expect(expired.stderr).toMatch(/nothing was run/);
+      expect(tableExists()).toBe(true);
+    });
+
+    it('a held drop runs in the executor after a signed approval and drops the table', async () => {
+      const held = await guard(['exec', '--no-wait', '--', 'psql', '-Atc', 'drop table t']);
+      expect(held.code, held.stderr).toBe(75);
+      expect(tableExists()).toBe(true);
+      const yes = await decide('approve', held.stdout.trim());
+      expect(yes.code, yes.stderr).toBe(0);
+      const run = await guard(['exec', '--', 'psql', '-Atc', 'drop table t']);
+      expect(run.code, run.stderr).toBe(0);
+      expect(tableExists()).toBe(false);
+    });
+
+    it('a file credential is a private file for one run, byte for byte, removed after it', async () => {
+      const r = await guard(['exec', '--', 'showfile']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(kconf);
+      expect(readdirSync('/tmp').filter((f) => f.startsWith('guard-run-'))).toEqual([]);
+    });
+
+    it('a minted credential is fresh for each run and its expiry is recorded', async () => {
+      const a = await guard(['exec', '--', 'showmint']);
+      const b = await guard(['exec', '--', 'showmint']);
+      expect(a.code, a.stderr).toBe(0);
+      expect(a.stdout).toMatch(/^minted-600-\d+$/);
+      expect(b.stdout).not.toBe(a.stdout);
+    });
+
     it('the password is nowhere the agent can read: running child env, /proc, temp files, ledger, daemon.log', async () => {
       // a credentialed psql stays running while its stdin is open
       const { child, done } = await runningCommand(['psql', '-At'], "select 'ready';\n");
@@ -420,14 +509,18 @@ rules:
       const check = (p) => { try { if (fs.readFileSync(p).includes(needle)) hits.push(p); } catch {} };
       for (const pid of fs.readdirSync('/proc').filter((d) => /^\\d+$/.test(d)))
         for (const f of ['environ', 'cmdline']) check('/proc/' + pid + '/' + f);
-      const walk = (d, depth) => { if (depth > 6) return; let es; try { es = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
-        for (const e of es) { const p = d + '/' + e.name; if (e.isDirectory()) walk(p, depth + 1); else if (e.isFile()) check(p); } };
+      // every file written since this suite started (older files cannot hold this run's secret)
+      const since = Number(process.env.SINCE);
+      const recent = (p) => { try { const st = fs.statSync(p); return st.mtimeMs >= since && st.size < 1 << 24; } catch { return false; } };
+      const walk = (d, depth) => { if (depth > 8) return; let es; try { es = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+        for (const e of es) { const p = d + '/' + e.name; if (e.isDirectory()) walk(p, depth + 1); else if (e.isFile() && recent(p)) check(p); } };
       for (const d of ['/tmp', '/var/tmp', '/dev/shm', process.env.HOME]) walk(d, 0);
       console.log(JSON.stringify(hits));`;
       const scan = await asAgent([process.execPath, '-e', probe], {
         PATH,
         HOME: `/home/${u.agent}`,
         NEEDLE_HEX: Buffer.from(dbPassword).toString('hex'),
+        SINCE: String(suiteStart),
       });
       child.stdin!.end('\\q\n');
       const r = await done;
@@ -440,7 +533,7 @@ rules:
         if (f.startsWith('ledger.db-') || f.startsWith('state.db')) files.push(join(home, f));
       for (const f of files) expect({ f, leak: readFileSync(f).includes(dbPassword) }).toEqual({ f, leak: false });
       expect(daemonLog).not.toContain(dbPassword);
-    });
+    }, 120_000);
 
     it("records which credential versions each executed run received, and the executor's exec_end", async () => {
       const show = await admin(['ledger', 'show', '--json', '--db', join(home, 'ledger.db')], { GUARD_HOME: home });
@@ -460,7 +553,18 @@ rules:
       expect(ends).toHaveLength(1);
       expect(ends[0]!.payload['executor']).toEqual({ ran: true });
       expect(recs.some((r) => r.type === 'credential_refused')).toBe(true);
-      expect(recs.filter((r) => r.type === 'credential_changed').map((r) => r.payload['name'])).toEqual(['db', 'tok']);
+      expect(recs.filter((r) => r.type === 'credential_changed').map((r) => r.payload['name'])).toEqual([
+        'db',
+        'tok',
+        'minted',
+        'kube',
+      ]);
+      const mint = starts.find((r) => JSON.stringify(r.payload).includes('"name":"minted"'))!;
+      const m = (mint.payload['credentials'] as { expiresAt?: string }[])[0]!;
+      // minted with a 600 s lifetime just before the record was written
+      const life = Date.parse(m.expiresAt!) - Date.parse((mint as unknown as { ts: string }).ts);
+      expect(life).toBeGreaterThan(590_000);
+      expect(life).toBeLessThanOrEqual(600_000);
     });
 
     it('the runner user cannot read the daemon home; the private file credential directory is gone after the run', () => {

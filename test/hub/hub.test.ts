@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../channels/fake-slack.js';
 import { Rig } from '../daemon/helpers.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
+import { signVote, type VoteBody } from '../../src/hub/vote.js';
 import { blockActions, health, hubConfig, joinHost, startReplica, until, type Replica } from './fleet.js';
 
 const ID = /request (rq-[0-9a-f]{12}) is waiting/;
@@ -60,7 +61,8 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
       await rig.enroll('bob', ['ops'], undefined, ['--slack-user-id', 'U0BOB']);
       await rig.startDaemon();
     }
-  });
+    // a whole fleet (PostgreSQL, two replicas, three daemons) on a shared, loaded machine
+  }, 300_000);
   afterAll(async () => {
     // HUB_DEBUG=1 prints what the replicas and daemons logged
     if (process.env['HUB_DEBUG'] !== undefined) {
@@ -127,7 +129,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
           verifiedBy: 'hub+slack:T1',
         });
     }
-  });
+  }, 300_000);
 
   it('refuses and records a vote the hub did not sign; the request stays pending', async () => {
     const rig = rigs[0]!;
@@ -156,6 +158,46 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
     expect(recs.some((x) => x.type === 'approval' && x.payload['requestId'] === id)).toBe(false);
     expect((await rig.guard(['revoke', id!])).code).toBe(0);
     expect((await p.done).code).toBe(76);
+  });
+
+  it("refuses and records a correctly signed vote that names another host's request", async () => {
+    const rig = rigs[2]!;
+    const p = rig.exec('approve-me');
+    const [, id] = await p.waitFor(ID);
+    await until(() => posted(`${id!}@${HOSTS[2]!}`), 'posted');
+    const [mine, other] = [HOSTS[2]!, HOSTS[0]!].map((n) => pg.sql(`SELECT id FROM hosts WHERE name = '${n}'`).trim());
+    const pem = pg.sql(`SELECT private_pem FROM hub_keys WHERE name = 'vote'`).trim();
+    // signed with the real vote key, but for another host: delivered to this one, it must not count
+    const body: VoteBody = {
+      v: 1,
+      vote: '999998',
+      host: other!,
+      requestId: id!,
+      action: 'approve',
+      identity: { channel: 'slack', id: 'U0BOB', display: 'bob', verifiedBy: 'hub+slack:T1' },
+      at: new Date().toISOString(),
+    };
+    pg.sql(
+      `INSERT INTO votes (id, host_id, request_id, body, signature) VALUES (999998, '${mine!}', '${id!}', '${JSON.stringify(body)}', '${signVote(body, pem)}'); SELECT pg_notify('guard_votes', '${mine!}')`,
+    );
+    const recs = await rig.ledger((x) => x.some((y) => y.type === 'approval_refused' && y.payload['requestId'] === id));
+    expect(
+      recs.filter((x) => x.type === 'approval_refused' && x.payload['requestId'] === id).map((x) => x.payload),
+    ).toEqual([expect.objectContaining({ channel: 'hub', code: 'hub-wrong-host', vote: '999998' }) as unknown]);
+    expect(recs.some((x) => x.type === 'approval' && x.payload['requestId'] === id)).toBe(false);
+    expect((await rig.guard(['revoke', id!])).code).toBe(0);
+    expect((await p.done).code).toBe(76);
+  });
+
+  it('lists every host with its heartbeat (last call to the hub) and open requests', async () => {
+    const r = await rigs[0]!.guard(['hub', 'hosts', '--json'], {
+      env: { ...rigs[0]!.env, GUARD_HUB_DATABASE_URL: pg.url },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const hosts = JSON.parse(r.stdout) as { name: string; lastSeen: string | null; open: number }[];
+    expect(hosts.map((h) => h.name)).toEqual(HOSTS);
+    // each daemon polls the hub: its heartbeat is a real time, not null
+    for (const h of hosts) expect(Number.isNaN(Date.parse(h.lastSeen ?? ''))).toBe(false);
   });
 
   it('with PostgreSQL down, held commands wait and expire and allowed ones run; all resumes after', async () => {

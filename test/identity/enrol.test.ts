@@ -14,6 +14,9 @@ import type { ApproverRecord } from '../../src/approval/types.js';
 import { checkEnrolmentToken } from '../../src/identity/enrol.js';
 import { requireIdentity } from '../../src/identity/load.js';
 import { cachedIdentityMetadata } from '../../src/identity/metadata.js';
+import { callDaemon } from '../../src/cli/commands/decide-common.js';
+import { connectIfRunning } from '../../src/daemon/connect.js';
+import { Rig } from '../daemon/helpers.js';
 import { BIN, tempHome, type TempHome } from '../helpers/cli.js';
 import { chromiumSkipReason, codeLogin, deviceLogin, launchChromium, loopbackPage } from './browser.js';
 import { startProvider, type TestProvider } from './provider.js';
@@ -166,4 +169,47 @@ describe.skipIf(chromiumSkipReason())('guard approver enroll --idp', () => {
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/no identity provider is configured/);
   });
+
+  it('through the daemon: it checks the binding itself; a token lifted onto another key is refused and recorded', async () => {
+    const rig = new Rig();
+    try {
+      await rig.startDaemon();
+      const t: TempHome = { home: rig.home, env: rig.env, cleanup: () => undefined };
+      writeFileSync(
+        join(rig.env['GUARD_HOME']!, 'config.yaml'),
+        `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n`,
+      );
+      writeFileSync(rig.passFile('alice'), 'correct horse battery staple\n', { mode: 0o600 });
+      const page = await loopbackPage(browser);
+      const r = await enrol(
+        t,
+        ['--name', 'alice', '--group', 'sre', '--idp', '--passphrase-file', rig.passFile('alice'), '--json'],
+        (line) => {
+          const url = /^Sign in to enrol this key: (\S+)$/.exec(line)?.[1];
+          return url === undefined ? undefined : codeLogin(page, url, 'alice');
+        },
+      );
+      await page.context().close();
+      expect(r.code, r.stderr).toBe(0);
+      const alice = JSON.parse(r.stdout) as ApproverRecord;
+      // a hostile client of the daemon's own uid copies alice's IdP binding onto a key of its own
+      const client = await connectIfRunning(rig.env);
+      const forged = callDaemon(client!, {
+        type: 'enroll',
+        candidate: {
+          name: 'mallory',
+          groups: ['sre'],
+          publicKey: Buffer.alloc(32, 9).toString('base64'),
+          idp: alice.idp,
+        },
+      });
+      await expect(forged).rejects.toThrow(/IdP binding refused: .*nonce/);
+      expect(existsSync(join(rig.env['GUARD_HOME']!, 'approvers', 'mallory.json'))).toBe(false);
+      const log = await rig.guard(['ledger', 'show', '--json']);
+      expect(log.stdout).toMatch(/approver_enroll_refused/);
+      expect(log.stdout).toMatch(/"idpSubject":"alice"/);
+    } finally {
+      await rig.cleanup();
+    }
+  }, 180_000);
 });

@@ -101,9 +101,21 @@ describe('shell analysis', () => {
 
   it('scans inline interpreter code for shell-outs', () => {
     expect(h.line('python3 -c "print(1)"').effect).toBe('allow');
-    const d = h.line('python3 -c \'import os; os.system("ls")\'');
+    // a literal read-only command is judged as that command (issue 22: needless hold)
+    expect(h.line('python3 -c \'import os; os.system("ls")\'').effect).toBe('allow');
+    expect(h.line('python3 -c \'import os; os.system("rm -rf /srv/x")\'').effect).not.toBe('allow');
+    const d = h.line('python3 -c \'import os; c = "ls"; os.system(c)\'');
     expect(d.effect).toBe('approve');
     expect(d.unresolved.map((u) => u.kind)).toContain('interpreter-shell-out');
+    // an alias of the call, or a process call with a computed part, stays unresolved
+    expect(h.line("python3 -c 'import subprocess as s; s.run(x)'").effect).toBe('approve');
+    expect(h.line('python3 -c \'import subprocess; subprocess.run(["ls"] + extra)\'').effect).toBe('approve');
+    expect(h.line('python3 -c \'import subprocess; subprocess.run(["ls"], executable="/bin/rm")\'').effect).toBe(
+      'approve',
+    );
+    expect(h.line('node -e \'require("child_process").spawnSync("kubectl", ["delete", "ns", "p"])\'').effect).toBe(
+      'approve',
+    );
   });
 
   it('bounds nesting: deep sh -c chains end unresolved', () => {

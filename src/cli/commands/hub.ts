@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardPaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
+import type { HubStore } from '../../hub/store.js';
 import { writeLine, type Io } from '../io.js';
 
 function databaseUrl(io: Io, opts: Record<string, unknown>): string {
@@ -51,14 +52,32 @@ export async function hubStart(io: Io, opts: Record<string, unknown>): Promise<n
   return 0;
 }
 
-export async function hubEnrollHost(io: Io, opts: Record<string, unknown>): Promise<number> {
+/** Runs fn against the hub's database (migrated first, so an admin may act before any hub ran). */
+async function withStore<T>(io: Io, opts: Record<string, unknown>, fn: (store: HubStore) => Promise<T>): Promise<T> {
   const pg = (await import('pg')).default;
   const { migrate } = await import('../../hub/migrations.js');
   const { HubStore } = await import('../../hub/store.js');
   const pool = new pg.Pool({ connectionString: databaseUrl(io, opts), max: 1 });
   try {
     await migrate(pool);
-    const token = await new HubStore(pool).mintToken(opts['name'] as string).catch((err: unknown) => {
+    return await fn(new HubStore(pool));
+  } finally {
+    await pool.end();
+  }
+}
+
+export async function hubHosts(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const hosts = await withStore(io, opts, (store) => store.hosts());
+  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(hosts));
+  else
+    for (const h of hosts)
+      writeLine(io.stdout, `${h.name}\t${h.id}\tlast seen ${h.lastSeen ?? 'never'}\t${h.open} open`);
+  return 0;
+}
+
+export async function hubEnrollHost(io: Io, opts: Record<string, unknown>): Promise<number> {
+  return withStore(io, opts, async (store) => {
+    const token = await store.mintToken(opts['name'] as string).catch((err: unknown) => {
       throw new UsageError((err as Error).message);
     });
     writeLine(io.stdout, token);
@@ -67,9 +86,7 @@ export async function hubEnrollHost(io: Io, opts: Record<string, unknown>): Prom
       `guard hub: one-time token for host ${String(opts['name'])}; on that host: guard hub join --hub URL --token-file FILE`,
     );
     return 0;
-  } finally {
-    await pool.end();
-  }
+  });
 }
 
 export async function hubJoin(io: Io, opts: Record<string, unknown>): Promise<number> {

@@ -37,6 +37,17 @@ export const hubSpec = defineCommand({
       },
     }),
     defineCommand({
+      name: 'hosts',
+      summary: 'list enrolled hosts, when each last reached the hub, and their open requests (admin)',
+      define(cmd) {
+        cmd.option(database, databaseHelp).option('--json', 'print machine-readable JSON');
+      },
+      async run(io, _args, opts) {
+        const { hubHosts } = await import('../commands/hub.js');
+        return hubHosts(io, opts);
+      },
+    }),
+    defineCommand({
       name: 'join',
       summary: 'exchange an enrolment token for this host credential; prints the hub: config section',
       define(cmd) {

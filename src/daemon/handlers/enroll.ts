@@ -28,6 +28,7 @@ function who(msg: EnrollMessage, conn: Conn): Record<string, JsonValue> {
       osUser: c.osUser,
       slackUserId: c.slackUserId,
       email: c.email,
+      idpSubject: c.idp?.subject,
       endorsedBy: msg.endorsement?.endorser,
       ...peerRecord(conn),
     }),
@@ -50,6 +51,15 @@ export async function handleEnroll(ctx: DaemonContext, conn: Conn, msg: EnrollMe
       `user ${scope.user} (uid ${scope.uid}) may not enroll approvers; only the daemon's user or root may`,
       'an administrator enrolls approvers (e.g. `sudo guard approver enroll ...` with GUARD_SOCKET set)',
     );
+    return;
+  }
+  // an IdP-bound candidate is checked here, not taken on the client's word (loaded only when used)
+  const idpRefusal =
+    msg.candidate.idp === undefined
+      ? undefined
+      : await (await import('../../identity/candidate.js')).idpCandidateRefusal(ctx.env, msg.candidate, ctx.now());
+  if (idpRefusal !== undefined) {
+    await refuse(ctx, msg, conn, idpRefusal);
     return;
   }
   const dir = guardPaths(ctx.env).approversDir;

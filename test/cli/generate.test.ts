@@ -1,0 +1,105 @@
+/**
+ * `guard completion bash|zsh|fish` and `guard man`, generated from the command specs: the bash
+ * script is sourced into a real bash and asked for completions; the man page is rendered by groff
+ * with every warning on.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { commands } from '../../src/cli/registry.js';
+import { guardInProcess } from '../helpers/inprocess.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fh-gen-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const HAS_GROFF = spawnSync('groff', ['-v'], { stdio: 'ignore' }).status === 0;
+
+async function generated(...argv: string[]): Promise<string> {
+  const r = await guardInProcess(argv);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r.stdout;
+}
+
+describe('guard completion bash, in a real bash', () => {
+  /** What bash completes for the words typed so far (the last one is being completed). */
+  async function complete(...typed: string[]): Promise<string[]> {
+    const script = join(dir, 'guard.bash');
+    writeFileSync(script, await generated('completion', 'bash'));
+    const words = ['guard', ...typed].map((w) => `'${w}'`).join(' ');
+    const r = spawnSync(
+      'bash',
+      [
+        '--norc',
+        '-c',
+        `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _guard; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout.split('\n').filter(Boolean).sort();
+  }
+
+  test('top-level commands, sub-commands and options of the command typed so far', async () => {
+    expect(await complete('led')).toEqual(['ledger']);
+    expect(await complete('ledger', 'ver')).toEqual(['verify']);
+    expect(await complete('ledger', 'verify', '--pub')).toEqual(['--pubkey']);
+    expect(await complete('approver', 'enroll', '--name', 'bob', '--gr')).toEqual(['--group']);
+    expect(await complete('completion', '')).toEqual([]);
+    expect(await complete('daemon', '')).toEqual(['start', 'status', 'stop']);
+  });
+
+  test("nothing after `--` (the wrapped command is not guard's) or after an unknown word", async () => {
+    expect(await complete('exec', '--', 'rm', '-')).toEqual([]);
+    expect(await complete('nosuch', '')).toEqual([]);
+  });
+
+  test('every command in the registry is offered', async () => {
+    const all = await complete('');
+    for (const spec of commands) expect(all).toContain(spec.name);
+  });
+});
+
+describe('guard completion zsh and fish', () => {
+  test('zsh: a #compdef script with each command path as a case', async () => {
+    const z = await generated('completion', 'zsh');
+    expect(z.startsWith('#compdef guard\n')).toBe(true);
+    expect(z).toContain(`'ledger verify') cands=(`);
+    expect(z).toContain("'--pubkey'");
+  });
+
+  test('fish: sub-commands only under their parent, options under their command', async () => {
+    const f = await generated('completion', 'fish');
+    expect(f).toMatch(
+      /^complete -c guard -n '__fish_seen_subcommand_from ledger; and not __fish_seen_subcommand_from .*' -a verify /m,
+    );
+    expect(f).toMatch(/^complete -c guard -n '__fish_seen_subcommand_from verify' -l pubkey /m);
+  });
+
+  test('an unknown shell is a usage error that names the choices', async () => {
+    const r = await guardInProcess(['completion', 'tcsh']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/bash, zsh, fish/);
+  });
+});
+
+describe('guard man', () => {
+  test('names every command and its options', async () => {
+    const page = await generated('man');
+    expect(page.startsWith('.TH GUARD 1 ')).toBe(true);
+    for (const spec of commands) expect(page).toContain(`.SS "guard ${spec.name}`);
+    expect(page).toContain('.SS "guard ledger verify"');
+    expect(page).toContain('.B \\-\\-pubkey <file>');
+  });
+
+  test.skipIf(!HAS_GROFF)('renders with groff without a single warning', async () => {
+    const page = join(dir, 'guard.1');
+    writeFileSync(page, await generated('man'));
+    const r = spawnSync('groff', ['-man', '-Tutf8', '-ww', page], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/guard ledger verify/);
+  });
+});
