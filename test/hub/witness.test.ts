@@ -11,12 +11,17 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type Hub } from '../../src/hub/server.js';
 import { HubStore } from '../../src/hub/store.js';
-import { cosignedBy, parseWitnessVkey, type WitnessKey } from '../../src/hub/witness.js';
+import { cosignedBy, formatWitnessVkey, parseWitnessVkey, witnessKey, type WitnessKey } from '../../src/hub/witness.js';
 import { consistencyProof, leafHash, subtreeRoot } from '../../src/ledger/merkle.js';
 import { formatVkey, parseCheckpoint, rawPublicKey, signCheckpoint, verifierKey } from '../../src/ledger/note.js';
 import { formatPubkeyFile } from '../../src/ledger/pubkey.js';
 import { BIN } from '../daemon/helpers.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
+import { guard } from '../ledger/cli-helpers.js';
+import { makeHome, smallLedger } from '../ledger/helpers.js';
+import Database from 'better-sqlite3';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 let db: Postgres;
 let hub: Hub;
@@ -31,10 +36,22 @@ function checkpoint(l: Buffer[], key: KeyObject = host.privateKey): string {
   return signCheckpoint({ origin: hostKey.name, size: l.length, root: subtreeRoot(l, 0, l.length) }, key, hostKey);
 }
 
-async function post(body: unknown): Promise<{ status: number; json: Record<string, string> }> {
+async function enrol(name: string, ledgerKey: string): Promise<string> {
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  const token = await new HubStore(pool).mintToken(name);
+  await pool.end();
+  const res = await fetch(`${hub.url}/v1/join`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, ledgerKey }),
+  });
+  return ((await res.json()) as { credential: string }).credential;
+}
+
+async function post(body: unknown, as = credential): Promise<{ status: number; json: Record<string, string> }> {
   const res = await fetch(`${hub.url}/v1/witness`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as Record<string, string> };
@@ -46,15 +63,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('hub witness', () => {
   beforeAll(async () => {
     db = await startPostgres();
     hub = await startHub({ databaseUrl: db.url, host: '127.0.0.1', port: 0, log: () => undefined });
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    const token = await new HubStore(pool).mintToken('wit-host');
-    await pool.end();
-    const res = await fetch(`${hub.url}/v1/join`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token, ledgerKey: formatPubkeyFile(formatVkey(hostKey)) }),
-    });
-    credential = ((await res.json()) as { credential: string }).credential;
+    credential = await enrol('wit-host', formatPubkeyFile(formatVkey(hostKey)));
   });
   afterAll(async () => {
     await hub?.stop();
@@ -122,5 +131,53 @@ describe.skipIf(postgresSkipReason() !== undefined)('hub witness', () => {
     const again = await post({ checkpoint: checkpoint(honest), proof: b64(consistencyProof(honest, 9)) });
     expect(again.status).toBe(409);
     expect(again.json['error']).toMatch(/flagged/);
+  });
+
+  it('guard ledger verify --witness passes with the stored cosignature, fails for another witness and for a moved line', async () => {
+    const h = makeHome();
+    try {
+      await (await smallLedger(h, 4)).close();
+      const pk = join(h.home, 'pinned.pub');
+      expect((await guard(['ledger', 'pubkey', '--out', pk], h.env)).code).toBe(0);
+      const cred = await enrol('wit-ledger', readFileSync(pk, 'utf8'));
+      const sqlite = new Database(h.dbPath);
+      const [last, before] = sqlite.prepare('SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 2').all() as {
+        size: number;
+        note: string;
+      }[];
+      const r = await post({ checkpoint: last!.note, proof: [] }, cred);
+      expect(r.status, JSON.stringify(r.json)).toBe(200);
+      // an extra signature line of its note (the daemon side does not store it yet: the test writes it)
+      sqlite.exec('DROP TRIGGER checkpoints_no_update');
+      sqlite
+        .prepare('UPDATE checkpoints SET note = ? WHERE size = ?')
+        .run(last!.note + r.json['cosignature']!, last!.size);
+      const verify = (w: string): ReturnType<typeof guard> =>
+        guard(['ledger', 'verify', '--db', h.dbPath, '--pubkey', pk, '--witness', w], h.env);
+
+      const ok = await verify(r.json['witnessKey']!);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain(`up to size ${last!.size}`);
+
+      // a well-formed key of a witness that never cosigned this ledger
+      const stranger = witnessKey('guard-hub-00000000', generateKeyPairSync('ed25519').privateKey);
+      const unknown = await verify(formatWitnessVkey(stranger));
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/no checkpoint carries a cosignature/);
+      expect((await verify('not-a-key')).code).toBe(2);
+
+      // the cosignature of the last checkpoint moved onto an earlier one (a rewritten body)
+      sqlite.prepare('UPDATE checkpoints SET note = ? WHERE size = ?').run(last!.note, last!.size);
+      sqlite
+        .prepare('UPDATE checkpoints SET note = ? WHERE size = ?')
+        .run(before!.note + r.json['cosignature']!, before!.size);
+      sqlite.close();
+      const moved = await verify(r.json['witnessKey']!);
+      expect(moved.code).toBe(1);
+      expect(moved.stderr).toMatch(/does not verify: it was changed after it was cosigned/);
+    } finally {
+      h.cleanup();
+    }
   });
 });
