@@ -35,6 +35,7 @@ function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
     timeoutSeconds: seconds(a?.timeout, DEFAULT_APPROVAL.timeoutSeconds),
     fourEyes: a?.four_eyes ?? DEFAULT_APPROVAL.fourEyes,
     channels: a?.channels ?? DEFAULT_APPROVAL.channels,
+    ...(a?.identity === 'step-up' ? { stepUp: true } : {}),
   };
 }
 

@@ -50,6 +50,7 @@ function mergeApproval(list: ApprovalSettings[]): ApprovalSettings {
     timeoutSeconds: min((a) => a.timeoutSeconds),
     fourEyes: list.some((a) => a.fourEyes),
     channels: [...new Set(list.flatMap((a) => a.channels))],
+    ...(list.some((a) => a.stepUp === true) ? { stepUp: true } : {}),
   };
 }
 

@@ -55,6 +55,8 @@ export interface ApprovalSettings {
   fourEyes: boolean;
   /** Channels to raise the request in (empty: all configured). */
   channels: string[];
+  /** Each approval needs a fresh IdP login whose token names the request (level 3). */
+  stepUp?: boolean | undefined;
 }
 
 /** One simple command the parser found, after unwrapping wrappers. */

@@ -33,7 +33,14 @@ export interface ChannelDecision {
 }
 
 export type Ballot =
-  { via: 'signed'; signed: SignedDecision; channel: 'cli' | 'tui' } | { via: 'channel'; decision: ChannelDecision };
+  | {
+      via: 'signed';
+      signed: SignedDecision;
+      channel: 'cli' | 'tui';
+      /** Checked by the caller and kept in the approval record (a step-up proof). */
+      extra?: Record<string, JsonValue> | undefined;
+    }
+  | { via: 'channel'; decision: ChannelDecision };
 
 /** Which enrolled approver a channel identity is, and whether it matched an enrolled identity. */
 export interface ChannelMatch {
@@ -108,7 +115,10 @@ export function acceptVote(
       question: text(s.question),
       signature: s.signature,
     };
-    return { vote, record: approvalRecord(r, vote, { signature: s.signature, key: approver.fingerprint }) };
+    return {
+      vote,
+      record: approvalRecord(r, vote, { signature: s.signature, key: approver.fingerprint, ...ballot.extra }),
+    };
   }
   const d = ballot.decision;
   const vote: Vote = {
