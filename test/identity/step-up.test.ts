@@ -6,13 +6,17 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approverKeyPath, readKeyFile } from '../../src/approval/keyfile.js';
 import { unlockApproverKey } from '../../src/approval/keys.js';
 import { callDaemon } from '../../src/cli/commands/decide-common.js';
 import { connectIfRunning } from '../../src/daemon/connect.js';
 import type { RequestDetail } from '../../src/daemon/messages.js';
+import { requireIdentity } from '../../src/identity/load.js';
+import { loginWithCode } from '../../src/identity/login.js';
+import { cachedIdentityMetadata } from '../../src/identity/metadata.js';
+import { stepUpNonce, viewHash } from '../../src/identity/nonce.js';
 import { firstStepUpFailure } from '../../src/identity/step-up.js';
 import { snapshotFile } from '../../src/ledger/snapshot.js';
 import { MARK, Rig, TEST_POLICY, type LedgerRow } from '../daemon/helpers.js';
@@ -32,17 +36,19 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
   let browser: Browser;
   let rig: Rig;
   let idpStopped = false;
+  /** A browser context that keeps alice's IdP session from the first approval. */
+  let session: Page | undefined;
 
   /** `guard approve` as alice; the sign-in URL it prints is completed in Chromium as `user`. */
-  async function approveWithLogin(id: string, user: string) {
-    const page = await loopbackPage(browser);
+  async function approveWithLogin(id: string, user: string, keep?: Page) {
+    const page = keep ?? (await loopbackPage(browser));
     try {
       const run = rig.spawnGuard(['approve', id, '--as', 'alice', '--passphrase-file', rig.passFile('alice')]);
       const [, url] = await run.waitFor(/Sign in again to approve \S+: (\S+)/);
       await codeLogin(page, url!, user);
       return await run.done;
     } finally {
-      await page.context().close();
+      if (keep === undefined) await page.context().close();
     }
   }
 
@@ -79,7 +85,7 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
     writeFileSync(
       join(rig.env['GUARD_HOME']!, 'config.yaml'),
-      `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n`,
+      `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n  max_clock_skew_seconds: 0\n`,
     );
     writeFileSync(rig.passFile('alice'), 'correct horse alice battery staple\n', { mode: 0o600 });
     const page = await loopbackPage(browser);
@@ -118,7 +124,8 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
       approver: 'alice',
     });
     // a real login, then lifted onto a second request: its nonce names the first
-    const ok = await approveWithLogin(id1!, 'alice');
+    session = await loopbackPage(browser);
+    const ok = await approveWithLogin(id1!, 'alice', session);
     expect(ok.code, ok.stderr).toBe(0);
     expect((await first.done).code).toBe(0);
     const all = await rig.ledger((rs) => rs.some((r) => r.type === 'approval'));
@@ -145,6 +152,43 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     const recs = await rig.ledger((rs) => approvals(rs, id!).some((x) => x.type === 'approval_refused'));
     expect(approvals(recs, id!).find((x) => x.type === 'approval_refused')?.payload).toMatchObject({
       code: 'step-up-wrong-subject',
+    });
+    run.child.kill();
+  }, 120_000);
+
+  it('a login reusing an IdP session from before the request (no max_age) is refused as stale', async () => {
+    const before = Date.now();
+    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
+    const [, id] = await run.waitFor(ID);
+    const client = (await connectIfRunning(rig.env))!;
+    const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id! }, false);
+    client.close();
+    const { cfg, home } = requireIdentity(rig.env);
+    const meta = cachedIdentityMetadata(cfg, home)!;
+    const view = 'the view';
+    // a hostile client leaves out max_age=0: the provider answers from alice's earlier session
+    let browsing: Promise<void> = Promise.resolve();
+    const idToken = await loginWithCode(
+      { cfg, meta, nonce: stepUpNonce(id!, detail.fingerprint, viewHash(view)) },
+      (url) => {
+        browsing = (async () => {
+          await session!.goto(url, { waitUntil: 'domcontentloaded' });
+          // no login form: the session answers; the consent page may ask again
+          const consent = session!.getByRole('button', { name: 'Continue' });
+          const done = session!.getByText('Signed in.');
+          await consent.or(done).first().waitFor();
+          if (await consent.isVisible()) await consent.click();
+        })();
+      },
+    );
+    await browsing;
+    const authTime = (JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString()) as { auth_time: number })
+      .auth_time;
+    expect(authTime * 1000).toBeLessThan(before - 1000);
+    await expect(signedDecide(id!, { idToken, viewHash: viewHash(view) })).rejects.toThrow(/older than/);
+    const recs = await rig.ledger((rs) => approvals(rs, id!).some((x) => x.type === 'approval_refused'));
+    expect(approvals(recs, id!).find((x) => x.type === 'approval_refused')?.payload).toMatchObject({
+      code: 'step-up-stale-login',
     });
     run.child.kill();
   }, 120_000);
