@@ -56,7 +56,7 @@ export const policySuite: Suite = {
   name: 'policy',
   async run() {
     const engine = await createEngine();
-    const { policy } = compilePolicy(generatedPolicy(1000));
+    const { policy } = compilePolicy(generatedPolicy(1000), { engine });
     await Parser.init();
     const parser = new Parser();
     parser.setLanguage(

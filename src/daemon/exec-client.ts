@@ -10,7 +10,7 @@ import { formatDuration } from './duration.js';
 import type { DaemonMessage, ExecMessage, ExecOutcome, ExecutorRun, WaitEvent } from './messages.js';
 import { visibleText } from '../util/visible.js';
 
-/** How long a waiting client tries to find the daemon again after losing it. */
+/** How long a waiting client tries to find the daemon again after losing it, unless one is starting (then: while it makes progress). */
 export const RECONNECT_MS = 3000;
 /** Extra time past the daemon's own deadline before the client gives up by itself. */
 const DEADLINE_SLACK_MS = 3000;

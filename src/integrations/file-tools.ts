@@ -1,6 +1,6 @@
 /**
  * The agents' file-editing tools (Claude Code's Write/Edit/MultiEdit/NotebookEdit, Gemini CLI's
- * write_file/replace) are judged like a shell line that writes the same files (`: > 'path'`), so
+ * write_file/replace, Codex's apply_patch) are judged like a shell line that writes the same files (`: > 'path'`), so
  * the policy's protected locations — guard's state, policy and approver files, the agents' hook
  * settings — hold however the agent writes them (issue 22, decision 0122). An allowed write gets
  * no opinion (the agent's own permission flow applies); anything else is refused, because a file
@@ -18,7 +18,16 @@ const FILE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   NotebookEdit: ['notebook_path'],
   write_file: ['file_path', 'absolute_path'],
   replace: ['file_path', 'absolute_path'],
+  // Codex: the whole patch is in tool_input.command; the files are its `*** … File:` lines
+  apply_patch: ['command'],
 };
+
+/** The files a Codex patch adds, updates, deletes or moves to. */
+export function patchFiles(patch: string): string[] {
+  const out: string[] = [];
+  for (const m of patch.matchAll(/^\*\*\* (?:Add File|Update File|Delete File|Move to): *(.+?) *$/gm)) out.push(m[1]!);
+  return out;
+}
 
 export function isFileTool(toolName: string | undefined): toolName is string {
   return toolName !== undefined && Object.hasOwn(FILE_TOOLS, toolName);
@@ -37,7 +46,8 @@ export function withFileTools(matcher: string): string {
  */
 export function fileToolLine(toolName: string | undefined, toolInput: Record<string, unknown>): string | undefined {
   if (!isFileTool(toolName)) return undefined;
-  const paths = FILE_TOOLS[toolName]!.map((k) => toolInput[k]).filter((v): v is string => typeof v === 'string');
+  const given = FILE_TOOLS[toolName]!.map((k) => toolInput[k]).filter((v): v is string => typeof v === 'string');
+  const paths = toolName === 'apply_patch' ? given.flatMap(patchFiles) : given;
   // no file named: a program computed at run time, which the policy never allows unread
   if (paths.length === 0) return '"$FILE_TOOL_TARGET_UNKNOWN"';
   return paths.map((p) => `: > ${shQuote(p)}`).join('; ');

@@ -55,6 +55,9 @@ export interface ApprovalSettings {
   fourEyes: boolean;
   /** Channels to raise the request in (empty: all configured). */
   channels: string[];
+  /** Scoped grants allowed up to these bounds (policy `max_uses`, `max_ttl`); absent: none. */
+  maxUses?: number | undefined;
+  maxTtlSeconds?: number | undefined;
   /** Each approval needs a fresh IdP login whose token names the request (level 3). */
   stepUp?: boolean | undefined;
 }

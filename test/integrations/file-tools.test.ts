@@ -49,6 +49,23 @@ describe('file-editing tools', () => {
     expect(decisionOf(nb.stdout)).toMatchObject({ permissionDecision: 'deny' });
   });
 
+  it("refuses Codex's apply_patch touching guard's files, holds a patch naming no file, passes others", async () => {
+    const patch = (body: string) =>
+      hook('codex', claudeInput('unused', inst.work, { tool_name: 'apply_patch', tool_input: { command: body } }));
+    const bad = await patch(
+      '*** Begin Patch\n*** Update File: src/a.ts\n@@\n+x\n*** Update File: .codex/hooks.json\n@@\n+{}\n*** End Patch',
+    );
+    expect(decisionOf(bad.stdout)).toMatchObject({ permissionDecision: 'deny' });
+    const moved = await patch(
+      '*** Begin Patch\n*** Update File: notes.md\n*** Move to: .guard/policy.yaml\n*** End Patch',
+    );
+    expect(decisionOf(moved.stdout)).toMatchObject({ permissionDecision: 'deny' });
+    const empty = await patch('*** Begin Patch\n*** End Patch');
+    expect(decisionOf(empty.stdout)).toMatchObject({ permissionDecision: 'deny' });
+    const ok = await patch(`*** Begin Patch\n*** Add File: ${join(inst.work, 'notes.md')}\n+hi\n*** End Patch`);
+    expect(ok).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
   it('holds a file tool whose input names no file, and has no opinion on ordinary files', async () => {
     const none = await hook('claude-code', claudeTool('MultiEdit', { edits: [] }));
     expect(decisionOf(none.stdout)).toMatchObject({ permissionDecision: 'deny' });

@@ -96,7 +96,8 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         agent,
         file: join(home, '.codex', 'hooks.json'),
         event: 'PreToolUse',
-        matcher: 'Bash',
+        // apply_patch: Codex's file edits, judged like the other agents' file tools
+        matcher: 'Bash|apply_patch',
         handler: { type: 'command', command, timeout: 30, statusMessage: 'guard: checking the command' },
         base: {},
         notes: [
