@@ -209,4 +209,6 @@ export interface RequestDetail {
   fingerprint: string;
   grant?: { usesLeft: number; expiresAt: string; revoked: boolean } | undefined;
   votes: { approver: string; action: string; channel: string; at: string }[];
+  /** Approving needs a fresh IdP login (identity: step-up). */
+  stepUp?: boolean | undefined;
 }

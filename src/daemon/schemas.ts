@@ -95,6 +95,8 @@ const bodies = {
     signed,
     /** Which local surface sent it (recorded as the channel; a claim, like the rest of the message). */
     via: z.enum(['cli', 'tui']).optional(),
+    /** Level 3: a fresh IdP login for this request and the view shown (src/identity/step-up.ts). */
+    stepUp: z.strictObject({ idToken: text(16_384), viewHash: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   }),
   report_refusal: z.strictObject({
     type: z.literal('report_refusal'),

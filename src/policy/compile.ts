@@ -41,6 +41,7 @@ function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
           maxUses: a.max_uses ?? a.uses ?? DEFAULT_APPROVAL.grantUses,
           maxTtlSeconds: seconds(a.max_ttl, seconds(a.ttl, DEFAULT_APPROVAL.grantTtlSeconds)),
         }),
+    ...(a?.identity === 'step-up' ? { stepUp: true } : {}),
   };
 }
 

@@ -54,6 +54,7 @@ function mergeApproval(list: ApprovalSettings[]): ApprovalSettings {
     ...(list.every((a) => a.maxUses !== undefined && a.maxTtlSeconds !== undefined)
       ? { maxUses: min((a) => a.maxUses!), maxTtlSeconds: min((a) => a.maxTtlSeconds!) }
       : {}),
+    ...(list.some((a) => a.stepUp === true) ? { stepUp: true } : {}),
   };
 }
 

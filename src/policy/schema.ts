@@ -52,6 +52,8 @@ export const approvalSchema = z
     timeout: duration.optional(),
     four_eyes: z.boolean().optional(),
     channels: z.array(z.string().min(1)).optional(),
+    /** step-up: each approval needs a fresh IdP login bound to the request (level 3, docs/identity.md). */
+    identity: z.enum(['step-up']).optional(),
   })
   .strict();
 

@@ -58,6 +58,8 @@ export interface ApprovalSettings {
   /** Scoped grants allowed up to these bounds (policy `max_uses`, `max_ttl`); absent: none. */
   maxUses?: number | undefined;
   maxTtlSeconds?: number | undefined;
+  /** Each approval needs a fresh IdP login whose token names the request (level 3). */
+  stepUp?: boolean | undefined;
 }
 
 /** One simple command the parser found, after unwrapping wrappers. */

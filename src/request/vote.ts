@@ -34,7 +34,14 @@ export interface ChannelDecision {
 }
 
 export type Ballot =
-  { via: 'signed'; signed: SignedDecision; channel: 'cli' | 'tui' } | { via: 'channel'; decision: ChannelDecision };
+  | {
+      via: 'signed';
+      signed: SignedDecision;
+      channel: 'cli' | 'tui';
+      /** Checked by the caller and kept in the approval record (a step-up proof). */
+      extra?: Record<string, JsonValue> | undefined;
+    }
+  | { via: 'channel'; decision: ChannelDecision };
 
 /** Which enrolled approver a channel identity is, and whether it matched an enrolled identity. */
 export interface ChannelMatch {
@@ -122,7 +129,12 @@ export function acceptVote(
       s.grant === undefined ? {} : { grant: JSON.parse(JSON.stringify(s.grant)) as JsonValue };
     return {
       vote,
-      record: approvalRecord(r, vote, { signature: s.signature, key: approver.fingerprint, ...grant }),
+      record: approvalRecord(r, vote, {
+        signature: s.signature,
+        key: approver.fingerprint,
+        ...grant,
+        ...ballot.extra,
+      }),
     };
   }
   const d = ballot.decision;

@@ -62,8 +62,9 @@ export async function sendDecision(
   client: DaemonClient,
   signed: SignedDecision,
   replaced: (c: DaemonClient) => void,
+  stepUp?: { idToken: string; viewHash: string },
 ): Promise<{ state: string; view: RequestView }> {
-  const body = { type: 'decide', signed } as const;
+  const body = { type: 'decide', signed, ...(stepUp === undefined ? {} : { stepUp }) } as const;
   try {
     return await client.call(body);
   } catch (err) {
@@ -73,6 +74,27 @@ export async function sendDecision(
   const again = await connectDaemon(io.env);
   replaced(again);
   return callDaemon(again, body, false);
+}
+
+/** Level 3: a fresh IdP login (max_age=0) whose nonce names this request and the view just shown. */
+async function stepUpLogin(
+  io: Io,
+  id: string,
+  detail: RequestDetail,
+  shown: string,
+): Promise<{ idToken: string; viewHash: string }> {
+  const { requireIdentity } = await import('../../identity/load.js');
+  const { refreshIdentityMetadata } = await import('../../identity/metadata.js');
+  const { loginWithCode } = await import('../../identity/login.js');
+  const { stepUpNonce, viewHash } = await import('../../identity/nonce.js');
+  const { cfg, home } = requireIdentity(io.env);
+  const meta = await refreshIdentityMetadata(cfg, home);
+  const hash = viewHash(shown);
+  const nonce = stepUpNonce(id, detail.fingerprint, hash);
+  const idToken = await loginWithCode({ cfg, meta, nonce, maxAge: 0, acrValues: cfg.acr_values }, (url) =>
+    writeLine(io.stderr, `Sign in again to approve ${id}: ${url}`),
+  );
+  return { idToken, viewHash: hash };
 }
 
 function summary(action: DecisionAction, v: RequestView): string {
@@ -130,10 +152,13 @@ export async function decide(
       await report(client, id, name, `no approver key for ${name} on this account`);
       throw err;
     }
-    writeLine(io.stderr, `${formatDetail(detail)}\n`);
+    const shown = formatDetail(detail);
+    writeLine(io.stderr, `${shown}\n`);
     const grant = action === 'approve' ? grantOption(detail, opts) : undefined;
     // the exact scope, shown before the passphrase; the signature covers it and the daemon records it
     if (grant !== undefined) writeLine(io.stderr, `guard: this approval grants: ${grant.scope}`);
+    const stepUp =
+      action === 'approve' && detail.stepUp === true ? await stepUpLogin(io, id, detail, shown) : undefined;
     const passphrase = await readPassphrase({
       passphraseFile: str(opts['passphraseFile']),
       passphraseFd: fd,
@@ -164,7 +189,7 @@ export async function decide(
     } finally {
       passphrase.fill(0);
     }
-    const res = await sendDecision(io, client, signed, (c) => (client = c));
+    const res = await sendDecision(io, client, signed, (c) => (client = c), stepUp);
     writeLine(io.stderr, `guard: ${summary(action, res.view)}`);
     if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(res));
     return 0;

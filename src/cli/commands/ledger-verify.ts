@@ -3,8 +3,9 @@ import { encodeBase64 } from '../../ledger/b64.js';
 import { verifyBundleFile } from '../../ledger/bundle.js';
 import { TrustAnchorError, VerifyFailedError } from '../../ledger/errors.js';
 import type { VerifierKey } from '../../ledger/note.js';
+import { Frontier, leafHash } from '../../ledger/merkle.js';
 import { parsePubkeyFile } from '../../ledger/pubkey.js';
-import { verifyDbFile } from '../../ledger/snapshot.js';
+import { snapshotFile, verifyDbFile } from '../../ledger/snapshot.js';
 import { formatState, parseState } from '../../ledger/state.js';
 import type { Anchor, VerifyResult } from '../../ledger/verify.js';
 import { writeLine, type Io } from '../io.js';
@@ -51,7 +52,7 @@ function loadState(path: string | undefined, trusted: VerifierKey): Anchor[] {
   return [{ label: `the state file ${path}`, size: st.size, root: st.root }];
 }
 
-export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unknown>): Promise<number> {
+export async function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unknown>): Promise<number> {
   const stray = inputs.filter((a) => a.startsWith('-'));
   if (stray.length > 0) throw new TrustAnchorError(`unknown option ${stray[0]}`, { hint: usage });
   const db = typeof opts['db'] === 'string' ? opts['db'] : undefined;
@@ -70,6 +71,7 @@ export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unkn
       if (err instanceof VerifyFailedError) throw err;
       throw new VerifyFailedError(`the database cannot be read: ${(err as Error).message}`, { cause: err });
     }
+    await checkStepUps(snapshotFile(db).records.slice(0, result.size), result.root);
   } else {
     const path = inputs[0]!;
     checkReadable(path, 'the bundle');
@@ -100,5 +102,24 @@ export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unkn
     for (const w of witnessed) writeLine(io.stdout, `cosigned by ${w.witness} up to size ${w.size}`);
     if (statePath !== undefined) writeLine(io.stdout, `state saved to ${statePath}`);
   }
-  return Promise.resolve(0);
+  return 0;
+}
+
+/**
+ * Step-up approvals (level 3) carry the IdP's ID token and JWKS: re-check each offline. The records
+ * read here must be the ones just verified (same Merkle root), else the check proves nothing.
+ */
+async function checkStepUps(records: Buffer[], root: Buffer): Promise<void> {
+  const tree = new Frontier();
+  for (const r of records) tree.append(leafHash(r));
+  if (!tree.root().equals(root)) throw new VerifyFailedError('the ledger changed while it was being verified');
+  const { firstStepUpFailure } = await import('../../identity/step-up.js');
+  const bad = await firstStepUpFailure(records);
+  if (bad !== undefined)
+    throw new VerifyFailedError(
+      `record ${bad.seq}: the step-up login of this approval does not verify: ${bad.reason}`,
+      {
+        details: { seq: bad.seq },
+      },
+    );
 }

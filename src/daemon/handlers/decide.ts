@@ -4,6 +4,7 @@
  * recorded as `approval_refused`: an attempt to approve without the approver's secret leaves a trace.
  */
 import type { SignedDecision } from '../../approval/types.js';
+import type { StepUpProof } from '../../identity/step-up.js';
 import type { ChannelDecision } from '../../channels/types.js';
 import type { JsonValue } from '../../ledger/types.js';
 import { redactText } from '../../redact/index.js';
@@ -36,15 +37,51 @@ async function castBallot(ctx: DaemonContext, requestId: string, ballot: Ballot)
 export async function handleDecide(
   ctx: DaemonContext,
   conn: Conn,
-  msg: { id: number; signed: SignedDecision; via?: 'cli' | 'tui' | undefined },
+  msg: {
+    id: number;
+    signed: SignedDecision;
+    via?: 'cli' | 'tui' | undefined;
+    stepUp?: { idToken: string; viewHash: string } | undefined;
+  },
 ): Promise<void> {
+  const extra = await stepUpExtra(ctx, msg);
   const out = await castBallot(ctx, msg.signed.requestId, {
     via: 'signed',
     signed: msg.signed,
     channel: msg.via ?? 'cli',
+    extra,
   });
   if (isRefusal(out)) throw replyErrorOf(out, msg.signed.requestId);
   conn.result(msg.id, { state: out.state, view: out.view });
+}
+
+/**
+ * A step-up rule (level 3): an approval must carry a fresh IdP login naming this request; refused
+ * and recorded otherwise. Returns what the approval record keeps of it.
+ */
+async function stepUpExtra(
+  ctx: DaemonContext,
+  msg: { signed: SignedDecision; via?: 'cli' | 'tui' | undefined; stepUp?: StepUpProof | undefined },
+): Promise<Record<string, JsonValue> | undefined> {
+  const r = ctx.store.get(msg.signed.requestId);
+  if (r?.settings.stepUp !== true || msg.signed.action !== 'approve') return undefined;
+  const approver = ctx.approvers().find((a) => a.name === msg.signed.approver);
+  const { checkStepUp } = await import('../../identity/step-up.js');
+  const req = { id: r.id, fingerprint: r.fingerprint, createdAt: r.createdAt, groups: r.settings.groups };
+  const c = await checkStepUp(ctx.env, req, approver, msg.stepUp, ctx.now());
+  if (c.ok) return { stepUp: c.record as unknown as JsonValue };
+  const s = msg.signed;
+  await refuse(ctx, {
+    requestId: s.requestId,
+    approver: s.approver,
+    action: s.action,
+    channel: msg.via ?? 'cli',
+    signature: s.signature,
+    fingerprint: s.fingerprint,
+    code: c.code,
+    reason: c.reason,
+  });
+  throw new ReplyError('refused', c.reason);
 }
 
 /** ChannelHost.decide: the verified identity is mapped to an enrolled approver by the request core. */

@@ -28,6 +28,7 @@ export function detail(r: StoredRequest): RequestDetail {
         ? undefined
         : { usesLeft: r.grant.usesLeft, expiresAt: r.grant.expiresAt, revoked: r.grant.revoked },
     votes: r.votes.map((v) => ({ approver: v.approver, action: v.action, channel: v.channel, at: v.at })),
+    ...(r.settings.stepUp === true ? { stepUp: true } : {}),
   };
 }
 

@@ -1,0 +1,225 @@
+/**
+ * Level 3 through the built CLI and a real daemon: a rule with `approval: { identity: step-up }`
+ * is approved only with a fresh IdP login (code + PKCE driven by headless Chromium) whose nonce
+ * names the request and the view shown. The approval record keeps the token and the JWKS, and
+ * `guard ledger verify` re-checks them after the provider is gone.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approverKeyPath, readKeyFile } from '../../src/approval/keyfile.js';
+import { unlockApproverKey } from '../../src/approval/keys.js';
+import { callDaemon } from '../../src/cli/commands/decide-common.js';
+import { connectIfRunning } from '../../src/daemon/connect.js';
+import type { RequestDetail } from '../../src/daemon/messages.js';
+import { requireIdentity } from '../../src/identity/load.js';
+import { loginWithCode } from '../../src/identity/login.js';
+import { cachedIdentityMetadata } from '../../src/identity/metadata.js';
+import { stepUpNonce, viewHash } from '../../src/identity/nonce.js';
+import { firstStepUpFailure } from '../../src/identity/step-up.js';
+import { snapshotFile } from '../../src/ledger/snapshot.js';
+import { MARK, Rig, TEST_POLICY, type LedgerRow } from '../daemon/helpers.js';
+import { chromiumSkipReason, codeLogin, launchChromium, loopbackPage } from './browser.js';
+import { startProvider, type TestProvider } from './provider.js';
+
+const ID = /request (rq-[0-9a-f]{12}) is waiting/;
+const POLICY = `${TEST_POLICY}  - id: t.stepup
+    description: Test rule that needs a fresh IdP login to approve
+    effect: approve
+    match: { program: mark, any_arg: [step-me] }
+    approval: { timeout: 120s, groups: [sre], identity: step-up }
+`;
+
+describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', () => {
+  let idp: TestProvider;
+  let browser: Browser;
+  let rig: Rig;
+  let idpStopped = false;
+  /** A browser context that keeps alice's IdP session from the first approval. */
+  let session: Page | undefined;
+
+  /** `guard approve` as alice; the sign-in URL it prints is completed in Chromium as `user`. */
+  async function approveWithLogin(id: string, user: string, keep?: Page) {
+    const page = keep ?? (await loopbackPage(browser));
+    try {
+      const run = rig.spawnGuard(['approve', id, '--as', 'alice', '--passphrase-file', rig.passFile('alice')]);
+      const [, url] = await run.waitFor(/Sign in again to approve \S+: (\S+)/);
+      await codeLogin(page, url!, user);
+      return await run.done;
+    } finally {
+      if (keep === undefined) await page.context().close();
+    }
+  }
+
+  /** A decision signed with alice's real key, sent by a client of the daemon's own. */
+  async function signedDecide(id: string, stepUp?: { idToken: string; viewHash: string }) {
+    const client = (await connectIfRunning(rig.env))!;
+    try {
+      const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
+      const key = unlockApproverKey(
+        readKeyFile(approverKeyPath(rig.env, 'alice')),
+        Buffer.from(readFileSync(rig.passFile('alice'), 'utf8').trim()),
+      );
+      const signed = key.sign({
+        v: 1,
+        requestId: id,
+        fingerprint: detail.fingerprint,
+        action: 'approve',
+        at: new Date().toISOString(),
+        approver: 'alice',
+      });
+      key.dispose();
+      return await callDaemon(client, { type: 'decide', signed, ...(stepUp === undefined ? {} : { stepUp }) }, false);
+    } finally {
+      client.close();
+    }
+  }
+
+  const approvals = (recs: LedgerRow[], id: string) =>
+    recs.filter((r) => (r.payload as { requestId?: string }).requestId === id);
+
+  beforeAll(async () => {
+    [idp, browser] = await Promise.all([startProvider(), launchChromium()]);
+    rig = new Rig(POLICY);
+    mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
+    writeFileSync(
+      join(rig.env['GUARD_HOME']!, 'config.yaml'),
+      `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n  max_clock_skew_seconds: 0\n`,
+    );
+    writeFileSync(rig.passFile('alice'), 'correct horse alice battery staple\n', { mode: 0o600 });
+    const page = await loopbackPage(browser);
+    const enrol = rig.spawnGuard([
+      'approver',
+      'enroll',
+      '--name',
+      'alice',
+      '--group',
+      'sre',
+      '--idp',
+      '--passphrase-file',
+      rig.passFile('alice'),
+    ]);
+    const [, url] = await enrol.waitFor(/Sign in to enrol this key: (\S+)/);
+    await codeLogin(page, url!, 'alice');
+    const r = await enrol.done;
+    await page.context().close();
+    if (r.code !== 0) throw new Error(`enrol failed: ${r.stderr}`);
+    await rig.startDaemon();
+  }, 120_000);
+
+  afterAll(async () => {
+    await rig?.cleanup();
+    await browser?.close();
+    if (!idpStopped) await idp?.stop();
+  });
+
+  it('without a step-up token the approval is refused and recorded; a token for another request is refused', async () => {
+    const first = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
+    const [, id1] = await first.waitFor(ID);
+    await expect(signedDecide(id1!)).rejects.toThrow(/needs a fresh IdP login/);
+    const recs = await rig.ledger((rs) => rs.some((r) => r.type === 'approval_refused'));
+    expect(approvals(recs, id1!).find((r) => r.type === 'approval_refused')?.payload).toMatchObject({
+      code: 'step-up-missing',
+      approver: 'alice',
+    });
+    // a real login, then lifted onto a second request: its nonce names the first
+    session = await loopbackPage(browser);
+    const ok = await approveWithLogin(id1!, 'alice', session);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await first.done).code).toBe(0);
+    const all = await rig.ledger((rs) => rs.some((r) => r.type === 'approval'));
+    const rec = all.find((r) => r.type === 'approval' && (r.payload as { requestId: string }).requestId === id1)!;
+    const proof = (rec.payload as { stepUp: { idToken: string; viewHash: string } }).stepUp;
+    const second = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
+    const [, id2] = await second.waitFor(ID);
+    await expect(signedDecide(id2!, { idToken: proof.idToken, viewHash: proof.viewHash })).rejects.toThrow(
+      /login was made for another request/,
+    );
+    const after = await rig.ledger((rs) => approvals(rs, id2!).some((r) => r.type === 'approval_refused'));
+    expect(approvals(after, id2!).find((r) => r.type === 'approval_refused')?.payload).toMatchObject({
+      code: 'step-up-wrong-nonce',
+    });
+    second.child.kill();
+  }, 180_000);
+
+  it('a login by another IdP user than the enrolled approver is refused', async () => {
+    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
+    const [, id] = await run.waitFor(ID);
+    const r = await approveWithLogin(id!, 'bob');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/another IdP user/);
+    const recs = await rig.ledger((rs) => approvals(rs, id!).some((x) => x.type === 'approval_refused'));
+    expect(approvals(recs, id!).find((x) => x.type === 'approval_refused')?.payload).toMatchObject({
+      code: 'step-up-wrong-subject',
+    });
+    run.child.kill();
+  }, 120_000);
+
+  it('a login reusing an IdP session from before the request (no max_age) is refused as stale', async () => {
+    const before = Date.now();
+    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
+    const [, id] = await run.waitFor(ID);
+    const client = (await connectIfRunning(rig.env))!;
+    const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id! }, false);
+    client.close();
+    const { cfg, home } = requireIdentity(rig.env);
+    const meta = cachedIdentityMetadata(cfg, home)!;
+    const view = 'the view';
+    // a hostile client leaves out max_age=0: the provider answers from alice's earlier session
+    let browsing: Promise<void> = Promise.resolve();
+    const idToken = await loginWithCode(
+      { cfg, meta, nonce: stepUpNonce(id!, detail.fingerprint, viewHash(view)) },
+      (url) => {
+        browsing = (async () => {
+          await session!.goto(url, { waitUntil: 'domcontentloaded' });
+          // no login form: the session answers; the consent page may ask again
+          const consent = session!.getByRole('button', { name: 'Continue' });
+          const done = session!.getByText('Signed in.');
+          await consent.or(done).first().waitFor();
+          if (await consent.isVisible()) await consent.click();
+        })();
+      },
+    );
+    await browsing;
+    const authTime = (JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString()) as { auth_time: number })
+      .auth_time;
+    expect(authTime * 1000).toBeLessThan(before - 1000);
+    await expect(signedDecide(id!, { idToken, viewHash: viewHash(view) })).rejects.toThrow(/older than/);
+    const recs = await rig.ledger((rs) => approvals(rs, id!).some((x) => x.type === 'approval_refused'));
+    expect(approvals(recs, id!).find((x) => x.type === 'approval_refused')?.payload).toMatchObject({
+      code: 'step-up-stale-login',
+    });
+    run.child.kill();
+  }, 120_000);
+
+  it('ledger verify re-checks the token offline after the provider is stopped; an altered token fails', async () => {
+    const marksBefore = rig.marks().length;
+    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
+    const [, id] = await run.waitFor(ID);
+    const ok = await approveWithLogin(id!, 'alice');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect((await run.done).code).toBe(0);
+    expect(rig.marks().length).toBe(marksBefore + 1);
+    await rig.stopAll();
+    await idp.stop();
+    idpStopped = true;
+    const pub = join(rig.home, 'ledger.pub');
+    expect((await rig.guard(['ledger', 'pubkey', '--out', pub])).code).toBe(0);
+    const db = join(rig.env['GUARD_HOME']!, 'ledger.db');
+    const v = await rig.guard(['ledger', 'verify', '--db', db, '--pubkey', pub]);
+    expect(v.code, v.stderr).toBe(0);
+    // the recorded approvals re-check offline; the same records with one token character changed do not
+    const records = snapshotFile(db).records;
+    expect(await firstStepUpFailure(records)).toBeUndefined();
+    const altered = records.map((b) => {
+      const rec = JSON.parse(b.toString('utf8')) as { type: string; payload: { stepUp?: { idToken: string } } };
+      if (rec.type !== 'approval' || rec.payload.stepUp === undefined) return b;
+      const t = rec.payload.stepUp.idToken;
+      const i = t.lastIndexOf('.') + 5;
+      rec.payload.stepUp.idToken = `${t.slice(0, i)}${t[i] === 'A' ? 'B' : 'A'}${t.slice(i + 1)}`;
+      return Buffer.from(JSON.stringify(rec));
+    });
+    expect((await firstStepUpFailure(altered))?.reason).toMatch(/^bad-signature/);
+  }, 180_000);
+});
