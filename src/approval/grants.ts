@@ -5,6 +5,7 @@
 import type { ApprovalSettings } from '../policy/types.js';
 import { FailClosedError } from '../errors.js';
 import { parseTime } from './encoding.js';
+import type { GrantScope } from './scope.js';
 
 export interface Grant {
   requestId: string;
@@ -12,6 +13,8 @@ export interface Grant {
   expiresAt: string;
   usesLeft: number;
   revoked: boolean;
+  /** A session grant: usable by other commands within this scope (src/approval/scope.ts). */
+  scope?: GrantScope | undefined;
 }
 
 export type GrantRefusal = 'expired' | 'revoked' | 'used' | 'mismatch';

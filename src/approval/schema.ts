@@ -48,6 +48,20 @@ export const decisionStatementSchema = z.strictObject({
   question: optText(TEXT_MAX),
   at: time,
   approver: name,
+  /** A scoped grant asked for (src/approval/scope.ts); signed with the rest. */
+  grant: z.lazy(() => grantRequestSchema).optional(),
+});
+
+/** The scoped grant inside a signed decision. */
+export const grantRequestSchema = z.strictObject({
+  uses: z.number().int().min(1).max(1000),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 3600),
+  session: optText(200),
+  scope: z.string().min(1).max(TEXT_MAX),
 });
 
 export const signedDecisionSchema = decisionStatementSchema

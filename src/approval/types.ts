@@ -5,6 +5,8 @@
 import type { ApprovalSettings, Requester } from '../policy/types.js';
 
 /** An enrolled human. Only public material is stored by the daemon. */
+import type { GrantRequest } from './scope.js';
+
 export interface ApproverRecord {
   name: string;
   groups: string[];
@@ -46,6 +48,8 @@ export interface DecisionStatement {
   /** ISO-8601 time the approver signed. */
   at: string;
   approver: string;
+  /** Approve with a scoped grant (src/approval/scope.ts); absent: the policy's grant. */
+  grant?: GrantRequest | undefined;
 }
 
 export interface SignedDecision extends DecisionStatement {
@@ -63,6 +67,8 @@ export interface Vote {
   question?: string | undefined;
   /** Present for local approvals. */
   signature?: string | undefined;
+  /** The scoped grant the approver signed for (checked against the policy's bounds). */
+  grant?: GrantRequest | undefined;
   /** Present for remote approvals: the identity the channel verified. */
   identity?: string | undefined;
 }

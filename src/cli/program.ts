@@ -4,6 +4,7 @@ import type { CommandSpec } from './command.js';
 import type { Io } from './io.js';
 import { commands } from './registry.js';
 import { VERSION } from '../version.js';
+import { examplesHelp } from './examples.js';
 
 const EXIT_CODES_HELP = exitCodesHelp();
 
@@ -55,7 +56,16 @@ function applyRecursively(cmd: Command, root: Command): void {
   cmd.exitOverride().configureOutput(root.configureOutput());
   // commander enforces required options but does not say so in the help
   for (const o of cmd.options) if (o.mandatory && !o.description.endsWith('(required)')) o.description += ' (required)';
+  const examples = examplesHelp(commandPath(cmd));
+  if (examples !== undefined) cmd.addHelpText('after', examples);
   for (const sub of cmd.commands) applyRecursively(sub, root);
+}
+
+/** `ledger verify` for that sub-command: the names from below the root down to `cmd`. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent != null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /** Commander reports help/version as "errors" with exit code 0; map the rest to UsageError. */

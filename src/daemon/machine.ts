@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { grantUsable } from '../approval/grants.js';
+import { scopedUsable, type ScopeProbe } from '../approval/scope.js';
 import type { ApproverRecord } from '../approval/types.js';
 import type { LedgerWriter } from '../ledger/types.js';
 import { Refused, type Refusal } from '../request/refusal.js';
@@ -181,6 +182,21 @@ export class RequestMachine {
         out.refused === Refused.NotFound ? `request ${id} has no grant to use` : out.reason,
       );
     return out;
+  }
+
+  /** Take one use of a session grant for another command within its scope (see consume). */
+  async consumeScoped(id: string, probe: ScopeProbe, fingerprint: string, execId: string, forRequest: string) {
+    const out = await this.apply(id, { type: 'consume', fingerprint, execId, forRequest, probe }, true);
+    if ('refused' in out) throw new ReplyError('refused', out.reason);
+    return out;
+  }
+
+  /** An approved request whose session grant covers this probe, if any. */
+  findScopedGrant(probe: ScopeProbe): StoredRequest | undefined {
+    const now = this.deps.now();
+    return this.deps.store
+      .live()
+      .find((r) => r.state === 'approved' && r.grant !== undefined && scopedUsable(r.grant, probe, now));
   }
 
   /** An approved request with a usable grant for this fingerprint, if any. */

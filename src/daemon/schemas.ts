@@ -3,7 +3,7 @@
  * untrusted: unknown types, missing fields, extra fields and oversized strings are refused.
  */
 import { z } from 'zod';
-import { approverRecordSchema, endorsementSchema } from '../approval/schema.js';
+import { approverRecordSchema, endorsementSchema, grantRequestSchema } from '../approval/schema.js';
 import { REQUEST_ID_PATTERN } from './ids.js';
 import type { ClientMessage } from './messages.js';
 
@@ -22,6 +22,7 @@ const signed = z.strictObject({
   question: text(4096).optional(),
   at: text(64),
   approver: text(64),
+  grant: grantRequestSchema.optional(),
   signature: text(200),
 });
 

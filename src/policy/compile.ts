@@ -35,6 +35,12 @@ function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
     timeoutSeconds: seconds(a?.timeout, DEFAULT_APPROVAL.timeoutSeconds),
     fourEyes: a?.four_eyes ?? DEFAULT_APPROVAL.fourEyes,
     channels: a?.channels ?? DEFAULT_APPROVAL.channels,
+    ...(a?.max_uses === undefined && a?.max_ttl === undefined
+      ? {}
+      : {
+          maxUses: a.max_uses ?? a.uses ?? DEFAULT_APPROVAL.grantUses,
+          maxTtlSeconds: seconds(a.max_ttl, seconds(a.ttl, DEFAULT_APPROVAL.grantTtlSeconds)),
+        }),
   };
 }
 

@@ -50,6 +50,10 @@ function mergeApproval(list: ApprovalSettings[]): ApprovalSettings {
     timeoutSeconds: min((a) => a.timeoutSeconds),
     fourEyes: list.some((a) => a.fourEyes),
     channels: [...new Set(list.flatMap((a) => a.channels))],
+    // scoped grants only when every matching rule allows them, within the smallest bounds
+    ...(list.every((a) => a.maxUses !== undefined && a.maxTtlSeconds !== undefined)
+      ? { maxUses: min((a) => a.maxUses!), maxTtlSeconds: min((a) => a.maxTtlSeconds!) }
+      : {}),
   };
 }
 

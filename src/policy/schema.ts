@@ -46,6 +46,9 @@ export const approvalSchema = z
     quorum: z.number().int().min(1).max(20).optional(),
     ttl: duration.optional(),
     uses: z.number().int().min(1).optional(),
+    /** Scoped grants (an approver may choose more uses, a longer time, this agent session): their bounds. */
+    max_uses: z.number().int().min(1).max(1000).optional(),
+    max_ttl: duration.optional(),
     timeout: duration.optional(),
     four_eyes: z.boolean().optional(),
     channels: z.array(z.string().min(1)).optional(),

@@ -55,6 +55,9 @@ export interface ApprovalSettings {
   fourEyes: boolean;
   /** Channels to raise the request in (empty: all configured). */
   channels: string[];
+  /** Scoped grants allowed up to these bounds (policy `max_uses`, `max_ttl`); absent: none. */
+  maxUses?: number | undefined;
+  maxTtlSeconds?: number | undefined;
 }
 
 /** One simple command the parser found, after unwrapping wrappers. */

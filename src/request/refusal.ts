@@ -32,6 +32,8 @@ export const Refused = {
   NoGrant: 'no-grant',
   /** Consume of a grant that is revoked, used up, expired or for another fingerprint. */
   GrantUnusable: 'grant-unusable',
+  /** A scoped grant outside the policy's bounds or the request, or a scope text that differs. */
+  GrantRefused: 'grant-refused',
   /** Expire before the deadline (the host re-arms its timer). */
   NotDue: 'not-due',
   /** Create with an id that is already taken. */

@@ -6,7 +6,9 @@
  *   create → pending ⇄ needs_info → approved (grant) | denied | expired | cancelled | revoked
  *   approved → revoked (the grant); consume takes one use of the grant.
  */
-import { consumeGrant, grantUsable, makeGrant, revokeGrant } from '../approval/grants.js';
+import { consumeGrant, grantUsable, makeGrant, revokeGrant, type Grant } from '../approval/grants.js';
+import { scopedUsable, type ScopeProbe } from '../approval/scope.js';
+import { grantFromVotes } from './grant-scope.js';
 import { evaluateQuorum } from '../approval/quorum.js';
 import type { ApproverRecord } from '../approval/types.js';
 import type { JsonValue, RecordType } from '../ledger/types.js';
@@ -25,7 +27,15 @@ export type RequestEvent =
   /** Ends an open request or an approved grant at once. */
   | { type: 'revoke'; by: string; reason: string | undefined }
   /** One use of the grant, for the command `execId` run under request `forRequest`. */
-  | { type: 'consume'; fingerprint: string; execId: string; forRequest: string; programSha256?: string | undefined };
+  | {
+      type: 'consume';
+      fingerprint: string;
+      execId: string;
+      forRequest: string;
+      programSha256?: string | undefined;
+      /** Another command under a session grant (src/approval/scope.ts): usable when the scope covers it. */
+      probe?: ScopeProbe | undefined;
+    };
 
 export interface Change {
   next: StoredRequest;
@@ -107,15 +117,23 @@ function step(
     case 'consume': {
       if (r.state !== 'approved' || r.grant === undefined)
         return refusal(Refused.NoGrant, `request ${r.id} has no grant to use`);
-      const usable = grantUsable(r.grant, event.fingerprint, now);
-      if (!usable.ok) return refusal(Refused.GrantUnusable, `the grant of ${r.id} cannot be used: ${usable.reason}`);
-      const grant = consumeGrant(r.grant, event.fingerprint, now);
+      let grant: Grant;
+      if (event.probe !== undefined) {
+        if (!scopedUsable(r.grant, event.probe, now))
+          return refusal(Refused.GrantUnusable, `the session grant of ${r.id} does not cover this command`);
+        grant = { ...r.grant, usesLeft: r.grant.usesLeft - 1 };
+      } else {
+        const usable = grantUsable(r.grant, event.fingerprint, now);
+        if (!usable.ok) return refusal(Refused.GrantUnusable, `the grant of ${r.id} cannot be used: ${usable.reason}`);
+        grant = consumeGrant(r.grant, event.fingerprint, now);
+      }
       const record: LedgerItem = {
         type: 'exec_start',
         payload: {
           requestId: event.forRequest,
           execId: event.execId,
           grant: r.id,
+          ...(event.probe === undefined ? {} : { scope: r.grant.scope?.text ?? null }),
           fingerprint: event.fingerprint,
           ...(event.programSha256 === undefined ? {} : { programSha256: event.programSha256 }),
           usesLeft: grant.usesLeft,
@@ -164,13 +182,17 @@ function applyQuorum(r: StoredRequest, now: Date, approvers: ApproverRecord[]): 
   });
   switch (outcome.state) {
     case 'approved': {
-      const grant = makeGrant(r.id, r.fingerprint, r.settings, now);
+      const grant = grantFromVotes(r, now) ?? makeGrant(r.id, r.fingerprint, r.settings, now);
       const payload = {
         requestId: r.id,
         source: 'quorum',
         state: 'approved',
         approvers: outcome.approvers,
-        grant: { expiresAt: grant.expiresAt, uses: grant.usesLeft },
+        grant: {
+          expiresAt: grant.expiresAt,
+          uses: grant.usesLeft,
+          ...(grant.scope === undefined ? {} : { scope: grant.scope.text }),
+        },
       };
       return {
         next: { ...r, state: 'approved', grant, view: { ...r.view, decidedBy: outcome.approvers.join(', ') } },

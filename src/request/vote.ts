@@ -4,6 +4,7 @@
  * authenticates it, checks that it may count, and turns it into a vote and its `approval` record.
  * Pure: approvers and the clock are arguments.
  */
+import { grantRefusal, scopeFacts } from '../approval/scope.js';
 import { checkDecision } from '../approval/decision.js';
 import { eligibility } from '../approval/quorum.js';
 import type { ApproverRecord, DecisionAction, SignedDecision, Vote } from '../approval/types.js';
@@ -99,6 +100,14 @@ export function acceptVote(
   }
   if (ballot.via === 'signed') {
     const s = ballot.signed;
+    if (s.grant !== undefined) {
+      // a scoped grant: within the policy's bounds, for this request's own session, as shown
+      const bad =
+        s.action !== 'approve'
+          ? 'only an approval carries a grant'
+          : grantRefusal(s.grant, r.settings, scopeFacts(r.view));
+      if (bad !== undefined) return refusal(Refused.GrantRefused, bad);
+    }
     const vote: Vote = {
       approver: s.approver,
       action: s.action,
@@ -107,8 +116,14 @@ export function acceptVote(
       reason: text(s.reason),
       question: text(s.question),
       signature: s.signature,
+      ...(s.grant === undefined ? {} : { grant: s.grant }),
     };
-    return { vote, record: approvalRecord(r, vote, { signature: s.signature, key: approver.fingerprint }) };
+    const grant: Record<string, JsonValue> =
+      s.grant === undefined ? {} : { grant: JSON.parse(JSON.stringify(s.grant)) as JsonValue };
+    return {
+      vote,
+      record: approvalRecord(r, vote, { signature: s.signature, key: approver.fingerprint, ...grant }),
+    };
   }
   const d = ballot.decision;
   const vote: Vote = {

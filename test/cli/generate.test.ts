@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { EXAMPLES } from '../../src/cli/examples.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { commands } from '../../src/cli/registry.js';
 import { guardInProcess } from '../helpers/inprocess.js';
 
@@ -101,5 +103,36 @@ describe('guard man', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/guard ledger verify/);
+  });
+});
+
+describe('--help examples for the main commands', () => {
+  test('each listed command shows its examples in --help', async () => {
+    for (const path of Object.keys(EXAMPLES)) {
+      const r = await guardInProcess([...path.split(' '), '--help']);
+      expect({ path, code: r.code }).toEqual({ path, code: 0 });
+      expect(r.stdout).toContain('Examples:');
+      for (const line of EXAMPLES[path] ?? []) expect(r.stdout).toContain(line);
+    }
+  });
+
+  test('every example names its own command and only options that command declares', async () => {
+    const program = buildProgram(
+      { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: {}, cwd: '/', rawArgv: undefined },
+      { code: 0 },
+      true,
+    );
+    for (const [path, lines] of Object.entries(EXAMPLES)) {
+      let cmd = program;
+      for (const name of path.split(' ')) cmd = cmd.commands.find((c) => c.name() === name) ?? cmd;
+      expect(cmd.name()).toBe(path.split(' ').at(-1));
+      const known = new Set(cmd.options.flatMap((o) => [o.long, o.short]));
+      for (const line of lines) {
+        const words = line.replace(/#.*$/, '').trim().split(/\s+/);
+        expect(words.slice(0, 1 + path.split(' ').length).join(' ')).toBe(`guard ${path}`);
+        for (const w of words.filter((x) => x.startsWith('-')))
+          expect({ line, w, known: known.has(w) }).toEqual({ line, w, known: true });
+      }
+    }
   });
 });

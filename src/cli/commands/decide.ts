@@ -13,6 +13,8 @@ import type { RequestView } from '../../channels/types.js';
 import { connectDaemon } from '../../daemon/connect.js';
 import { DaemonConnectionError, type DaemonClient } from '../../daemon/client.js';
 import type { RequestDetail } from '../../daemon/messages.js';
+import { scopeFacts, scopeText, type GrantRequest } from '../../approval/scope.js';
+import { parseDuration } from '../../daemon/duration.js';
 import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId, mapDaemonError } from './decide-common.js';
@@ -83,6 +85,21 @@ function summary(action: DecisionAction, v: RequestView): string {
   return `request ${v.id} is ${v.state}`;
 }
 
+/** `--uses N`, `--for DURATION`, `--this-session`: the scoped grant asked for (none given: the policy's). */
+function grantOption(detail: RequestDetail, opts: Record<string, unknown>): GrantRequest | undefined {
+  if (opts['uses'] === undefined && opts['for'] === undefined && opts['thisSession'] !== true) return undefined;
+  const uses = opts['uses'] === undefined ? 1 : Number(opts['uses']);
+  if (!Number.isSafeInteger(uses) || uses < 1) throw new UsageError('--uses must be a whole number of 1 or more');
+  const ttlSeconds = Math.ceil(parseDuration(str(opts['for']) ?? '15m', '--for'));
+  let session: string | undefined;
+  if (opts['thisSession'] === true) {
+    session = detail.view.session;
+    if (session === undefined) throw new UsageError('--this-session: the request names no agent session');
+  }
+  const g = { uses, ttlSeconds, session };
+  return { ...g, scope: scopeText(scopeFacts(detail.view), g) };
+}
+
 export async function decide(
   io: Io,
   action: DecisionAction,
@@ -114,6 +131,9 @@ export async function decide(
       throw err;
     }
     writeLine(io.stderr, `${formatDetail(detail)}\n`);
+    const grant = action === 'approve' ? grantOption(detail, opts) : undefined;
+    // the exact scope, shown before the passphrase; the signature covers it and the daemon records it
+    if (grant !== undefined) writeLine(io.stderr, `guard: this approval grants: ${grant.scope}`);
     const passphrase = await readPassphrase({
       passphraseFile: str(opts['passphraseFile']),
       passphraseFd: fd,
@@ -134,6 +154,7 @@ export async function decide(
         question,
         at: new Date().toISOString(),
         approver: name,
+        grant,
       });
       key.dispose();
     } catch (err) {

@@ -47,7 +47,13 @@ function decision(name: 'approve' | 'deny' | 'ask', summary: string, extra: (cmd
 
 export const decideSpecs: CommandSpec[] = [
   decision('approve', 'approve a pending request with your signed approver key', (c) =>
-    tuiOptions(c.option('--reason <text>', 'note recorded with the approval')),
+    tuiOptions(
+      c
+        .option('--reason <text>', 'note recorded with the approval')
+        .option('--uses <n>', 'scoped grant: this many uses (within the policy max_uses)')
+        .option('--for <duration>', 'scoped grant: valid this long (within the policy max_ttl; default 15m)')
+        .option('--this-session', "scoped grant: any command of the same rules in the request's agent session"),
+    ),
   ),
   decision('deny', 'deny a pending request (signed); the requester is told the reason', (c) =>
     c.requiredOption('--reason <text>', 'why it is denied'),

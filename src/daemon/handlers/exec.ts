@@ -8,6 +8,7 @@ import { FailClosedError } from '../../errors.js';
 import type { Decision, Requester } from '../../policy/types.js';
 import { addWaiter, holders, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
 import { buildView, decisionPayload, intake, programSha256Of, requestPayload, requesterOf } from '../intake.js';
+import { probeOf } from '../../request/grant-scope.js';
 import { intentExtra, sessionOf, sessionView } from '../intent.js';
 import { newExecId, newRequestId, type LedgerItem } from '../machine.js';
 import type { ExecMessage, ExecOutcome, WaitEvent } from '../messages.js';
@@ -92,27 +93,28 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   // Nothing is recorded yet; the full request will be.
   if (msg.partialContext === true) return answer({ outcome: 'need_context' });
   // A grant from an earlier approval of exactly this command (`--no-wait`, then re-run).
-  const granted = ctx.machine.findGrant(fingerprint);
-  if (granted !== undefined) {
+  // …or a session grant whose scope covers this command (same rules, requester, cwd, agent session)
+  const probe = probeOf(decision, requester, msg.cwd, sessionView(msg.context).session);
+  const byGrant = async (granted: StoredRequest | undefined, scoped: boolean): Promise<boolean> => {
+    if (granted === undefined) return false;
     const execId = newExecId();
+    const scope = scoped ? { scope: granted.grant?.scope?.text } : {};
     await ctx.ledger.appendMany([
       request,
-      { type: 'decision', payload: decisionPayload(id, decision, { grant: granted.id }) },
+      { type: 'decision', payload: decisionPayload(id, decision, { grant: granted.id, ...scope }) },
     ]);
     try {
-      await ctx.machine.consume(granted.id, fingerprint, execId, id, programSha256Of(msg.context));
-      return answer({
-        outcome: 'run',
-        execId,
-        requestId: id,
-        grant: granted.id,
-        ...startedExec(ctx, conn, execId, id, plan),
-      });
+      if (scoped) await ctx.machine.consumeScoped(granted.id, probe, fingerprint, execId, id);
+      else await ctx.machine.consume(granted.id, fingerprint, execId, id, programSha256Of(msg.context));
+      answer({ outcome: 'run', execId, requestId: id, grant: granted.id, ...startedExec(ctx, conn, execId, id, plan) });
+      return true;
     } catch (err) {
       if (!(err instanceof ReplyError)) throw err;
-      // used up by a concurrent run: fall through to a new request
+      return false; // used up by a concurrent run: fall through to a new request
     }
-  }
+  };
+  if (await byGrant(ctx.machine.findGrant(fingerprint), false)) return;
+  if (probe.session !== undefined && (await byGrant(ctx.machine.findScopedGrant(probe), true))) return;
   const now = ctx.now();
   const ruleSeconds = decision.approval.timeoutSeconds;
   const seconds = msg.timeoutSeconds === undefined ? ruleSeconds : Math.min(ruleSeconds, msg.timeoutSeconds);
