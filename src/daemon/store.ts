@@ -21,6 +21,23 @@ CREATE INDEX IF NOT EXISTS requests_state ON requests (state, created_at);
 
 const LIVE_STATES: ReadonlySet<string> = new Set(['pending', 'needs_info', 'approved']);
 
+/** The order requests are listed and paged in: creation time, then id (ids are unique, so it is total). */
+export const liveKey = (r: StoredRequest): string => `${r.createdAt}|${r.id}`;
+
+export const compareKeys = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The index of the first row in `rows` (ordered by `liveKey`) whose key is after `cursor`. */
+export function firstAfter(rows: readonly StoredRequest[], cursor: string): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (liveKey(rows[mid]!) <= cursor) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class RequestStore {
   private readonly db: Database.Database;
   private readonly upsertStmt: Database.Statement;
@@ -30,6 +47,8 @@ export class RequestStore {
   private readonly byFpStmt: Database.Statement;
   /** Open and approved requests, kept parsed in memory (oldest first): no row is re-read to list them. */
   private readonly liveRows = new Map<string, StoredRequest>();
+  /** `liveRows` in list order (creation time, then id), rebuilt only after a change: pages do not re-sort. */
+  private sortedLive: readonly StoredRequest[] | undefined;
 
   constructor(path: string) {
     try {
@@ -76,6 +95,7 @@ export class RequestStore {
     // a private copy: later changes to `r` by the caller are not the stored state
     if (LIVE_STATES.has(r.state)) this.liveRows.set(r.id, JSON.parse(data) as StoredRequest);
     else this.liveRows.delete(r.id);
+    this.sortedLive = undefined;
   }
 
   get(id: string): StoredRequest | undefined {
@@ -83,9 +103,13 @@ export class RequestStore {
     return row === undefined ? undefined : (JSON.parse(row.data) as StoredRequest);
   }
 
-  /** Open requests and approved ones (whose grants may still be usable), oldest first. */
-  live(): StoredRequest[] {
-    return [...this.liveRows.values()];
+  /**
+   * Open requests and approved ones (whose grants may still be usable), ordered by `liveKey`
+   * (oldest first). The array is shared until the next `put`: callers must not change it.
+   */
+  live(): readonly StoredRequest[] {
+    this.sortedLive ??= [...this.liveRows.values()].sort((a, b) => compareKeys(liveKey(a), liveKey(b)));
+    return this.sortedLive;
   }
 
   recent(limit: number): StoredRequest[] {

@@ -14,30 +14,38 @@ function line(d: RequestDetail): string {
   return `${v.id}  ${v.state.padEnd(10)} ${v.risk.padEnd(8)} ${v.requester.user}${v.requester.agent ? `/${v.requester.agent}` : ''}  ${v.command}\n    ${v.cwd}  created ${v.createdAt}  expires ${v.expiresAt}${votes}${grant}`;
 }
 
+/** Requests per `list` page the CLI asks for: the first lines appear at once, however many wait. */
+const LIST_PAGE = 200;
+
 // reads: they never start a daemon (with none running there is nothing to list)
 export async function listRequests(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const json = opts['json'] === true;
   const client = await connectDaemon(io.env, { autostart: false });
-  const requests: RequestDetail[] = [];
+  let count = 0;
+  const docs: string[] = [];
   try {
-    // the daemon answers in pages that each fit in one frame
+    // the daemon answers in pages; text lines are written as each page arrives, the JSON document
+    // only once complete (a daemon lost mid-listing must not leave a truncated document)
     let cursor: string | undefined;
     do {
-      const page = await callDaemon<RequestPage>(client, { type: 'list', all: opts['all'] === true, cursor }, false);
-      requests.push(...page.requests);
+      const page = await callDaemon<RequestPage>(
+        client,
+        { type: 'list', all: opts['all'] === true, cursor, limit: LIST_PAGE },
+        false,
+      );
+      for (const d of page.requests) {
+        if (json) docs.push(JSON.stringify(d));
+        else writeLine(io.stdout, line(d));
+        count++;
+      }
       cursor = page.next;
     } while (cursor !== undefined);
   } finally {
     client.close();
   }
-  if (opts['json'] === true) {
-    writeLine(io.stdout, JSON.stringify({ requests }));
-    return 0;
-  }
-  if (requests.length === 0) {
-    writeLine(io.stdout, opts['all'] === true ? 'no requests yet' : 'nothing waiting for approval');
-    return 0;
-  }
-  for (const d of requests) writeLine(io.stdout, line(d));
+  // the same bytes as `JSON.stringify({ requests })`, without holding the parsed list twice
+  if (json) writeLine(io.stdout, `{"requests":[${docs.join(',')}]}`);
+  else if (count === 0) writeLine(io.stdout, opts['all'] === true ? 'no requests yet' : 'nothing waiting for approval');
   return 0;
 }
 

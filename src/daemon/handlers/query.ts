@@ -10,6 +10,7 @@ import {
 } from '../messages.js';
 import { isOpen, type StoredRequest } from '../record.js';
 import { enforcedStatus } from '../enforced-status.js';
+import { compareKeys, firstAfter, liveKey } from '../store.js';
 import { mayRead, scopeOf, visibleRequest } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 
@@ -39,9 +40,6 @@ export function handlePing(ctx: DaemonContext, conn: Conn, msg: { id: number }):
 /** Replies stay well under the frame limit: pages end at this many bytes of JSON. */
 const PAGE_BYTES = 768 * 1024;
 
-/** A cursor orders requests by creation time, then id: a request closing between pages shifts nothing. */
-const keyOf = (r: StoredRequest): string => `${r.createdAt}|${r.id}`;
-
 export function handleList(
   ctx: DaemonContext,
   conn: Conn,
@@ -49,20 +47,26 @@ export function handleList(
 ): void {
   const now = ctx.now();
   const scope = scopeOf(ctx, conn);
-  // `all`: the 500 most recent, newest first; otherwise what is active, oldest first
-  const rows = (msg.all ? ctx.store.recent(500) : ctx.store.live())
-    .map((r) => ({ r, key: keyOf(r) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) * (msg.all ? -1 : 1))
-    .map((x) => x.r);
-  const after = (r: StoredRequest): boolean =>
-    msg.cursor === undefined || (msg.all ? keyOf(r) < msg.cursor : keyOf(r) > msg.cursor);
+  // `all`: the 500 most recent, newest first; otherwise what is active, oldest first. A cursor is
+  // the last key of the previous page: a request closing between pages shifts nothing.
+  let rows: readonly StoredRequest[];
+  if (msg.all) {
+    rows = ctx.store
+      .recent(500)
+      .sort((a, b) => -compareKeys(liveKey(a), liveKey(b)))
+      .filter((r) => msg.cursor === undefined || liveKey(r) < msg.cursor);
+  } else {
+    // kept in key order by the store: a page starts by binary search, never by re-sorting
+    const live = ctx.store.live();
+    rows = msg.cursor === undefined ? live : live.slice(firstAfter(live, msg.cursor));
+  }
   const limit = msg.limit ?? 10_000;
   const page: RequestDetail[] = [];
   let bytes = 0;
   let next: string | undefined;
   let more = false;
   for (const r of rows) {
-    if (!after(r) || !mayRead(scope, r) || (!msg.all && !isActive(r, now))) continue;
+    if (!mayRead(scope, r) || (!msg.all && !isActive(r, now))) continue;
     const d = detail(r);
     bytes += JSON.stringify(d).length + 1;
     if (page.length > 0 && (bytes > PAGE_BYTES || page.length >= limit)) {
@@ -70,7 +74,7 @@ export function handleList(
       break;
     }
     page.push(d);
-    next = keyOf(r);
+    next = liveKey(r);
   }
   conn.result(msg.id, { requests: page, next: more ? next : undefined } satisfies RequestPage);
 }
