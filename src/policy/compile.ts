@@ -41,6 +41,9 @@ function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
           maxUses: a.max_uses ?? a.uses ?? DEFAULT_APPROVAL.grantUses,
           maxTtlSeconds: seconds(a.max_ttl, seconds(a.ttl, DEFAULT_APPROVAL.grantTtlSeconds)),
         }),
+    ...(a?.escalate === undefined
+      ? {}
+      : { escalate: { afterSeconds: seconds(a.escalate.after, 0), to: a.escalate.to } }),
   };
 }
 

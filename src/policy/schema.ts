@@ -52,6 +52,11 @@ export const approvalSchema = z
     timeout: duration.optional(),
     four_eyes: z.boolean().optional(),
     channels: z.array(z.string().min(1)).optional(),
+    /** A request still open `after` this long may also be decided by group `to`. */
+    escalate: z
+      .object({ after: duration, to: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

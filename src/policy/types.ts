@@ -58,6 +58,12 @@ export interface ApprovalSettings {
   /** Scoped grants allowed up to these bounds (policy `max_uses`, `max_ttl`); absent: none. */
   maxUses?: number | undefined;
   maxTtlSeconds?: number | undefined;
+  /**
+   * Policy `escalate`: a request still open `afterSeconds` after creation may also be decided by
+   * group `to` (src/request/transition.ts). Kept in a merge only when every matching rule escalates
+   * to the same group (decision 1083).
+   */
+  escalate?: { afterSeconds: number; to: string } | undefined;
 }
 
 /** One simple command the parser found, after unwrapping wrappers. */
