@@ -122,7 +122,11 @@ export async function connectIfRunning(env: NodeJS.ProcessEnv): Promise<DaemonCl
   return connectDaemon(env, { autostart: false }); // the same errors as every other command
 }
 
-/** Reconnect to a daemon that went away mid-wait: no autostart, a few attempts within `ms`. */
+/**
+ * Reconnect to a daemon that went away mid-wait: no autostart, a few attempts within `ms`; after
+ * that, a daemon that holds the lock (restarting slowly on a busy machine) is joined for as long as
+ * it makes progress (decision 0007). A gone daemon with no successor ends the wait.
+ */
 export async function reconnect(env: NodeJS.ProcessEnv, ms: number): Promise<DaemonClient | undefined> {
   const socket = guardPaths(env).socket;
   const deadline = Date.now() + ms;
@@ -133,7 +137,14 @@ export async function reconnect(env: NodeJS.ProcessEnv, ms: number): Promise<Dae
       await sleep(100);
     }
   }
-  return undefined;
+  const launch = await import('./launch.js');
+  const holder = launch.lockHolder(env);
+  if (holder === undefined) return undefined;
+  try {
+    return await launch.joinStartingDaemon(env, holder);
+  } catch {
+    return undefined;
+  }
 }
 
 export { DaemonClient, DaemonConnectionError };

@@ -10,7 +10,7 @@ import { formatDuration } from './duration.js';
 import type { DaemonMessage, ExecMessage, ExecOutcome, ExecutorRun, WaitEvent } from './messages.js';
 import { visibleText } from '../util/visible.js';
 
-/** The least time a waiting client tries to find the daemon again after losing it (else until the request's deadline). */
+/** How long a waiting client tries to find the daemon again after losing it, unless one is starting (then: while it makes progress). */
 export const RECONNECT_MS = 3000;
 /** Extra time past the daemon's own deadline before the client gives up by itself. */
 const DEADLINE_SLACK_MS = 3000;
@@ -245,10 +245,7 @@ export async function requestRun(
       }
       status?.clear();
       say(io, `lost the daemon while waiting for ${requestId}; reconnecting`);
-      // Keep looking for the daemon until the request's own deadline: a daemon that restarts slowly
-      // on a busy machine is not a failure, and nothing runs without the daemon's "run" anyway.
-      const window = deadline === undefined ? RECONNECT_MS : Math.max(RECONNECT_MS, deadline - Date.now());
-      const again = await reconnect(io.env, window);
+      const again = await reconnect(io.env, RECONNECT_MS);
       if (again === undefined) {
         throw new FailClosedError(`lost the guard daemon while waiting for ${requestId}; nothing was run`, {
           hint: 'start it with `guard daemon start`, then run the command again',

@@ -10,6 +10,7 @@
 import type { Candidate } from '../approval/endorsement.js';
 import type { Endorsement, SignedDecision } from '../approval/types.js';
 import type { RequestState, RequestView } from '../channels/types.js';
+import type { EnforcedStatus } from './enforced-status.js';
 import type { Effect, Risk } from '../policy/types.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -192,6 +193,8 @@ export interface DaemonStatus {
   /** How many approvers the registry holds; error when it cannot be loaded (fails closed). */
   approvers?: { enrolled: number; error?: string | undefined } | undefined;
   channels: { name: string; ok: boolean; detail: string }[];
+  /** Enforced mode only (a runner user is configured): see src/daemon/enforced-status.ts. */
+  enforced?: EnforcedStatus | undefined;
 }
 
 /** `list` answer: one page; `next` is the cursor of the following page, absent on the last. */

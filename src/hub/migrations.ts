@@ -60,6 +60,27 @@ CREATE TABLE hub_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'witness: the last cosigned checkpoint per host, refusals, flagged hosts',
+    sql: `
+CREATE TABLE witness_checkpoints (
+  host_id text PRIMARY KEY REFERENCES hosts(id),
+  size bigint NOT NULL,
+  root bytea NOT NULL,
+  note text NOT NULL,
+  cosigned_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE witness_refusals (
+  id bigserial PRIMARY KEY,
+  host_id text NOT NULL REFERENCES hosts(id),
+  note text NOT NULL,
+  reason text NOT NULL,
+  refused_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE hosts ADD COLUMN flagged text;
+`,
+  },
 ];
 
 /** Advisory lock keys (one namespace for the hub; arbitrary constants). */

@@ -4,6 +4,7 @@
  *   PUT  /v1/requests       {view}                → 204   (a host raises or updates its request)
  *   POST /v1/votes/poll     {ack: [vote ids]}     → {votes}   (long poll; a host sees only its own)
  *   GET  /v1/health                               → {ok, slackOwner}
+ *   POST /v1/witness        {checkpoint, proof}   → {cosignature, witnessKey}   (decision 1045)
  * Hosts authenticate with `Authorization: Bearer <credential>`. Bodies are bounded and validated.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,6 +17,7 @@ import { migrate } from './migrations.js';
 import { SlackOwner } from './slack-owner.js';
 import { HubStore, type HostRow } from './store.js';
 import { Wakeups } from './wake.js';
+import { cosign, witnessKeyOf } from './witness-store.js';
 
 const MAX_BODY = 1024 * 1024;
 export const POLL_MS = 20_000;
@@ -55,6 +57,9 @@ const viewBody = z
       .passthrough(),
   })
   .strict();
+const witnessBody = z
+  .object({ checkpoint: z.string().max(16384), proof: z.array(z.string().max(64)).max(128) })
+  .strict();
 const pollBody = z.object({ ack: z.array(z.string().regex(/^[0-9]{1,19}$/)).max(1000) }).strict();
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -86,6 +91,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   if (applied.length > 0) opts.log('info', `applied migrations ${applied.join(', ')}`);
   const store = new HubStore(pool);
   const key = await store.voteKey();
+  const witness = await witnessKeyOf(pool);
   const wake = new Wakeups(opts.databaseUrl, 'guard_votes', (m) => opts.log('warn', m));
   await wake.start();
   const owner =
@@ -123,6 +129,16 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       await store.putRequest(host, body.view as never);
       res.writeHead(204).end();
       return undefined;
+    }
+    if (req.method === 'POST' && path === '/v1/witness') {
+      const host = await authenticate(req);
+      const body = parse(witnessBody, await readJson(req));
+      const r = await cosign(pool, witness, host, body.checkpoint, body.proof, BigInt(Math.floor(Date.now() / 1000)));
+      if (!r.ok) {
+        if (r.flagged) opts.log('warn', `host ${host.name} flagged by the witness: ${r.reason}`);
+        throw new HttpError(r.status, r.reason);
+      }
+      return { cosignature: r.cosignature, witnessKey: witness.vkey };
     }
     if (req.method === 'POST' && path === '/v1/votes/poll') {
       const host = await authenticate(req);

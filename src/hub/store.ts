@@ -133,9 +133,17 @@ export class HubStore {
   }
 
   /** Every enrolled host with its last authenticated call (the heartbeat) and open requests. */
-  async hosts(): Promise<{ name: string; id: string; lastSeen: string | null; open: number }[]> {
-    const r = await this.pool.query<{ name: string; id: string; last_seen: Date | null; open: string }>(
-      `SELECT h.name, h.id, h.last_seen,
+  async hosts(): Promise<
+    { name: string; id: string; lastSeen: string | null; open: number; flagged: string | null }[]
+  > {
+    const r = await this.pool.query<{
+      name: string;
+      id: string;
+      last_seen: Date | null;
+      open: string;
+      flagged: string | null;
+    }>(
+      `SELECT h.name, h.id, h.last_seen, h.flagged,
          (SELECT count(*) FROM requests r WHERE r.host_id = h.id AND r.state IN ('pending', 'needs_info'))::text AS open
        FROM hosts h ORDER BY h.name`,
     );
@@ -144,6 +152,7 @@ export class HubStore {
       id: x.id,
       lastSeen: x.last_seen === null ? null : x.last_seen.toISOString(),
       open: Number(x.open),
+      flagged: x.flagged,
     }));
   }
 

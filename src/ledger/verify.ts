@@ -57,6 +57,8 @@ export interface VerifyResult {
   rotations: { seq: number; key: VerifierKey }[];
   /** Signature lines by other keys (witness cosignatures), present but not verified here. */
   witnesses: { checkpoint: string; size: number; name: string; keyId: string }[];
+  /** The verified checkpoints that carry such lines, for a caller that checks them (`--witness`). */
+  cosigned: SignedCheckpoint[];
 }
 
 const TS = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
@@ -198,6 +200,9 @@ export class LedgerVerifier {
           .filter((s) => s.name !== c!.parsed.origin)
           .map((s) => ({ checkpoint: c!.label, size: c!.parsed.size, name: s.name, keyId: s.keyId.toString('hex') })),
       ),
+      cosigned: [...this.byS.values()]
+        .map(([c]) => c!.parsed)
+        .filter((p) => p.signatures.some((s) => s.name !== p.origin)),
     };
   }
 }

@@ -491,6 +491,50 @@ rules:
       expect(readdirSync('/tmp').filter((f) => f.startsWith('guard-run-'))).toEqual([]);
     });
 
+    it('guard doctor as the agent passes on this setup and fails, naming the file or variable, when a credential leaks', async () => {
+      type Doctor = { checks: { name: string; status: string; detail: string }[] };
+      const enforced = async (env = agentEnv()): Promise<Doctor['checks']> => {
+        const r = await guard(['doctor', '--json'], env);
+        return (JSON.parse(r.stdout) as Doctor).checks.filter((c) => c.name.startsWith('enforced'));
+      };
+      // useradd made the runner's home 0755 (login.defs UMASK 022): its files are readable
+      const runnerHome = `/home/${u.runner}`;
+      if ((statSync(runnerHome).mode & 0o077) !== 0) {
+        const open = (await enforced()).find((c) => c.name === 'enforced files')!;
+        expect(open.status).toBe('fail');
+        expect(open.detail).toContain(runnerHome);
+      }
+      chmodSync(runnerHome, 0o700);
+      const good = await enforced();
+      expect(good.map((c) => [c.name, c.status])).toEqual([
+        ['enforced files', 'ok'],
+        ['enforced credentials', 'ok'],
+      ]);
+      // the password in the agent's own environment: the program works without guard
+      const env = await enforced(agentEnv({ PGPASSWORD: 'anything' }));
+      const cred = env.find((c) => c.name === 'enforced credentials')!;
+      expect(cred.status).toBe('fail');
+      expect(cred.detail).toContain('PGPASSWORD (credential db)');
+      // a credential file made world-readable (with the directories above it)
+      const dir = join(home, 'credentials');
+      const file = join(
+        dir,
+        readdirSync(dir).find((f) => f.startsWith('credential-db-'))!,
+      );
+      const modes = [home, dir, file].map((p) => statSync(p).mode & 0o7777);
+      try {
+        chmodSync(home, 0o711);
+        chmodSync(dir, 0o711);
+        chmodSync(file, 0o644);
+        const bad = (await enforced()).find((c) => c.name === 'enforced files')!;
+        expect(bad.status).toBe('fail');
+        expect(bad.detail).toContain(file);
+      } finally {
+        [home, dir, file].forEach((p, i) => chmodSync(p, modes[i]!));
+      }
+      expect((await enforced()).every((c) => c.status === 'ok')).toBe(true);
+    });
+
     it('a minted credential is fresh for each run and its expiry is recorded', async () => {
       const a = await guard(['exec', '--', 'showmint']);
       const b = await guard(['exec', '--', 'showmint']);

@@ -4,6 +4,7 @@
  */
 import { ExitCode } from '../../errors.js';
 import { channelChecks, daemonCheck, ledgerChecks, policyChecks } from '../../integrations/doctor/checks.js';
+import { enforcedChecks } from '../../integrations/doctor/enforced.js';
 import { hookChecks } from '../../integrations/doctor/hooks.js';
 import { execClient, guardSelf } from '../../integrations/self.js';
 import { approverCheck } from '../../integrations/setup/approver-step.js';
@@ -28,6 +29,7 @@ export async function doctorCommand(io: Io, opts: Record<string, unknown>): Prom
   checks.push(...(await policyChecks(io, daemon.status)));
   checks.push(...(await ledgerChecks(io)));
   checks.push(...channelChecks(daemon.status));
+  checks.push(...enforcedChecks(io.env, daemon.status));
   const approvers = approverCheck(io.env, daemon.status);
   checks.push(approvers);
   let guard: string[];

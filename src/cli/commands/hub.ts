@@ -71,7 +71,10 @@ export async function hubHosts(io: Io, opts: Record<string, unknown>): Promise<n
   if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(hosts));
   else
     for (const h of hosts)
-      writeLine(io.stdout, `${h.name}\t${h.id}\tlast seen ${h.lastSeen ?? 'never'}\t${h.open} open`);
+      writeLine(
+        io.stdout,
+        `${h.name}\t${h.id}\tlast seen ${h.lastSeen ?? 'never'}\t${h.open} open${h.flagged === null ? '' : `\tFLAGGED: ${h.flagged}`}`,
+      );
   return 0;
 }
 

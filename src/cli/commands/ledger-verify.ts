@@ -9,8 +9,10 @@ import { formatState, parseState } from '../../ledger/state.js';
 import type { Anchor, VerifyResult } from '../../ledger/verify.js';
 import { writeLine, type Io } from '../io.js';
 import { writeFileAtomic } from './ledger-export.js';
+import { requireWitnesses, loadWitnesses } from './ledger-witness.js';
 
-const usage = 'usage: guard ledger verify (BUNDLE | --db PATH) --pubkey FILE [--state FILE] [--json]';
+const usage =
+  'usage: guard ledger verify (BUNDLE | --db PATH) --pubkey FILE [--state FILE] [--witness VKEY]... [--json]';
 
 function readOrAnchorError(path: string, what: string): Buffer {
   try {
@@ -58,6 +60,7 @@ export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unkn
   const trusted = loadTrust(opts);
   const statePath = typeof opts['state'] === 'string' ? opts['state'] : undefined;
   const anchors = loadState(statePath, trusted);
+  const witnesses = loadWitnesses(opts['witness'], usage);
   let result: VerifyResult;
   if (db !== undefined) {
     if (!existsSync(db)) throw new TrustAnchorError(`no ledger database at ${db}`, { hint: usage });
@@ -72,6 +75,7 @@ export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unkn
     checkReadable(path, 'the bundle');
     result = verifyBundleFile(path, trusted, anchors);
   }
+  const witnessed = requireWitnesses(result, witnesses);
   if (statePath !== undefined)
     writeFileAtomic(
       statePath,
@@ -84,6 +88,7 @@ export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unkn
     root: encodeBase64(result.root),
     checkpointsVerified: result.checkpointsVerified,
     keyRotations: result.keyRotations,
+    ...(witnessed.length > 0 ? { witnessed } : {}),
   };
   if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(summary));
   else {
@@ -92,6 +97,7 @@ export function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unkn
       `intact: ${result.size} records of ${result.origin}, ${result.checkpointsVerified} checkpoint(s) verified, ${result.keyRotations} key rotation(s)`,
     );
     writeLine(io.stdout, `root ${summary.root}`);
+    for (const w of witnessed) writeLine(io.stdout, `cosigned by ${w.witness} up to size ${w.size}`);
     if (statePath !== undefined) writeLine(io.stdout, `state saved to ${statePath}`);
   }
   return Promise.resolve(0);

@@ -65,6 +65,11 @@ const verify = defineCommand({
       .option('--pubkey <file>', 'the pinned genesis public key file (from `guard ledger pubkey --out`)')
       .option('--state <file>', 'keep the last verified size and root here; catches later rollback, fork or truncation')
       .option('--json', 'print the result as JSON')
+      .option(
+        '--witness <vkey>',
+        'require a valid cosignature by this witness key (repeatable; printed by the hub)',
+        (v: string, acc: string[] = []) => [...acc, v],
+      )
       .allowUnknownOption()
       .addHelpText(
         'after',

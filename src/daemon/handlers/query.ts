@@ -9,6 +9,7 @@ import {
   type WaitEvent,
 } from '../messages.js';
 import { isOpen, type StoredRequest } from '../record.js';
+import { enforcedStatus } from '../enforced-status.js';
 import { mayRead, scopeOf, visibleRequest } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 
@@ -194,6 +195,7 @@ export function handleStatus(ctx: DaemonContext, conn: Conn, msg: { id: number }
     },
     channels: ctx.channels.map((c) => ({ name: c.name, ...safeStatus(c) })),
     approvers: approverCount(ctx),
+    enforced: enforcedStatus(ctx),
   };
   conn.result(msg.id, status);
 }
