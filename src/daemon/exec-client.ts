@@ -100,6 +100,7 @@ export async function requestRun(
   let requestId: string | undefined;
   let deadline = localDeadline;
   let lastQuestion: string | undefined;
+  let escalated = false;
   /** The time-left line on a terminal, once the request is held. */
   let status: { clear(): void; stop(): void } | undefined;
   const tell = (text: string): void => {
@@ -210,6 +211,10 @@ export async function requestRun(
             return done(() =>
               reject(new NotApprovedError(`request ${e.requestId} was ${e.state}: ${e.reason}; nothing was run`)),
             );
+          if (e.event === 'update' && e.view.escalatedTo !== undefined && !escalated) {
+            escalated = true;
+            tell(`nobody decided in time: ${e.view.id} escalated to ${visibleText(e.view.escalatedTo)}; still waiting`);
+          }
           if (
             e.event === 'update' &&
             e.view.state === 'needs_info' &&

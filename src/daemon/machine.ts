@@ -10,6 +10,7 @@ import { scopedUsable, type ScopeProbe } from '../approval/scope.js';
 import type { ApproverRecord } from '../approval/types.js';
 import type { LedgerWriter } from '../ledger/types.js';
 import { Refused, type Refusal } from '../request/refusal.js';
+import { escalationDue } from '../request/escalate.js';
 import { isOpen, type LedgerItem, type StoredRequest } from '../request/state.js';
 import { transition, type RequestEvent } from '../request/transition.js';
 import type { Ballot } from '../request/vote.js';
@@ -54,6 +55,8 @@ export function replyErrorOf(refused: Refusal, id: string): ReplyError {
 export class RequestMachine {
   private readonly lock = new KeyedLock();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Policy `escalate` timers, one per open request that has yet to escalate. */
+  private readonly escalations = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly deps: MachineDeps) {}
 
@@ -111,26 +114,54 @@ export class RequestMachine {
 
   private schedule(r: StoredRequest): void {
     this.clearTimer(r.id);
-    const delay = Math.max(0, Date.parse(r.expiresAt) - this.deps.now().getTime());
+    this.arm(this.timers, r.id, Date.parse(r.expiresAt), 'expire', () => this.expire(r.id));
+    this.scheduleEscalation(r);
+  }
+
+  private scheduleEscalation(r: StoredRequest): void {
+    const due = escalationDue(r);
+    const old = this.escalations.get(r.id);
+    if (old !== undefined) clearTimeout(old);
+    this.escalations.delete(r.id);
+    if (due === undefined || r.escalatedAt !== undefined) return;
+    this.arm(this.escalations, r.id, due, 'escalate', () => this.escalate(r.id));
+  }
+
+  /** A timer for `id` in `timers` that runs `fire` at `at` (ms); errors go to onError. */
+  private arm(timers: Map<string, NodeJS.Timeout>, id: string, at: number, what: string, fire: () => Promise<unknown>) {
+    const delay = Math.max(0, at - this.deps.now().getTime());
     const timer = setTimeout(
       () => {
-        this.timers.delete(r.id);
-        this.expire(r.id).catch((err: unknown) => this.deps.onError(err, `expire ${r.id}`));
+        timers.delete(id);
+        fire().catch((err: unknown) => this.deps.onError(err, `${what} ${id}`));
       },
       Math.min(delay, 2 ** 31 - 1),
     );
-    this.timers.set(r.id, timer);
+    timers.set(id, timer);
+  }
+
+  /** Escalate when due; a timer that fired early is re-armed, a closed or escalated request left as it is. */
+  async escalate(id: string): Promise<StoredRequest | undefined> {
+    const out = await this.apply(id, { type: 'escalate' });
+    if (!('refused' in out)) return out;
+    const current = this.deps.store.get(id);
+    if (out.refused === Refused.NotDue && current !== undefined) this.scheduleEscalation(current);
+    return current;
   }
 
   private clearTimer(id: string): void {
     const t = this.timers.get(id);
     if (t !== undefined) clearTimeout(t);
     this.timers.delete(id);
+    const e = this.escalations.get(id);
+    if (e !== undefined) clearTimeout(e);
+    this.escalations.delete(id);
   }
 
   stop(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of [...this.timers.values(), ...this.escalations.values()]) clearTimeout(t);
     this.timers.clear();
+    this.escalations.clear();
   }
 
   /** Expire at the deadline; a timer that fired early is re-armed, a closed request left as it is. */

@@ -29,6 +29,8 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   'credential_changed',
   'credential_refused',
   'executor_start',
+  'request_escalated',
+  'request_reminder',
 ]);
 
 /** Canonical text of a payload, or LedgerValueError (nothing is written for such a value). */

@@ -26,7 +26,9 @@ export type RecordType =
   | 'approver_removed'
   | 'credential_changed'
   | 'credential_refused'
-  | 'executor_start';
+  | 'executor_start'
+  | 'request_escalated'
+  | 'request_reminder';
 
 export interface LedgerRecord {
   seq: number;

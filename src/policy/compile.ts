@@ -42,6 +42,9 @@ function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
           maxTtlSeconds: seconds(a.max_ttl, seconds(a.ttl, DEFAULT_APPROVAL.grantTtlSeconds)),
         }),
     ...(a?.identity === 'step-up' ? { stepUp: true } : {}),
+    ...(a?.escalate === undefined
+      ? {}
+      : { escalate: { afterSeconds: seconds(a.escalate.after, 0), to: a.escalate.to } }),
   };
 }
 

@@ -55,6 +55,13 @@ function mergeApproval(list: ApprovalSettings[]): ApprovalSettings {
       ? { maxUses: min((a) => a.maxUses!), maxTtlSeconds: min((a) => a.maxTtlSeconds!) }
       : {}),
     ...(list.some((a) => a.stepUp === true) ? { stepUp: true } : {}),
+    // escalation widens who may decide: only when every matching rule escalates to the same group,
+    // at the latest of their times (decision 1083)
+    ...(list.every((a) => a.escalate !== undefined && a.escalate.to === list[0]!.escalate?.to)
+      ? {
+          escalate: { afterSeconds: Math.max(...list.map((a) => a.escalate!.afterSeconds)), to: list[0]!.escalate!.to },
+        }
+      : {}),
   };
 }
 

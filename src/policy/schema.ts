@@ -54,6 +54,11 @@ export const approvalSchema = z
     channels: z.array(z.string().min(1)).optional(),
     /** step-up: each approval needs a fresh IdP login bound to the request (level 3, docs/identity.md). */
     identity: z.enum(['step-up']).optional(),
+    /** A request still open `after` this long may also be decided by group `to`. */
+    escalate: z
+      .object({ after: duration, to: z.string().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -60,6 +60,12 @@ export interface ApprovalSettings {
   maxTtlSeconds?: number | undefined;
   /** Each approval needs a fresh IdP login whose token names the request (level 3). */
   stepUp?: boolean | undefined;
+  /**
+   * Policy `escalate`: a request still open `afterSeconds` after creation may also be decided by
+   * group `to` (src/request/transition.ts). Kept in a merge only when every matching rule escalates
+   * to the same group (decision 1083).
+   */
+  escalate?: { afterSeconds: number; to: string } | undefined;
 }
 
 /** One simple command the parser found, after unwrapping wrappers. */

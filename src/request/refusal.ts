@@ -38,6 +38,8 @@ export const Refused = {
   NotDue: 'not-due',
   /** Create with an id that is already taken. */
   Exists: 'exists',
+  /** Escalate of a request whose rule does not escalate, or that already escalated. */
+  NoEscalation: 'no-escalation',
 } as const;
 
 export type RefusalCode = (typeof Refused)[keyof typeof Refused];

@@ -69,6 +69,8 @@ export interface RequestView {
   session?: string | undefined;
   /** Why the agent says it wants this (hook transcript / tool description): agent-supplied, redacted. */
   intent?: RequestIntent | undefined;
+  /** The group that may also decide since the request escalated (policy `escalate`). */
+  escalatedTo?: string | undefined;
 }
 
 /** Agent-supplied intent as shown: redacted text, its label, and the sha256 the ledger keeps. */
@@ -97,6 +99,8 @@ export interface StoredRequest {
   /** Time of the requester's last reply to a question. */
   repliedAt?: string | undefined;
   grant?: Grant | undefined;
+  /** When the request escalated (policy `escalate`): it happens at most once. */
+  escalatedAt?: string | undefined;
   policyDigest: string;
   updatedAt: string;
 }

@@ -15,6 +15,7 @@ import type { JsonValue, RecordType } from '../ledger/types.js';
 import { refusal, Refused, type Refusal } from './refusal.js';
 import { isOpen, type LedgerItem, type RequestState, type StoredRequest } from './state.js';
 import { acceptVote, type Ballot } from './vote.js';
+import { escalate } from './escalate.js';
 
 export type RequestEvent =
   /** A new open request; `records` (the request and policy decision) are written with it. */
@@ -23,6 +24,8 @@ export type RequestEvent =
   /** The requester answers a question (text already redacted). */
   | { type: 'reply'; message: string; by: string }
   | { type: 'expire' }
+  /** Policy `escalate`, due `after` past creation: group `to` may also decide (src/request/escalate.ts). */
+  | { type: 'escalate' }
   | { type: 'cancel'; reason: string }
   /** Ends an open request or an approved grant at once. */
   | { type: 'revoke'; by: string; reason: string | undefined }
@@ -78,6 +81,8 @@ function step(
       if (Date.parse(r.expiresAt) > now.getTime())
         return refusal(Refused.NotDue, `request ${r.id} expires at ${r.expiresAt}`);
       return close(r, 'expired', 'expired', { requestId: r.id, expiresAt: r.expiresAt }, 'nobody decided in time');
+    case 'escalate':
+      return escalate(r, now);
     case 'cancel':
       if (!isOpen(r)) return refusal(Refused.NotPending, `request ${r.id} is ${r.state}`);
       return close(r, 'cancelled', 'cancelled', { requestId: r.id, reason: event.reason }, event.reason);
