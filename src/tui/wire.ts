@@ -86,6 +86,9 @@ export const HISTORY_TYPES: ReadonlySet<string> = new Set([
   // "did it run?": the command's start and exit, recorded by the daemon
   'exec_start',
   'exec_end',
+  // nobody decided in time: the request was widened to another group (policy `escalate`)
+  'request_escalated',
+  'request_reminder',
 ]);
 
 /** An approver's vote shown as what it was: a denial is never labelled "approval". */
@@ -135,6 +138,7 @@ export function historyItem(raw: unknown, all = false): HistoryItem | undefined 
     if (s(p['ticket']) !== undefined) bits.push(`ticket ${s(p['ticket'])}`);
   }
   if (r.data.type === 'exec_start') bits.push('command started');
+  if (r.data.type === 'request_escalated' && s(p['to']) !== undefined) bits.push(`escalated to ${s(p['to'])}`);
   if (r.data.type === 'exec_end')
     bits.push(
       typeof p['signal'] === 'string'

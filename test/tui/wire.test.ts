@@ -63,11 +63,15 @@ describe('history', () => {
         },
         { seq: 5, ts: 't5', type: 'exec_start', payload: { requestId: ID.b, execId: 'x1' } },
         { seq: 6, ts: 't6', type: 'exec_end', payload: { requestId: ID.b, execId: 'x1', exitCode: 3, signal: null } },
+        { seq: 7, ts: 't7', type: 'request_escalated', payload: { requestId: ID.a, to: 'oncall', afterSeconds: 600 } },
+        { seq: 8, ts: 't8', type: 'request_reminder', payload: { requestId: ID.a, reason: 'nobody has decided yet' } },
       ],
     });
-    expect(parsed?.lastSeq).toBe(6);
-    expect(parsed?.count).toBe(6);
+    expect(parsed?.lastSeq).toBe(8);
+    expect(parsed?.count).toBe(8);
     expect(parsed?.items.map((i) => [i.seq, i.type, i.who, i.summary])).toEqual([
+      [8, 'request_reminder', undefined, '— nobody has decided yet'],
+      [7, 'request_escalated', undefined, 'escalated to oncall'],
       [6, 'exec_end', undefined, 'command exited 3'],
       [5, 'exec_start', undefined, 'command started'],
       [4, 'approval_refused', 'eve', '[bad-signature] — not eve'],
