@@ -49,4 +49,12 @@ describe('escalation', () => {
     const approval = (await rig.ledger()).find((r) => r.type === 'approval' && r.payload['approver'] === 'dave');
     expect(approval!.seq).toBeGreaterThan(escalated!.seq);
   });
+
+  it('tells `guard wait` when the request escalates, and the escalated approval ends the wait', async () => {
+    const id = (await rig.exec('escalate-me', ['--no-wait']).done).stdout.trim();
+    const w = rig.spawnGuard(['wait', id]);
+    await w.waitFor(/escalated to oncall; still waiting/);
+    expect((await rig.approve(id, 'dave')).code).toBe(0);
+    expect((await w.done).code).toBe(0);
+  });
 });

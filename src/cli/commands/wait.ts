@@ -8,6 +8,7 @@ import type { DaemonMessage, WaitEvent } from '../../daemon/messages.js';
 import { parseDuration } from '../../daemon/duration.js';
 import { NotApprovedError, PendingError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
+import { visibleText } from '../../util/visible.js';
 import { checkRequestId, mapDaemonError } from './decide-common.js';
 
 interface WaitResult {
@@ -22,6 +23,7 @@ export async function waitCommand(io: Io, id: string, opts: Record<string, unkno
   const client = await connectDaemon(io.env);
   let asked: string | undefined;
   let attached = false;
+  let escalated = false;
   const result = await new Promise<WaitResult>((resolve, reject) => {
     client.onClose((err) => reject(mapDaemonError(err)));
     client.send({ type: 'wait', requestId: id, timeoutSeconds }, (m: DaemonMessage) => {
@@ -42,7 +44,14 @@ export async function waitCommand(io: Io, id: string, opts: Record<string, unkno
         asked = e.view.question;
         writeLine(
           io.stderr,
-          `guard: an approver asks: ${asked}\nguard: answer with \`guard reply ${id} --message "..."\``,
+          `guard: an approver asks: ${visibleText(asked)}\nguard: answer with \`guard reply ${id} --message "..."\``,
+        );
+      }
+      if (e.event === 'update' && e.view.escalatedTo !== undefined && !escalated) {
+        escalated = true;
+        writeLine(
+          io.stderr,
+          `guard: nobody decided in time: ${id} escalated to ${visibleText(e.view.escalatedTo)}; still waiting`,
         );
       }
     });
