@@ -106,6 +106,13 @@ export class DaemonClient {
     return id;
   }
 
+  /** Send a message whose answer is not needed; its handler is dropped once the answer arrives. */
+  post(body: ClientBody): void {
+    const id = this.send(body, (msg) => {
+      if (msg.type !== 'event') this.handlers.delete(id);
+    });
+  }
+
   /** Send a message and resolve with its result (rejects on an error frame or a lost connection). */
   call<T>(body: ClientBody): Promise<T> {
     return new Promise<T>((resolve, reject) => {

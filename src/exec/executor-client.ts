@@ -50,7 +50,7 @@ export function runInExecutor(
     let settled = false;
     const handlers = FORWARDED.map((sig) => {
       const h = (): void => {
-        if (!client.closed) client.send({ type: 'exec_signal', execId, signal: sig }, () => undefined);
+        if (!client.closed) client.post({ type: 'exec_signal', execId, signal: sig });
       };
       process.on(sig, h);
       return [sig, h] as const;
@@ -59,13 +59,10 @@ export function runInExecutor(
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       for (let i = 0; i < b.length; i += CHUNK)
         if (!client.closed)
-          client.send(
-            { type: 'exec_input', execId, dataB64: b.subarray(i, i + CHUNK).toString('base64') },
-            () => undefined,
-          );
+          client.post({ type: 'exec_input', execId, dataB64: b.subarray(i, i + CHUNK).toString('base64') });
     };
     const onEnd = (): void => {
-      if (!client.closed) client.send({ type: 'exec_input', execId, eof: true }, () => undefined);
+      if (!client.closed) client.post({ type: 'exec_input', execId, eof: true });
     };
     const finish = (f: () => void): void => {
       if (settled) return;
