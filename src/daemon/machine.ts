@@ -68,7 +68,10 @@ export class RequestMachine {
   private apply(id: string, event: RequestEvent, useFirst = false): Promise<StoredRequest | Refusal> {
     return this.lock.run(id, async () => {
       const current = this.deps.store.get(id);
-      const change = transition(current, event, this.deps.now(), this.deps.approvers());
+      // only votes and replies (which may complete a quorum) read the registry: an invalid registry
+      // then refuses approvals, never the raising or expiry of a request (held: nothing runs)
+      const approvers = event.type === 'vote' || event.type === 'reply' ? this.deps.approvers() : [];
+      const change = transition(current, event, this.deps.now(), approvers);
       if ('refused' in change) return change;
       if (useFirst) this.deps.store.put(change.next);
       if (change.records.length > 0) await this.deps.ledger.appendMany(change.records);

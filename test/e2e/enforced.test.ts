@@ -10,22 +10,18 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
-  copyFileSync,
-  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
-  realpathSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
-import { collect, osUsersSkipReason, PATH, ROOT, tearDown, type Run } from './os-users.js';
+import { collect, installApp, osUsersSkipReason, PATH, tearDown, type Run } from './os-users.js';
 
 const SKIP = osUsersSkipReason() ?? postgresSkipReason();
 if (SKIP !== undefined) console.log(`test/e2e/enforced.test.ts: enforced-mode suite skipped: ${SKIP}`);
@@ -183,11 +179,8 @@ rules:
         id.group = Number(sh('getent', ['group', u.group]).split(':')[2]);
         base = mkdtempSync('/tmp/enf-');
         chmodSync(base, 0o755);
-        app = join(base, 'app');
-        mkdirSync(app);
-        for (const d of ['bin', 'dist', 'policies']) cpSync(join(ROOT, d), join(app, d), { recursive: true });
-        copyFileSync(join(ROOT, 'package.json'), join(app, 'package.json'));
-        symlinkSync(realpathSync(join(ROOT, 'node_modules')), join(app, 'node_modules'));
+        // a copy (not a link) of node_modules: the checkout may sit under a 0700 directory
+        app = installApp(base);
         // trusted programs for the executor: root-owned, in a root-owned directory
         tbin = join(base, 'tbin');
         mkdirSync(tbin, { mode: 0o755 });

@@ -139,7 +139,7 @@ describe('guard init for the other agents', () => {
     const codex = JSON.parse(readFileSync(join(home, '.codex', 'hooks.json'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(codex)).toEqual(['hooks']);
     expect(codex).toMatchObject({
-      hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', timeout: 30 }] }] },
+      hooks: { PreToolUse: [{ matcher: 'Bash|apply_patch', hooks: [{ type: 'command', timeout: 30 }] }] },
     });
     const cursor = JSON.parse(readFileSync(join(home, '.cursor', 'hooks.json'), 'utf8')) as Record<string, unknown>;
     expect(cursor).toEqual({
