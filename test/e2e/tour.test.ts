@@ -123,7 +123,7 @@ describe.skipIf(!HAS_TMUX)('the README tour, twice in one shell (tmux)', () => {
           tmux('new-window', '-d', '-t', 't:1', '-c', work, `bash --norc --noprofile -i`);
           type('t:1', `export GUARD_HOME=${gh}; ${line}`);
           key('t:1', 'Enter');
-          await waitScreen('t:1', /› HIGH [\s\S]*rm -rf \/tmp\/guard-tour/);
+          await waitScreen('t:1', /› HIGH [\s\S]*rm -rf \/srv\/guard-tour/);
           key('t:1', 'a');
           await waitScreen('t:1', /Passphrase of alice to approve/);
           type('t:1', PASS);
@@ -132,9 +132,9 @@ describe.skipIf(!HAS_TMUX)('the README tour, twice in one shell (tmux)', () => {
           key('t:1', 'q');
           // the held `guard exec` in the first window now ends
           const held = await until('the held exec', () => statuses()[before]);
-          expect({ run, line: 'guard exec -- rm -rf /tmp/guard-tour', status: Number(held[0]) }).toEqual({
+          expect({ run, line: 'guard exec -- rm -rf /srv/guard-tour', status: Number(held[0]) }).toEqual({
             run,
-            line: 'guard exec -- rm -rf /tmp/guard-tour',
+            line: 'guard exec -- rm -rf /srv/guard-tour',
             status: 0,
           });
           tmux('kill-window', '-t', 't:1');
