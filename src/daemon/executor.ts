@@ -112,7 +112,7 @@ const refuse = (message: string, hint?: string): ReplyError => new ReplyError('r
  */
 export function executorPlan(
   ctx: DaemonContext,
-  msg: Pick<ExecMessage, 'argv' | 'rawArgvB64' | 'cwd' | 'binding'>,
+  msg: Pick<ExecMessage, 'argv' | 'rawArgvB64' | 'cwd' | 'binding' | 'env' | 'partialContext'>,
   decision: Decision,
 ): ExecutorPlan | undefined {
   if (decision.effect === 'deny') return undefined;
@@ -137,6 +137,15 @@ export function executorPlan(
       `a command that receives credentials (rule ${rules.join(', ')}) must be one plain program with its arguments: no shell, wrapper, assignment or non-UTF-8 argument; nothing was run`,
       'run the program directly: guard exec -- psql -c "select 1"',
     );
+  // The environment the executor passes on must be the one judged: without a binding any value
+  // would pass (a quick request is answered with need_context before this plan is used).
+  if (msg.partialContext !== true) {
+    if (msg.binding === undefined)
+      throw refuse('a command that receives credentials must carry its environment binding; nothing was run');
+    for (const [name, value] of Object.entries(msg.env ?? {}))
+      if (msg.binding.env[name] !== sha256(value))
+        throw refuse(`${name} was judged with a value its binding does not carry; nothing was run`);
+  }
   return { credentials: names, argv: msg.argv, cwd: msg.cwd, envHashes: msg.binding?.env };
 }
 
