@@ -23,6 +23,10 @@ import { itemHtml, reportHtml } from './html.js';
 import { renderPdf } from './pdf.js';
 import { formatInclusion, ProofTree } from './proof.js';
 import { verifyMd } from './verify-md.js';
+import { compactEvery } from '../util/heap.js';
+
+/** 32 KiB pieces written between full collections (8 MiB; src/util/heap.ts, decision 0216). */
+const COMPACT_EVERY_PIECES = 256;
 import { approversCsv, policiesCsv, policyRulesCsv, type ApproverActivity } from './versions.js';
 
 export interface PackOptions {
@@ -179,6 +183,7 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
     writeFileSync(join(o.out, name), data);
     files.push(name);
   };
+  const compactOutput = compactEvery(COMPACT_EVERY_PIECES);
   /** Large outputs are written in pieces, never held whole. */
   const writeStreamed = (name: string, produce: (out: (text: string) => void) => void): void => {
     const fd = openSync(join(o.out, name), 'w');
@@ -189,6 +194,7 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
         writeSync(fd, parts.join(''));
         parts = [];
         n = 0;
+        compactOutput();
       };
       produce((text) => {
         parts.push(text);
@@ -303,7 +309,10 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
       .collector.leaves.get(r.item.seq - 1)
       .toString('hex');
   }
-  write('population.csv', csvLine(POP_HEAD) + rows.map(popLine).join(''));
+  writeStreamed('population.csv', (out) => {
+    out(csvLine(POP_HEAD));
+    for (const r of rows) out(popLine(r));
+  });
   write(
     'sample.csv',
     csvLine(['sample_key', ...POP_HEAD, 'page']) +
