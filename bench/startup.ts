@@ -18,17 +18,26 @@ import type { Suite } from './suites.js';
  */
 const CA_DEFAULT = '/etc/ssl/certs/ca-certificates.crt';
 
-/** The hook's answer for an allowed command: the rewritten command line. */
-function hookRewrite(bin: string, env: NodeJS.ProcessEnv, cwd: string): { ms: number; line: string } {
+/**
+ * The hook's answer for an allowed command: the rewritten command line, or (no output, exit 0)
+ * the command itself, which the agent then runs on its own (Claude Code's allowed commands pass).
+ */
+function hookRewrite(
+  bin: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): { ms: number; line: string; rewritten: boolean } {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [bin, 'hook', 'claude-code'], { env, input: claude('true', cwd) });
   const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`hook refused an allowed command: ${r.stderr.toString()}`);
+  if (r.stdout.length === 0) return { ms, line: 'true', rewritten: false };
   const answer = JSON.parse(r.stdout.toString()) as {
     hookSpecificOutput?: { updatedInput?: { command?: string } };
   };
   const line = answer.hookSpecificOutput?.updatedInput?.command;
-  if (r.status !== 0 || line === undefined) throw new Error(`hook gave no rewrite: ${r.stderr.toString()}`);
-  return { ms, line };
+  if (line === undefined) throw new Error(`hook gave no rewrite: ${r.stdout.toString()}`);
+  return { ms, line, rewritten: true };
 }
 
 /** Run `n` commands with `clients` running at once; resolves with the wall time in ms. */
@@ -89,7 +98,8 @@ export const startupSuite: Suite = {
       const socket = join(home, 'run', 'guard.sock');
       try {
         timeCommand(process.execPath, [bin, 'daemon', 'start'], env);
-        const hookLine = hookRewrite(bin, env, home).line;
+        const hook = hookRewrite(bin, env, home);
+        const hookLine = hook.line;
         const cases: Record<string, () => number> = {
           node: () => timeCommand(process.execPath, ['-e', '0'], env),
           true: () => timeCommand('true', [], env),
@@ -112,7 +122,9 @@ export const startupSuite: Suite = {
         out(`  guard exec -- true (Node client)             median ${fmt(m('guard'))} ms`);
         if (hasNative) out(`  guard exec -- true (native client)           median ${fmt(m('native'))} ms`);
         out(`  allowed agent command: hook + rewritten exec median ${fmt(m('hookExec'))} ms`);
-        out(`  hook rewrite targets: ${hookLine.includes('guard-native') ? 'native client' : 'Node client'}`);
+        out(
+          `  hook answer: ${!hook.rewritten ? 'pass (the agent runs the command itself; the daemon recorded the decision)' : `rewrite to the ${hookLine.includes('guard-native') ? 'native' : 'Node'} client`}`,
+        );
         out(
           `  ratio guard(Node)/node -e 0:   ${fmt(m('guard') / m('node'))}  (floor/node: ${fmt(m('floor') / m('node'))})`,
         );

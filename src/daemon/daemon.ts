@@ -113,6 +113,7 @@ async function boot(
     guardVersion: VERSION,
     policyDigest: base.digest,
     policyRules: ruleDigests(base.policy),
+    writerThread: true,
     warn: (m) => log.warn(m),
   });
   cleanup.push(() => ledger.close());

@@ -1,6 +1,7 @@
 /**
  * One sealed transaction: BEGIN IMMEDIATE, re-read the tip (other processes may have written),
  * insert the records, insert a checkpoint signed by the epoch key, COMMIT (fsync). Synchronous.
+ * `seal` computes the same rows without writing, for the writer thread (commit-thread.ts).
  */
 import { LedgerCorruptError } from './errors.js';
 import { Frontier, leafHash } from './merkle.js';
@@ -19,6 +20,25 @@ export interface PreparedItem {
 /** Epoch change carried by a rotation transaction: the hand-over checkpoint is still signed by the old key. */
 export interface NextEpoch {
   signer: Signer;
+}
+
+export interface RecordRow {
+  seq: number;
+  type: RecordType;
+  requestId: string | null;
+  bytes: Buffer;
+}
+
+/** `checkpoints` columns in insert order: size, note, frontier, last_hash, epoch, signer, epoch_start, epoch_ts. */
+export type CheckpointRow = [number, string, Buffer, string, number, string, number, string];
+
+/** One transaction's rows, and the tip they were sealed on (`base`: written only if it is still the tip). */
+export interface Sealed {
+  base: { size: number; lastHash: string };
+  rows: RecordRow[];
+  checkpoint: CheckpointRow;
+  records: AppendedRecord[];
+  tip: TipRow;
 }
 
 export type CommitOutcome = { ok: true; records: AppendedRecord[]; tip: TipRow } | { ok: false; tipSigner: string };
@@ -70,49 +90,61 @@ export class Committer {
       .transaction((): CommitOutcome => {
         const tip = this.readTip();
         if (tip.signer !== signer.vkey) return { ok: false, tipSigner: tip.signer };
-        const tree = Frontier.parse(tip.size, tip.frontier);
-        if (tree === undefined) throw new LedgerCorruptError(`the tree state at size ${tip.size} is malformed`);
-        const ts = new Date().toISOString();
-        let prev = tip.last_hash;
-        const records: AppendedRecord[] = [];
-        for (const item of items) {
-          const seq = tree.size + 1;
-          const bytes = recordBytes(seq, ts, item.type, prev, item.payloadText);
-          const leaf = leafHash(bytes);
-          this.insertRecord.run(seq, item.type, item.requestId, bytes);
-          tree.append(leaf);
-          prev = leaf.toString('hex');
-          records.push({ seq, hash: prev });
-        }
-        const note = signCheckpoint(
-          { origin: this.origin, size: tree.size, root: tree.root() },
-          signer.privateKey,
-          signer.vk,
-        );
-        const after: TipRow =
-          next === undefined
-            ? { ...tip, size: tree.size, frontier: tree.serialize(), last_hash: prev }
-            : {
-                size: tree.size,
-                frontier: tree.serialize(),
-                last_hash: prev,
-                epoch: tip.epoch + 1,
-                signer: next.signer.vkey,
-                epoch_start: tree.size,
-                epoch_ts: ts,
-              };
-        this.insertCheckpoint.run(
-          after.size,
-          note,
-          after.frontier,
-          after.last_hash,
-          after.epoch,
-          after.signer,
-          after.epoch_start,
-          after.epoch_ts,
-        );
-        return { ok: true, records, tip: after };
+        const sealed = this.seal(tip, items, signer, next);
+        for (const r of sealed.rows) this.insertRecord.run(r.seq, r.type, r.requestId, r.bytes);
+        this.insertCheckpoint.run(...sealed.checkpoint);
+        return { ok: true, records: sealed.records, tip: sealed.tip };
       })
       .immediate();
+  }
+
+  /**
+   * The rows of one sealed transaction on top of `tip`, computed without writing: the records
+   * chained and hashed, and the checkpoint signed by `signer` (the caller checked it is the tip's).
+   */
+  seal(tip: TipRow, items: PreparedItem[], signer: Signer, next?: NextEpoch): Sealed {
+    const tree = Frontier.parse(tip.size, tip.frontier);
+    if (tree === undefined) throw new LedgerCorruptError(`the tree state at size ${tip.size} is malformed`);
+    const ts = new Date().toISOString();
+    let prev = tip.last_hash;
+    const records: AppendedRecord[] = [];
+    const rows: RecordRow[] = [];
+    for (const item of items) {
+      const seq = tree.size + 1;
+      const bytes = recordBytes(seq, ts, item.type, prev, item.payloadText);
+      const leaf = leafHash(bytes);
+      rows.push({ seq, type: item.type, requestId: item.requestId, bytes });
+      tree.append(leaf);
+      prev = leaf.toString('hex');
+      records.push({ seq, hash: prev });
+    }
+    const note = signCheckpoint(
+      { origin: this.origin, size: tree.size, root: tree.root() },
+      signer.privateKey,
+      signer.vk,
+    );
+    const after: TipRow =
+      next === undefined
+        ? { ...tip, size: tree.size, frontier: tree.serialize(), last_hash: prev }
+        : {
+            size: tree.size,
+            frontier: tree.serialize(),
+            last_hash: prev,
+            epoch: tip.epoch + 1,
+            signer: next.signer.vkey,
+            epoch_start: tree.size,
+            epoch_ts: ts,
+          };
+    const checkpoint: CheckpointRow = [
+      after.size,
+      note,
+      after.frontier,
+      after.last_hash,
+      after.epoch,
+      after.signer,
+      after.epoch_start,
+      after.epoch_ts,
+    ];
+    return { base: { size: tip.size, lastHash: tip.last_hash }, rows, checkpoint, records, tip: after };
   }
 }

@@ -7,7 +7,8 @@
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { KeyStore, KeyStoreKind } from '../keys/index.js';
-import { Committer, type PreparedItem } from './commit.js';
+import { Committer, type CommitOutcome, type PreparedItem } from './commit.js';
+import { CommitThread } from './commit-thread.js';
 import { asLedgerError, openWritable, type Db, type TipRow } from './db.js';
 import { LedgerKeyError, LedgerWriteError } from './errors.js';
 import { readRecords, type ReadOptions } from './read.js';
@@ -29,6 +30,11 @@ export interface OpenLedgerOptions {
   /** Checkpoint origin for a new ledger (default `guard.ledger/<random>`); must match an existing one. */
   origin?: string;
   rotateEvery?: { records?: number; days?: number };
+  /**
+   * Commit appends on a writer thread (its own connection) so the fsync never blocks the event
+   * loop; the daemon sets it. Rotations and recovery stay on the calling thread.
+   */
+  writerThread?: boolean;
   /** Where the one-time key-store warning goes (default: stderr). */
   warn?: (message: string) => void;
 }
@@ -69,6 +75,9 @@ class LedgerImpl implements Ledger {
   private draining = false;
   private closed = false;
   private readonly committer: Committer;
+  private readonly thread: CommitThread | undefined;
+  /** The tip after this writer's last write on the thread: the next group is sealed on it. */
+  private lastTip: TipRow | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -80,6 +89,7 @@ class LedgerImpl implements Ledger {
     private signer: Signer,
   ) {
     this.committer = new Committer(db, origin, genesis);
+    this.thread = opts.writerThread === true ? new CommitThread(opts.path) : undefined;
   }
 
   static async init(db: Db, opts: OpenLedgerOptions, sentinel: WriterSentinel): Promise<LedgerImpl> {
@@ -148,6 +158,7 @@ class LedgerImpl implements Ledger {
     if (this.closed) return;
     this.closed = true;
     while (this.draining) await new Promise((r) => setImmediate(r));
+    await this.thread?.close();
     this.db.close();
     this.sentinel.release();
   }
@@ -203,7 +214,10 @@ class LedgerImpl implements Ledger {
 
   private async commitWithRetry(items: PreparedItem[], next?: Signer) {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const out = this.committer.commit(items, this.signer, next === undefined ? undefined : { signer: next });
+      const out =
+        this.thread !== undefined && next === undefined
+          ? await this.commitOnThread(this.thread, items)
+          : this.committer.commit(items, this.signer, next === undefined ? undefined : { signer: next });
       if (out.ok) return out;
       // another process rotated the key: load the key of the new epoch and try again
       this.signer = await loadSigner(this.store, out.tipSigner);
@@ -211,6 +225,24 @@ class LedgerImpl implements Ledger {
         throw new LedgerWriteError('another process rotated the key at the same time; rotate again if still wanted');
     }
     throw new LedgerWriteError('the ledger signing key kept changing under concurrent rotation');
+  }
+
+  /**
+   * Seal on this thread against the tip this writer last wrote (or read); the writer thread
+   * commits it only if that is still the tip, and otherwise the tip is read again.
+   */
+  private async commitOnThread(thread: CommitThread, items: PreparedItem[]): Promise<CommitOutcome> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const tip = this.lastTip ?? this.db.transaction(() => this.committer.readTip())(); // one snapshot
+      this.lastTip = undefined;
+      if (tip.signer !== this.signer.vkey) return { ok: false, tipSigner: tip.signer };
+      const sealed = this.committer.seal(tip, items, this.signer);
+      if (await thread.write(sealed)) {
+        this.lastTip = sealed.tip;
+        return { ok: true, records: sealed.records, tip: sealed.tip };
+      }
+    }
+    throw new LedgerWriteError('other writers kept moving the ledger tip; nothing was written');
   }
 
   private async doRotate(): Promise<void> {

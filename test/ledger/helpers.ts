@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { guardPaths } from '../../src/config/paths.js';
-import { openLedger, type Ledger } from '../../src/ledger/index.js';
+import { openReadOnly } from '../../src/ledger/db.js';
+import { openLedger, verifyLedger, type Ledger } from '../../src/ledger/index.js';
+import { readSnapshot } from '../../src/ledger/snapshot.js';
 import { parseVkey, type VerifierKey } from '../../src/ledger/note.js';
 
 export interface TestHome {
@@ -36,4 +38,15 @@ export async function smallLedger(h: TestHome, count = 5): Promise<Ledger> {
     await l.append('request', { requestId: `r${i}`, argv: ['echo', String(i)], cwd: '/tmp' });
   }
   return l;
+}
+
+/** Verify the ledger database as stored, trusting `genesis`. */
+export function verifyDb(h: TestHome, genesis: string) {
+  const db = openReadOnly(h.dbPath);
+  try {
+    const s = readSnapshot(db);
+    return verifyLedger({ records: s.records, checkpoints: s.checkpoints, trusted: vk(genesis) });
+  } finally {
+    db.close();
+  }
 }

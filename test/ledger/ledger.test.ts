@@ -1,24 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openReadOnly } from '../../src/ledger/db.js';
-import { LedgerValueError, LedgerWriteError, verifyLedger } from '../../src/ledger/index.js';
-import { readSnapshot } from '../../src/ledger/snapshot.js';
+import { LedgerValueError, LedgerWriteError } from '../../src/ledger/index.js';
 import { canonicalize } from '../../src/util/canonical.js';
-import { makeHome, open, smallLedger, vk, type TestHome } from './helpers.js';
+import { makeHome, open, verifyDb, smallLedger, type TestHome } from './helpers.js';
 import { guardPaths } from '../../src/config/paths.js';
 
 let h: TestHome;
 afterEach(() => h?.cleanup());
-
-function verifyDb(h: TestHome, genesis: string) {
-  const db = openReadOnly(h.dbPath);
-  try {
-    const s = readSnapshot(db);
-    return verifyLedger({ records: s.records, checkpoints: s.checkpoints, trusted: vk(genesis) });
-  } finally {
-    db.close();
-  }
-}
 
 describe('ledger storage', () => {
   it('appends contiguous, chained, canonical records sealed by checkpoints', async () => {
@@ -136,36 +125,47 @@ describe('ledger storage', () => {
     expect(verifyDb(h, l.publicKey().genesis).size).toBe(total);
   });
 
-  it('an append resolves only once its record and a checkpoint covering it are committed', async () => {
-    h = makeHome();
-    const l = await open(h);
-    const other = openReadOnly(h.dbPath); // another connection sees only committed data
-    try {
-      for (let i = 0; i < 5; i++) {
-        const { seq, hash } = await l.append('request', { requestId: `v${i}` });
-        const rec = other.prepare('SELECT bytes FROM records WHERE seq = ?').pluck().get(seq) as Buffer;
-        const { leafHash } = await import('../../src/ledger/merkle.js');
-        expect(leafHash(rec).toString('hex')).toBe(hash);
-        expect(other.prepare('SELECT max(size) FROM checkpoints').pluck().get()).toBe(seq);
+  it.each([false, true])(
+    'an append resolves only once its record and a checkpoint covering it are committed (writer thread: %s)',
+    async (writerThread) => {
+      h = makeHome();
+      const l = await open(h, { writerThread });
+      const other = openReadOnly(h.dbPath); // another connection sees only committed data
+      try {
+        for (let i = 0; i < 5; i++) {
+          const { seq, hash } = await l.append('request', { requestId: `v${i}` });
+          const rec = other.prepare('SELECT bytes FROM records WHERE seq = ?').pluck().get(seq) as Buffer;
+          const { leafHash } = await import('../../src/ledger/merkle.js');
+          expect(leafHash(rec).toString('hex')).toBe(hash);
+          expect(other.prepare('SELECT max(size) FROM checkpoints').pluck().get()).toBe(seq);
+        }
+      } finally {
+        other.close();
       }
-    } finally {
-      other.close();
-    }
-    await l.close();
-    await expect(l.append('request', { requestId: 'late' })).rejects.toBeInstanceOf(LedgerWriteError);
-  });
+      await l.close();
+      await expect(l.append('request', { requestId: 'late' })).rejects.toBeInstanceOf(LedgerWriteError);
+    },
+  );
 
-  it('a running writer follows a rotation done by another writer (the daemon while `guard ledger rotate` runs)', async () => {
-    h = makeHome();
-    const daemon = await open(h);
-    await daemon.append('request', { requestId: 'before' });
-    const cli = await open(h);
-    await cli.rotate();
-    const rotated = cli.publicKey().current;
-    await cli.close();
-    await daemon.append('request', { requestId: 'after' }); // tip signer changed: loads the new key
-    expect(daemon.publicKey().current).toBe(rotated);
-    await daemon.close();
-    expect(verifyDb(h, daemon.publicKey().genesis).keyRotations).toBe(1);
-  });
+  it.each([false, true])(
+    'a running writer follows appends and a rotation by another writer (the daemon while `guard ledger rotate` runs; writer thread: %s)',
+    async (writerThread) => {
+      h = makeHome();
+      const daemon = await open(h, { writerThread });
+      await daemon.append('request', { requestId: 'before' });
+      const cli = await open(h);
+      await cli.append('request', { requestId: 'cli' });
+      await daemon.append('request', { requestId: 'between' }); // the tip it wrote last is stale: read again
+      await cli.rotate();
+      const rotated = cli.publicKey().current;
+      await cli.close();
+      await daemon.append('request', { requestId: 'after' }); // tip signer changed: loads the new key
+      expect(daemon.publicKey().current).toBe(rotated);
+      await daemon.close();
+      const r = verifyDb(h, daemon.publicKey().genesis);
+      expect(r.keyRotations).toBe(1);
+      // ledger_open, before, ledger_open (cli), cli, between, key_rotation, after
+      expect(r.size).toBe(7);
+    },
+  );
 });
