@@ -34,7 +34,8 @@ export interface HookOptions {
 }
 
 export function parseHookOptions(opts: Record<string, unknown>): HookOptions | string {
-  const allowed = opts['allowed'] ?? 'record';
+  // pass by default: the agent's own checks see the command itself (decision 0816)
+  const allowed = opts['allowed'] ?? 'pass';
   if (allowed !== 'record' && allowed !== 'pass')
     return `--allowed must be record or pass, got ${JSON.stringify(allowed)}`;
   const raw = opts['deadlineMs'];
