@@ -42,6 +42,7 @@ export function checkMessage(call: ShellCall, o: AskOptions, intent?: HookIntent
     cwd: call.cwd,
     context: hookContext(o.agent, call),
     agent: o.agent,
+    ...(call.note === undefined ? {} : { reason: call.note }),
     record: true,
     recordEffects: recordEffects(o.mode, o.canRewrite),
   };

@@ -13,6 +13,7 @@ export const claudeAdapter = preToolUseAdapter({
   name: 'claude-code',
   event: 'PreToolUse',
   tool: 'Bash',
+  rewriteNeedsAllow: false,
   rewriteExtras(_call, waitsForApproval) {
     return waitsForApproval ? { timeout: CLAUDE_MAX_BASH_TIMEOUT_MS } : {};
   },

@@ -10,5 +10,6 @@ export const codexAdapter = preToolUseAdapter({
   name: 'codex',
   event: 'PreToolUse',
   tool: 'Bash',
+  rewriteNeedsAllow: true,
   rewriteExtras: () => ({}),
 });

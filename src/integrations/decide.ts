@@ -9,9 +9,10 @@ import { execCommandLine, execRewriteLine } from './rewrite.js';
 import type { AgentAdapter, AgentName, ShellCall, Verdict } from './types.js';
 
 /**
- * What happens to commands policy allows. `record` (default): they too run through `guard exec`,
- * so every run reaches the ledger with its exit status. `pass`: they run unchanged in the agent's
- * shell (its cwd and shell functions carry over); the daemon records the hook's decision only.
+ * What happens to commands policy allows. `pass` (default): they run unchanged in the agent's
+ * shell (its cwd and shell functions carry over, its own checks see the command); the daemon
+ * records the hook's decision only. `record`: they too run through `guard exec`, so every run
+ * reaches the ledger with its exit status (Gemini CLI's own policy then sees the rewritten line).
  */
 export type AllowedMode = 'record' | 'pass';
 

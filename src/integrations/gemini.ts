@@ -12,7 +12,8 @@ import type { AgentAdapter } from './types.js';
 export const geminiAdapter: AgentAdapter = {
   name: 'gemini',
   canRewrite: true,
-  // Gemini's own policy and confirmation run before BeforeTool hooks, on the model's command
+  // Gemini 0.61 runs BeforeTool hooks first and its own policy on the hook's rewritten input; a
+  // rewrite needs no decision there, so `--allowed record` stays possible (default: pass, 0816)
   rewriteSkipsOwnChecks: false,
   parse: (input, cwd) =>
     parseToolHook(input, cwd, { event: 'BeforeTool', tool: 'run_shell_command', dirKeys: ['dir_path', 'directory'] }),

@@ -92,6 +92,12 @@ export interface PreToolUseOptions {
   tool: string;
   /** Extra fields of the rewritten tool input (Claude: a longer Bash timeout while waiting). */
   rewriteExtras(call: ShellCall, waitsForApproval: boolean): Record<string, unknown>;
+  /**
+   * Whether the agent applies `updatedInput` only together with `permissionDecision: "allow"`
+   * (Codex). When false (Claude Code), a rewrite carries no decision: the agent's own permission
+   * pipeline — its rules, its mode, its prompt — decides on the rewritten line (decision 0815).
+   */
+  rewriteNeedsAllow: boolean;
 }
 
 export function preToolUseAdapter(o: PreToolUseOptions): AgentAdapter {
@@ -108,8 +114,9 @@ export function preToolUseAdapter(o: PreToolUseOptions): AgentAdapter {
       rewrite: (call, v) => ({
         hookSpecificOutput: {
           hookEventName: o.event,
-          permissionDecision: 'allow',
-          permissionDecisionReason: v.reason,
+          ...(o.rewriteNeedsAllow
+            ? { permissionDecision: 'allow', permissionDecisionReason: v.reason }
+            : { additionalContext: `guard: ${v.reason}` }),
           // updatedInput replaces the whole tool input: keep the other fields
           updatedInput: { ...call.toolInput, ...o.rewriteExtras(call, v.waitsForApproval), command: v.command },
         },

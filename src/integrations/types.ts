@@ -22,6 +22,8 @@ export interface ShellCall {
   fileTool?: string | undefined;
   /** The agent's conversation file, when the hook input names one (read for intent only). */
   transcriptPath?: string | undefined;
+  /** Recorded as the request's reason (Cursor's after-the-fact edits say so on the ledger). */
+  note?: string | undefined;
 }
 
 /** What the adapter found in the hook input. */

@@ -131,7 +131,7 @@ export function clientSuite(client: Client, extra: (ctx: () => Ctx) => void = ()
 
       it('held, then approved by a human: runs once after the approval', async () => {
         const m = c().marker('held-ok');
-        const running = runClient(client, c().env, c().s, `${bin('held-mark')} ${m}`);
+        const running = runClient(client, c().env, c().s, `${bin('held-mark')} ${m}`, { lets: true });
         const id = await c().pending(m);
         expect(marks(m)).toEqual([]);
         const ok = await c().guard(['approve', id, '--as', 'alice', '--passphrase-file', c().s.passFile]);
@@ -147,7 +147,7 @@ export function clientSuite(client: Client, extra: (ctx: () => Ctx) => void = ()
 
       it('held, then denied by a human: never runs', async () => {
         const m = c().marker('held-no');
-        const running = runClient(client, c().env, c().s, `${bin('held-mark')} ${m}`);
+        const running = runClient(client, c().env, c().s, `${bin('held-mark')} ${m}`, { lets: true });
         const id = await c().pending(m);
         const no = await c().guard([
           'deny',
@@ -181,20 +181,39 @@ export function clientSuite(client: Client, extra: (ctx: () => Ctx) => void = ()
         expect(marks(m)).toEqual([]);
       });
 
-      // Gemini CLI runs its own checks before its BeforeTool hook, on the model's command; no rule of
-      // its settings refused `rm` in headless yolo mode here, so there is nothing of its own to keep
-      it.skipIf(client === 'gemini')("the client's own rule still refuses what guard allows", async () => {
+      // Gemini: a user-tier policy rule (above its yolo allow-all); it sees the command because guard
+      // passes allowed commands unchanged (decision 0816)
+      it("the client's own rule still refuses what guard allows", async () => {
         const victim = c().marker('victim');
         writeFileSync(victim, 'keep me\n');
         const r = await runClient(client, c().env, c().s, `rm -f ${victim}`);
         expect(r.code, r.stderr).toBe(0);
         expect(existsSync(victim)).toBe(true);
+        // guard was not what refused it: it allows rm, and the client never asked it to run
+        expect(recordsOf(await c().records(), victim).some((x) => x.type === 'exec_start')).toBe(false);
       });
+
+      // Only Claude Code keeps its own decision for a held command (it asks about guard's rewritten
+      // line). Codex applies a rewrite only with "allow"; Gemini CLI runs its policy on the hook's
+      // rewritten input (yolo allows it): their rules never see a held command (decisions 0815, 0816)
+      it.skipIf(client !== 'claude')(
+        "a command guard holds and the client's own rule refuses: refused, nothing waits for a human",
+        async () => {
+          const m = c().marker('own-denied');
+          // Claude Code: in its default mode (its bypassPermissions mode would not see the command)
+          const r = await runClient(client, c().env, c().s, `${bin('own-denied-mark')} ${m}`);
+          expect(r.code, r.stderr).toBe(0);
+          expect(marks(m)).toEqual([]);
+          const open = await c().guard(['requests', '--json']);
+          expect(open.stdout).not.toContain(m);
+          expect(recordsOf(await c().records(), m).some((x) => x.type === 'exec_start')).toBe(false);
+        },
+      );
 
       it('a 24 kB command full of single quotes runs through guard (held, approved)', async () => {
         const m = c().marker('long');
         const command = `${bin('held-mark')} ${m} ${"'a' ".repeat(6000)}`;
-        const running = runClient(client, c().env, c().s, command);
+        const running = runClient(client, c().env, c().s, command, { lets: true });
         const id = await c().pending(m);
         const ok = await c().guard(['approve', id, '--as', 'alice', '--passphrase-file', c().s.passFile]);
         expect(ok.code, ok.stderr).toBe(0);

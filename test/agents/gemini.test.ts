@@ -2,7 +2,7 @@
  * The real Gemini CLI against guard: the shared cases (cases.ts), and a CI-like environment
  * (GITHUB_SHA set), where Gemini strips every variable not on its allow-list from hooks and
  * commands: the hook and the rewrite carry GUARD_HOME themselves, so the user's policy and ledger
- * still apply.
+ * still apply (an allowed command is passed, decision 0816: its decision is recorded by the hook).
  */
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -21,6 +21,6 @@ clientSuite('gemini', (c) => {
     expect(marks(allowed)).toEqual(['allowed-mark 1']);
     const all = await c().records();
     expect(recordsOf(all, denied).find((x) => x.type === 'decision')?.payload['effect']).toBe('deny');
-    expect(recordsOf(all, allowed).map((x) => x.type)).toEqual(expect.arrayContaining(['exec_start', 'exec_end']));
+    expect(recordsOf(all, allowed).find((x) => x.type === 'decision')?.payload['effect']).toBe('allow');
   });
 });

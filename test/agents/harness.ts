@@ -36,7 +36,7 @@ rules:
   - id: agents.hold
     description: a program that waits for a human
     effect: approve
-    match: { program: held-mark }
+    match: { program: [held-mark, own-denied-mark] }
     approval: { timeout: 5m }
 `;
 
@@ -45,13 +45,19 @@ const MARK = `#!/bin/sh
 printf '%s %s\\n' "$(basename "$0")" "$#" >> "$1"
 `;
 
+/**
+ * The marker programs: allowed, denied and held by guard's policy; `own-denied-mark` is held by
+ * guard and refused by each client's own rule (configureClient).
+ */
+const MARKERS = ['allowed-mark', 'denied-mark', 'held-mark', 'own-denied-mark'];
+
 export interface Scratch {
   root: string;
   /** The agent's HOME (its client settings, guard's hook entry). */
   home: string;
   /** The project directory the client works in. */
   work: string;
-  /** Directory of the marker programs (allowed-mark, denied-mark, held-mark); use absolute paths. */
+  /** Directory of the marker programs (MARKERS); use absolute paths. */
   bin: string;
   guardHome: string;
   /** Environment of the human (no agent markers): `guard approve`, `guard ledger show`. */
@@ -66,7 +72,7 @@ export async function scratch(agent: 'claude-code' | 'codex' | 'gemini'): Promis
   const dirs = ['home', 'work', 'bin', 'defaults', 'system', 'approver'].map((d) => join(root, d));
   for (const d of dirs) mkdirSync(d, { recursive: true });
   const [home, work, bin, defaults, system, approver] = dirs as [string, string, string, string, string, string];
-  for (const name of ['allowed-mark', 'denied-mark', 'held-mark']) {
+  for (const name of MARKERS) {
     writeFileSync(join(bin, name), MARK);
     chmodSync(join(bin, name), 0o755);
   }
@@ -122,12 +128,19 @@ export function run(
   o: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number },
 ): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // its own process group: a client that re-launches itself (Gemini CLI) is killed whole on timeout
+    const child = spawn(cmd, args, { env: o.env, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 120_000);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, o.timeoutMs ?? 120_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -142,13 +155,14 @@ export function configureClient(client: Client, s: Scratch, model: FakeModel): N
     case 'claude': {
       const file = join(s.home, '.claude', 'settings.json');
       const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-      // Claude's own rules: the marker programs and guard itself run without a prompt, rm is refused
+      // Claude's own rules: the marker programs and guard itself run without a prompt, rm and
+      // own-denied-mark are refused
       settings['permissions'] = {
         allow: [
           ...['allowed-mark', 'denied-mark', 'held-mark'].map((p) => `Bash(${join(s.bin, p)}:*)`),
           `Bash(${process.execPath}:*)`,
         ],
-        deny: ['Bash(rm:*)'],
+        deny: ['Bash(rm:*)', `Bash(${join(s.bin, 'own-denied-mark')}:*)`],
       };
       writeFileSync(file, JSON.stringify(settings, null, 2));
       Object.assign(env, {
@@ -175,8 +189,11 @@ request_max_retries = 0
 stream_max_retries = 0
 `,
       );
-      // Codex's own rule: rm is forbidden
-      writeFileSync(join(dir, 'rules', 'default.rules'), 'prefix_rule(pattern=["rm"], decision="forbidden")\n');
+      // Codex's own rules: rm and own-denied-mark are forbidden
+      writeFileSync(
+        join(dir, 'rules', 'default.rules'),
+        `prefix_rule(pattern=["rm"], decision="forbidden")\nprefix_rule(pattern=[${JSON.stringify(join(s.bin, 'own-denied-mark'))}], decision="forbidden")\n`,
+      );
       Object.assign(env, { FAKE_API_KEY: 'sk-test', CODEX_HOME: dir });
       return env;
     }
@@ -184,9 +201,19 @@ stream_max_retries = 0
       const file = join(s.home, '.gemini', 'settings.json');
       const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
       settings['security'] = { auth: { selectedType: 'gemini-api-key' } };
-      // Gemini's own rule: rm is excluded
-      settings['tools'] = { ...(settings['tools'] as object), exclude: ['run_shell_command(rm)'] };
       writeFileSync(file, JSON.stringify(settings, null, 2));
+      // Gemini's own rules: a user-tier policy (above the yolo allow-all) denies rm and own-denied-mark
+      mkdirSync(join(s.home, '.gemini', 'policies'), { recursive: true });
+      writeFileSync(
+        join(s.home, '.gemini', 'policies', 'own.toml'),
+        `[[rule]]
+toolName = "run_shell_command"
+commandPrefix = ["rm", ${JSON.stringify(join(s.bin, 'own-denied-mark'))}]
+decision = "deny"
+priority = 500
+denyMessage = "refused by the user's own Gemini policy"
+`,
+      );
       Object.assign(env, {
         GEMINI_API_KEY: 'test-key',
         GOOGLE_GEMINI_BASE_URL: model.url,
@@ -197,19 +224,25 @@ stream_max_retries = 0
   }
 }
 
-/** Run the client headless on one scripted command. */
+/**
+ * Run the client headless on one scripted command. `lets` = the client's own settings let the
+ * command run without its prompt: Claude Code asks about guard's rewritten line of a held command
+ * (decision 0815) and cannot ask headless, so such runs use its bypassPermissions mode (which still
+ * applies its deny rules); the other clients need nothing more.
+ */
 export function runClient(
   client: Client,
   env: NodeJS.ProcessEnv,
   s: Scratch,
   command: string,
-  timeoutMs = 120_000,
+  o: { lets?: boolean; timeoutMs?: number } = {},
 ): Promise<Run> {
   const exe = join(CLIENTS_DIR, '.bin', BINS[client]);
   const prompt = scriptPrompt(command);
+  const lets = o.lets === true && client === 'claude';
   const args =
     client === 'claude'
-      ? ['-p', prompt, '--output-format', 'json']
+      ? ['-p', prompt, '--output-format', 'json', ...(lets ? ['--permission-mode', 'bypassPermissions'] : [])]
       : client === 'codex'
         ? [
             'exec',
@@ -220,7 +253,12 @@ export function runClient(
             prompt,
           ]
         : ['-p', prompt, '--approval-mode', 'yolo', '--output-format', 'json'];
-  return run(exe, args, { env, cwd: s.work, timeoutMs });
+  // Claude Code refuses bypassPermissions as root outside a sandbox it knows of (CI runs as root)
+  return run(exe, args, {
+    env: lets ? { ...env, IS_SANDBOX: '1' } : env,
+    cwd: s.work,
+    timeoutMs: o.timeoutMs ?? 120_000,
+  });
 }
 
 /** Lines of a marker file (the names of the marker programs that ran). */

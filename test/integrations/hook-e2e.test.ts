@@ -25,8 +25,9 @@ afterAll(async () => {
 interface ClaudeAnswer {
   hookSpecificOutput: {
     hookEventName: string;
-    permissionDecision: string;
-    permissionDecisionReason: string;
+    permissionDecision?: string;
+    permissionDecisionReason?: string;
+    additionalContext?: string;
     updatedInput?: Record<string, unknown>;
   };
 }
@@ -49,7 +50,11 @@ async function claude(
 
 /** Gemini's rewrite of an allowed command (Gemini keeps record mode: its own checks ran before the hook). */
 async function gemini(command: string): Promise<string> {
-  const r = await runCli(['hook', 'gemini'], { env: inst.env, input: geminiInput(command, inst.work), cwd: inst.work });
+  const r = await runCli(['hook', 'gemini', '--allowed', 'record'], {
+    env: inst.env,
+    input: geminiInput(command, inst.work),
+    cwd: inst.work,
+  });
   const out = JSON.parse(r.stdout.toString()) as { hookSpecificOutput: { tool_input: { command: string } } };
   return out.hookSpecificOutput.tool_input.command;
 }
@@ -114,8 +119,9 @@ describe('claude-code hook, built CLI, real daemon', () => {
     const { status, answer } = await claude(`terraform apply; touch ${marker}`);
     expect(status).toBe(0);
     const out = answer!.hookSpecificOutput;
-    expect(out.permissionDecision).toBe('allow');
-    expect(out.permissionDecisionReason).toMatch(/^needs human approval: .*terraform/);
+    // no decision: Claude's own permission pipeline decides on the rewritten line (decision 0815)
+    expect(out.permissionDecision).toBeUndefined();
+    expect(out.additionalContext).toMatch(/^guard: needs human approval: .*terraform/);
     expect(out.updatedInput).toMatchObject({ description: 'run it', timeout: 600000 });
     const waiting = bash(out.updatedInput!['command'] as string);
     let id: string | undefined;
@@ -164,8 +170,15 @@ describe('claude-code hook, built CLI, real daemon', () => {
     );
   });
 
-  it('rewrites for Gemini CLI with hookSpecificOutput.tool_input', async () => {
-    const r = await runCli(['hook', 'gemini'], {
+  it('passes an allowed command to Gemini CLI by default, and rewrites it with --allowed record', async () => {
+    const passed = await runCli(['hook', 'gemini'], {
+      env: inst.env,
+      input: geminiInput('echo gem', inst.work),
+      cwd: inst.work,
+    });
+    expect(passed.status).toBe(0);
+    expect(passed.stdout.toString()).toBe('');
+    const r = await runCli(['hook', 'gemini', '--allowed', 'record'], {
       env: inst.env,
       input: geminiInput('echo gem', inst.work),
       cwd: inst.work,

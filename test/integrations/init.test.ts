@@ -142,9 +142,11 @@ describe('guard init for the other agents', () => {
       hooks: { PreToolUse: [{ matcher: 'Bash|apply_patch', hooks: [{ type: 'command', timeout: 30 }] }] },
     });
     const cursor = JSON.parse(readFileSync(join(home, '.cursor', 'hooks.json'), 'utf8')) as Record<string, unknown>;
+    const cursorEntry = [{ command: expect.stringMatching(/hook cursor \|\| exit 2$/) as unknown }];
     expect(cursor).toEqual({
       version: 1,
-      hooks: { beforeShellExecution: [{ command: expect.stringMatching(/hook cursor \|\| exit 2$/) as unknown }] },
+      // its file events too (decision 0817)
+      hooks: { beforeShellExecution: cursorEntry, beforeReadFile: cursorEntry, afterFileEdit: cursorEntry },
     });
   });
 

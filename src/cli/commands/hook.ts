@@ -15,6 +15,7 @@ import { adapterFor } from '../../integrations/adapters.js';
 import { askDaemon } from '../../integrations/ask.js';
 import { hookIntent } from '../../integrations/intent.js';
 import { allowedModeFor, decide, settingsRefusal, type AllowedMode } from '../../integrations/decide.js';
+import { cursorFileVerdict, isCursorFileEvent } from '../../integrations/cursor-files.js';
 import { fileToolVerdict } from '../../integrations/file-tools.js';
 import { isOwnExec } from '../../integrations/own-exec.js';
 import { MAX_INPUT_BYTES, parseJson, readInput } from '../../integrations/input.js';
@@ -33,7 +34,8 @@ export interface HookOptions {
 }
 
 export function parseHookOptions(opts: Record<string, unknown>): HookOptions | string {
-  const allowed = opts['allowed'] ?? 'record';
+  // pass by default: the agent's own checks see the command itself (decision 0816)
+  const allowed = opts['allowed'] ?? 'pass';
   if (allowed !== 'record' && allowed !== 'pass')
     return `--allowed must be record or pass, got ${JSON.stringify(allowed)}`;
   const raw = opts['deadlineMs'];
@@ -110,7 +112,11 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
   const intent = hookIntent(call.transcriptPath, call.toolInput);
   const judgement = await askDaemon(open.client, call, deps, intent);
   const verdict =
-    call.fileTool !== undefined ? fileToolVerdict(call.fileTool, judgement) : decide(call, judgement, deps);
+    call.fileTool === undefined
+      ? decide(call, judgement, deps)
+      : isCursorFileEvent(call.fileTool)
+        ? cursorFileVerdict(call.fileTool, judgement)
+        : fileToolVerdict(call.fileTool, judgement);
   return adapter.render(verdict, call);
 }
 

@@ -8,8 +8,8 @@ export const hookSpec = defineCommand({
       .argument('<agent>', 'claude-code | gemini | codex | cursor')
       .option(
         '--allowed <mode>',
-        'commands policy allows: record (run through guard exec, on the ledger) or pass (run unchanged); Claude Code and Codex always pass, so their own checks still decide',
-        'record',
+        "commands policy allows: pass (default: run unchanged, the agent's own checks decide, the decision is recorded) or record (run through guard exec, exit status on the ledger; Gemini CLI's own policy then sees the rewritten line); Claude Code and Codex always pass",
+        'pass',
       )
       .option('--deadline-ms <ms>', 'answer within this time or block (the configured agent timeout is 30 s)', '20000')
       .addHelpText(
@@ -18,8 +18,8 @@ export const hookSpec = defineCommand({
 Reads the agent's hook JSON on stdin, asks the guard daemon to judge the command (starting it
 unless GUARD_NO_AUTOSTART=1; denials and passed commands are recorded in the ledger) and answers
 in the agent's documented format. Commands policy denies are blocked with the reason; commands that need approval are rewritten to run through
-\`guard exec\`, which waits for a human; allowed commands are recorded (or passed with
---allowed pass). Any failure of guard itself blocks (exit 2): nothing runs unjudged.
+\`guard exec\`, which waits for a human; allowed commands are passed and their decision recorded
+(or run through guard exec with --allowed record). Any failure of guard itself blocks (exit 2): nothing runs unjudged.
 \`guard init --agent <agent>\` writes the hook configuration; see docs/integrations.md.`,
       );
   },

@@ -23,6 +23,8 @@ export interface AgentConfig {
   file: string;
   /** The hook event the entry lives under (`hooks.<event>`). */
   event: string;
+  /** More events that get the same entry (Cursor's file events); doctor checks `event` alone. */
+  alsoEvents?: string[];
   /** The matcher group guard adds (undefined for Cursor, whose entries are flat). */
   matcher: string | undefined;
   /** Guard's hook handler object. */
@@ -112,6 +114,8 @@ export function agentConfig(agent: AgentName, guard: string[], env: NodeJS.Proce
         agent,
         file: join(home, '.cursor', 'hooks.json'),
         event: 'beforeShellExecution',
+        // its file events: reads are judged before they happen, edits only after (decision 0817)
+        alsoEvents: ['beforeReadFile', 'afterFileEdit'],
         matcher: undefined,
         handler: { command },
         base: { version: 1 },
@@ -140,5 +144,5 @@ export function projectConfigFiles(agent: AgentName, cwd: string): string[] {
 /** The snippet a user would paste into an empty file. */
 export function snippet(c: AgentConfig): Record<string, unknown> {
   const entry = c.matcher === undefined ? c.handler : { matcher: c.matcher, hooks: [c.handler] };
-  return { ...c.base, hooks: { [c.event]: [entry] } };
+  return { ...c.base, hooks: Object.fromEntries([c.event, ...(c.alsoEvents ?? [])].map((e) => [e, [entry]])) };
 }

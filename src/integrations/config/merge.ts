@@ -57,11 +57,13 @@ export function mergeHook(settings: Record<string, unknown>, c: AgentConfig): Re
   if (existingHooks !== undefined && !isObject(existingHooks))
     throw new UsageError(`"hooks" in ${c.file} is not an object; guard did not change the file`);
   const hooks: Record<string, unknown> = { ...(existingHooks ?? {}) };
-  const current = hooks[c.event];
-  if (current !== undefined && !Array.isArray(current))
-    throw new UsageError(`"hooks.${c.event}" in ${c.file} is not a list; guard did not change the file`);
-  const ours = (snippet(c)['hooks'] as Record<string, unknown[]>)[c.event]!;
-  hooks[c.event] = [...withoutGuard(current ?? [], c), ...ours];
+  for (const event of [c.event, ...(c.alsoEvents ?? [])]) {
+    const current = hooks[event];
+    if (current !== undefined && !Array.isArray(current))
+      throw new UsageError(`"hooks.${event}" in ${c.file} is not a list; guard did not change the file`);
+    const ours = (snippet(c)['hooks'] as Record<string, unknown[]>)[event]!;
+    hooks[event] = [...withoutGuard(current ?? [], c), ...ours];
+  }
   let merged: Record<string, unknown> = { ...c.base, ...settings, hooks };
   for (const m of c.minimums) merged = raised(merged, m.path, m.value, c.file);
   return merged;
