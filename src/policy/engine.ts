@@ -39,8 +39,10 @@ function programKnowledge(policy: CompiledPolicy): Pick<Analysis, 'interesting' 
 function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): Analysis {
   const a: Analysis = {
     parser,
-    sink: { commands: [], unresolved: [], nodes: 0 },
+    sink: { commands: [], unresolved: [], nodes: 0, scripts: [] },
     files: new Map(),
+    readFiles: req.files,
+    judging: new Set(),
     dirs: [],
     cwd: req.cwd.startsWith('/') ? req.cwd : '/',
     downloaders: [],

@@ -1,4 +1,4 @@
-import type { Unresolved } from './types.js';
+import type { ScriptRef, Unresolved } from './types.js';
 import type { Word } from './words.js';
 
 /** A simple command as the engine judges it (internal richer form of SimpleCommand). */
@@ -57,4 +57,6 @@ export interface Sink {
   commands: Cmd[];
   unresolved: Unresolved[];
   nodes: number;
+  /** Files the line runs (scripts, Makefiles, SQL files), for the caller to read and bind. */
+  scripts: ScriptRef[];
 }
