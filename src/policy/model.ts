@@ -29,6 +29,8 @@ export interface Cmd {
 export interface WrittenFile {
   text: string | undefined;
   fedBy: string[];
+  /** Unknown text with one known new part (`sed -i 's/a/NEW/'`): what a file that runs later gains. */
+  fragment?: string | undefined;
 }
 
 /** What a command reads on stdin, as far as the shell text tells. */

@@ -8,6 +8,7 @@ import { RUNUSER_SU, SUB_WRAPPERS, WRAPPERS, peel, type WrapperSpec } from './wr
 import { carried } from './extras.js';
 import { fileKey, leafEffects, namedFileText, recordFile, runWrittenFile } from './files.js';
 import { makeScript, makefileOf, scriptFile, shebang, systemProgram } from './scripts.js';
+import { toolWrites } from './autoexec.js';
 import { commandVars } from './vars.js';
 import { CONTAINER_RUNNERS, embedded } from './embedded.js';
 import { shellSetup } from './setup-tools.js';
@@ -276,6 +277,7 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
         );
     }
     if (!written) fileRuns(a, name, path, args, own, next, base);
+    toolWrites(a, name, args, next);
     if (c !== undefined) {
       if (c.unresolved !== undefined) addUnresolved(a, 'interpreter-shell-out', base.text, c.unresolved);
       for (const s of c.scripts) script(a, s, { ...next, stdin: NO_STDIN }, `${name} command text`);
