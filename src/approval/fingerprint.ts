@@ -40,6 +40,8 @@ export interface FingerprintInput {
   envDigest?: string | undefined;
   /** Each argument resolved as a path at request time (src/context/binding.ts), when computed. */
   targets?: readonly (string | null)[] | undefined;
+  /** Script files the command runs, with the digest of the content judged (decision 0125). */
+  scripts?: readonly { path: string; sha256: string | null }[] | undefined;
 }
 
 export function requestFingerprint(input: FingerprintInput): string {
@@ -64,6 +66,7 @@ export function requestFingerprint(input: FingerprintInput): string {
     programSha256: input.programSha256,
     envDigest: input.envDigest,
     targets: input.targets?.map((t) => (t === null ? null : fromString(t))),
+    scripts: input.scripts === undefined || input.scripts.length === 0 ? undefined : input.scripts,
   });
   return createHash('sha256').update(canonicalize(body), 'utf8').digest('hex');
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { loadApprovers } from '../approval/registry.js';
 import { guardPaths, type GuardPaths } from '../config/paths.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
-import { createEngine, openExampleCache } from '../policy/index.js';
+import { createEngine, evaluateWithScripts, openExampleCache } from '../policy/index.js';
 import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
@@ -155,7 +155,8 @@ async function boot(
     store,
     machine,
     policy,
-    evaluate: (req, p) => engine.evaluate(req, p),
+    // script files a line runs are read here, at decision time, and judged (decision 0125)
+    evaluate: (req, p) => evaluateWithScripts(engine, req, p),
     ledger,
     get channels() {
       return channels;

@@ -140,6 +140,12 @@ export function decisionPayload(id: string, d: Decision, extra: Record<string, u
     unresolved: d.unresolved.map((u) => u.kind),
     policyDigest: d.policyDigest,
     approval: d.approval,
+    // script files judged by content, and the digests an approval binds (decision 0125)
+    ...(d.scripts === undefined
+      ? {}
+      : {
+          scripts: d.scripts.map((s) => ({ path: redactText(s.path).value, kind: s.kind, sha256: s.sha256 ?? null })),
+        }),
     ...extra,
   });
 }

@@ -1,6 +1,6 @@
 import type { Parser } from 'web-tree-sitter';
 import { LIMITS, type Cmd, type Sink, type StdinInfo, type WrittenFile } from './model.js';
-import type { Unresolved } from './types.js';
+import type { ScriptFile, Unresolved } from './types.js';
 
 /** What a command inherits from where it appears in the line. */
 export interface Base {
@@ -26,6 +26,10 @@ export interface Analysis {
   dirs: string[];
   /** The request's working directory. */
   cwd: string;
+  /** Script files read by the caller (PolicyRequest.files); undefined: judge the line alone. */
+  readFiles: Readonly<Record<string, ScriptFile>> | undefined;
+  /** Script files whose content is being judged now (a script running itself is judged once). */
+  judging: Set<string>;
   /** Downloaders (curl, wget …) seen so far in the line. */
   downloaders: string[];
   /** A program the policy has rules for, or that the analyser unwraps: worth finding inside unknown programs. */

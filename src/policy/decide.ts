@@ -149,5 +149,6 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
         ? mergeApproval(needsDefaultApproval ? [...approvals, DEFAULT_APPROVAL] : approvals)
         : undefined,
     policyDigest: policy.digest,
+    ...(sink.scripts.length > 0 ? { scripts: sink.scripts } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Language, Parser } from 'web-tree-sitter';
 import { DEFAULT_APPROVAL, type CompiledPolicy } from './compiled.js';
 import { addUnresolved, type Analysis, type Base } from './context.js';
+import { judgeAutoExecWrites } from './autoexec.js';
 import { decide } from './decide.js';
 import { NO_STDIN } from './model.js';
 import { resolveCommand, unwraps } from './resolve.js';
@@ -39,8 +40,10 @@ function programKnowledge(policy: CompiledPolicy): Pick<Analysis, 'interesting' 
 function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): Analysis {
   const a: Analysis = {
     parser,
-    sink: { commands: [], unresolved: [], nodes: 0 },
+    sink: { commands: [], unresolved: [], nodes: 0, scripts: [] },
     files: new Map(),
+    readFiles: req.files,
+    judging: new Set(),
     dirs: [],
     cwd: req.cwd.startsWith('/') ? req.cwd : '/',
     downloaders: [],
@@ -52,6 +55,8 @@ function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): An
     if (req.shell !== undefined) parseScript(a, req.shell, base);
     else if (req.argv.length === 0) addUnresolved(a, 'empty', '', 'no command given');
     else resolveCommand(a, req.argv.map(lit), base);
+    // files that run later (Makefile, git hooks, .bashrc …): judged as running what was written
+    if (a.files.size > 0) judgeAutoExecWrites(a);
   } catch (err) {
     addUnresolved(
       a,

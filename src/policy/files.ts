@@ -227,8 +227,9 @@ function copies(a: Analysis, name: string, args: Word[], base: Base): void {
     return;
   }
   if ((name === 'sed' || name === 'perl') && args.some((w) => /^-[A-Za-z]*i|^--in-place/.test(w.text))) {
+    const fragment = name === 'sed' ? sedReplacement(args) : undefined;
     for (const w of args.slice(1))
-      if (!w.text.startsWith('-') && !w.dynamic) recordFile(a, w.text, { text: undefined, fedBy: [name] });
+      if (!w.text.startsWith('-') && !w.dynamic) recordFile(a, w.text, { text: undefined, fedBy: [name], fragment });
     return;
   }
   if (name !== 'cp' && name !== 'mv' && name !== 'ln' && name !== 'install') return;
@@ -246,4 +247,17 @@ function copies(a: Analysis, name: string, args: Word[], base: Base): void {
   }
   const rec = a.files.get(fileKey(a, src));
   a.files.set(fileKey(a, dst), rec ?? { text: undefined, fedBy: [name] });
+}
+
+/**
+ * The new text of `sed -i 's/OLD/NEW/flags' FILE`: one literal substitution whose flags neither run
+ * (`e`) nor write (`w`) anything. Undefined for anything else (the file's new content is unknown).
+ */
+function sedReplacement(args: Word[]): string | undefined {
+  const scripts = args.filter((w) => !w.text.startsWith('-'));
+  const s = scripts[0];
+  if (s === undefined || s.dynamic || args.some((w) => /^-[A-Za-z]*[ef]$|^--(?:expression|file)/.test(w.text)))
+    return undefined;
+  const m = /^s(.)((?:(?!\1)[^\\]|\\.)*)\1((?:(?!\1)[^\\]|\\.)*)\1([gip0-9]*)$/.exec(s.text);
+  return m === null ? undefined : m[3]!.replace(/\\(.)/g, '$1');
 }

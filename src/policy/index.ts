@@ -11,6 +11,14 @@ export { createEngine, type Engine } from './engine.js';
 export { PolicyLoadError } from './errors.js';
 export { loadPolicy, projectPolicyDirs, SYSTEM_POLICY_DIR } from './load.js';
 export { shippedPolicyDir } from './locate.js';
+export {
+  evaluateWithScripts,
+  readScript,
+  scriptBinding,
+  scriptContext,
+  scriptsChanged,
+  MAX_SCRIPT_BYTES,
+} from './script-read.js';
 
 import type { CompiledPolicy } from './compiled.js';
 

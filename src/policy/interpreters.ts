@@ -2,6 +2,7 @@ import { addUnresolved, type Analysis, type Base } from './context.js';
 import { destroysData, extractCommands, literalCallsOnly, shellsOut } from './interp.js';
 import { NO_STDIN, type Cmd } from './model.js';
 import { runWrittenFile } from './files.js';
+import { scriptFile } from './scripts.js';
 import { INTERPRETERS } from './programs.js';
 import { resolveCommand } from './resolve.js';
 import { parseScript } from './shell.js';
@@ -79,6 +80,8 @@ export function interpreter(
         base.text,
         `${name} runs a program whose name is generated at run time (${file.text})`,
       );
+    else if (!/^\/dev\/(?:stdin$|fd\/)|^\/proc\/self\/fd\//.test(f.text))
+      scriptFile(a, f.text, 'code', base, (t) => judgeCode(a, name, family, t, false, via, base));
     return;
   }
   // code from stdin: heredoc, here-string or a pipe
@@ -105,6 +108,11 @@ function exitsAfter(family: string, t: string): boolean {
   if (t === '--version' || t === '--help' || t === '-h' || t === '-version') return true;
   if (t === '-V') return family !== 'perl' && family !== 'r';
   return t === '-v' && ['perl', 'php', 'lua', 'node', 'bun', 'deno'].includes(family);
+}
+
+/** Code read from a script file (its `#!` names the interpreter). */
+export function judgeFileCode(a: Analysis, name: string, family: string, code: string, next: Base, base: Base): void {
+  judgeCode(a, name, family, code, false, { ...next, via: [...next.via, `${name} code`] }, base);
 }
 
 function judgeCode(

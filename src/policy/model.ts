@@ -1,4 +1,4 @@
-import type { Unresolved } from './types.js';
+import type { ScriptRef, Unresolved } from './types.js';
 import type { Word } from './words.js';
 
 /** A simple command as the engine judges it (internal richer form of SimpleCommand). */
@@ -29,6 +29,8 @@ export interface Cmd {
 export interface WrittenFile {
   text: string | undefined;
   fedBy: string[];
+  /** Unknown text with one known new part (`sed -i 's/a/NEW/'`): what a file that runs later gains. */
+  fragment?: string | undefined;
 }
 
 /** What a command reads on stdin, as far as the shell text tells. */
@@ -57,4 +59,6 @@ export interface Sink {
   commands: Cmd[];
   unresolved: Unresolved[];
   nodes: number;
+  /** Files the line runs (scripts, Makefiles, SQL files), for the caller to read and bind. */
+  scripts: ScriptRef[];
 }

@@ -1,12 +1,14 @@
 import { addCommand, addUnresolved, union, type Analysis, type Base } from './context.js';
-import { interpreter, stdinScript } from './interpreters.js';
+import { interpreter, judgeFileCode, stdinScript } from './interpreters.js';
 import { LIMITS, NO_STDIN, type Cmd } from './model.js';
 import { SHELLS, interpreterFamily, programName } from './programs.js';
 import { parseScript } from './shell.js';
 import { dyn, lit, shellQuote, type Word } from './words.js';
 import { RUNUSER_SU, SUB_WRAPPERS, WRAPPERS, peel, type WrapperSpec } from './wrappers.js';
 import { carried } from './extras.js';
-import { leafEffects, namedFileText, recordFile, runWrittenFile } from './files.js';
+import { fileKey, leafEffects, namedFileText, recordFile, runWrittenFile } from './files.js';
+import { makeScript, makefileOf, scriptFile, shebang, systemProgram } from './scripts.js';
+import { toolWrites } from './autoexec.js';
 import { commandVars } from './vars.js';
 import { CONTAINER_RUNNERS, embedded } from './embedded.js';
 import { shellSetup } from './setup-tools.js';
@@ -187,6 +189,7 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
         file.text.startsWith('/proc/self/fd/')
       )
         stdinScript(a, name, next, base);
+      else scriptFile(a, file.text, 'shell', base, (t) => script(a, lit(t), next, `${name} ${file.text}`));
       return;
     }
     if (name === 'xargs') {
@@ -257,11 +260,13 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
     const own = cmd(args);
     if (!addCommand(a, own)) return;
     leafEffects(a, name, args, base);
+    let written = false;
     if (a.files.size > 0 || a.downloaders.length > 0) {
       // `./x.sh` (or `tool` saved into PATH) written earlier in the line: the kernel runs it as a script
       const runner = { ...own, program: 'sh', programPath: 'sh', args: [lit(path)], wrapper: true };
       const file = path.includes('/') ? path : [...a.files.keys()].find((k) => k.endsWith(`/${path}`));
-      if (file !== undefined && runWrittenFile(a, file, runner, next, (t) => script(a, lit(t), next, path))) {
+      written = file !== undefined && runWrittenFile(a, file, runner, next, (t) => script(a, lit(t), next, path));
+      if (written) {
         if (!addCommand(a, runner)) return;
       } else if (path.includes('/') && a.downloaders.length > 0)
         addUnresolved(
@@ -271,6 +276,8 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
           `${path} runs after ${a.downloaders.join(', ')} in the same line and may be what was downloaded`,
         );
     }
+    if (!written) fileRuns(a, name, path, args, own, next, base);
+    toolWrites(a, name, args, next);
     if (c !== undefined) {
       if (c.unresolved !== undefined) addUnresolved(a, 'interpreter-shell-out', base.text, c.unresolved);
       for (const s of c.scripts) script(a, s, { ...next, stdin: NO_STDIN }, `${name} command text`);
@@ -281,6 +288,48 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
       embedded(a, name, args, next);
     return;
   }
+}
+
+/**
+ * Files this command runs whose content the caller reads (decision 0125): a program named by a
+ * path outside the system directories (`./deploy.sh`), `make`'s Makefile, `psql -f q.sql`.
+ */
+function fileRuns(a: Analysis, name: string, path: string, args: Word[], own: Cmd, next: Base, base: Base): void {
+  if (path.includes('/') && !systemProgram(fileKey(a, path)))
+    scriptFile(a, path, 'exec', base, (t) => {
+      const sb = shebang(t);
+      if (sb === undefined || sb.family === undefined) {
+        if (sb !== undefined && !SHELLS.has(sb.program))
+          addUnresolved(a, 'script-interpreter', base.text, `${path} is run by ${sb.program || 'an unnamed program'}`);
+        else script(a, lit(t), next, path);
+      } else judgeFileCode(a, sb.program, sb.family, t, next, base);
+    });
+  if (name === 'make' || name === 'gmake') {
+    const mf = makefileOf(args);
+    if (mf === undefined) addUnresolved(a, 'source-generated', base.text, `${name} reads a Makefile named at run time`);
+    else
+      scriptFile(a, mf.file, 'make', base, (t) => {
+        const m = makeScript(t);
+        for (const u of m.unknown) addUnresolved(a, 'make-unknown', base.text, u);
+        // recipes run in make's directory (-C): relative paths in them resolve there
+        const depth = a.dirs.length;
+        a.dirs.push(mf.dir);
+        try {
+          script(a, lit(m.script), { ...next, via: [...next.via.slice(0, -1), 'make recipe'] }, 'make recipe');
+        } finally {
+          a.dirs.length = depth;
+        }
+      });
+  }
+  if (name === 'psql')
+    for (let i = 0; i < args.length; i++) {
+      const t = args[i]!.text;
+      const v = t === '-f' || t === '--file' ? args[++i] : /^(?:-f|--file=)(.+)$/.exec(t)?.[1];
+      const w = typeof v === 'string' ? lit(v) : v;
+      if (w === undefined || w.text === '-') continue;
+      if (w.dynamic) addUnresolved(a, 'source-generated', base.text, `${name} runs a SQL file named at run time`);
+      else scriptFile(a, w.text, 'sql', base, (sql) => (own.fileText = [...own.fileText, sql]));
+    }
 }
 
 /** Judge a script string; a dynamic one is unresolved (still parsed for what is literal). */
@@ -327,6 +376,7 @@ function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, 
       );
     else if (f.text === '/dev/stdin' || f.text.startsWith('/dev/fd/') || f.text.startsWith('/proc/self/fd/'))
       stdinScript(a, name, via, base);
+    else scriptFile(a, f.text, 'shell', base, (t) => script(a, lit(t), via, `${name} ${f.text}`));
     return;
   }
   stdinScript(a, name, via, base);

@@ -31,7 +31,26 @@ export interface PolicyRequest {
    * check --shell`). When set, it is parsed as shell text and argv is only for display.
    */
   shell?: string | undefined;
+  /**
+   * Script files read by the caller at decision time (the daemon, src/policy/script-read.ts), by
+   * the absolute path a `ScriptRef` names. When set, a command that runs a file missing here is
+   * unresolved; when absent the line alone is judged (text-only callers such as the corpus tests).
+   */
+  files?: Readonly<Record<string, ScriptFile>> | undefined;
 }
+
+/** A file a command runs whose content decides what it does (a script, a Makefile, SQL). */
+export interface ScriptRef {
+  /** Absolute path; for `make` without `-f`, the directory with a trailing `/`. */
+  path: string;
+  kind: 'shell' | 'code' | 'sql' | 'make' | 'exec';
+  /** sha256 hex of the content judged (filled by the reader). */
+  sha256?: string | undefined;
+}
+
+/** A script file as the caller read it: its text, a binary program (not judged by content), or why not. */
+export type ScriptFile =
+  { text: string; sha256: string; file?: string | undefined } | { binary: true } | { error: string };
 
 /** Approval settings of an `approve` rule (merged across matching rules: strictest wins). */
 export interface ApprovalSettings {
@@ -124,4 +143,6 @@ export interface Decision {
   approval: ApprovalSettings | undefined;
   /** sha256 hex of the compiled policy this decision was made under. */
   policyDigest: string;
+  /** Files the line runs whose content was (or, unread, would have been) judged. */
+  scripts?: ScriptRef[] | undefined;
 }

@@ -6,6 +6,8 @@ import { envDigest, policyEnvNames } from '../../approval/binding.js';
 import { requestFingerprint } from '../../approval/fingerprint.js';
 import { FailClosedError } from '../../errors.js';
 import type { Decision, Requester } from '../../policy/types.js';
+import { scriptBinding, scriptContext, scriptsChanged } from '../../policy/script-read.js';
+import { redactText } from '../../redact/index.js';
 import { addWaiter, holders, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
 import { buildView, decisionPayload, intake, programSha256Of, requestPayload, requesterOf } from '../intake.js';
 import { probeOf } from '../../request/grant-scope.js';
@@ -28,6 +30,7 @@ export function fingerprintOf(
   msg: Pick<ExecMessage, 'argv' | 'rawArgvB64' | 'cwd' | 'context' | 'binding'>,
   requester: Requester,
   policyEnv: readonly string[] = [],
+  scripts?: Decision['scripts'],
 ): string {
   const rawArgv = msg.rawArgvB64?.map((b) => Buffer.from(b, 'base64'));
   const b = msg.binding;
@@ -39,6 +42,7 @@ export function fingerprintOf(
     programSha256: programSha256Of(msg.context),
     envDigest: b === undefined ? undefined : envDigest(b.env, policyEnv, msg.context),
     targets: b?.targets,
+    scripts: scriptBinding(scripts),
   });
 }
 
@@ -53,11 +57,13 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     throw new ReplyError('bad_request', 'binding.targets must have one entry per argv element');
   }
   const loaded = await ctx.policy.forCwd(msg.cwd);
-  const fingerprint = fingerprintOf(msg, requester, [
-    ...policyEnvNames(loaded.policy.rules),
-    ...executorEnvNames(ctx.env),
-  ]);
   const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  const fingerprint = fingerprintOf(
+    msg,
+    requester,
+    [...policyEnvNames(loaded.policy.rules), ...executorEnvNames(ctx.env)],
+    decision.scripts,
+  );
   // enforced mode: credentialed commands run in the daemon's executor, judged on the full context
   const plan = executorPlan(ctx, msg, decision);
   if (plan !== undefined && msg.partialContext === true) return conn.result(msg.id, { outcome: 'need_context' });
@@ -129,6 +135,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     detached: msg.noWait,
     view: {
       ...buildView(id, msg, t, decision, createdAt, expiresAt),
+      ...(decision.scripts === undefined ? {} : { context: { ...t.context, ...redactedScripts(decision) } }),
       ...(shown === undefined ? {} : { intent: shown.view }),
       ...sessionView(msg.context),
     },
@@ -138,7 +145,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     policyDigest: decision.policyDigest,
     updatedAt: createdAt,
   };
-  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan);
+  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan, decision.scripts);
   await ctx.machine.create(r, [request, { type: 'decision', payload: decisionPayload(id, decision) }]);
   if (!msg.noWait && conn.closed) {
     await ctx.machine.cancel(id, 'the requester went away before a decision');
@@ -152,6 +159,13 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     waitUntil: expiresAt,
   });
   ctx.notifyChannels(r.view);
+}
+
+/** The script files judged, for the reviewer (decision 0125), redacted like all context. */
+function redactedScripts(d: Decision): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(scriptContext(d))) out[redactText(k).value] = redactText(v).value;
+  return out;
 }
 
 /** exec_start names the digest of the program that runs, when the client hashed it. */
@@ -225,6 +239,7 @@ function watchAsExec(
   r: StoredRequest,
   programSha256: string | undefined,
   plan?: ExecutorPlan,
+  scripts?: Decision['scripts'],
 ): void {
   let done = false;
   const send = (e: WaitEvent): void => conn.event(re, e);
@@ -236,6 +251,12 @@ function watchAsExec(
       if (next.state === 'approved') {
         done = true;
         removeWaiter(ctx, r.id, waiter);
+        // a script file judged for this request must still hold what was approved (decision 0125)
+        const changed = scriptsChanged(scripts);
+        if (changed !== undefined) {
+          send({ event: 'closed', requestId: next.id, state: 'approved', reason: `approved, but ${changed}` });
+          return;
+        }
         const execId = newExecId();
         ctx.machine.consume(next.id, next.fingerprint, execId, next.id, programSha256).then(
           () => {
