@@ -168,6 +168,74 @@ describe.skipIf(postgresSkipReason() !== undefined)('hub evidence forwarding', (
     expect(db.code, db.stderr).toBe(0);
   });
 
+  it("guard hub export writes a bundle from the hub's copy that ledger verify and evidence pack accept", async () => {
+    await forwarded();
+    const admin = { env: { ...rig.env, GUARD_HUB_DATABASE_URL: pg.url } };
+    const pub = join(home(), 'ledger.pub');
+    const out = join(rig.home, 'hub.bundle');
+    const all = await rig.guard(
+      ['hub', 'export', '--host', 'fwd-host', '--period', '2000-01-01..2999-12-31', '--out', out, '--json'],
+      admin,
+    );
+    expect(all.code, all.stderr).toBe(0);
+    const summary = JSON.parse(all.stdout) as { size: number; inPeriod: number; notCoveredAfter: string | null };
+    expect(summary.size).toBe(hubHead());
+    expect(summary.inPeriod).toBe(hubHead());
+    // the period reaches past what the hub holds: said, not hidden
+    expect(summary.notCoveredAfter).not.toBeNull();
+    const ok = await rig.guard(['ledger', 'verify', out, '--pubkey', pub, '--witness', witnessVkey()]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const pack = join(rig.home, 'pack');
+    const packed = await rig.guard([
+      'evidence',
+      'pack',
+      out,
+      '--period',
+      '2000-01-01..2999-12-31',
+      '--pubkey',
+      pub,
+      '--out',
+      pack,
+      '--json',
+    ]);
+    expect(packed.code, packed.stderr).toBe(0);
+    expect(JSON.parse(packed.stdout)).toMatchObject({ rejected: [] });
+
+    // a period that ends inside the log: records up to the first checkpoint sealing it
+    const mid = Math.floor(hubHead() / 2) + 1;
+    const ts = pg.sql(`SELECT ts FROM evidence_records WHERE host_id = '${hostId}' AND seq = ${mid}`).trim();
+    const part = join(rig.home, 'part.bundle');
+    const r = await rig.guard(
+      ['hub', 'export', '--host', 'fwd-host', '--period', `2000-01-01T00:00:00Z..${ts}`, '--out', part, '--json'],
+      admin,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const p = JSON.parse(r.stdout) as { size: number; notCoveredAfter: string | null };
+    expect(p.notCoveredAfter).toBeNull();
+    expect(p.size).toBeGreaterThanOrEqual(mid - 1);
+    expect(p.size).toBeLessThanOrEqual(hubHead());
+    expect(
+      Number(
+        pg
+          .sql(
+            `SELECT count(*) FROM evidence_checkpoints WHERE host_id = '${hostId}' AND size >= ${mid - 1} AND size < ${p.size}`,
+          )
+          .trim(),
+      ),
+    ).toBe(0);
+    const partOk = await rig.guard(['ledger', 'verify', part, '--pubkey', pub, '--witness', witnessVkey()]);
+    expect(partOk.code, partOk.stderr).toBe(0);
+
+    // an unknown host is a usage error, nothing written
+    const none = await rig.guard(
+      ['hub', 'export', '--host', 'no-such-host', '--period', '2000-01-01..2999-12-31', '--out', join(rig.home, 'x')],
+      admin,
+    );
+    expect(none.code).toBe(64);
+    expect(none.stderr).toMatch(/no host named no-such-host/);
+  }, 120_000);
+
   it('detects a host that rewrites an already-cosigned checkpoint with its own key: hub and ledger verify --witness', async () => {
     await forwarded();
     await rig.stopAll();
