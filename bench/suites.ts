@@ -15,6 +15,7 @@ import { channelsSuite } from './channels.js';
 import { tuiSuite } from './tui.js';
 import { evidenceSuite } from './evidence.js';
 import { enforcedSuite } from './enforced.js';
+import { hubSuite } from './hub.js';
 
 export const suites: Suite[] = [
   startupSuite,
@@ -29,4 +30,5 @@ export const suites: Suite[] = [
   tuiSuite,
   evidenceSuite,
   enforcedSuite,
+  hubSuite,
 ];

@@ -17,6 +17,8 @@ import type { Channel, ChannelHost, RequestView } from '../channels/types.js';
 import { UsageError } from '../errors.js';
 import type { LedgerWriter } from '../ledger/types.js';
 import { parseVoteKey, voteSignatureValid, type VoteBody } from './vote.js';
+import { guardPaths } from '../config/paths.js';
+import { EvidenceForwarder } from './forward.js';
 
 const hubSection = z
   .object({
@@ -78,13 +80,24 @@ export class HubLink implements Channel {
     private readonly credential: string,
     private readonly voteKey: KeyObject,
     private readonly ledger: LedgerWriter,
+    ledgerPath?: string,
   ) {
     this.hostId = credential.split('.')[0] ?? '';
+    // evidence forwarding (decision 1047): the ledger's records and checkpoints go to the hub too
+    if (ledgerPath !== undefined)
+      this.forwarder = new EvidenceForwarder(
+        ledgerPath,
+        (method, path, body) => this.call(method, path, body),
+        (message) => this.host?.log({ channel: 'hub', level: 'warn', message }),
+      );
   }
+
+  private readonly forwarder: EvidenceForwarder | undefined;
 
   start(host: ChannelHost): Promise<void> {
     this.host = host;
     this.polling = this.pollLoop();
+    this.forwarder?.kick();
     return Promise.resolve();
   }
 
@@ -92,6 +105,7 @@ export class HubLink implements Channel {
     this.latest.set(view.id, view);
     this.dirty.add(view.id);
     this.sending ??= this.sendLoop().finally(() => (this.sending = undefined));
+    this.forwarder?.kick();
     return Promise.resolve();
   }
 
@@ -106,7 +120,7 @@ export class HubLink implements Channel {
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.allSettled([this.sending, this.polling]);
+    await Promise.allSettled([this.sending, this.polling, this.forwarder?.stop()]);
   }
 
   status(): { ok: boolean; detail: string } {
@@ -116,6 +130,11 @@ export class HubLink implements Channel {
       `${this.refused} refused`,
       `${this.dirty.size} waiting to be raised`,
     ];
+    const f = this.forwarder?.status;
+    if (f !== undefined)
+      parts.push(
+        `${f.forwarded} records forwarded, ${f.cosigned} checkpoints cosigned${f.error === undefined ? '' : ` (forwarding: ${f.error})`}`,
+      );
     if (!this.connected && this.lastError !== undefined) parts.push(`last error: ${this.lastError}`);
     return { ok: this.connected, detail: parts.join('; ') };
   }
@@ -184,6 +203,8 @@ export class HubLink implements Channel {
         ack = [];
         failures = 0;
         this.connected = true;
+        // at least once a poll (20 s), whatever was written meanwhile goes to the hub
+        this.forwarder?.kick();
         for (const v of r.votes ?? []) {
           await this.handle(v);
           ack.push(v.id);
@@ -242,7 +263,7 @@ export async function hubLinkFor(
   try {
     const credential = (await resolveSecret(section.credential_ref, env)).trim();
     const urls = (typeof section.url === 'string' ? [section.url] : section.url).map((u) => u.replace(/\/+$/, ''));
-    return [new HubLink(urls, credential, parseVoteKey(section.vote_key), ledger)];
+    return [new HubLink(urls, credential, parseVoteKey(section.vote_key), ledger, guardPaths(env).ledgerDb)];
   } catch (err) {
     return [failedChannel('hub', err)];
   }

@@ -81,6 +81,33 @@ CREATE TABLE witness_refusals (
 ALTER TABLE hosts ADD COLUMN flagged text;
 `,
   },
+  {
+    version: 3,
+    name: 'evidence: forwarded ledger records, checkpoints with their cosignatures, the head per host',
+    sql: `
+CREATE TABLE evidence_records (
+  host_id text NOT NULL REFERENCES hosts(id),
+  seq bigint NOT NULL,
+  bytes bytea NOT NULL,
+  leaf bytea NOT NULL,
+  ts text NOT NULL,
+  PRIMARY KEY (host_id, seq)
+);
+CREATE TABLE evidence_checkpoints (
+  host_id text NOT NULL REFERENCES hosts(id),
+  size bigint NOT NULL,
+  note text NOT NULL,
+  cosignature text NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (host_id, size)
+);
+CREATE TABLE evidence_heads (
+  host_id text PRIMARY KEY REFERENCES hosts(id),
+  size bigint NOT NULL,
+  frontier bytea NOT NULL
+);
+`,
+  },
 ];
 
 /** Advisory lock keys (one namespace for the hub; arbitrary constants). */

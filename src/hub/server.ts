@@ -5,6 +5,8 @@
  *   POST /v1/votes/poll     {ack: [vote ids]}     → {votes}   (long poll; a host sees only its own)
  *   GET  /v1/health                               → {ok, slackOwner}
  *   POST /v1/witness        {checkpoint, proof}   → {cosignature, witnessKey}   (decision 1045)
+ *   POST /v1/evidence/head  {}                    → {size}   (records the hub holds for this host)
+ *   POST /v1/evidence       {from, records, checkpoint} → {size, cosignature, witnessKey}   (decision 1047)
  * Hosts authenticate with `Authorization: Bearer <credential>`. Bodies are bounded and validated.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,8 +20,12 @@ import { SlackOwner } from './slack-owner.js';
 import { HubStore, type HostRow } from './store.js';
 import { Wakeups } from './wake.js';
 import { cosign, witnessKeyOf } from './witness-store.js';
+import { evidenceHead, forwardEvidence } from './evidence-store.js';
+import { decodeBase64Strict } from '../ledger/b64.js';
 
 const MAX_BODY = 1024 * 1024;
+/** A batch of forwarded records (base64) with its checkpoint; the host keeps batches well below it. */
+const MAX_EVIDENCE_BODY = 16 * 1024 * 1024;
 export const POLL_MS = 20_000;
 
 export interface HubOptions {
@@ -60,14 +66,24 @@ const viewBody = z
 const witnessBody = z
   .object({ checkpoint: z.string().max(16384), proof: z.array(z.string().max(64)).max(128) })
   .strict();
+const evidenceBody = z
+  .object({
+    from: z.number().int().min(1),
+    records: z
+      .array(z.string().max(4 * 1024 * 1024))
+      .min(1)
+      .max(100_000),
+    checkpoint: z.string().max(16384),
+  })
+  .strict();
 const pollBody = z.object({ ack: z.array(z.string().regex(/^[0-9]{1,19}$/)).max(1000) }).strict();
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, max = MAX_BODY): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, 'body too large');
+    if (size > max) throw new HttpError(413, 'body too large');
     chunks.push(c as Buffer);
   }
   try {
@@ -139,6 +155,23 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         throw new HttpError(r.status, r.reason);
       }
       return { cosignature: r.cosignature, witnessKey: witness.vkey };
+    }
+    if (req.method === 'POST' && path === '/v1/evidence/head') {
+      const host = await authenticate(req);
+      return { size: await evidenceHead(pool, host) };
+    }
+    if (req.method === 'POST' && path === '/v1/evidence') {
+      const host = await authenticate(req);
+      const body = parse(evidenceBody, await readJson(req, MAX_EVIDENCE_BODY));
+      const records = body.records.map((r) => decodeBase64Strict(r));
+      if (records.some((r) => r === undefined)) throw new HttpError(400, 'a record is not base64');
+      const now = BigInt(Math.floor(Date.now() / 1000));
+      const r = await forwardEvidence(pool, witness, host, body.from, records as Buffer[], body.checkpoint, now);
+      if (!r.ok) {
+        if (r.flagged) opts.log('warn', `host ${host.name} flagged by the witness: ${r.reason}`);
+        throw new HttpError(r.status, r.reason);
+      }
+      return { size: r.size, cosignature: r.cosignature, witnessKey: witness.vkey };
     }
     if (req.method === 'POST' && path === '/v1/votes/poll') {
       const host = await authenticate(req);

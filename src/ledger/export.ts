@@ -1,6 +1,7 @@
 /** Build an export bundle from a ledger database (read-only; the daemon may keep writing). */
 import { LedgerWriteError } from './errors.js';
 import { buildBundle } from './bundle.js';
+import { cosignedSizes } from './cosignatures.js';
 import { leafHash, consistencyProof, subtreeRoot } from './merkle.js';
 import { parseCheckpoint, parseVkey } from './note.js';
 import { readTar } from './tar.js';
@@ -27,7 +28,8 @@ export function exportLedger(db: Db, since?: Buffer): ExportResult {
   // refuse to export something that does not verify against its own genesis key
   const result = verifyLedger({ records: snap.records, checkpoints: snap.checkpoints, trusted: genesis });
   const n = result.size;
-  const wanted = new Set<number>([n]);
+  // the final checkpoint, each hand-over, and every checkpoint a witness cosigned (decision 1047)
+  const wanted = new Set<number>([n, ...cosignedSizes(db).filter((s) => s <= n)]);
   snap.records.forEach((r, i) => {
     if (
       r.includes('"type":"key_rotation"') &&

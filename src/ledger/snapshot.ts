@@ -1,5 +1,6 @@
 /** A consistent read of a ledger database (one read transaction): records, checkpoints, meta. */
 import { existsSync } from 'node:fs';
+import { checkpointNoteColumn } from './cosignatures.js';
 import { openReadOnly, readMeta, type Db, type Meta } from './db.js';
 import { VerifyFailedError } from './errors.js';
 import type { VerifierKey } from './note.js';
@@ -33,7 +34,10 @@ export function readSnapshot(db: Db): LedgerSnapshot {
           throw new VerifyFailedError(`record ${seq}: stored value is not bytes`, { details: { seq } });
         records.push(bytes);
       }
-      const cps = db.prepare('SELECT size, note FROM checkpoints ORDER BY size').raw().all() as [number, unknown][];
+      const cps = db
+        .prepare(`SELECT c.size, ${checkpointNoteColumn(db)} FROM checkpoints c ORDER BY c.size`)
+        .raw()
+        .all() as [number, unknown][];
       const checkpoints = cps.map(([size, note]) => ({
         label: checkpointLabel(size),
         text: typeof note === 'string' ? note : '',
@@ -67,7 +71,11 @@ export function verifyDbFile(path: string, trusted: VerifierKey, anchors: Anchor
       .transaction(() => {
         const v = new LedgerVerifier({ checkpoints: [], trusted, anchors });
         const recs = db.prepare('SELECT seq, bytes FROM records WHERE seq > ? ORDER BY seq LIMIT ?').raw();
-        const cps = db.prepare('SELECT size, note FROM checkpoints WHERE size > ? AND size <= ? ORDER BY size').raw();
+        const cps = db
+          .prepare(
+            `SELECT c.size, ${checkpointNoteColumn(db)} FROM checkpoints c WHERE c.size > ? AND c.size <= ? ORDER BY c.size`,
+          )
+          .raw();
         let expected = 1;
         for (;;) {
           const page = recs.all(expected - 1, PAGE) as [number, unknown][];

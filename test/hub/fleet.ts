@@ -21,8 +21,10 @@ export interface Replica {
   log: () => string;
 }
 
-export async function startReplica(pg: Postgres, configFile: string): Promise<Replica> {
-  const child = spawn(process.execPath, [BIN, 'hub', 'start', '--listen', '127.0.0.1:0', '--config', configFile], {
+/** A `guard hub start` process; without a config it serves no channel, `listen` may name a port to reuse. */
+export async function startReplica(pg: Postgres, configFile?: string, listen = '127.0.0.1:0'): Promise<Replica> {
+  const config = configFile === undefined ? [] : ['--config', configFile];
+  const child = spawn(process.execPath, [BIN, 'hub', 'start', '--listen', listen, ...config], {
     env: { ...process.env, GUARD_HUB_DATABASE_URL: pg.url, SLACK_APP: APP_TOKEN, SLACK_BOT: BOT_TOKEN },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -5,7 +5,8 @@
  * with the host's own key: the refusal is recorded, the host is flagged in `guard hub hosts`, and
  * the old cosignature does not verify on the rewritten checkpoint.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,11 +114,12 @@ describe.skipIf(postgresSkipReason() !== undefined)('hub witness', () => {
     // the last cosigned checkpoint is still the honest one
     expect(db.sql(`SELECT size FROM witness_checkpoints`).trim()).toBe('9');
 
-    const hosts = spawnSync(process.execPath, [BIN, 'hub', 'hosts'], {
+    // not spawnSync: a blocked event loop lets the server close the kept-alive socket under the
+    // client's next request (ECONNRESET on a loaded machine)
+    const hosts = await promisify(execFile)(process.execPath, [BIN, 'hub', 'hosts'], {
       env: { ...process.env, GUARD_HUB_DATABASE_URL: db.url },
       encoding: 'utf8',
     });
-    expect(hosts.status, hosts.stderr).toBe(0);
     expect(hosts.stdout).toMatch(/^wit-host\t.*\tFLAGGED: no valid consistency proof from size 9/m);
 
     // the cosignature of size 9 moved onto the rewritten size-9 checkpoint does not verify

@@ -118,3 +118,42 @@ export async function hubJoin(io: Io, opts: Record<string, unknown>): Promise<nu
   writeLine(io.stdout, `hub:\n  url: ${hub}\n  credential_ref: file:${credFile}\n  vote_key: ${body.voteKey}`);
   return 0;
 }
+
+export async function hubExport(io: Io, opts: Record<string, unknown>): Promise<number> {
+  const { parsePeriod } = await import('./evidence-pack.js');
+  const { writeFileAtomic } = await import('./ledger-export.js');
+  const { exportHostBundle } = await import('../../hub/export.js');
+  const { from, to } = parsePeriod(String(opts['period']));
+  const host = String(opts['host']);
+  const out = String(opts['out']);
+  const r = await withStore(io, opts, (store) =>
+    exportHostBundle(store.pool, host, from, to).catch((err: unknown) => {
+      throw new UsageError((err as Error).message, {
+        hint: 'see `guard hub hosts`; docs/hub.md (evidence forwarding)',
+      });
+    }),
+  );
+  writeFileAtomic(out, r.bundle);
+  if (opts['json'] === true)
+    writeLine(
+      io.stdout,
+      JSON.stringify({
+        file: out,
+        host,
+        origin: r.origin,
+        size: r.size,
+        inPeriod: r.inPeriod,
+        notCoveredAfter: r.notCoveredAfter ?? null,
+      }),
+    );
+  else {
+    writeLine(io.stdout, `wrote ${out}: ${r.size} records of ${r.origin} (host ${host}), ${r.inPeriod} in the period`);
+    writeLine(io.stdout, `verify with: guard ledger verify ${out} --pubkey HOST-PINNED-KEY-FILE`);
+  }
+  if (r.notCoveredAfter !== undefined)
+    writeLine(
+      io.stderr,
+      `guard hub: the period ends after the last record the hub holds of ${host} (${r.notCoveredAfter}); later records are not forwarded yet`,
+    );
+  return 0;
+}

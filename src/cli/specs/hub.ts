@@ -48,6 +48,25 @@ export const hubSpec = defineCommand({
       },
     }),
     defineCommand({
+      name: 'export',
+      summary: "write a host's ledger bundle from the hub's forwarded copy (verify with the host's pinned key)",
+      define(cmd) {
+        cmd
+          .option(database, databaseHelp)
+          .requiredOption('--host <name>', 'the enrolled host name')
+          .requiredOption(
+            '--period <from..to>',
+            'YYYY-MM-DD..YYYY-MM-DD (both days included) or ISO times (end excluded)',
+          )
+          .requiredOption('--out <file>', 'the bundle to write')
+          .option('--json', 'print machine-readable JSON');
+      },
+      async run(io, _args, opts) {
+        const { hubExport } = await import('../commands/hub.js');
+        return hubExport(io, opts);
+      },
+    }),
+    defineCommand({
       name: 'join',
       summary: 'exchange an enrolment token for this host credential; prints the hub: config section',
       define(cmd) {
