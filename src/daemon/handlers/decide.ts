@@ -68,7 +68,18 @@ async function stepUpExtra(
   const approver = ctx.approvers().find((a) => a.name === msg.signed.approver);
   const { checkStepUp } = await import('../../identity/step-up.js');
   const req = { id: r.id, fingerprint: r.fingerprint, createdAt: r.createdAt, groups: r.settings.groups };
-  const c = await checkStepUp(ctx.env, req, approver, msg.stepUp, ctx.now());
+  // the view hash is the daemon's own: the one the client names must be the request as it stands
+  const { shownViewHash } = await import('../shown-view.js');
+  const shown = shownViewHash(r);
+  const c =
+    msg.stepUp !== undefined && msg.stepUp.viewHash !== shown
+      ? {
+          ok: false as const,
+          code: 'step-up-view-changed',
+          reason:
+            'the login names another view of this request than the daemon holds (it changed after it was shown); show it again and approve anew',
+        }
+      : await checkStepUp(ctx.env, req, approver, msg.stepUp && { ...msg.stepUp, viewHash: shown }, ctx.now());
   if (c.ok) return { stepUp: c.record as unknown as JsonValue };
   const s = msg.signed;
   await refuse(ctx, {
