@@ -228,7 +228,8 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
   }, 120_000);
 
   it('a login naming a view the client chose (not the request the daemon holds) is refused', async () => {
-    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
+    // two browser logins on a loaded machine: the waiting command must outlast them
+    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me'], { timeoutMs: 170_000 });
     const [, id] = await run.waitFor(ID);
     // a real fresh login by alice, bound to a harmless-looking view of the hostile client's making
     const fake = 'request looks harmless\ncommand   echo hello';

@@ -69,16 +69,11 @@ async function stepUpExtra(
   const { checkStepUp } = await import('../../identity/step-up.js');
   const req = { id: r.id, fingerprint: r.fingerprint, createdAt: r.createdAt, groups: r.settings.groups };
   // the view hash is the daemon's own: the one the client names must be the request as it stands
-  const { shownViewHash } = await import('../shown-view.js');
+  const { shownViewHash, VIEW_CHANGED } = await import('../shown-view.js');
   const shown = shownViewHash(r);
   const c =
     msg.stepUp !== undefined && msg.stepUp.viewHash !== shown
-      ? {
-          ok: false as const,
-          code: 'step-up-view-changed',
-          reason:
-            'the login names another view of this request than the daemon holds (it changed after it was shown); show it again and approve anew',
-        }
+      ? VIEW_CHANGED
       : await checkStepUp(ctx.env, req, approver, msg.stepUp && { ...msg.stepUp, viewHash: shown }, ctx.now());
   if (c.ok) return { stepUp: c.record as unknown as JsonValue };
   const s = msg.signed;
@@ -97,7 +92,10 @@ async function stepUpExtra(
 
 /** ChannelHost.decide: the verified identity is mapped to an enrolled approver by the request core. */
 export async function channelDecide(ctx: DaemonContext, d: ChannelDecision): Promise<string | null> {
-  const out = await castBallot(ctx, d.requestId, { via: 'channel', decision: d });
+  const { channelStepUp } = await import('../channel-step-up.js');
+  const extra = await channelStepUp(ctx, d, refuse);
+  if (typeof extra === 'string') return extra;
+  const out = await castBallot(ctx, d.requestId, { via: 'channel', decision: d, extra });
   return isRefusal(out) ? out.reason : null;
 }
 
