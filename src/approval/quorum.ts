@@ -84,6 +84,8 @@ export function evaluateQuorum(input: QuorumInput): QuorumOutcome {
 /** A remote vote's verified identity must be one this approver enrolled with. */
 function identityMatches(vote: Vote, rec: ApproverRecord): boolean {
   if (vote.identity === undefined) return true;
+  // the web page's identity is the IdP subject (case kept) the approver enrolled with
+  if (vote.channel === 'web') return rec.idp !== undefined && vote.identity === rec.idp.subject;
   const id = lower(vote.identity);
   return id !== undefined && (id === lower(rec.slackUserId) || id === lower(rec.email));
 }

@@ -72,9 +72,16 @@ export const channelsSchema = z
     webhooks: z.array(webhook).default([]),
     teams: teams.optional(),
     http_listener: httpListener.optional(),
+    /** The web approval page under /approve on the HTTP listener (docs/identity.md); needs identity:. */
+    web: z
+      .object({ session_minutes: z.number().int().min(1).max(1440).default(60) })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.web !== undefined && c.http_listener === undefined)
+      ctx.addIssue({ code: 'custom', path: ['web'], message: 'the web approval page needs channels.http_listener' });
     const names = new Set<string>();
     c.webhooks.forEach((w, i) => {
       if (names.has(w.name))

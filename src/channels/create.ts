@@ -68,6 +68,15 @@ export async function createChannels(config: ChannelsConfig, env: NodeJS.Process
       ),
     );
   }
+  if (config.web !== undefined && listener !== undefined) {
+    const web = config.web;
+    channels.push(
+      await build('web', async () => {
+        const { WebApprovalChannel } = await import('../web/channel.js');
+        return new WebApprovalChannel({ listener, env, sessionMinutes: web.session_minutes });
+      }),
+    );
+  }
   if (config.teams !== undefined) {
     const t = config.teams;
     channels.push(

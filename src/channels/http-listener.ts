@@ -18,6 +18,9 @@ export interface CallbackEndpoint {
   onDecision(decision: WireDecision & { request_id: string }): Promise<string | null>;
 }
 
+/** A page mounted under a path prefix (the web approval page); it answers every request under it. */
+export type PageHandler = (req: IncomingMessage, res: ServerResponse, base: string) => Promise<void>;
+
 export interface HttpListenerOptions {
   bind: string;
   port: number;
@@ -31,6 +34,7 @@ export class HttpListener {
   private server: Server | undefined;
   private starting: Promise<void> | undefined;
   private readonly endpoints = new Map<string, CallbackEndpoint>();
+  private readonly pages = new Map<string, PageHandler>();
   private readonly replay = new ReplayCache();
   private readonly now: () => number;
 
@@ -45,10 +49,22 @@ export class HttpListener {
     await this.starting;
   }
 
+  /** Mounts a page under `prefix` (`/approve`) and starts listening on first use. */
+  async mount(prefix: string, handler: PageHandler): Promise<void> {
+    this.pages.set(prefix, handler);
+    this.starting ??= this.listen();
+    await this.starting;
+  }
+
+  async unmount(prefix: string): Promise<void> {
+    this.pages.delete(prefix);
+    await this.unregister('');
+  }
+
   /** Unregisters; the last one out closes the server. */
   async unregister(name: string): Promise<void> {
     this.endpoints.delete(name);
-    if (this.endpoints.size > 0 || this.server === undefined) return;
+    if (this.endpoints.size > 0 || this.pages.size > 0 || this.server === undefined) return;
     const server = this.server;
     this.server = undefined;
     this.starting = undefined;
@@ -57,12 +73,17 @@ export class HttpListener {
   }
 
   callbackUrl(name: string): string | undefined {
+    const base = this.baseUrl();
+    return base === undefined ? undefined : `${base}/v1/callbacks/${encodeURIComponent(name)}`;
+  }
+
+  /** The public base URL (no trailing slash), or undefined while not listening. */
+  baseUrl(): string | undefined {
     if (this.server === undefined) return undefined;
-    const path = `/v1/callbacks/${encodeURIComponent(name)}`;
-    if (this.opts.publicUrl !== undefined) return this.opts.publicUrl.replace(/\/$/, '') + path;
+    if (this.opts.publicUrl !== undefined) return this.opts.publicUrl.replace(/\/$/, '');
     const { port } = this.server.address() as AddressInfo;
     const host = this.opts.bind.includes(':') ? `[${this.opts.bind}]` : this.opts.bind;
-    return `http://${host}:${port}${path}`;
+    return `http://${host}:${port}`;
   }
 
   private listen(): Promise<void> {
@@ -82,6 +103,9 @@ export class HttpListener {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0]!;
+    for (const [prefix, page] of this.pages)
+      if (path === prefix || path.startsWith(`${prefix}/`)) return page(req, res, this.baseUrl()!);
     const match = /^\/v1\/callbacks\/([^/?]+)$/.exec(req.url ?? '');
     if (match?.[1] === undefined) return reply(res, 404, { error: 'unknown path' });
     if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });

@@ -3,14 +3,25 @@
  * Channels receive redacted request views only; they never see the real argv.
  */
 export type { RequestIntent, RequestState, RequestView } from '../request/state.js';
-export type { ChannelDecision } from '../request/vote.js';
+export type { ChannelDecision, ChannelIdentity } from '../request/vote.js';
 import type { RequestView } from '../request/state.js';
-import type { ChannelDecision } from '../request/vote.js';
+import type { ChannelDecision, ChannelIdentity } from '../request/vote.js';
+import type { RequestDetail } from '../daemon/messages.js';
+
+/** An open request for the web approval page: what `guard show` gives, and `shownViewHash` of it. */
+export interface PendingRequest {
+  detail: RequestDetail;
+  viewHash: string;
+}
 
 /** What the daemon gives a channel so that it can report decisions back. */
 export interface ChannelHost {
   /** Returns null when accepted, or a refusal text to show the human (unmapped user, self-approval…). */
   decide(decision: ChannelDecision): Promise<string | null>;
+  /** The open requests as `guard show` gives them, each with the hash of the view a step-up login names (web page). */
+  pending?(): PendingRequest[];
+  /** The enrolled approver a channel identity maps to (web page sign-in), if exactly one. */
+  whoIs?(identity: ChannelIdentity): string | undefined;
   log(event: { channel: string; level: 'info' | 'warn' | 'error'; message: string }): void;
 }
 
@@ -26,4 +37,6 @@ export interface Channel {
   status(): { ok: boolean; detail: string };
   /** Resolves when every queued delivery has finished (delivered or given up). Tests, orderly shutdown. */
   flush?(): Promise<void>;
+  /** Where a human approves this request with a fresh IdP login (the web approval page), if this channel is it. */
+  approvalUrl?(requestId: string): string | undefined;
 }

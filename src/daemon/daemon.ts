@@ -12,6 +12,7 @@ import { createEngine, evaluateWithScripts, openExampleCache } from '../policy/i
 import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
+import { approverOf, pendingRequests } from './shown-view.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
 import { IntentCache } from './intent.js';
@@ -191,6 +192,8 @@ async function boot(
     opts.env,
     {
       decide: (d) => channelDecide(ctx, d),
+      pending: () => pendingRequests(ctx.store),
+      whoIs: (identity) => approverOf(ctx, identity),
       log: (e) =>
         log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info'](`channel ${e.channel}: ${e.message}`),
     },

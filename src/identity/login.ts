@@ -21,7 +21,7 @@ export interface LoginRequest {
   signal?: AbortSignal | undefined;
 }
 
-function configuration(cfg: IdentityConfig, meta: IdentityMetadata): oidc.Configuration {
+export function configuration(cfg: IdentityConfig, meta: IdentityMetadata): oidc.Configuration {
   const config = new oidc.Configuration(
     meta.discovery as oidc.ServerMetadata,
     cfg.client_id,

@@ -149,13 +149,19 @@ export async function checkStepUpRecord(payload: Record<string, JsonValue>): Pro
   return c.ok ? undefined : `${c.code}: ${c.reason}`;
 }
 
-/** The first approval record (raw ledger bytes) whose step-up proof fails offline, with the reason. */
-export async function firstStepUpFailure(records: Buffer[]): Promise<{ seq: number; reason: string } | undefined> {
+/**
+ * The first approval record (raw ledger bytes) whose step-up proof fails offline, with the reason.
+ * `seqs[i]` is the sequence number of `records[i]` when they are not the whole ledger from record 1.
+ */
+export async function firstStepUpFailure(
+  records: Buffer[],
+  seqs?: number[],
+): Promise<{ seq: number; reason: string } | undefined> {
   for (const [i, bytes] of records.entries()) {
     const rec = JSON.parse(bytes.toString('utf8')) as { type?: unknown; payload?: unknown };
     if (rec.type !== 'approval' || rec.payload === null || typeof rec.payload !== 'object') continue;
     const reason = await checkStepUpRecord(rec.payload as Record<string, JsonValue>);
-    if (reason !== undefined) return { seq: i + 1, reason };
+    if (reason !== undefined) return { seq: seqs?.[i] ?? i + 1, reason };
   }
   return undefined;
 }

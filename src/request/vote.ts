@@ -31,6 +31,8 @@ export interface ChannelDecision {
   identity: ChannelIdentity;
   reason?: string | undefined;
   question?: string | undefined;
+  /** Web page approvals of step-up rules: the fresh IdP login (checked by the daemon, not here). */
+  stepUp?: { idToken: string; viewHash: string } | undefined;
 }
 
 export type Ballot =
@@ -41,7 +43,12 @@ export type Ballot =
       /** Checked by the caller and kept in the approval record (a step-up proof). */
       extra?: Record<string, JsonValue> | undefined;
     }
-  | { via: 'channel'; decision: ChannelDecision };
+  | {
+      via: 'channel';
+      decision: ChannelDecision;
+      /** Checked by the caller and kept in the approval record (a step-up proof). */
+      extra?: Record<string, JsonValue> | undefined;
+    };
 
 /** Which enrolled approver a channel identity is, and whether it matched an enrolled identity. */
 export interface ChannelMatch {
@@ -55,6 +62,13 @@ export interface ChannelMatch {
  * e-mail first; failing those, the approver's name, except on Slack (a Slack id is never a name).
  */
 export function channelApprover(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | undefined {
+  // the web page: the IdP subject (exact, case kept) of exactly one approver enrolled with that issuer
+  if (identity.channel === 'web') {
+    const found = approvers.filter(
+      (a) => a.idp !== undefined && a.idp.subject === identity.id && identity.verifiedBy === `idp:${a.idp.issuer}`,
+    );
+    return found.length === 1 ? { approver: found[0]!, byIdentity: true } : undefined;
+  }
   const id = identity.id.toLowerCase();
   const byIdentity = approvers.find((a) => a.slackUserId?.toLowerCase() === id || a.email?.toLowerCase() === id);
   if (byIdentity !== undefined) return { approver: byIdentity, byIdentity: true };
@@ -149,7 +163,11 @@ export function acceptVote(
   };
   return {
     vote,
-    record: approvalRecord(r, vote, { identity: d.identity.id, verifiedBy: d.identity.verifiedBy ?? null }),
+    record: approvalRecord(r, vote, {
+      identity: d.identity.id,
+      verifiedBy: d.identity.verifiedBy ?? null,
+      ...ballot.extra,
+    }),
   };
 }
 

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approverKeyPath, readKeyFile } from '../../src/approval/keyfile.js';
 import { unlockApproverKey } from '../../src/approval/keys.js';
 import { callDaemon } from '../../src/cli/commands/decide-common.js';
+import { formatDetail } from '../../src/cli/commands/requests.js';
 import { connectIfRunning } from '../../src/daemon/connect.js';
 import type { RequestDetail } from '../../src/daemon/messages.js';
 import { requireIdentity } from '../../src/identity/load.js';
@@ -18,6 +19,7 @@ import { loginWithCode } from '../../src/identity/login.js';
 import { cachedIdentityMetadata } from '../../src/identity/metadata.js';
 import { stepUpNonce, viewHash } from '../../src/identity/nonce.js';
 import { firstStepUpFailure } from '../../src/identity/step-up.js';
+import { openLedger } from '../../src/ledger/index.js';
 import { snapshotFile } from '../../src/ledger/snapshot.js';
 import { MARK, Rig, TEST_POLICY, type LedgerRow } from '../daemon/helpers.js';
 import { chromiumSkipReason, codeLogin, launchChromium, loopbackPage } from './browser.js';
@@ -73,6 +75,35 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
       return await callDaemon(client, { type: 'decide', signed, ...(stepUp === undefined ? {} : { stepUp }) }, false);
     } finally {
       client.close();
+    }
+  }
+
+  async function show(id: string): Promise<RequestDetail> {
+    const client = (await connectIfRunning(rig.env))!;
+    try {
+      return await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
+    } finally {
+      client.close();
+    }
+  }
+
+  /** A fresh login (max_age=0) in Chromium as alice whose nonce names `id` and the view text `view`. */
+  async function freshLogin(id: string, view: string): Promise<string> {
+    const { cfg, home } = requireIdentity(rig.env);
+    const meta = cachedIdentityMetadata(cfg, home)!;
+    const page = await loopbackPage(browser);
+    try {
+      let browsing: Promise<void> = Promise.resolve();
+      const token = await loginWithCode(
+        { cfg, meta, nonce: stepUpNonce(id, (await show(id)).fingerprint, viewHash(view)), maxAge: 0 },
+        (url) => {
+          browsing = codeLogin(page, url, 'alice');
+        },
+      );
+      await browsing;
+      return token;
+    } finally {
+      await page.context().close();
     }
   }
 
@@ -133,7 +164,10 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     const proof = (rec.payload as { stepUp: { idToken: string; viewHash: string } }).stepUp;
     const second = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
     const [, id2] = await second.waitFor(ID);
-    await expect(signedDecide(id2!, { idToken: proof.idToken, viewHash: proof.viewHash })).rejects.toThrow(
+    // the view hash is the one of the second request (the daemon's own): the nonce still names the first
+    const view2 = viewHash(formatDetail(await show(id2!)));
+    expect(view2).not.toBe(proof.viewHash);
+    await expect(signedDecide(id2!, { idToken: proof.idToken, viewHash: view2 })).rejects.toThrow(
       /login was made for another request/,
     );
     const after = await rig.ledger((rs) => approvals(rs, id2!).some((r) => r.type === 'approval_refused'));
@@ -165,7 +199,7 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     client.close();
     const { cfg, home } = requireIdentity(rig.env);
     const meta = cachedIdentityMetadata(cfg, home)!;
-    const view = 'the view';
+    const view = formatDetail(detail);
     // a hostile client leaves out max_age=0: the provider answers from alice's earlier session
     let browsing: Promise<void> = Promise.resolve();
     const idToken = await loginWithCode(
@@ -192,6 +226,26 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     });
     run.child.kill();
   }, 120_000);
+
+  it('a login naming a view the client chose (not the request the daemon holds) is refused', async () => {
+    // two browser logins on a loaded machine: the waiting command must outlast them
+    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me'], { timeoutMs: 170_000 });
+    const [, id] = await run.waitFor(ID);
+    // a real fresh login by alice, bound to a harmless-looking view of the hostile client's making
+    const fake = 'request looks harmless\ncommand   echo hello';
+    const idToken = await freshLogin(id!, fake);
+    await expect(signedDecide(id!, { idToken, viewHash: viewHash(fake) })).rejects.toThrow(/another view/);
+    const recs = await rig.ledger((rs) => approvals(rs, id!).some((x) => x.type === 'approval_refused'));
+    expect(approvals(recs, id!).find((x) => x.type === 'approval_refused')?.payload).toMatchObject({
+      code: 'step-up-view-changed',
+    });
+    expect(approvals(recs, id!).some((x) => x.type === 'approval')).toBe(false);
+    // the same fresh login over the view the daemon holds is accepted (the refusal was the view)
+    const real = formatDetail(await show(id!));
+    const good = await freshLogin(id!, real);
+    await signedDecide(id!, { idToken: good, viewHash: viewHash(real) });
+    expect((await run.done).code).toBe(0);
+  }, 180_000);
 
   it('ledger verify re-checks the token offline after the provider is stopped; an altered token fails', async () => {
     const marksBefore = rig.marks().length;
@@ -221,5 +275,28 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
       return Buffer.from(JSON.stringify(rec));
     });
     expect((await firstStepUpFailure(altered))?.reason).toMatch(/^bad-signature/);
+    // an exported bundle re-checks the same proofs offline
+    const bundle = join(rig.home, 'good.bundle');
+    expect((await rig.guard(['ledger', 'export', '--out', bundle])).code).toBe(0);
+    const vb = await rig.guard(['ledger', 'verify', bundle, '--pubkey', pub]);
+    expect(vb.code, vb.stderr).toBe(0);
+    // a correctly sealed ledger whose last approval carries a token that does not verify (one
+    // character changed): the bundle is intact, the step-up proof is not, and verify says so
+    const last = records
+      .map((b) => JSON.parse(b.toString('utf8')) as { type: string; payload: Record<string, unknown> })
+      .filter((r) => r.type === 'approval' && r.payload['stepUp'] !== undefined)
+      .at(-1)!;
+    const forged = JSON.parse(JSON.stringify(last.payload)) as { stepUp: { idToken: string } };
+    const t = forged.stepUp.idToken;
+    const i = t.lastIndexOf('.') + 5;
+    forged.stepUp.idToken = `${t.slice(0, i)}${t[i] === 'A' ? 'B' : 'A'}${t.slice(i + 1)}`;
+    const ledger = await openLedger({ path: db, env: rig.env, guardVersion: '0.0.0-test', warn: () => undefined });
+    const appended = await ledger.append('approval', forged);
+    await ledger.close();
+    const bad = join(rig.home, 'forged.bundle');
+    expect((await rig.guard(['ledger', 'export', '--out', bad])).code).toBe(0);
+    const vf = await rig.guard(['ledger', 'verify', bad, '--pubkey', pub]);
+    expect(vf.code).toBe(1);
+    expect(vf.stderr).toContain(`record ${appended.seq}: the step-up login of this approval does not verify`);
   }, 180_000);
 });

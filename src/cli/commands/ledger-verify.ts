@@ -75,7 +75,16 @@ export async function ledgerVerify(io: Io, inputs: string[], opts: Record<string
   } else {
     const path = inputs[0]!;
     checkReadable(path, 'the bundle');
-    result = verifyBundleFile(path, trusted, anchors);
+    // approval records are kept as they pass (copies: the reader reuses its buffers) and their
+    // step-up proofs re-checked once the whole bundle verified
+    const approvals: Buffer[] = [];
+    const seqs: number[] = [];
+    result = verifyBundleFile(path, trusted, anchors, (r, bytes) => {
+      if (r.type !== 'approval') return;
+      approvals.push(Buffer.from(bytes));
+      seqs.push(r.seq);
+    });
+    await stepUpVerdict(approvals, seqs);
   }
   const witnessed = requireWitnesses(result, witnesses);
   if (statePath !== undefined)
@@ -113,8 +122,13 @@ async function checkStepUps(records: Buffer[], root: Buffer): Promise<void> {
   const tree = new Frontier();
   for (const r of records) tree.append(leafHash(r));
   if (!tree.root().equals(root)) throw new VerifyFailedError('the ledger changed while it was being verified');
+  await stepUpVerdict(records);
+}
+
+/** Fails verification at the first approval whose step-up proof does not re-check offline. */
+async function stepUpVerdict(records: Buffer[], seqs?: number[]): Promise<void> {
   const { firstStepUpFailure } = await import('../../identity/step-up.js');
-  const bad = await firstStepUpFailure(records);
+  const bad = await firstStepUpFailure(records, seqs);
   if (bad !== undefined)
     throw new VerifyFailedError(
       `record ${bad.seq}: the step-up login of this approval does not verify: ${bad.reason}`,

@@ -68,7 +68,13 @@ async function stepUpExtra(
   const approver = ctx.approvers().find((a) => a.name === msg.signed.approver);
   const { checkStepUp } = await import('../../identity/step-up.js');
   const req = { id: r.id, fingerprint: r.fingerprint, createdAt: r.createdAt, groups: r.settings.groups };
-  const c = await checkStepUp(ctx.env, req, approver, msg.stepUp, ctx.now());
+  // the view hash is the daemon's own: the one the client names must be the request as it stands
+  const { shownViewHash, VIEW_CHANGED } = await import('../shown-view.js');
+  const shown = shownViewHash(r);
+  const c =
+    msg.stepUp !== undefined && msg.stepUp.viewHash !== shown
+      ? VIEW_CHANGED
+      : await checkStepUp(ctx.env, req, approver, msg.stepUp && { ...msg.stepUp, viewHash: shown }, ctx.now());
   if (c.ok) return { stepUp: c.record as unknown as JsonValue };
   const s = msg.signed;
   await refuse(ctx, {
@@ -86,7 +92,10 @@ async function stepUpExtra(
 
 /** ChannelHost.decide: the verified identity is mapped to an enrolled approver by the request core. */
 export async function channelDecide(ctx: DaemonContext, d: ChannelDecision): Promise<string | null> {
-  const out = await castBallot(ctx, d.requestId, { via: 'channel', decision: d });
+  const { channelStepUp } = await import('../channel-step-up.js');
+  const extra = await channelStepUp(ctx, d, refuse);
+  if (typeof extra === 'string') return extra;
+  const out = await castBallot(ctx, d.requestId, { via: 'channel', decision: d, extra });
   return isRefusal(out) ? out.reason : null;
 }
 

@@ -1,0 +1,112 @@
+/**
+ * The web approval page's HTML: server-rendered, no script, one stylesheet from the page's own
+ * origin. Every piece of request text goes through `esc` (after `visibleText` or the TUI's detail
+ * lines, which already write invisible and bidi characters out as <U+XXXX>).
+ */
+import type { RequestDetail } from '../daemon/messages.js';
+import { detailLines } from '../tui/detail.js';
+import { oneLine, riskLabel } from '../tui/format.js';
+
+/** HTML-escapes text for element content and double-quoted attribute values. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export const STYLE = `*{box-sizing:border-box}
+body{margin:0;font:16px/1.4 system-ui,sans-serif;color:#111;background:#f6f6f6}
+main{max-width:48rem;margin:0 auto;padding:12px}
+h1{font-size:1.2rem;margin:.4rem 0}
+.who{color:#555;font-size:.9rem}
+.card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px;margin:10px 0}
+.card a{display:block;color:inherit;text-decoration:none}
+.cmd,pre{font:14px/1.35 ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all;margin:0}
+pre{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px}
+.s-label{font-weight:600}.s-dim{color:#666}.s-bold{font-weight:700}
+.s-redacted{background:#eee;color:#555;font-style:italic}.s-match{background:#fde2e2;color:#900;font-weight:700}
+.s-risk-high,.s-risk-critical{color:#b00;font-weight:700}.s-risk-medium{color:#a60}.s-warn{color:#a60;font-weight:700}
+form{margin:10px 0;background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px}
+textarea{width:100%;min-height:3.5rem;font:inherit;padding:6px}
+button{width:100%;min-height:44px;font:inherit;font-weight:700;border:0;border-radius:8px;margin-top:6px;color:#fff;background:#333}
+button.approve{background:#1a7f37}button.deny{background:#b42318}button.ask{background:#555}
+.msg{padding:10px;border-radius:8px;background:#fff;border:1px solid #ddd}.err{border-color:#b42318}
+`;
+
+export function layout(title: string, body: string, head = ''): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="same-origin">
+<title>${esc(title)}</title>
+<link rel="stylesheet" href="/approve/style.css">${head}
+</head><body><main>
+${body}
+</main></body></html>
+`;
+}
+
+export function message(title: string, text: string, opts: { error?: boolean; link?: string } = {}): string {
+  return layout(
+    title,
+    `<h1>${esc(title)}</h1><p class="msg${opts.error === true ? ' err' : ''}">${esc(text)}</p>${
+      opts.link === undefined ? '' : `<p><a href="${esc(opts.link)}">Back to the pending requests</a></p>`
+    }`,
+  );
+}
+
+export function signInPage(): string {
+  return layout(
+    'guard approvals',
+    `<h1>guard approvals</h1><p>Sign in with your identity provider to see the requests waiting for you.</p>
+<p><a href="/approve/login">Sign in</a></p>`,
+  );
+}
+
+export function listPage(approver: string, pending: RequestDetail[]): string {
+  const cards = pending.map((d) => {
+    const v = d.view;
+    return `<div class="card"><a href="/approve/r/${esc(encodeURIComponent(v.id))}"><strong>${esc(v.id)}</strong> · ${esc(
+      riskLabel(v.risk),
+    )} · ${esc(v.requester.user)}<div class="cmd">${esc(oneLine(v.command))}</div></a></div>`;
+  });
+  return layout(
+    'guard approvals',
+    `<h1>Waiting for approval</h1><p class="who">Signed in as ${esc(approver)}</p>
+${cards.length === 0 ? '<p class="msg">Nothing is waiting for approval.</p>' : cards.join('\n')}
+<form method="post" action="/approve/logout"><button type="submit">Sign out</button></form>`,
+  );
+}
+
+/** The full context (the TUI detail pane's lines, never cut) and the three decision forms. */
+export function detailPage(approver: string, d: RequestDetail, viewHash: string, csrf: string, now: number): string {
+  const lines = detailLines(d.view, { width: 100_000, now })
+    .map((line) =>
+      line
+        .map((seg) =>
+          seg.style === undefined ? esc(seg.text) : `<span class="s-${seg.style}">${esc(seg.text)}</span>`,
+        )
+        .join(''),
+    )
+    .join('\n');
+  const action = `/approve/r/${esc(encodeURIComponent(d.view.id))}`;
+  const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="view" value="${esc(viewHash)}">`;
+  const stepUp =
+    d.stepUp === true ? '<p class="who">Approving asks you to sign in again (this rule needs a fresh login).</p>' : '';
+  return layout(
+    `guard ${d.view.id}`,
+    `<h1>${esc(d.view.id)}</h1><p class="who">Signed in as ${esc(approver)} · <a href="/approve/">all requests</a></p>
+<pre id="detail">${lines}
+fingerprint ${esc(d.fingerprint)}</pre>
+<form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="approve">${stepUp}<button class="approve" type="submit">Approve</button></form>
+<form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="deny"><label>Reason (the requester is told)<textarea name="reason" required maxlength="2000"></textarea></label><button class="deny" type="submit">Deny</button></form>
+<form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="ask"><label>Question for the requester<textarea name="question" required maxlength="2000"></textarea></label><button class="ask" type="submit">Ask</button></form>`,
+  );
+}
+
+/** After a sign-in: continue with a same-site navigation, so that the SameSite=Strict cookie is sent. */
+export function continuePage(to: string): string {
+  return layout(
+    'guard approvals',
+    `<h1>Signed in</h1><p><a href="${esc(to)}">Continue</a></p>`,
+    `<meta http-equiv="refresh" content="0;url=${esc(to)}">`,
+  );
+}
