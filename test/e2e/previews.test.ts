@@ -6,9 +6,11 @@
  * hash; a preview that fails or hangs says so and the request is held and decided as ever.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unlockApproverKey } from '../../src/approval/keys.js';
+import { DaemonClient } from '../../src/daemon/client.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
 import { Rig, ROOT } from '../daemon/helpers.js';
 
@@ -157,6 +159,37 @@ describe('effect previews', () => {
     expect(h.preview!.text).toContain(`${join(dir, 'gone')}: does not exist`);
     await rig.guard(['revoke', h.id]);
     await h.run.done;
+  });
+
+  it('an approval binds the preview: one naming no preview or another one is refused and recorded', async () => {
+    const dir = mkdtempSync(join(rig.home, 'rm-'));
+    mkdirSync(join(dir, 'keep'));
+    const h = await held(rig, ['rm', '-r', 'keep'], dir);
+    const detail = JSON.parse((await rig.guard(['show', h.id, '--json'])).stdout) as { fingerprint: string };
+    const encrypted = readFileSync(join(rig.env['GUARD_APPROVER_HOME']!, 'alice.key'), 'utf8');
+    const key = unlockApproverKey(encrypted, Buffer.from(readFileSync(rig.passFile('alice'), 'utf8').trimEnd()));
+    const c = await DaemonClient.connect(join(rig.env['GUARD_HOME']!, 'run', 'guard.sock'));
+    const base = { v: 1 as const, requestId: h.id, fingerprint: detail.fingerprint, action: 'approve' as const };
+    try {
+      for (const preview of [undefined, 'e'.repeat(64)]) {
+        const signed = key.sign({ ...base, at: new Date().toISOString(), approver: 'alice', preview });
+        await expect(c.call({ type: 'decide', signed })).rejects.toThrow(/effect preview/);
+      }
+    } finally {
+      c.close();
+      key.dispose();
+    }
+    const ledger = await rig.ledger();
+    const refused = ledger.filter((x) => x.type === 'approval_refused' && x.payload['requestId'] === h.id);
+    expect(refused.map((x) => x.payload['code'])).toEqual(['wrong-preview', 'wrong-preview']);
+    expect(existsSync(join(dir, 'keep'))).toBe(true);
+
+    // the CLI shows the preview and signs its hash: that approval counts and names the preview
+    expect((await rig.approve(h.id, 'alice')).code).toBe(0);
+    expect((await h.run.done).code).toBe(0);
+    expect(existsSync(join(dir, 'keep'))).toBe(false);
+    const approval = (await rig.ledger()).find((x) => x.type === 'approval' && x.payload['requestId'] === h.id);
+    expect(approval?.payload['preview']).toBe(h.preview!.sha256);
   });
 
   it('kubectl apply: kubectl diff of the same files and context', async () => {
