@@ -35,12 +35,21 @@ interface ToolResult {
   error?: string | undefined;
 }
 
-/** One tool run (argv array, never a shell), its process group killed at the deadline. */
+/**
+ * One tool run (argv array, never a shell), its process group killed at the deadline; the answer
+ * comes then even if a process that left the group still holds the output open.
+ */
 function tool(argv: string[], o: RunOptions): Promise<ToolResult> {
-  return new Promise((res) => {
+  return new Promise((resolveRun) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let timedOut = false;
+    let settled = false;
+    const res = (r: ToolResult): void => {
+      if (settled) return;
+      settled = true;
+      resolveRun(r);
+    };
     const child = spawn(argv[0]!, argv.slice(1), {
       cwd: o.cwd,
       env: o.env,
@@ -60,6 +69,9 @@ function tool(argv: string[], o: RunOptions): Promise<ToolResult> {
       } catch {
         child.kill('SIGKILL');
       }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      res({ code: null, output: '', timedOut: true });
     }, o.timeoutMs);
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -89,7 +101,26 @@ function fromTool(r: ToolResult, o: RunOptions, what: string, okCodes: number[] 
   return { status: 'ok', text: r.output.trim() };
 }
 
+/** A preview's answer, at the latest a moment after its limit whatever it waits for (a hung disk, a tool). */
 export async function runPreview(plan: PreviewPlan, o: RunOptions): Promise<PreviewRun> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<PreviewRun>((res) => {
+    timer = setTimeout(
+      () => res({ status: 'timeout', text: `the preview did not finish within ${seconds(o.timeoutMs)}` }),
+      o.timeoutMs + LATE_GRACE_MS,
+    );
+  });
+  try {
+    return await Promise.race([runKind(plan, o), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long past its limit a preview may take to report its own timeout before the backstop answers. */
+const LATE_GRACE_MS = 500;
+
+function runKind(plan: PreviewPlan, o: RunOptions): Promise<PreviewRun> {
   switch (plan.kind) {
     case 'terraform-plan':
       return terraformPlan(plan, o);
@@ -99,13 +130,16 @@ export async function runPreview(plan: PreviewPlan, o: RunOptions): Promise<Prev
       return gitDrops(plan, o);
     case 'rm-tree':
       return rmTree(plan, o);
-    case 'kubectl-diff': {
-      // kubectl diff exits 1 when there are differences
-      const r = await tool(['kubectl', 'diff', ...plan.args], o);
-      const run = fromTool(r, o, 'kubectl diff', [0, 1]);
-      return run.status === 'ok' && run.text === '' ? { status: 'ok', text: 'kubectl diff: no changes' } : run;
-    }
+    case 'kubectl-diff':
+      return kubectlDiff(plan, o);
   }
+}
+
+async function kubectlDiff(plan: Extract<PreviewPlan, { kind: 'kubectl-diff' }>, o: RunOptions): Promise<PreviewRun> {
+  // kubectl diff exits 1 when there are differences
+  const r = await tool(['kubectl', 'diff', ...plan.args], o);
+  const run = fromTool(r, o, 'kubectl diff', [0, 1]);
+  return run.status === 'ok' && run.text === '' ? { status: 'ok', text: 'kubectl diff: no changes' } : run;
 }
 
 async function terraformPlan(
@@ -269,6 +303,10 @@ async function rmTree(plan: Extract<PreviewPlan, { kind: 'rm-tree' }>, o: RunOpt
       const handle = await opendir(dir).catch(() => undefined);
       if (handle === undefined) continue;
       for await (const e of handle) {
+        if (Date.now() > deadline) {
+          late = true;
+          break;
+        }
         const p = join(dir, e.name);
         if (e.isDirectory()) stack.push(p);
         else if (e.isSymbolicLink()) c.links++;

@@ -289,6 +289,23 @@ describe('a failing or slow preview never blocks or decides', () => {
     expect(readFileSync(join(dir, 'state'), 'utf8')).toBe('one\n');
   });
 
+  it('a plan that leaves a process holding its output open is still cut at the limit', async () => {
+    const dir = mkdtempSync(join(rig.home, 'tf-'));
+    writeFileSync(join(dir, 'detach'), '');
+    const h = await held(rig, ['terraform', 'apply'], dir);
+    try {
+      expect(h.preview).toMatchObject({ kind: 'terraform-plan', status: 'timeout' });
+    } finally {
+      try {
+        process.kill(Number(readFileSync(join(dir, 'detached.pid'), 'utf8')), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await rig.guard(['revoke', h.id]);
+    await h.run.done;
+  });
+
   it('a failing plan says so and the request is held (and denied only by a human)', async () => {
     const dir = mkdtempSync(join(rig.home, 'tf-'));
     writeFileSync(join(dir, 'broken'), '');
