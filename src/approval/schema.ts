@@ -83,6 +83,8 @@ export const decisionStatementSchema = z.strictObject({
   approver: name,
   /** A scoped grant asked for (src/approval/scope.ts); signed with the rest. */
   grant: z.lazy(() => grantRequestSchema).optional(),
+  /** sha256 of the effect preview shown (src/preview); signed with the rest. */
+  preview: sha256hex.optional(),
 });
 
 /** The scoped grant inside a signed decision. */

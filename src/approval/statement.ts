@@ -5,9 +5,9 @@ import type { DecisionStatement, EndorsementStatement } from './types.js';
 
 /** Exactly the signed fields of a decision, undefined ones dropped (extra keys never get signed). */
 export function decisionStatement(d: DecisionStatement): DecisionStatement {
-  const { v, requestId, fingerprint, action, reason, question, at, approver, grant } = d;
+  const { v, requestId, fingerprint, action, reason, question, at, approver, grant, preview } = d;
   const g = grant === undefined ? undefined : withoutUndefined({ ...grant });
-  return withoutUndefined({ v, requestId, fingerprint, action, reason, question, at, approver, grant: g });
+  return withoutUndefined({ v, requestId, fingerprint, action, reason, question, at, approver, grant: g, preview });
 }
 
 /** Exactly the signed fields of an endorsement. */

@@ -78,6 +78,8 @@ export interface DecisionStatement {
   approver: string;
   /** Approve with a scoped grant (src/approval/scope.ts); absent: the policy's grant. */
   grant?: GrantRequest | undefined;
+  /** sha256 of the effect preview the approver was shown (src/preview); required to approve a previewed request. */
+  preview?: string | undefined;
 }
 
 export interface SignedDecision extends DecisionStatement {

@@ -28,6 +28,10 @@ const signed = z.strictObject({
   at: text(64),
   approver: text(64),
   grant: grantRequestSchema.optional(),
+  preview: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   signature: text(200),
 });
 

@@ -40,6 +40,8 @@ export const Refused = {
   Exists: 'exists',
   /** Escalate of a request whose rule does not escalate, or that already escalated. */
   NoEscalation: 'no-escalation',
+  /** A signed approval that does not name the effect preview the request shows (src/preview). */
+  WrongPreview: 'wrong-preview',
 } as const;
 
 export type RefusalCode = (typeof Refused)[keyof typeof Refused];

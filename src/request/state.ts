@@ -71,6 +71,18 @@ export interface RequestView {
   intent?: RequestIntent | undefined;
   /** The group that may also decide since the request escalated (policy `escalate`). */
   escalatedTo?: string | undefined;
+  /** What the tool says the command would do (src/preview), run before the request was shown. */
+  preview?: RequestPreview | undefined;
+}
+
+/** An effect preview as shown: redacted text, its status and label, and the sha256 the ledger keeps. */
+export interface RequestPreview {
+  kind: string;
+  title: string;
+  status: 'ok' | 'failed' | 'timeout' | 'skipped';
+  text: string;
+  label: string;
+  sha256: string;
 }
 
 /** Agent-supplied intent as shown: redacted text, its label, and the sha256 the ledger keeps. */

@@ -129,6 +129,8 @@ export function acceptVote(
           : grantRefusal(s.grant, r.settings, scopeFacts(r.view));
       if (bad !== undefined) return refusal(Refused.GrantRefused, bad);
     }
+    const badPreview = previewRefusal(r, s);
+    if (badPreview !== undefined) return refusal(Refused.WrongPreview, badPreview);
     const vote: Vote = {
       approver: s.approver,
       action: s.action,
@@ -171,6 +173,19 @@ export function acceptVote(
   };
 }
 
+/**
+ * A signed approval binds the effect preview the approver was shown: its sha256 must be the
+ * request's (decision 1085). Deny and ask need none; a hash on a request without a preview is refused.
+ */
+function previewRefusal(r: StoredRequest, s: SignedDecision): string | undefined {
+  const shown = r.view.preview?.sha256;
+  if (s.action !== 'approve' || s.preview === shown) return undefined;
+  if (shown === undefined) return `signed for an effect preview (${s.preview}) this request does not have`;
+  return s.preview === undefined
+    ? `request ${r.id} shows an effect preview (sha256 ${shown}) that this approval does not name; review it (guard show ${r.id}) with a client that signs it`
+    : `signed for another effect preview (${s.preview}) than the one request ${r.id} shows (${shown})`;
+}
+
 function approvalRecord(r: StoredRequest, vote: Vote, extra: Record<string, JsonValue>): LedgerItem {
   const payload = JSON.parse(
     JSON.stringify({
@@ -182,6 +197,8 @@ function approvalRecord(r: StoredRequest, vote: Vote, extra: Record<string, Json
       fingerprint: r.fingerprint,
       reason: vote.reason,
       question: vote.question,
+      // the effect preview the request showed when this vote was cast (decision 1085)
+      preview: r.view.preview?.sha256,
       ...extra,
     }),
   ) as JsonValue;

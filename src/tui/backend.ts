@@ -129,6 +129,7 @@ export class DaemonBackend implements Backend {
         question: intent.question,
         at: new Date(this.now()).toISOString(),
         approver: this.session.name,
+        preview: detail.view.preview?.sha256,
       });
       const res = await this.link.call<{ state: string; view: RequestView }>({ type: 'decide', signed, via: 'tui' });
       return outcome(intent.action, res.view, this.session.name);

@@ -21,6 +21,8 @@ import {
 const LABEL_WIDTH = 12;
 /** Destructive actions listed before the command; the rest are under Rules. */
 const MAX_ACTIONS = 5;
+/** Preview lines in the detail pane; the rest is in `guard show`. */
+const MAX_PREVIEW_LINES = 12;
 
 function field(label: string, value: Segment[], width: number): Line[] {
   const head: Segment = { text: `${label}:`.padEnd(LABEL_WIDTH), style: 'label' };
@@ -114,6 +116,13 @@ export function detailLines(
     out.push(heading(`Intent (${view.intent.label}):`));
     out.push(...plainField('User said', view.intent.userMessage, width));
     out.push(...plainField('Agent said', view.intent.agentExplanation, width));
+  }
+  if (view.preview !== undefined) {
+    out.push(heading(`Preview: ${view.preview.title} (${view.preview.status}; ${view.preview.label}):`));
+    for (const l of view.preview.text.split('\n').slice(0, MAX_PREVIEW_LINES))
+      out.push(...wrapSegments(redactionSegments(l === '' ? ' ' : l), width, '  '));
+    const more = view.preview.text.split('\n').length - MAX_PREVIEW_LINES;
+    if (more > 0) out.push([{ text: `  …${more} more line(s): guard show ${view.id}`, style: 'dim' }]);
   }
   out.push(...plainField('Ticket', view.ticket, width));
   if (view.question !== undefined && view.question !== '')

@@ -120,6 +120,11 @@ function summaryLines(view: RequestView): string[] {
     ] as const)
       if (text !== undefined && text !== '') lines.push(`*${label}:* ${code(middleEllipsis(text, REASON_CHARS))}`);
   }
+  const p = view.preview;
+  if (p !== undefined)
+    lines.push(
+      `*Preview: ${escapeText(p.title)}* (${escapeText(p.status)}) _(${escapeText(p.label)})_ ${code(middleEllipsis(p.text, REASON_CHARS))}`,
+    );
   const ticket = field('Ticket', view.ticket);
   if (ticket !== undefined) lines.push(ticket);
   const actions = actionSummaries(view);

@@ -129,6 +129,14 @@ function cardFields(view: RequestView, L: Level): Data {
     ['Reason', clip(view.reason, L.reason) ?? '(none given)'],
     ['Ticket', clip(view.ticket, L.field)],
     ...intentPairs(view, L),
+    ...(view.preview === undefined
+      ? []
+      : [
+          [`Preview: ${view.preview.title} (${view.preview.status})`, clip(view.preview.text, L.reason)] as [
+            string,
+            string | undefined,
+          ],
+        ]),
   ]);
   const found = actionSummaries(view);
   const actions = found.slice(0, L.actions).map((a) => ({

@@ -84,7 +84,16 @@ export async function decideSession(
       const at = new Date().toISOString();
       // one signature per request, over that request's own fingerprint
       signed = batch.map((d) =>
-        key.sign({ v: 1, requestId: d.view.id, fingerprint: d.fingerprint, action, reason, at, approver: name }),
+        key.sign({
+          v: 1,
+          requestId: d.view.id,
+          fingerprint: d.fingerprint,
+          action,
+          reason,
+          at,
+          approver: name,
+          preview: d.view.preview?.sha256,
+        }),
       );
       key.dispose();
     } catch (err) {

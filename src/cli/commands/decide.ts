@@ -180,6 +180,7 @@ export async function decide(
         at: new Date().toISOString(),
         approver: name,
         grant,
+        preview: detail.view.preview?.sha256,
       });
       key.dispose();
     } catch (err) {

@@ -66,6 +66,10 @@ export function formatDetail(d: RequestDetail): string {
     );
   if (v.commands.length > 1) for (const c of v.commands) out.push(`  runs    ${c}`);
   for (const [k, val] of Object.entries(v.context)) out.push(`context   ${k}: ${val}`);
+  if (v.preview !== undefined) {
+    out.push(`preview   ${v.preview.title} (${v.preview.status}; ${v.preview.label}) sha256 ${v.preview.sha256}`);
+    for (const l of v.preview.text.split('\n')) out.push(`  | ${l}`);
+  }
   out.push(`created   ${v.createdAt}; expires ${v.expiresAt}; quorum ${v.quorum}`);
   for (const vote of d.votes)
     out.push(`vote      ${vote.action} by ${vote.approver} via ${vote.channel} at ${vote.at}`);

@@ -18,6 +18,7 @@ import { isOpen, type StoredRequest } from '../record.js';
 import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
+import { previewExtra, previewFor } from '../../preview/index.js';
 
 type Msg = ExecMessage & { id: number };
 
@@ -121,6 +122,26 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   };
   if (await byGrant(ctx.machine.findGrant(fingerprint), false)) return;
   if (probe.session !== undefined && (await byGrant(ctx.machine.findScopedGrant(probe), true))) return;
+  // effect preview (decision 1084): bounded in time, shown and hashed, never part of the decision
+  const preview = await previewFor({
+    decision,
+    cwd: msg.cwd,
+    env: ctx.env,
+    peerUid: conn.peer?.uid,
+    daemonUid: ctx.ownerUid,
+    credentialed: plan !== undefined,
+  });
+  const held: LedgerItem =
+    preview === undefined
+      ? request
+      : {
+          type: 'request',
+          payload: requestPayload(id, msg, t, fingerprint, {
+            ...peerRecord(conn),
+            ...intentExtra(shown),
+            ...previewExtra(preview),
+          }),
+        };
   const now = ctx.now();
   const ruleSeconds = decision.approval.timeoutSeconds;
   const seconds = msg.timeoutSeconds === undefined ? ruleSeconds : Math.min(ruleSeconds, msg.timeoutSeconds);
@@ -138,6 +159,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
       ...(decision.scripts === undefined ? {} : { context: { ...t.context, ...redactedScripts(decision) } }),
       ...(shown === undefined ? {} : { intent: shown.view }),
       ...sessionView(msg.context),
+      ...(preview === undefined ? {} : { preview }),
     },
     settings: decision.approval,
     requester,
@@ -146,7 +168,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     updatedAt: createdAt,
   };
   if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan, decision.scripts);
-  await ctx.machine.create(r, [request, { type: 'decision', payload: decisionPayload(id, decision) }]);
+  await ctx.machine.create(r, [held, { type: 'decision', payload: decisionPayload(id, decision) }]);
   if (!msg.noWait && conn.closed) {
     await ctx.machine.cancel(id, 'the requester went away before a decision');
     return;

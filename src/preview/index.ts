@@ -1,0 +1,90 @@
+/**
+ * Effect previews for held requests (decision 1084): what the tool says the command would do,
+ * attached to the request before it is shown to anyone. A preview never decides: a failing, slow
+ * or skipped preview is shown as such and the request is held exactly as without it.
+ */
+import { createHash } from 'node:crypto';
+import type { JsonValue } from '../ledger/types.js';
+import type { Decision } from '../policy/types.js';
+import { redactText } from '../redact/index.js';
+import type { RequestPreview } from '../request/state.js';
+import { canonicalize } from '../util/canonical.js';
+import { planPreview, type PreviewKind } from './detect.js';
+import { runPreview, type PreviewRun } from './run.js';
+
+export { planPreview } from './detect.js';
+
+export const PREVIEW_LABEL = 'what the tool said it would do before the decision: the effect may still differ';
+
+const TITLES: Record<PreviewKind, string> = {
+  'terraform-plan': 'terraform plan',
+  'sql-count': 'rows affected',
+  'git-push-drops': 'commits the force-push drops',
+  'rm-tree': 'what rm -r removes',
+  'kubectl-diff': 'kubectl diff',
+};
+
+export const DEFAULT_PREVIEW_SECONDS = 10;
+
+export interface PreviewSettings {
+  enabled: boolean;
+  timeoutMs: number;
+}
+
+/** From the daemon's own environment (the service unit), never from a client. */
+export function previewSettings(env: NodeJS.ProcessEnv): PreviewSettings {
+  const s = Number(env['GUARD_PREVIEW_SECONDS']);
+  return {
+    enabled: env['GUARD_PREVIEW'] !== 'off',
+    timeoutMs: (Number.isFinite(s) && s > 0 ? Math.min(s, 300) : DEFAULT_PREVIEW_SECONDS) * 1000,
+  };
+}
+
+export interface PreviewInput {
+  decision: Decision;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The requester's verified uid and the daemon's own: a preview runs only when they are the same. */
+  peerUid: number | undefined;
+  daemonUid: number | undefined;
+  /** The command receives credentials through the executor (enforced mode). */
+  credentialed: boolean;
+}
+
+/** The preview of a held command, or undefined when it is of no previewable kind. */
+export async function previewFor(p: PreviewInput): Promise<RequestPreview | undefined> {
+  const settings = previewSettings(p.env);
+  if (!settings.enabled) return undefined;
+  const planned = planPreview(p.decision);
+  if (planned === undefined) return undefined;
+  if ('skipped' in planned) return shown(undefined, { status: 'skipped', text: planned.skipped });
+  const kind = planned.plan.kind;
+  if (p.credentialed)
+    return shown(kind, {
+      status: 'skipped',
+      text: 'not previewed: this command receives credentials from the executor, and previews do not',
+    });
+  if (p.peerUid === undefined || p.peerUid !== p.daemonUid)
+    return shown(kind, {
+      status: 'skipped',
+      text: "not previewed: the requester is not the daemon's user, and a preview never runs with the daemon's rights",
+    });
+  const run = await runPreview(planned.plan, { cwd: p.cwd, env: p.env, timeoutMs: settings.timeoutMs }).catch(
+    (err: unknown): PreviewRun => ({ status: 'failed', text: `preview failed: ${(err as Error).message}` }),
+  );
+  return shown(kind, run);
+}
+
+/** Redacted display form and the sha256 the ledger keeps (over the display form, as for intent). */
+function shown(kind: PreviewKind | undefined, run: PreviewRun): RequestPreview {
+  const text = redactText(run.text).value;
+  const base = { kind: kind ?? 'none', title: kind === undefined ? 'preview' : TITLES[kind], status: run.status, text };
+  const sha256 = createHash('sha256').update(canonicalize(base)).digest('hex');
+  return { ...base, label: PREVIEW_LABEL, sha256 };
+}
+
+/** The ledger form, as extra request-payload fields: kind, status and the hash of the display form. */
+export function previewExtra(p: RequestPreview | undefined): { preview?: JsonValue } {
+  if (p === undefined) return {};
+  return { preview: { kind: p.kind, status: p.status, sha256: p.sha256 } };
+}
