@@ -59,6 +59,12 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** An error as every guard command prints it: `guard: message`, then `guard: hint` when there is one. */
+export function errorLines(err: unknown): string {
+  const d = describeError(err);
+  return d.hint === undefined ? `guard: ${d.message}` : `guard: ${d.message}\nguard: ${d.hint}`;
+}
+
 /** Base class: every error guard raises on purpose carries an exit code and a stable kind. */
 export abstract class GuardError extends Error {
   abstract readonly exitCode: number;
