@@ -29,8 +29,6 @@ export const ExitCode = {
   SIGNAL_BASE: 128,
 } as const;
 
-export type ExitCodeName = keyof typeof ExitCode;
-
 /** What each exit code means, in the order `guard exit-codes` and `guard --help` list them. */
 const EXIT_CODE_MEANINGS: readonly [code: string, meaning: string][] = [
   ['0..255', "the wrapped command's own exit status, passed through unchanged"],
@@ -141,6 +139,6 @@ export function describeError(err: unknown): {
       details: err.details,
     };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return { exitCode: ExitCode.INTERNAL, kind: 'internal', message: `internal error: ${message}`, details: {} };
 }

@@ -72,12 +72,6 @@ export function optionalString(obj: Record<string, unknown>, key: string): strin
   return v;
 }
 
-export function requiredString(obj: Record<string, unknown>, key: string, where: string): string {
-  const v = optionalString(obj, key);
-  if (v === undefined) throw new HookInputError(`${where} has no "${key}"`);
-  return v;
-}
-
 /** The command, checked: a non-empty string of judgeable size without NUL bytes. */
 export function checkCommand(command: unknown, where: string): string {
   if (typeof command !== 'string') throw new HookInputError(`${where}.command must be a string`);

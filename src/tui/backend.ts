@@ -13,6 +13,7 @@ import type { DaemonLink } from './link.js';
 import type { DecisionIntent, HistoryItem } from './model.js';
 import type { Action } from './reducer.js';
 import { parseChain, parseHistory, requestCommand } from './wire.js';
+import { messageOf } from '../errors.js';
 
 /** The history view shows this many recent decisions. */
 export const HISTORY_ITEMS = 200;
@@ -64,7 +65,7 @@ function explain(err: unknown): DecisionError {
     return new DecisionError(`${err.message}: it may or may not be recorded; see the history (h)`, false);
   if (err instanceof DaemonConnectionError)
     return new DecisionError(`not sent: the daemon is unreachable (${err.message})`, false);
-  return new DecisionError(`not sent: ${err instanceof Error ? err.message : String(err)}`, false);
+  return new DecisionError(`not sent: ${messageOf(err)}`, false);
 }
 
 export class DaemonBackend implements Backend {

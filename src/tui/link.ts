@@ -7,6 +7,7 @@ import { DaemonClient, DaemonConnectionError } from '../daemon/client.js';
 import type { ClientBody } from '../daemon/messages.js';
 import type { Action } from './reducer.js';
 import { parseSubscribeEvent } from './wire.js';
+import { messageOf } from '../errors.js';
 
 export interface LinkOptions {
   socket: string;
@@ -38,7 +39,7 @@ function describe(err: unknown, socket: string): string {
   if (code === 'ENOENT') return `no daemon socket at ${socket}; start it with \`guard daemon start\``;
   if (code === 'ECONNREFUSED') return `nothing listens on ${socket}; start it with \`guard daemon start\``;
   if (code === 'EACCES') return `no permission to use ${socket}`;
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }
 
 export class DaemonLink {
