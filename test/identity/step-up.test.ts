@@ -12,7 +12,6 @@ import { approverKeyPath, readKeyFile } from '../../src/approval/keyfile.js';
 import { unlockApproverKey } from '../../src/approval/keys.js';
 import { callDaemon } from '../../src/cli/commands/decide-common.js';
 import { connectIfRunning } from '../../src/daemon/connect.js';
-import type { RequestDetail } from '../../src/daemon/messages.js';
 import { requireIdentity } from '../../src/identity/load.js';
 import { loginWithCode } from '../../src/identity/login.js';
 import { cachedIdentityMetadata } from '../../src/identity/metadata.js';
@@ -56,7 +55,7 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
   async function signedDecide(id: string, stepUp?: { idToken: string; viewHash: string }) {
     const client = (await connectIfRunning(rig.env))!;
     try {
-      const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
+      const detail = await callDaemon(client, { type: 'show', requestId: id }, false);
       const key = unlockApproverKey(
         readKeyFile(approverKeyPath(rig.env, 'alice')),
         Buffer.from(readFileSync(rig.passFile('alice'), 'utf8').trim()),
@@ -161,7 +160,7 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
     const [, id] = await run.waitFor(ID);
     const client = (await connectIfRunning(rig.env))!;
-    const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id! }, false);
+    const detail = await callDaemon(client, { type: 'show', requestId: id! }, false);
     client.close();
     const { cfg, home } = requireIdentity(rig.env);
     const meta = cachedIdentityMetadata(cfg, home)!;

@@ -11,11 +11,12 @@ import { pubkeyFile } from '../setup/daemon-step.js';
 
 export async function daemonCheck(env: NodeJS.ProcessEnv): Promise<{ check: Check; status: DaemonStatus | undefined }> {
   const { DaemonClient } = await import('../../daemon/client.js');
+  const { ask } = await import('../../daemon/replies.js');
   const socket = guardPaths(env).socket;
   try {
     const client = await DaemonClient.connect(socket, 2000);
     try {
-      const status = await client.call<DaemonStatus>({ type: 'status' });
+      const status = await ask(client, { type: 'status' });
       return {
         check: {
           name: 'daemon',

@@ -13,9 +13,10 @@ import { errorText, type Check } from './check.js';
 export async function startDaemon(env: NodeJS.ProcessEnv): Promise<{ check: Check; status: DaemonStatus | undefined }> {
   try {
     const { connectDaemon } = await import('../../daemon/connect.js');
+    const { ask } = await import('../../daemon/replies.js');
     const client = await connectDaemon(env);
     try {
-      const status = await client.call<DaemonStatus>({ type: 'status' });
+      const status = await ask(client, { type: 'status' });
       const detail = `running (pid ${status.pid}, guard ${status.version}); policy ${status.policy.digest.slice(0, 16)} from ${status.policy.files.length} file(s)`;
       return { check: { name: 'daemon', status: 'ok', detail }, status };
     } finally {
