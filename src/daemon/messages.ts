@@ -83,7 +83,10 @@ export interface CheckMessage extends Pick<ExecMessage, 'cwd' | 'env' | 'context
  * Every client message body, derived from its zod schema (src/daemon/schemas.ts). What each carries:
  * `exec` and `check` above; `list` returns one page (ask again with `cursor: next` until the answer
  * has no `next`); `enroll` registers an approver whose key the client created (only the daemon's own
- * uid or root may; the answer is the registered ApproverRecord); `credential` manages the enforced
+ * uid or root may; the answer is the registered ApproverRecord); `approver_remove` (owner only,
+ * recorded as `approver_removed`), `approver_change` (a signed update or key rotation, owner only)
+ * and `approver_get` (removed ones too; owner and approver users) answer with the record;
+ * `credential` manages the enforced
  * mode's credential store (owner only); `exec_run`, `exec_input` and `exec_signal` drive a command
  * the daemon's executor runs (src/daemon/executor.ts).
  */
