@@ -165,8 +165,12 @@ export interface ExecutorRun {
   env: string[];
 }
 
-/** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
-export type ExecutorEvent = { event: 'out'; fd: 1 | 2; dataB64: string } | { event: 'started' };
+/**
+ * Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended.
+ * stdout and stderr arrive as data frames (src/daemon/framing.ts); `credit` gives back stdin
+ * window the command has taken (decision 1023).
+ */
+export type ExecutorEvent = { event: 'started' } | { event: 'credit'; bytes: number };
 
 /** Events on a waiting exec (or `wait`) connection. */
 export type WaitEvent =
