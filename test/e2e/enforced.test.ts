@@ -167,6 +167,10 @@ rules:
     effect: allow
     credentials: [db]
     match: { program: psql }
+  - id: enf.db-prod
+    description: a production database is never reached through the agent
+    effect: deny
+    match: { program: psql, env: { PGDATABASE: 'prod*' } }
   - id: enf.db-drop
     description: dropping a table needs a human
     effect: approve
@@ -735,6 +739,15 @@ rules:
       const ran = await inDir('runner-only', id.daemonGid, 0o705, 'through\n');
       expect(ran.code, ran.stderr).toBe(0);
       expect(ran.stdout).toBe('through\n');
+    }, 60_000);
+    it('an env: rule is judged on the bound value the executor passes on, through the real guard exec', async () => {
+      const r = await guard(['exec', '--', 'psql', '-Atc', 'select 1'], agentEnv({ PGDATABASE: 'production' }));
+      expect(r.code, r.stderr).toBe(77);
+      expect(r.stderr).toContain('enf.db-prod');
+      // the same command with the allowed database runs with the credential
+      const ok = await guard(['exec', '--', 'psql', '-Atc', 'select 1']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout.trim()).toBe('1');
     }, 60_000);
   },
 );

@@ -16,6 +16,7 @@ import { isOpen, type StoredRequest } from '../record.js';
 import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
+import { judgedEnv } from '../judged-env.js';
 
 type Msg = ExecMessage & { id: number };
 
@@ -57,7 +58,9 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     ...policyEnvNames(loaded.policy.rules),
     ...executorEnvNames(ctx.env),
   ]);
-  const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  // env: rules judge the values the binding carries (decision 1025), or an explicit env field
+  const env = judgedEnv(msg, policyEnvNames(loaded.policy.rules));
+  const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env }, loaded.policy);
   // enforced mode: credentialed commands run in the daemon's executor, judged on the full context
   const plan = executorPlan(ctx, msg, decision);
   if (plan !== undefined && msg.partialContext === true) return conn.result(msg.id, { outcome: 'need_context' });
