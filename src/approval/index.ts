@@ -23,7 +23,16 @@ export {
 export { evaluateQuorum, eligibility } from './quorum.js';
 export { requestFingerprint, type FingerprintInput } from './fingerprint.js';
 export { grantUsable, makeGrant, consumeGrant, revokeGrant, type Grant, type GrantRefusal } from './grants.js';
-export { loadApprovers, saveApprover, registerApprover, removeApproverRecord } from './registry.js';
+export {
+  loadApprovers,
+  loadApproverRegistry,
+  saveApprover,
+  registerApprover,
+  removeApproverRecord,
+  removeApprover,
+  changeApprover,
+} from './registry.js';
+export { signUpdate, signRotate, approverFields, keyHistory } from './changes.js';
 export {
   signEndorsement,
   checkEndorsement,

@@ -18,15 +18,22 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { FailClosedError, UsageError } from '../errors.js';
-import { publicKeyFingerprint } from './encoding.js';
-import { checkEndorsement, endorsementCovers, type Candidate } from './endorsement.js';
-import { endorsementStatement, verifyStatement } from './statement.js';
-import { APPROVER_NAME, approverRecordSchema, firstIssue } from './schema.js';
-import type { ApproverRecord, Endorsement } from './types.js';
+import { parseTime, publicKeyFingerprint } from './encoding.js';
+import { checkEndorsement, endorsementCovers, ENDORSEMENT_MAX_AGE_SECONDS, type Candidate } from './endorsement.js';
+import { changeProblem, changesProblem, enrolledFields, keyHistory, signedByHistory, withChange } from './changes.js';
+import { endorsementStatement } from './statement.js';
+import { APPROVER_NAME, approverChangeSchema, approverRecordSchema, firstIssue } from './schema.js';
+import type { ApproverChange, ApproverRecord, Endorsement } from './types.js';
 
 const SUFFIX = '.json';
 
+/** The approvers who count: every enrolled one not removed. */
 export function loadApprovers(dir: string): ApproverRecord[] {
+  return loadApproverRegistry(dir).filter((r) => r.removed === undefined);
+}
+
+/** Every record, removed ones included (they anchor endorsements), after checking the whole chain. */
+export function loadApproverRegistry(dir: string): ApproverRecord[] {
   let st;
   try {
     st = statSync(dir);
@@ -82,8 +89,17 @@ function checkChain(dir: string, records: ApproverRecord[]): void {
       if (trusted.has(r.name) || e === undefined) continue;
       const endorser = trusted.get(e.endorser);
       if (endorser === undefined || e.endorser === r.name || r.endorsedBy !== e.endorser) continue;
-      if (!verifyStatement(endorsementStatement(e), e.signature, endorser.publicKey)) continue;
-      if (!endorsementCovers(e, r)) continue;
+      if (!signedByHistory(endorser, endorsementStatement(e), e.signature)) continue;
+      if (
+        !endorsementCovers(e, {
+          name: r.name,
+          osUser: undefined,
+          slackUserId: undefined,
+          email: undefined,
+          ...enrolledFields(r),
+        })
+      )
+        continue;
       trusted.set(r.name, r);
       grew = true;
     }
@@ -91,6 +107,10 @@ function checkChain(dir: string, records: ApproverRecord[]): void {
   const outside = records.filter((r) => !trusted.has(r.name)).map((r) => r.name);
   if (outside.length > 0)
     throw bad(`${outside.join(', ')}: no valid endorsement by an approver enrolled before (a record written by hand?)`);
+  for (const r of records) {
+    const problem = changesProblem(r, trusted);
+    if (problem !== undefined) throw bad(`${r.name}: ${problem}`);
+  }
 }
 
 function readRecord(path: string, expectedName: string): ApproverRecord {
@@ -161,17 +181,25 @@ export function registerApprover(
     throw new UsageError(`invalid approver name "${candidate.name}"`, { hint: 'use letters, digits, . _ - (max 64)' });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return withLock(dir, () => {
-    const approvers = loadApprovers(dir);
+    // removed approvers count here: a name or key is never reused, and a registry whose approvers
+    // were all removed is not empty (no second bootstrap)
+    const all = loadApproverRegistry(dir);
+    const approvers = all.filter((r) => r.removed === undefined);
+    const gone = all.find((a) => a.name === candidate.name && a.removed !== undefined);
+    if (gone !== undefined)
+      throw new UsageError(`approver "${candidate.name}" was removed at ${gone.removed!.at}; names are not reused`, {
+        hint: 'enroll under a new name',
+      });
     if (approvers.some((a) => a.name === candidate.name))
       throw new UsageError(`approver "${candidate.name}" is already enrolled`);
-    if (approvers.some((a) => a.publicKey === candidate.publicKey))
+    if (all.some((a) => keyHistory(a).includes(candidate.publicKey)))
       throw new UsageError('this public key is already enrolled under another name');
-    if (approvers.length === 0 && endorsement !== undefined) {
+    if (all.length === 0 && endorsement !== undefined) {
       throw new UsageError(
         'the registry is empty: the first approver is the bootstrap approver and takes no endorsement',
       );
     }
-    if (approvers.length > 0) {
+    if (all.length > 0) {
       if (endorsement === undefined) {
         throw new UsageError(`enrolling "${candidate.name}" needs an endorsement by an enrolled approver`, {
           hint: 'an existing approver runs the enrollment with --endorse-by THEIR_NAME and types their passphrase',
@@ -191,6 +219,66 @@ export function registerApprover(
     };
     saveApprover(dir, rec);
     return rec;
+  });
+}
+
+/**
+ * Remove an approver: the record stays, marked removed (its endorsements keep the chain valid,
+ * its name and keys are never reused); it no longer counts for any decision, endorsement or change.
+ */
+export function removeApprover(dir: string, name: string, reason: string, now: Date = new Date()): ApproverRecord {
+  return withLock(dir, () => {
+    const all = loadApproverRegistry(dir);
+    const rec = all.find((r) => r.name === name);
+    if (rec === undefined) throw new UsageError(`no approver named "${name}" is enrolled`);
+    if (rec.removed !== undefined) throw new UsageError(`approver "${name}" was already removed at ${rec.removed.at}`);
+    // with no approver left nobody could endorse a new one: the registry would be locked for good
+    if (all.every((r) => r.name === name || r.removed !== undefined))
+      throw new UsageError(`"${name}" is the last approver and cannot be removed`, {
+        hint: 'enroll the replacement first (endorsed by this approver), then remove this one',
+      });
+    const next: ApproverRecord = { ...rec, removed: { at: now.toISOString(), reason } };
+    saveApprover(dir, next);
+    return next;
+  });
+}
+
+/**
+ * Apply one signed change (update or rotate). Like an endorsement it must be fresh, the signer of
+ * an update must be another approver who has not been removed, and the result must load.
+ */
+export function changeApprover(dir: string, change: ApproverChange, now: Date = new Date()): ApproverRecord {
+  const parsed = approverChangeSchema.safeParse(change);
+  if (!parsed.success) throw new UsageError(`malformed approver change: ${firstIssue(parsed.error)}`);
+  const c = parsed.data;
+  const at = parseTime(c.at)!;
+  if (at > now.getTime() + 5 * 60_000) throw new UsageError(`the change is signed in the future (${c.at})`);
+  if (at < now.getTime() - ENDORSEMENT_MAX_AGE_SECONDS * 1000)
+    throw new UsageError(`the change signed at ${c.at} is older than ${ENDORSEMENT_MAX_AGE_SECONDS / 60} minutes`);
+  return withLock(dir, () => {
+    const all = loadApproverRegistry(dir);
+    const byName = new Map(all.map((r) => [r.name, r]));
+    const rec = byName.get(c.name);
+    if (rec === undefined) throw new UsageError(`no approver named "${c.name}" is enrolled`);
+    if (rec.removed !== undefined) throw new UsageError(`approver "${c.name}" was removed at ${rec.removed.at}`);
+    if (c.kind === 'rotate' && rec.idp !== undefined)
+      throw new UsageError(`approver "${c.name}" is bound to an IdP login that names its current key`, {
+        hint: 'enroll the new key with `guard approver enroll --idp` under a new name, then remove this one',
+      });
+    const signer = byName.get(c.signer);
+    if (c.kind === 'update' && signer?.removed !== undefined)
+      throw new UsageError(`"${c.signer}" was removed and cannot sign changes`);
+    if (c.kind === 'rotate' && all.some((a) => keyHistory(a).includes(c.after.publicKey)))
+      throw new UsageError('the new key is already enrolled');
+    const problem = changeProblem(c, rec.name, rec, signer);
+    if (problem !== undefined) throw new UsageError(`change refused: ${problem}`);
+    const next = withChange(rec, c);
+    checkChain(
+      dir,
+      all.map((r) => (r.name === next.name ? next : r)),
+    );
+    saveApprover(dir, next);
+    return next;
   });
 }
 

@@ -37,6 +37,39 @@ export const approverRecordSchema = z.strictObject({
       idToken: z.string().min(1).max(16_384),
     })
     .optional(),
+  /** Signed changes since enrolment, oldest first (src/approval/changes.ts). */
+  changes: z
+    .array(z.lazy(() => approverChangeSchema))
+    .max(256)
+    .optional(),
+  /** A removed approver stays in the registry (its endorsements keep the chain) but counts for nothing. */
+  removed: z.strictObject({ at: time, reason: z.string().min(1).max(TEXT_MAX) }).optional(),
+});
+
+/** The fields of an approver that a change replaces; everything a decision or four-eyes reads. */
+export const approverFieldsSchema = z.strictObject({
+  groups: z.array(group).min(1).max(32),
+  publicKey,
+  osUser: optText(256),
+  slackUserId: optText(64),
+  email: optText(320),
+});
+
+export const approverChangeStatementSchema = z.strictObject({
+  v: z.literal(1),
+  /** update: identities or groups, signed by another approver; rotate: a new key, signed by the old and the new key. */
+  kind: z.enum(['update', 'rotate']),
+  name,
+  before: approverFieldsSchema,
+  after: approverFieldsSchema,
+  signer: name,
+  at: time,
+});
+
+export const approverChangeSchema = approverChangeStatementSchema.extend({
+  signature,
+  /** rotate only: the new key's signature over the same statement (proof of possession). */
+  newKeySignature: signature.optional(),
 });
 
 export const decisionStatementSchema = z.strictObject({

@@ -26,6 +26,34 @@ export interface ApproverRecord {
   endorsement?: Endorsement | undefined;
   /** IdP-bound enrolment (level 2): the provider's ID token whose nonce names this public key. */
   idp?: IdpBinding | undefined;
+  /** Signed changes since enrolment, oldest first; the fields above are the result (src/approval/changes.ts). */
+  changes?: ApproverChange[] | undefined;
+  /** Removed: kept so that its endorsements still anchor the chain; counts for nothing. */
+  removed?: { at: string; reason: string } | undefined;
+}
+
+/** What a change replaces: everything a decision, four-eyes or a channel click reads. */
+export interface ApproverFields {
+  groups: string[];
+  publicKey: string;
+  osUser?: string | undefined;
+  slackUserId?: string | undefined;
+  email?: string | undefined;
+}
+
+export interface ApproverChangeStatement {
+  v: 1;
+  kind: 'update' | 'rotate';
+  name: string;
+  before: ApproverFields;
+  after: ApproverFields;
+  signer: string;
+  at: string;
+}
+
+export interface ApproverChange extends ApproverChangeStatement {
+  signature: string;
+  newKeySignature?: string | undefined;
 }
 
 export interface IdpBinding {

@@ -8,7 +8,7 @@
  * `wait`, `subscribe`) and at most one `result` or `error`.
  */
 import type { Candidate } from '../approval/endorsement.js';
-import type { Endorsement, SignedDecision } from '../approval/types.js';
+import type { ApproverChange, Endorsement, SignedDecision } from '../approval/types.js';
 import type { RequestState, RequestView } from '../channels/types.js';
 import type { EnforcedStatus } from './enforced-status.js';
 import type { Effect, Risk } from '../policy/types.js';
@@ -106,6 +106,12 @@ export type ClientBody =
    * `approver_enroll_refused` for anyone else. The answer is the registered ApproverRecord.
    */
   | { type: 'enroll'; candidate: Candidate; endorsement?: Endorsement | undefined }
+  /** Remove an approver (owner only); recorded as `approver_removed`. Answer: the record. */
+  | { type: 'approver_remove'; name: string; reason: string }
+  /** A signed update or key rotation of an approver (owner only); recorded. Answer: the record. */
+  | { type: 'approver_change'; change: ApproverChange }
+  /** One approver's record as the daemon holds it (removed ones too); owner and approver users only. */
+  | { type: 'approver_get'; name: string }
   | { type: 'shutdown' }
   /** Enforced mode: manage the credential store (owner only; src/daemon/handlers/credential.ts). */
   | {

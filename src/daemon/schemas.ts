@@ -3,7 +3,12 @@
  * untrusted: unknown types, missing fields, extra fields and oversized strings are refused.
  */
 import { z } from 'zod';
-import { approverRecordSchema, endorsementSchema, grantRequestSchema } from '../approval/schema.js';
+import {
+  approverChangeSchema,
+  approverRecordSchema,
+  endorsementSchema,
+  grantRequestSchema,
+} from '../approval/schema.js';
 import { REQUEST_ID_PATTERN } from './ids.js';
 import type { ClientMessage } from './messages.js';
 
@@ -143,6 +148,13 @@ const bodies = {
     }),
     endorsement: endorsementSchema.optional(),
   }),
+  approver_remove: z.strictObject({
+    type: z.literal('approver_remove'),
+    name: approverRecordSchema.shape.name,
+    reason: text(4096),
+  }),
+  approver_change: z.strictObject({ type: z.literal('approver_change'), change: approverChangeSchema }),
+  approver_get: z.strictObject({ type: z.literal('approver_get'), name: approverRecordSchema.shape.name }),
   shutdown: z.strictObject({ type: z.literal('shutdown') }),
   credential: z.strictObject({
     type: z.literal('credential'),

@@ -160,6 +160,24 @@ export function hostExceptions(host: HostCollector, rows: Row[], from: string, t
         ts: e.ts,
         detail: `enrolment of ${lifecycleName(e)} refused: ${String(d['reason'])}`,
       });
+    else if (e.type === 'approver_updated' || e.type === 'approver_rotated')
+      add({
+        kind: e.type,
+        severity: 'notice',
+        requestId: '',
+        seq: e.seq,
+        ts: e.ts,
+        detail: `${lifecycleName(e)} ${e.type === 'approver_rotated' ? 'key rotated' : 'updated'} (signed by ${String(d['signer'])})`,
+      });
+    else if (e.type === 'approver_change_refused')
+      add({
+        kind: 'approver_change_refused',
+        severity: 'exception',
+        requestId: '',
+        seq: e.seq,
+        ts: e.ts,
+        detail: `change of approver ${lifecycleName(e)} refused: ${String(d['reason'])}`,
+      });
     else if (e.type === 'approver_removed')
       add({
         kind: 'approver_removed',

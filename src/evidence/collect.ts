@@ -195,6 +195,9 @@ export class HostCollector {
       case 'approver_enrolled':
       case 'approver_enroll_refused':
       case 'approver_removed':
+      case 'approver_updated':
+      case 'approver_rotated':
+      case 'approver_change_refused':
         this.events.push({ seq, ts, type, detail: p });
         return;
       default:

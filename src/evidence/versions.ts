@@ -26,7 +26,14 @@ export interface ApproverActivity {
   other: number;
 }
 
-export const LIFECYCLE = new Set(['approver_enrolled', 'approver_enroll_refused', 'approver_removed']);
+export const LIFECYCLE = new Set([
+  'approver_enrolled',
+  'approver_enroll_refused',
+  'approver_removed',
+  'approver_updated',
+  'approver_rotated',
+  'approver_change_refused',
+]);
 
 /** The approver a lifecycle record is about (`approver_removed` names it `approver_id`). */
 export function lifecycleName(e: HostEvent): string {
@@ -72,7 +79,9 @@ export function approversCsv(
     for (const e of h.collector.events) {
       // the registry as it stood up to the end of the period, including enrolments before it
       if (!LIFECYCLE.has(e.type) || e.ts >= to) continue;
-      const d = e.detail;
+      // an update or rotation shows the approver as it stands after it, signed by `signer`
+      const changed = e.type === 'approver_updated' || e.type === 'approver_rotated';
+      const d = changed ? { ...e.detail, ...obj(e.detail['after']), endorsedBy: e.detail['signer'] } : e.detail;
       const removed = e.type === 'approver_removed';
       lines.push(
         approverLine({

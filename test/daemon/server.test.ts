@@ -53,6 +53,9 @@ beforeAll(async () => {
     subscribe: refuse,
     history: refuse,
     enroll: refuse,
+    approver_remove: refuse,
+    approver_change: refuse,
+    approver_get: refuse,
     shutdown: refuse,
   };
   ({ server, closeAll } = createDaemonServer({ handlers, onError: (e) => errors.push(e) }));

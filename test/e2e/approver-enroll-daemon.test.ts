@@ -280,4 +280,79 @@ describe.skipIf(SKIP !== undefined)('hardened mode: enrollment goes through the 
     const v = await guardAsDaemonUser(['ledger', 'verify', '--db', join(home, 'ledger.db'), '--pubkey', pub]);
     expect(v.code, v.stderr + v.stdout).toBe(0);
   }, 120_000);
+
+  it('update, rotate and remove go through the daemon, are recorded, and an agent user is refused', async () => {
+    const registry = join(home, 'approvers');
+    const passOf = (n: string) => join(base, `${n}.pass`);
+    // an agent user cannot remove an approver, by the CLI or by a hand-made message
+    const agent = await guardAsAgent(['approver', 'remove', 'alice', '--reason', 'mine now']);
+    expect(agent.code).not.toBe(0);
+    const forged = await raw('agent', { type: 'approver_remove', name: 'alice', reason: 'x' });
+    expect(forged['code']).toBe('refused');
+    expect(existsSync(registry) && JSON.parse(sh('cat', [join(registry, 'alice.json')])).removed).toBeUndefined();
+
+    // bob gets a Slack id, signed by alice
+    const up = await guardAsAdmin([
+      'approver',
+      'update',
+      'bob',
+      '--slack-user-id',
+      'U0BOB',
+      '--endorse-by',
+      'alice',
+      '--endorser-passphrase-file',
+      passOf('alice'),
+    ]);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/updated approver bob \(signed by alice\)/);
+    // bob rotates his key: the key file is replaced and the registry names the new key
+    const oldFp = fingerprintOf(join(registry, 'bob.json'));
+    writeFileSync(passOf('bob2'), 'correct horse bob second staple\n', { mode: 0o600 });
+    const rot = await guardAsAdmin([
+      'approver',
+      'rotate',
+      'bob',
+      '--passphrase-file',
+      passOf('bob'),
+      '--new-passphrase-file',
+      passOf('bob2'),
+    ]);
+    expect(rot.code, rot.stderr).toBe(0);
+    const newFp = fingerprintOf(join(registry, 'bob.json'));
+    expect(newFp).not.toBe(oldFp);
+    // the last approver cannot go; bob can
+    const rm = await guardAsAdmin(['approver', 'remove', 'bob', '--reason', 'left the team']);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(JSON.parse(sh('cat', [join(registry, 'bob.json')])).removed.reason).toBe('left the team');
+    const last = await guardAsAdmin(['approver', 'remove', 'alice', '--reason', 'x']);
+    expect(last.code).not.toBe(0);
+    expect(last.stderr).toMatch(/last approver/);
+
+    const records = await ledger();
+    const of = (t: string) => records.filter((r) => r.type === t).map((r) => r.payload);
+    expect(of('approver_updated')).toEqual([
+      expect.objectContaining({ name: 'bob', kind: 'update', signer: 'alice', peer: { uid: 0, user: 'root' } }),
+    ]);
+    expect((of('approver_updated')[0]!['after'] as Record<string, unknown>)['slackUserId']).toBe('U0BOB');
+    expect(of('approver_rotated')).toEqual([expect.objectContaining({ name: 'bob', kind: 'rotate', signer: 'bob' })]);
+    const rotated = of('approver_rotated')[0]!;
+    expect((rotated['before'] as Record<string, unknown>)['key']).toBe(oldFp);
+    expect((rotated['after'] as Record<string, unknown>)['key']).toBe(newFp);
+    expect(of('approver_removed')).toEqual([
+      expect.objectContaining({ approver_id: 'bob', by: 'root', reason: 'left the team', key: newFp }),
+    ]);
+    const refused = of('approver_change_refused');
+    expect(refused.filter((p) => (p['peer'] as { uid: number }).uid === uid['agent'])).toHaveLength(2);
+    expect(refused.some((p) => /last approver/.test(String(p['reason'])))).toBe(true);
+    expect(JSON.stringify(records)).not.toMatch(/staple/);
+    const v = await guardAsDaemonUser([
+      'ledger',
+      'verify',
+      '--db',
+      join(home, 'ledger.db'),
+      '--pubkey',
+      join(home, 'ledger.pub'),
+    ]);
+    expect(v.code, v.stderr + v.stdout).toBe(0);
+  }, 240_000);
 });

@@ -80,6 +80,25 @@ beforeAll(async () => {
     peer: { uid: 1234, user: 'agent' },
     reason: 'user agent may not enroll approvers',
   });
+  const fields = (key: string, groups: string[]) => ({ groups, key, osUser: 'alice' });
+  await l.append('approver_updated', {
+    name: 'alice',
+    kind: 'update',
+    signer: 'bob',
+    at: 'x',
+    before: fields('sha256:aa', ['ops']),
+    after: fields('sha256:aa', ['ops', 'dba']),
+    peer: { uid: 0, user: 'root' },
+  });
+  await l.append('approver_rotated', {
+    name: 'alice',
+    kind: 'rotate',
+    signer: 'alice',
+    at: 'x',
+    before: fields('sha256:aa', ['ops', 'dba']),
+    after: fields('sha256:a2', ['ops', 'dba']),
+    peer: { uid: 0, user: 'root' },
+  });
   await held(l, 'rq-before', 'bob');
   await l.append('policy_changed', { digest: 'sha256:v2', previous: 'sha256:v1', files: ['p.yaml'], rules: v2 });
   await l.append('approver_removed', { approver_id: 'bob', by: 'alice', reason: 'left the team' });
@@ -146,8 +165,13 @@ describe('approvers.csv and policies.csv', () => {
       ['approver_enrolled', 'alice'],
       ['approver_enrolled', 'bob'],
       ['approver_enroll_refused', 'mallory'],
+      ['approver_updated', 'alice'],
+      ['approver_rotated', 'alice'],
       ['approver_removed', 'bob'],
     ]);
+    // an update shows the approver as it stands after it, and who signed the change
+    expect(life[3]).toMatchObject({ groups: 'ops dba', identity: 'sha256:aa', endorsed_by: 'bob', by: 'root (uid 0)' });
+    expect(life[4]).toMatchObject({ identity: 'sha256:a2', endorsed_by: 'alice' });
     expect(life[1]).toMatchObject({
       endorsed_by: 'alice',
       groups: 'ops dba',
@@ -155,7 +179,7 @@ describe('approvers.csv and policies.csv', () => {
       by: 'root (uid 0)',
     });
     expect(life[2]).toMatchObject({ by: 'agent (uid 1234)', reason: 'user agent may not enroll approvers' });
-    expect(life[3]).toMatchObject({ by: 'alice', reason: 'left the team' });
+    expect(life[5]).toMatchObject({ by: 'alice', reason: 'left the team' });
     expect(rows.find((r) => r['record'] === 'activity' && r['approver'] === 'bob')).toMatchObject({ approvals: '2' });
   });
 

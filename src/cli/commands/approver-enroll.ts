@@ -191,9 +191,9 @@ function checkLocally(opts: EnrollOptions, existing: { name: string }[]): void {
   }
 }
 
-async function unlockEndorser(
+export async function unlockEndorser(
   io: Io,
-  opts: EnrollOptions,
+  opts: Pick<EnrollOptions, 'endorseBy' | 'endorserPassphraseFile' | 'endorserPassphraseFd'>,
   tty: boolean,
   existing: { name: string; publicKey: string }[] | undefined,
 ) {
@@ -225,7 +225,11 @@ async function unlockEndorser(
   }
 }
 
-async function newPassphrase(io: Io, opts: EnrollOptions, tty: boolean): Promise<Buffer> {
+export async function newPassphrase(
+  io: Io,
+  opts: Pick<EnrollOptions, 'name' | 'passphraseFile' | 'passphraseFd'>,
+  tty: boolean,
+): Promise<Buffer> {
   const common = {
     passphraseFile: opts.passphraseFile,
     passphraseFd: opts.passphraseFd,
@@ -266,6 +270,6 @@ async function newPassphrase(io: Io, opts: EnrollOptions, tty: boolean): Promise
 }
 
 /** A line about slow work, for a person at a terminal (scripts reading stderr get none). */
-function progress(io: Io, text: string): void {
+export function progress(io: Io, text: string): void {
   if ((io.stderr as { isTTY?: boolean }).isTTY === true) writeLine(io.stderr, text);
 }

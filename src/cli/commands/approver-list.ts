@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { approverKeyPath, loadApprovers, refuseUnderAgent, type ApproverRecord } from '../../approval/index.js';
+import { approverKeyPath, loadApproverRegistry, refuseUnderAgent, type ApproverRecord } from '../../approval/index.js';
 import { guardPaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
@@ -9,7 +9,8 @@ const HUMANS_ONLY = 'approver commands are for a human in their own terminal; an
 
 export function approverList(io: Io, opts: Record<string, unknown>): Promise<number> {
   refuseUnderAgent(io.env, 'list approvers', HUMANS_ONLY);
-  const approvers = loadApprovers(guardPaths(io.env).approversDir);
+  const registry = loadApproverRegistry(guardPaths(io.env).approversDir);
+  const approvers = opts['all'] === true ? registry : registry.filter((a) => a.removed === undefined);
   if (opts['json'] === true) {
     writeLine(io.stdout, JSON.stringify(approvers));
     return Promise.resolve(0);
@@ -26,8 +27,17 @@ export function approverList(io: Io, opts: Record<string, unknown>): Promise<num
     a.osUser ?? '-',
     a.endorsedBy ?? '(bootstrap)',
     a.enrolledAt,
+    ...(opts['all'] === true ? [a.removed?.at ?? '-'] : []),
   ]);
-  const head = ['NAME', 'GROUPS', 'KEY', 'OS USER', 'ENDORSED BY', 'ENROLLED'];
+  const head = [
+    'NAME',
+    'GROUPS',
+    'KEY',
+    'OS USER',
+    'ENDORSED BY',
+    'ENROLLED',
+    ...(opts['all'] === true ? ['REMOVED'] : []),
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, ...rows])
     writeLine(
@@ -42,7 +52,7 @@ export function approverList(io: Io, opts: Record<string, unknown>): Promise<num
 
 export function approverShow(io: Io, name: string, opts: Record<string, unknown>): Promise<number> {
   refuseUnderAgent(io.env, 'show an approver', HUMANS_ONLY);
-  const approvers = loadApprovers(guardPaths(io.env).approversDir);
+  const approvers = loadApproverRegistry(guardPaths(io.env).approversDir);
   const rec = approvers.find((a) => a.name === name);
   if (rec === undefined) {
     throw new UsageError(`no approver named "${name}"`, {
@@ -70,6 +80,11 @@ export function printRecord(io: Io, rec: ApproverRecord): void {
     ['enrolled at', rec.enrolledAt],
     ['endorsed by', rec.endorsedBy ?? '(bootstrap approver)'],
     ['idp subject', rec.idp === undefined ? undefined : `${rec.idp.subject} at ${rec.idp.issuer}`],
+    ...(rec.changes ?? []).map((c): [string, string] => [
+      c.kind === 'rotate' ? 'key rotated' : 'updated',
+      `${c.at} (signed by ${c.signer})`,
+    ]),
+    ['REMOVED', rec.removed === undefined ? undefined : `${rec.removed.at}: ${rec.removed.reason}`],
   ];
   for (const [k, v] of lines) if (v !== undefined) writeLine(io.stdout, `${`${k}:`.padEnd(18)} ${v}`);
 }

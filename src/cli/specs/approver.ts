@@ -57,7 +57,7 @@ const listSpec = defineCommand({
   name: 'list',
   summary: 'list enrolled approvers',
   define(cmd) {
-    cmd.option('--json', 'print the records as JSON');
+    cmd.option('--json', 'print the records as JSON').option('--all', 'include removed approvers');
   },
   async run(io, _args, opts) {
     const { approverList } = await import('../commands/approver-list.js');
@@ -77,12 +77,96 @@ const showSpec = defineCommand({
   },
 });
 
+const removeSpec = defineCommand({
+  name: 'remove',
+  summary: 'remove an approver: it no longer counts for any decision (the record stays for the audit trail)',
+  define(cmd) {
+    cmd
+      .argument('<name>', 'approver name')
+      .requiredOption('--reason <text>', 'why (kept in the ledger)')
+      .option('--json', 'print the record as JSON')
+      .addHelpText(
+        'after',
+        `
+The daemon's user or root only; recorded as approver_removed. The name and keys are never
+reused, and the last approver cannot be removed (enroll the replacement first).
+
+Examples:
+  guard approver remove bob --reason "left the team"`,
+      );
+  },
+  async run(io, args, opts) {
+    const { approverRemove } = await import('../commands/approver-admin.js');
+    return approverRemove(io, String(args[0]), opts);
+  },
+});
+
+const updateSpec = defineCommand({
+  name: 'update',
+  summary: "change an approver's groups, OS user, Slack id or email, signed by another approver",
+  define(cmd) {
+    cmd
+      .argument('<name>', 'approver name')
+      .option('--group <group>', 'new groups (replace the old ones); repeat for several', collect)
+      .option('--os-user <user>', 'new OS user (for four-eyes rules)')
+      .option('--slack-user-id <id>', 'new Slack user id')
+      .option('--email <email>', 'new verified email')
+      .option('--clear <field>', 'remove slack-user-id or email; repeat for both', collect)
+      .requiredOption('--endorse-by <name>', 'another enrolled approver, who signs the change')
+      .option('--endorser-passphrase-file <file>', "read the signer's passphrase from this file")
+      .option('--endorser-passphrase-fd <n>', "read the signer's passphrase from this file descriptor", fdNumber)
+      .option('--json', 'print the record as JSON')
+      .addHelpText(
+        'after',
+        `
+Each of these widens what the approver can do, so another approver signs the change (like an
+enrollment endorsement); recorded as approver_updated.
+
+Examples:
+  guard approver update alice --slack-user-id U0123ABCD --endorse-by bob
+  guard approver update alice --group sre --group dba --endorse-by bob`,
+      );
+  },
+  async run(io, args, opts) {
+    const { approverUpdate } = await import('../commands/approver-admin.js');
+    return approverUpdate(io, String(args[0]), opts);
+  },
+});
+
+const rotateSpec = defineCommand({
+  name: 'rotate',
+  summary: "replace an approver's key: signed by the old key and the new one",
+  define(cmd) {
+    cmd
+      .argument('<name>', 'approver name')
+      .option('--passphrase-file <file>', 'read the current passphrase from this file')
+      .option('--passphrase-fd <n>', 'read the current passphrase from this file descriptor', fdNumber)
+      .option('--new-passphrase-file <file>', 'read the new passphrase from this file')
+      .option('--new-passphrase-fd <n>', 'read the new passphrase from this file descriptor', fdNumber)
+      .option('--json', 'print the record as JSON')
+      .addHelpText(
+        'after',
+        `
+The new encrypted key replaces the old key file; from then on only the new key approves.
+Endorsements and changes the old key signed stay valid. Policy files signed with the old key
+must be signed again. Recorded as approver_rotated.
+
+Examples:
+  guard approver rotate alice`,
+      );
+  },
+  async run(io, args, opts) {
+    const { approverRotate } = await import('../commands/approver-admin.js');
+    return approverRotate(io, String(args[0]), opts);
+  },
+});
+
 export const approverSpec = defineCommand({
   name: 'approver',
-  summary: 'enroll and list the humans who can approve held commands',
+  summary: 'enroll, list, update, rotate and remove the humans who can approve held commands',
   define() {},
   run() {
     return Promise.resolve(0);
   },
-  subcommands: [enrollSpec, listSpec, showSpec],
+  subcommands: [enrollSpec, listSpec, showSpec, updateSpec, rotateSpec, removeSpec],
 });

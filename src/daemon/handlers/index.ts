@@ -4,6 +4,7 @@ import type { Handlers } from '../server.js';
 import { handleCheck } from './check.js';
 import { handleDecide, handleReply, handleReportRefusal, handleRevoke } from './decide.js';
 import { handleEnroll } from './enroll.js';
+import { handleApproverChange, handleApproverGet, handleApproverRemove } from './approver-admin.js';
 import { handleCredential } from './credential.js';
 import { handleExecInput, handleExecRun, handleExecSignal } from '../executor.js';
 import { handleExec, handleExecEnd } from './exec.js';
@@ -36,6 +37,9 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     status: (c, m) => handleStatus(ctx, c, m),
     shutdown: (c, m) => handleShutdown(ctx, c, m),
     enroll: (c, m) => handleEnroll(ctx, c, m),
+    approver_remove: (c, m) => handleApproverRemove(ctx, c, m),
+    approver_change: (c, m) => handleApproverChange(ctx, c, m),
+    approver_get: (c, m) => handleApproverGet(ctx, c, m),
     credential: (c, m) => handleCredential(ctx, c, m),
     exec_run: (c, m) => handleExecRun(ctx, c, m),
     exec_input: (c, m) => handleExecInput(ctx, c, m),
