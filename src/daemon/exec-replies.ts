@@ -107,13 +107,13 @@ export function waitEventOf(data: unknown): WaitEvent | DaemonProtocolError {
 function isExecutorEvent(v: unknown): v is ExecutorEvent {
   if (!isObj(v)) return false;
   if (v['event'] === 'started') return true;
-  return v['event'] === 'out' && (v['fd'] === 1 || v['fd'] === 2) && isStr(v['dataB64']);
+  return v['event'] === 'credit' && Number.isSafeInteger(v['bytes']) && (v['bytes'] as number) >= 0;
 }
 
-/** An event on exec_run: the command started, or output. */
+/** An event on exec_run: the command started, or stdin credit given back. */
 export function executorEventOf(data: unknown): ExecutorEvent | DaemonProtocolError {
   if (isExecutorEvent(data)) return data;
-  return malformed('an executor event from the daemon', 'event, fd or dataB64');
+  return malformed('an executor event from the daemon', 'event or bytes');
 }
 
 function isExecRunResult(v: unknown): v is ReplyOf<'exec_run'> {

@@ -4,8 +4,9 @@
  * (GUARD_RUNNER_USER), with the exact approved argv, the program from a trusted PATH (root-owned
  * directories only), an environment the daemon builds (allow-listed client variables, bound into
  * the fingerprint, plus the credentials) and file credentials in a private directory for one run.
- * stdin, stdout, stderr and signals travel over the client's socket (`exec_run`, `exec_input`,
- * `exec_signal`); the daemon records `executor_start` (which credentials, which versions) before
+ * stdin, stdout, stderr and signals travel over the client's socket (`exec_run`, data frames,
+ * `exec_input` for the end of stdin, `exec_signal`), each direction with bounded buffering
+ * (decision 1023); the daemon records `executor_start` (which credentials, which versions) before
  * the spawn and `exec_end` after it.
  *
  * The runner is entered through setpriv (util-linux): the daemon holds CAP_SETUID, CAP_SETGID,
@@ -20,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { CredentialStore, type CredentialMeta } from '../credentials/store.js';
 import type { Decision } from '../policy/types.js';
 import type { DaemonContext } from './context.js';
+import { DATA_CHUNK, STDIN_WINDOW, type DataFrame } from './framing.js';
 import type { ClientMessage, ExecMessage, ExecutorEvent, ExecutorRun } from './messages.js';
 import { ReplyError, type Conn } from './server.js';
 
@@ -41,13 +43,21 @@ interface Pending {
 interface Running {
   child: ChildProcess;
   conn: Conn;
+  /** The exec_run message's id: data frames and events carry it. */
+  re: number;
   terminated: boolean;
+  /** stdin bytes received and not yet taken by the command's pipe (at most the window). */
+  inFlight: number;
+  /** stdin bytes taken and not yet given back to the client as credit. */
+  taken: number;
 }
 
 interface ExecutorState {
   store: Promise<CredentialStore> | undefined;
   pending: Map<string, Pending>;
   running: Map<string, Running>;
+  /** Running commands by connection and exec_run id, for data frames. */
+  byRun: Map<string, Running>;
 }
 
 const states = new WeakMap<DaemonContext, ExecutorState>();
@@ -55,7 +65,7 @@ const states = new WeakMap<DaemonContext, ExecutorState>();
 function stateOf(ctx: DaemonContext): ExecutorState {
   let s = states.get(ctx);
   if (s === undefined) {
-    s = { store: undefined, pending: new Map(), running: new Map() };
+    s = { store: undefined, pending: new Map(), running: new Map(), byRun: new Map() };
     states.set(ctx, s);
   }
   return s;
@@ -244,20 +254,33 @@ export function trustedProgram(file: string, path: string): string | undefined {
   return undefined;
 }
 
-/** Whether the runner (uid, primary gid only: setpriv clears the others) may enter and read dir. */
-function runnerMayEnter(dir: string, r: Runner): boolean {
-  let real: string;
-  try {
-    real = realpathSync(dir);
-  } catch {
-    return false;
-  }
-  for (let p = real; ; p = dirname(p)) {
-    const st = statSync(p);
-    const bits = st.uid === r.uid ? (st.mode >> 6) & 7 : st.gid === r.gid ? (st.mode >> 3) & 7 : st.mode & 7;
-    if ((bits & 1) === 0 || (p === real && (bits & 4) === 0)) return false;
-    if (p === '/') return true;
-  }
+/** setpriv's arguments that enter the runner: its uid and primary gid, no other group, no capability. */
+const asRunner = (r: Runner): string[] => [
+  `--reuid=${r.uid}`,
+  `--regid=${r.gid}`,
+  '--clear-groups',
+  '--inh-caps=-all',
+  '--no-new-privs',
+  '--',
+];
+
+/**
+ * Whether the runner may enter and read dir, asked of the kernel as the runner itself (`test -d -r
+ * -x` under setpriv): every directory above, ACLs and the daemon's own access play no part
+ * (decision 1024). The command then enters it as the runner too (`env --chdir`).
+ */
+function runnerMayRead(dir: string, r: Runner, path: string): Promise<boolean> {
+  const test = trustedProgram('test', path);
+  if (test === undefined || !dir.startsWith('/')) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const child = spawn('setpriv', [...asRunner(r), test, '-d', dir, '-a', '-r', dir, '-a', '-x', dir], {
+      cwd: '/',
+      env: {},
+      stdio: 'ignore',
+    });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
 }
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
@@ -344,11 +367,18 @@ export async function handleExecRun(
     const runner = runnerOf(ctx, cfg.runner!);
     const [file = ''] = p.plan.argv;
     const program = trustedProgram(file, cfg.path);
-    if (program === undefined)
+    // env would read a program path with `=` as an assignment (a root-owned name, but refuse it)
+    if (program === undefined || program.includes('='))
       throw refuse(
         `${file} is not found in the executor's trusted PATH (${cfg.path}: root-owned directories only); nothing was run`,
       );
-    if (!runnerMayEnter(p.plan.cwd, runner))
+    const chdirTool = trustedProgram('env', DEFAULT_EXECUTOR_PATH);
+    if (chdirTool === undefined)
+      throw new ReplyError(
+        'fail_closed',
+        `the executor needs env (coreutils) in ${DEFAULT_EXECUTOR_PATH}; nothing was run`,
+      );
+    if (!(await runnerMayRead(p.plan.cwd, runner, DEFAULT_EXECUTOR_PATH)))
       throw refuse(
         `the runner user ${runner.user} cannot enter or read ${p.plan.cwd}; nothing was run`,
         'run the command from a directory the runner may read (or give the runner read access to it)',
@@ -404,7 +434,7 @@ export async function handleExecRun(
         ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
       })),
     });
-    const code = await run(ctx, conn, msg, program, p.plan, runner, env);
+    const code = await run(ctx, conn, msg, [chdirTool, `--chdir=${p.plan.cwd}`, '--', program], p.plan, runner, env);
     await end(code.exitCode, code.signal, { ran: true });
     conn.result(msg.id, code);
   } catch (err) {
@@ -420,32 +450,43 @@ function run(
   ctx: DaemonContext,
   conn: Conn,
   msg: ExecRunMessage & { id: number },
-  program: string,
+  command: string[],
   plan: ExecutorPlan,
   runner: Runner,
   env: Record<string, string>,
 ): Promise<{ exitCode: number; signal: string | null }> {
+  const program = command[command.length - 1]!;
   const s = stateOf(ctx);
   const args = plan.argv.slice(1);
-  const child = spawn(
-    'setpriv',
-    [
-      `--reuid=${runner.uid}`,
-      `--regid=${runner.gid}`,
-      '--clear-groups',
-      '--inh-caps=-all',
-      '--no-new-privs',
-      '--',
-      program,
-      ...args,
-    ],
-    { cwd: plan.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, argv0: 'setpriv' },
-  );
-  const running: Running = { child, conn, terminated: false };
+  // the runner enters the cwd itself (env --chdir), so the daemon needs no access to it
+  const child = spawn('setpriv', [...asRunner(runner), ...command, ...args], {
+    cwd: '/',
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    argv0: 'setpriv',
+  });
+  const running: Running = { child, conn, re: msg.id, terminated: false, inFlight: 0, taken: 0 };
+  const key = `${conn.id}:${msg.id}`;
   s.running.set(msg.execId, running);
+  s.byRun.set(key, running);
   const send = (e: ExecutorEvent): void => conn.event(msg.id, e);
-  child.stdout.on('data', (b: Buffer) => send({ event: 'out', fd: 1, dataB64: b.toString('base64') }));
-  child.stderr.on('data', (b: Buffer) => send({ event: 'out', fd: 2, dataB64: b.toString('base64') }));
+  // Output as data frames; while the client's socket is full the command's pipes are not read, so
+  // it blocks in write and the daemon holds at most a socket buffer and a pipe read per stream.
+  let paused = false;
+  const out = (fd: 1 | 2) => (b: Buffer) => {
+    if (conn.data(msg.id, fd, b) || paused) return;
+    paused = true;
+    child.stdout.pause();
+    child.stderr.pause();
+    conn.onDrain(() => {
+      paused = false;
+      child.stdout.resume();
+      child.stderr.resume();
+    });
+  };
+  child.stdout.on('data', out(1));
+  child.stderr.on('data', out(2));
   child.stdin.on('error', () => undefined);
   const killGroup = (sig: NodeJS.Signals): void => {
     try {
@@ -466,6 +507,7 @@ function run(
     const finish = (): void => {
       if (exit === undefined || !stdoutDone || !stderrDone) return;
       s.running.delete(msg.execId);
+      s.byRun.delete(key);
       if (running.terminated) killGroup('SIGKILL');
       if (exit.signal !== null)
         resolve({ exitCode: 128 + (osConstants.signals[exit.signal] ?? 0), signal: exit.signal });
@@ -475,6 +517,7 @@ function run(
     child.stderr.on('end', () => ((stderrDone = true), finish()));
     child.once('error', (err) => {
       s.running.delete(msg.execId);
+      s.byRun.delete(key);
       reject(new ReplyError('fail_closed', `the executor could not start ${program}: ${err.message}; nothing was run`));
     });
     child.once('exit', (code, signal) => {
@@ -494,13 +537,40 @@ function runningFor(ctx: DaemonContext, conn: Conn, execId: string): Running {
   return r;
 }
 
-/** stdin for the executed command; no answer (a stream, not a request). */
+/**
+ * stdin bytes into the command's pipe, within the client's window: a client that sends more than
+ * the window before the command has taken it breaks the protocol (its connection is closed, which
+ * kills the command), so the daemon holds at most one window per command.
+ */
+function input(r: Running, bytes: Buffer): void {
+  if (r.inFlight + bytes.length > STDIN_WINDOW + DATA_CHUNK)
+    throw new ReplyError('bad_request', `stdin beyond the ${STDIN_WINDOW}-byte window; closing the connection`);
+  r.inFlight += bytes.length;
+  r.child.stdin!.write(bytes, () => {
+    r.inFlight -= bytes.length;
+    r.taken += bytes.length;
+    // given back in quarters of the window: one small event per 256 KiB, never a reply per chunk
+    if (r.taken >= STDIN_WINDOW / 4 || r.inFlight === 0) {
+      r.conn.event(r.re, { event: 'credit', bytes: r.taken } satisfies ExecutorEvent);
+      r.taken = 0;
+    }
+  });
+}
+
+/** A data frame from a client: stdin of a command it runs in the executor. */
+export function handleExecData(ctx: DaemonContext, conn: Conn, frame: DataFrame): void {
+  if (frame.kind !== 0) throw new ReplyError('bad_request', 'a client sends only stdin data frames');
+  const r = stateOf(ctx).byRun.get(`${conn.id}:${frame.re}`);
+  if (r === undefined || r.conn !== conn) return; // ended meanwhile: the bytes have nowhere to go
+  if (frame.data.length > 0) input(r, frame.data);
+}
+
+/** The end of stdin (and stdin as base64, for a client without data frames); answered with null. */
 export function handleExecInput(ctx: DaemonContext, conn: Conn, msg: InputMessage & { id: number }): void {
   const r = stateOf(ctx).running.get(msg.execId);
   if (r === undefined || r.conn !== conn) return; // ended meanwhile: the bytes have nowhere to go
-  const stdin = r.child.stdin!;
-  if (msg.dataB64 !== undefined && msg.dataB64 !== '') stdin.write(Buffer.from(msg.dataB64, 'base64'));
-  if (msg.eof === true) stdin.end();
+  if (msg.dataB64 !== undefined && msg.dataB64 !== '') input(r, Buffer.from(msg.dataB64, 'base64'));
+  if (msg.eof === true) r.child.stdin!.end();
   conn.result(msg.id, null);
 }
 

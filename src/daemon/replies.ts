@@ -115,7 +115,8 @@ const waitEvent = z.discriminatedUnion('event', [
 
 /** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
 const executorEvent = z.discriminatedUnion('event', [
-  z.object({ event: z.literal('out'), fd: z.union([z.literal(1), z.literal(2)]), dataB64: str }),
+  // stdout and stderr arrive as data frames; credit gives back stdin window (decision 1023)
+  z.object({ event: z.literal('credit'), bytes: z.number().int().nonnegative() }),
   z.object({ event: z.literal('started') }),
 ]);
 

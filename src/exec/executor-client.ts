@@ -2,7 +2,9 @@
  * `guard exec` for a command the daemon's executor runs (enforced mode, src/daemon/executor.ts):
  * the client sends the allow-listed environment values, streams its stdin and the signals it
  * receives to the daemon, writes the command's stdout and stderr byte for byte, and exits with
- * the command's status (128+N for a signal), exactly as a command it ran itself.
+ * the command's status (128+N for a signal), exactly as a command it ran itself. Stdio travels as
+ * data frames; stdin within the daemon's credit window, output no faster than this client's own
+ * stdout and stderr take it (docs/decisions/1023-executor-stdio-frames-and-windows.md).
  *
  * No pseudo-terminal: an interactive stdin (a TTY) is refused before anything runs
  * (docs/decisions/1021-executor-no-tty.md).
@@ -11,12 +13,11 @@ import { NotApprovedError, FailClosedError } from '../errors.js';
 import type { DaemonConnectionError } from '../daemon/client.js';
 import { DaemonProtocolError, type DaemonClient } from '../daemon/client.js';
 import { executorEventOf, execRunResultOf } from '../daemon/exec-replies.js';
-import type { DaemonMessage, ExecutorRun } from '../daemon/messages.js';
+import { DATA_CHUNK, STDIN_WINDOW, type DataFrame } from '../daemon/framing.js';
+import type { DaemonMessage, ExecutorEvent, ExecutorRun } from '../daemon/messages.js';
 import type { RunResult } from './run.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-/** Largest stdin chunk per message (base64 stays well under the frame limit). */
-const CHUNK = 256 * 1024;
 
 export interface ExecutorIo {
   env: NodeJS.ProcessEnv;
@@ -56,14 +57,32 @@ export function runInExecutor(
       process.on(sig, h);
       return [sig, h] as const;
     });
+    // stdin: at most STDIN_WINDOW bytes the command has not taken yet; the rest waits here, with
+    // stdin paused, until the daemon gives credit back
+    let runId = 0;
+    let outstanding = 0;
+    let eof = false;
+    const queue: Buffer[] = [];
+    const flush = (): void => {
+      while (queue.length > 0 && outstanding < STDIN_WINDOW && !client.closed) {
+        const b = queue.shift()!;
+        outstanding += b.length;
+        client.sendData(runId, 0, b);
+      }
+      if (queue.length > 0) io.stdin.pause();
+      else if (eof) {
+        eof = false;
+        if (!client.closed) client.post({ type: 'exec_input', execId, eof: true });
+      } else io.stdin.resume();
+    };
     const onData = (chunk: Buffer | string): void => {
       const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      for (let i = 0; i < b.length; i += CHUNK)
-        if (!client.closed)
-          client.post({ type: 'exec_input', execId, dataB64: b.subarray(i, i + CHUNK).toString('base64') });
+      for (let i = 0; i < b.length; i += DATA_CHUNK) queue.push(b.subarray(i, i + DATA_CHUNK));
+      flush();
     };
     const onEnd = (): void => {
-      if (!client.closed) client.post({ type: 'exec_input', execId, eof: true });
+      eof = true;
+      flush();
     };
     const finish = (f: () => void): void => {
       if (settled) return;
@@ -97,7 +116,26 @@ export function runInExecutor(
         ),
       ),
     );
-    client.send({ type: 'exec_run', execId, env }, (m: DaemonMessage) => {
+    // output: while stdout or stderr is full, stop reading the socket (the daemon then stops
+    // reading the command's pipes)
+    const full = new Set<NodeJS.WritableStream>();
+    const onOutput = (f: DataFrame): void => {
+      const out = f.kind === 1 ? io.stdout : f.kind === 2 ? io.stderr : undefined;
+      if (out === undefined) return;
+      pendingWrites++;
+      const room = out.write(f.data, () => {
+        pendingWrites--;
+        maybeDone();
+      });
+      if (room || full.has(out)) return;
+      full.add(out);
+      client.pause();
+      out.once('drain', () => {
+        full.delete(out);
+        if (full.size === 0) client.resume();
+      });
+    };
+    runId = client.send({ type: 'exec_run', execId, env }, (m: DaemonMessage) => {
       if (m.type === 'error')
         return finish(() =>
           reject(
@@ -121,12 +159,11 @@ export function runInExecutor(
         io.stdin.on('error', onEnd);
         return;
       }
-      const out = e.fd === 1 ? io.stdout : io.stderr;
-      pendingWrites++;
-      out.write(Buffer.from(e.dataB64, 'base64'), () => {
-        pendingWrites--;
-        maybeDone();
-      });
+      if (e.event === 'credit') {
+        outstanding -= e.bytes;
+        flush();
+      }
     });
+    client.onData(runId, onOutput);
   });
 }

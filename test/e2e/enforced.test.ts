@@ -28,6 +28,36 @@ if (SKIP !== undefined) console.log(`test/e2e/enforced.test.ts: enforced-mode su
 
 const envArgs = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `${k}=${v}`);
 const CAPS = '+setuid,+setgid,+kill,+chown';
+/** The line `bigout` repeats (17 bytes). */
+const LINE = '0123456789abcdef\n';
+const MiB = 1024 * 1024;
+
+/** A /proc/PID/status field in KiB (VmRSS, VmHWM). */
+const statusKiB = (pid: number, field: string): number =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+/** A /proc/PID/io counter (rchar, wchar); undefined once the process is gone. */
+const ioCounter = (pid: number, field: string): number | undefined => {
+  try {
+    return Number(new RegExp(`^${field}: (\\d+)`, 'm').exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1]);
+  } catch {
+    return undefined;
+  }
+};
+const tick = (): Promise<void> => new Promise((res) => setTimeout(res, 100));
+/**
+ * Wait until a counter has stopped moving (the same value five polls running) or is gone: the
+ * event of a pipeline that has blocked. Returns the last value.
+ */
+async function settled(read: () => number | undefined): Promise<number | undefined> {
+  let last = read();
+  for (let same = 0; same < 5 && last !== undefined;) {
+    await tick();
+    const now = read();
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
 
 describe.skipIf(SKIP !== undefined)(
   'enforced mode: credentials only in the daemon, commands run by its executor',
@@ -137,6 +167,10 @@ rules:
     effect: allow
     credentials: [db]
     match: { program: psql }
+  - id: enf.db-prod
+    description: a production database is never reached through the agent
+    effect: deny
+    match: { program: psql, env: { PGDATABASE: 'prod*' } }
   - id: enf.db-drop
     description: dropping a table needs a human
     effect: approve
@@ -147,7 +181,7 @@ rules:
     description: test programs run with the tok credential
     effect: allow
     credentials: [tok]
-    match: { program: [cat, exitwith, killself, printenv] }
+    match: { program: [cat, exitwith, killself, printenv, bigout, ignorein] }
   - id: enf.mint
     description: a program that receives a short-lived minted token
     effect: allow
@@ -188,6 +222,9 @@ rules:
         writeFileSync(join(tbin, 'killself'), '#!/bin/sh\nkill -s "$1" $$\n', { mode: 0o755 });
         writeFileSync(join(tbin, 'showmint'), '#!/bin/sh\nprintf "%s" "$MINTED"\n', { mode: 0o755 });
         writeFileSync(join(tbin, 'showfile'), '#!/bin/sh\ncat "$KCONF"\n', { mode: 0o755 });
+        // writes $1 bytes of a known pattern (head is the writer); says ready, then never reads stdin
+        writeFileSync(join(tbin, 'bigout'), `#!/bin/sh\nyes ${LINE.trimEnd()} | head -c "$1"\n`, { mode: 0o755 });
+        writeFileSync(join(tbin, 'ignorein'), '#!/bin/sh\necho ready\nexec sleep 600\n', { mode: 0o755 });
         // the mint program: prints a fresh token for each run, told its lifetime in GUARD_MINT_TTL
         writeFileSync(join(tbin, 'mint'), '#!/bin/sh\necho "minted-$GUARD_MINT_TTL-$$"\n', { mode: 0o755 });
         writeFileSync(join(tbin, 'showmint'), '#!/bin/sh\nprintf "%s" "$MINTED"\n', { mode: 0o755 });
@@ -526,7 +563,7 @@ rules:
         [home, dir, file].forEach((p, i) => chmodSync(p, modes[i]!));
       }
       expect((await enforced()).every((c) => c.status === 'ok')).toBe(true);
-    });
+    }, 180_000); // five doctor runs: minutes on a loaded machine
 
     it('a minted credential is fresh for each run and its expiry is recorded', async () => {
       const a = await guard(['exec', '--', 'showmint']);
@@ -610,5 +647,107 @@ rules:
       expect(st.mode & 0o077).toBe(0);
       expect(readdirSync('/tmp').filter((f) => f.startsWith('guard-run-'))).toEqual([]);
     });
+    it('a client that stops reading holds the command, not the daemon: memory stays bounded and nothing is lost', async () => {
+      const total = 200 * MiB;
+      const daemonPid = daemon!.pid!;
+      const before = statusKiB(daemonPid, 'VmRSS');
+      const child = spawn(
+        'setpriv',
+        asAgentArgv([process.execPath, join(app, 'bin', 'guard.js'), 'exec', '--', 'bigout', String(total)]),
+        { cwd: work },
+      );
+      child.stdin.end();
+      let got = 0;
+      let bad = 0;
+      const pattern = Buffer.from(LINE.repeat(4096));
+      const first = new Promise<void>((res) => child.stdout.once('data', () => res()));
+      child.stdout.on('data', (b: Buffer) => {
+        const at = got % LINE.length;
+        if (!pattern.subarray(at, at + b.length).equals(b)) bad++;
+        got += b.length;
+      });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+      await first;
+      // the client stops reading altogether (SIGSTOP), as a hostile one may
+      process.kill(child.pid!, 'SIGSTOP');
+      const writer = readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number)
+        .find((pid) => {
+          try {
+            return (
+              readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'head' &&
+              statSync(`/proc/${pid}`).uid === num('-u', u.runner)
+            );
+          } catch {
+            return false;
+          }
+        });
+      expect(writer, 'the writer runs as the runner').toBeDefined();
+      const written = await settled(() => ioCounter(writer!, 'wchar'));
+      // blocked in write, far from done: the daemon stopped reading its pipe
+      expect(written, 'the writer must not finish while its client reads nothing').toBeDefined();
+      expect(written!).toBeLessThan(32 * MiB);
+      expect(statusKiB(daemonPid, 'VmRSS') - before).toBeLessThan(64 * 1024);
+      process.kill(child.pid!, 'SIGCONT');
+      expect(await closed, stderr).toBe(0);
+      expect({ got, bad }).toEqual({ got: total, bad: 0 });
+    }, 300_000);
+
+    it('stdin the command does not read stays with the client (one window), and a signal still reaches the command', async () => {
+      const daemonPid = daemon!.pid!;
+      const before = statusKiB(daemonPid, 'VmRSS');
+      const { child, done } = await runningCommand(['ignorein'], '');
+      // 64 MiB offered; the client takes one window and then stops reading its stdin
+      const start = ioCounter(child.pid!, 'rchar')!;
+      child.stdin!.on('error', () => undefined); // the rest is never read: EPIPE once it exits
+      child.stdin!.write(Buffer.alloc(64 * MiB, 7));
+      const read = await settled(() => ioCounter(child.pid!, 'rchar'));
+      expect(read).toBeDefined();
+      expect(read! - start).toBeLessThan(16 * MiB);
+      expect(statusKiB(daemonPid, 'VmRSS') - before).toBeLessThan(64 * 1024);
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code, r.stderr).toBe(128 + 15);
+    }, 120_000);
+    it('a cwd the runner cannot read is a clear refusal; one only the runner (not the daemon) can read runs', async () => {
+      /** `guard exec -- cat` as the agent in a new directory under work with this owner and mode. */
+      const inDir = (name: string, gid: number, mode: number, input: string): Promise<Run> => {
+        const dir = join(work, name);
+        mkdirSync(dir);
+        chownSync(dir, id.agent, gid);
+        chmodSync(dir, mode);
+        const child = spawn(
+          'setpriv',
+          asAgentArgv([process.execPath, join(app, 'bin', 'guard.js'), 'exec', '--', 'cat']),
+          { cwd: dir },
+        );
+        const done = collect(child);
+        child.stdin.end(input);
+        return done;
+      };
+      // the agent's own 0700 directory: neither the runner nor the daemon may enter it
+      const refused = await inDir('hidden', id.agentGid, 0o700, 'never\n');
+      expect(refused.code, refused.stderr).toBe(76);
+      expect(refused.stderr).toContain(
+        `the runner user ${u.runner} cannot enter or read ${join(work, 'hidden')}; nothing was run`,
+      );
+      expect(refused.stdout).toBe('');
+      // group = the daemon's own group with no rights, others may read: only the runner gets in
+      const ran = await inDir('runner-only', id.daemonGid, 0o705, 'through\n');
+      expect(ran.code, ran.stderr).toBe(0);
+      expect(ran.stdout).toBe('through\n');
+    }, 60_000);
+    it('an env: rule is judged on the bound value the executor passes on, through the real guard exec', async () => {
+      const r = await guard(['exec', '--', 'psql', '-Atc', 'select 1'], agentEnv({ PGDATABASE: 'production' }));
+      expect(r.code, r.stderr).toBe(77);
+      expect(r.stderr).toContain('enf.db-prod');
+      // the same command with the allowed database runs with the credential
+      const ok = await guard(['exec', '--', 'psql', '-Atc', 'select 1']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout.trim()).toBe('1');
+    }, 60_000);
   },
 );

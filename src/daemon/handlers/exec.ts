@@ -19,6 +19,7 @@ import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
 import { previewExtra, previewFor } from '../../preview/index.js';
+import { judgedEnv } from '../judged-env.js';
 
 type Msg = ExecMessage & { id: number };
 
@@ -58,7 +59,9 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     throw new ReplyError('bad_request', 'binding.targets must have one entry per argv element');
   }
   const loaded = await ctx.policy.forCwd(msg.cwd);
-  const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  // env: rules judge the values the binding carries (decision 1025), or an explicit env field
+  const env = judgedEnv(msg, policyEnvNames(loaded.policy.rules));
+  const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env }, loaded.policy);
   const fingerprint = fingerprintOf(
     msg,
     requester,
