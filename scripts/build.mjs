@@ -38,14 +38,14 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 renameSync(out, new URL('../dist', import.meta.url));
 
 /**
- * Parse the shipped policy files once, here, with the code guard runs (src/policy/yamlpos.ts), and
- * store the results by the SHA-256 of each text (src/policy/shipped.ts reads them).
+ * Parse the shipped policy files once, here, with the code guard runs (src/policy/load/yamlpos.ts), and
+ * store the results by the SHA-256 of each text (src/policy/load/shipped.ts reads them).
  */
 async function writePolicySnapshots(dir) {
   // bundled beside the output (inside the project, so nothing outside it is touched), then imported
   const helper = new URL('policy-snapshots.tmp.mjs', dir);
   await build({
-    entryPoints: [new URL('../src/policy/shipped-build.ts', import.meta.url).pathname],
+    entryPoints: [new URL('../src/policy/load/shipped-build.ts', import.meta.url).pathname],
     bundle: true,
     format: 'esm',
     platform: 'node',

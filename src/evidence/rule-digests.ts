@@ -6,7 +6,7 @@
  * description, impact, controls, layer), not where it sits in its file: moving a rule is no change.
  */
 import { createHash } from 'node:crypto';
-import type { CompiledPolicy } from '../policy/compiled.js';
+import type { CompiledPolicy } from '../policy/rules/compiled.js';
 import { canonicalize } from '../util/canonical.js';
 
 /** Plain JSON of a value as written (drops undefined; non-JSON values become their string form). */

@@ -6,7 +6,7 @@
  * no opinion (the agent's own permission flow applies); anything else is refused, because a file
  * tool cannot be rewritten to wait in `guard exec`.
  */
-import { autoExecKind } from '../policy/autoexec-paths.js';
+import { autoExecKind } from '../policy/programs/autoexec-paths.js';
 import { shQuote } from './rewrite.js';
 import type { Judgement } from './decide.js';
 import type { Verdict } from './types.js';

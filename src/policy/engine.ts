@@ -1,15 +1,15 @@
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { Language, Parser } from 'web-tree-sitter';
-import { DEFAULT_APPROVAL, type CompiledPolicy } from './compiled.js';
-import { addUnresolved, type Analysis, type Base } from './context.js';
-import { judgeAutoExecWrites } from './autoexec.js';
-import { decide } from './decide.js';
-import { NO_STDIN } from './model.js';
-import { resolveCommand, unwraps } from './resolve.js';
-import { parseScript } from './shell.js';
+import { DEFAULT_APPROVAL, type CompiledPolicy } from './rules/compiled.js';
+import { addUnresolved, type Analysis, type Base } from './shell/context.js';
+import { judgeAutoExecWrites } from './programs/autoexec-writes.js';
+import { decide } from './rules/decide.js';
+import { NO_STDIN } from './shell/model.js';
+import { resolveCommand, unwraps } from './shell/resolve.js';
+import { parseScript } from './shell/parse.js';
 import type { Decision, PolicyRequest } from './types.js';
-import { lit, shellQuote } from './words.js';
+import { lit, shellQuote } from './shell/words.js';
 import { messageOf } from '../errors.js';
 
 export interface Engine {

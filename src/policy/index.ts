@@ -3,14 +3,14 @@
  * Pure core (compilePolicy, Engine.evaluate); loadPolicy is the I/O edge.
  */
 export * from './types.js';
-export type { CompiledPolicy, CompiledRule } from './compiled.js';
-export { compilePolicy, policyDigest, type PolicyDoc } from './compile.js';
-export { openExampleCache, type ExampleCache } from './example-cache.js';
-export { checkExamplesInTurns } from './examples.js';
+export type { CompiledPolicy, CompiledRule } from './rules/compiled.js';
+export { compilePolicy, policyDigest, type PolicyDoc } from './load/compile.js';
+export { openExampleCache, type ExampleCache } from './load/example-cache.js';
+export { checkExamplesInTurns } from './load/check-examples.js';
 export { createEngine, type Engine } from './engine.js';
 export { PolicyLoadError } from './errors.js';
-export { loadPolicy, projectPolicyDirs, SYSTEM_POLICY_DIR } from './load.js';
-export { shippedPolicyDir } from './locate.js';
+export { loadPolicy, projectPolicyDirs, SYSTEM_POLICY_DIR } from './load/load-policy.js';
+export { shippedPolicyDir } from './load/locate.js';
 export {
   evaluateWithScripts,
   readScript,
@@ -20,7 +20,7 @@ export {
   MAX_SCRIPT_BYTES,
 } from './script-read.js';
 
-import type { CompiledPolicy } from './compiled.js';
+import type { CompiledPolicy } from './rules/compiled.js';
 
 export interface LoadedPolicy {
   policy: CompiledPolicy;

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import type { CompiledPolicy } from './compiled.js';
+import type { CompiledPolicy } from './rules/compiled.js';
 import type { Engine } from './engine.js';
 import type { Decision, PolicyRequest, ScriptFile, ScriptRef } from './types.js';
 

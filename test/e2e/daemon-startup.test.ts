@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { policyDigest } from '../../src/policy/compile.js';
-import { exampleCachePath, openExampleCache } from '../../src/policy/example-cache.js';
+import { policyDigest } from '../../src/policy/load/compile.js';
+import { exampleCachePath, openExampleCache } from '../../src/policy/load/example-cache.js';
 import { BIN, MARK, Rig, TEST_POLICY } from '../daemon/helpers.js';
 
 let rig: Rig;

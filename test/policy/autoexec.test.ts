@@ -5,7 +5,7 @@
  * The default pack, real shell parsing; each dangerous line came out `allow` before.
  */
 import { describe, expect, it } from 'vitest';
-import { autoExecKind, packageScripts } from '../../src/policy/autoexec.js';
+import { autoExecKind, packageScripts } from '../../src/policy/programs/autoexec-writes.js';
 import { sharedHarness } from './helpers.js';
 
 const h = sharedHarness('gpol-autoexec-');

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_APPROVAL } from '../../src/policy/compiled.js';
-import { groupConditions } from '../../src/policy/decide.js';
+import { DEFAULT_APPROVAL } from '../../src/policy/rules/compiled.js';
+import { groupConditions } from '../../src/policy/rules/decide.js';
 import { compilePolicy, type Engine } from '../../src/policy/index.js';
 import { defaultHarness, type Harness } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateWithScripts, MAX_SCRIPT_BYTES, scriptsChanged, type Decision } from '../../src/policy/index.js';
-import { makeScript } from '../../src/policy/scripts.js';
+import { makeScript } from '../../src/policy/shell/script-files.js';
 import { sharedHarness } from './helpers.js';
 
 const h = sharedHarness('gpol-scripts-');

@@ -9,7 +9,7 @@ import { approverKeyPath, readKeyFile } from '../../approval/keyfile.js';
 import { unlockApproverKey } from '../../approval/keys.js';
 import { readPassphrase } from '../../approval/passphrase.js';
 import { UsageError } from '../../errors.js';
-import { policyFileStatement, SIGNATURE_SUFFIX, type PolicySignature } from '../../policy/signed.js';
+import { policyFileStatement, SIGNATURE_SUFFIX, type PolicySignature } from '../../policy/load/signed.js';
 import { writeLine, type Io } from '../io.js';
 import { approverName } from './decide.js';
 

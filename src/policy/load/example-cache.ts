@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { guardHome } from '../config/paths.js';
-import { BUILD_ID } from '../version.js';
+import { guardHome } from '../../config/paths.js';
+import { BUILD_ID } from '../../version.js';
 
 const FORMAT = 'guard-policy-examples/1';
 /** Enough for the base policy and the project layers of a few dozen repositories. */

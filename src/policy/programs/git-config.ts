@@ -1,4 +1,4 @@
-import type { Word } from './words.js';
+import type { Word } from '../shell/words.js';
 
 export const GIT_COMMAND_KEYS =
   /^(?:alias\.[^=]+=\s*!|core\.(?:pager|editor|sshcommand|fsmonitor|askpass|hookspath)=|(?:pager|sequence)\.[^=]*=|sequence\.editor=|credential\.helper=\s*!|diff\.[^=]*\.(?:textconv|command)=|filter\.[^=]*\.(?:clean|smudge|process)=|gpg\.program=|ssh\.variant=)/i;

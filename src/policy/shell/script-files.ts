@@ -1,8 +1,8 @@
 import { addUnresolved, type Analysis, type Base } from './context.js';
-import { fileKey } from './files.js';
+import { fileKey } from './written-files.js';
 import { normalizeAbsolute } from './paths.js';
-import { SHELLS, interpreterFamily, programName } from './programs.js';
-import type { ScriptRef } from './types.js';
+import { SHELLS, interpreterFamily, programName } from '../programs/families.js';
+import type { ScriptRef } from '../types.js';
 
 /**
  * Script files a command runs (`bash x.sh`, `source x`, `python x.py`, `./x`, `psql -f q.sql`,
@@ -60,7 +60,7 @@ export function scriptFile(
   }
 }
 
-/** The interpreter a `#!` line names: `sh`, a family from programs.ts, or another program. */
+/** The interpreter a `#!` line names: `sh`, a family from programs/families.ts, or another program. */
 export function shebang(text: string): { program: string; family: string | undefined } | undefined {
   if (!text.startsWith('#!')) return undefined;
   const end = text.indexOf('\n');

@@ -1,9 +1,9 @@
 import type { Node } from 'web-tree-sitter';
 import { addCommand, addUnresolved, type Analysis, type Base } from './context.js';
-import { COMMAND_VARS } from './extras.js';
-import { runWrittenFile } from './files.js';
+import { COMMAND_VARS } from '../programs/carried-scripts.js';
+import { runWrittenFile } from './written-files.js';
 import { NO_STDIN } from './model.js';
-import { parseScript } from './shell.js';
+import { parseScript } from './parse.js';
 import { wordOf, type Word } from './words.js';
 
 /** Prompt strings: bash expands them (command substitutions included) each time they are shown. */

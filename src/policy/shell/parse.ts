@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { addUnresolved, programsSince, union, type Analysis, type Base } from './context.js';
 import { LIMITS, NO_STDIN, type StdinInfo } from './model.js';
-import { fileKey, outputText } from './files.js';
+import { fileKey, outputText } from './written-files.js';
 import { resolveCommand } from './resolve.js';
 import { assignmentVars, declaration } from './vars.js';
 import { expandBraces, wordOf, type Word } from './words.js';

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
-import { compileGlob, isLiteral, literalAlternatives } from './glob.js';
-import { compileMatch } from './match.js';
-import { EFFECT_RANK, DEFAULT_APPROVAL, type CompiledPolicy, type CompiledRule } from './compiled.js';
-import { PolicyLoadError } from './errors.js';
-import { programName } from './programs.js';
+import { compileGlob, isLiteral, literalAlternatives } from '../rules/glob.js';
+import { compileMatch } from '../rules/match.js';
+import { EFFECT_RANK, DEFAULT_APPROVAL, type CompiledPolicy, type CompiledRule } from '../rules/compiled.js';
+import { PolicyLoadError } from '../errors.js';
+import { programName } from '../programs/families.js';
 import { fileSchema, seconds, type ApprovalDoc, type FileDoc, type RuleDoc } from './schema.js';
-import type { ApprovalSettings, Effect, PolicyLayer, Risk } from './types.js';
+import type { ApprovalSettings, Effect, PolicyLayer, Risk } from '../types.js';
 import { shippedSnapshot } from './shipped.js';
 import { locatedFromSnapshot, parseYaml } from './yamlpos.js';
-import type { Engine, LoadedPolicy } from './index.js';
-import { checkExamples } from './examples.js';
-import { messageOf } from '../errors.js';
+import type { Engine, LoadedPolicy } from '../index.js';
+import { checkExamples } from './check-examples.js';
+import { messageOf } from '../../errors.js';
 
 export interface PolicyDoc {
   file: string;

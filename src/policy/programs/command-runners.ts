@@ -1,4 +1,4 @@
-import { dyn, lit, shellQuote, type Word } from './words.js';
+import { dyn, lit, shellQuote, type Word } from '../shell/words.js';
 import type { WrapperSpec } from './wrappers.js';
 
 /** xargs: options, then the command it runs with words read from stdin appended. */

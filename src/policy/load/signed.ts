@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { loadApprovers } from '../approval/registry.js';
-import { verifyStatement } from '../approval/statement.js';
-import type { ApproverRecord } from '../approval/types.js';
+import { loadApprovers } from '../../approval/registry.js';
+import { verifyStatement } from '../../approval/statement.js';
+import type { ApproverRecord } from '../../approval/types.js';
 
 export const SIGNATURE_SUFFIX = '.sig';
 

@@ -1,6 +1,6 @@
 import type { Parser } from 'web-tree-sitter';
 import { LIMITS, type Cmd, type Sink, type StdinInfo, type WrittenFile } from './model.js';
-import type { ScriptFile, Unresolved } from './types.js';
+import type { ScriptFile, Unresolved } from '../types.js';
 
 /** What a command inherits from where it appears in the line. */
 export interface Base {

@@ -1,6 +1,6 @@
-import { gitCarried } from './gitconfig.js';
-import { dbShellEscapes, optionCommands } from './optcmds.js';
-import type { Word } from './words.js';
+import { gitCarried } from './git-config.js';
+import { dbShellEscapes, optionCommands } from './option-commands.js';
+import type { Word } from '../shell/words.js';
 
 /**
  * Programs that are judged themselves but also carry shell text in an argument: the text is

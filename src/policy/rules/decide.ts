@@ -1,8 +1,8 @@
 import { DEFAULT_APPROVAL, EFFECT_RANK, RISK_RANK, type CompiledPolicy, type CompiledRule } from './compiled.js';
 import { tokens, type MatchResult, type Tokens } from './match.js';
-import type { Cmd, Sink } from './model.js';
-import type { ApprovalSettings, Decision, Effect, PolicyRequest, Risk, RuleMatch, SimpleCommand } from './types.js';
-import { shellQuote } from './words.js';
+import type { Cmd, Sink } from '../shell/model.js';
+import type { ApprovalSettings, Decision, Effect, PolicyRequest, Risk, RuleMatch, SimpleCommand } from '../types.js';
+import { shellQuote } from '../shell/words.js';
 
 function candidates(policy: CompiledPolicy, cmd: Cmd): CompiledRule[] {
   const exact = policy.byProgram.get(cmd.program);

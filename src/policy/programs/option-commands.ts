@@ -1,4 +1,4 @@
-import type { Word } from './words.js';
+import type { Word } from '../shell/words.js';
 
 /**
  * Options whose value a program runs as a shell command (`tar --to-command`, `rsync -e`,

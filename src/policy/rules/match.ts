@@ -1,9 +1,9 @@
 import { compileGlob, globSource, isLiteral, type Glob } from './glob.js';
-import type { Cmd } from './model.js';
-import type { MatchDoc } from './schema.js';
-import type { PolicyRequest } from './types.js';
-import type { Word } from './words.js';
-import { pathForms, resolvePath } from './paths.js';
+import type { Cmd } from '../shell/model.js';
+import type { MatchDoc } from '../load/schema.js';
+import type { PolicyRequest } from '../types.js';
+import type { Word } from '../shell/words.js';
+import { pathForms, resolvePath } from '../shell/paths.js';
 
 /** A command's arguments classified once for all rules: flags, positionals, possible option values. */
 export interface Tokens {

@@ -1,6 +1,6 @@
 import type { Glob } from './glob.js';
 import type { Matcher } from './match.js';
-import type { ApprovalSettings, Effect, PolicyLayer, Risk } from './types.js';
+import type { ApprovalSettings, Effect, PolicyLayer, Risk } from '../types.js';
 
 export interface CompiledRule {
   id: string;

@@ -1,19 +1,26 @@
 import { addCommand, addUnresolved, union, type Analysis, type Base } from './context.js';
 import { interpreter, judgeFileCode, stdinScript } from './interpreters.js';
 import { LIMITS, NO_STDIN, type Cmd } from './model.js';
-import { SHELLS, interpreterFamily, programName } from './programs.js';
-import { parseScript } from './shell.js';
+import { SHELLS, interpreterFamily, programName } from '../programs/families.js';
+import { parseScript } from './parse.js';
 import { dyn, lit, shellQuote, type Word } from './words.js';
-import { RUNUSER_SU, SUB_WRAPPERS, WRAPPERS, peel, type WrapperSpec } from './wrappers.js';
-import { carried } from './extras.js';
-import { fileKey, leafEffects, namedFileText, recordFile, runWrittenFile } from './files.js';
-import { makeScript, makefileOf, scriptFile, shebang, systemProgram } from './scripts.js';
-import { toolWrites } from './autoexec.js';
+import { RUNUSER_SU, SUB_WRAPPERS, WRAPPERS, peel, type WrapperSpec } from '../programs/wrappers.js';
+import { carried } from '../programs/carried-scripts.js';
+import { fileKey, leafEffects, namedFileText, recordFile, runWrittenFile } from './written-files.js';
+import { makeScript, makefileOf, scriptFile, shebang, systemProgram } from './script-files.js';
+import { toolWrites } from '../programs/autoexec-writes.js';
 import { commandVars } from './vars.js';
-import { CONTAINER_RUNNERS, embedded } from './embedded.js';
-import { shellSetup } from './setup-tools.js';
+import { CONTAINER_RUNNERS, embedded } from './embedded-commands.js';
+import { shellSetup } from '../programs/setup-tools.js';
 import { remoteReadsStdin, remoteStdin } from './remote-stdin.js';
-import { findExecs, parallelJobs, shellInvocation, sshInvocation, XARGS, xargsReplace } from './special.js';
+import {
+  findExecs,
+  parallelJobs,
+  shellInvocation,
+  sshInvocation,
+  XARGS,
+  xargsReplace,
+} from '../programs/command-runners.js';
 
 /** Shell keywords: as the program of a wrapper (`sudo { …; }`) they are not what the line seems. */
 const RESERVED = new Set(

@@ -1,8 +1,8 @@
-import { addUnresolved, type Analysis, type Base } from './context.js';
-import { NO_STDIN } from './model.js';
-import { resolveCommand, script } from './resolve.js';
-import { makeScript } from './scripts.js';
-import { lit } from './words.js';
+import { addUnresolved, type Analysis, type Base } from '../shell/context.js';
+import { NO_STDIN } from '../shell/model.js';
+import { resolveCommand, script } from '../shell/resolve.js';
+import { makeScript } from '../shell/script-files.js';
+import { lit } from '../shell/words.js';
 import { autoExecKind, type AutoExecKind } from './autoexec-paths.js';
 
 export { autoExecKind, type AutoExecKind };

@@ -1,11 +1,11 @@
 import { addUnresolved, type Analysis, type Base } from './context.js';
-import { destroysData, extractCommands, literalCallsOnly, shellsOut } from './interp.js';
+import { destroysData, extractCommands, literalCallsOnly, shellsOut } from '../programs/inline-code.js';
 import { NO_STDIN, type Cmd } from './model.js';
-import { runWrittenFile } from './files.js';
-import { scriptFile } from './scripts.js';
-import { INTERPRETERS } from './programs.js';
+import { runWrittenFile } from './written-files.js';
+import { scriptFile } from './script-files.js';
+import { INTERPRETERS } from '../programs/families.js';
 import { resolveCommand } from './resolve.js';
-import { parseScript } from './shell.js';
+import { parseScript } from './parse.js';
 import { expandBraces, lit, shellQuote, type Word } from './words.js';
 
 /** Shells and interpreters that read their program from stdin, and inline interpreter code. */

@@ -1,8 +1,8 @@
 import type { Analysis, Base } from './context.js';
-import { programName } from './programs.js';
+import { programName } from '../programs/families.js';
 import { resolveCommand } from './resolve.js';
-import { isShellSetup } from './setup-tools.js';
-import { parseScript } from './shell.js';
+import { isShellSetup } from '../programs/setup-tools.js';
+import { parseScript } from './parse.js';
 import type { Word } from './words.js';
 
 /** `docker run IMAGE cmd`, `docker exec CONTAINER cmd`: the command runs in a container, often with host mounts. */

@@ -1,4 +1,4 @@
-import type { Word } from './words.js';
+import type { Word } from '../shell/words.js';
 
 /**
  * Programs that run another program given as their arguments. Each is described as data:

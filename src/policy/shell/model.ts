@@ -1,4 +1,4 @@
-import type { ScriptRef, Unresolved } from './types.js';
+import type { ScriptRef, Unresolved } from '../types.js';
 import type { Word } from './words.js';
 
 /** A simple command as the engine judges it (internal richer form of SimpleCommand). */

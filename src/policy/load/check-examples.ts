@@ -1,10 +1,10 @@
-import type { CompiledPolicy, CompiledRule } from './compiled.js';
-import type { Engine } from './index.js';
-import { tokens } from './match.js';
-import { programName } from './programs.js';
-import { splitWords } from './split.js';
-import type { PolicyRequest } from './types.js';
-import { lit } from './words.js';
+import type { CompiledPolicy, CompiledRule } from '../rules/compiled.js';
+import type { Engine } from '../index.js';
+import { tokens } from '../rules/match.js';
+import { programName } from '../programs/families.js';
+import { splitWords } from '../shell/split.js';
+import type { PolicyRequest } from '../types.js';
+import { lit } from '../shell/words.js';
 
 const EXAMPLE_CONTEXT: Omit<PolicyRequest, 'argv'> = {
   cwd: '/home/agent/project',

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { guardPaths } from '../config/paths.js';
+import { guardPaths } from '../../config/paths.js';
 import { compilePolicy, policyDigest, type PolicyDoc } from './compile.js';
 import type { ExampleCache } from './example-cache.js';
-import { createEngine, type Engine } from './engine.js';
-import { PolicyLoadError } from './errors.js';
+import { createEngine, type Engine } from '../engine.js';
+import { PolicyLoadError } from '../errors.js';
 import { shippedPolicyDir } from './locate.js';
 import { SignatureChecker } from './signed.js';
-import type { LoadedPolicy } from './index.js';
-import type { PolicyLayer } from './types.js';
+import type { LoadedPolicy } from '../index.js';
+import type { PolicyLayer } from '../types.js';
 
 export const SYSTEM_POLICY_DIR = '/etc/guard/policies';
 
