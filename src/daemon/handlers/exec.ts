@@ -58,7 +58,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     throw new ReplyError('bad_request', 'binding.targets must have one entry per argv element');
   }
   const loaded = await ctx.policy.forCwd(msg.cwd);
-  const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  const decision = await ctx.judge({ argv: msg.argv, cwd: msg.cwd, requester, env: msg.env }, loaded);
   const fingerprint = fingerprintOf(
     msg,
     requester,
