@@ -26,7 +26,8 @@ function buildId() {
 
 /** @type {import('esbuild').BuildOptions} */
 export const bundleOptions = {
-  entryPoints: { guard: 'src/main.ts' },
+  // the judge worker (src/daemon/judge-pool.ts) is its own entry: a worker thread loads a file
+  entryPoints: { guard: 'src/main.ts', 'judge-worker': 'src/policy/judge-worker.ts' },
   bundle: true,
   splitting: true, // lazily imported commands become their own chunks
   format: 'esm',

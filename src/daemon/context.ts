@@ -32,6 +32,8 @@ export interface DaemonContext {
   machine: RequestMachine;
   policy: PolicyHost;
   evaluate(req: PolicyRequest, policy: LoadedPolicy['policy']): Decision;
+  /** evaluate, with large commands judged off the main loop (src/daemon/judge-pool.ts). */
+  judge(req: PolicyRequest, loaded: LoadedPolicy): Promise<Decision>;
   ledger: Ledger;
   channels: Channel[];
   approvers(): ApproverRecord[];

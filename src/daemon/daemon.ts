@@ -9,6 +9,7 @@ import { loadApprovers } from '../approval/registry.js';
 import { guardPaths, type GuardPaths } from '../config/paths.js';
 import { openLedger, type Ledger } from '../ledger/index.js';
 import { createEngine, evaluateWithScripts, openExampleCache } from '../policy/index.js';
+import { JudgePool } from './judge-pool.js';
 import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide } from './handlers/decide.js';
@@ -148,6 +149,9 @@ async function boot(
     onChange: (r) => announce(ctx, r),
     onError: (e, c) => log.error(`${c}: ${messageOf(e)}`),
   });
+  // large commands are judged off the main loop, in a worker (decision 0025)
+  const judges = new JudgePool((req, p) => evaluateWithScripts(engine, req, p), log);
+  cleanup.push(() => judges.stop());
   const ctx: DaemonContext = {
     env: opts.env,
     home: paths.home,
@@ -159,6 +163,7 @@ async function boot(
     policy,
     // script files a line runs are read here, at decision time, and judged (decision 0125)
     evaluate: (req, p) => evaluateWithScripts(engine, req, p),
+    judge: (req, loaded) => judges.judge(req, loaded),
     ledger,
     get channels() {
       return channels;

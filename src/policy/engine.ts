@@ -64,6 +64,20 @@ function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): An
   return a;
 }
 
+/** The decision when guard could not judge a command: the policy's `on_unresolved`, never allow. */
+export function failedDecision(policy: CompiledPolicy, detail: string): Decision {
+  return {
+    effect: policy.onUnresolved,
+    risk: 'high',
+    matches: [],
+    commands: [],
+    unresolved: [{ kind: 'internal', text: '', detail }],
+    reasons: [`${policy.onUnresolved} (unresolved internal): guard could not judge this command`],
+    approval: policy.onUnresolved === 'approve' ? { ...DEFAULT_APPROVAL } : undefined,
+    policyDigest: policy.digest,
+  };
+}
+
 /** Initialise the shell parser (web-tree-sitter + tree-sitter-bash wasm) once; reuse the engine. */
 export async function createEngine(): Promise<Engine> {
   // The bash grammar is one large WebAssembly module. V8's optimising tier spends over a second of
@@ -82,22 +96,7 @@ export async function createEngine(): Promise<Engine> {
       try {
         return decide(policy, req, a.sink);
       } catch (err) {
-        return {
-          effect: policy.onUnresolved,
-          risk: 'high',
-          matches: [],
-          commands: [],
-          unresolved: [
-            {
-              kind: 'internal',
-              text: '',
-              detail: `the decision failed: ${messageOf(err)}`,
-            },
-          ],
-          reasons: [`${policy.onUnresolved} (unresolved internal): guard could not judge this command`],
-          approval: policy.onUnresolved === 'approve' ? { ...DEFAULT_APPROVAL } : undefined,
-          policyDigest: policy.digest,
-        };
+        return failedDecision(policy, `the decision failed: ${messageOf(err)}`);
       }
     },
   };

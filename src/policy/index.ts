@@ -7,7 +7,7 @@ export type { CompiledPolicy, CompiledRule } from './rules/compiled.js';
 export { compilePolicy, policyDigest, type PolicyDoc } from './load/compile.js';
 export { openExampleCache, type ExampleCache } from './load/example-cache.js';
 export { checkExamplesInTurns } from './load/check-examples.js';
-export { createEngine, type Engine } from './engine.js';
+export { createEngine, failedDecision, type Engine } from './engine.js';
 export { PolicyLoadError } from './errors.js';
 export { loadPolicy, projectPolicyDirs, SYSTEM_POLICY_DIR } from './load/load-policy.js';
 export { shippedPolicyDir } from './load/locate.js';
@@ -21,6 +21,7 @@ export {
 } from './script-read.js';
 
 import type { CompiledPolicy } from './rules/compiled.js';
+import type { PolicyDoc } from './load/compile.js';
 
 export interface LoadedPolicy {
   policy: CompiledPolicy;
@@ -33,6 +34,8 @@ export interface LoadedPolicy {
   loosenings: string[];
   /** Every file read, for watching. */
   files: string[];
+  /** The texts compiled: the judge worker compiles the same policy from them (src/daemon/judge-pool.ts). */
+  docs?: PolicyDoc[];
   /**
    * Set when the rule examples were not judged because the example cache vouched for this digest;
    * the daemon judges them again once it serves (PolicyHost).

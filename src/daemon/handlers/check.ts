@@ -31,7 +31,7 @@ export async function handleCheck(ctx: DaemonContext, conn: Conn, msg: CheckMess
   const requester = verifiedRequester(scopeOf(ctx, conn), claimed);
   const argv = checkArgv(msg);
   const loaded = await ctx.policy.forCwd(msg.cwd);
-  const decision = ctx.evaluate({ argv, shell: msg.shell, cwd: msg.cwd, requester, env: msg.env }, loaded.policy);
+  const decision = await ctx.judge({ argv, shell: msg.shell, cwd: msg.cwd, requester, env: msg.env }, loaded);
   // intent is attached after the decision: it never reaches the policy
   const intent = msg.intent === undefined ? undefined : displayIntent(msg.intent);
   if (intent !== undefined && decision.effect === 'approve')

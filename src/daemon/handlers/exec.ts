@@ -61,7 +61,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   const loaded = await ctx.policy.forCwd(msg.cwd);
   // env: rules judge the values the binding carries (decision 1025), or an explicit env field
   const env = judgedEnv(msg, policyEnvNames(loaded.policy.rules));
-  const decision = ctx.evaluate({ argv: msg.argv, cwd: msg.cwd, requester, env }, loaded.policy);
+  const decision = await ctx.judge({ argv: msg.argv, cwd: msg.cwd, requester, env }, loaded);
   const fingerprint = fingerprintOf(
     msg,
     requester,

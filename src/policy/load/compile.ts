@@ -253,8 +253,8 @@ export function compilePolicy(
     disabled,
   };
   const files = docs.map((d) => d.file);
-  if (opts.skipExamples === true) return { policy, digest, warnings, loosenings, files, examplesUnchecked: true };
+  if (opts.skipExamples === true) return { policy, digest, warnings, loosenings, files, docs, examplesUnchecked: true };
   const exampleProblems = checkExamples(policy, opts.engine);
   if (exampleProblems.length > 0) throw new PolicyLoadError(exampleProblems);
-  return { policy, digest, warnings, loosenings, files };
+  return { policy, digest, warnings, loosenings, files, docs };
 }
