@@ -7,7 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
+import { HOOK_AGENTS } from '../../src/cli/specs/hook.js';
+import { INIT_AGENT_NAMES } from '../../src/cli/specs/init.js';
+import { adapterFor } from '../../src/integrations/adapters.js';
+import { INIT_AGENTS } from '../../src/integrations/setup/agent-step.js';
 import { EXAMPLES } from '../../src/cli/examples.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { commands } from '../../src/cli/registry.js';
@@ -27,6 +32,9 @@ async function generated(...argv: string[]): Promise<string> {
 describe('guard completion bash, in a real bash', () => {
   /** What bash completes for the words typed so far (the last one is being completed). */
   async function complete(...typed: string[]): Promise<string[]> {
+    return completeIn(dir, ...typed);
+  }
+  async function completeIn(cwd: string, ...typed: string[]): Promise<string[]> {
     const script = join(dir, 'guard.bash');
     writeFileSync(script, await generated('completion', 'bash'));
     const words = ['guard', ...typed].map((w) => `'${w}'`).join(' ');
@@ -37,7 +45,7 @@ describe('guard completion bash, in a real bash', () => {
         '-c',
         `source ${script}; COMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _guard; printf '%s\\n' "\${COMPREPLY[@]}"`,
       ],
-      { encoding: 'utf8' },
+      { encoding: 'utf8', cwd },
     );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -49,8 +57,43 @@ describe('guard completion bash, in a real bash', () => {
     expect(await complete('ledger', 'ver')).toEqual(['verify']);
     expect(await complete('ledger', 'verify', '--pub')).toEqual(['--pubkey']);
     expect(await complete('approver', 'enroll', '--name', 'bob', '--gr')).toEqual(['--group']);
-    expect(await complete('completion', '')).toEqual([]);
     expect(await complete('daemon', '')).toEqual(['start', 'status', 'stop']);
+  });
+
+  test('values of a fixed set: the shell, the hook agent, init --agent, hook --allowed', async () => {
+    expect(await complete('completion', '')).toEqual(['bash', 'fish', 'zsh']);
+    expect(await complete('completion', 'z')).toEqual(['zsh']);
+    expect(await complete('hook', 'c')).toEqual(['claude-code', 'codex', 'cursor']);
+    expect(await complete('hook', 'gemini', 'c')).toEqual([]); // one agent only
+    expect(await complete('init', '--agent', '')).toEqual([...INIT_AGENTS].sort());
+    expect(await complete('init', '--agent', 's')).toEqual(['shell']);
+    expect(await complete('hook', 'codex', '--allowed', '')).toEqual(['pass', 'record']);
+    // after the value, options again
+    expect(await complete('init', '--agent', 'shell', '--p')).toEqual(['--print']);
+  });
+
+  test('file and directory names for options that take a file, a path or a directory', async () => {
+    const cwd = mkdtempSync(join(dir, 'files-'));
+    writeFileSync(join(cwd, 'ledger.pub'), '');
+    writeFileSync(join(cwd, 'ledger.db'), '');
+    mkdirSync(join(cwd, 'led-out'));
+    expect(await completeIn(cwd, 'ledger', 'verify', '--pubkey', 'led')).toEqual([
+      'led-out',
+      'ledger.db',
+      'ledger.pub',
+    ]);
+    expect(await completeIn(cwd, 'ledger', 'verify', '--db', 'ledger.d')).toEqual(['ledger.db']); // <path>
+    expect(await completeIn(cwd, 'evidence', 'pack', '--out', 'l')).toEqual(['led-out']); // <dir>
+    // a free-form value (a name) offers nothing of guard's own
+    expect(await completeIn(cwd, 'approver', 'enroll', '--name', '')).toEqual([]);
+  });
+
+  test('the agent lists completion offers are the ones the commands accept', () => {
+    expect([...INIT_AGENT_NAMES]).toEqual([...INIT_AGENTS]);
+    for (const a of HOOK_AGENTS) expect(adapterFor(a)?.name).toBeDefined();
+    expect(['claude-code', 'gemini', 'codex', 'cursor', 'shell'].filter((a) => adapterFor(a))).toEqual([
+      ...HOOK_AGENTS,
+    ]);
   });
 
   test("nothing after `--` (the wrapped command is not guard's) or after an unknown word", async () => {
@@ -70,6 +113,11 @@ describe('guard completion zsh and fish', () => {
     expect(z.startsWith('#compdef guard\n')).toBe(true);
     expect(z).toContain(`'ledger verify') cands=(`);
     expect(z).toContain("'--pubkey'");
+    expect(z).toContain(`'init') cands=(`);
+    expect(z).toContain(`'init|--agent') compadd -- 'claude-code' 'gemini' 'codex' 'cursor' 'shell' ;;`);
+    expect(z).toContain(`'ledger verify|--pubkey') _files ;;`);
+    expect(z).toContain(`'evidence pack|--out') _files -/ ;;`);
+    expect(z).toContain(`'completion') cands=() vals=() args=('bash' 'zsh' 'fish') ;;`);
   });
 
   test('fish: sub-commands only under their parent, options under their command', async () => {
@@ -77,7 +125,11 @@ describe('guard completion zsh and fish', () => {
     expect(f).toMatch(
       /^complete -c guard -n '__fish_seen_subcommand_from ledger; and not __fish_seen_subcommand_from .*' -a verify /m,
     );
-    expect(f).toMatch(/^complete -c guard -n '__fish_seen_subcommand_from verify' -l pubkey /m);
+    expect(f).toMatch(/^complete -c guard -n '__fish_seen_subcommand_from verify' -l pubkey -r -F /m);
+    expect(f).toMatch(
+      /^complete -c guard -n '__fish_seen_subcommand_from init' -l agent -x -a 'claude-code gemini codex cursor shell' /m,
+    );
+    expect(f).toMatch(/^complete -c guard -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'$/m);
   });
 
   test('an unknown shell is a usage error that names the choices', async () => {

@@ -33,6 +33,7 @@ describe('the npm package', () => {
       'dist/policy-snapshots.json',
       'docs/architecture.md',
       'channels/slack-app-manifest.yaml',
+      'channels/teams-approval-flow.json',
       'policies/00-base.yaml',
     ])
       expect(files).toContain(f);

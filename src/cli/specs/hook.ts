@@ -1,15 +1,24 @@
+import { Argument, Option } from 'commander';
 import { defineCommand } from '../command.js';
+import { completes } from '../complete-values.js';
+
+/** The agents `guard hook` answers for (src/integrations/adapters.ts checks the name itself). */
+export const HOOK_AGENTS = ['claude-code', 'gemini', 'codex', 'cursor'] as const;
 
 export const hookSpec = defineCommand({
   name: 'hook',
   summary: "an agent's pre-tool hook: judge the shell command on stdin (claude-code, gemini, codex, cursor)",
   define(cmd) {
     cmd
-      .argument('<agent>', 'claude-code | gemini | codex | cursor')
-      .option(
-        '--allowed <mode>',
-        "commands policy allows: pass (default: run unchanged, the agent's own checks decide, the decision is recorded) or record (run through guard exec, exit status on the ledger; Gemini CLI's own policy then sees the rewritten line); Claude Code and Codex always pass",
-        'pass',
+      .addArgument(completes(new Argument('<agent>', 'claude-code | gemini | codex | cursor'), HOOK_AGENTS))
+      .addOption(
+        completes(
+          new Option(
+            '--allowed <mode>',
+            "commands policy allows: pass (default: run unchanged, the agent's own checks decide, the decision is recorded) or record (run through guard exec, exit status on the ledger; Gemini CLI's own policy then sees the rewritten line); Claude Code and Codex always pass",
+          ).default('pass'),
+          ['pass', 'record'],
+        ),
       )
       .option('--deadline-ms <ms>', 'answer within this time or block (the configured agent timeout is 30 s)', '20000')
       .addHelpText(

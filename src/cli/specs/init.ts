@@ -1,11 +1,21 @@
+import { Option } from 'commander';
 import { defineCommand } from '../command.js';
+import { completes } from '../complete-values.js';
+
+/** The agents `guard init --agent` sets up (src/integrations/setup/agent-step.ts checks the name). */
+export const INIT_AGENT_NAMES = ['claude-code', 'gemini', 'codex', 'cursor', 'shell'] as const;
 
 export const initSpec = defineCommand({
   name: 'init',
   summary: 'set guard up: policy layer, agent hook, daemon, pinned ledger key, self-test',
   define(cmd) {
     cmd
-      .option('--agent <name>', 'write the hook configuration of: claude-code, gemini, codex, cursor, shell')
+      .addOption(
+        completes(
+          new Option('--agent <name>', 'write the hook configuration of: claude-code, gemini, codex, cursor, shell'),
+          INIT_AGENT_NAMES,
+        ),
+      )
       .option('--yes', 'change an existing agent settings file without asking (a backup is kept)')
       .option('--print', 'print the agent configuration and the file it belongs in instead of writing it')
       .addHelpText(
