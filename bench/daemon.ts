@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { AGENT_ENV_VARS } from '../src/approval/agent-env.js';
 import { unlockApproverKey } from '../src/approval/keys.js';
 import { DaemonClient } from '../src/daemon/client.js';
-import type { ExecOutcome, RequestDetail } from '../src/daemon/messages.js';
 import { fmt, interleaved, median, quantile, timeCommand } from './lib.js';
 import type { Suite } from './suites.js';
+import { ask } from '../src/daemon/replies.js';
 
 const POLICY = `version: 1
 default: allow
@@ -60,7 +60,7 @@ async function approvalLatency(
         });
         child.on('exit', () => reject(new Error(`exec ended early: ${err}`)));
       });
-      const detail = await client.call<RequestDetail>({ type: 'show', requestId: id });
+      const detail = await ask(client, { type: 'show', requestId: id });
       const signed = key.sign({
         v: 1,
         requestId: id,
@@ -70,7 +70,7 @@ async function approvalLatency(
         approver: 'bench',
       });
       const t0 = wallNs();
-      await client.call({ type: 'decide', signed });
+      await ask(client, { type: 'decide', signed });
       await new Promise((r) => child.on('exit', r));
       const started = BigInt(readFileSync(stampFile, 'utf8').trim().split('\n')[0]!);
       out.push(Number(started - t0) / 1e6);
@@ -112,7 +112,7 @@ async function protocolThroughput(socket: string, cwd: string, clients: number, 
     const c = await DaemonClient.connect(socket);
     try {
       while (Date.now() < until) {
-        const o = await c.call<ExecOutcome>({
+        const o = await ask(c, {
           type: 'exec',
           argv: ['true'],
           cwd,
@@ -120,7 +120,7 @@ async function protocolThroughput(socket: string, cwd: string, clients: number, 
           noWait: false,
         });
         if (o.outcome !== 'run') throw new Error(o.outcome);
-        await c.call({ type: 'exec_end', execId: o.execId, exitCode: 0, signal: null, durationMs: 0 });
+        await ask(c, { type: 'exec_end', execId: o.execId, exitCode: 0, signal: null, durationMs: 0 });
         done++;
       }
     } finally {
@@ -137,11 +137,9 @@ async function countRecords(socket: string): Promise<Record<string, number>> {
   let since = 0;
   try {
     for (;;) {
-      const { records, more } = await c.call<{ records: { seq: number; type: string }[]; more: boolean }>({
-        type: 'history',
-        sinceSeq: since,
-        limit: 10_000,
-      });
+      const page = await ask(c, { type: 'history', sinceSeq: since, limit: 10_000 });
+      const { more } = page;
+      const records = page.records as { seq: number; type: string }[];
       for (const r of records) counts[r.type] = (counts[r.type] ?? 0) + 1;
       if (!more || records.length === 0) break;
       since = records[records.length - 1]!.seq;

@@ -6,6 +6,7 @@ import { DaemonClient } from '../src/daemon/client.js';
 import { claude } from './integrations.js';
 import { fmt, interleaved, median, timeCommand } from './lib.js';
 import type { Suite } from './suites.js';
+import { ask } from '../src/daemon/replies.js';
 
 /**
  * `guard exec -- true` with a warm daemon, by the Node client and by the native client, against
@@ -64,14 +65,11 @@ async function execEnds(socket: string): Promise<number> {
   let count = 0;
   let since = 0;
   for (;;) {
-    const page = await c.call<{ records: { seq: number; type: string }[]; more: boolean }>({
-      type: 'history',
-      sinceSeq: since,
-      limit: 10_000,
-    });
-    count += page.records.filter((r) => r.type === 'exec_end').length;
-    if (!page.more || page.records.length === 0) break;
-    since = page.records[page.records.length - 1]!.seq;
+    const page = await ask(c, { type: 'history', sinceSeq: since, limit: 10_000 });
+    const records = page.records as { seq: number; type: string }[];
+    count += records.filter((r) => r.type === 'exec_end').length;
+    if (!page.more || records.length === 0) break;
+    since = records[records.length - 1]!.seq;
   }
   c.close();
   return count;

@@ -29,8 +29,6 @@ export const ExitCode = {
   SIGNAL_BASE: 128,
 } as const;
 
-export type ExitCodeName = keyof typeof ExitCode;
-
 /** What each exit code means, in the order `guard exit-codes` and `guard --help` list them. */
 const EXIT_CODE_MEANINGS: readonly [code: string, meaning: string][] = [
   ['0..255', "the wrapped command's own exit status, passed through unchanged"],
@@ -57,6 +55,12 @@ export function exitCodesHelp(): string {
 /** The message of anything thrown (an Error's message, else its string form). */
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** An error as every guard command prints it: `guard: message`, then `guard: hint` when there is one. */
+export function errorLines(err: unknown): string {
+  const d = describeError(err);
+  return d.hint === undefined ? `guard: ${d.message}` : `guard: ${d.message}\nguard: ${d.hint}`;
 }
 
 /** Base class: every error guard raises on purpose carries an exit code and a stable kind. */
@@ -135,6 +139,6 @@ export function describeError(err: unknown): {
       details: err.details,
     };
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return { exitCode: ExitCode.INTERNAL, kind: 'internal', message: `internal error: ${message}`, details: {} };
 }

@@ -7,6 +7,7 @@ import { parseTime } from './encoding.js';
 import { signedDecisionSchema, firstIssue } from './schema.js';
 import { decisionStatement, verifyStatement } from './statement.js';
 import type { ApproverRecord, SignedDecision } from './types.js';
+import { messageOf } from '../errors.js';
 
 export type DecisionRefusal =
   'unknown-approver' | 'bad-signature' | 'wrong-request' | 'wrong-fingerprint' | 'stale' | 'malformed';
@@ -38,7 +39,7 @@ export function checkDecision(input: {
     return {
       ok: false,
       code: 'malformed',
-      reason: `decision could not be checked: ${err instanceof Error ? err.message : String(err)}`,
+      reason: `decision could not be checked: ${messageOf(err)}`,
     };
   }
 }

@@ -9,6 +9,7 @@ import type { ApproverKey } from './keys.js';
 import { endorsementSchema, firstIssue } from './schema.js';
 import { endorsementStatement, verifyStatement } from './statement.js';
 import type { ApproverRecord, Endorsement, EndorsementStatement } from './types.js';
+import { messageOf } from '../errors.js';
 
 export type Candidate = Omit<ApproverRecord, 'enrolledAt' | 'endorsedBy' | 'fingerprint'>;
 
@@ -69,7 +70,7 @@ export function checkEndorsement(
   } catch (err) {
     return {
       ok: false,
-      reason: `endorsement could not be checked: ${err instanceof Error ? err.message : String(err)}`,
+      reason: `endorsement could not be checked: ${messageOf(err)}`,
     };
   }
 }

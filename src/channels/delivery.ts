@@ -36,9 +36,6 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** The channels' name for messageOf. */
-export const errorText = messageOf;
-
 /** Tracks delivery health and runs jobs in order (one queue per channel). */
 export class Delivery {
   private delivered = 0;
@@ -97,11 +94,11 @@ export class Delivery {
         then = await job();
         this.succeeded();
       } catch (err) {
-        this.failed(`${what}: attempt ${n}/${this.policy.attempts} failed: ${errorText(err)}`);
+        this.failed(`${what}: attempt ${n}/${this.policy.attempts} failed: ${messageOf(err)}`);
         if (n < this.policy.attempts) await sleep(backoffMs(this.policy, n), this.abort.signal);
         continue;
       }
-      if (then !== undefined) await then().catch((err: unknown) => this.failed(`${what}: ${errorText(err)}`));
+      if (then !== undefined) await then().catch((err: unknown) => this.failed(`${what}: ${messageOf(err)}`));
       return true;
     }
     this.gaveUp++;

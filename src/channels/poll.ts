@@ -3,8 +3,9 @@
  * GET the Location until it stops answering 202, honouring Retry-After within bounds; errors are
  * retried with bounded backoff. Stops as soon as `stillWanted()` is false (request final/expired).
  */
-import { backoffMs, errorText, sleep, type Delivery, type RetryPolicy } from './delivery.js';
+import { backoffMs, sleep, type Delivery, type RetryPolicy } from './delivery.js';
 import { readResponse, REQUEST_TIMEOUT_MS } from './http.js';
+import { messageOf } from '../errors.js';
 
 export interface PollOptions {
   what: string;
@@ -43,7 +44,7 @@ export async function pollLocation(o: PollOptions): Promise<void> {
       return await o.onAnswer(res, text);
     } catch (err) {
       failures++;
-      o.delivery.failed(`poll ${o.what} (${failures}/${o.retry.attempts}): ${errorText(err)}`);
+      o.delivery.failed(`poll ${o.what} (${failures}/${o.retry.attempts}): ${messageOf(err)}`);
       if (failures >= o.retry.attempts) {
         o.delivery.log('error', `poll ${o.what}: gave up; the request stays pending until it expires`);
         return;

@@ -9,7 +9,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const TIMESTAMP_HEADER = 'x-guard-timestamp';
 export const SIGNATURE_HEADER = 'x-guard-signature';
-export const KEY_HEADER = 'x-guard-key';
 /** Accepted clock difference between signer and verifier, seconds. */
 export const REPLAY_WINDOW_SECONDS = 300;
 

@@ -1,4 +1,4 @@
-import { describeError } from '../errors.js';
+import { describeError, errorLines } from '../errors.js';
 import type { Io } from './io.js';
 
 /** Print an error the way every guard command does: `guard: …` lines, or one JSON object. */
@@ -10,7 +10,6 @@ export function report(io: Io, err: unknown, json: boolean): void {
     );
     return;
   }
-  io.stderr.write(`guard: ${d.message}\n`);
-  if (d.hint !== undefined) io.stderr.write(`guard: ${d.hint}\n`);
+  io.stderr.write(`${errorLines(err)}\n`);
   if (d.kind === 'internal' && err instanceof Error && io.env['GUARD_DEBUG'] === '1') io.stderr.write(`${err.stack}\n`);
 }

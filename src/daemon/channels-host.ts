@@ -9,6 +9,7 @@ import { failedChannel } from '../channels/failed.js';
 import type { Channel, ChannelHost, RequestView } from '../channels/types.js';
 import type { LedgerWriter } from '../ledger/types.js';
 import type { Logger } from './log.js';
+import { messageOf } from '../errors.js';
 
 export async function startChannels(
   configFile: string,
@@ -46,7 +47,7 @@ export async function recordChannelError(
   op: string,
   err: unknown,
 ): Promise<void> {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   log.error(`channel ${channel} ${op} failed: ${message}`);
   try {
     await ledger.append('channel_error', { channel, op, error: message });

@@ -20,6 +20,17 @@ export class DaemonReplyError extends Error {
   }
 }
 
+/**
+ * The daemon's answer does not have the shape its message type promises (src/daemon/replies.ts):
+ * nothing is acted on; the caller fails closed.
+ */
+export class DaemonProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DaemonProtocolError';
+  }
+}
+
 /** The connection could not be made or was lost. `code` is the socket error code when known. */
 export class DaemonConnectionError extends Error {
   constructor(
@@ -113,16 +124,24 @@ export class DaemonClient {
     });
   }
 
-  /** Send a message and resolve with its result (rejects on an error frame or a lost connection). */
-  call<T>(body: ClientBody): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
+  /**
+   * Send a message and resolve with its result as `parse` reads it (the reply schema, src/daemon/replies.ts
+   * `ask`, or a lean check on the exec path). Rejects on an error frame, a lost connection, or a
+   * result `parse` refuses (DaemonProtocolError).
+   */
+  call<R>(body: ClientBody, parse: (data: unknown) => R): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.onClose(reject);
       try {
         const id = this.send(body, (msg) => {
           if (msg.type === 'event') return;
           this.handlers.delete(id);
-          if (msg.type === 'result') resolve(msg.data as T);
-          else reject(new DaemonReplyError(msg.code, msg.message, msg.hint));
+          if (msg.type === 'error') return reject(new DaemonReplyError(msg.code, msg.message, msg.hint));
+          try {
+            resolve(parse(msg.data));
+          } catch (err) {
+            reject(err instanceof Error ? err : new DaemonProtocolError(String(err)));
+          }
         });
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));

@@ -10,15 +10,9 @@ import { join } from 'node:path';
 import { guardPaths } from '../config/paths.js';
 import type { DaemonContext } from './context.js';
 import { executorConfig } from './executor.js';
+import type { EnforcedStatus } from './replies.js';
 
-export interface EnforcedStatus {
-  runner: string;
-  credentials: { name: string; kind: string; target: string }[];
-  /** Files and directories whose contents the agent must not read. */
-  private: string[];
-  /** Set when the credential index could not be read. */
-  error?: string | undefined;
-}
+export type { EnforcedStatus } from './replies.js';
 
 export function enforcedStatus(ctx: DaemonContext): EnforcedStatus | undefined {
   const runner = executorConfig(ctx.env).runner;

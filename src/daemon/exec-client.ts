@@ -4,10 +4,11 @@
  * Nothing runs unless the daemon said `run` (after committing exec_start) before the deadline.
  */
 import { DeniedError, FailClosedError, NotApprovedError, PendingError } from '../errors.js';
-import { DaemonConnectionError, DaemonReplyError, type DaemonClient } from './client.js';
+import { DaemonConnectionError, DaemonProtocolError, DaemonReplyError, type DaemonClient } from './client.js';
 import { reconnect } from './connect.js';
 import { formatDuration } from './duration.js';
-import type { DaemonMessage, ExecMessage, ExecOutcome, ExecutorRun, WaitEvent } from './messages.js';
+import { execOutcomeOf, waitEventOf } from './exec-replies.js';
+import type { DaemonMessage, ExecMessage, ExecOutcome, ExecutorRun } from './messages.js';
 import { visibleText } from '../util/visible.js';
 
 /** How long a waiting client tries to find the daemon again after losing it, unless one is starting (then: while it makes progress). */
@@ -149,7 +150,8 @@ export async function requestRun(
         client.send(body, (m: DaemonMessage) => {
           if (m.type === 'error') return done(() => reject(new DaemonReplyError(m.code, m.message, m.hint)));
           if (m.type === 'result') {
-            const o = m.data as ExecOutcome;
+            const o = execOutcomeOf(m.data);
+            if (o instanceof DaemonProtocolError) return done(() => reject(o));
             if (o.outcome === 'run')
               return done(() => resolve({ client, execId: o.execId, requestId: o.requestId, executor: o.executor }));
             if (o.outcome === 'need_context') return done(() => reject(new NeedContext('need_context')));
@@ -195,7 +197,8 @@ export async function requestRun(
             }
             return;
           }
-          const e = m.data as WaitEvent;
+          const e = waitEventOf(m.data);
+          if (e instanceof DaemonProtocolError) return done(() => reject(e));
           if (e.event === 'run') {
             if (deadline !== undefined && Date.now() > deadline)
               return done(() =>
@@ -236,6 +239,10 @@ export async function requestRun(
         continue;
       }
       if (err instanceof DaemonReplyError) throw replyToError(err);
+      if (err instanceof DaemonProtocolError)
+        throw new FailClosedError(`${err.message}; nothing was run`, {
+          hint: 'this guard and the running daemon may be different versions: restart the daemon',
+        });
       if (!(err instanceof DaemonConnectionError) || requestId === undefined || msg.noWait) {
         if (err instanceof DaemonConnectionError)
           throw new FailClosedError(`lost the guard daemon: ${err.message}; nothing was run`, {

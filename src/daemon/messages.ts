@@ -7,11 +7,20 @@
  * client message it answers. One client message can receive several `event`s (a waiting exec,
  * `wait`, `subscribe`) and at most one `result` or `error`.
  */
-import type { Candidate } from '../approval/endorsement.js';
-import type { ApproverChange, Endorsement, SignedDecision } from '../approval/types.js';
-import type { RequestState, RequestView } from '../channels/types.js';
-import type { EnforcedStatus } from './enforced-status.js';
-import type { Effect, Risk } from '../policy/types.js';
+import type { Effect } from '../policy/types.js';
+import type { ClientBodies } from './schemas.js';
+
+export type {
+  CheckOutcome,
+  DaemonStatus,
+  ExecOutcome,
+  ExecutorEvent,
+  ExecutorRun,
+  ReplyOf,
+  RequestDetail,
+  RequestPage,
+  WaitEvent,
+} from './replies.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -70,67 +79,23 @@ export interface CheckMessage extends Pick<ExecMessage, 'cwd' | 'env' | 'context
   intent?: { userMessage?: string | undefined; agentExplanation?: string | undefined; source: string } | undefined;
 }
 
-/** The answer to `check`. Texts are redacted as in the ledger. */
-export interface CheckOutcome {
-  effect: Effect;
-  risk: Risk;
-  reasons: string[];
-  matches: { ruleId: string; effect: Effect; risk: Risk; description: string; impact?: string | undefined }[];
-  unresolved: { kind: string; detail: string }[];
-  policyDigest: string;
-  /** For effect `approve`: how long a request may wait, and how many humans it needs. */
-  approval?: { timeoutSeconds: number; quorum: number } | undefined;
-  /** The id of the recorded request; absent when nothing was recorded. */
-  requestId?: string | undefined;
-}
-
-export type ClientBody =
-  | { type: 'ping' }
-  | ExecMessage
-  | CheckMessage
-  | { type: 'exec_end'; execId: string; exitCode: number; signal?: string | null | undefined; durationMs: number }
-  | { type: 'decide'; signed: SignedDecision; via?: 'cli' | 'tui' | undefined }
-  | { type: 'report_refusal'; requestId: string; approver: string; reason: string }
-  | { type: 'reply'; requestId: string; message: string }
-  | { type: 'revoke'; requestId: string; reason?: string | undefined }
-  | { type: 'wait'; requestId: string; timeoutSeconds?: number | undefined }
-  /** One page of requests; ask again with `cursor: next` until the answer has no `next`. */
-  | { type: 'list'; all: boolean; cursor?: string | undefined; limit?: number | undefined }
-  | { type: 'show'; requestId: string }
-  | { type: 'subscribe' }
-  | { type: 'history'; requestId?: string | undefined; sinceSeq?: number | undefined; limit?: number | undefined }
-  | { type: 'status' }
-  /**
-   * Register an approver whose key the client created (the private half stays with the human).
-   * Only the daemon's own uid or root may enrol; the daemon records `approver_enrolled`, or
-   * `approver_enroll_refused` for anyone else. The answer is the registered ApproverRecord.
-   */
-  | { type: 'enroll'; candidate: Candidate; endorsement?: Endorsement | undefined }
-  /** Remove an approver (owner only); recorded as `approver_removed`. Answer: the record. */
-  | { type: 'approver_remove'; name: string; reason: string }
-  /** A signed update or key rotation of an approver (owner only); recorded. Answer: the record. */
-  | { type: 'approver_change'; change: ApproverChange }
-  /** One approver's record as the daemon holds it (removed ones too); owner and approver users only. */
-  | { type: 'approver_get'; name: string }
-  | { type: 'shutdown' }
-  /** Enforced mode: manage the credential store (owner only; src/daemon/handlers/credential.ts). */
-  | {
-      type: 'credential';
-      op: 'add' | 'rotate' | 'remove' | 'list';
-      name?: string | undefined;
-      kind?: 'env' | 'file' | 'mint' | undefined;
-      target?: string | undefined;
-      valueB64?: string | undefined;
-      ttlSeconds?: number | undefined;
-    }
-  /** Enforced mode: run the command the daemon answered `run` with `executor` for (src/daemon/executor.ts). */
-  | { type: 'exec_run'; execId: string; env: Record<string, string>; cols?: number | undefined }
-  /** Enforced mode: the executed command's stdin (`eof` closes it) and signals from `guard exec`. */
-  | { type: 'exec_input'; execId: string; dataB64?: string | undefined; eof?: boolean | undefined }
-  | { type: 'exec_signal'; execId: string; signal: string };
+/**
+ * Every client message body, derived from its zod schema (src/daemon/schemas.ts). What each carries:
+ * `exec` and `check` above; `list` returns one page (ask again with `cursor: next` until the answer
+ * has no `next`); `enroll` registers an approver whose key the client created (only the daemon's own
+ * uid or root may; the answer is the registered ApproverRecord); `approver_remove` (owner only,
+ * recorded as `approver_removed`), `approver_change` (a signed update or key rotation, owner only)
+ * and `approver_get` (removed ones too; owner and approver users) answer with the record;
+ * `credential` manages the enforced
+ * mode's credential store (owner only); `exec_run`, `exec_input` and `exec_signal` drive a command
+ * the daemon's executor runs (src/daemon/executor.ts).
+ */
+export type ClientBody = ClientBodies[keyof ClientBodies];
+/** The body of one client message type. */
+export type BodyOf<K extends ClientType> = ClientBodies[K];
 
 export type ClientMessage = ClientBody & { id: number };
-export type ClientType = ClientBody['type'];
+export type ClientType = keyof ClientBodies;
 
 /** Errors the daemon sends back. `refused` and `not_found` are answers, the rest are failures. */
 export type ErrorCode = 'bad_request' | 'not_found' | 'refused' | 'conflict' | 'fail_closed' | 'internal';
@@ -139,82 +104,3 @@ export type DaemonMessage =
   | { re: number; type: 'result'; data: unknown }
   | { re: number; type: 'error'; code: ErrorCode; message: string; hint?: string | undefined }
   | { re: number; type: 'event'; data: unknown };
-
-/** The first answer to an exec message. */
-export type ExecOutcome =
-  | {
-      outcome: 'run';
-      execId: string;
-      requestId: string;
-      grant?: string | undefined;
-      executor?: ExecutorRun | undefined;
-    }
-  | { outcome: 'deny'; requestId: string; reasons: string[]; rules: string[]; hint: string }
-  | {
-      outcome: 'pending';
-      requestId: string;
-      view: RequestView;
-      /** Where approvers see it: channel names plus "guard approve" on this host. */
-      channels: string[];
-      waitUntil: string;
-    }
-  | { outcome: 'closed'; requestId: string; state: RequestState; reason: string }
-  /** Only for a partial-context exec that needs approval: send again with the full context. */
-  | { outcome: 'need_context' };
-
-/**
- * Enforced mode: the daemon's executor runs this command, not the client. The client answers with
- * `exec_run`, giving the values of the environment variables named here (nothing else of its
- * environment), then streams stdin and signals; the daemon streams ExecutorEvents back.
- */
-export interface ExecutorRun {
-  env: string[];
-}
-
-/** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
-export type ExecutorEvent = { event: 'out'; fd: 1 | 2; dataB64: string } | { event: 'started' };
-
-/** Events on a waiting exec (or `wait`) connection. */
-export type WaitEvent =
-  | { event: 'update'; view: RequestView }
-  | {
-      event: 'run';
-      execId: string;
-      requestId: string;
-      approvedBy?: string[] | undefined;
-      executor?: ExecutorRun | undefined;
-    }
-  | { event: 'approved'; requestId: string; view: RequestView }
-  | { event: 'closed'; requestId: string; state: RequestState; reason: string };
-
-export interface DaemonStatus {
-  pid: number;
-  version: string;
-  protocol: number;
-  startedAt: string;
-  home: string;
-  socket: string;
-  policy: { digest: string; files: string[]; lastError?: string | undefined };
-  requests: { pending: number; needsInfo: number; grants: number };
-  /** How many approvers the registry holds; error when it cannot be loaded (fails closed). */
-  approvers?: { enrolled: number; error?: string | undefined } | undefined;
-  channels: { name: string; ok: boolean; detail: string }[];
-  /** Enforced mode only (a runner user is configured): see src/daemon/enforced-status.ts. */
-  enforced?: EnforcedStatus | undefined;
-}
-
-/** `list` answer: one page; `next` is the cursor of the following page, absent on the last. */
-export interface RequestPage {
-  requests: RequestDetail[];
-  next?: string | undefined;
-}
-
-/** `show` answer: the view plus what an approver signs over. */
-export interface RequestDetail {
-  view: RequestView;
-  fingerprint: string;
-  grant?: { usesLeft: number; expiresAt: string; revoked: boolean } | undefined;
-  votes: { approver: string; action: string; channel: string; at: string }[];
-  /** Approving needs a fresh IdP login (identity: step-up). */
-  stepUp?: boolean | undefined;
-}

@@ -9,7 +9,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { FailClosedError } from '../errors.js';
+import { FailClosedError, messageOf } from '../errors.js';
 import type { LedgerWriter } from '../ledger/types.js';
 import {
   checkExamplesInTurns,
@@ -222,7 +222,7 @@ export class PolicyHost {
       await this.recordIgnored(next);
       this.opts.log.info(`policy reloaded: ${next.digest}`);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       this.lastError = message;
       this.opts.log.error(`policy reload failed, keeping ${this.digest}: ${message}`);
       try {

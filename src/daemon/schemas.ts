@@ -10,7 +10,8 @@ import {
   grantRequestSchema,
 } from '../approval/schema.js';
 import { REQUEST_ID_PATTERN } from './ids.js';
-import type { ClientMessage } from './messages.js';
+import type { CheckMessage, ClientMessage, ExecMessage } from './messages.js';
+import type { Equal } from './replies.js';
 
 const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const requestId = z.string().regex(REQUEST_ID_PATTERN, 'not a request id');
@@ -183,6 +184,14 @@ const bodies = {
   }),
   exec_signal: z.strictObject({ type: z.literal('exec_signal'), execId: text(64), signal: text(32) }),
 } as const;
+
+/** Each client message body as its schema accepts it (messages.ts derives ClientBody from these). */
+export type ClientBodies = { [K in keyof typeof bodies]: z.infer<(typeof bodies)[K]> };
+
+// exec and check are also declared in messages.ts, with what each field means: they must agree
+const execAgrees: Equal<ClientBodies['exec'], ExecMessage> = true;
+const checkAgrees: Equal<ClientBodies['check'], CheckMessage> = true;
+void [execAgrees, checkAgrees];
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; id: number | undefined; error: string };
 

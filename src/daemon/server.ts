@@ -4,7 +4,7 @@
  * error frame and the connection is closed; the daemon itself never goes down for a client.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { GuardError } from '../errors.js';
+import { GuardError, messageOf } from '../errors.js';
 import { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './framing.js';
 import type { ConnectionLimits } from './limits.js';
 import type { ClientMessage, ClientType, DaemonMessage, ErrorCode } from './messages.js';
@@ -284,5 +284,5 @@ function replyError(conn: Conn, re: number, err: unknown, opts: ServerOptions): 
     return;
   }
   opts.onError(err, 'handler');
-  conn.error(re, 'internal', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+  conn.error(re, 'internal', `internal error: ${messageOf(err)}`);
 }

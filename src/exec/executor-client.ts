@@ -9,8 +9,9 @@
  */
 import { NotApprovedError, FailClosedError } from '../errors.js';
 import type { DaemonConnectionError } from '../daemon/client.js';
-import { type DaemonClient } from '../daemon/client.js';
-import type { DaemonMessage, ExecutorEvent, ExecutorRun } from '../daemon/messages.js';
+import { DaemonProtocolError, type DaemonClient } from '../daemon/client.js';
+import { executorEventOf, execRunResultOf } from '../daemon/exec-replies.js';
+import type { DaemonMessage, ExecutorRun } from '../daemon/messages.js';
 import type { RunResult } from './run.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
@@ -105,11 +106,15 @@ export function runInExecutor(
               : new FailClosedError(m.message, { hint: m.hint }),
           ),
         );
-      if (m.type === 'result') {
-        result = m.data as { exitCode: number; signal: string | null };
+      const e = m.type === 'result' ? execRunResultOf(m.data) : executorEventOf(m.data);
+      if (e instanceof DaemonProtocolError)
+        return finish(() =>
+          reject(new FailClosedError(`${e.message}; the command was stopped`, { hint: 'restart the daemon' })),
+        );
+      if (!('event' in e)) {
+        result = e;
         return maybeDone();
       }
-      const e = m.data as ExecutorEvent;
       if (e.event === 'started') {
         io.stdin.on('data', onData);
         io.stdin.on('end', onEnd);

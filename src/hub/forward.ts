@@ -7,7 +7,8 @@
  * is sent again and the hub accepts it only if it is unchanged. It reads the ledger database with
  * its own read-only connection and never writes to the ledger itself.
  */
-import { errorText, sleep } from '../channels/delivery.js';
+import { sleep } from '../channels/delivery.js';
+import { messageOf } from '../errors.js';
 import { CosignatureStore } from '../ledger/cosignatures.js';
 import { openReadOnly, type Db } from '../ledger/db.js';
 import { encodeBase64 } from '../ledger/b64.js';
@@ -75,7 +76,7 @@ export class EvidenceForwarder {
         failures = 0;
         this.status.error = undefined;
       } catch (err) {
-        const message = errorText(err);
+        const message = messageOf(err);
         if (message !== this.status.error) this.warn(`evidence forwarding: ${message}`);
         this.status.error = message;
         this.again = true;

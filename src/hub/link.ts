@@ -10,11 +10,11 @@
 import type { KeyObject } from 'node:crypto';
 import { isMap, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { errorText, sleep } from '../channels/delivery.js';
+import { sleep } from '../channels/delivery.js';
 import { failedChannel } from '../channels/failed.js';
 import { resolveSecret } from '../channels/secrets.js';
 import type { Channel, ChannelHost, RequestView } from '../channels/types.js';
-import { UsageError } from '../errors.js';
+import { messageOf, UsageError } from '../errors.js';
 import type { LedgerWriter } from '../ledger/types.js';
 import { parseVoteKey, voteSignatureValid, type VoteBody } from './vote.js';
 import { guardPaths } from '../config/paths.js';
@@ -168,7 +168,7 @@ export class HubLink implements Channel {
 
   private failed(err: unknown): void {
     this.connected = false;
-    const message = errorText(err);
+    const message = messageOf(err);
     if (message !== this.lastError) this.host?.log({ channel: 'hub', level: 'warn', message });
     this.lastError = message;
   }

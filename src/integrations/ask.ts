@@ -55,7 +55,7 @@ export async function askDaemon(
   o: AskOptions,
   intent?: HookIntent,
 ): Promise<Judgement> {
-  return judgementOf(await client.call<unknown>(checkMessage(call, o, intent)));
+  return client.call(checkMessage(call, o, intent), judgementOf);
 }
 
 const EFFECTS: ReadonlySet<unknown> = new Set(['allow', 'approve', 'deny']);

@@ -72,6 +72,7 @@ export function optionalString(obj: Record<string, unknown>, key: string): strin
   return v;
 }
 
+/** A string field that must be present. */
 export function requiredString(obj: Record<string, unknown>, key: string, where: string): string {
   const v = optionalString(obj, key);
   if (v === undefined) throw new HookInputError(`${where} has no "${key}"`);

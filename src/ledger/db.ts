@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { LedgerCorruptError, LedgerWriteError } from './errors.js';
+import { messageOf } from '../errors.js';
 
 export type Db = Database.Database;
 
@@ -70,7 +71,7 @@ export function isCorruption(err: unknown): boolean {
 
 export function asLedgerError(err: unknown, what: string): LedgerWriteError {
   if (err instanceof LedgerWriteError) return err;
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = messageOf(err);
   const code = (err as { code?: unknown }).code;
   const details = typeof code === 'string' ? { sqlite: code } : {};
   if (isCorruption(err)) {

@@ -10,6 +10,7 @@ import { shippedSnapshot } from './shipped.js';
 import { locatedFromSnapshot, parseYaml } from './yamlpos.js';
 import type { Engine, LoadedPolicy } from './index.js';
 import { checkExamples } from './examples.js';
+import { messageOf } from '../errors.js';
 
 export interface PolicyDoc {
   file: string;
@@ -59,7 +60,7 @@ function compileRule(
   try {
     test = compileMatch(r.match);
   } catch (err) {
-    problems.push(`${at([...base, 'match'])}: rule ${r.id}: ${err instanceof Error ? err.message : String(err)}`);
+    problems.push(`${at([...base, 'match'])}: rule ${r.id}: ${messageOf(err)}`);
     return undefined;
   }
   const programs = typeof r.match.program === 'string' ? [r.match.program] : r.match.program;

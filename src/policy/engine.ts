@@ -10,6 +10,7 @@ import { resolveCommand, unwraps } from './resolve.js';
 import { parseScript } from './shell.js';
 import type { Decision, PolicyRequest } from './types.js';
 import { lit, shellQuote } from './words.js';
+import { messageOf } from '../errors.js';
 
 export interface Engine {
   /** Pure and synchronous; never throws: anything it cannot read is unresolved. */
@@ -58,12 +59,7 @@ function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): An
     // files that run later (Makefile, git hooks, .bashrc …): judged as running what was written
     if (a.files.size > 0) judgeAutoExecWrites(a);
   } catch (err) {
-    addUnresolved(
-      a,
-      'internal',
-      text.slice(0, 200),
-      `the analyser failed: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    addUnresolved(a, 'internal', text.slice(0, 200), `the analyser failed: ${messageOf(err)}`);
   }
   return a;
 }
@@ -95,7 +91,7 @@ export async function createEngine(): Promise<Engine> {
             {
               kind: 'internal',
               text: '',
-              detail: `the decision failed: ${err instanceof Error ? err.message : String(err)}`,
+              detail: `the decision failed: ${messageOf(err)}`,
             },
           ],
           reasons: [`${policy.onUnresolved} (unresolved internal): guard could not judge this command`],

@@ -11,6 +11,7 @@ import { approveNeedsOwnKey, resolveKey, splitKeys, type KeyInfo } from './keys.
 import type { DecisionIntent, Outgoing, TuiState } from './model.js';
 import { reduce, type Action } from './reducer.js';
 import type { Theme } from './theme.js';
+import { messageOf } from '../errors.js';
 
 export interface AppProps {
   backend: Backend;
@@ -144,7 +145,7 @@ export function App({ backend, initial, theme, now, tickMs = 1000 }: AppProps) {
       try {
         until = await backend.unlock(passphrase, intent);
       } catch (err) {
-        dispatch({ type: 'unlock-failed', message: err instanceof Error ? err.message : String(err) });
+        dispatch({ type: 'unlock-failed', message: messageOf(err) });
         return;
       } finally {
         passphrase.fill(0);
@@ -168,8 +169,7 @@ export function App({ backend, initial, theme, now, tickMs = 1000 }: AppProps) {
         case 'load-history':
           backend.history().then(
             (items) => dispatch({ type: 'history-loaded', items }),
-            (err: unknown) =>
-              dispatch({ type: 'history-failed', message: err instanceof Error ? err.message : String(err) }),
+            (err: unknown) => dispatch({ type: 'history-failed', message: messageOf(err) }),
           );
           return;
         case 'load-record': {
@@ -180,7 +180,7 @@ export function App({ backend, initial, theme, now, tickMs = 1000 }: AppProps) {
               dispatch({
                 type: 'record-failed',
                 requestId,
-                message: err instanceof Error ? err.message : String(err),
+                message: messageOf(err),
               }),
           );
           return;

@@ -7,12 +7,12 @@ import { WrongPassphraseError } from '../approval/keys.js';
 import type { DecisionAction } from '../approval/types.js';
 import type { RequestView } from '../channels/types.js';
 import { DaemonConnectionError, DaemonReplyError } from '../daemon/client.js';
-import type { RequestDetail } from '../daemon/messages.js';
 import { KeyLockedError, type ApproverSession } from './approver.js';
 import type { DaemonLink } from './link.js';
 import type { DecisionIntent, HistoryItem } from './model.js';
 import type { Action } from './reducer.js';
 import { parseChain, parseHistory, requestCommand } from './wire.js';
+import { messageOf } from '../errors.js';
 
 /** The history view shows this many recent decisions. */
 export const HISTORY_ITEMS = 200;
@@ -64,7 +64,7 @@ function explain(err: unknown): DecisionError {
     return new DecisionError(`${err.message}: it may or may not be recorded; see the history (h)`, false);
   if (err instanceof DaemonConnectionError)
     return new DecisionError(`not sent: the daemon is unreachable (${err.message})`, false);
-  return new DecisionError(`not sent: ${err instanceof Error ? err.message : String(err)}`, false);
+  return new DecisionError(`not sent: ${messageOf(err)}`, false);
 }
 
 export class DaemonBackend implements Backend {
@@ -116,7 +116,7 @@ export class DaemonBackend implements Backend {
   async decide(intent: DecisionIntent): Promise<string> {
     try {
       // The fingerprint the approver signs over comes from the daemon's own record of the request.
-      const detail = await this.link.call<RequestDetail>({ type: 'show', requestId: intent.requestId });
+      const detail = await this.link.call({ type: 'show', requestId: intent.requestId });
       const state = detail.view.state;
       if (state !== 'pending' && state !== 'needs_info')
         throw new DecisionError(`not sent: ${intent.requestId} is ${state} now, nothing left to decide`, false);
@@ -131,7 +131,7 @@ export class DaemonBackend implements Backend {
         approver: this.session.name,
         preview: detail.view.preview?.sha256,
       });
-      const res = await this.link.call<{ state: string; view: RequestView }>({ type: 'decide', signed, via: 'tui' });
+      const res = await this.link.call({ type: 'decide', signed, via: 'tui' });
       return outcome(intent.action, res.view, this.session.name);
     } catch (err) {
       throw explain(err);
@@ -141,10 +141,10 @@ export class DaemonBackend implements Backend {
   /** Recent decision records, newest first, each with its request's command; later refreshes read only what is new. */
   async history(): Promise<HistoryItem[]> {
     for (let page = 0; page < MAX_PAGES; page++) {
-      const data = await this.link.call<unknown>({ type: 'history', sinceSeq: this.lastSeq, limit: this.pageSize });
+      const data = await this.link.call({ type: 'history', sinceSeq: this.lastSeq, limit: this.pageSize });
       const parsed = parseHistory(data);
       if (parsed === undefined) throw new Error('the daemon sent a malformed history');
-      for (const rec of (data as { records: unknown[] }).records) {
+      for (const rec of data.records) {
         const rc = requestCommand(rec);
         if (rc !== undefined) this.commands.set(rc.requestId, rc.command);
       }
@@ -156,8 +156,8 @@ export class DaemonBackend implements Backend {
     // a request recorded on an earlier page (or before a refresh) than its decisions: ask for it
     for (const id of new Set(this.items.map((i) => i.requestId))) {
       if (id === undefined || this.commands.has(id)) continue;
-      const data = await this.link.call<unknown>({ type: 'history', requestId: id, limit: 1 });
-      const first = (data as { records?: unknown[] } | null)?.records?.[0];
+      const data = await this.link.call({ type: 'history', requestId: id, limit: 1 });
+      const first = data.records[0];
       const rc = requestCommand(first);
       if (rc !== undefined && rc.requestId === id) this.commands.set(id, rc.command);
     }
@@ -177,7 +177,7 @@ export class DaemonBackend implements Backend {
     const items: HistoryItem[] = [];
     let sinceSeq = 0;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const data = await this.link.call<unknown>({ type: 'history', requestId, sinceSeq, limit: this.pageSize });
+      const data = await this.link.call({ type: 'history', requestId, sinceSeq, limit: this.pageSize });
       const parsed = parseHistory(data);
       const chain = parseChain(data, requestId);
       if (parsed === undefined || chain === undefined) throw new Error('the daemon sent a malformed record chain');

@@ -4,9 +4,11 @@
  * pushed by the daemon (no polling); nothing is shown as actionable without a live subscription.
  */
 import { DaemonClient, DaemonConnectionError } from '../daemon/client.js';
-import type { ClientBody } from '../daemon/messages.js';
+import type { ClientBody, ReplyOf } from '../daemon/messages.js';
+import { ask } from '../daemon/replies.js';
 import type { Action } from './reducer.js';
 import { parseSubscribeEvent } from './wire.js';
+import { messageOf } from '../errors.js';
 
 export interface LinkOptions {
   socket: string;
@@ -38,7 +40,7 @@ function describe(err: unknown, socket: string): string {
   if (code === 'ENOENT') return `no daemon socket at ${socket}; start it with \`guard daemon start\``;
   if (code === 'ECONNREFUSED') return `nothing listens on ${socket}; start it with \`guard daemon start\``;
   if (code === 'EACCES') return `no permission to use ${socket}`;
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }
 
 export class DaemonLink {
@@ -65,7 +67,7 @@ export class DaemonLink {
   }
 
   /** One request/response on the live connection; rejects at once when there is none, or after a timeout. */
-  call<T>(body: ClientBody): Promise<T> {
+  call<B extends ClientBody>(body: B): Promise<ReplyOf<B['type']>> {
     const c = this.client;
     if (c === undefined || c.closed)
       return Promise.reject(new DaemonConnectionError('not connected to the daemon', 'ENOTCONN'));
@@ -77,7 +79,7 @@ export class DaemonLink {
         ms,
       );
     });
-    return Promise.race([c.call<T>(body), timeout]).finally(() => clearTimeout(timer));
+    return Promise.race([ask(c, body), timeout]).finally(() => clearTimeout(timer));
   }
 
   private async connect(): Promise<void> {

@@ -2,6 +2,7 @@
  * The approver terminal's state, as plain data. The reducer (reducer.ts) is the only code that
  * changes it; side effects (signing, sending, loading history) are requested through `outbox`.
  */
+import type { DecisionAction } from '../approval/types.js';
 import type { RequestView } from '../channels/types.js';
 import type { Risk } from '../policy/types.js';
 
@@ -46,8 +47,6 @@ export interface RecordView {
   items: HistoryItem[];
   error?: string | undefined;
 }
-
-export type DecisionAction = 'approve' | 'deny' | 'ask';
 
 export interface DecisionIntent {
   requestId: string;

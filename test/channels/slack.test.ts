@@ -118,7 +118,8 @@ describe('slack: Socket Mode round trips through the official clients', () => {
 
     const env = slack.sendInteractive(blockActions(BOB, 'guard_approve', 'r-1', ts));
     await until(() => host.decisions.length === 1, 'decision');
-    expect(slack.acks.map((a) => a.envelope_id)).toContain(env);
+    // the ack may follow the decision: wait for it rather than expect it already
+    await until(() => slack.acks.some((a) => a.envelope_id === env), 'ack');
     expect(host.decisions[0]).toEqual({
       requestId: 'r-1',
       action: 'approve',
@@ -150,7 +151,7 @@ describe('slack: Socket Mode round trips through the official clients', () => {
     expect(modal['callback_id']).toBe('guard_deny_modal');
     const env = slack.sendInteractive(viewSubmission(BOB, modal, 'V1', 'not during the freeze'));
     await until(() => host.decisions.length === 1, 'deny');
-    expect(slack.acks.find((a) => a.envelope_id === env)).toBeDefined();
+    await until(() => slack.acks.some((a) => a.envelope_id === env), 'ack');
     expect(host.decisions[0]).toMatchObject({
       requestId: 'r-1',
       action: 'deny',

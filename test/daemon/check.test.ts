@@ -9,6 +9,7 @@ import { startDaemon, type DaemonHandle } from '../../src/daemon/daemon.js';
 import type { CheckMessage, CheckOutcome } from '../../src/daemon/messages.js';
 import { guardInProcess } from '../helpers/inprocess.js';
 import { BIN, MARK, Rig, type LedgerRow } from './helpers.js';
+import { ask } from '../../src/daemon/replies.js';
 
 let rig: Rig;
 let handle: DaemonHandle;
@@ -26,7 +27,7 @@ afterEach(async () => {
 
 const requester = { user: 'alice', agent: 'claude-code', host: 'box' };
 const check = (over: Partial<CheckMessage>): Promise<CheckOutcome> =>
-  client.call<CheckOutcome>({
+  ask(client, {
     type: 'check',
     shell: `${MARK} ${rig.marker} hello`,
     cwd: rig.home,
@@ -70,7 +71,7 @@ describe('check', () => {
     expect(request!.payload).toMatchObject({ via: 'check', argv: [MARK, rig.marker, 'approve-me'] });
     expect(decision!.payload).toMatchObject({ effect: 'approve', via: 'check' });
     // no request is held open: nothing to approve, nothing in `guard requests`
-    expect(await client.call<{ requests: unknown[] }>({ type: 'list', all: true })).toEqual({ requests: [] });
+    expect(await ask(client, { type: 'list', all: true })).toEqual({ requests: [] });
   });
 
   it('records nothing with record: false, or when the effect is not among recordEffects', async () => {
@@ -110,7 +111,7 @@ describe('check', () => {
     await new Promise<void>((r) => client.onClose(() => r()));
     expect(client.closed).toBe(true);
     client = await DaemonClient.connect(handle.paths.socket);
-    expect(await client.call({ type: 'ping' })).toMatchObject({ pong: true });
+    expect(await ask(client, { type: 'ping' })).toMatchObject({ pong: true });
   });
 
   it('refuses a check without a requester', async () => {

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startDaemon, type DaemonHandle } from '../../src/daemon/daemon.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { MARK, Rig } from './helpers.js';
+import { ask } from '../../src/daemon/replies.js';
 
 let rig: Rig;
 let handle: DaemonHandle | undefined;
@@ -35,7 +36,7 @@ describe('fail closed', () => {
     expect(held.code).toBe(70);
     expect(rig.marks()).toHaveLength(1);
     const c = await DaemonClient.connect(handle.paths.socket);
-    expect(await c.call({ type: 'ping' })).toMatchObject({ pong: true });
+    expect(await ask(c, { type: 'ping' })).toMatchObject({ pong: true });
     c.close();
   });
 

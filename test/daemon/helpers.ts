@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { AGENT_ENV_VARS } from '../../src/approval/agent-env.js';
 import { NATIVE_BIN } from '../helpers/cli.js';
+import { ask } from '../../src/daemon/replies.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 /** GUARD_TEST_BIN lets a developer point the tests at a private build; the default is the real CLI. */
@@ -221,12 +222,12 @@ export class Rig {
       const records: LedgerRow[] = [];
       for (;;) {
         const since = records[records.length - 1]?.seq ?? 0;
-        const page = await c.call<{ records: LedgerRow[]; more: boolean }>({
+        const page = await ask(c, {
           type: 'history',
           sinceSeq: since,
           limit: 10_000,
         });
-        records.push(...page.records);
+        records.push(...(page.records as LedgerRow[]));
         if (!page.more || page.records.length === 0) break;
       }
       c.close();

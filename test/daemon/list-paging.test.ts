@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
-import type { ExecOutcome, RequestDetail, RequestPage } from '../../src/daemon/messages.js';
+import type { RequestDetail } from '../../src/daemon/messages.js';
 import { MARK, Rig, TEST_POLICY } from './helpers.js';
+import { ask } from '../../src/daemon/replies.js';
 
 const SEEDED = 10_000;
 let rig: Rig;
@@ -20,7 +21,7 @@ let raised: string[];
 async function raise(label: string): Promise<string> {
   const c = await DaemonClient.connect(sock);
   try {
-    const o = await c.call<ExecOutcome>({
+    const o = await ask(c, {
       type: 'exec',
       argv: [MARK, '/dev/null', 'approve-me', label],
       cwd: rig.home,
@@ -38,7 +39,7 @@ async function listAll(c: DaemonClient, limit: number): Promise<RequestDetail[]>
   const out: RequestDetail[] = [];
   let cursor: string | undefined;
   do {
-    const page = await c.call<RequestPage>({ type: 'list', all: false, cursor, limit });
+    const page = await ask(c, { type: 'list', all: false, cursor, limit });
     expect(page.requests.length).toBeLessThanOrEqual(limit);
     out.push(...page.requests);
     cursor = page.next;
@@ -106,7 +107,7 @@ describe('paging through 10,000+ pending requests', () => {
     const c = await DaemonClient.connect(sock);
     try {
       const before = await listAll(c, 1000);
-      const first = await c.call<RequestPage>({ type: 'list', all: false, limit: 100 });
+      const first = await ask(c, { type: 'list', all: false, limit: 100 });
       expect(first.next).toBeDefined();
       // deny one on the first page (already listed) and one not yet listed
       const listedGone = first.requests[50]!.view.id;
@@ -119,7 +120,7 @@ describe('paging through 10,000+ pending requests', () => {
       const rest: RequestDetail[] = [];
       let cursor = first.next;
       while (cursor !== undefined) {
-        const page = await c.call<RequestPage>({ type: 'list', all: false, cursor, limit: 100 });
+        const page = await ask(c, { type: 'list', all: false, cursor, limit: 100 });
         rest.push(...page.requests);
         cursor = page.next;
       }

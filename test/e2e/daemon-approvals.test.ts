@@ -12,6 +12,7 @@ import type { SignedDecision } from '../../src/approval/types.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { canonicalBytes } from '../../src/util/canonical.js';
 import { hasExecEnds, Rig } from '../daemon/helpers.js';
+import { ask } from '../../src/daemon/replies.js';
 
 const like = (re: RegExp): unknown => expect.stringMatching(re);
 
@@ -29,7 +30,7 @@ const ID = /request (rq-[0-9a-f]{12}) is waiting/;
 async function send(body: SignedDecision): Promise<unknown> {
   const c = await DaemonClient.connect(join(rig.env['GUARD_HOME']!, 'run', 'guard.sock'));
   try {
-    return await c.call({ type: 'decide', signed: body });
+    return await ask(c, { type: 'decide', signed: body });
   } finally {
     c.close();
   }

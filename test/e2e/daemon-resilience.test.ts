@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { encodeFrame } from '../../src/daemon/framing.js';
-import type { ExecOutcome } from '../../src/daemon/messages.js';
 import { hasExecEnds, Rig } from '../daemon/helpers.js';
+import { ask } from '../../src/daemon/replies.js';
 
 let rig: Rig;
 beforeEach(() => {
@@ -127,7 +127,7 @@ describe('daemon resilience', () => {
     const one = async (i: number): Promise<void> => {
       const c = await DaemonClient.connect(sock(), 10_000);
       try {
-        const o = await c.call<ExecOutcome>({
+        const o = await ask(c, {
           type: 'exec',
           argv: ['true', String(i)],
           cwd: rig.home,
@@ -135,7 +135,7 @@ describe('daemon resilience', () => {
           noWait: false,
         });
         if (o.outcome !== 'run') throw new Error(`client ${i}: ${o.outcome}`);
-        await c.call({ type: 'exec_end', execId: o.execId, exitCode: 0, signal: null, durationMs: 1 });
+        await ask(c, { type: 'exec_end', execId: o.execId, exitCode: 0, signal: null, durationMs: 1 });
       } finally {
         c.close();
       }

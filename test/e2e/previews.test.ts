@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlockApproverKey } from '../../src/approval/keys.js';
 import { DaemonClient } from '../../src/daemon/client.js';
+import { ask } from '../../src/daemon/replies.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
 import { Rig, ROOT } from '../daemon/helpers.js';
 
@@ -173,7 +174,7 @@ describe('effect previews', () => {
     try {
       for (const preview of [undefined, 'e'.repeat(64)]) {
         const signed = key.sign({ ...base, at: new Date().toISOString(), approver: 'alice', preview });
-        await expect(c.call({ type: 'decide', signed })).rejects.toThrow(/effect preview/);
+        await expect(ask(c, { type: 'decide', signed })).rejects.toThrow(/effect preview/);
       }
     } finally {
       c.close();

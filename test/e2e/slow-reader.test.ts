@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
-import type { ExecOutcome } from '../../src/daemon/messages.js';
 import { BIN, MARK, Rig, TEST_POLICY } from '../daemon/helpers.js';
+import { ask } from '../../src/daemon/replies.js';
 
 let rig: Rig;
 
@@ -29,7 +29,7 @@ async function raise(socket: string, n: number, label: string, cwd: string, batc
     for (let i = 0; i < n; i += batch) {
       const outs = await Promise.all(
         Array.from({ length: Math.min(batch, n - i) }, (_, j) =>
-          c.call<ExecOutcome>({
+          ask(c, {
             type: 'exec',
             argv: [MARK, '/dev/null', label, String(i + j)],
             cwd,
@@ -91,7 +91,7 @@ describe('a slow reader gets every record', () => {
     expect(ids).toHaveLength(10_000);
     const c = await DaemonClient.connect(sock());
     const t0 = performance.now();
-    const first = await c.call<{ requests: unknown[]; next?: string }>({ type: 'list', all: false });
+    const first = await ask(c, { type: 'list', all: false });
     const ms = performance.now() - t0;
     c.close();
     console.log(`first page of 10,000 pending: ${first.requests.length} requests in ${ms.toFixed(1)} ms`);

@@ -13,7 +13,6 @@ import { unlockApproverKey } from '../../src/approval/keys.js';
 import { callDaemon } from '../../src/cli/commands/decide-common.js';
 import { formatDetail } from '../../src/cli/commands/requests.js';
 import { connectIfRunning } from '../../src/daemon/connect.js';
-import type { RequestDetail } from '../../src/daemon/messages.js';
 import { requireIdentity } from '../../src/identity/load.js';
 import { loginWithCode } from '../../src/identity/login.js';
 import { cachedIdentityMetadata } from '../../src/identity/metadata.js';
@@ -58,7 +57,7 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
   async function signedDecide(id: string, stepUp?: { idToken: string; viewHash: string }) {
     const client = (await connectIfRunning(rig.env))!;
     try {
-      const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
+      const detail = await callDaemon(client, { type: 'show', requestId: id }, false);
       const key = unlockApproverKey(
         readKeyFile(approverKeyPath(rig.env, 'alice')),
         Buffer.from(readFileSync(rig.passFile('alice'), 'utf8').trim()),
@@ -78,10 +77,10 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     }
   }
 
-  async function show(id: string): Promise<RequestDetail> {
+  async function show(id: string) {
     const client = (await connectIfRunning(rig.env))!;
     try {
-      return await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
+      return await callDaemon(client, { type: 'show', requestId: id }, false);
     } finally {
       client.close();
     }
@@ -195,7 +194,7 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
     const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'step-me']);
     const [, id] = await run.waitFor(ID);
     const client = (await connectIfRunning(rig.env))!;
-    const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id! }, false);
+    const detail = await callDaemon(client, { type: 'show', requestId: id! }, false);
     client.close();
     const { cfg, home } = requireIdentity(rig.env);
     const meta = cachedIdentityMetadata(cfg, home)!;

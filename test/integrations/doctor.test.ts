@@ -57,6 +57,28 @@ describe('guard doctor', () => {
     expect(policy?.hint).toMatch(/guard policy lint/);
   });
 
+  it('verifies the ledger against the pinned key and names the key store; a bad pinned key fails', async () => {
+    stop = await startDaemon(inst.env);
+    const pub = join(inst.home, 'ledger.pub');
+    expect((await runCli(['ledger', 'pubkey', '--out', pub], { env: inst.env })).status).toBe(0);
+    const good = JSON.parse((await doctor('--json')).stdout.toString()) as Report;
+    expect(good.checks.find((c) => c.name === 'ledger')).toMatchObject({
+      status: 'ok',
+      detail: `verifies against the pinned key in ${pub}`,
+    });
+    expect(good.checks.find((c) => c.name === 'keystore')?.detail).toMatch(/keychain|0600 file/);
+
+    writeFileSync(pub, 'not a key\n');
+    const bad = JSON.parse((await doctor('--json')).stdout.toString()) as Report;
+    const ledger = bad.checks.find((c) => c.name === 'ledger');
+    expect(ledger?.status).toBe('fail');
+    // the first line `guard ledger verify` prints, as before
+    expect(ledger?.detail).toMatch(
+      new RegExp(`^does not verify: guard: ${pub.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `),
+    );
+    expect(ledger?.detail).not.toContain('\n');
+  });
+
   it('fails when the daemon is down, warns about an agent without the hook and an unpinned ledger', async () => {
     mkdirSync(join(inst.env['HOME']!, '.claude'));
     const r = await doctor('--json');

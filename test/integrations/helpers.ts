@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from '../helpers/cli.js';
+import { ask } from '../../src/daemon/replies.js';
 
 /** A small policy with one rule per effect, so the tests do not depend on the shipped pack. */
 export const TEST_POLICY = `version: 1
@@ -118,8 +119,8 @@ export async function stopDaemon(env: NodeJS.ProcessEnv): Promise<void> {
   let pid: number | undefined;
   try {
     const client = await DaemonClient.connect(guardPaths(env).socket, 2000);
-    pid = (await client.call<{ pid: number }>({ type: 'status' })).pid;
-    await client.call({ type: 'shutdown' }).catch(() => undefined);
+    pid = (await ask(client, { type: 'status' })).pid;
+    await ask(client, { type: 'shutdown' }).catch(() => undefined);
     client.close();
   } catch {
     return; // no daemon answers: nothing to stop
@@ -157,12 +158,12 @@ export async function ledgerRecords(env: NodeJS.ProcessEnv): Promise<LedgerRow[]
   try {
     const records: LedgerRow[] = [];
     for (;;) {
-      const page = await client.call<{ records: LedgerRow[]; more: boolean }>({
+      const page = await ask(client, {
         type: 'history',
         sinceSeq: records[records.length - 1]?.seq ?? 0,
         limit: 10_000,
       });
-      records.push(...page.records);
+      records.push(...(page.records as LedgerRow[]));
       if (!page.more || page.records.length === 0) return records;
     }
   } finally {

@@ -13,7 +13,6 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../src/cli/commands/decide-common.js';
 import { connectIfRunning } from '../../src/daemon/connect.js';
-import type { DaemonStatus } from '../../src/daemon/messages.js';
 import { MARK, Rig, TEST_POLICY, type LedgerRow } from '../daemon/helpers.js';
 import { chromiumSkipReason, codeLogin, launchChromium, loopbackPage } from '../identity/browser.js';
 import { startProvider, type TestProvider } from '../identity/provider.js';
@@ -152,7 +151,7 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
     await enrol('bob', 'staff', 'alice');
     await rig.startDaemon();
     const client = (await connectIfRunning(rig.env))!;
-    const status = await callDaemon<DaemonStatus>(client, { type: 'status' }, false);
+    const status = await callDaemon(client, { type: 'status' }, false);
     client.close();
     const web = status.channels.find((c) => c.name === 'web');
     expect(web?.ok, JSON.stringify(status.channels)).toBe(true);

@@ -5,13 +5,14 @@
  */
 import { SocketModeClient } from '@slack/socket-mode';
 import { WebClient } from '@slack/web-api';
-import { backoffMs, Delivery, errorText, sleep, type RetryPolicy } from '../delivery.js';
+import { backoffMs, Delivery, sleep, type RetryPolicy } from '../delivery.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { visibleText } from '../../util/visible.js';
 import { ACTION_APPROVE, ACTION_ASK, ACTION_DENY, isOpen, renderMessage } from './blocks.js';
 import { code, escapeText } from './escape.js';
 import { sdkLogger } from './logger.js';
 import { modalView, readSubmission } from './modals.js';
+import { messageOf } from '../../errors.js';
 
 export interface SlackOptions {
   appToken: string;
@@ -86,7 +87,7 @@ export class SlackChannel implements Channel {
     this.delivery.attach(host);
     this.socket.on('interactive', (event: Interaction) => {
       this.onInteractive(event).catch((err: unknown) =>
-        this.delivery.log('error', `interaction failed: ${errorText(err)}`),
+        this.delivery.log('error', `interaction failed: ${messageOf(err)}`),
       );
     });
     this.socket.on('disconnected', () => {
@@ -116,7 +117,7 @@ export class SlackChannel implements Channel {
         } catch (err) {
           this.delivery.log(
             'error',
-            `Socket Mode connection attempt ${attempt} failed: ${errorText(err ?? 'disconnected')}`,
+            `Socket Mode connection attempt ${attempt} failed: ${messageOf(err ?? 'disconnected')}`,
           );
           afterFirstAttempt();
           await sleep(backoffMs(policy, attempt), this.delivery.signal);
@@ -229,7 +230,7 @@ export class SlackChannel implements Channel {
 
   private async onInteractive({ ack, envelope_id, body }: Interaction): Promise<void> {
     // Acknowledge first (Slack expects it within 3 s); a failed ack is logged, the payload still handled.
-    await ack().catch((err: unknown) => this.delivery.log('warn', `ack of ${envelope_id} failed: ${errorText(err)}`));
+    await ack().catch((err: unknown) => this.delivery.log('warn', `ack of ${envelope_id} failed: ${messageOf(err)}`));
     if (!this.firstTime(`envelope:${envelope_id}`)) return;
     if (body['type'] === 'block_actions') return this.onAction(body);
     if (body['type'] === 'view_submission') return this.onSubmission(body);

@@ -3,6 +3,7 @@
  * info (which include payloads) are dropped. Anything token-shaped is masked first.
  */
 import { LogLevel, type Logger } from '@slack/web-api';
+import { messageOf } from '../../errors.js';
 
 const TOKEN = /xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+/g;
 
@@ -10,7 +11,7 @@ export function sdkLogger(sink: (level: 'warn' | 'error', message: string) => vo
   let level = LogLevel.WARN;
   const text = (msg: unknown[]): string =>
     msg
-      .map((m) => (m instanceof Error ? m.message : String(m)))
+      .map((m) => messageOf(m))
       .join(' ')
       .replace(TOKEN, '[token]');
   return {

@@ -5,12 +5,13 @@
  * `{outcome: 'Approve'|'Reject', responder: {email}, comments}`. Notify mode: cards only.
  * The workflow URL carries a signature (sig=…) and is a secret: only its origin is ever logged.
  */
-import { Delivery, errorText, type RetryPolicy } from '../delivery.js';
+import { Delivery, type RetryPolicy } from '../delivery.js';
 import { checkUrl, displayUrl, parseJsonObject, readResponse, REQUEST_TIMEOUT_MS } from '../http.js';
 import { pollLocation } from '../poll.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { isFinal } from '../webhook/payload.js';
 import { messageBody } from './card.js';
+import { messageOf } from '../../errors.js';
 
 export interface TeamsOptions {
   workflowUrl: string;
@@ -150,7 +151,7 @@ export class TeamsChannel implements Channel {
     try {
       outcome = parseOutcome(parseJsonObject(text, 'flow response'));
     } catch (err) {
-      this.delivery.failed(`Teams answer for ${requestId} refused: ${errorText(err)}`);
+      this.delivery.failed(`Teams answer for ${requestId} refused: ${messageOf(err)}`);
       return;
     }
     if (this.host === undefined) return;

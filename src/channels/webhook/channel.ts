@@ -2,13 +2,14 @@
  * Webhook / API channel: signed POSTs; decisions return inline (signed 200 body), by polling the
  * Location of a 202, or by signed callback to the daemon's HTTP listener.
  */
-import { Delivery, errorText, type RetryPolicy } from '../delivery.js';
+import { Delivery, type RetryPolicy } from '../delivery.js';
 import { pollLocation } from '../poll.js';
 import { checkUrl, displayUrl, parseJsonObject, readResponse, REQUEST_TIMEOUT_MS } from '../http.js';
 import type { HttpListener } from '../http-listener.js';
 import { SIGNATURE_HEADER, signedHeaders, TIMESTAMP_HEADER, verifySignature } from '../signing.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { buildEnvelope, isFinal, parseDecision, type Envelope, type WireDecision } from './payload.js';
+import { messageOf } from '../../errors.js';
 
 export type WebhookMode = 'inline' | 'callback' | 'poll' | 'notify';
 
@@ -131,7 +132,7 @@ export class WebhookChannel implements Channel {
     try {
       decision = parseDecision(parseJsonObject(text, `${how} decision`));
     } catch (err) {
-      this.delivery.failed(`${how} decision for ${requestId} refused: ${errorText(err)}`);
+      this.delivery.failed(`${how} decision for ${requestId} refused: ${messageOf(err)}`);
       return;
     }
     if (decision.request_id !== undefined && decision.request_id !== requestId) {

@@ -64,7 +64,7 @@ async function current(io: Io, name: string): Promise<ApproverRecord> {
   const client = await connectIfRunning(io.env);
   const rec =
     client !== undefined
-      ? await callDaemon<ApproverRecord>(client, { type: 'approver_get', name })
+      ? await callDaemon(client, { type: 'approver_get', name })
       : loadApproverRegistry(guardPaths(io.env).approversDir).find((a) => a.name === name);
   if (rec === undefined) throw new UsageError(`no approver named "${name}" is enrolled`);
   if (rec.removed !== undefined) throw new UsageError(`approver "${name}" was removed at ${rec.removed.at}`);
@@ -82,7 +82,7 @@ function report(io: Io, rec: ApproverRecord, what: string, json: boolean | undef
 
 async function submitChange(io: Io, change: ApproverChange): Promise<ApproverRecord> {
   const client = await connectIfRunning(io.env);
-  if (client !== undefined) return callDaemon<ApproverRecord>(client, { type: 'approver_change', change });
+  if (client !== undefined) return callDaemon(client, { type: 'approver_change', change });
   return changeApprover(guardPaths(io.env).approversDir, change);
 }
 
@@ -92,7 +92,7 @@ export async function approverRemove(io: Io, name: string, raw: Record<string, u
   const client = await connectIfRunning(io.env);
   const rec =
     client !== undefined
-      ? await callDaemon<ApproverRecord>(client, { type: 'approver_remove', name, reason: opts.reason })
+      ? await callDaemon(client, { type: 'approver_remove', name, reason: opts.reason })
       : removeApprover(guardPaths(io.env).approversDir, name, opts.reason);
   return report(io, rec, `removed approver ${rec.name}: it no longer counts for any decision`, opts.json);
 }

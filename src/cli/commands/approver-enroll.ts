@@ -170,7 +170,7 @@ async function enrollViaDaemon(
   const client = await connectIfRunning(env);
   if (client === undefined)
     throw new FailClosedError('the guard daemon stopped during the enrollment; nothing was enrolled');
-  return callDaemon<ApproverRecord>(client, { type: 'enroll', candidate, endorsement });
+  return callDaemon(client, { type: 'enroll', candidate, endorsement });
 }
 
 /** Without a daemon: the checks the registry repeats, before any passphrase is asked for. */

@@ -14,7 +14,7 @@ import type { SignedDecision } from '../../approval/types.js';
 import type { RequestView } from '../../channels/types.js';
 import type { DaemonClient } from '../../daemon/client.js';
 import { connectDaemon } from '../../daemon/connect.js';
-import type { RequestDetail, RequestPage } from '../../daemon/messages.js';
+import type { RequestDetail } from '../../daemon/messages.js';
 import { DeniedError, UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { approverName, report, sendDecision } from './decide.js';
@@ -28,7 +28,7 @@ export async function sessionRequests(client: DaemonClient, session: string): Pr
   const out: RequestDetail[] = [];
   let cursor: string | undefined;
   do {
-    const page = await callDaemon<RequestPage>(client, { type: 'list', all: false, cursor }, false);
+    const page = await callDaemon(client, { type: 'list', all: false, cursor }, false);
     out.push(...page.requests.filter((d) => d.view.session === session && isOpenView(d.view)));
     cursor = page.next;
   } while (cursor !== undefined);

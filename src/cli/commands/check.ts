@@ -80,7 +80,8 @@ async function fromDaemon(
     return undefined;
   }
   try {
-    return await client.call<CheckOutcome>({
+    const { ask } = await import('../../daemon/replies.js');
+    return await ask(client, {
       type: 'check',
       ...(shell !== undefined ? { shell } : { argv }),
       cwd: req.cwd,

@@ -3,17 +3,26 @@
  * (src/daemon/handlers/credential.ts). Values come from a file or a descriptor, never argv or env.
  */
 import { readFileSync } from 'node:fs';
+import { DaemonProtocolError } from '../../daemon/client.js';
 import { connectDaemon } from '../../daemon/connect.js';
+import type { ReplyOf } from '../../daemon/messages.js';
 import { UsageError } from '../../errors.js';
 import { callDaemon } from './decide-common.js';
 import { writeLine, type Io } from '../io.js';
 
-interface Shown {
-  name: string;
-  kind: string;
-  target: string;
-  version: number;
-  hash: string;
+type Answer = ReplyOf<'credential'>;
+type Shown = Exclude<Answer, { credentials: unknown }>;
+type Listed = Extract<Answer, { credentials: unknown }>;
+
+/** The variant the operation answers with (add, rotate, remove: one credential; list: the store). */
+function one(r: Answer): Shown {
+  if ('credentials' in r)
+    throw new DaemonProtocolError("the daemon's answer to credential is a list, not one credential");
+  return r;
+}
+function list(r: Answer): Listed {
+  if (!('credentials' in r)) throw new DaemonProtocolError("the daemon's answer to credential list is not a list");
+  return r;
 }
 
 const line = (c: Shown): string => `${c.name}\t${c.kind}\t${c.target}\tv${c.version}\tsha256:${c.hash.slice(0, 16)}`;
@@ -42,15 +51,17 @@ export async function credentialPut(
   // leaves it) is not part of an environment value
   const value = kind !== 'file' && raw.at(-1) === 0x0a ? raw.subarray(0, raw.length - 1) : raw;
   const client = await connectDaemon(io.env, { autostart: false });
-  const rec = await callDaemon<Shown>(client, {
-    type: 'credential',
-    op,
-    name,
-    kind,
-    target: opts[kind] as string,
-    valueB64: value.toString('base64'),
-    ...(typeof opts['ttl'] === 'number' ? { ttlSeconds: opts['ttl'] } : {}),
-  });
+  const rec = one(
+    await callDaemon(client, {
+      type: 'credential',
+      op,
+      name,
+      kind,
+      target: opts[kind] as string,
+      valueB64: value.toString('base64'),
+      ...(typeof opts['ttl'] === 'number' ? { ttlSeconds: opts['ttl'] } : {}),
+    }),
+  );
   if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(rec));
   else writeLine(io.stdout, `${op === 'add' ? 'added' : 'rotated'} ${line(rec)}`);
   return 0;
@@ -58,14 +69,14 @@ export async function credentialPut(
 
 export async function credentialRemove(io: Io, name: string, opts: Record<string, unknown>): Promise<number> {
   const client = await connectDaemon(io.env, { autostart: false });
-  const rec = await callDaemon<Shown>(client, { type: 'credential', op: 'remove', name });
+  const rec = one(await callDaemon(client, { type: 'credential', op: 'remove', name }));
   writeLine(io.stdout, opts['json'] === true ? JSON.stringify(rec) : `removed ${line(rec)}`);
   return 0;
 }
 
 export async function credentialList(io: Io, opts: Record<string, unknown>): Promise<number> {
   const client = await connectDaemon(io.env, { autostart: false });
-  const r = await callDaemon<{ store: string; credentials: Shown[] }>(client, { type: 'credential', op: 'list' });
+  const r = list(await callDaemon(client, { type: 'credential', op: 'list' }));
   if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(r));
   else if (r.credentials.length === 0) writeLine(io.stdout, 'no credentials');
   else for (const c of r.credentials) writeLine(io.stdout, line(c));

@@ -6,7 +6,7 @@ import { FailClosedError, UsageError } from '../../errors.js';
 import { DaemonClient, DaemonReplyError } from '../../daemon/client.js';
 import { DaemonStartError, joinStartingDaemon, lockHolder, READY_FD_ENV, spawnDaemon } from '../../daemon/launch.js';
 import { pidAlive } from '../../daemon/progress.js';
-import type { DaemonStatus } from '../../daemon/messages.js';
+import { ask } from '../../daemon/replies.js';
 import { writeLine, type Io } from '../io.js';
 
 function socketMode(v: unknown): number | undefined {
@@ -32,7 +32,7 @@ export async function daemonStart(io: Io, opts: Record<string, unknown>): Promis
   if (opts['foreground'] === true) return runForeground(io, policyFiles, mode);
   const existing = await tryConnect(io.env);
   if (existing !== undefined) {
-    const status = await existing.call<DaemonStatus>({ type: 'status' }).finally(() => existing.close());
+    const status = await ask(existing, { type: 'status' }).finally(() => existing.close());
     writeLine(io.stderr, `guard: the daemon is already running (pid ${status.pid}) on ${status.socket}`);
     return 0;
   }
@@ -50,7 +50,7 @@ export async function daemonStart(io: Io, opts: Record<string, unknown>): Promis
     const holder = lockHolder(io.env);
     if (!(err instanceof DaemonStartError) || err.why !== 'exited' || holder === undefined) throw err;
     const client = await joinStartingDaemon(io.env, holder);
-    const status = await client.call<DaemonStatus>({ type: 'status' }).finally(() => client.close());
+    const status = await ask(client, { type: 'status' }).finally(() => client.close());
     writeLine(io.stderr, `guard: the daemon is already running (pid ${status.pid}) on ${status.socket}`);
     return 0;
   }
@@ -136,7 +136,7 @@ export async function daemonStop(io: Io): Promise<number> {
     }
   }
   const closed = new Promise<void>((resolve) => client.onClose(() => resolve()));
-  const { pid } = await client.call<{ pid: number }>({ type: 'shutdown' }).catch((err: unknown) => {
+  const { pid } = await ask(client, { type: 'shutdown' }).catch((err: unknown) => {
     client.close();
     if (err instanceof DaemonReplyError) throw new FailClosedError(err.message, { hint: err.hint });
     throw err;
@@ -160,7 +160,7 @@ export async function daemonStatus(io: Io, opts: Record<string, unknown>): Promi
       hint: 'start it with `guard daemon start`',
     });
   }
-  const s = await client.call<DaemonStatus>({ type: 'status' }).finally(() => client.close());
+  const s = await ask(client, { type: 'status' }).finally(() => client.close());
   if (opts['json'] === true) {
     writeLine(io.stdout, JSON.stringify({ running: true, ...s }));
     return 0;

@@ -1,7 +1,13 @@
 /** Shared by the request commands: call the daemon and turn its refusals into guard's exit codes. */
 import { DeniedError, FailClosedError, UsageError } from '../../errors.js';
-import { DaemonConnectionError, DaemonReplyError, type DaemonClient } from '../../daemon/client.js';
-import type { ClientBody } from '../../daemon/messages.js';
+import {
+  DaemonConnectionError,
+  DaemonProtocolError,
+  DaemonReplyError,
+  type DaemonClient,
+} from '../../daemon/client.js';
+import type { ClientBody, ReplyOf } from '../../daemon/messages.js';
+import { ask } from '../../daemon/replies.js';
 import { REQUEST_ID_PATTERN } from '../../daemon/ids.js';
 
 export function checkRequestId(id: string): void {
@@ -24,15 +30,23 @@ export function mapDaemonError(err: unknown): Error {
         return new FailClosedError(err.message, { hint: err.hint });
     }
   }
+  if (err instanceof DaemonProtocolError)
+    return new FailClosedError(err.message, {
+      hint: 'this guard and the running daemon may be different versions: restart the daemon',
+    });
   if (err instanceof DaemonConnectionError)
     return new FailClosedError(`lost the guard daemon: ${err.message}`, { hint: 'check `guard daemon status`' });
   return err instanceof Error ? err : new FailClosedError(String(err));
 }
 
-/** One call; the connection stays open unless `close` is true. */
-export async function callDaemon<T>(client: DaemonClient, body: ClientBody, close = true): Promise<T> {
+/** One call, its result checked against its schema; the connection stays open unless `close` is true. */
+export async function callDaemon<B extends ClientBody>(
+  client: DaemonClient,
+  body: B,
+  close = true,
+): Promise<ReplyOf<B['type']>> {
   try {
-    return await client.call<T>(body);
+    return await ask(client, body);
   } catch (err) {
     throw mapDaemonError(err);
   } finally {

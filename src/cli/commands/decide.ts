@@ -13,6 +13,7 @@ import type { RequestView } from '../../channels/types.js';
 import { connectDaemon } from '../../daemon/connect.js';
 import { DaemonConnectionError, type DaemonClient } from '../../daemon/client.js';
 import type { RequestDetail } from '../../daemon/messages.js';
+import { ask } from '../../daemon/replies.js';
 import { scopeFacts, scopeText, type GrantRequest } from '../../approval/scope.js';
 import { parseDuration } from '../../daemon/duration.js';
 import { UsageError } from '../../errors.js';
@@ -46,7 +47,7 @@ export function approverName(env: NodeJS.ProcessEnv, as: string | undefined): st
 
 export async function report(client: DaemonClient, requestId: string, approver: string, reason: string): Promise<void> {
   try {
-    await client.call({ type: 'report_refusal', requestId, approver, reason });
+    await ask(client, { type: 'report_refusal', requestId, approver, reason });
   } catch {
     // best effort: the refusal itself is what matters
   }
@@ -66,7 +67,7 @@ export async function sendDecision(
 ): Promise<{ state: string; view: RequestView }> {
   const body = { type: 'decide', signed, ...(stepUp === undefined ? {} : { stepUp }) } as const;
   try {
-    return await client.call(body);
+    return await ask(client, body);
   } catch (err) {
     if (!(err instanceof DaemonConnectionError)) throw mapDaemonError(err);
   }
@@ -143,7 +144,7 @@ export async function decide(
   const fd = opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']);
   let client = await connectDaemon(io.env);
   try {
-    const detail = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id }, false);
+    const detail = await callDaemon(client, { type: 'show', requestId: id }, false);
     const name = approverName(io.env, str(opts['as']));
     let encrypted: string;
     try {

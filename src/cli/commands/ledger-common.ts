@@ -1,21 +1,11 @@
-import { existsSync } from 'node:fs';
 import { guardPaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
-import { openReadOnly, type Db } from '../../ledger/db.js';
 import type { Io } from '../io.js';
+
+export { openForReading } from '../../ledger/local.js';
 
 export function ledgerPath(io: Io, opts: Record<string, unknown>): string {
   return typeof opts['db'] === 'string' ? opts['db'] : guardPaths(io.env).ledgerDb;
-}
-
-/** Open the ledger read-only; a missing file is a usage error that says where guard looked. */
-export function openForReading(path: string): Db {
-  if (!existsSync(path)) {
-    throw new UsageError(`no ledger at ${path}`, {
-      hint: 'the daemon creates it on first use; pass --db PATH to read another one',
-    });
-  }
-  return openReadOnly(path);
 }
 
 export function parseCount(name: string, value: unknown): number | undefined {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { readMeta } from '../../ledger/db.js';
+import { genesisKeyOf } from '../../ledger/local.js';
 import { formatPubkeyFile, genesisFingerprint } from '../../ledger/pubkey.js';
 import { readRecords } from '../../ledger/read.js';
 import { RECORD_TYPES } from '../../ledger/record.js';
@@ -45,16 +45,7 @@ export function ledgerShow(io: Io, opts: Record<string, unknown>): Promise<numbe
 
 export function ledgerPubkey(io: Io, opts: Record<string, unknown>): Promise<number> {
   const path = ledgerPath(io, opts);
-  const db = openForReading(path);
-  let genesis: string;
-  try {
-    const meta = readMeta(db);
-    if (meta === undefined)
-      throw new UsageError(`the ledger at ${path} has no key yet`, { hint: 'start the daemon once to create it' });
-    genesis = meta.genesisKey;
-  } finally {
-    db.close();
-  }
+  const genesis = genesisKeyOf(path);
   const fingerprint = genesisFingerprint(genesis);
   if (typeof opts['out'] === 'string') writeFileSync(opts['out'], formatPubkeyFile(genesis), { mode: 0o644 });
   if (opts['json'] === true)

@@ -1,27 +1,16 @@
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { encodeBase64 } from '../../ledger/b64.js';
 import { verifyBundleFile } from '../../ledger/bundle.js';
 import { TrustAnchorError, VerifyFailedError } from '../../ledger/errors.js';
+import { loadPinnedKey, readOrAnchorError, VERIFY_USAGE, verifyLedgerDb } from '../../ledger/local.js';
 import type { VerifierKey } from '../../ledger/note.js';
-import { Frontier, leafHash } from '../../ledger/merkle.js';
-import { parsePubkeyFile } from '../../ledger/pubkey.js';
-import { snapshotFile, verifyDbFile } from '../../ledger/snapshot.js';
 import { formatState, parseState } from '../../ledger/state.js';
 import type { Anchor, VerifyResult } from '../../ledger/verify.js';
 import { writeLine, type Io } from '../io.js';
 import { writeFileAtomic } from './ledger-export.js';
 import { requireWitnesses, loadWitnesses } from './ledger-witness.js';
 
-const usage =
-  'usage: guard ledger verify (BUNDLE | --db PATH) --pubkey FILE [--state FILE] [--witness VKEY]... [--json]';
-
-function readOrAnchorError(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new TrustAnchorError(`cannot read ${what} ${path}: ${(err as Error).message}`, { hint: usage });
-  }
-}
+const usage = VERIFY_USAGE;
 
 /** The bundle is streamed, not read: only check here that it can be opened. */
 function checkReadable(path: string, what: string): void {
@@ -35,12 +24,7 @@ function checkReadable(path: string, what: string): void {
 function loadTrust(opts: Record<string, unknown>): VerifierKey {
   if (typeof opts['pubkey'] !== 'string')
     throw new TrustAnchorError('--pubkey FILE is required: the genesis key you pinned', { hint: usage });
-  const key = parsePubkeyFile(readOrAnchorError(opts['pubkey'], 'the public key file').toString('latin1'));
-  if (typeof key === 'string')
-    throw new TrustAnchorError(`${opts['pubkey']}: ${key}`, {
-      hint: 'use the file written by `guard ledger pubkey --out`',
-    });
-  return key;
+  return loadPinnedKey(opts['pubkey']);
 }
 
 function loadState(path: string | undefined, trusted: VerifierKey): Anchor[] {
@@ -64,14 +48,7 @@ export async function ledgerVerify(io: Io, inputs: string[], opts: Record<string
   const witnesses = loadWitnesses(opts['witness'], usage);
   let result: VerifyResult;
   if (db !== undefined) {
-    if (!existsSync(db)) throw new TrustAnchorError(`no ledger database at ${db}`, { hint: usage });
-    try {
-      result = verifyDbFile(db, trusted, anchors);
-    } catch (err) {
-      if (err instanceof VerifyFailedError) throw err;
-      throw new VerifyFailedError(`the database cannot be read: ${(err as Error).message}`, { cause: err });
-    }
-    await checkStepUps(snapshotFile(db).records.slice(0, result.size), result.root);
+    result = await verifyLedgerDb(db, trusted, anchors);
   } else {
     const path = inputs[0]!;
     checkReadable(path, 'the bundle');
@@ -112,17 +89,6 @@ export async function ledgerVerify(io: Io, inputs: string[], opts: Record<string
     if (statePath !== undefined) writeLine(io.stdout, `state saved to ${statePath}`);
   }
   return 0;
-}
-
-/**
- * Step-up approvals (level 3) carry the IdP's ID token and JWKS: re-check each offline. The records
- * read here must be the ones just verified (same Merkle root), else the check proves nothing.
- */
-async function checkStepUps(records: Buffer[], root: Buffer): Promise<void> {
-  const tree = new Frontier();
-  for (const r of records) tree.append(leafHash(r));
-  if (!tree.root().equals(root)) throw new VerifyFailedError('the ledger changed while it was being verified');
-  await stepUpVerdict(records);
 }
 
 /** Fails verification at the first approval whose step-up proof does not re-check offline. */

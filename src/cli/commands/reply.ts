@@ -1,6 +1,5 @@
 /** `guard reply ID --message TEXT`: the requester answers an approver's question. */
 import { connectDaemon } from '../../daemon/connect.js';
-import type { RequestView } from '../../channels/types.js';
 import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId } from './decide-common.js';
@@ -10,7 +9,7 @@ export async function replyCommand(io: Io, id: string, opts: Record<string, unkn
   const message = opts['message'];
   if (typeof message !== 'string' || message.trim() === '') throw new UsageError('guard reply needs --message TEXT');
   const client = await connectDaemon(io.env);
-  const res = await callDaemon<{ state: string; view: RequestView }>(client, { type: 'reply', requestId: id, message });
+  const res = await callDaemon(client, { type: 'reply', requestId: id, message });
   writeLine(io.stderr, `guard: answer sent; request ${id} is ${res.state}`);
   return 0;
 }

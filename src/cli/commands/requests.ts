@@ -1,6 +1,6 @@
 /** `guard requests` and `guard show ID`: read-only views for humans (text) and agents (--json). */
 import { connectDaemon } from '../../daemon/connect.js';
-import type { RequestDetail, RequestPage } from '../../daemon/messages.js';
+import type { RequestDetail } from '../../daemon/messages.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId } from './decide-common.js';
 
@@ -28,7 +28,7 @@ export async function listRequests(io: Io, opts: Record<string, unknown>): Promi
     // only once complete (a daemon lost mid-listing must not leave a truncated document)
     let cursor: string | undefined;
     do {
-      const page = await callDaemon<RequestPage>(
+      const page = await callDaemon(
         client,
         { type: 'list', all: opts['all'] === true, cursor, limit: LIST_PAGE },
         false,
@@ -88,7 +88,7 @@ export function formatDetail(d: RequestDetail): string {
 export async function showRequest(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
   checkRequestId(id);
   const client = await connectDaemon(io.env, { autostart: false });
-  const d = await callDaemon<RequestDetail>(client, { type: 'show', requestId: id });
+  const d = await callDaemon(client, { type: 'show', requestId: id });
   writeLine(io.stdout, opts['json'] === true ? JSON.stringify(d) : formatDetail(d));
   return 0;
 }

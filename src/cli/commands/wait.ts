@@ -4,18 +4,13 @@
  */
 import { DaemonReplyError } from '../../daemon/client.js';
 import { connectDaemon } from '../../daemon/connect.js';
-import type { DaemonMessage, WaitEvent } from '../../daemon/messages.js';
+import type { DaemonMessage, ReplyOf, WaitEvent } from '../../daemon/messages.js';
+import { parseReply, parseWaitEvent } from '../../daemon/replies.js';
 import { parseDuration } from '../../daemon/duration.js';
 import { NotApprovedError, PendingError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { visibleText } from '../../util/visible.js';
 import { checkRequestId, mapDaemonError } from './decide-common.js';
-
-interface WaitResult {
-  state: string;
-  reason: string;
-  grant?: { usesLeft: number; expiresAt: string; revoked: boolean } | undefined;
-}
 
 export async function waitCommand(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
   checkRequestId(id);
@@ -24,12 +19,17 @@ export async function waitCommand(io: Io, id: string, opts: Record<string, unkno
   let asked: string | undefined;
   let attached = false;
   let escalated = false;
-  const result = await new Promise<WaitResult>((resolve, reject) => {
+  const result = await new Promise<ReplyOf<'wait'>>((resolve, reject) => {
     client.onClose((err) => reject(mapDaemonError(err)));
     client.send({ type: 'wait', requestId: id, timeoutSeconds }, (m: DaemonMessage) => {
       if (m.type === 'error') return reject(mapDaemonError(new DaemonReplyError(m.code, m.message, m.hint)));
-      if (m.type === 'result') return resolve(m.data as WaitResult);
-      const e = m.data as WaitEvent;
+      let e: WaitEvent;
+      try {
+        if (m.type === 'result') return resolve(parseReply('wait', m.data));
+        e = parseWaitEvent(m.data);
+      } catch (err) {
+        return reject(mapDaemonError(err));
+      }
       if (!attached) {
         // the daemon's first event says the wait is registered: from now on no decision is missed
         attached = true;

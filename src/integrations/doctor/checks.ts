@@ -3,17 +3,20 @@ import { existsSync } from 'node:fs';
 import type { Io } from '../../cli/io.js';
 import { guardPaths } from '../../config/paths.js';
 import type { DaemonStatus } from '../../daemon/messages.js';
-import { runCaptured } from '../setup/capture.js';
+import { errorLines } from '../../errors.js';
+import { loadPinnedKey, openForReading, verifyLedgerDb } from '../../ledger/local.js';
+import { readRecords } from '../../ledger/read.js';
 import { errorText, type Check } from '../setup/check.js';
 import { pubkeyFile } from '../setup/daemon-step.js';
 
 export async function daemonCheck(env: NodeJS.ProcessEnv): Promise<{ check: Check; status: DaemonStatus | undefined }> {
   const { DaemonClient } = await import('../../daemon/client.js');
+  const { ask } = await import('../../daemon/replies.js');
   const socket = guardPaths(env).socket;
   try {
     const client = await DaemonClient.connect(socket, 2000);
     try {
-      const status = await client.call<DaemonStatus>({ type: 'status' });
+      const status = await ask(client, { type: 'status' });
       return {
         check: {
           name: 'daemon',
@@ -106,24 +109,22 @@ export async function ledgerChecks(io: Io): Promise<Check[]> {
       hint: 'guard init (or `guard ledger pubkey --out FILE`) and keep a copy where the agent cannot write',
     });
   } else {
-    const r = await runCaptured(io, ['ledger', 'verify', '--db', paths.ledgerDb, '--pubkey', pub, '--json']);
-    const first = (r.stderr.trim() || r.stdout.trim()).split('\n')[0] ?? '';
-    if (r.code === 0)
+    // the first line `guard ledger verify --db LEDGER --pubkey PINNED` would print
+    const failure = await (async () => verifyLedgerDb(paths.ledgerDb, loadPinnedKey(pub), []))().then(
+      () => undefined,
+      (err: unknown) => errorLines(err).split('\n')[0] ?? '',
+    );
+    if (failure === undefined)
       checks.push({ name: 'ledger', status: 'ok', detail: `verifies against the pinned key in ${pub}` });
     else
       checks.push({
         name: 'ledger',
         status: 'fail',
-        detail: `does not verify: ${first}`,
+        detail: `does not verify: ${failure}`,
         hint: 'guard ledger verify --db … --pubkey … names the first bad record; treat it as tampering until explained',
       });
   }
-  const shown = await runCaptured(io, ['ledger', 'show', '--type', 'ledger_open', '--json']);
-  const last = shown.stdout.trim().split('\n').filter(Boolean).pop();
-  const kind =
-    last === undefined
-      ? undefined
-      : ((JSON.parse(last) as { payload?: { key_store?: unknown } }).payload?.key_store as string | undefined);
+  const kind = keyStoreKind(paths.ledgerDb);
   if (kind === 'keychain')
     checks.push({ name: 'keystore', status: 'ok', detail: 'the ledger signing key is in the OS keychain' });
   else if (kind === 'file')
@@ -141,6 +142,24 @@ export async function ledgerChecks(io: Io): Promise<Check[]> {
       hint: 'guard ledger show --type ledger_open',
     });
   return checks;
+}
+
+/** The key store named by the last `ledger_open` record, or undefined when none can be read. */
+function keyStoreKind(ledgerDb: string): unknown {
+  let db;
+  try {
+    db = openForReading(ledgerDb);
+  } catch {
+    return undefined;
+  }
+  try {
+    const opened = readRecords(db, { type: 'ledger_open' }).pop();
+    return (opened?.payload as { key_store?: unknown } | undefined)?.key_store;
+  } catch {
+    return undefined;
+  } finally {
+    db.close();
+  }
 }
 
 export function channelChecks(status: DaemonStatus | undefined): Check[] {

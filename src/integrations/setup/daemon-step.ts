@@ -4,17 +4,19 @@ import { join } from 'node:path';
 import type { Io } from '../../cli/io.js';
 import { guardPaths } from '../../config/paths.js';
 import type { DaemonStatus } from '../../daemon/messages.js';
-import { formatPubkeyFile } from '../../ledger/pubkey.js';
-import { runCaptured } from './capture.js';
+import { errorLines } from '../../errors.js';
+import { genesisKeyOf } from '../../ledger/local.js';
+import { formatPubkeyFile, genesisFingerprint } from '../../ledger/pubkey.js';
 import { errorText, type Check } from './check.js';
 
 /** Reach the daemon, starting it when none runs; report what it runs. */
 export async function startDaemon(env: NodeJS.ProcessEnv): Promise<{ check: Check; status: DaemonStatus | undefined }> {
   try {
     const { connectDaemon } = await import('../../daemon/connect.js');
+    const { ask } = await import('../../daemon/replies.js');
     const client = await connectDaemon(env);
     try {
-      const status = await client.call<DaemonStatus>({ type: 'status' });
+      const status = await ask(client, { type: 'status' });
       const detail = `running (pid ${status.pid}, guard ${status.version}); policy ${status.policy.digest.slice(0, 16)} from ${status.policy.files.length} file(s)`;
       return { check: { name: 'daemon', status: 'ok', detail }, status };
     } finally {
@@ -39,27 +41,29 @@ export function pubkeyFile(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * The genesis key of the ledger (from `guard ledger pubkey`), written to GUARD_HOME/ledger.pub
+ * The genesis key of the ledger (as `guard ledger pubkey` shows it), written to GUARD_HOME/ledger.pub
  * for pinning. An existing ledger.pub with another key is never replaced: that means the ledger
  * was re-created since it was pinned, which the security team must hear about.
  */
 export async function pinLedgerKey(
   io: Io,
 ): Promise<{ check: Check; key: string | undefined; fingerprint: string | undefined }> {
-  const r = await runCaptured(io, ['ledger', 'pubkey', '--json']);
-  if (r.code !== 0) {
+  let key: string;
+  try {
+    key = genesisKeyOf(guardPaths(io.env).ledgerDb);
+  } catch (err) {
     return {
       check: {
         name: 'ledger',
         status: 'fail',
-        detail: `cannot read the ledger key: ${r.stderr.trim()}`,
+        detail: `cannot read the ledger key: ${errorLines(err)}`,
         hint: 'run `guard doctor`',
       },
       key: undefined,
       fingerprint: undefined,
     };
   }
-  const { key, fingerprint } = JSON.parse(r.stdout) as { key: string; fingerprint: string };
+  const fingerprint = genesisFingerprint(key);
   const file = pubkeyFile(io.env);
   const text = formatPubkeyFile(key);
   let existing: string | undefined;

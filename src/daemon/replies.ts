@@ -1,0 +1,256 @@
+/**
+ * The daemon's answers, one zod schema per client message type: the one source of the reply types
+ * (ReplyOf<K> and the named types re-exported by messages.ts) and of their check on the client.
+ * Anything arriving over the socket is untrusted, the daemon's answers included: a reply of the
+ * wrong shape is refused with DaemonProtocolError naming the message type and the first bad field.
+ *
+ * Zod is not loaded on the `guard exec` / `guard hook` path (test/daemon/thin-client.test.ts):
+ * those import only the types from here and check the few fields they act on themselves.
+ */
+import { z } from 'zod';
+import { approverRecordSchema } from '../approval/schema.js';
+import type { ApproverRecord } from '../approval/types.js';
+import { REQUEST_STATES, type RequestView } from '../request/state.js';
+import { DaemonProtocolError, type DaemonClient } from './client.js';
+import type { ClientBody, ClientType } from './messages.js';
+
+/** True when A and B are the same type (a compile-time check; both directions, optional fields included). */
+export type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+const str = z.string();
+const risk = z.enum(['low', 'medium', 'high', 'critical']);
+const effect = z.enum(['allow', 'approve', 'deny']);
+const state = z.enum(REQUEST_STATES);
+
+export const requestViewSchema = z.object({
+  id: str,
+  state,
+  command: str,
+  argv: z.array(str),
+  cwd: str,
+  risk,
+  requester: z.object({ user: str, agent: str.optional(), host: str.optional(), onBehalfOf: str.optional() }),
+  reason: str.optional(),
+  ticket: str.optional(),
+  rules: z.array(
+    z.object({ id: str, effect: str, risk, description: str, impact: str.optional(), controls: z.array(str) }),
+  ),
+  commands: z.array(str),
+  context: z.record(str, str),
+  createdAt: str,
+  expiresAt: str,
+  quorum: z.number(),
+  approvals: z.array(z.object({ approver: str, channel: str, at: str })),
+  decidedBy: str.optional(),
+  decisionReason: str.optional(),
+  question: str.optional(),
+  askedBy: str.optional(),
+  reply: str.optional(),
+  session: str.optional(),
+  intent: z
+    .object({
+      userMessage: str.optional(),
+      agentExplanation: str.optional(),
+      source: str,
+      label: str,
+      sha256: str,
+    })
+    .optional(),
+  escalatedTo: str.optional(),
+  preview: z
+    .object({
+      kind: str,
+      title: str,
+      status: z.enum(['ok', 'failed', 'timeout', 'skipped']),
+      text: str,
+      label: str,
+      sha256: str,
+    })
+    .optional(),
+});
+// RequestView is declared by the request core (src/request/state.ts); the wire form must match it
+const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;
+// the enrolment answer is the registry's record
+const approverAgrees: Equal<z.infer<typeof approverRecordSchema>, ApproverRecord> = true;
+void [viewAgrees, approverAgrees];
+
+const executorRun = z.object({ env: z.array(str) });
+
+/** The first answer to an exec message. */
+const execOutcome = z.discriminatedUnion('outcome', [
+  z.object({
+    outcome: z.literal('run'),
+    execId: str,
+    requestId: str,
+    grant: str.optional(),
+    executor: executorRun.optional(),
+  }),
+  z.object({ outcome: z.literal('deny'), requestId: str, reasons: z.array(str), rules: z.array(str), hint: str }),
+  z.object({
+    outcome: z.literal('pending'),
+    requestId: str,
+    view: requestViewSchema,
+    /** Where approvers see it: channel names plus "guard approve" on this host. */
+    channels: z.array(str),
+    waitUntil: str,
+  }),
+  z.object({ outcome: z.literal('closed'), requestId: str, state, reason: str }),
+  /** Only for a partial-context exec that needs approval: send again with the full context. */
+  z.object({ outcome: z.literal('need_context') }),
+]);
+
+/** Events on a waiting exec (or `wait`) connection. */
+const waitEvent = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('update'), view: requestViewSchema }),
+  z.object({
+    event: z.literal('run'),
+    execId: str,
+    requestId: str,
+    approvedBy: z.array(str).optional(),
+    executor: executorRun.optional(),
+  }),
+  z.object({ event: z.literal('approved'), requestId: str, view: requestViewSchema }),
+  z.object({ event: z.literal('closed'), requestId: str, state, reason: str }),
+]);
+
+/** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
+const executorEvent = z.discriminatedUnion('event', [
+  z.object({ event: z.literal('out'), fd: z.union([z.literal(1), z.literal(2)]), dataB64: str }),
+  z.object({ event: z.literal('started') }),
+]);
+
+const grantShown = z.object({ usesLeft: z.number(), expiresAt: str, revoked: z.boolean() });
+
+/** `show` answer: the view plus what an approver signs over. */
+const requestDetail = z.object({
+  view: requestViewSchema,
+  fingerprint: str,
+  grant: grantShown.optional(),
+  votes: z.array(z.object({ approver: str, action: str, channel: str, at: str })),
+  /** Approving needs a fresh IdP login (identity: step-up). */
+  stepUp: z.boolean().optional(),
+});
+
+/** The answer to `check`. Texts are redacted as in the ledger. */
+const checkOutcome = z.object({
+  effect,
+  risk,
+  reasons: z.array(str),
+  matches: z.array(z.object({ ruleId: str, effect, risk, description: str, impact: str.optional() })),
+  unresolved: z.array(z.object({ kind: str, detail: str })),
+  policyDigest: str,
+  /** For effect `approve`: how long a request may wait, and how many humans it needs. */
+  approval: z.object({ timeoutSeconds: z.number(), quorum: z.number() }).optional(),
+  /** The id of the recorded request; absent when nothing was recorded. */
+  requestId: str.optional(),
+});
+
+/** Enforced mode only (a runner user is configured): see src/daemon/enforced-status.ts. */
+const enforcedStatus = z.object({
+  runner: str,
+  credentials: z.array(z.object({ name: str, kind: str, target: str })),
+  /** Files and directories whose contents the agent must not read. */
+  private: z.array(str),
+  /** Set when the credential index could not be read. */
+  error: str.optional(),
+});
+
+const daemonStatus = z.object({
+  pid: z.number(),
+  version: str,
+  protocol: z.number(),
+  startedAt: str,
+  home: str,
+  socket: str,
+  policy: z.object({ digest: str, files: z.array(str), lastError: str.optional() }),
+  requests: z.object({ pending: z.number(), needsInfo: z.number(), grants: z.number() }),
+  /** How many approvers the registry holds; error when it cannot be loaded (fails closed). */
+  approvers: z.object({ enrolled: z.number(), error: str.optional() }).optional(),
+  channels: z.array(z.object({ name: str, ok: z.boolean(), detail: str })),
+  enforced: enforcedStatus.optional(),
+});
+
+const decided = z.object({ state, view: requestViewSchema });
+const recorded = z.object({ recorded: z.literal(true) });
+const credentialShown = z.object({
+  name: str,
+  kind: z.enum(['env', 'file', 'mint']),
+  target: str,
+  version: z.number(),
+  hash: str,
+});
+
+/** The result of each client message type (events are described beside the types that send them). */
+export const replySchemas = {
+  ping: z.object({ pong: z.literal(true), pid: z.number(), version: str, protocol: z.number() }),
+  exec: execOutcome,
+  exec_end: recorded,
+  check: checkOutcome,
+  decide: decided,
+  report_refusal: recorded,
+  reply: decided,
+  revoke: decided,
+  /** Approved (a grant is ready for a re-run), the final state, `used`, or `timeout`. */
+  wait: z.object({ state: str, reason: str, view: requestViewSchema, grant: grantShown.optional() }),
+  /** One page; `next` is the cursor of the following page, absent on the last. */
+  list: z.object({ requests: z.array(requestDetail), next: str.optional() }),
+  show: requestDetail,
+  /** A subscription is never answered with a result, only with events. */
+  subscribe: z.never(),
+  history: z.object({ records: z.array(z.unknown()), more: z.boolean() }),
+  status: daemonStatus,
+  enroll: approverRecordSchema,
+  approver_remove: approverRecordSchema,
+  approver_change: approverRecordSchema,
+  approver_get: approverRecordSchema,
+  shutdown: z.object({ stopping: z.literal(true), pid: z.number() }),
+  credential: z.union([z.object({ store: str, credentials: z.array(credentialShown) }), credentialShown]),
+  exec_run: z.object({ exitCode: z.number(), signal: str.nullable() }),
+  exec_input: z.null(),
+  exec_signal: z.null(),
+} as const satisfies { [K in ClientType]: z.ZodType };
+
+/** The event schemas, for the message types that receive events. */
+export const eventSchemas = { exec: waitEvent, wait: waitEvent, exec_run: executorEvent } as const;
+
+/** The result type of each client message type. */
+export type ReplyOf<K extends ClientType> = z.infer<(typeof replySchemas)[K]>;
+export type ExecOutcome = z.infer<typeof execOutcome>;
+export type WaitEvent = z.infer<typeof waitEvent>;
+export type ExecutorEvent = z.infer<typeof executorEvent>;
+export type ExecutorRun = z.infer<typeof executorRun>;
+export type CheckOutcome = z.infer<typeof checkOutcome>;
+export type DaemonStatus = z.infer<typeof daemonStatus>;
+export type EnforcedStatus = z.infer<typeof enforcedStatus>;
+export type RequestDetail = z.infer<typeof requestDetail>;
+export type RequestPage = ReplyOf<'list'>;
+
+/**
+ * The value itself once the schema accepts it: the schemas transform nothing, so an accepted value
+ * has the schema's type, and the caller sees the daemon's fields in the daemon's order (what
+ * `--json` output prints), a field newer than this client included.
+ */
+function check<T>(schema: z.ZodType<T>, what: string, data: unknown): T {
+  const r = schema.safeParse(data);
+  if (r.success) return data as T;
+  const first = r.error.issues[0];
+  const where = first?.path.join('.') ?? '';
+  throw new DaemonProtocolError(
+    `${what} is malformed: ${where === '' ? '' : `${where}: `}${first?.message ?? 'invalid'}`,
+  );
+}
+
+/** The daemon's result for a message of this type, checked against its schema. */
+export function parseReply<K extends ClientType>(type: K, data: unknown): ReplyOf<K> {
+  return check(replySchemas[type] as z.ZodType<ReplyOf<K>>, `the daemon's answer to ${type}`, data);
+}
+
+/** An event on an exec or wait message, checked against its schema. */
+export function parseWaitEvent(data: unknown): WaitEvent {
+  return check(waitEvent, 'an event from the daemon', data);
+}
+
+/** Send one message and resolve with its result, checked (rejects with DaemonProtocolError when malformed). */
+export function ask<B extends ClientBody>(client: DaemonClient, body: B): Promise<ReplyOf<B['type']>> {
+  return client.call(body, (data) => parseReply<B['type']>(body.type, data));
+}
