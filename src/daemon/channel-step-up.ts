@@ -6,6 +6,7 @@
  * audience, the mapped approver's subject, groups, auth_time after the request).
  */
 import type { ChannelDecision } from '../channels/types.js';
+import { channelSubjects } from '../identity/load.js';
 import type { JsonValue } from '../ledger/types.js';
 import { channelApprover } from '../request/vote.js';
 import type { DaemonContext } from './context.js';
@@ -24,7 +25,7 @@ export async function channelStepUp(
 ): Promise<Record<string, JsonValue> | undefined | string> {
   const r = ctx.store.get(d.requestId);
   if (r?.settings.stepUp !== true || d.action !== 'approve') return undefined;
-  const match = channelApprover(d.identity, ctx.approvers());
+  const match = channelApprover(d.identity, ctx.approvers(), channelSubjects(ctx.env));
   if (match === undefined) return undefined;
   let c: { ok: true; record: unknown } | { ok: false; code: string; reason: string };
   if (d.identity.channel !== 'web') {

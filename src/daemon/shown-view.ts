@@ -5,6 +5,7 @@
  */
 import { formatDetail } from '../cli/commands/requests.js';
 import { viewHash } from '../identity/nonce.js';
+import { channelSubjects } from '../identity/load.js';
 import { detail } from './handlers/query.js';
 import type { ApproverRecord } from '../approval/types.js';
 import type { ChannelIdentity, PendingRequest } from '../channels/types.js';
@@ -38,9 +39,12 @@ export function pendingRequests(store: { live(): readonly StoredRequest[] }): Pe
 }
 
 /** The approver a channel identity maps to; none when unmapped, ambiguous or the registry is unreadable. */
-export function approverOf(ctx: { approvers(): ApproverRecord[] }, identity: ChannelIdentity): string | undefined {
+export function approverOf(
+  ctx: { approvers(): ApproverRecord[]; env: NodeJS.ProcessEnv },
+  identity: ChannelIdentity,
+): string | undefined {
   try {
-    return channelApprover(identity, ctx.approvers())?.approver.name;
+    return channelApprover(identity, ctx.approvers(), channelSubjects(ctx.env))?.approver.name;
   } catch {
     return undefined;
   }

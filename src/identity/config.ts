@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
+const subjectMap = z.record(z.string().min(1).max(256), z.string().min(1).max(256));
 
 export const identitySchema = z
   .object({
@@ -22,6 +23,14 @@ export const identitySchema = z
     max_clock_skew_seconds: z.number().int().min(0).max(300).default(30),
     /** Plain http is accepted only for a loopback issuer and only when set (tests, local IdPs). */
     allow_insecure_http: z.boolean().default(false),
+    /**
+     * Admin mapping of channel identities to IdP subjects (decision 1066): a Slack user id or a
+     * Teams e-mail counts as the approver enrolled with that subject; any other click is refused.
+     */
+    channel_subjects: z
+      .object({ slack: subjectMap.default({}), teams: subjectMap.default({}) })
+      .strict()
+      .default({ slack: {}, teams: {} }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -11,6 +11,11 @@ export const Refused = {
   NotPending: 'not-pending',
   /** The name or channel identity is not an enrolled approver. */
   UnknownApprover: 'unknown-approver',
+  /**
+   * With `identity:` configured: a Slack or Teams identity that identity.channel_subjects does not
+   * map to an IdP subject, or maps to a subject no approver or several approvers are enrolled with.
+   */
+  UnmappedIdentity: 'unmapped-identity',
   /** Signed decisions: the signature is not the approver's. */
   BadSignature: 'bad-signature',
   WrongRequest: 'wrong-request',

@@ -48,20 +48,67 @@ export type Ballot =
       decision: ChannelDecision;
       /** Checked by the caller and kept in the approval record (a step-up proof). */
       extra?: Record<string, JsonValue> | undefined;
+      /** Set when `identity:` is configured: Slack and Teams identities then count only through it. */
+      subjects?: ChannelSubjects | undefined;
     };
+
+/** The admin mapping of Slack user ids and Teams e-mails to IdP subjects of the configured issuer. */
+export interface ChannelSubjects {
+  issuer: string;
+  slack: Record<string, string>;
+  teams: Record<string, string>;
+}
 
 /** Which enrolled approver a channel identity is, and whether it matched an enrolled identity. */
 export interface ChannelMatch {
   approver: ApproverRecord;
   /** True when the id matched the approver's Slack id or e-mail (not merely the name). */
   byIdentity: boolean;
+  /** The IdP subject the admin mapping named (identity.channel_subjects). */
+  subject?: string | undefined;
 }
 
 /**
  * Map a verified channel identity to an enrolled approver, ignoring case: the Slack user id or the
  * e-mail first; failing those, the approver's name, except on Slack (a Slack id is never a name).
  */
-export function channelApprover(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | undefined {
+export function channelApprover(
+  identity: ChannelIdentity,
+  approvers: ApproverRecord[],
+  subjects?: ChannelSubjects,
+): ChannelMatch | undefined {
+  const m = matchChannel(identity, approvers, subjects);
+  return typeof m === 'string' ? undefined : m;
+}
+
+/**
+ * With the admin mapping (identity configured), a Slack or Teams identity is the one approver
+ * enrolled with the IdP subject it maps to; a string says why it is nobody (decision 1066).
+ */
+function matchChannel(
+  identity: ChannelIdentity,
+  approvers: ApproverRecord[],
+  subjects: ChannelSubjects | undefined,
+): ChannelMatch | string | undefined {
+  if (subjects === undefined || (identity.channel !== 'slack' && identity.channel !== 'teams'))
+    return matchEnrolled(identity, approvers);
+  const id = identity.id.toLowerCase();
+  const table = identity.channel === 'slack' ? subjects.slack : subjects.teams;
+  const named = new Set(Object.entries(table).flatMap(([k, v]) => (k.toLowerCase() === id ? [v] : [])));
+  const who = `${identity.channel} identity ${identity.display ?? identity.id}`;
+  if (named.size !== 1)
+    return named.size === 0
+      ? `${who} is not mapped to an identity-provider subject (identity.channel_subjects.${identity.channel})`
+      : `${who} is mapped to more than one identity-provider subject (identity.channel_subjects.${identity.channel})`;
+  const subject = [...named][0]!;
+  const found = approvers.filter((a) => a.idp?.subject === subject && a.idp.issuer === subjects.issuer);
+  if (found.length === 1) return { approver: found[0]!, byIdentity: true, subject };
+  return found.length === 0
+    ? `${who} is mapped to IdP subject ${subject}, which no approver is enrolled with (approver enroll --idp)`
+    : `${who} is mapped to IdP subject ${subject}, which ${found.length} approvers are enrolled with (ambiguous)`;
+}
+
+function matchEnrolled(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | undefined {
   // the web page: the IdP subject (exact, case kept) of exactly one approver enrolled with that issuer
   if (identity.channel === 'web') {
     const found = approvers.filter(
@@ -96,7 +143,9 @@ export function acceptVote(
   now: Date,
   approvers: ApproverRecord[],
 ): AcceptedVote | Refusal {
-  const match = ballot.via === 'channel' ? channelApprover(ballot.decision.identity, approvers) : undefined;
+  const match =
+    ballot.via === 'channel' ? matchChannel(ballot.decision.identity, approvers, ballot.subjects) : undefined;
+  if (typeof match === 'string') return refusal(Refused.UnmappedIdentity, match);
   if (ballot.via === 'channel' && match === undefined) {
     const who = ballot.decision.identity;
     return refusal(Refused.UnknownApprover, `${who.display ?? who.id} is not an enrolled approver`);
@@ -168,6 +217,7 @@ export function acceptVote(
     record: approvalRecord(r, vote, {
       identity: d.identity.id,
       verifiedBy: d.identity.verifiedBy ?? null,
+      ...(match!.subject === undefined ? {} : { subject: match!.subject }),
       ...ballot.extra,
     }),
   };
@@ -227,7 +277,7 @@ export function refusedBallotPayload(
   const d = ballot.decision;
   return {
     requestId: d.requestId,
-    approver: channelApprover(d.identity, approvers)?.approver.name ?? null,
+    approver: channelApprover(d.identity, approvers, ballot.subjects)?.approver.name ?? null,
     action: d.action,
     channel: d.identity.channel,
     identity: d.identity.id,

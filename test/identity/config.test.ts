@@ -37,4 +37,19 @@ describe('identity config', () => {
     );
     expect(() => load('identity: [\n')).toThrow(/YAML error/);
   });
+
+  it('channel_subjects: Slack and Teams tables of IdP subjects; empty by default; other channels and non-string subjects refused', () => {
+    const base = 'identity:\n  issuer: https://i.example\n  client_id: c\n';
+    expect(load(base)?.channel_subjects).toEqual({ slack: {}, teams: {} });
+    expect(
+      load(`${base}  channel_subjects:\n    slack: { U0123: sub-1 }\n    teams: { a@x.com: sub-2 }\n`)
+        ?.channel_subjects,
+    ).toEqual({ slack: { U0123: 'sub-1' }, teams: { 'a@x.com': 'sub-2' } });
+    expect(() => load(`${base}  channel_subjects:\n    webhook: { k: s }\n`)).toThrow(
+      /config.yaml:5:\d+: identity.channel_subjects/,
+    );
+    expect(() => load(`${base}  channel_subjects:\n    slack: { U0123: [a, b] }\n`)).toThrow(
+      /identity.channel_subjects.slack.U0123/,
+    );
+  });
 });

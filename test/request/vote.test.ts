@@ -3,7 +3,7 @@
  * recorded when a ballot is refused.
  */
 import { describe, expect, it } from 'vitest';
-import { Refused } from '../../src/request/refusal.js';
+import { Refused, type Refusal } from '../../src/request/refusal.js';
 import { acceptVote, channelApprover, refusedBallotPayload, type AcceptedVote } from '../../src/request/vote.js';
 import { makeApprover } from '../approval/helpers.js';
 import { alice, approvers, bob, fromChannel, NOW, request, signed } from './fixtures.js';
@@ -102,5 +102,97 @@ describe('acceptVote', () => {
     const payload = refusedBallotPayload(ballot, { refused: Refused.Replayed, reason: 'r' }, approvers);
     expect(payload).toMatchObject({ approver: 'alice', channel: 'cli', code: 'replayed' });
     expect(payload['signature']).toEqual(expect.any(String));
+  });
+});
+
+describe('channel identities mapped to IdP subjects (identity.channel_subjects)', () => {
+  const ISS = 'https://idp.example.com';
+  const idp = (subject: string, issuer = ISS) => ({ idp: { issuer, subject, idToken: 'x.y.z' } });
+  // dave enrolled through the IdP; erin and frank share a subject (a copied record); gus under another issuer
+  const dave = makeApprover('dave', ['sre'], idp('sub-dave'));
+  const erin = makeApprover('erin', ['sre'], idp('sub-shared'));
+  const frank = makeApprover('frank', ['sre'], idp('sub-shared'));
+  const gus = makeApprover('gus', ['sre'], idp('sub-gus', 'https://other.example.com'));
+  const list = [...approvers, dave.record, erin.record, frank.record, gus.record];
+  const subjects = {
+    issuer: ISS,
+    slack: {
+      U0DAVE: 'sub-dave',
+      U0NOBODY: 'sub-nobody',
+      U0SHARED: 'sub-shared',
+      U0GUS: 'sub-gus',
+      U0TWO: 'sub-dave',
+      u0two: 'sub-x',
+    },
+    teams: { 'Dave@Example.com': 'sub-dave' },
+  };
+  /** The refusal code and a fragment of its reason. */
+  const refusedWith = (out: AcceptedVote | Refusal, fragment: string) => {
+    if (!('refused' in out)) throw new Error('expected a refusal');
+    expect(out.refused).toBe(Refused.UnmappedIdentity);
+    expect(out.reason).toContain(fragment);
+  };
+  const ballot = (channel: string, who: string, action: 'approve' | 'deny' = 'approve') => ({
+    ...fromChannel(channel, who, action),
+    subjects,
+  });
+
+  it('a mapped Slack id or Teams e-mail is the approver enrolled with that subject, and the record names it', () => {
+    expect(channelApprover({ channel: 'slack', id: 'U0DAVE' }, list, subjects)).toMatchObject({
+      approver: { name: 'dave' },
+      byIdentity: true,
+      subject: 'sub-dave',
+    });
+    const out = acceptVote(request(), ballot('teams', 'dave@example.com'), NOW, list) as AcceptedVote;
+    expect(out.vote).toMatchObject({ approver: 'dave', channel: 'teams', identity: 'dave@example.com' });
+    expect(out.record.payload).toMatchObject({ approver: 'dave', identity: 'dave@example.com', subject: 'sub-dave' });
+  });
+
+  it('an unmapped identity is refused even when an approver record names that Slack id or e-mail', () => {
+    expect(channelApprover({ channel: 'slack', id: 'U0ALICE' }, list, subjects)).toBeUndefined();
+    for (const [channel, who] of [
+      ['slack', 'U0ALICE'],
+      ['teams', 'bob@example.com'],
+      ['teams', 'carol'],
+    ] as const) {
+      const out = acceptVote(request(), ballot(channel, who), NOW, list);
+      refusedWith(out, 'not mapped');
+    }
+  });
+
+  it('a subject no approver is enrolled with (or only under another issuer) is refused', () => {
+    for (const who of ['U0NOBODY', 'U0GUS']) {
+      const out = acceptVote(request(), ballot('slack', who), NOW, list);
+      refusedWith(out, 'no approver');
+    }
+  });
+
+  it('a subject two approvers are enrolled with, or an id mapped to two subjects, is refused as ambiguous', () => {
+    const shared = acceptVote(request(), ballot('slack', 'U0SHARED', 'deny'), NOW, list);
+    refusedWith(shared, 'ambiguous');
+    const two = acceptVote(request(), ballot('slack', 'U0TWO'), NOW, list);
+    refusedWith(two, 'more than one');
+    if (!('refused' in two)) throw new Error('expected a refusal');
+    expect(refusedBallotPayload(ballot('slack', 'U0TWO'), two, list)).toMatchObject({
+      approver: null,
+      identity: 'U0TWO',
+      code: 'unmapped-identity',
+    });
+  });
+
+  it('the refusal of an unmapped click names no approver, though the record lists that Slack id', () => {
+    const out = acceptVote(request(), ballot('slack', 'U0ALICE'), NOW, list);
+    if (!('refused' in out)) throw new Error('expected a refusal');
+    expect(refusedBallotPayload(ballot('slack', 'U0ALICE'), out, list)).toMatchObject({ approver: null });
+  });
+
+  it('webhook and web identities are matched as without the mapping; no mapping keeps today’s matching', () => {
+    expect(acceptVote(request(), ballot('webhook', 'bob@example.com'), NOW, list)).toMatchObject({
+      vote: { approver: 'bob' },
+    });
+    expect(acceptVote(request(), fromChannel('slack', 'U0ALICE', 'approve'), NOW, list)).toMatchObject({
+      vote: { approver: 'alice' },
+    });
+    expect(channelApprover({ channel: 'slack', id: 'U0DAVE' }, list)).toBeUndefined();
   });
 });

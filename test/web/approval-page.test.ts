@@ -100,6 +100,22 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
     const [, id] = await run.waitFor(ID);
     return { run, id: id! };
   };
+  /** An Approve click on the request's Slack post by that Slack user. */
+  async function slackApprove(user: string, id: string): Promise<void> {
+    const post = () => slack.callsOf('chat.postMessage').findIndex((c) => JSON.stringify(c.args).includes(id));
+    await until(() => post() >= 0, 'the Slack post');
+    const ts = `${1_700_000_001 + post()}.000100`; // the fake numbers messages in order
+    slack.sendInteractive({
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'T1' },
+      team: { id: 'T1', domain: 'acme' },
+      api_app_id: 'A1',
+      trigger_id: `trigger-${user}-${id}`,
+      container: { type: 'message', message_ts: ts, channel_id: 'C0WEB01', is_ephemeral: false },
+      channel: { id: 'C0WEB01', name: 'approvals' },
+      actions: [{ type: 'button', action_id: 'guard_approve', block_id: 'guard_actions', value: id, action_ts: '1' }],
+    });
+  }
   const of = (recs: LedgerRow[], id: string, type: string) =>
     recs.filter((r) => r.type === type && (r.payload as { requestId?: string }).requestId === id);
 
@@ -129,7 +145,7 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
     mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
     writeFileSync(
       join(rig.env['GUARD_HOME']!, 'config.yaml'),
-      `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n  max_clock_skew_seconds: 0\nchannels:\n  http_listener: { bind: 127.0.0.1, port: 0 }\n  web: {}\n  slack:\n    app_token_ref: env:GUARD_SLACK_APP_TOKEN\n    bot_token_ref: env:GUARD_SLACK_BOT_TOKEN\n    channel_id: C0WEB01\n    api_url: ${slack.apiUrl}\n`,
+      `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n  max_clock_skew_seconds: 0\n  channel_subjects:\n    slack: { U0ALICE: alice, U0EVE: eve }\nchannels:\n  http_listener: { bind: 127.0.0.1, port: 0 }\n  web: {}\n  slack:\n    app_token_ref: env:GUARD_SLACK_APP_TOKEN\n    bot_token_ref: env:GUARD_SLACK_BOT_TOKEN\n    channel_id: C0WEB01\n    api_url: ${slack.apiUrl}\n`,
     );
     await enrol('alice', 'sre', undefined, ['--slack-user-id', 'U0ALICE']);
     await enrol('bob', 'staff', 'alice');
@@ -261,19 +277,7 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
 
   it('a Slack click approving a step-up request is refused, recorded, and answered with the web page link', async () => {
     const { run, id } = await request('step-me');
-    const post = () => slack.callsOf('chat.postMessage').findIndex((c) => JSON.stringify(c.args).includes(id));
-    await until(() => post() >= 0, 'the Slack post');
-    const ts = `${1_700_000_001 + post()}.000100`; // the fake numbers messages in order
-    slack.sendInteractive({
-      type: 'block_actions',
-      user: { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T1' },
-      team: { id: 'T1', domain: 'acme' },
-      api_app_id: 'A1',
-      trigger_id: 'trigger-step-up',
-      container: { type: 'message', message_ts: ts, channel_id: 'C0WEB01', is_ephemeral: false },
-      channel: { id: 'C0WEB01', name: 'approvals' },
-      actions: [{ type: 'button', action_id: 'guard_approve', block_id: 'guard_actions', value: id, action_ts: '1' }],
-    });
+    await slackApprove('U0ALICE', id);
     const recs = await rig.ledger((rs) => of(rs, id, 'approval_refused').length > 0);
     expect(of(recs, id, 'approval_refused')[0]?.payload).toMatchObject({
       approver: 'alice',
@@ -286,6 +290,35 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
       'the ephemeral answer with the link',
     );
     run.child.kill();
+  }, 120_000);
+
+  it('identity.channel_subjects: a mapped Slack click approves as the approver enrolled with that IdP subject; unmapped ones are refused and recorded', async () => {
+    const { run, id } = await request('web-me');
+    // U0BOB is mapped to nothing; U0EVE to a subject (eve) no approver is enrolled with
+    await slackApprove('U0BOB', id);
+    await slackApprove('U0EVE', id);
+    let recs = await rig.ledger((rs) => of(rs, id, 'approval_refused').length >= 2);
+    const refused = of(recs, id, 'approval_refused')
+      .map((r) => r.payload as { identity: string; reason: string })
+      .sort((a, b) => a.identity.localeCompare(b.identity));
+    expect(refused).toEqual([
+      expect.objectContaining({ approver: null, channel: 'slack', identity: 'U0BOB', code: 'unmapped-identity' }),
+      expect.objectContaining({ approver: null, channel: 'slack', identity: 'U0EVE', code: 'unmapped-identity' }),
+    ]);
+    expect(refused[0]?.reason).toMatch(/not mapped/);
+    expect(refused[1]?.reason).toMatch(/no approver is enrolled/);
+    expect(of(recs, id, 'approval')).toHaveLength(0);
+    await slackApprove('U0ALICE', id);
+    const ran = await run.done;
+    expect(ran.code, ran.stderr).toBe(0);
+    recs = await rig.ledger((rs) => of(rs, id, 'approval').length > 0);
+    expect(of(recs, id, 'approval')[0]?.payload).toMatchObject({
+      approver: 'alice',
+      action: 'approve',
+      channel: 'slack',
+      identity: 'U0ALICE',
+      subject: 'alice',
+    });
   }, 120_000);
 
   it('a step-up rule takes a fresh login bound to the request and view; the callback cannot be replayed', async () => {

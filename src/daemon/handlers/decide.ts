@@ -95,7 +95,9 @@ export async function channelDecide(ctx: DaemonContext, d: ChannelDecision): Pro
   const { channelStepUp } = await import('../channel-step-up.js');
   const extra = await channelStepUp(ctx, d, refuse);
   if (typeof extra === 'string') return extra;
-  const out = await castBallot(ctx, d.requestId, { via: 'channel', decision: d, extra });
+  const { channelSubjects } = await import('../../identity/load.js');
+  const subjects = channelSubjects(ctx.env);
+  const out = await castBallot(ctx, d.requestId, { via: 'channel', decision: d, extra, subjects });
   return isRefusal(out) ? out.reason : null;
 }
 
