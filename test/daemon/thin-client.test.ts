@@ -53,8 +53,16 @@ describe('thin exec client', () => {
     const inputs = await loadedWith('src/cli/commands/exec.ts');
     expect(inputs).toContain('src/cli/commands/exec.ts');
     expect(inputs).toContain('src/daemon/client.ts');
-    const heavy = inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)));
+    // the one policy module a hook may load: a list of paths with no imports (decision 0124)
+    const light = new Set(['src/policy/programs/autoexec-paths.ts']);
+    const heavy = inputs.filter((i) => !light.has(i) && FORBIDDEN.some((re) => re.test(i)));
     expect(heavy).toEqual([]);
+  });
+
+  it('the policy module the hook may load imports nothing', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile('src/policy/programs/autoexec-paths.ts', 'utf8');
+    expect(text).not.toMatch(/^\s*import\b/m);
   });
 });
 
@@ -66,7 +74,15 @@ describe('thin agent hook', () => {
     expect(inputs).toContain('src/cli/commands/hook.ts');
     expect(inputs).toContain('src/integrations/ask.ts');
     expect(inputs).toContain('src/daemon/client.ts');
-    const heavy = inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)));
+    // the one policy module a hook may load: a list of paths with no imports (decision 0124)
+    const light = new Set(['src/policy/programs/autoexec-paths.ts']);
+    const heavy = inputs.filter((i) => !light.has(i) && FORBIDDEN.some((re) => re.test(i)));
     expect(heavy).toEqual([]);
+  });
+
+  it('the policy module the hook may load imports nothing', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile('src/policy/programs/autoexec-paths.ts', 'utf8');
+    expect(text).not.toMatch(/^\s*import\b/m);
   });
 });
