@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main.ts', 'bin/**', 'test/fixtures/**', 'bench/**', 'scripts/**'],
+    files: ['src/main.ts', 'bin/**', 'test/fixtures/**', 'test/*/fixtures/**', 'bench/**', 'scripts/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

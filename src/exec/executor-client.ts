@@ -14,7 +14,7 @@ import type { DaemonConnectionError } from '../daemon/client.js';
 import { DaemonProtocolError, type DaemonClient } from '../daemon/client.js';
 import { executorEventOf, execRunResultOf } from '../daemon/exec-replies.js';
 import { DATA_CHUNK, STDIN_WINDOW, type DataFrame } from '../daemon/framing.js';
-import type { DaemonMessage, ExecutorEvent, ExecutorRun } from '../daemon/messages.js';
+import type { DaemonMessage, ExecutorRun } from '../daemon/messages.js';
 import type { RunResult } from './run.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];

@@ -11,7 +11,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { JudgePool, WORKER_MIN_BYTES } from '../../src/daemon/judge-pool.js';
 import { ask } from '../../src/daemon/replies.js';
-import type { CheckOutcome } from '../../src/daemon/messages.js';
 import {
   createEngine,
   evaluateWithScripts,
