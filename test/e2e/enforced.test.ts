@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  copyFileSync,
   chmodSync,
   chownSync,
   mkdirSync,
@@ -440,10 +441,20 @@ rules:
       const swapped = await guard(['exec', '--', 'psql', '-Atc', 'select 2'], agentEnv({ PATH: `${own}:${PATH}` }));
       expect(swapped.code, swapped.stderr).toBe(0);
       expect(swapped.stdout).toBe('2\n');
-      // the agent's own program named directly: refused, nothing runs
+      // the agent's own program named directly: refused, nothing runs (it is a shell script, which
+      // the policy judges by its content (decision 0125), so the executor refuses it as not one
+      // plain program before it would look it up outside its trusted PATH)
       const direct = await guard(['exec', '--', join(own, 'psql'), '-c', 'select 1']);
       expect(direct.code).not.toBe(0);
-      expect(direct.stderr).toMatch(/not found in the executor's trusted PATH/);
+      expect(direct.stderr).toMatch(/not found in the executor's trusted PATH|must be one plain program/);
+      // a binary of its own under the same name: not in the executor's trusted PATH
+      const ownBin = join(work, 'bin2');
+      mkdirSync(ownBin);
+      copyFileSync('/bin/true', join(ownBin, 'psql'));
+      chownSync(ownBin, id.agent, id.agentGid);
+      const binary = await guard(['exec', '--', join(ownBin, 'psql'), '-c', 'select 1']);
+      expect(binary.code).not.toBe(0);
+      expect(binary.stderr).toMatch(/not found in the executor's trusted PATH/);
       const shell = await guard(['exec', '--', 'sh', '-c', 'psql -c "select 1"; printenv PGPASSWORD']);
       expect(shell.code).not.toBe(0);
       expect(shell.stderr).toMatch(/must be one plain program/);
