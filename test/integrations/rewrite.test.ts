@@ -136,9 +136,15 @@ describe('merging the hook into settings', () => {
       { hooks: { beforeShellExecution: [{ command: 'other.sh' }, { command: '/old/guard hook cursor' }] } },
       cursor,
     );
+    const hook = { command: "'/g/guard' hook cursor || exit 2" };
+    // shell commands, file reads and (reported) file edits all go to guard (decision 0817)
     expect(merged).toEqual({
       version: 1,
-      hooks: { beforeShellExecution: [{ command: 'other.sh' }, { command: "'/g/guard' hook cursor || exit 2" }] },
+      hooks: {
+        beforeShellExecution: [{ command: 'other.sh' }, hook],
+        beforeReadFile: [hook],
+        afterFileEdit: [hook],
+      },
     });
   });
 });
