@@ -28,6 +28,10 @@ describe('with a running daemon', () => {
 
   test('a pending request is pushed; approving signs with the key and the command runs', async () => {
     const app = mountApp(rig, { approver: 'bob' });
+    // a terminal tall enough for the whole detail pane: what it shows above the rules (the place,
+    // e.g. "ci", and the judged script's commands) depends on the machine
+    Object.defineProperty(app.stdout, 'rows', { get: () => 60 });
+    app.stdout.emit('resize');
     await app.waitFrame(/No requests waiting/);
     const exec = rig.exec('approve-me');
     const [, id] = await exec.waitFor(ID);
