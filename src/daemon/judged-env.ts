@@ -16,8 +16,15 @@ export function judgedEnv(
   msg: Pick<ExecMessage, 'env' | 'binding' | 'context'>,
   policyNames: readonly string[],
 ): Record<string, string> | undefined {
-  if (msg.env !== undefined || msg.binding === undefined) return msg.env;
+  if (msg.binding === undefined) return msg.env;
   const bound = msg.binding.env;
+  if (msg.env !== undefined) {
+    // an explicit env field is judged only where it agrees with what the command will run with
+    for (const [name, value] of Object.entries(msg.env))
+      if (bound[name] !== undefined && bound[name] !== sha256(value))
+        throw new ReplyError('refused', `the value of ${name} judged differs from its binding; nothing was run`);
+    return msg.env;
+  }
   const shown = msg.context['env'];
   const out: Record<string, string> = {};
   if (typeof shown === 'object' && shown !== null)
