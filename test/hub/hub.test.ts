@@ -5,15 +5,15 @@
  * hub did not sign is refused and recorded by the daemon; PostgreSQL is killed and held commands
  * never run while allowed ones do, and everything resumes when it returns.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../channels/fake-slack.js';
-import { MARK, Rig } from '../daemon/helpers.js';
+import { MARK, type Rig } from '../daemon/helpers.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
 import { signVote, type VoteBody } from '../../src/hub/vote.js';
-import { blockActions, health, hubConfig, joinHost, startReplica, until, type Replica } from './fleet.js';
+import { blockActions, health, hubConfig, startHost, startReplica, until, type Replica } from './fleet.js';
 
 const ID = /request (rq-[0-9a-f]{12}) is waiting/;
 const HOSTS = ['hub-a', 'hub-b', 'hub-c'];
@@ -50,17 +50,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
     config = hubConfig(dir, slack);
     // two replicas started together: the migrations are applied once, under the advisory lock
     replicas.push(...(await Promise.all([startReplica(pg, config), startReplica(pg, config)])));
-    for (const name of HOSTS) {
-      const rig = new Rig();
-      rigs.push(rig);
-      const section = await joinHost(rig, pg, replicas[rigs.length % 2]!.url, name);
-      mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
-      // every replica's URL (no load balancer here): the link moves on when one dies
-      const urls = `url: [${replicas.map((r) => r.url).join(', ')}]`;
-      writeFileSync(join(rig.env['GUARD_HOME']!, 'config.yaml'), section.replace(/url: \S+/, urls));
-      await rig.enroll('bob', ['ops'], undefined, ['--slack-user-id', 'U0BOB']);
-      await rig.startDaemon();
-    }
+    for (const name of HOSTS) rigs.push(await startHost(pg, replicas, replicas[(rigs.length + 1) % 2]!.url, name));
     // a whole fleet (PostgreSQL, two replicas, three daemons) on a shared, loaded machine
   }, 300_000);
   afterAll(async () => {
@@ -78,7 +68,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
 
   it('applies each migration once although two replicas started together', () => {
     expect(pg.sql('SELECT version, count(*) FROM schema_migrations GROUP BY version ORDER BY version')).toBe(
-      '1|1\n2|1\n3|1\n',
+      '1|1\n2|1\n3|1\n4|1\n',
     );
   });
 
