@@ -10,6 +10,7 @@ import { describeError } from '../errors.js';
 import { execCommand } from './commands/exec.js';
 import type { Io } from './io.js';
 import { report } from './report.js';
+import { takeValued } from './fast-options.js';
 
 /** Options taking a value, by long name → the key commander stores it under. */
 const VALUED: Record<string, string> = { '--reason': 'reason', '--ticket': 'ticket', '--timeout': 'timeout' };
@@ -33,15 +34,9 @@ export function parseExecArgs(args: readonly string[]): ParsedExec | undefined {
     if (a === '--no-wait') opts['wait'] = false;
     else if (a === '--json-errors') opts['jsonErrors'] = true;
     else {
-      const eq = a.indexOf('=');
-      const name = eq === -1 ? a : a.slice(0, eq);
-      const key = VALUED[name];
-      if (key === undefined) return undefined;
-      if (eq !== -1) opts[key] = a.slice(eq + 1);
-      else {
-        if (i + 1 >= args.length) return undefined;
-        opts[key] = args[++i];
-      }
+      const next = takeValued(args, i, VALUED, opts);
+      if (next === undefined) return undefined;
+      i = next;
     }
   }
   const command = args.slice(i);
