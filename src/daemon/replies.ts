@@ -195,6 +195,7 @@ export const replySchemas = {
   report_refusal: recorded,
   reply: decided,
   revoke: decided,
+  grant_extend: z.object({ state, view: requestViewSchema, grant: grantShown }),
   /** Approved (a grant is ready for a re-run), the final state, `used`, or `timeout`. */
   wait: z.object({ state: str, reason: str, view: requestViewSchema, grant: grantShown.optional() }),
   /** One page; `next` is the cursor of the following page, absent on the last. */
