@@ -16,7 +16,14 @@ export const RECONNECT_MS = 3000;
 /** Extra time past the daemon's own deadline before the client gives up by itself. */
 const DEADLINE_SLACK_MS = 3000;
 
-export type Go = { client: DaemonClient; execId: string; requestId: string; executor?: ExecutorRun | undefined };
+export type Go = {
+  client: DaemonClient;
+  execId: string;
+  requestId: string;
+  executor?: ExecutorRun | undefined;
+  /** Run this argv instead of the command's own: the saved plan the approver saw (decision 1086). */
+  argv?: string[] | undefined;
+};
 
 /** Thrown inside the exchange when the daemon wants the full context; never leaves requestRun. */
 class NeedContext extends Error {}
@@ -153,7 +160,9 @@ export async function requestRun(
             const o = execOutcomeOf(m.data);
             if (o instanceof DaemonProtocolError) return done(() => reject(o));
             if (o.outcome === 'run')
-              return done(() => resolve({ client, execId: o.execId, requestId: o.requestId, executor: o.executor }));
+              return done(() =>
+                resolve({ client, execId: o.execId, requestId: o.requestId, executor: o.executor, argv: o.argv }),
+              );
             if (o.outcome === 'need_context') return done(() => reject(new NeedContext('need_context')));
             if (o.outcome === 'deny') {
               return done(() =>
@@ -207,7 +216,7 @@ export async function requestRun(
             const by = e.approvedBy !== undefined && e.approvedBy.length > 0 ? ` by ${e.approvedBy.join(', ')}` : '';
             return done(() => {
               say(io, `approved${by} — running`);
-              resolve({ client, execId: e.execId, requestId: e.requestId, executor: e.executor });
+              resolve({ client, execId: e.execId, requestId: e.requestId, executor: e.executor, argv: e.argv });
             });
           }
           if (e.event === 'closed')

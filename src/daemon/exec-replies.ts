@@ -36,15 +36,21 @@ function viewProblem(v: unknown): string | undefined {
 }
 
 const executorOk = (e: unknown): boolean => e === undefined || (isObj(e) && isStrs(e['env']));
+/** A replacement argv (decision 1086): absent, or a non-empty list of strings. */
+const argvOk = (a: unknown): boolean => a === undefined || (isStrs(a) && a.length > 0);
 
 function outcomeProblem(o: Obj): string | undefined {
   switch (o['outcome']) {
     case 'need_context':
       return undefined;
     case 'run':
-      return isStr(o['execId']) && isStr(o['requestId']) && optStr(o['grant']) && executorOk(o['executor'])
+      return isStr(o['execId']) &&
+        isStr(o['requestId']) &&
+        optStr(o['grant']) &&
+        argvOk(o['argv']) &&
+        executorOk(o['executor'])
         ? undefined
-        : 'run: execId, requestId, grant or executor';
+        : 'run: execId, requestId, grant, argv or executor';
     case 'deny':
       return isStr(o['requestId']) && isStrs(o['reasons']) && isStrs(o['rules']) && isStr(o['hint'])
         ? undefined
@@ -82,9 +88,10 @@ function eventProblem(e: Obj): string | undefined {
       return isStr(e['execId']) &&
         isStr(e['requestId']) &&
         (e['approvedBy'] === undefined || isStrs(e['approvedBy'])) &&
+        argvOk(e['argv']) &&
         executorOk(e['executor'])
         ? undefined
-        : 'run: execId, requestId, approvedBy or executor';
+        : 'run: execId, requestId, approvedBy, argv or executor';
     case 'closed':
       return isStr(e['requestId']) && STATES.has(e['state']) && isStr(e['reason'])
         ? undefined

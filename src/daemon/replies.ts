@@ -83,6 +83,8 @@ const execOutcome = z.discriminatedUnion('outcome', [
     execId: str,
     requestId: str,
     grant: str.optional(),
+    /** Run this argv instead (same program): the saved plan an approved preview made (decision 1086). */
+    argv: z.array(str).min(1).optional(),
     executor: executorRun.optional(),
   }),
   z.object({ outcome: z.literal('deny'), requestId: str, reasons: z.array(str), rules: z.array(str), hint: str }),
@@ -107,6 +109,8 @@ const waitEvent = z.discriminatedUnion('event', [
     execId: str,
     requestId: str,
     approvedBy: z.array(str).optional(),
+    /** Run this argv instead (same program): the saved plan an approved preview made (decision 1086). */
+    argv: z.array(str).min(1).optional(),
     executor: executorRun.optional(),
   }),
   z.object({ event: z.literal('approved'), requestId: str, view: requestViewSchema }),
@@ -191,6 +195,7 @@ export const replySchemas = {
   report_refusal: recorded,
   reply: decided,
   revoke: decided,
+  grant_extend: z.object({ state, view: requestViewSchema, grant: grantShown }),
   /** Approved (a grant is ready for a re-run), the final state, `used`, or `timeout`. */
   wait: z.object({ state: str, reason: str, view: requestViewSchema, grant: grantShown.optional() }),
   /** One page; `next` is the cursor of the following page, absent on the last. */

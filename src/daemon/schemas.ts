@@ -116,6 +116,8 @@ const bodies = {
   }),
   reply: z.strictObject({ type: z.literal('reply'), requestId, message: text(4096).min(1) }),
   revoke: z.strictObject({ type: z.literal('revoke'), requestId, reason: text(4096).optional() }),
+  /** A signed extension of an approved grant (src/approval/extend.ts checks every field of it). */
+  grant_extend: z.strictObject({ type: z.literal('grant_extend'), signed: z.record(text(64), z.unknown()) }),
   wait: z.strictObject({
     type: z.literal('wait'),
     requestId,

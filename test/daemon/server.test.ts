@@ -47,6 +47,7 @@ beforeAll(async () => {
     report_refusal: refuse,
     reply: refuse,
     revoke: refuse,
+    grant_extend: refuse,
     wait: refuse,
     list: refuse,
     show: refuse,

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { refuseUnderAgent } from '../../approval/agent-env.js';
 import { approverHome, approverKeyPath, readKeyFile } from '../../approval/keyfile.js';
-import { unlockApproverKey, WrongPassphraseError } from '../../approval/keys.js';
+import { unlockApproverKey, WrongPassphraseError, type ApproverKey } from '../../approval/keys.js';
 import { readPassphrase } from '../../approval/passphrase.js';
 import type { DecisionAction, SignedDecision } from '../../approval/types.js';
 import type { RequestView } from '../../channels/types.js';
@@ -50,6 +50,46 @@ export async function report(client: DaemonClient, requestId: string, approver: 
     await ask(client, { type: 'report_refusal', requestId, approver, reason });
   } catch {
     // best effort: the refusal itself is what matters
+  }
+}
+
+/** The approver's encrypted key; a missing one is reported to the daemon (and recorded) first. */
+export async function approverKeyOf(
+  client: DaemonClient,
+  env: NodeJS.ProcessEnv,
+  id: string,
+  name: string,
+): Promise<string> {
+  try {
+    return readKeyFile(approverKeyPath(env, name));
+  } catch (err) {
+    await report(client, id, name, `no approver key for ${name} on this account`);
+    throw err;
+  }
+}
+
+/** Unlock the key and use it once; a wrong passphrase is reported (and recorded); the passphrase is zeroed. */
+export async function withApproverKey<T>(
+  client: DaemonClient,
+  id: string,
+  name: string,
+  encrypted: string,
+  passphrase: Buffer,
+  use: (key: ApproverKey) => T,
+): Promise<T> {
+  try {
+    const key = unlockApproverKey(encrypted, passphrase);
+    try {
+      return use(key);
+    } finally {
+      key.dispose();
+    }
+  } catch (err) {
+    if (err instanceof WrongPassphraseError)
+      await report(client, id, name, 'wrong passphrase (approver key could not be unlocked)');
+    throw err;
+  } finally {
+    passphrase.fill(0);
   }
 }
 
@@ -146,13 +186,7 @@ export async function decide(
   try {
     const detail = await callDaemon(client, { type: 'show', requestId: id }, false);
     const name = approverName(io.env, str(opts['as']));
-    let encrypted: string;
-    try {
-      encrypted = readKeyFile(approverKeyPath(io.env, name));
-    } catch (err) {
-      await report(client, id, name, `no approver key for ${name} on this account`);
-      throw err;
-    }
+    const encrypted = await approverKeyOf(client, io.env, id, name);
     const shown = formatDetail(detail);
     writeLine(io.stderr, `${shown}\n`);
     const grant = action === 'approve' ? grantOption(detail, opts) : undefined;
@@ -168,10 +202,8 @@ export async function decide(
       stdin: io.stdin,
       stderr: io.stderr,
     });
-    let signed: SignedDecision;
-    try {
-      const key = unlockApproverKey(encrypted, passphrase);
-      signed = key.sign({
+    const signed: SignedDecision = await withApproverKey(client, id, name, encrypted, passphrase, (key) =>
+      key.sign({
         v: 1,
         requestId: id,
         fingerprint: detail.fingerprint,
@@ -182,15 +214,8 @@ export async function decide(
         approver: name,
         grant,
         preview: detail.view.preview?.sha256,
-      });
-      key.dispose();
-    } catch (err) {
-      if (err instanceof WrongPassphraseError)
-        await report(client, id, name, 'wrong passphrase (approver key could not be unlocked)');
-      throw err;
-    } finally {
-      passphrase.fill(0);
-    }
+      }),
+    );
     const res = await sendDecision(io, client, signed, (c) => (client = c), stepUp);
     writeLine(io.stderr, `guard: ${summary(action, res.view)}`);
     if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(res));

@@ -15,6 +15,7 @@ import { isLossy } from '../../exec/rawargv.js';
 import { runCommand, type RunResult } from '../../exec/run.js';
 import { refuseTty, runInExecutor } from '../../exec/executor-client.js';
 import type { Io } from '../io.js';
+import { visibleText } from '../../util/visible.js';
 
 const optString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -86,7 +87,9 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   let failure: unknown;
   try {
     const program = await checkBound(bound, command, io.cwd);
-    result = await runCommand({ file, args, raw: lossy ? raw : undefined, cwd: io.cwd, env: io.env, program });
+    const run = savedPlanArgs(go.argv, file, io);
+    const bytes = lossy && run === undefined ? raw : undefined;
+    result = await runCommand({ file, args: run ?? args, raw: bytes, cwd: io.cwd, env: io.env, program });
   } catch (err) {
     failure = err;
   } finally {
@@ -109,6 +112,18 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
     throw failure instanceof Error ? failure : new FailClosedError('the command could not be run');
   if (result === undefined) throw new FailClosedError('the command did not report a result');
   return result.exitCode;
+}
+
+/**
+ * The arguments the daemon says to run instead of the command's own (decision 1086: exactly the
+ * saved Terraform plan the approver was shown), with the same program, which was hashed and held.
+ */
+function savedPlanArgs(argv: string[] | undefined, file: string, io: Io): string[] | undefined {
+  if (argv === undefined) return undefined;
+  if (argv[0] !== file)
+    throw new FailClosedError(`the daemon named another program to run (${argv[0] ?? ''}); nothing was run`);
+  io.stderr.write(`guard: applying exactly the approved saved plan: ${visibleText(argv.join(' '))}\n`);
+  return argv.slice(1);
 }
 
 /**

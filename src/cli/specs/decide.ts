@@ -73,6 +73,22 @@ export const decideSpecs: CommandSpec[] = [
     },
   }),
   defineCommand({
+    name: 'extend',
+    summary: 'give an approved grant more uses or a later expiry (signed; within the policy max_uses / max_ttl)',
+    define(cmd) {
+      cmd
+        .argument('<id>', 'request id of the approved grant')
+        .option('--uses <n>', 'uses left afterwards (at most the policy max_uses)')
+        .option('--for <duration>', 'valid this long from now (at most the policy max_ttl)')
+        .option('--reason <text>', 'recorded with the extension');
+      keyOptions(cmd).addHelpText('after', SIGNING);
+    },
+    async run(io, args, opts) {
+      const { extendGrantCommand } = await import('../commands/extend.js');
+      return extendGrantCommand(io, String(args[0]), opts);
+    },
+  }),
+  defineCommand({
     name: 'revoke',
     summary: 'end a pending request or an approved grant at once',
     define(cmd) {

@@ -4,6 +4,7 @@ import type { Handlers } from '../server.js';
 import { handleCheck } from './check.js';
 import { handleDecide, handleReply, handleReportRefusal, handleRevoke } from './decide.js';
 import { handleEnroll } from './enroll.js';
+import { handleGrantExtend } from './extend.js';
 import { handleApproverChange, handleApproverGet, handleApproverRemove } from './approver-admin.js';
 import { handleCredential } from './credential.js';
 import { handleExecInput, handleExecRun, handleExecSignal } from '../executor.js';
@@ -29,6 +30,7 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     report_refusal: (c, m) => handleReportRefusal(ctx, c, m),
     reply: (c, m) => handleReply(ctx, c, m),
     revoke: (c, m) => handleRevoke(ctx, c, m),
+    grant_extend: (c, m) => handleGrantExtend(ctx, c, m),
     wait: (c, m) => handleWait(ctx, c, m),
     list: (c, m) => handleList(ctx, c, m),
     show: (c, m) => handleShow(ctx, c, m),
