@@ -4,9 +4,11 @@
  * hide the command from those rules, and rules guard cannot read as the client does refuse too.
  * The clients' files live in a scratch HOME (CODEX_HOME for Codex), as the clients read them.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_RULE_FILE_BYTES } from '../../src/integrations/client-rules/files.js';
 import { runCli } from '../helpers/cli.js';
 import { codexInput, geminiInput, install, startDaemon, type Install } from './helpers.js';
 
@@ -106,6 +108,34 @@ describe("Codex's own rules before a rewrite", () => {
     // an allowed command is passed: Codex applies its own rules to it
     const allowed = await hook('codex', 'echo hi');
     expect([allowed.status, allowed.answer]).toEqual([0, undefined]);
+  });
+});
+
+describe('rule files the agent can plant do not stall the hook', () => {
+  it('a FIFO or an oversized file named like a rules file refuses a held command at once', async () => {
+    const fifo = join(agentHome, '.codex', 'rules', 'pipe.rules');
+    mkdirSync(join(fifo, '..'), { recursive: true });
+    execFileSync('mkfifo', [fifo]);
+    const r = await hook('codex', 'terraform plan');
+    expect(r.answer?.hookSpecificOutput?.permissionDecision).toBe('deny');
+    expect(r.answer?.hookSpecificOutput?.permissionDecisionReason).toContain(
+      `${fifo}: cannot read it: it is not a regular file`,
+    );
+    rmSync(fifo);
+    const big = put(join(inst.work, '.gemini', 'policies', 'big.toml'), `# ${'x'.repeat(MAX_RULE_FILE_BYTES)}\n`);
+    const g = await hook('gemini', 'terraform plan');
+    expect(g.answer?.decision).toBe('deny');
+    expect(g.answer?.reason).toContain(`${big}: cannot read it: it is larger than`);
+  });
+
+  it('a Gemini pattern that backtracks without end refuses instead of hanging the hook', async () => {
+    put(
+      join(agentHome, '.gemini', 'policies', 'slow.toml'),
+      '[[rule]]\ntoolName = "run_shell_command"\ncommandRegex = ".*(a|a)*b"\ndecision = "deny"\npriority = 1\n',
+    );
+    const r = await hook('gemini', `terraform plan ${'a'.repeat(60)}`);
+    expect(r.answer?.decision).toBe('deny');
+    expect(r.answer?.reason).toContain('took longer than');
   });
 });
 

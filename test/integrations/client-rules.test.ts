@@ -149,6 +149,16 @@ priority = 1
     expect(geminiArgs({ dir_path: 'd', command: 'ls "x"' })).toBe('{\0"command":"ls \\"x\\""\0,\0"dir_path":"d"\0}');
   });
 
+  it('a pattern that backtracks without end is stopped and reported, not waited for', () => {
+    const slow = geminiRules(
+      '[[rule]]\ntoolName = "run_shell_command"\ncommandRegex = "(a|a)*b"\ndecision = "deny"\npriority = 1\n',
+    );
+    const command = `${'a'.repeat(60)}c`;
+    const found = geminiDecision(slow, { command }, command, []);
+    expect(found?.decision).toBe('unknown');
+    expect(found !== undefined && 'error' in found ? found.error : '').toContain('took longer than');
+  });
+
   it.each([
     ['broken TOML', '[[rule]\ntoolName = "x"'],
     ['a rule without priority', '[[rule]]\ntoolName = "run_shell_command"\ndecision = "deny"'],

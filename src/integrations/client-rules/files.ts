@@ -11,8 +11,37 @@
  *   and the workspace's `.gemini/policies` (guard reads it in the working directory and each
  *   parent). Policy paths given on Gemini's command line (`--policy`) are not visible to the hook.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+
+/** Larger rule files are not read (a client's rules are a few kB; the hook must answer in time). */
+export const MAX_RULE_FILE_BYTES = 1024 * 1024;
+/** More files than this in the rule folders together are not read either. */
+export const MAX_RULE_FILES = 256;
+
+/**
+ * A regular file's text, bounded. Opened without blocking and checked after opening, so that a
+ * FIFO or device named like a rules file cannot stall the hook past its deadline (an agent whose
+ * hook times out runs the command).
+ */
+function readBounded(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error('it is not a regular file');
+    if (st.size > MAX_RULE_FILE_BYTES) throw new Error(`it is larger than ${MAX_RULE_FILE_BYTES} bytes`);
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, buf, got, st.size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export interface RuleText {
   file: string;
@@ -40,8 +69,12 @@ export function readRuleDirs(dirs: readonly string[], ext: string): RuleText[] {
     }
     for (const name of names) {
       const file = join(dir, name);
+      if (out.length >= MAX_RULE_FILES) {
+        out.push({ file, error: `more than ${MAX_RULE_FILES} rule files` });
+        return out;
+      }
       try {
-        out.push({ file, text: readFileSync(file, 'utf8') });
+        out.push({ file, text: readBounded(file) });
       } catch (err) {
         out.push({ file, error: `cannot read it: ${(err as Error).message}` });
       }

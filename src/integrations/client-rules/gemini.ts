@@ -21,6 +21,7 @@
  * and `modes`/`interactive` (it cannot see Gemini's mode): a matching deny or ask rule refuses even
  * where a higher allow rule would have let Gemini run it — stricter, never looser.
  */
+import { runInNewContext } from 'node:vm';
 import { parse as parseToml } from 'smol-toml';
 
 export type GeminiDecision = 'deny' | 'ask_user';
@@ -152,10 +153,14 @@ export function stripShellWrapper(command: string): string {
   return quoted ? rest.slice(1, -1) : rest;
 }
 
-export interface GeminiVerdict {
-  decision: GeminiDecision;
-  rule: GeminiRule;
-}
+export type GeminiVerdict = { decision: GeminiDecision; rule: GeminiRule } | { decision: 'unknown'; error: string };
+
+/**
+ * The patterns come from files the agent can write: a pattern that backtracks without end must not
+ * stall the hook past its deadline (the client would then run the command), so matching runs under
+ * a time limit and running out of it is a refusal.
+ */
+export const MATCH_BUDGET_MS = 2000;
 
 /**
  * The strictest deny/ask rule matching the call: the tool's arguments as Gemini sees them, and each
@@ -178,10 +183,27 @@ export function geminiDecision(
     geminiArgs({ ...toolInput, command }),
     ...[...texts].map((t) => geminiArgs({ command: t, dir_path: dirPath })),
   ];
-  let best: GeminiVerdict | undefined;
-  for (const rule of rules)
-    if (rule.patterns.some((re) => subjects.some((s) => re.test(s))))
-      if (best === undefined || (rule.decision === 'deny' && best.decision !== 'deny'))
-        best = { decision: rule.decision, rule };
+  let hits: number[];
+  try {
+    hits = runInNewContext(
+      'rules.flatMap((patterns, i) => (patterns.some((re) => subjects.some((s) => re.test(s))) ? [i] : []))',
+      { rules: rules.map((r) => r.patterns), subjects },
+      { timeout: MATCH_BUDGET_MS },
+    ) as number[];
+  } catch (err) {
+    const timedOut = (err as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+    return {
+      decision: 'unknown',
+      error: timedOut
+        ? `matching its policy patterns against this command took longer than ${MATCH_BUDGET_MS} ms`
+        : `matching its policy patterns failed: ${String(err)}`,
+    };
+  }
+  let best: { decision: GeminiDecision; rule: GeminiRule } | undefined;
+  for (const i of hits) {
+    const rule = rules[i]!;
+    if (best === undefined || (rule.decision === 'deny' && best.decision !== 'deny'))
+      best = { decision: rule.decision, rule };
+  }
   return best;
 }

@@ -74,6 +74,7 @@ export function geminiRefusal(
     commands.map((c) => c.text),
   );
   if (found === undefined) return undefined;
+  if (found.decision === 'unknown') return unreadable('Gemini CLI', 'its policy files', found.error);
   const what = `${found.rule.file}: ${found.rule.shown}, decision = "${found.decision}"${found.rule.denyMessage === undefined ? '' : ` — ${found.rule.denyMessage}`}`;
   return block(
     found.decision === 'deny'
