@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_RULE_FILE_BYTES } from '../../src/integrations/client-rules/files.js';
+import { MAX_CONFIG_BYTES } from '../../src/context/fsutil.js';
 import { runCli } from '../helpers/cli.js';
 import { codexInput, geminiInput, install, startDaemon, type Install } from './helpers.js';
 
@@ -119,13 +119,13 @@ describe('rule files the agent can plant do not stall the hook', () => {
     const r = await hook('codex', 'terraform plan');
     expect(r.answer?.hookSpecificOutput?.permissionDecision).toBe('deny');
     expect(r.answer?.hookSpecificOutput?.permissionDecisionReason).toContain(
-      `${fifo}: cannot read it: it is not a regular file`,
+      `${fifo}: cannot read it as a regular text file`,
     );
     rmSync(fifo);
-    const big = put(join(inst.work, '.gemini', 'policies', 'big.toml'), `# ${'x'.repeat(MAX_RULE_FILE_BYTES)}\n`);
+    const big = put(join(inst.work, '.gemini', 'policies', 'big.toml'), `# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
     const g = await hook('gemini', 'terraform plan');
     expect(g.answer?.decision).toBe('deny');
-    expect(g.answer?.reason).toContain(`${big}: cannot read it: it is larger than`);
+    expect(g.answer?.reason).toContain(`${big}: cannot read it as a regular text file`);
   });
 
   it('a Gemini pattern that backtracks without end refuses instead of hanging the hook', async () => {

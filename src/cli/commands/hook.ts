@@ -21,7 +21,6 @@ import {
   type AllowedMode,
   type Judgement,
 } from '../../integrations/decide.js';
-import { clientRefusal } from '../../integrations/client-rules/index.js';
 import { cursorFileVerdict, isCursorFileEvent } from '../../integrations/cursor-files.js';
 import { fileToolVerdict } from '../../integrations/file-tools.js';
 import { isOwnExec } from '../../integrations/own-exec.js';
@@ -120,7 +119,7 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
   const judgement = await askDaemon(open.client, call, deps, intent);
   const verdict =
     call.fileTool === undefined
-      ? ownRulesFirst(decide(call, judgement, deps), adapter, call, judgement, io.env)
+      ? await ownRulesFirst(decide(call, judgement, deps), adapter, call, judgement, io.env)
       : isCursorFileEvent(call.fileTool)
         ? cursorFileVerdict(call.fileTool, judgement)
         : fileToolVerdict(call.fileTool, judgement);
@@ -131,15 +130,17 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
  * A rewrite hides the command from Codex's and Gemini's own rules: apply them to the real command
  * first, and answer with the client's refusal when it has one (decision 0818).
  */
-function ownRulesFirst(
+async function ownRulesFirst(
   verdict: Verdict,
   adapter: AgentAdapter,
   call: ShellCall,
   judgement: Judgement,
   env: NodeJS.ProcessEnv,
-): Verdict {
-  if (verdict.kind !== 'rewrite') return verdict;
-  return clientRefusal(adapter.name, call, judgement.commands, env) ?? verdict;
+): Promise<Verdict> {
+  if (verdict.kind !== 'rewrite' || (adapter.name !== 'codex' && adapter.name !== 'gemini')) return verdict;
+  // loaded only here (the TOML reader stays off the path of allowed and denied commands)
+  const { clientRefusal } = await import('../../integrations/client-rules/index.js');
+  return (await clientRefusal(adapter.name, call, judgement.commands, env)) ?? verdict;
 }
 
 /** An error answer from the daemon (policy that does not load, ledger not writable, bad request). */

@@ -11,37 +11,12 @@
  *   and the workspace's `.gemini/policies` (guard reads it in the working directory and each
  *   parent). Policy paths given on Gemini's command line (`--policy`) are not visible to the hook.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { MAX_CONFIG_BYTES, readSmall } from '../../context/fsutil.js';
 
-/** Larger rule files are not read (a client's rules are a few kB; the hook must answer in time). */
-export const MAX_RULE_FILE_BYTES = 1024 * 1024;
-/** More files than this in the rule folders together are not read either. */
+/** More files than this in the rule folders together are not read. */
 export const MAX_RULE_FILES = 256;
-
-/**
- * A regular file's text, bounded. Opened without blocking and checked after opening, so that a
- * FIFO or device named like a rules file cannot stall the hook past its deadline (an agent whose
- * hook times out runs the command).
- */
-function readBounded(file: string): string {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error('it is not a regular file');
-    if (st.size > MAX_RULE_FILE_BYTES) throw new Error(`it is larger than ${MAX_RULE_FILE_BYTES} bytes`);
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < st.size) {
-      const n = readSync(fd, buf, got, st.size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export interface RuleText {
   file: string;
@@ -50,7 +25,7 @@ export interface RuleText {
 }
 
 /** The files ending in `ext` of each directory, in name order, with their text or the read error. */
-export function readRuleDirs(dirs: readonly string[], ext: string): RuleText[] {
+export async function readRuleDirs(dirs: readonly string[], ext: string): Promise<RuleText[]> {
   const out: RuleText[] = [];
   const seen = new Set<string>();
   for (const dir of dirs) {
@@ -73,11 +48,14 @@ export function readRuleDirs(dirs: readonly string[], ext: string): RuleText[] {
         out.push({ file, error: `more than ${MAX_RULE_FILES} rule files` });
         return out;
       }
-      try {
-        out.push({ file, text: readBounded(file) });
-      } catch (err) {
-        out.push({ file, error: `cannot read it: ${(err as Error).message}` });
-      }
+      // bounded and opened without blocking: a FIFO or device planted here must not stall the hook
+      // past its deadline (a client whose hook times out runs the command)
+      const text = await readSmall(file);
+      out.push(
+        text === undefined
+          ? { file, error: `cannot read it as a regular text file of at most ${MAX_CONFIG_BYTES} bytes` }
+          : { file, text },
+      );
     }
   }
   return out;

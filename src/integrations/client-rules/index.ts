@@ -31,13 +31,13 @@ function unreadable(client: string, file: string, error: string): Verdict {
   );
 }
 
-export function codexRefusal(
+export async function codexRefusal(
   call: ShellCall,
   commands: readonly JudgedCommand[],
   env: NodeJS.ProcessEnv,
-): Verdict | undefined {
+): Promise<Verdict | undefined> {
   const rules: CodexRule[] = [];
-  for (const f of readRuleDirs(codexRuleDirs(env, call.cwd, userHome(env)), '.rules')) {
+  for (const f of await readRuleDirs(codexRuleDirs(env, call.cwd, userHome(env)), '.rules')) {
     if (f.text === undefined) return unreadable('Codex', f.file, f.error ?? 'unreadable');
     const parsed = parseCodexRules(f.file, f.text);
     if ('error' in parsed) return unreadable('Codex', f.file, parsed.error);
@@ -55,13 +55,13 @@ export function codexRefusal(
   );
 }
 
-export function geminiRefusal(
+export async function geminiRefusal(
   call: ShellCall,
   commands: readonly JudgedCommand[],
   env: NodeJS.ProcessEnv,
-): Verdict | undefined {
+): Promise<Verdict | undefined> {
   const rules: GeminiRule[] = [];
-  for (const f of readRuleDirs(geminiPolicyDirs(call.cwd, userHome(env)), '.toml')) {
+  for (const f of await readRuleDirs(geminiPolicyDirs(call.cwd, userHome(env)), '.toml')) {
     if (f.text === undefined) return unreadable('Gemini CLI', f.file, f.error ?? 'unreadable');
     const parsed = parseGeminiPolicy(f.file, f.text);
     if ('error' in parsed) return unreadable('Gemini CLI', f.file, parsed.error);
@@ -87,12 +87,12 @@ export function geminiRefusal(
  * The client's own refusal of a command guard is about to rewrite, for the clients whose rules
  * would otherwise see only the rewritten line; undefined when the client would run it.
  */
-export function clientRefusal(
+export async function clientRefusal(
   agent: AgentName,
   call: ShellCall,
   commands: readonly JudgedCommand[] | undefined,
   env: NodeJS.ProcessEnv,
-): Verdict | undefined {
+): Promise<Verdict | undefined> {
   if (agent !== 'codex' && agent !== 'gemini') return undefined;
   // a daemon that does not list the line's commands (an older one): the rules cannot be applied
   if (commands === undefined)
