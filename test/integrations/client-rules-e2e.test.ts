@@ -96,6 +96,17 @@ describe("Codex's own rules before a rewrite", () => {
     expect(r.answer?.hookSpecificOutput?.updatedInput?.command).toContain('terraform plan');
   });
 
+  it("a held line with a forced rm no Codex rule allows is refused (Codex's own check would ask)", async () => {
+    const r = await hook('codex', 'terraform plan && rm -f plan.out');
+    expect(r.answer?.hookSpecificOutput?.permissionDecision).toBe('deny');
+    expect(r.answer?.hookSpecificOutput?.permissionDecisionReason).toContain(
+      "Codex's own check flags this command (rm -f plan.out",
+    );
+    put(join(agentHome, '.codex', 'rules', 'default.rules'), 'prefix_rule(pattern=["rm"], decision="allow")\n');
+    const allowed = await hook('codex', 'terraform plan && rm -f plan.out');
+    expect(allowed.answer?.hookSpecificOutput?.permissionDecision).toBe('allow');
+  });
+
   it('rules guard cannot evaluate as Codex does refuse a held command, naming the file', async () => {
     const file = put(
       join(agentHome, '.codex', 'rules', 'star.rules'),

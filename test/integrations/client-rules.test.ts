@@ -4,7 +4,12 @@
  * lines); the real clients apply the same files in test/agents/{codex,gemini}.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { codexDecision, parseCodexRules, type CodexRule } from '../../src/integrations/client-rules/codex.js';
+import {
+  codexDecision,
+  codexFlagsDangerous,
+  parseCodexRules,
+  type CodexRule,
+} from '../../src/integrations/client-rules/codex.js';
 import {
   geminiArgs,
   geminiDecision,
@@ -57,6 +62,26 @@ network_rule(host = "example.com", protocol = "https", decision = "deny")
     expect(codexDecision(rules, [['/usr/bin/rm', 'x']])?.decision).toBe('forbidden');
     expect(codexDecision(rules, [['./rm', 'x']])).toBeUndefined();
     expect(codexDecision(rules, [['rmdir', 'x']])).toBeUndefined();
+  });
+
+  // Codex's own cases (is_dangerous_command.rs tests)
+  it.each([
+    [['rm', '-rf', '/'], true],
+    [['rm', '-f', '/'], true],
+    [['/bin/rm', '-fr', '/tmp/x'], true],
+    [['rm', '-r', '-f', '/tmp/x'], true],
+    [['rm', '--force', '/tmp/x'], true],
+    [['rm', '/tmp/x', '-f'], true],
+    [['sudo', 'rm', '-rf', '/tmp/x'], true],
+    [['rm', '-r', '/tmp/x'], false],
+    [['rm', '--', '-f'], false],
+    [['echo', 'rm -rf /tmp/x'], false],
+  ])("Codex's check for commands no rule matches flags a forced rm: %j → %s", (argv, flagged) => {
+    expect(codexFlagsDangerous(argv)).toBe(flagged);
+    // a rule that matches the command decides instead (an allow rule lets Codex run it)
+    const allowRm = codexRules('prefix_rule(pattern=["rm"], decision="allow")');
+    expect(codexDecision([], [argv])?.decision).toBe(flagged ? 'prompt' : undefined);
+    if (argv[0] === 'rm') expect(codexDecision(allowRm, [argv])?.decision).toBe('allow');
   });
 
   it.each([

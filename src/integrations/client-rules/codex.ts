@@ -13,6 +13,8 @@
  * - `decision` is `allow` (default), `prompt` or `forbidden`; the strictest decision of every
  *   matching rule over every command of the line wins.
  *
+ * - a command no rule matches gets Codex's fallback check: a forced `rm` is asked about (or refused).
+ *
  * guard reads only literal calls (no variables, loops, functions or f-strings): a file that uses
  * more of Starlark cannot be reproduced faithfully, and is reported as unreadable (the caller then
  * refuses). Host-executable resolution is applied to every absolute path (stricter than Codex,
@@ -182,20 +184,46 @@ function ruleMatches(rule: CodexRule, argv: readonly string[]): boolean {
 
 export interface CodexVerdict {
   decision: CodexDecision;
-  rule: CodexRule;
+  /** The rule that decided; undefined when Codex's own check for commands no rule matches did. */
+  rule: CodexRule | undefined;
   argv: readonly string[];
 }
 
-/** The strictest rule decision over the given commands (undefined: no rule matches any of them). */
+/**
+ * Codex's check for a command no rule matches (`command_might_be_dangerous`,
+ * codex-rs/shell-command/src/command_safety/is_dangerous_command.rs): `rm` with a force option
+ * (`-f` in any short-option group before `--`, or `--force`), also behind `sudo`. Codex asks about
+ * such a command, or refuses it when its approval policy is `never`, whatever its sandbox.
+ */
+export function codexFlagsDangerous(argv: readonly string[]): boolean {
+  const program = argv[0] === undefined ? undefined : basename(argv[0]);
+  if (program === 'sudo') return codexFlagsDangerous(argv.slice(1));
+  if (program !== 'rm') return false;
+  const args = argv.slice(1);
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some(
+    (a) => a === '--force' || (a.startsWith('-') && !a.startsWith('--') && a.includes('f')),
+  );
+}
+
+/**
+ * Codex's decision over the given commands: per command, the strictest matching rule, or for a
+ * command no rule matches, its own danger check (a prompt); the strictest over all commands wins.
+ * Undefined: Codex has no objection (no rule matches, nothing is flagged).
+ */
 export function codexDecision(
   rules: readonly CodexRule[],
   commands: readonly (readonly string[])[],
 ): CodexVerdict | undefined {
   let best: CodexVerdict | undefined;
-  for (const argv of commands)
-    for (const rule of rules)
-      if (ruleMatches(rule, argv) && (best === undefined || RANK[rule.decision] > RANK[best.decision]))
-        best = { decision: rule.decision, rule, argv };
+  const consider = (v: CodexVerdict): void => {
+    if (best === undefined || RANK[v.decision] > RANK[best.decision]) best = v;
+  };
+  for (const argv of commands) {
+    const matching = rules.filter((rule) => ruleMatches(rule, argv));
+    for (const rule of matching) consider({ decision: rule.decision, rule, argv });
+    if (matching.length === 0 && codexFlagsDangerous(argv)) consider({ decision: 'prompt', rule: undefined, argv });
+  }
   return best;
 }
 

@@ -47,7 +47,12 @@ export async function codexRefusal(
   const argvs = [...commands.map((c) => c.argv), ['bash', '-lc', call.command]];
   const found = codexDecision(rules, argvs);
   if (found === undefined || found.decision === 'allow') return undefined;
-  const what = `${found.rule.file}: prefix_rule(pattern=${showPattern(found.rule)}, decision="${found.decision}")${found.rule.justification === undefined ? '' : ` — ${found.rule.justification}`}`;
+  const { rule } = found;
+  if (rule === undefined)
+    return block(
+      `Codex's own check flags this command (${found.argv.join(' ')}: rm with a force option) and no Codex rule allows it: Codex would ask a human about it (or refuse it with approval_policy "never"), and it cannot ask about a line guard rewrites: refused. ${TAIL}`,
+    );
+  const what = `${rule.file}: prefix_rule(pattern=${showPattern(rule)}, decision="${found.decision}")${rule.justification === undefined ? '' : ` — ${rule.justification}`}`;
   return block(
     found.decision === 'forbidden'
       ? `refused by Codex's own rule (${what}). ${TAIL}`
