@@ -148,6 +148,11 @@ const checkOutcome = z.object({
   approval: z.object({ timeoutSeconds: z.number(), quorum: z.number() }).optional(),
   /** The id of the recorded request; absent when nothing was recorded. */
   requestId: str.optional(),
+  /**
+   * The simple commands the line was judged as (argv as written, and source text): the hook
+   * applies an agent client's own rules to them before it rewrites a held command.
+   */
+  commands: z.array(z.object({ argv: z.array(str), text: str })).optional(),
 });
 
 /** Enforced mode only (a runner user is configured): see src/daemon/enforced-status.ts. */
