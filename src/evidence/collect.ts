@@ -73,13 +73,14 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 export class LeafStore {
   private buf = Buffer.alloc(32 * 1024);
   size = 0;
-  push(leaf: Buffer): void {
+  /** Append a leaf hash given as 64 hex digits. */
+  push(leafHex: string): void {
     if ((this.size + 1) * 32 > this.buf.length) {
       const next = Buffer.alloc(this.buf.length * 2);
       this.buf.copy(next);
       this.buf = next;
     }
-    leaf.copy(this.buf, this.size * 32);
+    this.buf.write(leafHex, this.size * 32, 'hex');
     this.size++;
   }
   get(i: number): Buffer {
@@ -103,7 +104,7 @@ export class HostCollector {
     const { seq, type } = v;
     const ts = str(v.record['ts']);
     const p = obj(v.record['payload']);
-    this.leaves.push(v.leaf);
+    this.leaves.push(v.leafHex);
     this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
     if (this.firstTs === '') this.firstTs = ts;
     this.lastTs = ts;
