@@ -40,7 +40,7 @@ const executorOk = (e: unknown): boolean => e === undefined || (isObj(e) && isSt
 function outcomeProblem(o: Obj): string | undefined {
   switch (o['outcome']) {
     case 'need_context':
-      return undefined;
+      return o['env'] === undefined || isStrs(o['env']) ? undefined : 'need_context: env';
     case 'run':
       return isStr(o['execId']) && isStr(o['requestId']) && optStr(o['grant']) && executorOk(o['executor'])
         ? undefined

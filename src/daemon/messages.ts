@@ -49,6 +49,11 @@ export interface ExecMessage {
    */
   partialContext?: boolean | undefined;
   /**
+   * Quick context: the names of the variables set in the environment the client runs the command
+   * with. When the policy reads one of them the daemon asks for the full context (decision 1026).
+   */
+  envNames?: string[] | undefined;
+  /**
    * What the approval binds besides argv, cwd, requester and program digest (full context only):
    * sha256 hex of every environment variable's value by name (the daemon picks the bound names),
    * and each argument resolved as a path (realpath against cwd; src/context/binding.ts resolveTargets).

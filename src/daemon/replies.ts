@@ -96,7 +96,11 @@ const execOutcome = z.discriminatedUnion('outcome', [
   }),
   z.object({ outcome: z.literal('closed'), requestId: str, state, reason: str }),
   /** Only for a partial-context exec that needs approval: send again with the full context. */
-  z.object({ outcome: z.literal('need_context') }),
+  z.object({
+    outcome: z.literal('need_context'),
+    /** Variables the policy reads: their values go in the full request's `env` (decision 1026). */
+    env: z.array(str).optional(),
+  }),
 ]);
 
 /** Events on a waiting exec (or `wait`) connection. */

@@ -58,6 +58,7 @@ const bodies = {
     noWait: z.boolean(),
     attach: requestId.optional(),
     partialContext: z.boolean().optional(),
+    envNames: z.array(text(256)).max(65536).optional(),
     binding: z
       .strictObject({
         env: z.record(text(256), z.string().regex(/^[0-9a-f]{64}$/)),

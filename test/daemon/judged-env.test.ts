@@ -32,10 +32,10 @@ describe('judgedEnv (decision 1025)', () => {
     expect(() => judgedEnv({ env: { PGDATABASE: 'staging' }, binding, context: {} }, ['PGDATABASE'])).toThrow(
       /the value of PGDATABASE judged differs from its binding/,
     );
-    // agreeing values, and variables the binding does not carry, are judged as sent
-    expect(judgedEnv({ env: { PGDATABASE: 'production', X: '1' }, binding, context: {} }, [])).toEqual({
+    // a variable the binding does not carry is unset where the command runs
+    expect(() => judgedEnv({ env: { X: '1' }, binding, context: {} }, [])).toThrow(/the value of X judged differs/);
+    expect(judgedEnv({ env: { PGDATABASE: 'production' }, binding, context: {} }, [])).toEqual({
       PGDATABASE: 'production',
-      X: '1',
     });
   });
 
