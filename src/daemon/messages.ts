@@ -92,7 +92,7 @@ export interface CheckMessage extends Pick<ExecMessage, 'cwd' | 'env' | 'context
  * recorded as `approver_removed`), `approver_change` (a signed update or key rotation, owner only)
  * and `approver_get` (removed ones too; owner and approver users) answer with the record;
  * `credential` manages the enforced
- * mode's credential store (owner only); `exec_run`, `exec_input` and `exec_signal` drive a command
+ * mode's credential store (owner only); `exec_run`, `exec_stream` and `exec_signal` drive a command
  * the daemon's executor runs (src/daemon/executor.ts).
  */
 export type ClientBody = ClientBodies[keyof ClientBodies];

@@ -74,7 +74,7 @@ const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;
 const approverAgrees: Equal<z.infer<typeof approverRecordSchema>, ApproverRecord> = true;
 void [viewAgrees, approverAgrees];
 
-const executorRun = z.object({ env: z.array(str) });
+const executorRun = z.object({ env: z.array(str), token: str });
 
 /** The first answer to an exec message. */
 const execOutcome = z.discriminatedUnion('outcome', [
@@ -119,8 +119,7 @@ const waitEvent = z.discriminatedUnion('event', [
 
 /** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
 const executorEvent = z.discriminatedUnion('event', [
-  // stdout and stderr arrive as data frames; credit gives back stdin window (decision 1023)
-  z.object({ event: z.literal('credit'), bytes: z.number().int().nonnegative() }),
+  // stdio travels on the command's own stream connections (decision 1027)
   z.object({ event: z.literal('started') }),
 ]);
 
@@ -211,7 +210,7 @@ export const replySchemas = {
   shutdown: z.object({ stopping: z.literal(true), pid: z.number() }),
   credential: z.union([z.object({ store: str, credentials: z.array(credentialShown) }), credentialShown]),
   exec_run: z.object({ exitCode: z.number(), signal: str.nullable() }),
-  exec_input: z.null(),
+  exec_stream: z.null(),
   exec_signal: z.null(),
 } as const satisfies { [K in ClientType]: z.ZodType };
 

@@ -177,11 +177,11 @@ const bodies = {
     env: z.record(text(256), text(ARG_MAX)),
     cols: z.number().int().positive().max(10_000).optional(),
   }),
-  exec_input: z.strictObject({
-    type: z.literal('exec_input'),
+  exec_stream: z.strictObject({
+    type: z.literal('exec_stream'),
     execId: text(64),
-    dataB64: text(512 * 1024).optional(),
-    eof: z.boolean().optional(),
+    token: text(64),
+    stream: z.enum(['stdin', 'stdout', 'stderr']),
   }),
   exec_signal: z.strictObject({ type: z.literal('exec_signal'), execId: text(64), signal: text(32) }),
 } as const;
