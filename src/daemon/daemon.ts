@@ -26,7 +26,6 @@ import { acquireLock, checkSocketPath, clearStaleSocket, ensureRunDir, type Daem
 import { loadPeerCred, peerReader } from './peer.js';
 import { mayRead, scopeOf } from './scope.js';
 import { createDaemonServer } from './server.js';
-import { handleExecData } from './executor.js';
 import { RequestStore } from './store.js';
 import { isOpen, type StoredRequest } from './record.js';
 import type { Channel } from '../channels/types.js';
@@ -233,7 +232,6 @@ async function boot(
     peerOf: cred instanceof Error ? undefined : peerReader(cred),
     requirePeer: shared,
     handlers: makeHandlers(ctx),
-    onData: (c, f) => handleExecData(ctx, c, f),
     onError: (e, c) => log.error(`${c}: ${messageOf(e)}`),
     limits: connectionLimits(opts.env),
   });

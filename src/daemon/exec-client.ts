@@ -26,7 +26,11 @@ export type Go = {
 };
 
 /** Thrown inside the exchange when the daemon wants the full context; never leaves requestRun. */
-class NeedContext extends Error {}
+class NeedContext extends Error {
+  constructor(readonly env: string[]) {
+    super('need_context');
+  }
+}
 
 export interface ExecIo {
   env: NodeJS.ProcessEnv;
@@ -100,8 +104,8 @@ export async function requestRun(
   initial: ExecMessage,
   io: ExecIo,
   localDeadline: number | undefined,
-  /** Builds the same message with the full context, when the daemon asks for it. */
-  fullMessage?: () => Promise<ExecMessage>,
+  /** Builds the same message with the full context (and the values of `env`), when the daemon asks for it. */
+  fullMessage?: (env: string[]) => Promise<ExecMessage>,
 ): Promise<Go> {
   let client = first;
   let msg = initial;
@@ -163,7 +167,7 @@ export async function requestRun(
               return done(() =>
                 resolve({ client, execId: o.execId, requestId: o.requestId, executor: o.executor, argv: o.argv }),
               );
-            if (o.outcome === 'need_context') return done(() => reject(new NeedContext('need_context')));
+            if (o.outcome === 'need_context') return done(() => reject(new NeedContext(o.env ?? [])));
             if (o.outcome === 'deny') {
               return done(() =>
                 reject(
@@ -244,7 +248,7 @@ export async function requestRun(
       if (err instanceof NeedContext) {
         if (fullMessage === undefined || msg.partialContext !== true)
           throw new FailClosedError('the daemon asked for the full request context twice; nothing was run');
-        msg = await fullMessage();
+        msg = await fullMessage(err.env);
         continue;
       }
       if (err instanceof DaemonReplyError) throw replyToError(err);

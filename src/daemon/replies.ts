@@ -74,7 +74,7 @@ const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;
 const approverAgrees: Equal<z.infer<typeof approverRecordSchema>, ApproverRecord> = true;
 void [viewAgrees, approverAgrees];
 
-const executorRun = z.object({ env: z.array(str) });
+const executorRun = z.object({ env: z.array(str), token: str });
 
 /** The first answer to an exec message. */
 const execOutcome = z.discriminatedUnion('outcome', [
@@ -98,7 +98,11 @@ const execOutcome = z.discriminatedUnion('outcome', [
   }),
   z.object({ outcome: z.literal('closed'), requestId: str, state, reason: str }),
   /** Only for a partial-context exec that needs approval: send again with the full context. */
-  z.object({ outcome: z.literal('need_context') }),
+  z.object({
+    outcome: z.literal('need_context'),
+    /** Variables the policy reads: their values go in the full request's `env` (decision 1026). */
+    env: z.array(str).optional(),
+  }),
 ]);
 
 /** Events on a waiting exec (or `wait`) connection. */
@@ -119,8 +123,7 @@ const waitEvent = z.discriminatedUnion('event', [
 
 /** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
 const executorEvent = z.discriminatedUnion('event', [
-  // stdout and stderr arrive as data frames; credit gives back stdin window (decision 1023)
-  z.object({ event: z.literal('credit'), bytes: z.number().int().nonnegative() }),
+  // stdio travels on the command's own stream connections (decision 1027)
   z.object({ event: z.literal('started') }),
 ]);
 
@@ -217,7 +220,7 @@ export const replySchemas = {
   shutdown: z.object({ stopping: z.literal(true), pid: z.number() }),
   credential: z.union([z.object({ store: str, credentials: z.array(credentialShown) }), credentialShown]),
   exec_run: z.object({ exitCode: z.number(), signal: str.nullable() }),
-  exec_input: z.null(),
+  exec_stream: z.null(),
   exec_signal: z.null(),
 } as const satisfies { [K in ClientType]: z.ZodType };
 

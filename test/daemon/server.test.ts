@@ -39,7 +39,7 @@ beforeAll(async () => {
     },
     exec_end: refuse,
     exec_run: refuse,
-    exec_input: refuse,
+    exec_stream: refuse,
     exec_signal: refuse,
     credential: refuse,
     check: refuse,

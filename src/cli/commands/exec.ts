@@ -36,9 +36,11 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   // and what the approval binds: the program (opened here, run later from the same descriptor),
   // the environment and the files the arguments name (see src/context/binding.ts).
   let bound: { program: HeldProgram | null; targets: (string | null)[] } | undefined;
-  const message = async (quick: boolean): Promise<ExecMessage> => {
+  const message = async (quick: boolean, read: string[] = []): Promise<ExecMessage> => {
     let extra: Record<string, unknown> = {};
     let binding: ExecMessage['binding'];
+    // the variables the policy reads (decision 1026): names on the quick path, values on the full one
+    let judged: Record<string, string> | undefined;
     // overlaps with hashing the program; gatherContext never throws
     const gathering = gatherContext({ env: io.env, cwd: io.cwd, argv: command, quick, program: false });
     if (!quick) {
@@ -46,6 +48,8 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
       const targets = resolveTargets(command, io.cwd);
       bound = { program, targets };
       binding = { env: await envHashes(io.env), targets };
+      judged = {};
+      for (const name of read) if (io.env[name] !== undefined) judged[name] = io.env[name];
       const env = boundEnvValues(io.env);
       const shown = targetsView(command, targets);
       extra = {
@@ -62,17 +66,23 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
       cwd: io.cwd,
       context: JSON.parse(JSON.stringify({ ...context, ...extra })) as Record<string, unknown>,
       binding,
+      env: judged,
       reason: optString(opts['reason']),
       ticket: optString(opts['ticket']),
       timeoutSeconds,
       noWait: opts['wait'] === false,
       partialContext: quick,
+      envNames: quick
+        ? Object.keys(io.env)
+            .filter((k) => io.env[k] !== undefined)
+            .sort()
+        : undefined,
     };
   };
   const msg = await message(true);
   const client = await connecting;
   const localDeadline = timeoutSeconds === undefined ? undefined : Date.now() + timeoutSeconds * 1000;
-  const go = await requestRun(client, msg, io, localDeadline, () => message(false));
+  const go = await requestRun(client, msg, io, localDeadline, (read) => message(false, read));
   if (go.executor !== undefined) {
     // enforced mode: the daemon's executor runs it with the credentials; this client only relays
     await bound?.program?.handle.close();

@@ -19,7 +19,7 @@ import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
 import { previewExtra, previewFor } from '../../preview/index.js';
-import { judgedEnv } from '../judged-env.js';
+import { judgedEnv, needContext, quickNeedsValues, readEnvNames } from '../judged-env.js';
 import {
   mayApplyLater,
   PlanRuns,
@@ -87,7 +87,10 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     throw new ReplyError('bad_request', 'binding.targets must have one entry per argv element');
   }
   const loaded = await ctx.policy.forCwd(msg.cwd);
-  // env: rules judge the values the binding carries (decision 1025), or an explicit env field
+  // env: rules judge the values the binding carries (decisions 1025, 1026); a quick request whose
+  // environment sets a variable the policy reads is asked for the full context and those values
+  const read = readEnvNames(policyEnvNames(loaded.policy.rules));
+  if (quickNeedsValues(msg, read)) return conn.result(msg.id, needContext(read));
   const env = judgedEnv(msg, policyEnvNames(loaded.policy.rules));
   const decision = await ctx.judge({ argv: msg.argv, cwd: msg.cwd, requester, env }, loaded);
   const fingerprint = fingerprintOf(
@@ -98,7 +101,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   );
   // enforced mode: credentialed commands run in the daemon's executor, judged on the full context
   const plan = executorPlan(ctx, msg, decision);
-  if (plan !== undefined && msg.partialContext === true) return conn.result(msg.id, { outcome: 'need_context' });
+  if (plan !== undefined && msg.partialContext === true) return conn.result(msg.id, needContext(read));
   // an approval of a previewed terraform apply applies exactly the saved plan (decision 1086)
   const saved = (r: StoredRequest): Promise<SavedPlanRun> => savedPlanRun(ctx.home, r, msg.argv, decision);
   if (msg.attach !== undefined) return attach(ctx, conn, msg, msg.attach, fingerprint, plan, saved);
@@ -131,7 +134,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   }
   // Holding or granting binds the program digest and shows the full context: ask for it first.
   // Nothing is recorded yet; the full request will be.
-  if (msg.partialContext === true) return answer({ outcome: 'need_context' });
+  if (msg.partialContext === true) return answer(needContext(read));
   // A grant from an earlier approval of exactly this command (`--no-wait`, then re-run).
   // …or a session grant whose scope covers this command (same rules, requester, cwd, agent session)
   const probe = probeOf(decision, requester, msg.cwd, sessionView(msg.context).session);

@@ -7,7 +7,7 @@ import { handleEnroll } from './enroll.js';
 import { handleGrantExtend } from './extend.js';
 import { handleApproverChange, handleApproverGet, handleApproverRemove } from './approver-admin.js';
 import { handleCredential } from './credential.js';
-import { handleExecInput, handleExecRun, handleExecSignal } from '../executor.js';
+import { handleExecRun, handleExecSignal, handleExecStream } from '../executor.js';
 import { handleExec, handleExecEnd } from './exec.js';
 import {
   handleHistory,
@@ -44,7 +44,7 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     approver_get: (c, m) => handleApproverGet(ctx, c, m),
     credential: (c, m) => handleCredential(ctx, c, m),
     exec_run: (c, m) => handleExecRun(ctx, c, m),
-    exec_input: (c, m) => handleExecInput(ctx, c, m),
+    exec_stream: (c, m) => handleExecStream(ctx, c, m),
     exec_signal: (c, m) => handleExecSignal(ctx, c, m),
   };
 }
