@@ -83,6 +83,8 @@ export function evaluateQuorum(input: QuorumInput): QuorumOutcome {
 
 /** A remote vote's verified identity must be one this approver enrolled with. */
 function identityMatches(vote: Vote, rec: ApproverRecord): boolean {
+  // a Slack id or Teams e-mail mapped by identity.channel_subjects is the approver enrolled with that subject
+  if (vote.subject !== undefined) return rec.idp !== undefined && vote.subject === rec.idp.subject;
   if (vote.identity === undefined) return true;
   // the web page's identity is the IdP subject (case kept) the approver enrolled with
   if (vote.channel === 'web') return rec.idp !== undefined && vote.identity === rec.idp.subject;

@@ -101,6 +101,8 @@ export interface Vote {
   grant?: GrantRequest | undefined;
   /** Present for remote approvals: the identity the channel verified. */
   identity?: string | undefined;
+  /** The IdP subject identity.channel_subjects mapped that identity to (it then names the approver, not the record's own ids). */
+  subject?: string | undefined;
 }
 
 export interface QuorumInput {

@@ -108,6 +108,20 @@ CREATE TABLE evidence_heads (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'slack messages: where each request was posted, and the revision it shows',
+    sql: `
+CREATE TABLE slack_messages (
+  host_id text NOT NULL REFERENCES hosts(id),
+  request_id text NOT NULL,
+  channel_id text NOT NULL,
+  ts text NOT NULL,
+  rev bigint NOT NULL,
+  PRIMARY KEY (host_id, request_id)
+);
+`,
+  },
 ];
 
 /** Advisory lock keys (one namespace for the hub; arbitrary constants). */

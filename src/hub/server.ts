@@ -178,18 +178,36 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       const body = parse(pollBody, await readJson(req));
       let ack = body.ack;
       const until = Date.now() + POLL_MS;
+      // a poll the host gave up on stops reading (and leasing) at once: nobody would get its votes
       let closed = false;
-      req.on('close', () => (closed = true));
-      for (;;) {
+      let stopWaiting = (): void => undefined;
+      res.on('close', () => {
+        closed = true;
+        stopWaiting();
+      });
+      for (let fresh = true; ; fresh = false) {
+        if (closed) return undefined;
         // registered before the read: a vote added between the read and the wait still wakes us
         const w = wake.wait(host.id, Math.max(0, until - Date.now()));
-        const votes = await store.pollVotes(host, ack);
+        stopWaiting = w.cancel;
+        const poll = await store.pollVotes(host, ack, fresh);
         ack = [];
-        if (votes.length > 0 || Date.now() >= until || closed) {
+        if (poll.votes.length > 0 || Date.now() >= until || closed) {
           w.cancel();
-          return { votes };
+          if (!closed) return { votes: poll.votes };
+          if (poll.votes.length > 0)
+            await store.releaseVotes(
+              host,
+              poll.votes.map((v) => v.id),
+            );
+          return undefined;
         }
-        await w.promise;
+        // a vote leased by a poll still running elsewhere: read again when its lease ends
+        if (poll.leaseEndsInMs !== undefined) {
+          const t = setTimeout(w.cancel, poll.leaseEndsInMs + 50);
+          await w.promise;
+          clearTimeout(t);
+        } else await w.promise;
       }
     }
     throw new HttpError(404, `no route ${req.method ?? ''} ${path ?? ''}`);

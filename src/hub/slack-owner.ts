@@ -3,11 +3,13 @@
  * session advisory lock. The others wait blocked on the same lock, so when the owner dies (its
  * session ends) PostgreSQL hands the lock to one of them at once and it connects to Slack.
  * The owner posts every open request of every host, keyed `<request id>@<host name>`, and turns a
- * click into a signed vote for that host's request.
+ * click into a signed vote for that host's request. Where each message is, and the request
+ * revision it shows, is kept in PostgreSQL: a new owner edits the messages the old one posted.
  */
 import pg from 'pg';
 import type { Channel, ChannelDecision, ChannelHost, RequestView } from '../channels/types.js';
 import { LOCK_SLACK } from './migrations.js';
+import { knownMessages, recordMessage, type MessageRef } from './slack-messages.js';
 import type { HubStore } from './store.js';
 
 const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
@@ -15,6 +17,14 @@ const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
 export function hubView(view: RequestView, hostName: string): RequestView {
   return { ...view, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
 }
+
+/** A channel that can say where it posted a request and take over a message posted elsewhere (Slack). */
+interface Adopting extends Channel {
+  messageRef(requestId: string): (MessageRef & { shows: RequestView | undefined }) | undefined;
+  adopt(view: RequestView, ref: MessageRef): void;
+}
+
+const adopting = (c: Channel): c is Adopting => 'messageRef' in c && 'adopt' in c;
 
 export interface OwnerOptions {
   url: string;
@@ -32,6 +42,8 @@ export class SlackOwner {
   private syncing: Promise<void> | undefined;
   private again = false;
   private retry: NodeJS.Timeout | undefined;
+  /** Per `<request id>@<host>`: the request revision its message shows (skip what is shown already). */
+  private shown = new Map<string, bigint>();
   owner = false;
 
   constructor(private readonly opts: OwnerOptions) {}
@@ -65,6 +77,7 @@ export class SlackOwner {
       this.owner = true;
       this.cursor = '0';
       const channel = await this.opts.makeChannel();
+      const stale = await this.adoptMessages(channel);
       this.channel = channel;
       const host: ChannelHost = {
         decide: (d) => this.decide(d),
@@ -72,9 +85,46 @@ export class SlackOwner {
       };
       await channel.start(host);
       this.opts.log('info', 'this replica owns the Slack connection');
+      // what changed while no replica owned Slack, closed requests included, then every open one
+      for (const m of stale) this.post(channel, m.hostId, m.hostName, m.rev, m.view);
       this.sync();
     } catch (err) {
       lose((err as Error).message);
+    }
+  }
+
+  /** Takes over the messages already posted; returns those that no longer show their request's state. */
+  private async adoptMessages(
+    channel: Channel,
+  ): Promise<{ hostId: string; hostName: string; rev: string; view: RequestView }[]> {
+    this.shown = new Map();
+    if (!adopting(channel)) return [];
+    const known = await knownMessages(this.opts.store.pool);
+    for (const m of known) {
+      const view = hubView(m.view, m.hostName);
+      channel.adopt(view, m.ref);
+      this.shown.set(view.id, BigInt(m.shown));
+    }
+    return known.filter((m) => BigInt(m.rev) > BigInt(m.shown));
+  }
+
+  /** Posts or edits a request's message; once delivered, records where it is and what it shows. */
+  private post(channel: Channel, hostId: string, hostName: string, rev: string, view: RequestView): void {
+    const v = hubView(view, hostName);
+    if ((this.shown.get(v.id) ?? -1n) >= BigInt(rev)) return;
+    this.shown.set(v.id, BigInt(rev));
+    const delivered = async (): Promise<void> => {
+      const ref = adopting(channel) ? channel.messageRef(v.id) : undefined;
+      // only once Slack shows this very view (not when delivery gave up, nor when a newer one went out)
+      if (ref?.shows === v) await recordMessage(this.opts.store.pool, hostId, String(view.id), ref, rev);
+    };
+    try {
+      channel
+        .update(v)
+        .then(delivered)
+        .catch((err: unknown) => this.failedRow(view, err));
+    } catch (err) {
+      this.failedRow(view, err);
     }
   }
 
@@ -104,11 +154,7 @@ export class SlackOwner {
               if (this.channel !== channel) return;
               // past this row whatever happens: one view Slack cannot render must not stop the queue
               this.cursor = r.rev;
-              try {
-                channel.update(hubView(r.view, r.hostName)).catch((err: unknown) => this.failedRow(r.view, err));
-              } catch (err) {
-                this.failedRow(r.view, err);
-              }
+              this.post(channel, r.hostId, r.hostName, r.rev, r.view);
             }
             if (rows.length < 500) break;
           }

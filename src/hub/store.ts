@@ -33,6 +33,12 @@ export interface HostRow {
   name: string;
 }
 
+/** One read of a host's votes; `leaseEndsInMs` when none is free but one leased elsewhere frees then. */
+export interface VotePoll {
+  votes: StoredVote[];
+  leaseEndsInMs?: number;
+}
+
 export interface StoredVote {
   id: string;
   body: VoteBody;
@@ -210,19 +216,36 @@ export class HubStore {
     });
   }
 
+  /** Lifts the lease of votes read for a poll whose host had gone before they could be sent. */
+  async releaseVotes(host: HostRow, ids: string[]): Promise<void> {
+    await this.tx((client) =>
+      client.query(
+        'UPDATE votes SET leased_until = NULL WHERE host_id = $1 AND id = ANY($2::bigint[]) AND consumed_at IS NULL',
+        [host.id, ids],
+      ),
+    );
+  }
+
   /**
-   * One poll of a host's votes: marks the ones the host acknowledged as consumed, then leases the
-   * open ones with `FOR UPDATE SKIP LOCKED`, so two polls of one host (a reconnect racing the old
-   * poll, on two replicas) never hand out the same vote together. A vote leased but never
-   * acknowledged (the answer was lost) is handed out again once its lease ends; the daemon ignores
-   * a vote id it has already handled.
+   * One read of a host's votes for its long poll: marks the ones the host acknowledged as consumed,
+   * then leases the open ones with `FOR UPDATE SKIP LOCKED`, so two polls of one host (a reconnect
+   * racing the old poll, on two replicas) never hand out the same vote together. A host polls one
+   * poll at a time, so on the first read of a new poll (`fresh`) a vote still leased and not
+   * acknowledged was lost with a poll the host gave up on: its lease is lifted at once. A vote leased
+   * by a poll that is still running elsewhere is handed out again once its lease ends; `leaseEndsInMs`
+   * says when, so a waiting poll re-reads then. The daemon ignores a vote id it has already handled.
    */
-  async pollVotes(host: HostRow, ack: string[]): Promise<StoredVote[]> {
+  async pollVotes(host: HostRow, ack: string[], fresh: boolean): Promise<VotePoll> {
     return this.tx(async (client) => {
       if (ack.length > 0)
         await client.query(
           'UPDATE votes SET consumed_at = now() WHERE host_id = $1 AND id = ANY($2::bigint[]) AND consumed_at IS NULL',
           [host.id, ack],
+        );
+      if (fresh)
+        await client.query(
+          'UPDATE votes SET leased_until = NULL WHERE host_id = $1 AND consumed_at IS NULL AND leased_until IS NOT NULL',
+          [host.id],
         );
       const r = await client.query<{ id: string; body: VoteBody; signature: string }>(
         `UPDATE votes SET leased_until = now() + interval '10 seconds' WHERE id IN (
@@ -233,7 +256,14 @@ export class HubStore {
         [host.id],
       );
       r.rows.sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
-      return r.rows;
+      if (r.rows.length > 0) return { votes: r.rows };
+      const lease = await client.query<{ ms: number | null }>(
+        `SELECT ceil(extract(epoch FROM min(leased_until) - now()) * 1000)::float8 AS ms
+           FROM votes WHERE host_id = $1 AND consumed_at IS NULL AND leased_until >= now()`,
+        [host.id],
+      );
+      const ms = lease.rows[0]?.ms ?? null;
+      return ms === null ? { votes: [] } : { votes: [], leaseEndsInMs: Math.max(0, ms) };
     });
   }
 }

@@ -211,6 +211,7 @@ export function acceptVote(
     reason: text(d.reason),
     question: text(d.question),
     identity: match!.byIdentity ? d.identity.id : undefined,
+    ...(match!.subject === undefined ? {} : { subject: match!.subject }),
   };
   return {
     vote,

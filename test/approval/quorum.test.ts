@@ -72,6 +72,24 @@ describe('quorum', () => {
     });
   });
 
+  it('counts a channel vote mapped by identity.channel_subjects as the approver enrolled with that subject', () => {
+    const erin = { ...makeApprover('erin', ['sre'], { osUser: 'erin', email: 'other@example.com' }).record };
+    erin.idp = { issuer: 'https://idp.example', subject: 'sub-erin', idToken: 'unused-here' };
+    const recs = [...approvers, erin];
+    // the Teams e-mail is not on erin's record: the mapping named her subject, which counts
+    const mapped = { channel: 'teams', identity: 'erin@example.com', subject: 'sub-erin' };
+    expect(q([vote('erin', 'approve', mapped)], {}, recs)).toMatchObject({ state: 'approved' });
+    expect(q([vote('erin', 'approve', { ...mapped, subject: 'sub-other' })], {}, recs)).toMatchObject({
+      state: 'pending',
+      have: 0,
+    });
+    // a record without an IdP binding is never the approver of a mapped vote
+    expect(q([vote('bob', 'approve', { ...mapped, identity: 'bob@example.com' })], {}, recs)).toMatchObject({
+      state: 'pending',
+      have: 0,
+    });
+  });
+
   it('any deny ends it, even after quorum and from outside the groups', () => {
     expect(q([vote('alice'), vote('bob', 'deny', { reason: 'no' })], { quorum: 2 })).toEqual({
       state: 'denied',

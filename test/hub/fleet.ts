@@ -4,12 +4,11 @@
  * `guard hub join`) and the local Slack protocol server the channel tests use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeSlack } from '../channels/fake-slack.js';
 import { APP_TOKEN, BOT_TOKEN } from '../channels/fake-slack.js';
-import type { Rig } from '../daemon/helpers.js';
-import { BIN } from '../daemon/helpers.js';
+import { BIN, Rig } from '../daemon/helpers.js';
 import type { Postgres } from '../helpers/postgres.js';
 
 export const CHANNEL = 'C0HUB';
@@ -61,6 +60,21 @@ export async function joinHost(rig: Rig, pg: Postgres, hubUrl: string, name: str
   const joined = await rig.guard(['hub', 'join', '--hub', hubUrl, '--token-file', tokenFile]);
   if (joined.code !== 0) throw new Error(`join failed: ${joined.stderr}`);
   return joined.stdout;
+}
+
+/**
+ * A daemon of the fleet: enrolled through `hubUrl`, configured with every replica's URL (no load
+ * balancer here: the link moves on when one dies), bob enrolled as its Slack approver U0BOB.
+ */
+export async function startHost(pg: Postgres, replicas: Replica[], hubUrl: string, name: string): Promise<Rig> {
+  const rig = new Rig();
+  const section = await joinHost(rig, pg, hubUrl, name);
+  mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
+  const urls = `url: [${replicas.map((r) => r.url).join(', ')}]`;
+  writeFileSync(join(rig.env['GUARD_HOME']!, 'config.yaml'), section.replace(/url: \S+/, urls));
+  await rig.enroll('bob', ['ops'], undefined, ['--slack-user-id', BOB.id]);
+  await rig.startDaemon();
+  return rig;
 }
 
 export function blockActions(requestKey: string): Record<string, unknown> {

@@ -34,6 +34,8 @@ interface Posted {
   channel: string;
   ts: string | undefined;
   view: RequestView;
+  /** The view the message in Slack shows (set once a post or edit succeeded). */
+  shows?: RequestView | undefined;
   questionPosted?: string | undefined;
   replyPosted?: string | undefined;
 }
@@ -143,6 +145,7 @@ export class SlackChannel implements Channel {
         unfurl_media: false,
       });
       entry.ts = res.ts;
+      entry.shows = view;
       if (res.channel !== undefined) entry.channel = res.channel;
     });
     rendered.threadParts.forEach((part, i) => {
@@ -156,7 +159,8 @@ export class SlackChannel implements Channel {
     if (entry === undefined) return this.notify(view);
     entry.view = view;
     const done = this.delivery.enqueue(`update ${view.id}`, async () => {
-      const rendered = renderMessage(entry.view, this.now());
+      const showing = entry.view;
+      const rendered = renderMessage(showing, this.now());
       if (entry.ts === undefined) {
         const res = await this.web.chat.postMessage({
           channel: entry.channel,
@@ -165,6 +169,7 @@ export class SlackChannel implements Channel {
           unfurl_links: false,
         });
         entry.ts = res.ts;
+        entry.shows = showing;
         return;
       }
       await this.web.chat.update({
@@ -173,6 +178,7 @@ export class SlackChannel implements Channel {
         text: rendered.text,
         blocks: rendered.blocks,
       });
+      entry.shows = showing;
     });
     if (view.question !== undefined && entry.questionPosted !== view.question) {
       entry.questionPosted = view.question;
@@ -187,6 +193,19 @@ export class SlackChannel implements Channel {
       );
     }
     return done;
+  }
+
+  /** Where this request's message is in Slack and the view it shows, once posted (the hub keeps it for a takeover). */
+  messageRef(requestId: string): { channel: string; ts: string; shows: RequestView | undefined } | undefined {
+    const entry = this.posted.get(requestId);
+    return entry?.ts === undefined ? undefined : { channel: entry.channel, ts: entry.ts, shows: entry.shows };
+  }
+
+  /** Takes over a message another process posted: the next update edits it instead of posting anew. */
+  adopt(view: RequestView, ref: { channel: string; ts: string }): void {
+    if (this.posted.has(view.id)) return;
+    // the message itself shows the question and reply: not posted again in its thread
+    this.posted.set(view.id, { ...ref, view, shows: view, questionPosted: view.question, replyPosted: view.reply });
   }
 
   private async thread(entry: Posted, text: string): Promise<void> {
