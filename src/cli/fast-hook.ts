@@ -10,19 +10,20 @@ import { describeError } from '../errors.js';
 import { takeValued } from './fast-options.js';
 import type { Io } from './io.js';
 import { report } from './report.js';
+import type { HookCommandOptions } from './specs/hook.js';
 
 /** Options taking a value, by long name → the key commander stores it under. */
-const VALUED: Record<string, string> = { '--allowed': 'allowed', '--deadline-ms': 'deadlineMs' };
+const VALUED: Record<string, 'allowed' | 'deadlineMs'> = { '--allowed': 'allowed', '--deadline-ms': 'deadlineMs' };
 
 export interface ParsedHook {
   agent: string;
-  opts: Record<string, unknown>;
+  opts: HookCommandOptions;
 }
 
 /** Parse the arguments after `hook`; undefined when the full CLI must decide. */
 export function parseHookArgs(args: readonly string[]): ParsedHook | undefined {
   // commander's defaults (src/cli/specs/hook.ts)
-  const opts: Record<string, unknown> = { allowed: 'pass', deadlineMs: '20000' };
+  const opts: HookCommandOptions = { allowed: 'pass', deadlineMs: '20000' };
   let agent: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;

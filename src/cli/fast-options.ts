@@ -5,11 +5,11 @@
  * under commander's key; the index of the last word taken, or undefined for an unknown option or
  * a missing value.
  */
-export function takeValued(
+export function takeValued<K extends string>(
   args: readonly string[],
   i: number,
-  valued: Record<string, string>,
-  opts: Record<string, unknown>,
+  valued: Readonly<Record<string, K>>,
+  opts: { [P in K]?: string | undefined },
 ): number | undefined {
   const a = args[i]!;
   const eq = a.indexOf('=');

@@ -20,6 +20,7 @@ import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId, mapDaemonError } from './decide-common.js';
 import { formatDetail } from './requests.js';
+import type { DecideOptions } from '../specs/decide.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -149,13 +150,13 @@ function summary(action: DecisionAction, v: RequestView): string {
 }
 
 /** `--uses N`, `--for DURATION`, `--this-session`: the scoped grant asked for (none given: the policy's). */
-function grantOption(detail: RequestDetail, opts: Record<string, unknown>): GrantRequest | undefined {
-  if (opts['uses'] === undefined && opts['for'] === undefined && opts['thisSession'] !== true) return undefined;
-  const uses = opts['uses'] === undefined ? 1 : Number(opts['uses']);
+function grantOption(detail: RequestDetail, opts: DecideOptions): GrantRequest | undefined {
+  if (opts.uses === undefined && opts.for === undefined && opts.thisSession !== true) return undefined;
+  const uses = opts.uses === undefined ? 1 : Number(opts.uses);
   if (!Number.isSafeInteger(uses) || uses < 1) throw new UsageError('--uses must be a whole number of 1 or more');
-  const ttlSeconds = Math.ceil(parseDuration(str(opts['for']) ?? '15m', '--for'));
+  const ttlSeconds = Math.ceil(parseDuration(str(opts.for) ?? '15m', '--for'));
   let session: string | undefined;
-  if (opts['thisSession'] === true) {
+  if (opts.thisSession === true) {
     session = detail.view.session;
     if (session === undefined) throw new UsageError('--this-session: the request names no agent session');
   }
@@ -167,7 +168,7 @@ export async function decide(
   io: Io,
   action: DecisionAction,
   id: string | undefined,
-  opts: Record<string, unknown>,
+  opts: DecideOptions,
 ): Promise<number> {
   refuseUnderAgent(
     io.env,
@@ -176,16 +177,16 @@ export async function decide(
   );
   if (id === undefined) throw new UsageError('give the request id', { hint: 'list requests with `guard requests`' });
   checkRequestId(id);
-  const reason = str(opts['reason']);
-  const question = str(opts['question']);
+  const reason = str(opts.reason);
+  const question = str(opts.question);
   if (action === 'deny' && reason === undefined)
     throw new UsageError('guard deny needs --reason TEXT (the requester is told why)');
   if (action === 'ask' && question === undefined) throw new UsageError('guard ask needs --question TEXT');
-  const fd = opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']);
+  const fd = opts.passphraseFd === undefined ? undefined : Number(opts.passphraseFd);
   let client = await connectDaemon(io.env);
   try {
     const detail = await callDaemon(client, { type: 'show', requestId: id }, false);
-    const name = approverName(io.env, str(opts['as']));
+    const name = approverName(io.env, str(opts.as));
     const encrypted = await approverKeyOf(client, io.env, id, name);
     const shown = formatDetail(detail);
     writeLine(io.stderr, `${shown}\n`);
@@ -195,7 +196,7 @@ export async function decide(
     const stepUp =
       action === 'approve' && detail.stepUp === true ? await stepUpLogin(io, id, detail, shown) : undefined;
     const passphrase = await readPassphrase({
-      passphraseFile: str(opts['passphraseFile']),
+      passphraseFile: str(opts.passphraseFile),
       passphraseFd: fd,
       tty: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
       prompt: `passphrase of approver ${name} to ${action} ${id}: `,
@@ -218,7 +219,7 @@ export async function decide(
     );
     const res = await sendDecision(io, client, signed, (c) => (client = c), stepUp);
     writeLine(io.stderr, `guard: ${summary(action, res.view)}`);
-    if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(res));
+    if (opts.json === true) writeLine(io.stdout, JSON.stringify(res));
     return 0;
   } finally {
     client.close();

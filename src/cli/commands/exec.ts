@@ -16,14 +16,15 @@ import { runCommand, type RunResult } from '../../exec/run.js';
 import { refuseTty, runInExecutor } from '../../exec/executor-client.js';
 import type { Io } from '../io.js';
 import { visibleText } from '../../util/visible.js';
+import type { ExecOptions } from '../specs/exec.js';
 
 const optString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export async function execCommand(io: Io, command: string[], opts: Record<string, unknown>): Promise<number> {
+export async function execCommand(io: Io, command: string[], opts: ExecOptions): Promise<number> {
   const [file, ...args] = command;
   if (file === undefined || file === '')
     throw new UsageError('no command given', { hint: 'usage: guard exec -- <command> [args...]' });
-  const timeout = optString(opts['timeout']);
+  const timeout = optString(opts.timeout);
   const timeoutSeconds = timeout === undefined ? undefined : parseDuration(timeout);
   const raw =
     io.rawArgv !== undefined && io.rawArgv.length >= command.length ? io.rawArgv.slice(-command.length) : undefined;
@@ -67,10 +68,10 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
       context: JSON.parse(JSON.stringify({ ...context, ...extra })) as Record<string, unknown>,
       binding,
       env: judged,
-      reason: optString(opts['reason']),
-      ticket: optString(opts['ticket']),
+      reason: optString(opts.reason),
+      ticket: optString(opts.ticket),
       timeoutSeconds,
-      noWait: opts['wait'] === false,
+      noWait: opts.wait === false,
       partialContext: quick,
       envNames: quick
         ? Object.keys(io.env)

@@ -14,15 +14,16 @@ import { visibleText } from '../../util/visible.js';
 import { writeLine, type Io } from '../io.js';
 import { approverKeyOf, approverName, withApproverKey } from './decide.js';
 import { callDaemon, checkRequestId } from './decide-common.js';
+import type { ExtendOptions } from '../specs/decide.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 const uses = (n: number): string => `${n} use${n === 1 ? '' : 's'}`;
 
-export async function extendGrantCommand(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
+export async function extendGrantCommand(io: Io, id: string, opts: ExtendOptions): Promise<number> {
   refuseUnderAgent(io.env, 'extend a grant', 'only a human approver extends a grant, in their own terminal');
   checkRequestId(id);
-  if (opts['uses'] === undefined && opts['for'] === undefined)
+  if (opts.uses === undefined && opts.for === undefined)
     throw new UsageError('give --uses N (uses left afterwards) and/or --for DURATION (valid from now)');
   const client = await connectDaemon(io.env);
   try {
@@ -31,13 +32,13 @@ export async function extendGrantCommand(io: Io, id: string, opts: Record<string
     if (detail.view.state !== 'approved' || g === undefined || g.revoked)
       throw new UsageError(`request ${id} is ${detail.view.state}: it has no grant to extend`);
     const from = grantState(g);
-    const n = opts['uses'] === undefined ? g.usesLeft : Number(opts['uses']);
+    const n = opts.uses === undefined ? g.usesLeft : Number(opts.uses);
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError('--uses must be a whole number of 1 or more');
-    const forText = str(opts['for']);
+    const forText = str(opts.for);
     const expiresAt =
       forText === undefined ? g.expiresAt : new Date(Date.now() + parseDuration(forText, '--for') * 1000).toISOString();
     const to = { usesLeft: n, expiresAt };
-    const name = approverName(io.env, str(opts['as']));
+    const name = approverName(io.env, str(opts.as));
     const encrypted = await approverKeyOf(client, io.env, id, name);
     // what is signed, shown before the passphrase
     writeLine(
@@ -45,8 +46,8 @@ export async function extendGrantCommand(io: Io, id: string, opts: Record<string
       `guard: extend the grant of ${id} (${visibleText(detail.view.command)}): ${uses(from.usesLeft)} until ${from.expiresAt} → ${uses(to.usesLeft)} until ${to.expiresAt}`,
     );
     const passphrase = await readPassphrase({
-      passphraseFile: str(opts['passphraseFile']),
-      passphraseFd: opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']),
+      passphraseFile: str(opts.passphraseFile),
+      passphraseFd: opts.passphraseFd === undefined ? undefined : Number(opts.passphraseFd),
       tty: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
       prompt: `passphrase of approver ${name} to extend the grant of ${id}: `,
       stdin: io.stdin,
@@ -61,7 +62,7 @@ export async function extendGrantCommand(io: Io, id: string, opts: Record<string
       at: new Date().toISOString(),
       from,
       to,
-      ...(str(opts['reason']) === undefined ? {} : { reason: str(opts['reason'])! }),
+      ...(str(opts.reason) === undefined ? {} : { reason: str(opts.reason)! }),
     });
     const signed: SignedExtension = await withApproverKey(client, id, name, encrypted, passphrase, (key) => ({
       ...statement,
@@ -69,7 +70,7 @@ export async function extendGrantCommand(io: Io, id: string, opts: Record<string
     }));
     const res = await callDaemon(client, { type: 'grant_extend', signed }, false);
     writeLine(io.stderr, `guard: the grant of ${id} now has ${uses(res.grant.usesLeft)} until ${res.grant.expiresAt}`);
-    if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(res));
+    if (opts.json === true) writeLine(io.stdout, JSON.stringify(res));
     return 0;
   } finally {
     client.close();

@@ -29,6 +29,7 @@ import { failReply } from '../../integrations/pretooluse.js';
 import { execClient, guardSelf } from '../../integrations/self.js';
 import type { AgentAdapter, HookReply, ShellCall, Verdict } from '../../integrations/types.js';
 import type { Io } from '../io.js';
+import type { HookCommandOptions } from '../specs/hook.js';
 
 /** The whole hook answers within this time or blocks (agents' own timeouts fail open). */
 export const HOOK_DEADLINE_MS = 20_000;
@@ -39,19 +40,19 @@ export interface HookOptions {
   deadlineMs: number;
 }
 
-export function parseHookOptions(opts: Record<string, unknown>): HookOptions | string {
+export function parseHookOptions(opts: HookCommandOptions): HookOptions | string {
   // pass by default: the agent's own checks see the command itself (decision 0816)
-  const allowed = opts['allowed'] ?? 'pass';
+  const allowed = opts.allowed ?? 'pass';
   if (allowed !== 'record' && allowed !== 'pass')
     return `--allowed must be record or pass, got ${JSON.stringify(allowed)}`;
-  const raw = opts['deadlineMs'];
+  const raw = opts.deadlineMs;
   const deadlineMs = raw === undefined ? HOOK_DEADLINE_MS : Number(raw);
   if (!Number.isInteger(deadlineMs) || deadlineMs < 100 || deadlineMs > 600_000)
     return `--deadline-ms must be an integer between 100 and 600000, got ${JSON.stringify(raw)}`;
   return { allowed, deadlineMs };
 }
 
-export async function hookCommand(io: Io, agent: string, opts: Record<string, unknown>): Promise<number> {
+export async function hookCommand(io: Io, agent: string, opts: HookCommandOptions): Promise<number> {
   const adapter = adapterFor(agent);
   const parsed = parseHookOptions(opts);
   let reply: HookReply;
