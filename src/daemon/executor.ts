@@ -551,6 +551,8 @@ const SIGNALS = new Set([
   'SIGWINCH',
   'SIGCONT',
   'SIGTSTP',
+  // the client's own reader went away: what a write to a closed pipe gives the command (decision 1028)
+  'SIGPIPE',
 ]);
 const TERMINATING = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']);
 

@@ -127,6 +127,7 @@ function relay(
       if (settled) return;
       settled = true;
       for (const [sig, h] of handlers) process.off(sig, h);
+      for (const off of unhook) off();
       io.stdin.unpipe(input);
       (io.stdin as NodeJS.ReadStream).destroy?.();
       for (const sock of sockets) sock.destroy();
@@ -134,6 +135,7 @@ function relay(
     };
     // output: everything the command wrote, written here, before the exit status is passed on
     let outputsOpen = 2;
+    const unhook: (() => void)[] = [];
     let result: { exitCode: number; signal: string | null } | undefined;
     const maybeDone = (): void => {
       if (result === undefined || outputsOpen > 0) return;
@@ -155,12 +157,23 @@ function relay(
       const ends = (): void => {
         if (ended) return;
         ended = true;
-        // flushed up to here: the write callback runs once what came before it is written
+        // flushed up to here: the write callback runs once what came before it is written (or failed)
         out.write(Buffer.alloc(0), () => {
           outputsOpen--;
           maybeDone();
         });
       };
+      // the reader went away (EPIPE): the command gets SIGPIPE, as a write to the closed pipe itself
+      // would give it (128+13 passed on), and only then loses its end of the connection, so that the
+      // kernel's reset of a connection closed with unread bytes cannot beat the signal (decision 1028)
+      const broken = (): void => {
+        sock.unpipe(out);
+        sock.resume();
+        if (client.closed) return void sock.destroy();
+        client.send({ type: 'exec_signal', execId, signal: 'SIGPIPE' }, () => sock.destroy());
+      };
+      out.once('error', broken);
+      unhook.push(() => out.off('error', broken));
       sock.once('end', ends);
       sock.once('close', ends);
       sock.pipe(out, { end: false });

@@ -44,13 +44,15 @@ export function installApp(base: string): string {
 
 /**
  * `guard daemon start --foreground --socket-mode 660` as another user: `drop` is the setpriv
- * argv up to and including `env -i`, `env` the daemon's whole environment. Resolves once ready.
+ * argv up to and including `env -i`, `env` the daemon's whole environment, `extra` more `daemon start`
+ * arguments. Resolves once ready.
  */
 export async function startDaemonAs(
   drop: string[],
   env: Record<string, string>,
   app: string,
   cwd: string,
+  extra: string[] = [],
 ): Promise<ChildProcess> {
   const child = spawn(
     'setpriv',
@@ -64,6 +66,7 @@ export async function startDaemonAs(
       '--foreground',
       '--socket-mode',
       '660',
+      ...extra,
     ],
     { cwd, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
   );
