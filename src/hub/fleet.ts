@@ -3,11 +3,15 @@
  *   PUT  /v1/approvers        {approvers: [{name, publicKey}]}   (a host, bearer credential) → 204
  *   GET  /v1/fleet/requests                       (an approver, signed) → {requests: [{host, view}]}
  *   POST /v1/fleet/decisions  {host, signed}      (an approver, signed) → {vote}
+ *   POST /v1/fleet/session                        (an approver, signed) → {token, expiresAt}
+ * A session token (`Authorization: Bearer ghs_…`, 8 hours) stands for the signature on later
+ * calls, so the TUI needs the approver key unlocked once to log in, not for every read.
  * An approver is known by a public key that an enrolled host distributed as one of its approvers,
  * and sees the open requests of exactly those hosts. A decision is relayed as a vote carrying the
  * approver-signed statement; the host's daemon checks that signature against its own registry, so
  * the hub cannot approve anything by itself.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { signedDecisionSchema } from '../approval/schema.js';
@@ -26,6 +30,8 @@ const approversBody = z
   })
   .strict();
 const decisionBody = z.object({ host: z.string().min(1).max(63), signed: signedDecisionSchema }).strict();
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 class FleetError extends Error {
   constructor(
@@ -98,6 +104,16 @@ export class FleetRoutes {
       return undefined;
     }
     const key = await this.approver(req, path, text);
+    if (req.method === 'POST' && path === '/v1/fleet/session') {
+      if (req.headers.authorization !== undefined) throw new FleetError(401, 'a session is opened with a signature');
+      const token = `ghs_${randomBytes(32).toString('base64url')}`;
+      const r = await this.store.pool.query<{ expires_at: Date }>(
+        `INSERT INTO approver_sessions (token_sha256, public_key, expires_at)
+         VALUES ($1, $2, now() + interval '8 hours') RETURNING expires_at`,
+        [sha256(token), key],
+      );
+      return { token, expiresAt: r.rows[0]!.expires_at.toISOString() };
+    }
     if (req.method === 'GET' && path === '/v1/fleet/requests') return { requests: await this.requests(key) };
     if (req.method === 'POST' && path === '/v1/fleet/decisions') {
       const d = parse(decisionBody, text);
@@ -108,6 +124,21 @@ export class FleetRoutes {
 
   /** The approver's public key, when its signature verifies and some host distributed it. */
   private async approver(req: IncomingMessage, path: string, text: string): Promise<string> {
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      const m = /^Bearer (ghs_[A-Za-z0-9_-]{43})$/.exec(auth);
+      const r =
+        m === null
+          ? undefined
+          : await this.store.pool.query<{ public_key: string }>(
+              `SELECT s.public_key FROM approver_sessions s WHERE s.token_sha256 = $1 AND s.expires_at > now()
+                 AND EXISTS (SELECT 1 FROM host_approvers a WHERE a.public_key = s.public_key)`,
+              [sha256(m[1]!)],
+            );
+      const key = r?.rows[0]?.public_key;
+      if (key === undefined) throw new FleetError(401, 'unknown or expired approver session');
+      return key;
+    }
     const c = checkApproverHeaders(req.headers, req.method ?? '', path, text, Date.now());
     if ('refused' in c) throw new FleetError(401, c.refused);
     const known = await this.store.pool.query('SELECT 1 FROM host_approvers WHERE public_key = $1 LIMIT 1', [

@@ -133,6 +133,11 @@ CREATE TABLE host_approvers (
   PRIMARY KEY (host_id, name)
 );
 CREATE INDEX host_approvers_key ON host_approvers (public_key);
+CREATE TABLE approver_sessions (
+  token_sha256 text PRIMARY KEY,
+  public_key text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
 `,
   },
 ];

@@ -14,6 +14,11 @@ import { unlockApproverKey, type ApproverKey } from '../../src/approval/keys.js'
 import type { SignedDecision } from '../../src/approval/types.js';
 import { approverHeaders } from '../../src/hub/approver-auth.js';
 import { signVote, type VoteBody } from '../../src/hub/vote.js';
+import { ApproverSession } from '../../src/tui/approver.js';
+import { HubBackend, hubLogin } from '../../src/tui/hub-backend.js';
+import { fleetHostOf } from '../../src/tui/format.js';
+import type { Action } from '../../src/tui/reducer.js';
+import type { RequestView } from '../../src/channels/types.js';
 import { MARK, type Rig } from '../daemon/helpers.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
 import { startHost, startReplica, until, type Replica } from './fleet.js';
@@ -172,6 +177,42 @@ describe.skipIf(postgresSkipReason() !== undefined)(
       expect(existsSync(rig.marker)).toBe(false);
       p.child.kill('SIGTERM');
       await p.done;
+    });
+
+    it("the TUI's hub backend shows the request with its host, and its signed approval runs the command", async () => {
+      const token = await hubLogin(replica.url, bob, Date.now());
+      const session = new ApproverSession({
+        env: rig.env,
+        name: 'bob',
+        windowMs: 60_000,
+        now: () => Date.now(),
+        enrolled: () => undefined,
+      });
+      const backend = new HubBackend(replica.url, token, session, () => Date.now(), 50);
+      let views: RequestView[] = [];
+      backend.start((a: Action) => {
+        if (a.type === 'snapshot') views = a.views;
+      });
+      try {
+        const { id, p } = await raise();
+        await until(() => views.some((v) => v.id === id), `${id} in the TUI's snapshot`);
+        expect(fleetHostOf(views.find((v) => v.id === id)!)).toBe(HOST);
+        await backend.unlock(Buffer.from(readFileSync(rig.passFile('bob'), 'utf8').trim()));
+        const message = await backend.decide({ requestId: id, action: 'approve' });
+        expect(message).toContain(HOST);
+        expect((await p.done).code).toBe(0);
+        expect(existsSync(rig.marker)).toBe(true);
+      } finally {
+        backend.stop();
+        rmSync(rig.marker, { force: true });
+      }
+    });
+
+    it('refuses an unknown session token', async () => {
+      const res = await fetch(`${replica.url}/v1/fleet/requests`, {
+        headers: { authorization: `Bearer ghs_${'A'.repeat(43)}` },
+      });
+      expect(res.status).toBe(401);
     });
   },
 );

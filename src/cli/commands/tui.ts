@@ -56,6 +56,11 @@ export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise
       hint: 'in scripts use `guard requests` to list and `guard approve ID --passphrase-fd N` to decide',
     });
   }
+  const hub = typeof opts['hub'] === 'string' ? opts['hub'] : undefined;
+  if (hub !== undefined && !/^https?:\/\/[^\s/]+/.test(hub))
+    throw new UsageError(`--hub ${JSON.stringify(hub)} is not an http(s) URL`, {
+      hint: 'give the hub URL, e.g. https://hub.example:8443',
+    });
   const name = approverName(io.env, typeof opts['as'] === 'string' ? opts['as'] : undefined);
   const keyPath = approverKeyPath(io.env, name);
   if (!existsSync(keyPath)) {
@@ -77,5 +82,6 @@ export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise
     approver: name,
     unlockWindowMs: windowMs,
     freshPassphraseFrom: fresh as Risk | 'none',
+    hub: hub?.replace(/\/+$/, ''),
   });
 }

@@ -7,6 +7,7 @@ import {
   oneLine,
   quorumText,
   requesterText,
+  fleetHostOf,
   riskLabel,
   riskStyle,
   timeLeft,
@@ -57,7 +58,8 @@ export function rowLine(e: Entry, opts: { width: number; now: number; selected: 
   const c = listColumns(opts.width);
   const fixed = 2 + 5 + (c.age ? 6 : 0) + 6 + (c.ok ? 5 : 0) + c.where + 1 + (c.requester > 0 ? c.requester + 1 : 0);
   const muted: SegmentStyle | undefined = open ? undefined : 'dim';
-  const where = oneLine(whereOf(v));
+  const host = fleetHostOf(v);
+  const where = oneLine(host === undefined ? whereOf(v) : `[${host}] ${whereOf(v)}`);
   const line: Line = [
     { text: opts.selected ? '› ' : '  ', style: opts.selected ? 'bold' : undefined },
     { text: riskLabel(v.risk).padEnd(4), style: open ? riskStyle(v.risk) : 'dim' },
