@@ -1,8 +1,9 @@
 /**
  * The bundle's entry and the only place that exits the process.
  *
- * `guard exec` takes a fast path that does not load commander (src/cli/fast-exec.ts); every other
- * command, and any exec invocation the fast path does not accept, goes through the full CLI.
+ * `guard exec` and `guard hook` take fast paths that do not load commander (src/cli/fast-exec.ts,
+ * src/cli/fast-hook.ts); every other command, and any invocation a fast path does not accept, goes
+ * through the full CLI.
  */
 import { processIo } from './cli/io.js';
 import { readRawArgv } from './exec/rawargv.js';
@@ -13,6 +14,10 @@ export async function main(argv: string[]): Promise<never> {
   if (argv[0] === 'exec') {
     const { fastExec } = await import('./cli/fast-exec.js');
     code = await fastExec(argv.slice(1), io);
+  }
+  if (argv[0] === 'hook') {
+    const { fastHook } = await import('./cli/fast-hook.js');
+    code = await fastHook(argv.slice(1), io);
   }
   if (code === undefined) {
     const { runGuard } = await import('./cli/run.js');

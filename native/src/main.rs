@@ -344,6 +344,10 @@ fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
             _ => return Err(Hand("an environment variable that is not UTF-8")),
         }
     }
+    // the names of the variables set: the daemon asks for the full context (the Node client) when
+    // the policy reads one of them (docs/decisions/1026-env-rules-on-the-quick-path.md)
+    let mut env_names: Vec<String> = vars.keys().cloned().collect();
+    env_names.sort();
     let env = Env(vars);
     let path_var = env.get("PATH").ok_or(Hand("PATH is not set"))?.to_string();
     let cwd_os = std::env::current_dir().map_err(|_| Hand("no current directory"))?;
@@ -368,6 +372,7 @@ fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
         .opt_str("ticket", opts.ticket.as_deref());
     msg.bool("noWait", opts.no_wait)
         .bool("partialContext", true)
+        .str_array("envNames", &env_names)
         .int("id", 1);
     let body = msg.finish();
     stream

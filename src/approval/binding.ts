@@ -14,6 +14,9 @@ const TARGET_SECTIONS = ['kube', 'aws', 'gcloud', 'terraform'] as const;
 
 /** Names of the variables any rule's `env` match reads. */
 export function policyEnvNames(rules: readonly { matchDoc: unknown }[]): string[] {
+  // a compiled policy's rules never change: the daemon asks for every command it judges
+  const known = envNamesOf.get(rules);
+  if (known !== undefined) return [...known];
   const names = new Set<string>();
   for (const r of rules) {
     const doc = r.matchDoc;
@@ -21,8 +24,12 @@ export function policyEnvNames(rules: readonly { matchDoc: unknown }[]): string[
     const env = (doc as { env?: unknown }).env;
     if (typeof env === 'object' && env !== null) for (const k of Object.keys(env)) names.add(k);
   }
-  return [...names].sort();
+  const sorted = [...names].sort();
+  envNamesOf.set(rules, sorted);
+  return [...sorted];
 }
+
+const envNamesOf = new WeakMap<readonly { matchDoc: unknown }[], readonly string[]>();
 
 export function envDigest(
   hashes: Readonly<Record<string, string>>,

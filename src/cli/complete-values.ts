@@ -4,7 +4,7 @@
  * themselves (`guard hook` must answer an unknown agent in the agent's blocking form, exit 2, and
  * `guard init` names the choices in its own usage error).
  */
-import type { Argument, Option } from 'commander';
+import type { Argument, Option } from '@commander-js/extra-typings';
 
 const declared = new WeakMap<Option | Argument, readonly string[]>();
 

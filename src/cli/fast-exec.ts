@@ -10,18 +10,24 @@ import { describeError } from '../errors.js';
 import { execCommand } from './commands/exec.js';
 import type { Io } from './io.js';
 import { report } from './report.js';
+import { takeValued } from './fast-options.js';
+import type { ExecOptions } from './specs/exec.js';
 
 /** Options taking a value, by long name → the key commander stores it under. */
-const VALUED: Record<string, string> = { '--reason': 'reason', '--ticket': 'ticket', '--timeout': 'timeout' };
+const VALUED: Record<string, 'reason' | 'ticket' | 'timeout'> = {
+  '--reason': 'reason',
+  '--ticket': 'ticket',
+  '--timeout': 'timeout',
+};
 
 export interface ParsedExec {
   command: string[];
-  opts: Record<string, unknown>;
+  opts: ExecOptions;
 }
 
 /** Parse the arguments after `exec`; undefined when the full CLI must decide. */
 export function parseExecArgs(args: readonly string[]): ParsedExec | undefined {
-  const opts: Record<string, unknown> = { wait: true };
+  const opts: ExecOptions = { wait: true };
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -30,18 +36,12 @@ export function parseExecArgs(args: readonly string[]): ParsedExec | undefined {
       break;
     }
     if (!a.startsWith('-') || a === '-') break; // first word of the command (commander: passThroughOptions)
-    if (a === '--no-wait') opts['wait'] = false;
-    else if (a === '--json-errors') opts['jsonErrors'] = true;
+    if (a === '--no-wait') opts.wait = false;
+    else if (a === '--json-errors') opts.jsonErrors = true;
     else {
-      const eq = a.indexOf('=');
-      const name = eq === -1 ? a : a.slice(0, eq);
-      const key = VALUED[name];
-      if (key === undefined) return undefined;
-      if (eq !== -1) opts[key] = a.slice(eq + 1);
-      else {
-        if (i + 1 >= args.length) return undefined;
-        opts[key] = args[++i];
-      }
+      const next = takeValued(args, i, VALUED, opts);
+      if (next === undefined) return undefined;
+      i = next;
     }
   }
   const command = args.slice(i);
@@ -56,7 +56,7 @@ export async function fastExec(args: readonly string[], io: Io): Promise<number 
   try {
     return await execCommand(io, parsed.command, parsed.opts);
   } catch (err) {
-    report(io, err, parsed.opts['jsonErrors'] === true);
+    report(io, err, parsed.opts.jsonErrors === true);
     return describeError(err).exitCode;
   }
 }

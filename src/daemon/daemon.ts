@@ -26,11 +26,11 @@ import { acquireLock, checkSocketPath, clearStaleSocket, ensureRunDir, type Daem
 import { loadPeerCred, peerReader } from './peer.js';
 import { mayRead, scopeOf } from './scope.js';
 import { createDaemonServer } from './server.js';
-import { handleExecData } from './executor.js';
 import { RequestStore } from './store.js';
 import { isOpen, type StoredRequest } from './record.js';
 import type { Channel } from '../channels/types.js';
 import { ruleDigests } from '../evidence/rule-digests.js';
+import { dropUnapproved } from '../preview/saved-plan.js';
 
 /** How long a waiting client has to re-attach after a daemon restart before its request is cancelled. */
 export const REATTACH_GRACE_MS = 10_000;
@@ -64,6 +64,12 @@ function announce(ctx: DaemonContext, r: StoredRequest): void {
   for (const s of ctx.subscribers)
     if (mayRead(scopeOf(ctx, s.conn), r)) s.conn.event(s.re, { event: 'update', view: r.view });
   if (r.updatedAt !== r.createdAt) fanOut(ctx.channels, r.view, 'update', ctx.ledger, ctx.log);
+  // a saved terraform plan no approval can apply any more is removed (decision 1086)
+  try {
+    dropUnapproved(ctx.home, r);
+  } catch (err) {
+    ctx.log.warn(`saved plan of ${r.id}: ${messageOf(err)}`);
+  }
 }
 
 /** CPU time this process has used so far (start-up cost, in the log for anyone measuring it). */
@@ -228,7 +234,6 @@ async function boot(
     peerOf: cred instanceof Error ? undefined : peerReader(cred),
     requirePeer: shared,
     handlers: makeHandlers(ctx),
-    onData: (c, f) => handleExecData(ctx, c, f),
     onError: (e, c) => log.error(`${c}: ${messageOf(e)}`),
     limits: connectionLimits(opts.env),
   });

@@ -3,23 +3,28 @@
  * run, deny, or wait (printing what is awaited) until approved, denied, expired or revoked.
  * Nothing runs unless the daemon said `run` (after committing exec_start) before the deadline.
  */
-import { DeniedError, FailClosedError, NotApprovedError, PendingError } from '../errors.js';
-import { DaemonConnectionError, DaemonProtocolError, DaemonReplyError, type DaemonClient } from './client.js';
+import { DaemonConnectionError, type DaemonClient } from './client.js';
 import { reconnect } from './connect.js';
 import { formatDuration } from './duration.js';
-import { execOutcomeOf, waitEventOf } from './exec-replies.js';
-import type { DaemonMessage, ExecMessage, ExecOutcome, ExecutorRun } from './messages.js';
+import {
+  startFlow,
+  stepFlow,
+  type FlowEffect,
+  type FlowEvent,
+  type FlowState,
+  type Go as FlowGo,
+  type PendingOutcome,
+} from './exec-flow.js';
+import type { DaemonMessage, ExecMessage } from './messages.js';
 import { visibleText } from '../util/visible.js';
 
-/** How long a waiting client tries to find the daemon again after losing it, unless one is starting (then: while it makes progress). */
+/**
+ * How long a client that lost the daemon before it had a deadline tries to find it again. A held
+ * request always has one (the daemon's own, or --timeout): then the client keeps trying until it.
+ */
 export const RECONNECT_MS = 3000;
-/** Extra time past the daemon's own deadline before the client gives up by itself. */
-const DEADLINE_SLACK_MS = 3000;
 
-export type Go = { client: DaemonClient; execId: string; requestId: string; executor?: ExecutorRun | undefined };
-
-/** Thrown inside the exchange when the daemon wants the full context; never leaves requestRun. */
-class NeedContext extends Error {}
+export type Go = { client: DaemonClient } & FlowGo;
 
 export interface ExecIo {
   env: NodeJS.ProcessEnv;
@@ -31,11 +36,6 @@ const say = (io: ExecIo, text: string): void => {
   io.stderr.write(`guard: ${text}\n`);
 };
 
-function replyToError(err: DaemonReplyError): Error {
-  if (err.code === 'refused' || err.code === 'not_found') return new NotApprovedError(err.message, { hint: err.hint });
-  return new FailClosedError(`the daemon could not decide: ${err.message}`, { hint: err.hint });
-}
-
 /** "the terminal UI (`guard tui`), `guard approve ID`, or slack, webhook:ops": every way to decide. */
 function where(channels: string[], requestId: string): string {
   const remote = channels.filter((c) => c !== 'cli');
@@ -43,7 +43,7 @@ function where(channels: string[], requestId: string): string {
   return remote.length === 0 ? local : `${local}, or in ${remote.join(', ')}`;
 }
 
-function announce(io: ExecIo, o: Extract<ExecOutcome, { outcome: 'pending' }>): void {
+function announce(io: ExecIo, o: PendingOutcome): void {
   const v = o.view;
   const left = Date.parse(o.waitUntil) - Date.now();
   say(io, `request ${o.requestId} is waiting for approval (risk ${v.risk}): ${visibleText(v.command)}`);
@@ -86,179 +86,143 @@ function countdown(io: ExecIo, requestId: string, until: () => number): { clear(
 
 /**
  * Drive one exec request to a verdict. Resolves with the go-ahead (the caller runs the command);
- * throws DeniedError, NotApprovedError, PendingError (--no-wait) or FailClosedError.
+ * rejects with DeniedError, NotApprovedError, PendingError (--no-wait) or FailClosedError. The
+ * decisions are the reducer's (exec-flow.ts); this only performs its effects and reports back
+ * what the socket, the timer, Ctrl-C and the reconnect did.
  */
-export async function requestRun(
+export function requestRun(
   first: DaemonClient,
   initial: ExecMessage,
   io: ExecIo,
   localDeadline: number | undefined,
-  /** Builds the same message with the full context, when the daemon asks for it. */
-  fullMessage?: () => Promise<ExecMessage>,
+  /** Builds the same message with the full context (and the values of `env`), when the daemon asks for it. */
+  fullMessage?: (env: string[]) => Promise<ExecMessage>,
 ): Promise<Go> {
-  let client = first;
-  let msg = initial;
-  let requestId: string | undefined;
-  let deadline = localDeadline;
-  let lastQuestion: string | undefined;
-  let escalated = false;
-  /** The time-left line on a terminal, once the request is held. */
-  let status: { clear(): void; stop(): void } | undefined;
-  const tell = (text: string): void => {
-    status?.clear();
-    say(io, text);
-  };
-  for (;;) {
-    const body: ExecMessage = requestId === undefined ? msg : { ...msg, attach: requestId };
-    try {
-      return await new Promise<Go>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const arm = (at: number): void => {
+  return new Promise<Go>((resolve, reject) => {
+    let client = first;
+    let msg = initial;
+    let timer: NodeJS.Timeout | undefined;
+    /** The time-left line on a terminal, once the request is held. */
+    let status: { clear(): void; stop(): void } | undefined;
+    /** Only the newest connection and the newest message may report. */
+    let connection = 0;
+    let sent = 0;
+    const onInterrupt = (): void => dispatch({ type: 'interrupt' });
+    const watch = (c: DaemonClient): void => {
+      const mine = ++connection;
+      c.onClose((error) => {
+        if (mine === connection) dispatch({ type: 'closed', error });
+      });
+    };
+    const perform = (e: FlowEffect): void => {
+      switch (e.type) {
+        case 'say':
+          status?.clear();
+          return say(io, e.text);
+        case 'print':
+          io.stdout.write(e.text);
+          return;
+        case 'announce':
+          status?.clear();
+          return announce(io, e.outcome);
+        case 'listen_interrupt':
+          process.off('SIGINT', onInterrupt);
+          process.on('SIGINT', onInterrupt);
+          return;
+        case 'countdown':
+          status ??= countdown(io, e.requestId, () => e.until);
+          return;
+        case 'arm':
           if (timer !== undefined) clearTimeout(timer);
-          timer = setTimeout(
-            () => {
-              reject(
-                new NotApprovedError(`request ${requestId ?? ''} timed out waiting for approval; nothing was run`, {
-                  hint: 'ask an approver, or retry with a longer --timeout',
-                }),
-              );
-              client.close();
-            },
-            Math.max(0, at - Date.now()),
-          );
-        };
-        // Ctrl-C while held: announced, the request withdrawn (the daemon cancels it when we leave)
-        const onInterrupt = (): void => {
-          done(() =>
-            reject(
-              new NotApprovedError(
-                `cancelled with Ctrl-C while waiting for approval of ${requestId ?? 'the request'}; the request is withdrawn and nothing was run`,
-              ),
-            ),
-          );
-          client.close();
-        };
-        const done = (f: () => void): void => {
+          timer = setTimeout(() => dispatch({ type: 'timeout' }), Math.max(0, e.at - Date.now()));
+          return;
+        case 'release':
           if (timer !== undefined) clearTimeout(timer);
+          timer = undefined;
           process.off('SIGINT', onInterrupt);
           status?.stop();
           status = undefined;
-          f();
-        };
-        if (deadline !== undefined) arm(deadline);
-        client.onClose((err) => done(() => reject(err)));
-        client.send(body, (m: DaemonMessage) => {
-          if (m.type === 'error') return done(() => reject(new DaemonReplyError(m.code, m.message, m.hint)));
-          if (m.type === 'result') {
-            const o = execOutcomeOf(m.data);
-            if (o instanceof DaemonProtocolError) return done(() => reject(o));
-            if (o.outcome === 'run')
-              return done(() => resolve({ client, execId: o.execId, requestId: o.requestId, executor: o.executor }));
-            if (o.outcome === 'need_context') return done(() => reject(new NeedContext('need_context')));
-            if (o.outcome === 'deny') {
-              return done(() =>
-                reject(
-                  new DeniedError(`denied by policy: ${o.reasons[0] ?? o.rules.join(', ')}; nothing was run`, {
-                    hint: o.hint,
-                    details: { requestId: o.requestId, rules: o.rules, reasons: o.reasons },
-                  }),
-                ),
-              );
-            }
-            if (o.outcome === 'closed')
-              return done(() =>
-                reject(new NotApprovedError(`request ${o.requestId} was ${o.state}: ${o.reason}; nothing was run`)),
-              );
-            if (o.outcome === 'pending') {
-              const attached = requestId !== undefined;
-              requestId = o.requestId;
-              if (msg.noWait) {
-                io.stdout.write(`${o.requestId}\n`);
-                return done(() =>
-                  reject(
-                    new PendingError(`request ${o.requestId} is pending approval; nothing was run`, {
-                      hint: `run \`guard wait ${o.requestId}\`, then re-run the same command to use the approval`,
-                      details: { requestId: o.requestId, waitUntil: o.waitUntil },
-                    }),
-                  ),
-                );
-              }
-              // listening before the announcement that tells the human Ctrl-C withdraws the request
-              process.off('SIGINT', onInterrupt);
-              process.on('SIGINT', onInterrupt);
-              status?.clear();
-              if (!attached) announce(io, o);
-              else say(io, `reconnected to the daemon; still waiting for ${o.requestId}`);
-              const daemonDeadline = Date.parse(o.waitUntil) + DEADLINE_SLACK_MS;
-              deadline = deadline === undefined ? daemonDeadline : Math.min(deadline, daemonDeadline);
-              arm(deadline);
-              const until = deadline;
-              status ??= countdown(io, o.requestId, () => until);
-            }
-            return;
-          }
-          const e = waitEventOf(m.data);
-          if (e instanceof DaemonProtocolError) return done(() => reject(e));
-          if (e.event === 'run') {
-            if (deadline !== undefined && Date.now() > deadline)
-              return done(() =>
-                reject(new NotApprovedError(`approval for ${e.requestId} arrived after the deadline; nothing was run`)),
-              );
-            const by = e.approvedBy !== undefined && e.approvedBy.length > 0 ? ` by ${e.approvedBy.join(', ')}` : '';
-            return done(() => {
-              say(io, `approved${by} — running`);
-              resolve({ client, execId: e.execId, requestId: e.requestId, executor: e.executor });
+          return;
+        case 'send': {
+          const mine = ++sent;
+          const body: ExecMessage = e.attach === undefined ? msg : { ...msg, attach: e.attach };
+          try {
+            client.send(body, (m: DaemonMessage) => {
+              if (mine === sent) dispatch({ type: 'frame', message: m, now: Date.now() });
+            });
+          } catch (err) {
+            dispatch({
+              type: 'closed',
+              error: err instanceof Error ? err : new DaemonConnectionError(String(err), undefined),
             });
           }
-          if (e.event === 'closed')
-            return done(() =>
-              reject(new NotApprovedError(`request ${e.requestId} was ${e.state}: ${e.reason}; nothing was run`)),
-            );
-          if (e.event === 'update' && e.view.escalatedTo !== undefined && !escalated) {
-            escalated = true;
-            tell(`nobody decided in time: ${e.view.id} escalated to ${visibleText(e.view.escalatedTo)}; still waiting`);
-          }
-          if (
-            e.event === 'update' &&
-            e.view.state === 'needs_info' &&
-            e.view.question !== undefined &&
-            e.view.question !== lastQuestion
-          ) {
-            lastQuestion = e.view.question;
-            const who = e.view.askedBy === undefined ? 'an approver' : e.view.askedBy;
-            tell(`${who} asks: ${visibleText(e.view.question)}`);
-            tell(`answer with \`guard reply ${e.view.id} --message "..."\`; still waiting`);
-          }
-        });
-      });
-    } catch (err) {
-      if (err instanceof NeedContext) {
-        if (fullMessage === undefined || msg.partialContext !== true)
-          throw new FailClosedError('the daemon asked for the full request context twice; nothing was run');
-        msg = await fullMessage();
-        continue;
+          return;
+        }
+        case 'fetch_context':
+          if (fullMessage === undefined) return dispatch({ type: 'context_failed', error: new Error('no context') });
+          fullMessage(e.env).then(
+            (full) => {
+              msg = full;
+              dispatch({ type: 'context_ready' });
+            },
+            (err: unknown) =>
+              dispatch({ type: 'context_failed', error: err instanceof Error ? err : new Error(String(err)) }),
+          );
+          return;
+        case 'reconnect':
+          reconnect(io.env, e.until === undefined ? RECONNECT_MS : Math.max(0, e.until - Date.now())).then(
+            (again) => {
+              if (again === undefined) return dispatch({ type: 'reconnect_failed' });
+              client = again;
+              watch(again);
+              dispatch({ type: 'reconnected' });
+            },
+            () => dispatch({ type: 'reconnect_failed' }),
+          );
+          return;
+        case 'close':
+          client.close();
+          return;
+        case 'run':
+          return resolve({ client, ...e.go });
+        case 'fail':
+          return reject(e.error);
       }
-      if (err instanceof DaemonReplyError) throw replyToError(err);
-      if (err instanceof DaemonProtocolError)
-        throw new FailClosedError(`${err.message}; nothing was run`, {
-          hint: 'this guard and the running daemon may be different versions: restart the daemon',
-        });
-      if (!(err instanceof DaemonConnectionError) || requestId === undefined || msg.noWait) {
-        if (err instanceof DaemonConnectionError)
-          throw new FailClosedError(`lost the guard daemon: ${err.message}; nothing was run`, {
-            hint: 'check `guard daemon status` and GUARD_HOME/daemon.log',
-          });
-        throw err;
+    };
+    let state: FlowState;
+    const queue: FlowEvent[] = [];
+    let busy = false;
+    /** Events are handled one at a time, in order, even when an effect reports one at once. */
+    const drain = (): void => {
+      if (busy) return;
+      busy = true;
+      try {
+        for (let ev = queue.shift(); ev !== undefined; ev = queue.shift()) {
+          const step = stepFlow(state, ev);
+          state = step.state;
+          for (const effect of step.effects) perform(effect);
+        }
+      } finally {
+        busy = false;
       }
-      status?.clear();
-      say(io, `lost the daemon while waiting for ${requestId}; reconnecting`);
-      const again = await reconnect(io.env, RECONNECT_MS);
-      if (again === undefined) {
-        throw new FailClosedError(`lost the guard daemon while waiting for ${requestId}; nothing was run`, {
-          hint: 'start it with `guard daemon start`, then run the command again',
-        });
-      }
-      client = again;
+    };
+    function dispatch(event: FlowEvent): void {
+      queue.push(event);
+      drain();
     }
-  }
+    const start = startFlow({
+      noWait: msg.noWait === true,
+      mayFetchContext: fullMessage !== undefined && msg.partialContext === true,
+      deadline: localDeadline,
+    });
+    state = start.state;
+    busy = true;
+    try {
+      watch(client);
+      for (const effect of start.effects) perform(effect);
+    } finally {
+      busy = false;
+    }
+    drain();
+  });
 }

@@ -35,16 +35,22 @@ function viewProblem(v: unknown): string | undefined {
   return undefined;
 }
 
-const executorOk = (e: unknown): boolean => e === undefined || (isObj(e) && isStrs(e['env']));
+const executorOk = (e: unknown): boolean => e === undefined || (isObj(e) && isStrs(e['env']) && isStr(e['token']));
+/** A replacement argv (decision 1086): absent, or a non-empty list of strings. */
+const argvOk = (a: unknown): boolean => a === undefined || (isStrs(a) && a.length > 0);
 
 function outcomeProblem(o: Obj): string | undefined {
   switch (o['outcome']) {
     case 'need_context':
-      return undefined;
+      return o['env'] === undefined || isStrs(o['env']) ? undefined : 'need_context: env';
     case 'run':
-      return isStr(o['execId']) && isStr(o['requestId']) && optStr(o['grant']) && executorOk(o['executor'])
+      return isStr(o['execId']) &&
+        isStr(o['requestId']) &&
+        optStr(o['grant']) &&
+        argvOk(o['argv']) &&
+        executorOk(o['executor'])
         ? undefined
-        : 'run: execId, requestId, grant or executor';
+        : 'run: execId, requestId, grant, argv or executor';
     case 'deny':
       return isStr(o['requestId']) && isStrs(o['reasons']) && isStrs(o['rules']) && isStr(o['hint'])
         ? undefined
@@ -82,9 +88,10 @@ function eventProblem(e: Obj): string | undefined {
       return isStr(e['execId']) &&
         isStr(e['requestId']) &&
         (e['approvedBy'] === undefined || isStrs(e['approvedBy'])) &&
+        argvOk(e['argv']) &&
         executorOk(e['executor'])
         ? undefined
-        : 'run: execId, requestId, approvedBy or executor';
+        : 'run: execId, requestId, approvedBy, argv or executor';
     case 'closed':
       return isStr(e['requestId']) && STATES.has(e['state']) && isStr(e['reason'])
         ? undefined
@@ -106,14 +113,13 @@ export function waitEventOf(data: unknown): WaitEvent | DaemonProtocolError {
 
 function isExecutorEvent(v: unknown): v is ExecutorEvent {
   if (!isObj(v)) return false;
-  if (v['event'] === 'started') return true;
-  return v['event'] === 'credit' && Number.isSafeInteger(v['bytes']) && (v['bytes'] as number) >= 0;
+  return v['event'] === 'started';
 }
 
-/** An event on exec_run: the command started, or stdin credit given back. */
+/** An event on exec_run: the command started. */
 export function executorEventOf(data: unknown): ExecutorEvent | DaemonProtocolError {
   if (isExecutorEvent(data)) return data;
-  return malformed('an executor event from the daemon', 'event or bytes');
+  return malformed('an executor event from the daemon', 'event');
 }
 
 function isExecRunResult(v: unknown): v is ReplyOf<'exec_run'> {

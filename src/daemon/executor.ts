@@ -4,9 +4,9 @@
  * (GUARD_RUNNER_USER), with the exact approved argv, the program from a trusted PATH (root-owned
  * directories only), an environment the daemon builds (allow-listed client variables, bound into
  * the fingerprint, plus the credentials) and file credentials in a private directory for one run.
- * stdin, stdout, stderr and signals travel over the client's socket (`exec_run`, data frames,
- * `exec_input` for the end of stdin, `exec_signal`), each direction with bounded buffering
- * (decision 1023); the daemon records `executor_start` (which credentials, which versions) before
+ * stdin, stdout and stderr are three more connections of the same client (`exec_stream`, with the
+ * offer's token) that the command receives as its own fds: the daemon relays and buffers no stdio
+ * byte (decision 1027). Signals travel as `exec_signal`; the daemon records `executor_start` (which credentials, which versions) before
  * the spawn and `exec_end` after it.
  *
  * The runner is entered through setpriv (util-linux): the daemon holds CAP_SETUID, CAP_SETGID,
@@ -14,14 +14,14 @@
  * supplementary group, with no_new_privs) before it execs the command.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CredentialStore, type CredentialMeta } from '../credentials/store.js';
 import type { Decision } from '../policy/types.js';
 import type { DaemonContext } from './context.js';
-import { DATA_CHUNK, STDIN_WINDOW, type DataFrame } from './framing.js';
+import type { Socket } from 'node:net';
 import type { ClientMessage, ExecMessage, ExecutorEvent, ExecutorRun } from './messages.js';
 import { ReplyError, type Conn } from './server.js';
 
@@ -34,30 +34,28 @@ export interface ExecutorPlan {
   envHashes: Record<string, string> | undefined;
 }
 
+type StreamName = 'stdin' | 'stdout' | 'stderr';
+
 interface Pending {
   plan: ExecutorPlan;
   requestId: string;
   conn: Conn;
+  /** Shown only to the client told to run: its stream connections must present it. */
+  token: string;
+  /** The client's stream connections, handed over by the server (the command's fds 0, 1, 2). */
+  streams: Partial<Record<StreamName, Socket>>;
 }
 
 interface Running {
   child: ChildProcess;
   conn: Conn;
-  /** The exec_run message's id: data frames and events carry it. */
-  re: number;
   terminated: boolean;
-  /** stdin bytes received and not yet taken by the command's pipe (at most the window). */
-  inFlight: number;
-  /** stdin bytes taken and not yet given back to the client as credit. */
-  taken: number;
 }
 
 interface ExecutorState {
   store: Promise<CredentialStore> | undefined;
   pending: Map<string, Pending>;
   running: Map<string, Running>;
-  /** Running commands by connection and exec_run id, for data frames. */
-  byRun: Map<string, Running>;
 }
 
 const states = new WeakMap<DaemonContext, ExecutorState>();
@@ -65,7 +63,7 @@ const states = new WeakMap<DaemonContext, ExecutorState>();
 function stateOf(ctx: DaemonContext): ExecutorState {
   let s = states.get(ctx);
   if (s === undefined) {
-    s = { store: undefined, pending: new Map(), running: new Map(), byRun: new Map() };
+    s = { store: undefined, pending: new Map(), running: new Map() };
     states.set(ctx, s);
   }
   return s;
@@ -172,9 +170,12 @@ export function executorOffer(
 ): { executor?: ExecutorRun } {
   if (plan === undefined) return {};
   const s = stateOf(ctx);
-  s.pending.set(execId, { plan, requestId, conn });
+  const token = randomBytes(16).toString('hex');
+  const pending: Pending = { plan, requestId, conn, token, streams: {} };
+  s.pending.set(execId, pending);
   conn.onClose(() => {
     if (!s.pending.delete(execId)) return;
+    closeStreams(pending);
     ctx.execs.delete(execId);
     ctx.execOwners.delete(execId);
     ctx.ledger
@@ -188,7 +189,33 @@ export function executorOffer(
       })
       .catch((err: unknown) => ctx.log.error(`exec_end ${execId}: ${(err as Error).message}`));
   });
-  return { executor: { env: executorConfig(ctx.env).envNames } };
+  return { executor: { env: executorConfig(ctx.env).envNames, token } };
+}
+
+/** The daemon's copies of the stream sockets (the command holds its own after the spawn). */
+function closeStreams(p: Pending): void {
+  for (const sock of Object.values(p.streams)) sock.destroy();
+}
+
+type StreamMessage = Extract<ClientMessage, { type: 'exec_stream' }>;
+
+/**
+ * One of the three extra connections of a client told to run in the executor: answered with null,
+ * then taken from the message server; the command gets it as its stdin, stdout or stderr. Only the
+ * same user, with the offer's token, before exec_run.
+ */
+export function handleExecStream(ctx: DaemonContext, conn: Conn, msg: StreamMessage & { id: number }): void {
+  const p = stateOf(ctx).pending.get(msg.execId);
+  const given = Buffer.from(msg.token);
+  const ok =
+    p !== undefined &&
+    given.length === p.token.length &&
+    timingSafeEqual(given, Buffer.from(p.token)) &&
+    conn.peer?.uid === p.conn.peer?.uid &&
+    p.streams[msg.stream] === undefined;
+  if (!ok) throw new ReplyError('not_found', `no command ${msg.execId} waiting for its ${msg.stream}`);
+  conn.result(msg.id, null);
+  p.streams[msg.stream] = conn.detach();
 }
 
 interface Runner {
@@ -339,6 +366,7 @@ export async function handleExecRun(
   s.pending.delete(msg.execId);
   ctx.execs.delete(msg.execId);
   ctx.execOwners.delete(msg.execId);
+  const { stdin, stdout, stderr } = p.streams;
   const started = performance.now();
   const end = (exitCode: number | null, signal: string | null, extra: Record<string, string | boolean>) =>
     ctx.ledger.append('exec_end', {
@@ -364,6 +392,10 @@ export async function handleExecRun(
       for (const name of cfg.envNames)
         if (p.plan.envHashes[name] !== undefined && env[name] === undefined)
           throw refuse(`${name} was bound into the approval but not sent; nothing was run`);
+    if (stdin === undefined || stdout === undefined || stderr === undefined)
+      throw refuse(
+        'the command’s stdin, stdout and stderr connections did not arrive before exec_run; nothing was run',
+      );
     const runner = runnerOf(ctx, cfg.runner!);
     const [file = ''] = p.plan.argv;
     const program = trustedProgram(file, cfg.path);
@@ -434,7 +466,8 @@ export async function handleExecRun(
         ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
       })),
     });
-    const code = await run(ctx, conn, msg, [chdirTool, `--chdir=${p.plan.cwd}`, '--', program], p.plan, runner, env);
+    const command = [chdirTool, `--chdir=${p.plan.cwd}`, '--', program];
+    const code = await run(ctx, conn, msg, command, p.plan, runner, env, [stdin, stdout, stderr]);
     await end(code.exitCode, code.signal, { ran: true });
     conn.result(msg.id, code);
   } catch (err) {
@@ -442,6 +475,7 @@ export async function handleExecRun(
     await end(null, null, { ran: false, reason: err.message });
     throw err;
   } finally {
+    closeStreams(p);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -454,40 +488,24 @@ function run(
   plan: ExecutorPlan,
   runner: Runner,
   env: Record<string, string>,
+  stdio: [Socket, Socket, Socket],
 ): Promise<{ exitCode: number; signal: string | null }> {
   const program = command[command.length - 1]!;
   const s = stateOf(ctx);
   const args = plan.argv.slice(1);
-  // the runner enters the cwd itself (env --chdir), so the daemon needs no access to it
+  // the runner enters the cwd itself (env --chdir), so the daemon needs no access to it; the
+  // client's stream connections are the command's fds 0, 1, 2: no stdio byte passes the daemon
   const child = spawn('setpriv', [...asRunner(runner), ...command, ...args], {
     cwd: '/',
     env,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio,
     detached: true,
     argv0: 'setpriv',
   });
-  const running: Running = { child, conn, re: msg.id, terminated: false, inFlight: 0, taken: 0 };
-  const key = `${conn.id}:${msg.id}`;
+  for (const sock of stdio) sock.destroy();
+  const running: Running = { child, conn, terminated: false };
   s.running.set(msg.execId, running);
-  s.byRun.set(key, running);
   const send = (e: ExecutorEvent): void => conn.event(msg.id, e);
-  // Output as data frames; while the client's socket is full the command's pipes are not read, so
-  // it blocks in write and the daemon holds at most a socket buffer and a pipe read per stream.
-  let paused = false;
-  const out = (fd: 1 | 2) => (b: Buffer) => {
-    if (conn.data(msg.id, fd, b) || paused) return;
-    paused = true;
-    child.stdout.pause();
-    child.stderr.pause();
-    conn.onDrain(() => {
-      paused = false;
-      child.stdout.resume();
-      child.stderr.resume();
-    });
-  };
-  child.stdout.on('data', out(1));
-  child.stderr.on('data', out(2));
-  child.stdin.on('error', () => undefined);
   const killGroup = (sig: NodeJS.Signals): void => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, sig);
@@ -501,77 +519,26 @@ function run(
   };
   conn.onClose(onGone);
   return new Promise((resolve, reject) => {
-    let stdoutDone = false;
-    let stderrDone = false;
-    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    const finish = (): void => {
-      if (exit === undefined || !stdoutDone || !stderrDone) return;
-      s.running.delete(msg.execId);
-      s.byRun.delete(key);
-      if (running.terminated) killGroup('SIGKILL');
-      if (exit.signal !== null)
-        resolve({ exitCode: 128 + (osConstants.signals[exit.signal] ?? 0), signal: exit.signal });
-      else resolve({ exitCode: exit.code ?? 1, signal: null });
-    };
-    child.stdout.on('end', () => ((stdoutDone = true), finish()));
-    child.stderr.on('end', () => ((stderrDone = true), finish()));
     child.once('error', (err) => {
       s.running.delete(msg.execId);
-      s.byRun.delete(key);
       reject(new ReplyError('fail_closed', `the executor could not start ${program}: ${err.message}; nothing was run`));
     });
     child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      finish();
+      s.running.delete(msg.execId);
+      if (running.terminated) killGroup('SIGKILL');
+      if (signal !== null) resolve({ exitCode: 128 + (osConstants.signals[signal] ?? 0), signal });
+      else resolve({ exitCode: code ?? 1, signal: null });
     });
     send({ event: 'started' });
   });
 }
 
-type InputMessage = Extract<ClientMessage, { type: 'exec_input' }>;
 type SignalMessage = Extract<ClientMessage, { type: 'exec_signal' }>;
 
 function runningFor(ctx: DaemonContext, conn: Conn, execId: string): Running {
   const r = stateOf(ctx).running.get(execId);
   if (r === undefined || r.conn !== conn) throw new ReplyError('not_found', `no command ${execId} running`);
   return r;
-}
-
-/**
- * stdin bytes into the command's pipe, within the client's window: a client that sends more than
- * the window before the command has taken it breaks the protocol (its connection is closed, which
- * kills the command), so the daemon holds at most one window per command.
- */
-function input(r: Running, bytes: Buffer): void {
-  if (r.inFlight + bytes.length > STDIN_WINDOW + DATA_CHUNK)
-    throw new ReplyError('bad_request', `stdin beyond the ${STDIN_WINDOW}-byte window; closing the connection`);
-  r.inFlight += bytes.length;
-  r.child.stdin!.write(bytes, () => {
-    r.inFlight -= bytes.length;
-    r.taken += bytes.length;
-    // given back in quarters of the window: one small event per 256 KiB, never a reply per chunk
-    if (r.taken >= STDIN_WINDOW / 4 || r.inFlight === 0) {
-      r.conn.event(r.re, { event: 'credit', bytes: r.taken } satisfies ExecutorEvent);
-      r.taken = 0;
-    }
-  });
-}
-
-/** A data frame from a client: stdin of a command it runs in the executor. */
-export function handleExecData(ctx: DaemonContext, conn: Conn, frame: DataFrame): void {
-  if (frame.kind !== 0) throw new ReplyError('bad_request', 'a client sends only stdin data frames');
-  const r = stateOf(ctx).byRun.get(`${conn.id}:${frame.re}`);
-  if (r === undefined || r.conn !== conn) return; // ended meanwhile: the bytes have nowhere to go
-  if (frame.data.length > 0) input(r, frame.data);
-}
-
-/** The end of stdin (and stdin as base64, for a client without data frames); answered with null. */
-export function handleExecInput(ctx: DaemonContext, conn: Conn, msg: InputMessage & { id: number }): void {
-  const r = stateOf(ctx).running.get(msg.execId);
-  if (r === undefined || r.conn !== conn) return; // ended meanwhile: the bytes have nowhere to go
-  if (msg.dataB64 !== undefined && msg.dataB64 !== '') input(r, Buffer.from(msg.dataB64, 'base64'));
-  if (msg.eof === true) r.child.stdin!.end();
-  conn.result(msg.id, null);
 }
 
 const SIGNALS = new Set([

@@ -70,7 +70,8 @@ export class RequestMachine {
       const current = this.deps.store.get(id);
       // only votes and replies (which may complete a quorum) read the registry: an invalid registry
       // then refuses approvals, never the raising or expiry of a request (held: nothing runs)
-      const approvers = event.type === 'vote' || event.type === 'reply' ? this.deps.approvers() : [];
+      const approvers =
+        event.type === 'vote' || event.type === 'reply' || event.type === 'extend' ? this.deps.approvers() : [];
       const change = transition(current, event, this.deps.now(), approvers);
       if ('refused' in change) return change;
       if (useFirst) this.deps.store.put(change.next);
@@ -190,6 +191,11 @@ export class RequestMachine {
   /** Count a human's ballot (signed or from a channel); a refusal is returned for the caller to record. */
   async vote(id: string, ballot: Ballot): Promise<StoredRequest | Refusal> {
     return this.apply(id, { type: 'vote', ballot });
+  }
+
+  /** An approver's signed extension of an approved grant (decision 1087); a refusal is returned. */
+  async extend(id: string, signed: unknown): Promise<StoredRequest | Refusal> {
+    return this.apply(id, { type: 'extend', signed });
   }
 
   /** The requester answers a question: back to pending, the answer shown to approvers. */

@@ -49,6 +49,11 @@ export interface ExecMessage {
    */
   partialContext?: boolean | undefined;
   /**
+   * Quick context: the names of the variables set in the environment the client runs the command
+   * with. When the policy reads one of them the daemon asks for the full context (decision 1026).
+   */
+  envNames?: string[] | undefined;
+  /**
    * What the approval binds besides argv, cwd, requester and program digest (full context only):
    * sha256 hex of every environment variable's value by name (the daemon picks the bound names),
    * and each argument resolved as a path (realpath against cwd; src/context/binding.ts resolveTargets).
@@ -87,7 +92,7 @@ export interface CheckMessage extends Pick<ExecMessage, 'cwd' | 'env' | 'context
  * recorded as `approver_removed`), `approver_change` (a signed update or key rotation, owner only)
  * and `approver_get` (removed ones too; owner and approver users) answer with the record;
  * `credential` manages the enforced
- * mode's credential store (owner only); `exec_run`, `exec_input` and `exec_signal` drive a command
+ * mode's credential store (owner only); `exec_run`, `exec_stream` and `exec_signal` drive a command
  * the daemon's executor runs (src/daemon/executor.ts).
  */
 export type ClientBody = ClientBodies[keyof ClientBodies];

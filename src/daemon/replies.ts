@@ -74,7 +74,7 @@ const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;
 const approverAgrees: Equal<z.infer<typeof approverRecordSchema>, ApproverRecord> = true;
 void [viewAgrees, approverAgrees];
 
-const executorRun = z.object({ env: z.array(str) });
+const executorRun = z.object({ env: z.array(str), token: str });
 
 /** The first answer to an exec message. */
 const execOutcome = z.discriminatedUnion('outcome', [
@@ -83,6 +83,8 @@ const execOutcome = z.discriminatedUnion('outcome', [
     execId: str,
     requestId: str,
     grant: str.optional(),
+    /** Run this argv instead (same program): the saved plan an approved preview made (decision 1086). */
+    argv: z.array(str).min(1).optional(),
     executor: executorRun.optional(),
   }),
   z.object({ outcome: z.literal('deny'), requestId: str, reasons: z.array(str), rules: z.array(str), hint: str }),
@@ -96,7 +98,11 @@ const execOutcome = z.discriminatedUnion('outcome', [
   }),
   z.object({ outcome: z.literal('closed'), requestId: str, state, reason: str }),
   /** Only for a partial-context exec that needs approval: send again with the full context. */
-  z.object({ outcome: z.literal('need_context') }),
+  z.object({
+    outcome: z.literal('need_context'),
+    /** Variables the policy reads: their values go in the full request's `env` (decision 1026). */
+    env: z.array(str).optional(),
+  }),
 ]);
 
 /** Events on a waiting exec (or `wait`) connection. */
@@ -107,6 +113,8 @@ const waitEvent = z.discriminatedUnion('event', [
     execId: str,
     requestId: str,
     approvedBy: z.array(str).optional(),
+    /** Run this argv instead (same program): the saved plan an approved preview made (decision 1086). */
+    argv: z.array(str).min(1).optional(),
     executor: executorRun.optional(),
   }),
   z.object({ event: z.literal('approved'), requestId: str, view: requestViewSchema }),
@@ -115,8 +123,7 @@ const waitEvent = z.discriminatedUnion('event', [
 
 /** Events on an `exec_run` message; its result is `{exitCode, signal}` once the command ended. */
 const executorEvent = z.discriminatedUnion('event', [
-  // stdout and stderr arrive as data frames; credit gives back stdin window (decision 1023)
-  z.object({ event: z.literal('credit'), bytes: z.number().int().nonnegative() }),
+  // stdio travels on the command's own stream connections (decision 1027)
   z.object({ event: z.literal('started') }),
 ]);
 
@@ -144,6 +151,11 @@ const checkOutcome = z.object({
   approval: z.object({ timeoutSeconds: z.number(), quorum: z.number() }).optional(),
   /** The id of the recorded request; absent when nothing was recorded. */
   requestId: str.optional(),
+  /**
+   * The simple commands the line was judged as (argv as written, and source text): the hook
+   * applies an agent client's own rules to them before it rewrites a held command.
+   */
+  commands: z.array(z.object({ argv: z.array(str), text: str })).optional(),
 });
 
 /** Enforced mode only (a runner user is configured): see src/daemon/enforced-status.ts. */
@@ -191,6 +203,7 @@ export const replySchemas = {
   report_refusal: recorded,
   reply: decided,
   revoke: decided,
+  grant_extend: z.object({ state, view: requestViewSchema, grant: grantShown }),
   /** Approved (a grant is ready for a re-run), the final state, `used`, or `timeout`. */
   wait: z.object({ state: str, reason: str, view: requestViewSchema, grant: grantShown.optional() }),
   /** One page; `next` is the cursor of the following page, absent on the last. */
@@ -207,7 +220,7 @@ export const replySchemas = {
   shutdown: z.object({ stopping: z.literal(true), pid: z.number() }),
   credential: z.union([z.object({ store: str, credentials: z.array(credentialShown) }), credentialShown]),
   exec_run: z.object({ exitCode: z.number(), signal: str.nullable() }),
-  exec_input: z.null(),
+  exec_stream: z.null(),
   exec_signal: z.null(),
 } as const satisfies { [K in ClientType]: z.ZodType };
 

@@ -58,6 +58,7 @@ const bodies = {
     noWait: z.boolean(),
     attach: requestId.optional(),
     partialContext: z.boolean().optional(),
+    envNames: z.array(text(256)).max(65536).optional(),
     binding: z
       .strictObject({
         env: z.record(text(256), z.string().regex(/^[0-9a-f]{64}$/)),
@@ -116,6 +117,8 @@ const bodies = {
   }),
   reply: z.strictObject({ type: z.literal('reply'), requestId, message: text(4096).min(1) }),
   revoke: z.strictObject({ type: z.literal('revoke'), requestId, reason: text(4096).optional() }),
+  /** A signed extension of an approved grant (src/approval/extend.ts checks every field of it). */
+  grant_extend: z.strictObject({ type: z.literal('grant_extend'), signed: z.record(text(64), z.unknown()) }),
   wait: z.strictObject({
     type: z.literal('wait'),
     requestId,
@@ -176,11 +179,11 @@ const bodies = {
     env: z.record(text(256), text(ARG_MAX)),
     cols: z.number().int().positive().max(10_000).optional(),
   }),
-  exec_input: z.strictObject({
-    type: z.literal('exec_input'),
+  exec_stream: z.strictObject({
+    type: z.literal('exec_stream'),
     execId: text(64),
-    dataB64: text(512 * 1024).optional(),
-    eof: z.boolean().optional(),
+    token: text(64),
+    stream: z.enum(['stdin', 'stdout', 'stderr']),
   }),
   exec_signal: z.strictObject({ type: z.literal('exec_signal'), execId: text(64), signal: text(32) }),
 } as const;

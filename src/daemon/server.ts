@@ -36,6 +36,11 @@ export interface Conn {
   data(re: number, kind: DataKind, bytes: Buffer): boolean;
   /** Called once when the socket's buffer has drained (or the connection is gone). */
   onDrain(listener: () => void): void;
+  /**
+   * Stop reading messages and hand over the socket (an executed command's stdio, decision 1027);
+   * the server forgets the connection. After this call the caller owns the socket.
+   */
+  detach(): Socket;
 }
 
 export type Handlers = {
@@ -166,6 +171,16 @@ class Connection implements Conn {
     this.socket.on('close', once);
   }
 
+  detach(): Socket {
+    this.socket.removeAllListeners('data');
+    this.socket.pause();
+    this.detached?.();
+    return this.socket;
+  }
+
+  /** Set by the server: forget this connection (its limits and buffered-byte accounting). */
+  detached: (() => void) | undefined;
+
   end(): void {
     this.socket.end();
     // a client that never reads must not keep the socket alive
@@ -228,6 +243,11 @@ export function createDaemonServer(opts: ServerOptions): DaemonServer {
       drop(victim);
     }
     live.set(conn, { socket, reader });
+    conn.detached = () => {
+      buffered -= reader.pending;
+      live.delete(conn);
+      clearInterval(timer);
+    };
     socket.once('close', () => {
       if (live.has(conn)) {
         buffered -= reader.pending;

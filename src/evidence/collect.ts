@@ -2,7 +2,8 @@
  * What the evidence pack learns from one host's verified records, gathered while the verifier
  * streams them: the held and denied requests (the population), approvals, refusals, executions,
  * policy changes, key rotations and recoveries. Requests the policy allowed are dropped as soon as
- * their decision arrives, so memory grows with the population, not with the ledger.
+ * their decision arrives, so memory grows with the population, not with the ledger (leaf hashes
+ * for inclusion proofs are recomputed by the pack's second pass, decision 0218).
  */
 import type { VerifiedRecord } from '../ledger/verify.js';
 
@@ -56,6 +57,8 @@ export interface Item {
   execEnd: { seq: number; ts: string; exitCode: number | null; signal: string } | undefined;
   /** Every record about this request, in order. */
   seqs: number[];
+  /** Leaf hash (hex) of the request record, `seq` (the population's `leaf_hash`). */
+  leaf: string;
 }
 
 export interface HostEvent {
@@ -71,15 +74,19 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** Leaf hashes kept compactly (32 bytes each) for inclusion proofs. */
 export class LeafStore {
-  private buf = Buffer.alloc(32 * 1024);
+  private buf: Buffer;
   size = 0;
-  push(leaf: Buffer): void {
+  constructor(capacity = 1024) {
+    this.buf = Buffer.alloc(32 * Math.max(1, capacity));
+  }
+  /** Append a leaf hash given as 64 hex digits. */
+  push(leafHex: string): void {
     if ((this.size + 1) * 32 > this.buf.length) {
       const next = Buffer.alloc(this.buf.length * 2);
       this.buf.copy(next);
       this.buf = next;
     }
-    leaf.copy(this.buf, this.size * 32);
+    this.buf.write(leafHex, this.size * 32, 'hex');
     this.size++;
   }
   get(i: number): Buffer {
@@ -93,7 +100,6 @@ export class HostCollector {
   readonly refusals: Refusal[] = [];
   readonly events: HostEvent[] = [];
   readonly counts = new Map<string, number>();
-  readonly leaves = new LeafStore();
   firstTs = '';
   lastTs = '';
 
@@ -103,7 +109,6 @@ export class HostCollector {
     const { seq, type } = v;
     const ts = str(v.record['ts']);
     const p = obj(v.record['payload']);
-    this.leaves.push(v.leaf);
     this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
     if (this.firstTs === '') this.firstTs = ts;
     this.lastTs = ts;
@@ -133,6 +138,7 @@ export class HostCollector {
           execStart: undefined,
           execEnd: undefined,
           seqs: [seq],
+          leaf: v.leafHex,
         });
         return;
       }

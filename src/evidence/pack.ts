@@ -5,17 +5,17 @@
  * nothing but an exception.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBase64 } from '../ledger/b64.js';
 import { readBundleLayout, streamRecords, verifyBundleFile, withFileSource } from '../ledger/bundle.js';
 import { VerifyFailedError } from '../ledger/errors.js';
-import { leafHash } from '../ledger/merkle.js';
+import { leafHash, leafHashHex } from '../ledger/merkle.js';
 import type { VerifierKey } from '../ledger/note.js';
 import { indexTar } from '../ledger/tar.js';
 import type { Anchor, VerifyResult } from '../ledger/verify.js';
 import { analyseItem, hostExceptions, inPeriod, type Exception, type Row } from './analyse.js';
-import { HostCollector } from './collect.js';
+import { HostCollector, LeafStore } from './collect.js';
 import { CONTROLS } from './controls.js';
 import { csvLine } from './csv.js';
 import { ocsfEvents, writeOscal, type PackMeta } from './formats.js';
@@ -23,7 +23,7 @@ import { itemHtml, reportHtml } from './html.js';
 import { renderPdf } from './pdf.js';
 import { formatInclusion, ProofTree } from './proof.js';
 import { verifyMd } from './verify-md.js';
-import { compactEvery } from '../util/heap.js';
+import { collectNow, compactEvery } from '../util/heap.js';
 
 /** 32 KiB pieces written between full collections (8 MiB; src/util/heap.ts, decision 0216). */
 const COMPACT_EVERY_PIECES = 256;
@@ -118,6 +118,7 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
       const collector = new HostCollector(origin);
       try {
         const result = verifyBundleFile(b.file, key, anchors, (r) => collector.push(r));
+        collectNow(); // the garbage of one bundle's pass, before the heap grows for the next (decision 0218)
         anchors.push({ label: `the bundle ${b.file}`, size: result.size, root: result.root });
         outcomes.push({ ...b, origin, verified: true });
         best = { origin, key, collector, result, file: b.file };
@@ -217,23 +218,25 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
       mine.flatMap((s) => [...s.r.item.seqs, ...(s.r.approvedBy === s.r.item ? [] : s.r.approvedBy.seqs)]),
     );
     const bytes = new Map<number, Buffer>();
+    // the leaves are recomputed here rather than kept from the first pass (32 bytes a record)
+    const leaves = new LeafStore(h.result.size);
     withFileSource(h.file, (src) => {
       const layout = readBundleLayout(src, h.key);
       let seq = 0;
       streamRecords(src, layout.records, (b) => {
         seq++;
+        leaves.push(leafHashHex(b));
         if (want.has(seq)) bytes.set(seq, Buffer.from(b));
       });
     });
-    const tree = new ProofTree(h.collector.leaves);
-    if (!tree.root().equals(h.result.root)) throw new Error(`${h.origin}: proof tree does not match the verified root`);
+    const tree = new ProofTree(leaves);
+    if (!tree.root().equals(h.result.root)) throw new Error(`${h.origin}: records changed between passes`);
     for (const { r } of mine) {
       const seqs = [...new Set([...r.approvedBy.seqs, ...r.item.seqs])].sort((a, b) => a - b);
       const chain = seqs.map((seq) => {
         const b = bytes.get(seq)!;
         const leaf = leafHash(b);
-        if (!leaf.equals(h.collector.leaves.get(seq - 1)))
-          throw new Error(`${h.origin}: record ${seq} changed between passes`);
+        if (!leaf.equals(leaves.get(seq - 1))) throw new Error(`${h.origin}: record ${seq} changed between passes`);
         return {
           seq,
           bytes: b.toString('utf8'),
@@ -247,6 +250,7 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
       write(page.replace(/\.html$/, '.proofs'), chain.map((c) => `record ${c.seq}\n${c.bytes}\n${c.proof}`).join('\n'));
       pages.push({ row: r, page });
     }
+    collectNow();
   }
 
   const POP_HEAD = [
@@ -300,15 +304,8 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
       r.ranAsApproved,
       r.item.grantOf,
       r.item.seq,
-      h(r),
+      r.item.leaf,
     ]);
-  const hostOf = new Map(hosts.map((x) => [x.origin, x]));
-  function h(r: Row): string {
-    return hostOf
-      .get(r.item.host)!
-      .collector.leaves.get(r.item.seq - 1)
-      .toString('hex');
-  }
   writeStreamed('population.csv', (out) => {
     out(csvLine(POP_HEAD));
     for (const r of rows) out(popLine(r));
@@ -425,7 +422,7 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
   const sums = files
     .filter((f) => f !== 'SHA256SUMS')
     .sort()
-    .map((f) => `${createHash('sha256').update(readBack(o.out, f)).digest('hex')}  ${f}\n`)
+    .map((f) => `${fileDigest(join(o.out, f))}  ${f}\n`)
     .join('');
   write('SHA256SUMS', sums);
   return {
@@ -438,6 +435,16 @@ export async function buildPack(o: PackOptions): Promise<PackResult> {
   };
 }
 
-function readBack(dir: string, f: string): Buffer {
-  return readFileSync(join(dir, f));
+/** SHA-256 of a written file, read back in 1 MiB pieces (the OCSF file alone is tens of MB). */
+function fileDigest(path: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buf, 0, buf.length, null); n > 0; n = readSync(fd, buf, 0, buf.length, null))
+      hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }

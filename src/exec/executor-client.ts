@@ -1,19 +1,23 @@
 /**
  * `guard exec` for a command the daemon's executor runs (enforced mode, src/daemon/executor.ts):
- * the client sends the allow-listed environment values, streams its stdin and the signals it
- * receives to the daemon, writes the command's stdout and stderr byte for byte, and exits with
- * the command's status (128+N for a signal), exactly as a command it ran itself. Stdio travels as
- * data frames; stdin within the daemon's credit window, output no faster than this client's own
- * stdout and stderr take it (docs/decisions/1023-executor-stdio-frames-and-windows.md).
+ * the client sends the allow-listed environment values, opens three more connections to the daemon
+ * (`exec_stream`, with the offer's token) that the command receives as its stdin, stdout and stderr,
+ * copies its own stdin into the first and the other two into its stdout and stderr byte for byte,
+ * forwards the signals it receives, and exits with the command's status (128+N for a signal),
+ * exactly as a command it ran itself. The daemon relays no stdio byte; the kernel's socket buffers
+ * are all that is held between the command and this client
+ * (docs/decisions/1027-executor-stdio-on-stream-connections.md).
  *
  * No pseudo-terminal: an interactive stdin (a TTY) is refused before anything runs
  * (docs/decisions/1021-executor-no-tty.md).
  */
+import { connect, type Socket } from 'node:net';
+import { guardPaths } from '../config/paths.js';
 import { NotApprovedError, FailClosedError } from '../errors.js';
 import type { DaemonConnectionError } from '../daemon/client.js';
 import { DaemonProtocolError, type DaemonClient } from '../daemon/client.js';
 import { executorEventOf, execRunResultOf } from '../daemon/exec-replies.js';
-import { DATA_CHUNK, STDIN_WINDOW, type DataFrame } from '../daemon/framing.js';
+import { encodeFrame, FrameReader } from '../daemon/framing.js';
 import type { DaemonMessage, ExecutorRun } from '../daemon/messages.js';
 import type { RunResult } from './run.js';
 
@@ -36,11 +40,71 @@ export function refuseTty(io: ExecutorIo): void {
     );
 }
 
-export function runInExecutor(
+type StreamName = 'stdin' | 'stdout' | 'stderr';
+
+/** One stream connection: `exec_stream` answered with null, then the socket carries raw bytes only. */
+function openStream(path: string, execId: string, token: string, stream: StreamName): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ path });
+    const reader = new FrameReader();
+    const fail = (why: string): void => {
+      sock.destroy();
+      reject(new FailClosedError(`the executor's ${stream} connection failed: ${why}; nothing was run`));
+    };
+    const onData = (chunk: Buffer): void => {
+      let msgs: unknown[];
+      try {
+        msgs = reader.push(chunk);
+      } catch (err) {
+        return fail((err as Error).message);
+      }
+      const m = msgs[0] as DaemonMessage | undefined;
+      if (m === undefined) return;
+      sock.off('data', onData);
+      sock.off('error', onError);
+      sock.pause();
+      if (msgs.length > 1 || reader.pending > 0) return fail('unexpected bytes after the answer');
+      if (m.type === 'error') {
+        sock.destroy();
+        return reject(new NotApprovedError(m.message, { hint: m.hint }));
+      }
+      if (m.type !== 'result' || m.re !== 1) return fail('an unexpected answer');
+      resolve(sock);
+    };
+    const onError = (err: Error): void => fail(err.message);
+    sock.on('data', onData);
+    sock.on('error', onError);
+    sock.write(encodeFrame({ type: 'exec_stream', id: 1, execId, token, stream }));
+  });
+}
+
+export async function runInExecutor(
   client: DaemonClient,
   execId: string,
   run: ExecutorRun,
   io: ExecutorIo,
+): Promise<RunResult> {
+  const path = guardPaths(io.env).socket;
+  const names: StreamName[] = ['stdin', 'stdout', 'stderr'];
+  const opened = await Promise.allSettled(names.map((n) => openStream(path, execId, run.token, n)));
+  const failed = opened.find((o) => o.status === 'rejected');
+  const sockets = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  if (failed !== undefined) {
+    for (const sock of sockets) sock.destroy();
+    throw failed.reason;
+  }
+  const [input, output, errors] = sockets as [Socket, Socket, Socket];
+  return relay(client, execId, run, io, input, output, errors);
+}
+
+function relay(
+  client: DaemonClient,
+  execId: string,
+  run: ExecutorRun,
+  io: ExecutorIo,
+  input: Socket,
+  output: Socket,
+  errors: Socket,
 ): Promise<RunResult> {
   const env: Record<string, string> = {};
   for (const name of run.env) {
@@ -57,46 +121,22 @@ export function runInExecutor(
       process.on(sig, h);
       return [sig, h] as const;
     });
-    // stdin: at most STDIN_WINDOW bytes the command has not taken yet; the rest waits here, with
-    // stdin paused, until the daemon gives credit back
-    let runId = 0;
-    let outstanding = 0;
-    let eof = false;
-    const queue: Buffer[] = [];
-    const flush = (): void => {
-      while (queue.length > 0 && outstanding < STDIN_WINDOW && !client.closed) {
-        const b = queue.shift()!;
-        outstanding += b.length;
-        client.sendData(runId, 0, b);
-      }
-      if (queue.length > 0) io.stdin.pause();
-      else if (eof) {
-        eof = false;
-        if (!client.closed) client.post({ type: 'exec_input', execId, eof: true });
-      } else io.stdin.resume();
-    };
-    const onData = (chunk: Buffer | string): void => {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      for (let i = 0; i < b.length; i += DATA_CHUNK) queue.push(b.subarray(i, i + DATA_CHUNK));
-      flush();
-    };
-    const onEnd = (): void => {
-      eof = true;
-      flush();
-    };
+    const sockets = [input, output, errors];
+    for (const sock of sockets) sock.on('error', () => undefined);
     const finish = (f: () => void): void => {
       if (settled) return;
       settled = true;
       for (const [sig, h] of handlers) process.off(sig, h);
-      io.stdin.off('data', onData);
-      io.stdin.off('end', onEnd);
+      io.stdin.unpipe(input);
       (io.stdin as NodeJS.ReadStream).destroy?.();
+      for (const sock of sockets) sock.destroy();
       f();
     };
-    let pendingWrites = 0;
+    // output: everything the command wrote, written here, before the exit status is passed on
+    let outputsOpen = 2;
     let result: { exitCode: number; signal: string | null } | undefined;
     const maybeDone = (): void => {
-      if (result === undefined || pendingWrites > 0) return;
+      if (result === undefined || outputsOpen > 0) return;
       const r = result;
       finish(() =>
         resolve({
@@ -107,6 +147,24 @@ export function runInExecutor(
         }),
       );
     };
+    for (const [sock, out] of [
+      [output, io.stdout],
+      [errors, io.stderr],
+    ] as const) {
+      let ended = false;
+      const ends = (): void => {
+        if (ended) return;
+        ended = true;
+        // flushed up to here: the write callback runs once what came before it is written
+        out.write(Buffer.alloc(0), () => {
+          outputsOpen--;
+          maybeDone();
+        });
+      };
+      sock.once('end', ends);
+      sock.once('close', ends);
+      sock.pipe(out, { end: false });
+    }
     client.onClose((err: DaemonConnectionError) =>
       finish(() =>
         reject(
@@ -116,26 +174,7 @@ export function runInExecutor(
         ),
       ),
     );
-    // output: while stdout or stderr is full, stop reading the socket (the daemon then stops
-    // reading the command's pipes)
-    const full = new Set<NodeJS.WritableStream>();
-    const onOutput = (f: DataFrame): void => {
-      const out = f.kind === 1 ? io.stdout : f.kind === 2 ? io.stderr : undefined;
-      if (out === undefined) return;
-      pendingWrites++;
-      const room = out.write(f.data, () => {
-        pendingWrites--;
-        maybeDone();
-      });
-      if (room || full.has(out)) return;
-      full.add(out);
-      client.pause();
-      out.once('drain', () => {
-        full.delete(out);
-        if (full.size === 0) client.resume();
-      });
-    };
-    runId = client.send({ type: 'exec_run', execId, env }, (m: DaemonMessage) => {
+    client.send({ type: 'exec_run', execId, env }, (m: DaemonMessage) => {
       if (m.type === 'error')
         return finish(() =>
           reject(
@@ -153,17 +192,8 @@ export function runInExecutor(
         result = e;
         return maybeDone();
       }
-      if (e.event === 'started') {
-        io.stdin.on('data', onData);
-        io.stdin.on('end', onEnd);
-        io.stdin.on('error', onEnd);
-        return;
-      }
-      if (e.event === 'credit') {
-        outstanding -= e.bytes;
-        flush();
-      }
+      // stdin is read only once the command runs; its end shuts the connection's sending side
+      if (e.event === 'started') io.stdin.pipe(input);
     });
-    client.onData(runId, onOutput);
   });
 }

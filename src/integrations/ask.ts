@@ -77,5 +77,18 @@ export function judgementOf(data: unknown): Judgement {
     if (typeof s['timeoutSeconds'] !== 'number' || typeof s['quorum'] !== 'number') throw bad('approval');
     approval = { timeoutSeconds: s['timeoutSeconds'], quorum: s['quorum'] };
   }
-  return { effect: effect as Judgement['effect'], reasons, approval };
+  const c = o['commands'];
+  let commands: Judgement['commands'];
+  if (c !== undefined) {
+    const ok =
+      Array.isArray(c) &&
+      c.every((x: { argv?: unknown; text?: unknown } | null) => {
+        if (typeof x !== 'object' || x === null) return false;
+        const { argv, text } = x;
+        return typeof text === 'string' && Array.isArray(argv) && argv.every((a) => typeof a === 'string');
+      });
+    if (!ok) throw bad('commands');
+    commands = c as Judgement['commands'];
+  }
+  return { effect: effect as Judgement['effect'], reasons, approval, commands };
 }

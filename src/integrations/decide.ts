@@ -17,7 +17,7 @@ import type { AgentAdapter, AgentName, ShellCall, Verdict } from './types.js';
 export type AllowedMode = 'record' | 'pass';
 
 /** What the hook needs of the daemon's answer. */
-export type Judgement = Pick<CheckOutcome, 'effect' | 'reasons' | 'approval'>;
+export type Judgement = Pick<CheckOutcome, 'effect' | 'reasons' | 'approval' | 'commands'>;
 
 export interface DecideDeps {
   /** Absolute command that starts guard (e.g. ['/usr/local/bin/guard']). */

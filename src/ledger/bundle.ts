@@ -182,15 +182,21 @@ export function readBundleLayout(src: ByteSource, trusted: VerifierKey): BundleL
   return { manifest: listed, files, records };
 }
 
-/** Call `fn` with each record's bytes (newline framing removed), streaming; returns the SHA-256 of the file. */
+let spareRead: WeakRef<Buffer> | undefined;
+
 /**
  * Stream the records of `entry` to `fn`, returning the SHA-256 (hex) of the whole entry. One buffer
  * is reused for every chunk (memory stays flat however large the file): `bytes` is only valid
  * during the call; copy it to keep it.
  */
 export function streamRecords(src: ByteSource, entry: TarIndexEntry, fn: (bytes: Buffer) => void): string {
+  // the last call's buffer is reused if the GC has not taken it (a pack streams each bundle twice);
+  // a nested call finds none and gets its own
+  const want = Math.min(CHUNK * 2, entry.size);
+  const prior = spareRead?.deref();
+  spareRead = undefined;
+  let buf = prior !== undefined && prior.length >= want ? prior : Buffer.allocUnsafe(want);
   const hash = createHash('sha256');
-  let buf = Buffer.allocUnsafe(Math.min(CHUNK * 2, entry.size));
   let carry = 0;
   for (let pos = 0; pos < entry.size; pos += CHUNK) {
     const len = Math.min(CHUNK, entry.size - pos);
@@ -214,6 +220,7 @@ export function streamRecords(src: ByteSource, entry: TarIndexEntry, fn: (bytes:
     carry = end - start;
   }
   if (carry > 0) fail('bundle: records does not end with a newline (torn export)');
+  if (buf.length <= CHUNK * 2) spareRead = new WeakRef(buf);
   return hash.digest('hex');
 }
 

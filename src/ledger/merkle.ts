@@ -4,21 +4,52 @@
  */
 import * as crypto from 'node:crypto';
 
-type OneShot = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer;
+type OneShot = {
+  (algorithm: string, data: Uint8Array, encoding: 'buffer'): Buffer;
+  (algorithm: string, data: Uint8Array, encoding: 'hex'): string;
+};
 // crypto.hash (Node >= 20.12) is several times faster than createHash for small inputs
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
 const sha256 = (data: Uint8Array): Buffer =>
   oneShot !== undefined ? oneShot('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
+// a hex result costs a third of a Buffer result (no ArrayBuffer per hash): the verifier's hot path
+const sha256Hex = (data: Uint8Array): string =>
+  oneShot !== undefined ? oneShot('sha256', data, 'hex') : crypto.createHash('sha256').update(data).digest('hex');
 
-export function leafHash(bytes: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(bytes.length + 1);
+// Reused input buffers: a fresh one per hash made the verifier's allocator and GC work rival the
+// hashing itself (decision 0217). Hashing is synchronous, so one of each per thread is enough.
+const SCRATCH_MAX = 1 << 16;
+let leafScratch = Buffer.allocUnsafe(4096);
+const nodeScratch = Buffer.allocUnsafe(65);
+
+function leafInput(bytes: Uint8Array): Buffer {
+  const n = bytes.length + 1;
+  if (n > leafScratch.length && n <= SCRATCH_MAX) leafScratch = Buffer.allocUnsafe(SCRATCH_MAX);
+  const b = n <= leafScratch.length ? leafScratch.subarray(0, n) : Buffer.allocUnsafe(n);
   b[0] = 0;
   b.set(bytes, 1);
-  return sha256(b);
+  return b;
+}
+
+export function leafHash(bytes: Uint8Array): Buffer {
+  return sha256(leafInput(bytes));
+}
+
+/** The leaf hash as 64 lowercase hex digits (the form of a record's `prev`). */
+export function leafHashHex(bytes: Uint8Array): string {
+  return sha256Hex(leafInput(bytes));
+}
+
+function nodeHashHex(left: string, right: string): string {
+  const b = nodeScratch;
+  b[0] = 1;
+  b.write(left, 1, 'hex');
+  b.write(right, 33, 'hex');
+  return sha256Hex(b);
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(65);
+  const b = nodeScratch;
   b[0] = 1;
   b.set(left, 1);
   b.set(right, 33);
@@ -34,29 +65,42 @@ export const EMPTY_ROOT: Buffer = Buffer.from(
 /**
  * The right edge of a tree (its "compact range"): the roots of the perfect subtrees that make up
  * the first `size` leaves, largest first. Appending is amortised O(1) hashes; the root is O(log n).
+ * Generic over how a hash is held (Buffer for the writer, hex for the verifier).
  */
-export class Frontier {
+class CompactRange<T extends NonNullable<unknown>> {
   constructor(
-    public size = 0,
-    readonly nodes: Buffer[] = [],
+    public size: number,
+    readonly nodes: T[],
+    private readonly node: (left: T, right: T) => T,
   ) {}
 
-  append(leaf: Buffer): void {
+  append(leaf: T): void {
     let h = leaf;
     let n = this.size;
     while (n % 2 === 1) {
-      h = nodeHash(this.nodes.pop()!, h);
+      h = this.node(this.nodes.pop()!, h);
       n = Math.floor(n / 2);
     }
     this.nodes.push(h);
     this.size += 1;
   }
 
-  root(): Buffer {
-    if (this.nodes.length === 0) return EMPTY_ROOT;
+  /** The root, or undefined for the empty tree. */
+  protected top(): T | undefined {
+    if (this.nodes.length === 0) return undefined;
     let h = this.nodes[this.nodes.length - 1]!;
-    for (let i = this.nodes.length - 2; i >= 0; i--) h = nodeHash(this.nodes[i]!, h);
+    for (let i = this.nodes.length - 2; i >= 0; i--) h = this.node(this.nodes[i]!, h);
     return h;
+  }
+}
+
+export class Frontier extends CompactRange<Buffer> {
+  constructor(size = 0, nodes: Buffer[] = []) {
+    super(size, nodes, nodeHash);
+  }
+
+  root(): Buffer {
+    return this.top() ?? EMPTY_ROOT;
   }
 
   clone(): Frontier {
@@ -74,6 +118,18 @@ export class Frontier {
     const nodes: Buffer[] = [];
     for (let i = 0; i < count; i++) nodes.push(Buffer.from(blob.subarray(i * 32, i * 32 + 32)));
     return new Frontier(size, nodes);
+  }
+}
+
+/** Frontier over hex hashes, for the verifier: the same tree without a Buffer per hash. */
+export class HexFrontier extends CompactRange<string> {
+  constructor() {
+    super(0, [], nodeHashHex);
+  }
+
+  root(): Buffer {
+    const h = this.top();
+    return h === undefined ? EMPTY_ROOT : Buffer.from(h, 'hex');
   }
 }
 

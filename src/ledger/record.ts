@@ -15,6 +15,7 @@ export const RECORD_TYPES: ReadonlySet<string> = new Set<RecordType>([
   'exec_start',
   'exec_end',
   'grant_revoked',
+  'grant_extended',
   'expired',
   'cancelled',
   'policy_changed',

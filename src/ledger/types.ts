@@ -31,7 +31,8 @@ export type RecordType =
   | 'credential_refused'
   | 'executor_start'
   | 'request_escalated'
-  | 'request_reminder';
+  | 'request_reminder'
+  | 'grant_extended';
 
 export interface LedgerRecord {
   seq: number;

@@ -9,7 +9,7 @@ import { TextDecoder } from 'node:util';
 import { canonicalize } from '../util/canonical.js';
 import { encodeBase64 } from './b64.js';
 import { VerifyFailedError } from './errors.js';
-import { Frontier, leafHash, verifyConsistency } from './merkle.js';
+import { HexFrontier, leafHashHex, verifyConsistency } from './merkle.js';
 import {
   checkpointSignedBy,
   parseCheckpoint,
@@ -19,6 +19,7 @@ import {
   type VerifierKey,
 } from './note.js';
 import { RECORD_TYPES } from './record.js';
+import { scanRecord } from './record-scan.js';
 import { findDuplicateKey } from './strict-json.js';
 
 export interface CheckpointInput {
@@ -81,11 +82,47 @@ export function verifyLedger(input: VerifyInput): VerifyResult {
 /** What `push` learns about one record (for readers that stream, such as the evidence pack). */
 export interface VerifiedRecord {
   seq: number;
-  /** The parsed record (`payload`, `prev`, `seq`, `ts`, `type`). */
-  record: Record<string, unknown>;
+  /**
+   * The parsed record (`payload`, `prev`, `seq`, `ts`, `type`), parsed on first use: read it before
+   * the next record is pushed (the bytes behind it are a reader's reused buffer), or it throws.
+   */
+  readonly record: Record<string, unknown>;
   type: string;
   /** RFC 6962 leaf hash. */
-  leaf: Buffer;
+  readonly leaf: Buffer;
+  /** The same, as 64 lowercase hex digits. */
+  leafHex: string;
+}
+
+/** A record that passed the checks; parses its bytes only when asked (decision 0217). */
+class Verified implements VerifiedRecord {
+  private parsed: Record<string, unknown> | undefined;
+  constructor(
+    readonly seq: number,
+    readonly type: string,
+    readonly leafHex: string,
+    private bytes: Buffer | undefined,
+    parsed?: Record<string, unknown>,
+  ) {
+    this.parsed = parsed;
+  }
+
+  get leaf(): Buffer {
+    return Buffer.from(this.leafHex, 'hex');
+  }
+
+  get record(): Record<string, unknown> {
+    if (this.parsed === undefined) {
+      if (this.bytes === undefined) throw new Error(`record ${this.seq} was read after the next record was pushed`);
+      this.parsed = JSON.parse(this.bytes.toString('utf8')) as Record<string, unknown>;
+    }
+    return this.parsed;
+  }
+
+  /** The bytes may be overwritten from now on. */
+  detach(): void {
+    this.bytes = undefined;
+  }
 }
 
 /**
@@ -98,12 +135,13 @@ export class LedgerVerifier {
   private readonly byS: Map<number, { label: string; parsed: SignedCheckpoint }[]>;
   private readonly anchors = new Map<number, Anchor[]>();
   private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  private readonly tree = new Frontier();
+  private readonly tree = new HexFrontier();
   private readonly keys: { from: number; key: VerifierKey }[];
   private prev = '';
   private verified = 0;
   private sealedUpTo = 0;
   private n = 0;
+  private last: Verified | undefined;
 
   constructor(private readonly input: Omit<VerifyInput, 'records'>) {
     this.byS = collectCheckpoints(input.checkpoints, input.trusted);
@@ -131,13 +169,18 @@ export class LedgerVerifier {
 
   push(bytes: Buffer): VerifiedRecord {
     const seq = ++this.n;
-    const record = checkRecord(bytes, seq, this.prev, this.decoder);
-    const type = record['type'] as string;
-    const leaf = leafHash(bytes);
-    this.prev = leaf.toString('hex');
+    this.last?.detach();
+    this.last = undefined;
+    // the one-pass scan accepts what certainly passes; anything else gets the full check and its reason
+    const scanned = scanRecord(bytes, seq, this.prev);
+    const parsed = scanned === undefined ? checkRecord(bytes, seq, this.prev, this.decoder) : undefined;
+    const type = scanned ?? (parsed!['type'] as string);
+    const leaf = leafHashHex(bytes);
+    this.prev = leaf;
     this.tree.append(leaf);
+    const v = new Verified(seq, type, leaf, bytes, parsed);
     const keys = this.keys;
-    if (type === 'key_rotation') keys.push({ from: seq, key: rotationKey(record, seq, keys[keys.length - 1]!.key) });
+    if (type === 'key_rotation') keys.push({ from: seq, key: rotationKey(v.record, seq, keys[keys.length - 1]!.key) });
     const cps = this.byS.get(seq);
     const epochKey = keyFor(keys, seq);
     if (cps !== undefined || this.anchors.has(seq)) {
@@ -154,7 +197,8 @@ export class LedgerVerifier {
         seq,
       });
     }
-    return { seq, record, type, leaf };
+    this.last = v;
+    return v;
   }
 
   finish(): VerifyResult {

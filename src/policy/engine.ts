@@ -6,7 +6,8 @@ import { addUnresolved, type Analysis, type Base } from './shell/context.js';
 import { judgeAutoExecWrites } from './programs/autoexec-writes.js';
 import { decide } from './rules/decide.js';
 import { NO_STDIN } from './shell/model.js';
-import { resolveCommand, unwraps } from './shell/resolve.js';
+import { resolveCommand } from './shell/resolve.js';
+import { ruleLookup } from './rules/lookup.js';
 import { parseScript } from './shell/parse.js';
 import type { Decision, PolicyRequest } from './types.js';
 import { lit, shellQuote } from './shell/words.js';
@@ -25,17 +26,8 @@ export interface Engine {
 
 /** Which programs the policy knows: rules for unknown programs are searched for inside them. */
 function programKnowledge(policy: CompiledPolicy): Pick<Analysis, 'interesting' | 'unknown'> {
-  // computed on first use: most lines never ask (only programs no allow rule covers do)
-  let holding: CompiledPolicy['anyProgram'] | undefined;
-  return {
-    interesting: (name) => {
-      if (unwraps(name) || (policy.byProgram.get(name)?.some((r) => r.effect !== 'allow') ?? false)) return true;
-      holding ??= policy.anyProgram.filter((r) => r.effect !== 'allow' && !r.programs.includes('*'));
-      return holding.some((r) => r.programGlob!(name));
-    },
-    // no rule allows it as everyday work: it may be a wrapper guard has never heard of
-    unknown: (name) => !(policy.byProgram.get(name)?.some((r) => r.effect === 'allow') ?? false) && !unwraps(name),
-  };
+  const { interesting, unknown } = ruleLookup(policy);
+  return { interesting, unknown };
 }
 
 function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): Analysis {

@@ -49,6 +49,8 @@ export interface PreviewInput {
   daemonUid: number | undefined;
   /** The command receives credentials through the executor (enforced mode). */
   credentialed: boolean;
+  /** Where a terraform plan is kept to be applied exactly on approval, and the words that apply it. */
+  keepPlan?: { path: string; words: string[] } | undefined;
 }
 
 /** The preview of a held command, or undefined when it is of no previewable kind. */
@@ -69,9 +71,11 @@ export async function previewFor(p: PreviewInput): Promise<RequestPreview | unde
       status: 'skipped',
       text: "not previewed: the requester is not the daemon's user, and a preview never runs with the daemon's rights",
     });
-  const run = await runPreview(planned.plan, { cwd: p.cwd, env: p.env, timeoutMs: settings.timeoutMs }).catch(
-    (err: unknown): PreviewRun => ({ status: 'failed', text: `preview failed: ${(err as Error).message}` }),
-  );
+  const options = { cwd: p.cwd, env: p.env, timeoutMs: settings.timeoutMs, keepPlan: p.keepPlan };
+  const run = await runPreview(planned.plan, options).catch((err: unknown): PreviewRun => ({
+    status: 'failed',
+    text: `preview failed: ${(err as Error).message}`,
+  }));
   return shown(kind, run);
 }
 

@@ -5,11 +5,12 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, opendir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, opendir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import type { PreviewPlan } from './detect.js';
+import { savedPlanLine } from './saved-plan.js';
 
 export type PreviewStatus = 'ok' | 'failed' | 'timeout' | 'skipped';
 
@@ -23,6 +24,8 @@ export interface RunOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   timeoutMs: number;
+  /** Keep terraform's plan here, to be applied exactly on approval (decision 1086), run as these words. */
+  keepPlan?: { path: string; words: string[] } | undefined;
 }
 
 /** The most of a tool's output a preview keeps. */
@@ -152,9 +155,12 @@ async function terraformPlan(
     const r = await tool(['terraform', ...chdir, 'show', '-no-color', plan.planFile], { ...o, env });
     return fromTool(r, o, `terraform show ${plan.planFile}`);
   }
-  const dir = await mkdtemp(join(tmpdir(), 'guard-plan-'));
+  const keep = o.keepPlan;
+  if (keep !== undefined) await mkdir(dirname(keep.path), { recursive: true, mode: 0o700 });
+  const dir = keep === undefined ? await mkdtemp(join(tmpdir(), 'guard-plan-')) : undefined;
+  const out = keep?.path ?? join(dir!, 'preview.tfplan');
+  let kept = false;
   try {
-    const out = join(dir, 'preview.tfplan');
     const argv = ['terraform', ...chdir, 'plan', '-input=false', '-no-color', '-lock=false'];
     if (plan.destroy) argv.push('-destroy');
     const r = await tool([...argv, ...plan.options, `-out=${out}`], { ...o, env });
@@ -162,9 +168,13 @@ async function terraformPlan(
     if (run.status !== 'ok') return run;
     const saved = await readFile(out).catch(() => undefined);
     const digest = saved === undefined ? 'none written' : createHash('sha256').update(saved).digest('hex');
-    return { status: 'ok', text: `${run.text}\n\nsaved plan sha256: ${digest}` };
+    const text = `${run.text}\n\nsaved plan sha256: ${digest}`;
+    if (keep === undefined || saved === undefined) return { status: 'ok', text };
+    kept = true;
+    return { status: 'ok', text: `${text}\n${savedPlanLine(keep.words, digest)}` };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    else if (!kept) await rm(out, { force: true });
   }
 }
 

@@ -47,6 +47,8 @@ export const Refused = {
   NoEscalation: 'no-escalation',
   /** A signed approval that does not name the effect preview the request shows (src/preview). */
   WrongPreview: 'wrong-preview',
+  /** A signed grant extension outside the grant as it stands, the policy's bounds or the approver's rights (decision 1087). */
+  ExtendRefused: 'extend-refused',
 } as const;
 
 export type RefusalCode = (typeof Refused)[keyof typeof Refused];

@@ -16,6 +16,7 @@ import { refusal, Refused, type Refusal } from './refusal.js';
 import { isOpen, type LedgerItem, type RequestState, type StoredRequest } from './state.js';
 import { acceptVote, type Ballot } from './vote.js';
 import { escalate } from './escalate.js';
+import { extendGrant } from './extend.js';
 
 export type RequestEvent =
   /** A new open request; `records` (the request and policy decision) are written with it. */
@@ -29,6 +30,8 @@ export type RequestEvent =
   | { type: 'cancel'; reason: string }
   /** Ends an open request or an approved grant at once. */
   | { type: 'revoke'; by: string; reason: string | undefined }
+  /** An approver's signed extension of the approved grant (src/request/extend.ts). */
+  | { type: 'extend'; signed: unknown }
   /** One use of the grant, for the command `execId` run under request `forRequest`. */
   | {
       type: 'consume';
@@ -83,6 +86,8 @@ function step(
       return close(r, 'expired', 'expired', { requestId: r.id, expiresAt: r.expiresAt }, 'nobody decided in time');
     case 'escalate':
       return escalate(r, now);
+    case 'extend':
+      return extendGrant(r, event.signed, now, approvers);
     case 'cancel':
       if (!isOpen(r)) return refusal(Refused.NotPending, `request ${r.id} is ${r.state}`);
       return close(r, 'cancelled', 'cancelled', { requestId: r.id, reason: event.reason }, event.reason);

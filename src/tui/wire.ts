@@ -89,7 +89,19 @@ export const HISTORY_TYPES: ReadonlySet<string> = new Set([
   // nobody decided in time: the request was widened to another group (policy `escalate`)
   'request_escalated',
   'request_reminder',
+  // an approver gave a grant more uses or time (decision 1087)
+  'grant_extended',
 ]);
+
+/** `1 use until 10:00 → 3 uses until 10:30` from a `grant_extended` record's from/to. */
+function extendedText(from: unknown, to: unknown): string {
+  const one = (g: unknown): string => {
+    const o = (typeof g === 'object' && g !== null ? g : {}) as Record<string, unknown>;
+    const n = typeof o['usesLeft'] === 'number' ? o['usesLeft'] : '?';
+    return `${n} use${n === 1 ? '' : 's'} until ${s(o['expiresAt']) ?? '?'}`;
+  };
+  return `grant ${one(from)} → ${one(to)}`;
+}
 
 /** An approver's vote shown as what it was: a denial is never labelled "approval". */
 const VOTE_LABEL: Record<string, string> = { approve: 'approval', deny: 'denial', ask: 'question' };
@@ -138,6 +150,7 @@ export function historyItem(raw: unknown, all = false): HistoryItem | undefined 
     if (s(p['ticket']) !== undefined) bits.push(`ticket ${s(p['ticket'])}`);
   }
   if (r.data.type === 'exec_start') bits.push('command started');
+  if (r.data.type === 'grant_extended') bits.push(extendedText(p['from'], p['to']));
   if (r.data.type === 'request_escalated' && s(p['to']) !== undefined) bits.push(`escalated to ${s(p['to'])}`);
   if (r.data.type === 'exec_end')
     bits.push(

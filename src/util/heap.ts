@@ -30,3 +30,8 @@ export function compactEvery(every: number): () => void {
     if (gc !== null && ++n % every === 0) gc();
   };
 }
+
+/** A full collection now, where a phase has just dropped a lot (no-op without a way to collect). */
+export function collectNow(): void {
+  collector()?.();
+}

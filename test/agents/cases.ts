@@ -193,22 +193,22 @@ export function clientSuite(client: Client, extra: (ctx: () => Ctx) => void = ()
         expect(recordsOf(await c().records(), victim).some((x) => x.type === 'exec_start')).toBe(false);
       });
 
-      // Only Claude Code keeps its own decision for a held command (it asks about guard's rewritten
-      // line). Codex applies a rewrite only with "allow"; Gemini CLI runs its policy on the hook's
-      // rewritten input (yolo allows it): their rules never see a held command (decisions 0815, 0816)
-      it.skipIf(client !== 'claude')(
-        "a command guard holds and the client's own rule refuses: refused, nothing waits for a human",
-        async () => {
-          const m = c().marker('own-denied');
-          // Claude Code: in its default mode (its bypassPermissions mode would not see the command)
-          const r = await runClient(client, c().env, c().s, `${bin('own-denied-mark')} ${m}`);
-          expect(r.code, r.stderr).toBe(0);
-          expect(marks(m)).toEqual([]);
-          const open = await c().guard(['requests', '--json']);
-          expect(open.stdout).not.toContain(m);
-          expect(recordsOf(await c().records(), m).some((x) => x.type === 'exec_start')).toBe(false);
-        },
-      );
+      // Claude Code keeps its own decision for a held command (it asks about guard's rewritten line,
+      // decision 0815). Codex applies a rewrite only with "allow" and Gemini CLI runs its policy on
+      // the rewritten line, so for them the hook applies the client's own rules to the real command
+      // first and answers with the client's refusal (decision 0818)
+      it("a command guard holds and the client's own rule refuses: refused, nothing waits for a human", async () => {
+        const m = c().marker('own-denied');
+        // Claude Code: in its default mode (its bypassPermissions mode would not see the command)
+        const r = await runClient(client, c().env, c().s, `${bin('own-denied-mark')} ${m}`);
+        expect(r.code, r.stderr).toBe(0);
+        expect(marks(m)).toEqual([]);
+        const open = await c().guard(['requests', '--json']);
+        expect(open.stdout).not.toContain(m);
+        expect(recordsOf(await c().records(), m).some((x) => x.type === 'exec_start')).toBe(false);
+        if (client === 'codex') expect(lastToolResult(c().model)).toMatch(/refused by Codex's own rule/);
+        if (client === 'gemini') expect(lastToolResult(c().model)).toMatch(/refused by Gemini CLI's own policy/);
+      });
 
       it('a 24 kB command full of single quotes runs through guard (held, approved)', async () => {
         const m = c().marker('long');

@@ -55,6 +55,15 @@ describe('policyEnvNames', () => {
       ]),
     ).toEqual(['A', 'B']);
   });
+
+  it('answers a compiled policy’s rules again from memory, unharmed by what a caller does with a list', () => {
+    const rules = [{ matchDoc: { program: 'x', env: { B: '*', A: 'p' } } }];
+    const first = policyEnvNames(rules);
+    first.push('INJECTED');
+    expect(policyEnvNames(rules)).toEqual(['A', 'B']);
+    // other rules (a reloaded policy) are their own question
+    expect(policyEnvNames([{ matchDoc: { program: 'x', env: { C: '*' } } }])).toEqual(['C']);
+  });
 });
 
 describe('the bound list', () => {

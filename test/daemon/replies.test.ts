@@ -96,11 +96,12 @@ describe('typed replies', () => {
 describe('the exec path checks agree with the schemas', () => {
   const outcomes: unknown[] = [
     { outcome: 'run', execId: 'x1', requestId: 'rq-0123456789ab' },
-    { outcome: 'run', execId: 'x1', requestId: 'rq-0123456789ab', grant: 'g', executor: { env: ['PATH'] } },
+    { outcome: 'run', execId: 'x1', requestId: 'rq-0123456789ab', grant: 'g', executor: { env: ['PATH'], token: 't' } },
     { outcome: 'deny', requestId: 'rq-0123456789ab', reasons: ['no'], rules: ['r'], hint: 'h' },
     { outcome: 'pending', requestId: view.id, view, channels: ['cli'], waitUntil: view.expiresAt },
     { outcome: 'closed', requestId: view.id, state: 'expired', reason: 'expired' },
     { outcome: 'need_context' },
+    { outcome: 'need_context', env: ['DEPLOY_ENV'] },
   ];
   const events: unknown[] = [
     { event: 'update', view: { ...view, state: 'needs_info', question: 'why?', askedBy: 'alice' } },
@@ -117,6 +118,8 @@ describe('the exec path checks agree with the schemas', () => {
     { outcome: 'pending', requestId: view.id, view: { ...view, risk: 'extreme' }, channels: [], waitUntil: 'x' },
     { outcome: 'pending', requestId: view.id, view: { ...view, quorum: '1' }, channels: [], waitUntil: 'x' },
     { outcome: 'closed', requestId: view.id, state: 'gone', reason: 'x' },
+    { outcome: 'run', execId: 'x1', requestId: view.id, executor: { env: ['PATH'] } },
+    { outcome: 'need_context', env: 'DEPLOY_ENV' },
   ];
   const badEvents: unknown[] = [
     { event: 'update', view: { ...view, question: 7 } },

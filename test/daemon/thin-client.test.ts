@@ -85,4 +85,12 @@ describe('thin agent hook', () => {
     const text = await readFile('src/policy/programs/autoexec-paths.ts', 'utf8');
     expect(text).not.toMatch(/^\s*import\b/m);
   });
+
+  it('answers through the fast path without commander or any command declaration', async () => {
+    // src/main.ts → src/cli/fast-hook.ts → src/cli/commands/hook.ts, lazily imported modules included
+    const inputs = await loadedWith('src/cli/fast-hook.ts', true);
+    expect(inputs).toContain('src/cli/commands/hook.ts');
+    const cli = inputs.filter((i) => /node_modules\/commander\/|^src\/cli\/(program|registry|specs\/)/.test(i));
+    expect(cli).toEqual([]);
+  });
 });

@@ -21,10 +21,11 @@ const ID = /request (rq-[0-9a-f]{12}) is waiting/;
 const sock = (): string => join(rig.env['GUARD_HOME']!, 'run', 'guard.sock');
 
 describe('daemon resilience', () => {
-  it('fails closed (70) and never runs when the daemon dies mid-wait', async () => {
+  it('fails closed (70) and never runs when the daemon dies mid-wait and is not back by the deadline', async () => {
     const d = await rig.startDaemon();
     await rig.enroll('alice', ['ops']);
-    const p = rig.exec('approve-me');
+    // a lost daemon is looked for until the request's own deadline (decision 1005): keep it short
+    const p = rig.exec('approve-me', ['--timeout', '20s']);
     await p.waitFor(ID);
     d.kill('SIGKILL');
     const r = await p.done;

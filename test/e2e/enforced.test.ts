@@ -21,6 +21,8 @@ import {
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DaemonClient } from '../../src/daemon/client.js';
+import { ask } from '../../src/daemon/replies.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
 import { collect, installApp, osUsersSkipReason, PATH, tearDown, type Run } from './os-users.js';
 
@@ -406,6 +408,40 @@ rules:
       const r = await done;
       expect(r.code, r.stderr).toBe(0);
       expect(Buffer.concat(out).equals(payload)).toBe(true);
+    });
+
+    it("a command's stdio connections need the offer's token, and each stream is taken once", async () => {
+      const c = await DaemonClient.connect(sock);
+      const streams: DaemonClient[] = [];
+      const stream = async (token: string, name: 'stdin' | 'stdout' | 'stderr') => {
+        const s = await DaemonClient.connect(sock);
+        streams.push(s);
+        return ask(s, { type: 'exec_stream', execId, token, stream: name });
+      };
+      let execId = '';
+      try {
+        const o = await ask(c, {
+          type: 'exec',
+          argv: ['cat'],
+          cwd: work,
+          context: { requester: { user: 'root', agent: 'test' } },
+          binding: { env: {}, targets: [null] },
+          noWait: false,
+        });
+        if (o.outcome !== 'run' || o.executor === undefined) throw new Error(`not executed: ${JSON.stringify(o)}`);
+        execId = o.execId;
+        const token = o.executor.token;
+        await expect(stream(randomBytes(16).toString('hex'), 'stdout')).rejects.toMatchObject({ code: 'not_found' });
+        await expect(stream(token, 'stdout')).resolves.toBeNull();
+        await expect(stream(token, 'stdout')).rejects.toMatchObject({ code: 'not_found' });
+        // exec_run before the other two arrived: refused, nothing runs
+        await expect(ask(c, { type: 'exec_run', execId, env: {} })).rejects.toMatchObject({
+          code: 'refused',
+          message: expect.stringMatching(/did not arrive before exec_run; nothing was run/) as string,
+        });
+      } finally {
+        for (const s of [c, ...streams]) s.close();
+      }
     });
 
     it('exit codes 0..255 and 128+N for signals match', async () => {

@@ -7,16 +7,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlockApproverKey } from '../../src/approval/keys.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { ask } from '../../src/daemon/replies.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
-import { Rig, ROOT } from '../daemon/helpers.js';
-
-/** Stand-ins for terraform and kubectl (the daemon's PATH finds them first). */
-const FAKE_BIN = resolve(ROOT, 'test', 'preview', 'fixtures', 'bin');
+import { Rig } from '../daemon/helpers.js';
+import { FAKE_BIN } from '../preview/helpers.js';
 const POLICY = `version: 1
 default: allow
 rules:

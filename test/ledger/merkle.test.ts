@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import {
   consistencyProof,
   Frontier,
+  HexFrontier,
   leafHash,
+  leafHashHex,
   nodeHash,
   subtreeRoot,
   verifyConsistency,
@@ -97,6 +99,29 @@ describe('RFC 6962 Merkle tree', () => {
         expect(verifyConsistency(m, n, r1, bad, proof)).toBe(false);
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('the hex frontier of the verifier gives the same roots as Frontier and subtreeRoot at every size', () => {
+    const hex = new HexFrontier();
+    const buf = new Frontier();
+    const leaves: Buffer[] = [];
+    expect(hex.root()).toEqual(buf.root());
+    for (let i = 0; i < 300; i++) {
+      const data = Buffer.from(`record ${i}`.repeat(i % 7));
+      expect(leafHashHex(data)).toBe(leafHash(data).toString('hex'));
+      leaves.push(leafHash(data));
+      hex.append(leafHashHex(data));
+      buf.append(leafHash(data));
+      expect(hex.root()).toEqual(buf.root());
+      expect(hex.root()).toEqual(subtreeRoot(leaves, 0, leaves.length));
+    }
+    // a record longer than the reused input buffer
+    const big = Buffer.alloc(200_000, 7);
+    expect(leafHashHex(big)).toBe(
+      createHash('sha256')
+        .update(Buffer.concat([Buffer.from([0]), big]))
+        .digest('hex'),
     );
   });
 });

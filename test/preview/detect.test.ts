@@ -4,30 +4,17 @@
  * destructive SQL statement is read only when it is one statement of a known shape.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compilePolicy, createEngine, type CompiledPolicy, type Engine } from '../../src/policy/index.js';
+import type { Decision } from '../../src/policy/types.js';
 import { planPreview } from '../../src/preview/detect.js';
 import { destructiveSql } from '../../src/preview/sql.js';
+import { heldJudge } from './helpers.js';
 
-let engine: Engine;
-let policy: CompiledPolicy;
+let judge: (argv: string[]) => Decision;
 beforeAll(async () => {
-  engine = await createEngine();
-  policy = compilePolicy(
-    [
-      {
-        file: 'p.yaml',
-        layer: 'explicit',
-        text: `version: 1
-rules:
-  - { id: a, description: everything is held, effect: approve, match: { program: '*' } }
-`,
-      },
-    ],
-    { engine },
-  ).policy;
+  judge = await heldJudge();
 });
 const skipOf = (p: object | undefined): string => (p !== undefined && 'skipped' in p ? String(p.skipped) : '');
-const plan = (argv: string[]) => planPreview(engine.evaluate({ argv, cwd: '/', requester: { user: 'u' } }, policy));
+const plan = (argv: string[]) => planPreview(judge(argv));
 
 describe('planPreview', () => {
   it('plans each kind for one plain command', () => {

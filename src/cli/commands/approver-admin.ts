@@ -29,33 +29,9 @@ import { writeLine, type Io } from '../io.js';
 import { newPassphrase, progress, unlockEndorser } from './approver-enroll.js';
 import { printRecord } from './approver-list.js';
 import { callDaemon } from './decide-common.js';
+import type { ApproverRemoveOptions, ApproverRotateOptions, ApproverUpdateOptions } from '../specs/approver.js';
 
 const HUMANS_ONLY = 'approver commands are for a human in their own terminal; an agent never handles approver keys';
-
-interface RemoveOptions {
-  reason: string;
-  json?: boolean;
-}
-
-interface UpdateOptions {
-  group?: string[];
-  osUser?: string;
-  slackUserId?: string;
-  email?: string;
-  clear?: string[];
-  endorseBy: string;
-  endorserPassphraseFile?: string;
-  endorserPassphraseFd?: number;
-  json?: boolean;
-}
-
-interface RotateOptions {
-  passphraseFile?: string;
-  passphraseFd?: number;
-  newPassphraseFile?: string;
-  newPassphraseFd?: number;
-  json?: boolean;
-}
 
 const CLEARABLE = { 'slack-user-id': 'slackUserId', email: 'email' } as const;
 
@@ -86,8 +62,7 @@ async function submitChange(io: Io, change: ApproverChange): Promise<ApproverRec
   return changeApprover(guardPaths(io.env).approversDir, change);
 }
 
-export async function approverRemove(io: Io, name: string, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as RemoveOptions;
+export async function approverRemove(io: Io, name: string, opts: ApproverRemoveOptions): Promise<number> {
   refuseUnderAgent(io.env, 'remove an approver', HUMANS_ONLY);
   const client = await connectIfRunning(io.env);
   const rec =
@@ -97,8 +72,7 @@ export async function approverRemove(io: Io, name: string, raw: Record<string, u
   return report(io, rec, `removed approver ${rec.name}: it no longer counts for any decision`, opts.json);
 }
 
-export async function approverUpdate(io: Io, name: string, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as UpdateOptions;
+export async function approverUpdate(io: Io, name: string, opts: ApproverUpdateOptions): Promise<number> {
   refuseUnderAgent(io.env, 'update an approver', HUMANS_ONLY);
   const rec = await current(io, name);
   const after: ApproverFields = { ...approverFields(rec) };
@@ -129,8 +103,7 @@ export async function approverUpdate(io: Io, name: string, raw: Record<string, u
   return report(io, out, `updated approver ${out.name} (signed by ${opts.endorseBy})`, opts.json);
 }
 
-export async function approverRotate(io: Io, name: string, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as RotateOptions;
+export async function approverRotate(io: Io, name: string, opts: ApproverRotateOptions): Promise<number> {
   refuseUnderAgent(io.env, 'rotate an approver key', HUMANS_ONLY);
   const rec = await current(io, name);
   const keyPath = approverKeyPath(io.env, name);

@@ -25,6 +25,7 @@ import { guardPaths } from '../../config/paths.js';
 import { FailClosedError, UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { printRecord } from './approver-list.js';
+import type { ApproverEnrollOptions } from '../specs/approver.js';
 
 const candidateFields = approverRecordSchema.omit({
   publicKey: true,
@@ -38,25 +39,7 @@ export const MIN_PASSPHRASE_BYTES = 12;
 /** How many times a terminal prompt asks again after a too-short or mistyped passphrase. */
 const PROMPT_ATTEMPTS = 3;
 
-interface EnrollOptions {
-  name: string;
-  group: string[];
-  osUser?: string;
-  slackUserId?: string;
-  email?: string;
-  passphraseFile?: string;
-  passphraseFd?: number;
-  endorseBy?: string;
-  endorserPassphraseFile?: string;
-  endorserPassphraseFd?: number;
-  json?: boolean;
-  idp?: boolean;
-  device?: boolean;
-  openBrowser?: boolean;
-}
-
-export async function approverEnroll(io: Io, raw: Record<string, unknown>): Promise<number> {
-  const opts = raw as unknown as EnrollOptions;
+export async function approverEnroll(io: Io, opts: ApproverEnrollOptions): Promise<number> {
   refuseUnderAgent(
     io.env,
     'enroll an approver',
@@ -174,7 +157,7 @@ async function enrollViaDaemon(
 }
 
 /** Without a daemon: the checks the registry repeats, before any passphrase is asked for. */
-function checkLocally(opts: EnrollOptions, existing: { name: string }[]): void {
+function checkLocally(opts: ApproverEnrollOptions, existing: { name: string }[]): void {
   if (existing.some((a) => a.name === opts.name)) throw new UsageError(`approver "${opts.name}" is already enrolled`);
   if (existing.length > 0 && opts.endorseBy === undefined) {
     throw new UsageError(
@@ -193,7 +176,7 @@ function checkLocally(opts: EnrollOptions, existing: { name: string }[]): void {
 
 export async function unlockEndorser(
   io: Io,
-  opts: Pick<EnrollOptions, 'endorseBy' | 'endorserPassphraseFile' | 'endorserPassphraseFd'>,
+  opts: Pick<ApproverEnrollOptions, 'endorseBy' | 'endorserPassphraseFile' | 'endorserPassphraseFd'>,
   tty: boolean,
   existing: { name: string; publicKey: string }[] | undefined,
 ) {
@@ -227,7 +210,7 @@ export async function unlockEndorser(
 
 export async function newPassphrase(
   io: Io,
-  opts: Pick<EnrollOptions, 'name' | 'passphraseFile' | 'passphraseFd'>,
+  opts: Pick<ApproverEnrollOptions, 'name' | 'passphraseFile' | 'passphraseFd'>,
   tty: boolean,
 ): Promise<Buffer> {
   const common = {

@@ -3,15 +3,16 @@ import { approverKeyPath, loadApproverRegistry, refuseUnderAgent, type ApproverR
 import { guardPaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
+import type { ApproverListOptions, ApproverShowOptions } from '../specs/approver.js';
 
 /** Every `guard approver` command is human-only, reading ones included (enroll checks itself). */
 const HUMANS_ONLY = 'approver commands are for a human in their own terminal; an agent never handles approver keys';
 
-export function approverList(io: Io, opts: Record<string, unknown>): Promise<number> {
+export function approverList(io: Io, opts: ApproverListOptions): Promise<number> {
   refuseUnderAgent(io.env, 'list approvers', HUMANS_ONLY);
   const registry = loadApproverRegistry(guardPaths(io.env).approversDir);
-  const approvers = opts['all'] === true ? registry : registry.filter((a) => a.removed === undefined);
-  if (opts['json'] === true) {
+  const approvers = opts.all === true ? registry : registry.filter((a) => a.removed === undefined);
+  if (opts.json === true) {
     writeLine(io.stdout, JSON.stringify(approvers));
     return Promise.resolve(0);
   }
@@ -27,7 +28,7 @@ export function approverList(io: Io, opts: Record<string, unknown>): Promise<num
     a.osUser ?? '-',
     a.endorsedBy ?? '(bootstrap)',
     a.enrolledAt,
-    ...(opts['all'] === true ? [a.removed?.at ?? '-'] : []),
+    ...(opts.all === true ? [a.removed?.at ?? '-'] : []),
   ]);
   const head = [
     'NAME',
@@ -36,7 +37,7 @@ export function approverList(io: Io, opts: Record<string, unknown>): Promise<num
     'OS USER',
     'ENDORSED BY',
     'ENROLLED',
-    ...(opts['all'] === true ? ['REMOVED'] : []),
+    ...(opts.all === true ? ['REMOVED'] : []),
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, ...rows])
@@ -50,7 +51,7 @@ export function approverList(io: Io, opts: Record<string, unknown>): Promise<num
   return Promise.resolve(0);
 }
 
-export function approverShow(io: Io, name: string, opts: Record<string, unknown>): Promise<number> {
+export function approverShow(io: Io, name: string, opts: ApproverShowOptions): Promise<number> {
   refuseUnderAgent(io.env, 'show an approver', HUMANS_ONLY);
   const approvers = loadApproverRegistry(guardPaths(io.env).approversDir);
   const rec = approvers.find((a) => a.name === name);
@@ -59,7 +60,7 @@ export function approverShow(io: Io, name: string, opts: Record<string, unknown>
       hint: approvers.length === 0 ? 'none is enrolled yet' : `enrolled: ${approvers.map((a) => a.name).join(', ')}`,
     });
   }
-  if (opts['json'] === true) {
+  if (opts.json === true) {
     writeLine(io.stdout, JSON.stringify(rec));
     return Promise.resolve(0);
   }

@@ -20,6 +20,7 @@ import { writeLine, type Io } from '../io.js';
 import { approverName, report, sendDecision } from './decide.js';
 import { callDaemon } from './decide-common.js';
 import { formatDetail } from './requests.js';
+import type { DecideOptions } from '../specs/decide.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -41,14 +42,14 @@ export async function decideSession(
   io: Io,
   action: 'approve' | 'deny',
   session: string,
-  opts: Record<string, unknown>,
+  opts: DecideOptions,
 ): Promise<number> {
   refuseUnderAgent(
     io.env,
     `${action} requests`,
     'decisions come from a human approver in their own terminal or channel; the agent waits for them',
   );
-  const given = str(opts['reason']);
+  const given = str(opts.reason);
   if (action === 'deny' && given === undefined)
     throw new UsageError('guard deny needs --reason TEXT (the requester is told why)');
   let client = await connectDaemon(io.env);
@@ -56,7 +57,7 @@ export async function decideSession(
     const batch = await sessionRequests(client, session);
     if (batch.length === 0)
       throw new UsageError(`no open request in session ${session}`, { hint: 'list requests with `guard requests`' });
-    const expected = opts['expect'] === undefined ? undefined : Number(opts['expect']);
+    const expected = opts.expect === undefined ? undefined : Number(opts.expect);
     if (expected !== undefined && expected !== batch.length)
       throw new UsageError(
         `session ${session} has ${batch.length} open requests, not ${expected}; nothing was signed`,
@@ -64,15 +65,15 @@ export async function decideSession(
           hint: 'review them again: `guard requests`',
         },
       );
-    const name = approverName(io.env, str(opts['as']));
+    const name = approverName(io.env, str(opts.as));
     const encrypted = readKeyFile(approverKeyPath(io.env, name));
     for (const d of batch) writeLine(io.stderr, `${formatDetail(d)}\n`);
     const ids = batch.map((d) => d.view.id);
     writeLine(io.stderr, `guard: ${action} these ${batch.length} requests of session ${session}: ${ids.join(', ')}`);
     const reason = `${given === undefined ? '' : `${given} — `}batch ${action} of ${batch.length} requests in session ${session}`;
     const passphrase = await readPassphrase({
-      passphraseFile: str(opts['passphraseFile']),
-      passphraseFd: opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']),
+      passphraseFile: str(opts.passphraseFile),
+      passphraseFd: opts.passphraseFd === undefined ? undefined : Number(opts.passphraseFd),
       tty: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
       prompt: `passphrase of approver ${name} to ${action} ${batch.length} requests: `,
       stdin: io.stdin,
@@ -114,7 +115,7 @@ export async function decideSession(
     }
     for (const r of results)
       writeLine(io.stderr, `guard: ${r.id}: ${r.error === undefined ? `now ${r.state}` : `refused: ${r.error}`}`);
-    if (opts['json'] === true) writeLine(io.stdout, JSON.stringify({ session, action, results }));
+    if (opts.json === true) writeLine(io.stdout, JSON.stringify({ session, action, results }));
     const failed = results.filter((r) => r.error !== undefined);
     if (failed.length > 0)
       throw new DeniedError(`${failed.length} of ${results.length} decisions were refused`, {

@@ -4,6 +4,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import type { Decision, PolicyRequest } from '../../policy/index.js';
 import type { Io } from '../io.js';
 import { mapDaemonError } from './decide-common.js';
+import type { CheckOptions } from '../specs/policy.js';
 
 export const EFFECT_EXIT = { allow: ExitCode.OK, approve: ExitCode.PENDING, deny: ExitCode.DENIED } as const;
 
@@ -16,16 +17,16 @@ function currentUser(env: NodeJS.ProcessEnv): string {
 }
 
 /** `guard check`: the decision for a command, without running anything. */
-export async function checkCommand(io: Io, command: string[], opts: Record<string, unknown>): Promise<number> {
-  const shell = opts['shell'] as string | undefined;
+export async function checkCommand(io: Io, command: string[], opts: CheckOptions): Promise<number> {
+  const shell = opts.shell;
   if (shell === undefined && command.length === 0)
     throw new UsageError('no command given', {
       hint: "usage: guard check -- <command> [args...]   or   guard check --shell 'cmd && cmd'",
     });
   if (shell !== undefined && command.length > 0)
     throw new UsageError('give either --shell <line> or a command after --, not both');
-  const files = opts['policy'] as string[] | undefined;
-  const agent = (opts['agent'] as string | undefined) ?? io.env['GUARD_AGENT'];
+  const files = opts.policy;
+  const agent = opts.agent ?? io.env['GUARD_AGENT'];
   const req: PolicyRequest = {
     argv: shell !== undefined ? ['sh', '-c', shell] : command,
     cwd: io.cwd,
@@ -35,7 +36,7 @@ export async function checkCommand(io: Io, command: string[], opts: Record<strin
   // a running daemon answers at once with the policy it enforces; explicit --policy files are judged here
   const answer = files === undefined ? await fromDaemon(io, req, command, shell) : undefined;
   if (answer !== undefined) {
-    if (opts['json'] === true) io.stdout.write(`${JSON.stringify({ ...answer, answeredBy: 'daemon' })}\n`);
+    if (opts.json === true) io.stdout.write(`${JSON.stringify({ ...answer, answeredBy: 'daemon' })}\n`);
     else io.stdout.write(renderOutcome(answer));
     return EFFECT_EXIT[answer.effect];
   }
@@ -50,7 +51,7 @@ export async function checkCommand(io: Io, command: string[], opts: Record<strin
     ...(files !== undefined ? { files } : {}),
   });
   const d = engine.evaluate(req, loaded.policy);
-  if (opts['json'] === true) io.stdout.write(`${JSON.stringify({ ...d, warnings: loaded.warnings })}\n`);
+  if (opts.json === true) io.stdout.write(`${JSON.stringify({ ...d, warnings: loaded.warnings })}\n`);
   else io.stdout.write(render(d, loaded.warnings));
   return EFFECT_EXIT[d.effect];
 }

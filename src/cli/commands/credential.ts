@@ -9,6 +9,7 @@ import type { ReplyOf } from '../../daemon/messages.js';
 import { UsageError } from '../../errors.js';
 import { callDaemon } from './decide-common.js';
 import { writeLine, type Io } from '../io.js';
+import type { CredentialListOptions, CredentialPutOptions, CredentialRemoveOptions } from '../specs/credential.js';
 
 type Answer = ReplyOf<'credential'>;
 type Shown = Exclude<Answer, { credentials: unknown }>;
@@ -27,9 +28,9 @@ function list(r: Answer): Listed {
 
 const line = (c: Shown): string => `${c.name}\t${c.kind}\t${c.target}\tv${c.version}\tsha256:${c.hash.slice(0, 16)}`;
 
-function readValue(opts: Record<string, unknown>): Buffer {
-  const file = opts['fromFile'];
-  const fd = opts['fromFd'];
+function readValue(opts: CredentialPutOptions): Buffer {
+  const file = opts.fromFile;
+  const fd = opts.fromFd;
   if ((file === undefined) === (fd === undefined))
     throw new UsageError('give the value with exactly one of --from-file FILE or --from-fd N', {
       hint: 'the value never comes from the command line or the environment',
@@ -41,7 +42,7 @@ export async function credentialPut(
   io: Io,
   op: 'add' | 'rotate',
   name: string,
-  opts: Record<string, unknown>,
+  opts: CredentialPutOptions,
 ): Promise<number> {
   const kinds = (['env', 'file', 'mint'] as const).filter((k) => typeof opts[k] === 'string');
   if (kinds.length !== 1) throw new UsageError('give exactly one of --env VAR, --file VAR or --mint VAR');
@@ -59,25 +60,25 @@ export async function credentialPut(
       kind,
       target: opts[kind] as string,
       valueB64: value.toString('base64'),
-      ...(typeof opts['ttl'] === 'number' ? { ttlSeconds: opts['ttl'] } : {}),
+      ...(typeof opts.ttl === 'number' ? { ttlSeconds: opts.ttl } : {}),
     }),
   );
-  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(rec));
+  if (opts.json === true) writeLine(io.stdout, JSON.stringify(rec));
   else writeLine(io.stdout, `${op === 'add' ? 'added' : 'rotated'} ${line(rec)}`);
   return 0;
 }
 
-export async function credentialRemove(io: Io, name: string, opts: Record<string, unknown>): Promise<number> {
+export async function credentialRemove(io: Io, name: string, opts: CredentialRemoveOptions): Promise<number> {
   const client = await connectDaemon(io.env, { autostart: false });
   const rec = one(await callDaemon(client, { type: 'credential', op: 'remove', name }));
-  writeLine(io.stdout, opts['json'] === true ? JSON.stringify(rec) : `removed ${line(rec)}`);
+  writeLine(io.stdout, opts.json === true ? JSON.stringify(rec) : `removed ${line(rec)}`);
   return 0;
 }
 
-export async function credentialList(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function credentialList(io: Io, opts: CredentialListOptions): Promise<number> {
   const client = await connectDaemon(io.env, { autostart: false });
   const r = list(await callDaemon(client, { type: 'credential', op: 'list' }));
-  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(r));
+  if (opts.json === true) writeLine(io.stdout, JSON.stringify(r));
   else if (r.credentials.length === 0) writeLine(io.stdout, 'no credentials');
   else for (const c of r.credentials) writeLine(io.stdout, line(c));
   return 0;

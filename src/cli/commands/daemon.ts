@@ -8,6 +8,7 @@ import { DaemonStartError, joinStartingDaemon, lockHolder, READY_FD_ENV, spawnDa
 import { pidAlive } from '../../daemon/progress.js';
 import { ask } from '../../daemon/replies.js';
 import { writeLine, type Io } from '../io.js';
+import type { DaemonStartOptions, DaemonStatusOptions } from '../specs/daemon.js';
 
 function socketMode(v: unknown): number | undefined {
   if (v === undefined) return undefined;
@@ -26,10 +27,10 @@ async function tryConnect(env: NodeJS.ProcessEnv): Promise<DaemonClient | undefi
   }
 }
 
-export async function daemonStart(io: Io, opts: Record<string, unknown>): Promise<number> {
-  const policyFiles = (opts['policy'] as string[] | undefined)?.map((f) => (f.startsWith('/') ? f : `${io.cwd}/${f}`));
-  const mode = socketMode(opts['socketMode']);
-  if (opts['foreground'] === true) return runForeground(io, policyFiles, mode);
+export async function daemonStart(io: Io, opts: DaemonStartOptions): Promise<number> {
+  const policyFiles = opts.policy?.map((f) => (f.startsWith('/') ? f : `${io.cwd}/${f}`));
+  const mode = socketMode(opts.socketMode);
+  if (opts.foreground === true) return runForeground(io, policyFiles, mode);
   const existing = await tryConnect(io.env);
   if (existing !== undefined) {
     const status = await ask(existing, { type: 'status' }).finally(() => existing.close());
@@ -151,17 +152,17 @@ export async function daemonStop(io: Io): Promise<number> {
   return 0;
 }
 
-export async function daemonStatus(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function daemonStatus(io: Io, opts: DaemonStatusOptions): Promise<number> {
   const paths = guardPaths(io.env);
   const client = await tryConnect(io.env);
   if (client === undefined) {
-    if (opts['json'] === true) writeLine(io.stdout, JSON.stringify({ running: false, socket: paths.socket }));
+    if (opts.json === true) writeLine(io.stdout, JSON.stringify({ running: false, socket: paths.socket }));
     throw new FailClosedError(`no daemon is running on ${paths.socket}`, {
       hint: 'start it with `guard daemon start`',
     });
   }
   const s = await ask(client, { type: 'status' }).finally(() => client.close());
-  if (opts['json'] === true) {
+  if (opts.json === true) {
     writeLine(io.stdout, JSON.stringify({ running: true, ...s }));
     return 0;
   }

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { refuseUnderAgent } from '../../approval/agent-env.js';
 import { approverHome, approverKeyPath, readKeyFile } from '../../approval/keyfile.js';
-import { unlockApproverKey, WrongPassphraseError } from '../../approval/keys.js';
+import { unlockApproverKey, WrongPassphraseError, type ApproverKey } from '../../approval/keys.js';
 import { readPassphrase } from '../../approval/passphrase.js';
 import type { DecisionAction, SignedDecision } from '../../approval/types.js';
 import type { RequestView } from '../../channels/types.js';
@@ -20,6 +20,7 @@ import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId, mapDaemonError } from './decide-common.js';
 import { formatDetail } from './requests.js';
+import type { DecideOptions } from '../specs/decide.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
@@ -50,6 +51,46 @@ export async function report(client: DaemonClient, requestId: string, approver: 
     await ask(client, { type: 'report_refusal', requestId, approver, reason });
   } catch {
     // best effort: the refusal itself is what matters
+  }
+}
+
+/** The approver's encrypted key; a missing one is reported to the daemon (and recorded) first. */
+export async function approverKeyOf(
+  client: DaemonClient,
+  env: NodeJS.ProcessEnv,
+  id: string,
+  name: string,
+): Promise<string> {
+  try {
+    return readKeyFile(approverKeyPath(env, name));
+  } catch (err) {
+    await report(client, id, name, `no approver key for ${name} on this account`);
+    throw err;
+  }
+}
+
+/** Unlock the key and use it once; a wrong passphrase is reported (and recorded); the passphrase is zeroed. */
+export async function withApproverKey<T>(
+  client: DaemonClient,
+  id: string,
+  name: string,
+  encrypted: string,
+  passphrase: Buffer,
+  use: (key: ApproverKey) => T,
+): Promise<T> {
+  try {
+    const key = unlockApproverKey(encrypted, passphrase);
+    try {
+      return use(key);
+    } finally {
+      key.dispose();
+    }
+  } catch (err) {
+    if (err instanceof WrongPassphraseError)
+      await report(client, id, name, 'wrong passphrase (approver key could not be unlocked)');
+    throw err;
+  } finally {
+    passphrase.fill(0);
   }
 }
 
@@ -109,13 +150,13 @@ function summary(action: DecisionAction, v: RequestView): string {
 }
 
 /** `--uses N`, `--for DURATION`, `--this-session`: the scoped grant asked for (none given: the policy's). */
-function grantOption(detail: RequestDetail, opts: Record<string, unknown>): GrantRequest | undefined {
-  if (opts['uses'] === undefined && opts['for'] === undefined && opts['thisSession'] !== true) return undefined;
-  const uses = opts['uses'] === undefined ? 1 : Number(opts['uses']);
+function grantOption(detail: RequestDetail, opts: DecideOptions): GrantRequest | undefined {
+  if (opts.uses === undefined && opts.for === undefined && opts.thisSession !== true) return undefined;
+  const uses = opts.uses === undefined ? 1 : Number(opts.uses);
   if (!Number.isSafeInteger(uses) || uses < 1) throw new UsageError('--uses must be a whole number of 1 or more');
-  const ttlSeconds = Math.ceil(parseDuration(str(opts['for']) ?? '15m', '--for'));
+  const ttlSeconds = Math.ceil(parseDuration(str(opts.for) ?? '15m', '--for'));
   let session: string | undefined;
-  if (opts['thisSession'] === true) {
+  if (opts.thisSession === true) {
     session = detail.view.session;
     if (session === undefined) throw new UsageError('--this-session: the request names no agent session');
   }
@@ -127,7 +168,7 @@ export async function decide(
   io: Io,
   action: DecisionAction,
   id: string | undefined,
-  opts: Record<string, unknown>,
+  opts: DecideOptions,
 ): Promise<number> {
   refuseUnderAgent(
     io.env,
@@ -136,23 +177,17 @@ export async function decide(
   );
   if (id === undefined) throw new UsageError('give the request id', { hint: 'list requests with `guard requests`' });
   checkRequestId(id);
-  const reason = str(opts['reason']);
-  const question = str(opts['question']);
+  const reason = str(opts.reason);
+  const question = str(opts.question);
   if (action === 'deny' && reason === undefined)
     throw new UsageError('guard deny needs --reason TEXT (the requester is told why)');
   if (action === 'ask' && question === undefined) throw new UsageError('guard ask needs --question TEXT');
-  const fd = opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']);
+  const fd = opts.passphraseFd === undefined ? undefined : Number(opts.passphraseFd);
   let client = await connectDaemon(io.env);
   try {
     const detail = await callDaemon(client, { type: 'show', requestId: id }, false);
-    const name = approverName(io.env, str(opts['as']));
-    let encrypted: string;
-    try {
-      encrypted = readKeyFile(approverKeyPath(io.env, name));
-    } catch (err) {
-      await report(client, id, name, `no approver key for ${name} on this account`);
-      throw err;
-    }
+    const name = approverName(io.env, str(opts.as));
+    const encrypted = await approverKeyOf(client, io.env, id, name);
     const shown = formatDetail(detail);
     writeLine(io.stderr, `${shown}\n`);
     const grant = action === 'approve' ? grantOption(detail, opts) : undefined;
@@ -161,17 +196,15 @@ export async function decide(
     const stepUp =
       action === 'approve' && detail.stepUp === true ? await stepUpLogin(io, id, detail, shown) : undefined;
     const passphrase = await readPassphrase({
-      passphraseFile: str(opts['passphraseFile']),
+      passphraseFile: str(opts.passphraseFile),
       passphraseFd: fd,
       tty: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
       prompt: `passphrase of approver ${name} to ${action} ${id}: `,
       stdin: io.stdin,
       stderr: io.stderr,
     });
-    let signed: SignedDecision;
-    try {
-      const key = unlockApproverKey(encrypted, passphrase);
-      signed = key.sign({
+    const signed: SignedDecision = await withApproverKey(client, id, name, encrypted, passphrase, (key) =>
+      key.sign({
         v: 1,
         requestId: id,
         fingerprint: detail.fingerprint,
@@ -182,18 +215,11 @@ export async function decide(
         approver: name,
         grant,
         preview: detail.view.preview?.sha256,
-      });
-      key.dispose();
-    } catch (err) {
-      if (err instanceof WrongPassphraseError)
-        await report(client, id, name, 'wrong passphrase (approver key could not be unlocked)');
-      throw err;
-    } finally {
-      passphrase.fill(0);
-    }
+      }),
+    );
     const res = await sendDecision(io, client, signed, (c) => (client = c), stepUp);
     writeLine(io.stderr, `guard: ${summary(action, res.view)}`);
-    if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(res));
+    if (opts.json === true) writeLine(io.stdout, JSON.stringify(res));
     return 0;
   } finally {
     client.close();

@@ -10,6 +10,7 @@ import { execClient, guardSelf } from '../../integrations/self.js';
 import { approverCheck } from '../../integrations/setup/approver-step.js';
 import { failed, printChecks, type Check } from '../../integrations/setup/check.js';
 import { writeLine, type Io } from '../io.js';
+import type { DoctorOptions } from '../specs/doctor.js';
 
 /** Which `guard exec` client runs agents' commands: the native one when it was built. */
 function execClientCheck(guard: string[]): Check {
@@ -23,7 +24,7 @@ function execClientCheck(guard: string[]): Check {
   };
 }
 
-export async function doctorCommand(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function doctorCommand(io: Io, opts: DoctorOptions): Promise<number> {
   const daemon = await daemonCheck(io.env);
   const checks: Check[] = [daemon.check];
   checks.push(...(await policyChecks(io, daemon.status)));
@@ -53,7 +54,7 @@ export async function doctorCommand(io: Io, opts: Record<string, unknown>): Prom
         ]),
   );
   const bad = failed(checks);
-  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify({ ok: bad === 0, checks }));
+  if (opts.json === true) writeLine(io.stdout, JSON.stringify({ ok: bad === 0, checks }));
   else {
     printChecks(io.stdout, checks);
     writeLine(io.stdout, bad === 0 ? '\nguard doctor: no failures' : `\nguard doctor: ${bad} check(s) failed`);

@@ -7,6 +7,7 @@ import { parsePubkeyFile } from '../../ledger/pubkey.js';
 import { VERSION } from '../../version.js';
 import { writeLine, type Io } from '../io.js';
 import { parseCount } from './ledger-common.js';
+import type { EvidencePackOptions } from '../specs/evidence.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
@@ -52,13 +53,13 @@ function loadKeys(files: unknown): VerifierKey[] {
   });
 }
 
-export async function evidencePack(io: Io, bundles: string[], opts: Record<string, unknown>): Promise<number> {
-  const { from, to } = parsePeriod(String(opts['period']));
-  const out = String(opts['out']);
+export async function evidencePack(io: Io, bundles: string[], opts: EvidencePackOptions): Promise<number> {
+  const { from, to } = parsePeriod(String(opts.period));
+  const out = String(opts.out);
   if (existsSync(out)) throw new UsageError(`${out} already exists`, { hint: 'name a new directory for the pack' });
-  const keys = loadKeys(opts['pubkey']);
-  const sample = parseCount('--sample', opts['sample']) ?? 25;
-  const seed = typeof opts['seed'] === 'string' ? opts['seed'] : '';
+  const keys = loadKeys(opts.pubkey);
+  const sample = parseCount('--sample', opts.sample) ?? 25;
+  const seed = typeof opts.seed === 'string' ? opts.seed : '';
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   let result;
@@ -76,7 +77,7 @@ export async function evidencePack(io: Io, bundles: string[], opts: Record<strin
     ...result,
     rejected: result.rejected.map((b) => ({ file: b.file, origin: b.origin, error: b.error })),
   };
-  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(summary));
+  if (opts.json === true) writeLine(io.stdout, JSON.stringify(summary));
   else {
     writeLine(
       io.stdout,

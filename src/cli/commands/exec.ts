@@ -15,14 +15,16 @@ import { isLossy } from '../../exec/rawargv.js';
 import { runCommand, type RunResult } from '../../exec/run.js';
 import { refuseTty, runInExecutor } from '../../exec/executor-client.js';
 import type { Io } from '../io.js';
+import { visibleText } from '../../util/visible.js';
+import type { ExecOptions } from '../specs/exec.js';
 
 const optString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export async function execCommand(io: Io, command: string[], opts: Record<string, unknown>): Promise<number> {
+export async function execCommand(io: Io, command: string[], opts: ExecOptions): Promise<number> {
   const [file, ...args] = command;
   if (file === undefined || file === '')
     throw new UsageError('no command given', { hint: 'usage: guard exec -- <command> [args...]' });
-  const timeout = optString(opts['timeout']);
+  const timeout = optString(opts.timeout);
   const timeoutSeconds = timeout === undefined ? undefined : parseDuration(timeout);
   const raw =
     io.rawArgv !== undefined && io.rawArgv.length >= command.length ? io.rawArgv.slice(-command.length) : undefined;
@@ -35,9 +37,11 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   // and what the approval binds: the program (opened here, run later from the same descriptor),
   // the environment and the files the arguments name (see src/context/binding.ts).
   let bound: { program: HeldProgram | null; targets: (string | null)[] } | undefined;
-  const message = async (quick: boolean): Promise<ExecMessage> => {
+  const message = async (quick: boolean, read: string[] = []): Promise<ExecMessage> => {
     let extra: Record<string, unknown> = {};
     let binding: ExecMessage['binding'];
+    // the variables the policy reads (decision 1026): names on the quick path, values on the full one
+    let judged: Record<string, string> | undefined;
     // overlaps with hashing the program; gatherContext never throws
     const gathering = gatherContext({ env: io.env, cwd: io.cwd, argv: command, quick, program: false });
     if (!quick) {
@@ -45,6 +49,8 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
       const targets = resolveTargets(command, io.cwd);
       bound = { program, targets };
       binding = { env: await envHashes(io.env), targets };
+      judged = {};
+      for (const name of read) if (io.env[name] !== undefined) judged[name] = io.env[name];
       const env = boundEnvValues(io.env);
       const shown = targetsView(command, targets);
       extra = {
@@ -61,17 +67,23 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
       cwd: io.cwd,
       context: JSON.parse(JSON.stringify({ ...context, ...extra })) as Record<string, unknown>,
       binding,
-      reason: optString(opts['reason']),
-      ticket: optString(opts['ticket']),
+      env: judged,
+      reason: optString(opts.reason),
+      ticket: optString(opts.ticket),
       timeoutSeconds,
-      noWait: opts['wait'] === false,
+      noWait: opts.wait === false,
       partialContext: quick,
+      envNames: quick
+        ? Object.keys(io.env)
+            .filter((k) => io.env[k] !== undefined)
+            .sort()
+        : undefined,
     };
   };
   const msg = await message(true);
   const client = await connecting;
   const localDeadline = timeoutSeconds === undefined ? undefined : Date.now() + timeoutSeconds * 1000;
-  const go = await requestRun(client, msg, io, localDeadline, () => message(false));
+  const go = await requestRun(client, msg, io, localDeadline, (read) => message(false, read));
   if (go.executor !== undefined) {
     // enforced mode: the daemon's executor runs it with the credentials; this client only relays
     await bound?.program?.handle.close();
@@ -86,7 +98,9 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
   let failure: unknown;
   try {
     const program = await checkBound(bound, command, io.cwd);
-    result = await runCommand({ file, args, raw: lossy ? raw : undefined, cwd: io.cwd, env: io.env, program });
+    const run = savedPlanArgs(go.argv, file, io);
+    const bytes = lossy && run === undefined ? raw : undefined;
+    result = await runCommand({ file, args: run ?? args, raw: bytes, cwd: io.cwd, env: io.env, program });
   } catch (err) {
     failure = err;
   } finally {
@@ -109,6 +123,18 @@ export async function execCommand(io: Io, command: string[], opts: Record<string
     throw failure instanceof Error ? failure : new FailClosedError('the command could not be run');
   if (result === undefined) throw new FailClosedError('the command did not report a result');
   return result.exitCode;
+}
+
+/**
+ * The arguments the daemon says to run instead of the command's own (decision 1086: exactly the
+ * saved Terraform plan the approver was shown), with the same program, which was hashed and held.
+ */
+function savedPlanArgs(argv: string[] | undefined, file: string, io: Io): string[] | undefined {
+  if (argv === undefined) return undefined;
+  if (argv[0] !== file)
+    throw new FailClosedError(`the daemon named another program to run (${argv[0] ?? ''}); nothing was run`);
+  io.stderr.write(`guard: applying exactly the approved saved plan: ${visibleText(argv.join(' '))}\n`);
+  return argv.slice(1);
 }
 
 /**

@@ -14,15 +14,22 @@ import { describeError, FailClosedError } from '../../errors.js';
 import { adapterFor } from '../../integrations/adapters.js';
 import { askDaemon } from '../../integrations/ask.js';
 import { hookIntent } from '../../integrations/intent.js';
-import { allowedModeFor, decide, settingsRefusal, type AllowedMode } from '../../integrations/decide.js';
+import {
+  allowedModeFor,
+  decide,
+  settingsRefusal,
+  type AllowedMode,
+  type Judgement,
+} from '../../integrations/decide.js';
 import { cursorFileVerdict, isCursorFileEvent } from '../../integrations/cursor-files.js';
 import { fileToolVerdict } from '../../integrations/file-tools.js';
 import { isOwnExec } from '../../integrations/own-exec.js';
 import { MAX_INPUT_BYTES, parseJson, readInput } from '../../integrations/input.js';
 import { failReply } from '../../integrations/pretooluse.js';
 import { execClient, guardSelf } from '../../integrations/self.js';
-import type { AgentAdapter, HookReply } from '../../integrations/types.js';
+import type { AgentAdapter, HookReply, ShellCall, Verdict } from '../../integrations/types.js';
 import type { Io } from '../io.js';
+import type { HookCommandOptions } from '../specs/hook.js';
 
 /** The whole hook answers within this time or blocks (agents' own timeouts fail open). */
 export const HOOK_DEADLINE_MS = 20_000;
@@ -33,19 +40,19 @@ export interface HookOptions {
   deadlineMs: number;
 }
 
-export function parseHookOptions(opts: Record<string, unknown>): HookOptions | string {
+export function parseHookOptions(opts: HookCommandOptions): HookOptions | string {
   // pass by default: the agent's own checks see the command itself (decision 0816)
-  const allowed = opts['allowed'] ?? 'pass';
+  const allowed = opts.allowed ?? 'pass';
   if (allowed !== 'record' && allowed !== 'pass')
     return `--allowed must be record or pass, got ${JSON.stringify(allowed)}`;
-  const raw = opts['deadlineMs'];
+  const raw = opts.deadlineMs;
   const deadlineMs = raw === undefined ? HOOK_DEADLINE_MS : Number(raw);
   if (!Number.isInteger(deadlineMs) || deadlineMs < 100 || deadlineMs > 600_000)
     return `--deadline-ms must be an integer between 100 and 600000, got ${JSON.stringify(raw)}`;
   return { allowed, deadlineMs };
 }
 
-export async function hookCommand(io: Io, agent: string, opts: Record<string, unknown>): Promise<number> {
+export async function hookCommand(io: Io, agent: string, opts: HookCommandOptions): Promise<number> {
   const adapter = adapterFor(agent);
   const parsed = parseHookOptions(opts);
   let reply: HookReply;
@@ -113,11 +120,28 @@ async function judge(io: Io, adapter: AgentAdapter, o: HookOptions, open: Open):
   const judgement = await askDaemon(open.client, call, deps, intent);
   const verdict =
     call.fileTool === undefined
-      ? decide(call, judgement, deps)
+      ? await ownRulesFirst(decide(call, judgement, deps), adapter, call, judgement, io.env)
       : isCursorFileEvent(call.fileTool)
         ? cursorFileVerdict(call.fileTool, judgement)
         : fileToolVerdict(call.fileTool, judgement);
   return adapter.render(verdict, call);
+}
+
+/**
+ * A rewrite hides the command from Codex's and Gemini's own rules: apply them to the real command
+ * first, and answer with the client's refusal when it has one (decision 0818).
+ */
+async function ownRulesFirst(
+  verdict: Verdict,
+  adapter: AgentAdapter,
+  call: ShellCall,
+  judgement: Judgement,
+  env: NodeJS.ProcessEnv,
+): Promise<Verdict> {
+  if (verdict.kind !== 'rewrite' || (adapter.name !== 'codex' && adapter.name !== 'gemini')) return verdict;
+  // loaded only here (the TOML reader stays off the path of allowed and denied commands)
+  const { clientRefusal } = await import('../../integrations/client-rules/index.js');
+  return (await clientRefusal(adapter.name, call, judgement.commands, env)) ?? verdict;
 }
 
 /** An error answer from the daemon (policy that does not load, ledger not writable, bad request). */

@@ -5,9 +5,17 @@ import { guardPaths } from '../../config/paths.js';
 import { UsageError } from '../../errors.js';
 import type { HubStore } from '../../hub/store.js';
 import { writeLine, type Io } from '../io.js';
+import type {
+  HubDatabaseOptions,
+  HubEnrollHostOptions,
+  HubExportOptions,
+  HubHostsOptions,
+  HubJoinOptions,
+  HubStartOptions,
+} from '../specs/hub.js';
 
-function databaseUrl(io: Io, opts: Record<string, unknown>): string {
-  const url = (opts['database'] as string | undefined) ?? io.env['GUARD_HUB_DATABASE_URL'];
+function databaseUrl(io: Io, opts: HubDatabaseOptions): string {
+  const url = opts.database ?? io.env['GUARD_HUB_DATABASE_URL'];
   if (url === undefined || !/^postgres(ql)?:\/\//.test(url))
     throw new UsageError('a PostgreSQL URL is needed: --database postgres://… or GUARD_HUB_DATABASE_URL');
   return url;
@@ -20,10 +28,10 @@ function listenAddress(text: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-export async function hubStart(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
   const url = databaseUrl(io, opts);
-  const listen = listenAddress(opts['listen'] as string);
-  const configFile = opts['config'] as string | undefined;
+  const listen = listenAddress(opts.listen);
+  const configFile = opts.config;
   const { startHub } = await import('../../hub/server.js');
   let makeSlack;
   if (configFile !== undefined) {
@@ -53,7 +61,7 @@ export async function hubStart(io: Io, opts: Record<string, unknown>): Promise<n
 }
 
 /** Runs fn against the hub's database (migrated first, so an admin may act before any hub ran). */
-async function withStore<T>(io: Io, opts: Record<string, unknown>, fn: (store: HubStore) => Promise<T>): Promise<T> {
+async function withStore<T>(io: Io, opts: HubDatabaseOptions, fn: (store: HubStore) => Promise<T>): Promise<T> {
   const pg = (await import('pg')).default;
   const { migrate } = await import('../../hub/migrations.js');
   const { HubStore } = await import('../../hub/store.js');
@@ -66,9 +74,9 @@ async function withStore<T>(io: Io, opts: Record<string, unknown>, fn: (store: H
   }
 }
 
-export async function hubHosts(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function hubHosts(io: Io, opts: HubHostsOptions): Promise<number> {
   const hosts = await withStore(io, opts, (store) => store.hosts());
-  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(hosts));
+  if (opts.json === true) writeLine(io.stdout, JSON.stringify(hosts));
   else
     for (const h of hosts)
       writeLine(
@@ -78,25 +86,25 @@ export async function hubHosts(io: Io, opts: Record<string, unknown>): Promise<n
   return 0;
 }
 
-export async function hubEnrollHost(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function hubEnrollHost(io: Io, opts: HubEnrollHostOptions): Promise<number> {
   return withStore(io, opts, async (store) => {
-    const token = await store.mintToken(opts['name'] as string).catch((err: unknown) => {
+    const token = await store.mintToken(opts.name).catch((err: unknown) => {
       throw new UsageError((err as Error).message);
     });
     writeLine(io.stdout, token);
     writeLine(
       io.stderr,
-      `guard hub: one-time token for host ${String(opts['name'])}; on that host: guard hub join --hub URL --token-file FILE`,
+      `guard hub: one-time token for host ${String(opts.name)}; on that host: guard hub join --hub URL --token-file FILE`,
     );
     return 0;
   });
 }
 
-export async function hubJoin(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function hubJoin(io: Io, opts: HubJoinOptions): Promise<number> {
   const paths = guardPaths(io.env);
-  const hub = (opts['hub'] as string).replace(/\/+$/, '');
-  const token = readFileSync(opts['tokenFile'] as string, 'utf8').trim();
-  const keyFile = (opts['ledgerKey'] as string | undefined) ?? join(paths.home, 'ledger.pub');
+  const hub = opts.hub.replace(/\/+$/, '');
+  const token = readFileSync(opts.tokenFile, 'utf8').trim();
+  const keyFile = opts.ledgerKey ?? join(paths.home, 'ledger.pub');
   const ledgerKey = existsSync(keyFile) ? readFileSync(keyFile, 'utf8') : undefined;
   const res = await fetch(`${hub}/v1/join`, {
     method: 'POST',
@@ -119,13 +127,13 @@ export async function hubJoin(io: Io, opts: Record<string, unknown>): Promise<nu
   return 0;
 }
 
-export async function hubExport(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function hubExport(io: Io, opts: HubExportOptions): Promise<number> {
   const { parsePeriod } = await import('./evidence-pack.js');
   const { writeFileAtomic } = await import('./ledger-export.js');
   const { exportHostBundle } = await import('../../hub/export.js');
-  const { from, to } = parsePeriod(String(opts['period']));
-  const host = String(opts['host']);
-  const out = String(opts['out']);
+  const { from, to } = parsePeriod(String(opts.period));
+  const host = String(opts.host);
+  const out = String(opts.out);
   const r = await withStore(io, opts, (store) =>
     exportHostBundle(store.pool, host, from, to).catch((err: unknown) => {
       throw new UsageError((err as Error).message, {
@@ -134,7 +142,7 @@ export async function hubExport(io: Io, opts: Record<string, unknown>): Promise<
     }),
   );
   writeFileAtomic(out, r.bundle);
-  if (opts['json'] === true)
+  if (opts.json === true)
     writeLine(
       io.stdout,
       JSON.stringify({

@@ -14,9 +14,10 @@ import { selfTest } from '../../integrations/setup/selftest.js';
 import { installStarterPolicy } from '../../integrations/setup/starter-policy.js';
 import { ExitCode } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
+import type { InitOptions } from '../specs/init.js';
 
-export async function initCommand(io: Io, opts: Record<string, unknown>): Promise<number> {
-  const agent = opts['agent'];
+export async function initCommand(io: Io, opts: InitOptions): Promise<number> {
+  const agent = opts.agent;
   if (agent !== undefined && !(INIT_AGENTS as readonly unknown[]).includes(agent))
     throw new UsageError(`unknown agent ${JSON.stringify(agent)}`, { hint: `use one of: ${INIT_AGENTS.join(', ')}` });
   const guard = guardSelf(io.env, process.argv[1], io.cwd);
@@ -25,8 +26,8 @@ export async function initCommand(io: Io, opts: Record<string, unknown>): Promis
   checks.push(installStarterPolicy(io.env));
   if (agent !== undefined) {
     const r = await configureAgent(io, agent as InitAgent, {
-      yes: opts['yes'] === true,
-      print: opts['print'] === true,
+      yes: opts.yes === true,
+      print: opts.print === true,
       guard,
       node: process.execPath,
     });

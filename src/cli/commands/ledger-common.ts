@@ -4,8 +4,8 @@ import type { Io } from '../io.js';
 
 export { openForReading } from '../../ledger/local.js';
 
-export function ledgerPath(io: Io, opts: Record<string, unknown>): string {
-  return typeof opts['db'] === 'string' ? opts['db'] : guardPaths(io.env).ledgerDb;
+export function ledgerPath(io: Io, opts: { db?: string | undefined }): string {
+  return typeof opts.db === 'string' ? opts.db : guardPaths(io.env).ledgerDb;
 }
 
 export function parseCount(name: string, value: unknown): number | undefined {

@@ -5,6 +5,7 @@ import { exportLedger } from '../../ledger/export.js';
 import { syncDir } from '../../keys/file.js';
 import { writeLine, type Io } from '../io.js';
 import { ledgerPath, openForReading } from './ledger-common.js';
+import type { LedgerExportOptions } from '../specs/ledger.js';
 
 /** Write the bundle atomically: a torn export never appears under the final name. */
 export function writeFileAtomic(path: string, data: Buffer): void {
@@ -31,14 +32,14 @@ export function writeFileAtomic(path: string, data: Buffer): void {
   syncDir(dirname(path));
 }
 
-export function ledgerExport(io: Io, opts: Record<string, unknown>): Promise<number> {
-  const out = opts['out'] as string;
+export function ledgerExport(io: Io, opts: LedgerExportOptions): Promise<number> {
+  const out = opts.out;
   let since: Buffer | undefined;
-  if (typeof opts['sinceCheckpoint'] === 'string') {
+  if (typeof opts.sinceCheckpoint === 'string') {
     try {
-      since = readFileSync(opts['sinceCheckpoint']);
+      since = readFileSync(opts.sinceCheckpoint);
     } catch (err) {
-      throw new UsageError(`cannot read --since-checkpoint ${opts['sinceCheckpoint']}: ${(err as Error).message}`);
+      throw new UsageError(`cannot read --since-checkpoint ${opts.sinceCheckpoint}: ${(err as Error).message}`);
     }
   }
   const db = openForReading(ledgerPath(io, opts));
@@ -49,7 +50,7 @@ export function ledgerExport(io: Io, opts: Record<string, unknown>): Promise<num
     db.close();
   }
   writeFileAtomic(out, result.bundle);
-  if (opts['json'] === true) {
+  if (opts.json === true) {
     writeLine(
       io.stdout,
       JSON.stringify({

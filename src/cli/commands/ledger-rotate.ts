@@ -4,8 +4,9 @@ import { VERSION } from '../../version.js';
 import { openLedger } from '../../ledger/index.js';
 import { writeLine, type Io } from '../io.js';
 import { ledgerPath } from './ledger-common.js';
+import type { LedgerRotateOptions } from '../specs/ledger.js';
 
-export async function ledgerRotate(io: Io, opts: Record<string, unknown>): Promise<number> {
+export async function ledgerRotate(io: Io, opts: LedgerRotateOptions): Promise<number> {
   const path = ledgerPath(io, opts);
   if (!existsSync(path)) {
     throw new UsageError(`no ledger at ${path}: nothing to rotate`, {
@@ -22,7 +23,7 @@ export async function ledgerRotate(io: Io, opts: Record<string, unknown>): Promi
     const before = ledger.publicKey().current;
     await ledger.rotate();
     const after = ledger.publicKey();
-    if (opts['json'] === true)
+    if (opts.json === true)
       writeLine(io.stdout, JSON.stringify({ previous: before, current: after.current, genesis: after.genesis }));
     else {
       writeLine(io.stdout, `rotated: new signing key ${after.current}`);

@@ -9,6 +9,7 @@ import type { Anchor, VerifyResult } from '../../ledger/verify.js';
 import { writeLine, type Io } from '../io.js';
 import { writeFileAtomic } from './ledger-export.js';
 import { requireWitnesses, loadWitnesses } from './ledger-witness.js';
+import type { LedgerVerifyOptions } from '../specs/ledger.js';
 
 const usage = VERIFY_USAGE;
 
@@ -21,10 +22,10 @@ function checkReadable(path: string, what: string): void {
   }
 }
 
-function loadTrust(opts: Record<string, unknown>): VerifierKey {
-  if (typeof opts['pubkey'] !== 'string')
+function loadTrust(opts: LedgerVerifyOptions): VerifierKey {
+  if (typeof opts.pubkey !== 'string')
     throw new TrustAnchorError('--pubkey FILE is required: the genesis key you pinned', { hint: usage });
-  return loadPinnedKey(opts['pubkey']);
+  return loadPinnedKey(opts.pubkey);
 }
 
 function loadState(path: string | undefined, trusted: VerifierKey): Anchor[] {
@@ -36,16 +37,16 @@ function loadState(path: string | undefined, trusted: VerifierKey): Anchor[] {
   return [{ label: `the state file ${path}`, size: st.size, root: st.root }];
 }
 
-export async function ledgerVerify(io: Io, inputs: string[], opts: Record<string, unknown>): Promise<number> {
+export async function ledgerVerify(io: Io, inputs: string[], opts: LedgerVerifyOptions): Promise<number> {
   const stray = inputs.filter((a) => a.startsWith('-'));
   if (stray.length > 0) throw new TrustAnchorError(`unknown option ${stray[0]}`, { hint: usage });
-  const db = typeof opts['db'] === 'string' ? opts['db'] : undefined;
+  const db = typeof opts.db === 'string' ? opts.db : undefined;
   if ((db === undefined) === (inputs.length !== 1))
     throw new TrustAnchorError('give exactly one of BUNDLE or --db PATH', { hint: usage });
   const trusted = loadTrust(opts);
-  const statePath = typeof opts['state'] === 'string' ? opts['state'] : undefined;
+  const statePath = typeof opts.state === 'string' ? opts.state : undefined;
   const anchors = loadState(statePath, trusted);
-  const witnesses = loadWitnesses(opts['witness'], usage);
+  const witnesses = loadWitnesses(opts.witness, usage);
   let result: VerifyResult;
   if (db !== undefined) {
     result = await verifyLedgerDb(db, trusted, anchors);
@@ -78,7 +79,7 @@ export async function ledgerVerify(io: Io, inputs: string[], opts: Record<string
     keyRotations: result.keyRotations,
     ...(witnessed.length > 0 ? { witnessed } : {}),
   };
-  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify(summary));
+  if (opts.json === true) writeLine(io.stdout, JSON.stringify(summary));
   else {
     writeLine(
       io.stdout,

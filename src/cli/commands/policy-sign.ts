@@ -12,10 +12,11 @@ import { UsageError } from '../../errors.js';
 import { policyFileStatement, SIGNATURE_SUFFIX, type PolicySignature } from '../../policy/load/signed.js';
 import { writeLine, type Io } from '../io.js';
 import { approverName } from './decide.js';
+import type { PolicySignOptions } from '../specs/policy.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-export async function policySign(io: Io, file: string, opts: Record<string, unknown>): Promise<number> {
+export async function policySign(io: Io, file: string, opts: PolicySignOptions): Promise<number> {
   const path = resolve(io.cwd, file);
   let text: string;
   try {
@@ -23,13 +24,13 @@ export async function policySign(io: Io, file: string, opts: Record<string, unkn
   } catch (err) {
     throw new UsageError(`cannot read the policy file ${path}: ${(err as Error).message}`);
   }
-  const name = approverName(io.env, str(opts['as']));
+  const name = approverName(io.env, str(opts.as));
   const encrypted = readKeyFile(approverKeyPath(io.env, name));
   const statement = policyFileStatement(text);
   writeLine(io.stderr, `signing ${path} (sha256 ${statement.sha256}) as approver ${name}`);
   const passphrase = await readPassphrase({
-    passphraseFile: str(opts['passphraseFile']),
-    passphraseFd: opts['passphraseFd'] === undefined ? undefined : Number(opts['passphraseFd']),
+    passphraseFile: str(opts.passphraseFile),
+    passphraseFd: opts.passphraseFd === undefined ? undefined : Number(opts.passphraseFd),
     tty: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
     prompt: `passphrase of approver ${name} to sign ${path}: `,
     stdin: io.stdin,

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { ExitCode, UsageError } from '../../errors.js';
 import { createEngine, loadPolicy, PolicyLoadError, type CompiledRule, type LoadedPolicy } from '../../policy/index.js';
 import type { Io } from '../io.js';
+import type { PolicyExplainOptions, PolicyLintOptions, PolicyShowOptions } from '../specs/policy.js';
 
 async function load(io: Io, files: string[] | undefined): Promise<LoadedPolicy> {
   const engine = await createEngine();
@@ -14,8 +15,8 @@ async function load(io: Io, files: string[] | undefined): Promise<LoadedPolicy> 
 }
 
 /** `guard policy lint [PATH...]`: schema, rule examples and layering warnings. */
-export async function policyLint(io: Io, paths: string[], opts: Record<string, unknown>): Promise<number> {
-  const json = opts['json'] === true;
+export async function policyLint(io: Io, paths: string[], opts: PolicyLintOptions): Promise<number> {
+  const json = opts.json === true;
   try {
     const loaded = await load(io, paths);
     const n = loaded.policy.rules.length;
@@ -54,8 +55,8 @@ function ruleView(r: CompiledRule): Record<string, unknown> {
 }
 
 /** `guard policy explain <rule-id>`. */
-export async function policyExplain(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
-  const loaded = await load(io, opts['policy'] as string[] | undefined);
+export async function policyExplain(io: Io, id: string, opts: PolicyExplainOptions): Promise<number> {
+  const loaded = await load(io, opts.policy);
   const rule = loaded.policy.rules.find((r) => r.id === id);
   if (rule === undefined) {
     const near = loaded.policy.rules
@@ -69,16 +70,16 @@ export async function policyExplain(io: Io, id: string, opts: Record<string, unk
     });
   }
   const view = ruleView(rule);
-  if (opts['json'] === true) io.stdout.write(`${JSON.stringify(view)}\n`);
+  if (opts.json === true) io.stdout.write(`${JSON.stringify(view)}\n`);
   else io.stdout.write(stringify(view, { lineWidth: 0 }));
   return ExitCode.OK;
 }
 
 /** `guard policy show`: the effective merged policy with the source of every rule. */
-export async function policyShow(io: Io, opts: Record<string, unknown>): Promise<number> {
-  const loaded = await load(io, opts['policy'] as string[] | undefined);
+export async function policyShow(io: Io, opts: PolicyShowOptions): Promise<number> {
+  const loaded = await load(io, opts.policy);
   const p = loaded.policy;
-  if (opts['json'] === true) {
+  if (opts.json === true) {
     io.stdout.write(
       `${JSON.stringify({ digest: p.digest, default: p.default, on_unresolved: p.onUnresolved, settings_source: p.settingsSource, files: loaded.files, warnings: loaded.warnings, disabled: p.disabled, rules: p.rules.map(ruleView) })}\n`,
     );

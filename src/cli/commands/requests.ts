@@ -3,6 +3,7 @@ import { connectDaemon } from '../../daemon/connect.js';
 import type { RequestDetail } from '../../daemon/messages.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId } from './decide-common.js';
+import type { RequestsOptions, ShowRequestOptions } from '../specs/requests.js';
 
 function line(d: RequestDetail): string {
   const v = d.view;
@@ -18,8 +19,8 @@ function line(d: RequestDetail): string {
 const LIST_PAGE = 200;
 
 // reads: they never start a daemon (with none running there is nothing to list)
-export async function listRequests(io: Io, opts: Record<string, unknown>): Promise<number> {
-  const json = opts['json'] === true;
+export async function listRequests(io: Io, opts: RequestsOptions): Promise<number> {
+  const json = opts.json === true;
   const client = await connectDaemon(io.env, { autostart: false });
   let count = 0;
   const docs: string[] = [];
@@ -28,11 +29,7 @@ export async function listRequests(io: Io, opts: Record<string, unknown>): Promi
     // only once complete (a daemon lost mid-listing must not leave a truncated document)
     let cursor: string | undefined;
     do {
-      const page = await callDaemon(
-        client,
-        { type: 'list', all: opts['all'] === true, cursor, limit: LIST_PAGE },
-        false,
-      );
+      const page = await callDaemon(client, { type: 'list', all: opts.all === true, cursor, limit: LIST_PAGE }, false);
       for (const d of page.requests) {
         if (json) docs.push(JSON.stringify(d));
         else writeLine(io.stdout, line(d));
@@ -45,7 +42,7 @@ export async function listRequests(io: Io, opts: Record<string, unknown>): Promi
   }
   // the same bytes as `JSON.stringify({ requests })`, without holding the parsed list twice
   if (json) writeLine(io.stdout, `{"requests":[${docs.join(',')}]}`);
-  else if (count === 0) writeLine(io.stdout, opts['all'] === true ? 'no requests yet' : 'nothing waiting for approval');
+  else if (count === 0) writeLine(io.stdout, opts.all === true ? 'no requests yet' : 'nothing waiting for approval');
   return 0;
 }
 
@@ -85,10 +82,10 @@ export function formatDetail(d: RequestDetail): string {
   return out.join('\n');
 }
 
-export async function showRequest(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
+export async function showRequest(io: Io, id: string, opts: ShowRequestOptions): Promise<number> {
   checkRequestId(id);
   const client = await connectDaemon(io.env, { autostart: false });
   const d = await callDaemon(client, { type: 'show', requestId: id });
-  writeLine(io.stdout, opts['json'] === true ? JSON.stringify(d) : formatDetail(d));
+  writeLine(io.stdout, opts.json === true ? JSON.stringify(d) : formatDetail(d));
   return 0;
 }

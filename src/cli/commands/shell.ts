@@ -16,5 +16,5 @@ export async function shellCommand(io: Io, words: string[]): Promise<number> {
   const tail =
     io.rawArgv !== undefined && io.rawArgv.length >= words.length ? io.rawArgv.slice(-words.length) : undefined;
   const rawArgv = tail === undefined ? undefined : [Buffer.from(SHELL_PATH), ...tail];
-  return execCommand({ ...io, rawArgv }, command, {});
+  return execCommand({ ...io, rawArgv }, command, { wait: true });
 }

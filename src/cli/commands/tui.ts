@@ -10,6 +10,8 @@ import { UsageError } from '../../errors.js';
 import type { Risk } from '../../policy/types.js';
 import type { Io } from '../io.js';
 import { approverName } from './decide.js';
+import type { DecideOptions } from '../specs/decide.js';
+import type { TuiOptions } from '../specs/tui.js';
 
 /** An unlock window longer than this would make the passphrase a formality. */
 export const MAX_UNLOCK_WINDOW_MS = 8 * 3600 * 1000;
@@ -35,15 +37,18 @@ const FLAG: Record<(typeof ID_ONLY)[number], string> = {
   json: '--json',
 };
 
-export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise<number> {
+/** `guard tui`'s options, or `guard approve`'s given without an id (the id-only ones must be absent). */
+type TuiCommandOptions = TuiOptions & Partial<Pick<DecideOptions, (typeof ID_ONLY)[number]>>;
+
+export async function tuiCommand(io: Io, opts: TuiCommandOptions): Promise<number> {
   const idOnly = ID_ONLY.find((k) => opts[k] !== undefined);
   if (idOnly !== undefined) {
     throw new UsageError(`${FLAG[idOnly]} needs a request id: guard approve ID ${FLAG[idOnly]} …`, {
       hint: 'without an id, guard approve opens the terminal UI (list the ids with `guard requests`)',
     });
   }
-  const windowMs = parseUnlockWindow(typeof opts['unlockWindow'] === 'string' ? opts['unlockWindow'] : '10m');
-  const fresh = opts['freshPassphrase'] ?? 'high';
+  const windowMs = parseUnlockWindow(typeof opts.unlockWindow === 'string' ? opts.unlockWindow : '10m');
+  const fresh = opts.freshPassphrase ?? 'high';
   if (typeof fresh !== 'string' || !FRESH.includes(fresh))
     throw new UsageError(`--fresh-passphrase ${JSON.stringify(fresh)} is not a risk`, {
       hint: `use one of: ${FRESH.join(', ')}`,
@@ -56,12 +61,12 @@ export async function tuiCommand(io: Io, opts: Record<string, unknown>): Promise
       hint: 'in scripts use `guard requests` to list and `guard approve ID --passphrase-fd N` to decide',
     });
   }
-  const hub = typeof opts['hub'] === 'string' ? opts['hub'] : undefined;
+  const hub = 'hub' in opts && typeof opts.hub === 'string' ? opts.hub : undefined;
   if (hub !== undefined && !/^https?:\/\/[^\s/]+/.test(hub))
     throw new UsageError(`--hub ${JSON.stringify(hub)} is not an http(s) URL`, {
       hint: 'give the hub URL, e.g. https://hub.example:8443',
     });
-  const name = approverName(io.env, typeof opts['as'] === 'string' ? opts['as'] : undefined);
+  const name = approverName(io.env, typeof opts.as === 'string' ? opts.as : undefined);
   const keyPath = approverKeyPath(io.env, name);
   if (!existsSync(keyPath)) {
     throw new UsageError(`no approver key for "${name}" at ${keyPath}`, {

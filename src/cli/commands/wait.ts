@@ -11,10 +11,11 @@ import { NotApprovedError, PendingError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { visibleText } from '../../util/visible.js';
 import { checkRequestId, mapDaemonError } from './decide-common.js';
+import type { WaitOptions } from '../specs/decide.js';
 
-export async function waitCommand(io: Io, id: string, opts: Record<string, unknown>): Promise<number> {
+export async function waitCommand(io: Io, id: string, opts: WaitOptions): Promise<number> {
   checkRequestId(id);
-  const timeoutSeconds = typeof opts['timeout'] === 'string' ? parseDuration(opts['timeout']) : undefined;
+  const timeoutSeconds = typeof opts.timeout === 'string' ? parseDuration(opts.timeout) : undefined;
   const client = await connectDaemon(io.env);
   let asked: string | undefined;
   let attached = false;
@@ -56,7 +57,7 @@ export async function waitCommand(io: Io, id: string, opts: Record<string, unkno
       }
     });
   }).finally(() => client.close());
-  if (opts['json'] === true) writeLine(io.stdout, JSON.stringify({ requestId: id, ...result }));
+  if (opts.json === true) writeLine(io.stdout, JSON.stringify({ requestId: id, ...result }));
   if (result.state === 'approved') {
     writeLine(
       io.stderr,

@@ -1,16 +1,16 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { defineCommand } from '../command.js';
 
 // the help is printed by hand: every word after `shell` belongs to sh, so commander's own
 // --help handling is off
-let helpOf: Command | undefined;
+let helpOf: CommandUnknownOpts | undefined;
 
 export const shellSpec = defineCommand({
   name: 'shell',
   summary: "a drop-in for `sh -c`: run a command string through guard (set it as an agent's or tool's shell)",
   define(cmd) {
     helpOf = cmd;
-    cmd
+    return cmd
       .usage("-c 'command' [name [args...]]")
       .argument('[words...]', 'sh options (-c, -lc, -ec, -e -c), the command string, then $0 $1 …')
       .helpOption(false)
@@ -30,8 +30,7 @@ Examples:
   SHELL="$GUARD_HOME/bin/guard-shell" some-tool    # the one-file wrapper \`guard init --agent shell\` writes`,
       );
   },
-  async run(io, args) {
-    const words = (args[0] as string[] | undefined) ?? [];
+  async run(io, [words]) {
     if (words.length === 1 && (words[0] === '--help' || words[0] === '-h') && helpOf !== undefined) {
       helpOf.outputHelp();
       return 0;

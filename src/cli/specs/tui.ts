@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
-import { defineCommand } from '../command.js';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
+import { defineCommand, type Declaration, type OptionsOf } from '../command.js';
 
 /** Options shared by `guard tui` and `guard approve` without an id (which opens the same TUI). */
-export function tuiOptions(cmd: Command): Command {
+export function tuiOptions<A extends unknown[], O extends OptionValues>(cmd: Command<A, O>) {
   return cmd
     .option(
       '--unlock-window <duration>',
@@ -29,14 +29,19 @@ Examples:
   guard tui --as alice --unlock-window 5m
   guard tui --hub https://hub.example:8443  # the fleet's queue; decisions relayed to each host`;
 
+export const tuiDeclaration = (cmd: Declaration) =>
+  tuiOptions(
+    cmd
+      .option('--as <name>', 'approver name (default: GUARD_APPROVER, or the only key in your approver directory)')
+      .option('--hub <url>', "the whole fleet's open requests from a guard hub, host shown per request (docs/hub.md)"),
+  ).addHelpText('after', TUI_HELP);
+
+export type TuiOptions = OptionsOf<typeof tuiDeclaration>;
+
 export const tuiSpec = defineCommand({
   name: 'tui',
   summary: "open the approver's terminal UI: live pending requests, full context, signed decisions",
-  define(cmd) {
-    cmd.option('--as <name>', 'approver name (default: GUARD_APPROVER, or the only key in your approver directory)');
-    cmd.option('--hub <url>', "the whole fleet's open requests from a guard hub, host shown per request (docs/hub.md)");
-    tuiOptions(cmd).addHelpText('after', TUI_HELP);
-  },
+  define: tuiDeclaration,
   async run(io, _args, opts) {
     const { tuiCommand } = await import('../commands/tui.js');
     return tuiCommand(io, opts);

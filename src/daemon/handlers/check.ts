@@ -76,5 +76,9 @@ function outcome(d: Decision, requestId: string | undefined): CheckOutcome {
     approval:
       d.approval === undefined ? undefined : { timeoutSeconds: d.approval.timeoutSeconds, quorum: d.approval.quorum },
     requestId,
+    commands: d.commands.map((c) => ({
+      argv: [c.programPath ?? c.program ?? '', ...c.args].map(r),
+      text: r(c.text),
+    })),
   };
 }

@@ -19,7 +19,35 @@ import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
 import { previewExtra, previewFor } from '../../preview/index.js';
-import { judgedEnv } from '../judged-env.js';
+import { judgedEnv, needContext, quickNeedsValues, readEnvNames } from '../judged-env.js';
+import {
+  mayApplyLater,
+  PlanRuns,
+  prunePlans,
+  savedPlanArgv,
+  savedPlanPath,
+  savedPlanRun,
+  type SavedPlanRun,
+} from '../../preview/saved-plan.js';
+import { rm } from 'node:fs/promises';
+
+const planRuns = new WeakMap<DaemonContext, PlanRuns>();
+
+/** This daemon's runs that apply a saved plan (decision 1086). */
+function planRunsOf(ctx: DaemonContext): PlanRuns {
+  let p = planRuns.get(ctx);
+  if (p === undefined) {
+    p = new PlanRuns();
+    planRuns.set(ctx, p);
+  }
+  return p;
+}
+
+/** A saved plan no grant can apply any more and no run still applies: removed. */
+async function dropUsedPlan(ctx: DaemonContext, requestId: string): Promise<void> {
+  if (mayApplyLater(ctx.store.get(requestId), ctx.now()) || planRunsOf(ctx).running(requestId)) return;
+  await rm(savedPlanPath(ctx.home, requestId), { force: true });
+}
 
 type Msg = ExecMessage & { id: number };
 
@@ -59,7 +87,10 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     throw new ReplyError('bad_request', 'binding.targets must have one entry per argv element');
   }
   const loaded = await ctx.policy.forCwd(msg.cwd);
-  // env: rules judge the values the binding carries (decision 1025), or an explicit env field
+  // env: rules judge the values the binding carries (decisions 1025, 1026); a quick request whose
+  // environment sets a variable the policy reads is asked for the full context and those values
+  const read = readEnvNames(policyEnvNames(loaded.policy.rules));
+  if (quickNeedsValues(msg, read)) return conn.result(msg.id, needContext(read));
   const env = judgedEnv(msg, policyEnvNames(loaded.policy.rules));
   const decision = await ctx.judge({ argv: msg.argv, cwd: msg.cwd, requester, env }, loaded);
   const fingerprint = fingerprintOf(
@@ -70,8 +101,10 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   );
   // enforced mode: credentialed commands run in the daemon's executor, judged on the full context
   const plan = executorPlan(ctx, msg, decision);
-  if (plan !== undefined && msg.partialContext === true) return conn.result(msg.id, { outcome: 'need_context' });
-  if (msg.attach !== undefined) return attach(ctx, conn, msg, msg.attach, fingerprint, plan);
+  if (plan !== undefined && msg.partialContext === true) return conn.result(msg.id, needContext(read));
+  // an approval of a previewed terraform apply applies exactly the saved plan (decision 1086)
+  const saved = (r: StoredRequest): Promise<SavedPlanRun> => savedPlanRun(ctx.home, r, msg.argv, decision);
+  if (msg.attach !== undefined) return attach(ctx, conn, msg, msg.attach, fingerprint, plan, saved);
 
   const id = newRequestId();
   const t = intake(msg, requester);
@@ -101,12 +134,14 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   }
   // Holding or granting binds the program digest and shows the full context: ask for it first.
   // Nothing is recorded yet; the full request will be.
-  if (msg.partialContext === true) return answer({ outcome: 'need_context' });
+  if (msg.partialContext === true) return answer(needContext(read));
   // A grant from an earlier approval of exactly this command (`--no-wait`, then re-run).
   // …or a session grant whose scope covers this command (same rules, requester, cwd, agent session)
   const probe = probeOf(decision, requester, msg.cwd, sessionView(msg.context).session);
   const byGrant = async (granted: StoredRequest | undefined, scoped: boolean): Promise<boolean> => {
     if (granted === undefined) return false;
+    const applies = scoped ? {} : await saved(granted);
+    if ('refused' in applies) throw new ReplyError('refused', applies.refused);
     const execId = newExecId();
     const scope = scoped ? { scope: granted.grant?.scope?.text } : {};
     await ctx.ledger.appendMany([
@@ -116,7 +151,9 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     try {
       if (scoped) await ctx.machine.consumeScoped(granted.id, probe, fingerprint, execId, id);
       else await ctx.machine.consume(granted.id, fingerprint, execId, id, programSha256Of(msg.context));
-      answer({ outcome: 'run', execId, requestId: id, grant: granted.id, ...startedExec(ctx, conn, execId, id, plan) });
+      if (applies.argv !== undefined) planRunsOf(ctx).start(execId, granted.id);
+      const offer = startedExec(ctx, conn, execId, id, plan);
+      answer({ outcome: 'run', execId, requestId: id, grant: granted.id, ...applies, ...offer });
       return true;
     } catch (err) {
       if (!(err instanceof ReplyError)) throw err;
@@ -126,6 +163,10 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
   if (await byGrant(ctx.machine.findGrant(fingerprint), false)) return;
   if (probe.session !== undefined && (await byGrant(ctx.machine.findScopedGrant(probe), true))) return;
   // effect preview (decision 1084): bounded in time, shown and hashed, never part of the decision
+  const keepPlan =
+    msg.rawArgvB64 === undefined ? savedPlanArgv(msg.argv, decision, savedPlanPath(ctx.home, id)) : undefined;
+  if (keepPlan !== undefined)
+    await prunePlans(ctx.home, (rq) => mayApplyLater(ctx.store.get(rq), ctx.now()) || planRunsOf(ctx).running(rq));
   const preview = await previewFor({
     decision,
     cwd: msg.cwd,
@@ -133,6 +174,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     peerUid: conn.peer?.uid,
     daemonUid: ctx.ownerUid,
     credentialed: plan !== undefined,
+    keepPlan: keepPlan === undefined ? undefined : { path: savedPlanPath(ctx.home, id), words: keepPlan.words },
   });
   const held: LedgerItem =
     preview === undefined
@@ -170,7 +212,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     policyDigest: decision.policyDigest,
     updatedAt: createdAt,
   };
-  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan, decision.scripts);
+  if (!msg.noWait) watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan, decision.scripts, saved);
   await ctx.machine.create(r, [held, { type: 'decision', payload: decisionPayload(id, decision) }]);
   if (!msg.noWait && conn.closed) {
     await ctx.machine.cancel(id, 'the requester went away before a decision');
@@ -227,13 +269,14 @@ async function attach(
   requestId: string,
   fingerprint: string,
   plan: ExecutorPlan | undefined,
+  saved: (r: StoredRequest) => Promise<SavedPlanRun>,
 ): Promise<void> {
   const r = ctx.store.get(requestId);
   if (r === undefined) throw new ReplyError('not_found', `no request ${requestId}`);
   if (r.fingerprint !== fingerprint)
     throw new ReplyError('refused', `request ${requestId} is for a different command, directory or requester`);
   if (isOpen(r)) {
-    watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan);
+    watchAsExec(ctx, conn, msg.id, r, programSha256Of(msg.context), plan, undefined, saved);
     conn.result(msg.id, {
       outcome: 'pending',
       requestId,
@@ -244,10 +287,13 @@ async function attach(
     return;
   }
   if (r.state === 'approved') {
+    const applies = await saved(r);
+    if ('refused' in applies) throw new ReplyError('refused', applies.refused);
     const execId = newExecId();
     await ctx.machine.consume(r.id, fingerprint, execId, r.id, programSha256Of(msg.context));
+    if (applies.argv !== undefined) planRunsOf(ctx).start(execId, r.id);
     const offer = startedExec(ctx, conn, execId, r.id, plan);
-    conn.result(msg.id, { outcome: 'run', execId, requestId, ...offer } satisfies ExecOutcome);
+    conn.result(msg.id, { outcome: 'run', execId, requestId, ...applies, ...offer } satisfies ExecOutcome);
     return;
   }
   throw new ReplyError(
@@ -265,6 +311,7 @@ function watchAsExec(
   programSha256: string | undefined,
   plan?: ExecutorPlan,
   scripts?: Decision['scripts'],
+  saved?: (r: StoredRequest) => Promise<SavedPlanRun>,
 ): void {
   let done = false;
   const send = (e: WaitEvent): void => conn.event(re, e);
@@ -283,25 +330,27 @@ function watchAsExec(
           return;
         }
         const execId = newExecId();
-        ctx.machine.consume(next.id, next.fingerprint, execId, next.id, programSha256).then(
-          () => {
-            const offer = startedExec(ctx, conn, execId, next.id, plan);
-            send({
-              event: 'run',
-              execId,
-              requestId: next.id,
-              approvedBy: next.view.approvals.map((a) => a.approver),
-              ...offer,
-            });
-          },
-          (err: unknown) =>
-            send({
-              event: 'closed',
-              requestId: next.id,
-              state: 'approved',
-              reason: `approved, but the grant cannot be used: ${(err as Error).message}`,
-            }),
-        );
+        const closed = (reason: string): void =>
+          send({ event: 'closed', requestId: next.id, state: 'approved', reason });
+        void (async () => {
+          const applies = (await saved?.(next)) ?? {};
+          if ('refused' in applies) return closed(applies.refused);
+          try {
+            await ctx.machine.consume(next.id, next.fingerprint, execId, next.id, programSha256);
+          } catch (err) {
+            return closed(`approved, but the grant cannot be used: ${(err as Error).message}`);
+          }
+          if (applies.argv !== undefined) planRunsOf(ctx).start(execId, next.id);
+          const offer = startedExec(ctx, conn, execId, next.id, plan);
+          send({
+            event: 'run',
+            execId,
+            requestId: next.id,
+            approvedBy: next.view.approvals.map((a) => a.approver),
+            ...applies,
+            ...offer,
+          });
+        })().catch((err: unknown) => closed(`approved, but the run could not be prepared: ${(err as Error).message}`));
         return;
       }
       if (isOpen(next)) {
@@ -356,6 +405,12 @@ export async function handleExecEnd(
     throw new ReplyError('not_found', `no running command ${msg.execId}`);
   ctx.execs.delete(msg.execId);
   ctx.execOwners.delete(msg.execId);
+  // the run has ended: a saved plan it applied goes once no grant can apply it again
+  const planOf = planRunsOf(ctx).end(msg.execId);
+  if (planOf !== undefined)
+    await dropUsedPlan(ctx, planOf).catch((err: unknown) =>
+      ctx.log.warn(`saved plan of ${planOf}: ${(err as Error).message}`),
+    );
   await ctx.ledger.append('exec_end', {
     requestId,
     execId: msg.execId,

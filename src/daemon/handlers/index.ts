@@ -4,9 +4,10 @@ import type { Handlers } from '../server.js';
 import { handleCheck } from './check.js';
 import { handleDecide, handleReply, handleReportRefusal, handleRevoke } from './decide.js';
 import { handleEnroll } from './enroll.js';
+import { handleGrantExtend } from './extend.js';
 import { handleApproverChange, handleApproverGet, handleApproverRemove } from './approver-admin.js';
 import { handleCredential } from './credential.js';
-import { handleExecInput, handleExecRun, handleExecSignal } from '../executor.js';
+import { handleExecRun, handleExecSignal, handleExecStream } from '../executor.js';
 import { handleExec, handleExecEnd } from './exec.js';
 import {
   handleHistory,
@@ -29,6 +30,7 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     report_refusal: (c, m) => handleReportRefusal(ctx, c, m),
     reply: (c, m) => handleReply(ctx, c, m),
     revoke: (c, m) => handleRevoke(ctx, c, m),
+    grant_extend: (c, m) => handleGrantExtend(ctx, c, m),
     wait: (c, m) => handleWait(ctx, c, m),
     list: (c, m) => handleList(ctx, c, m),
     show: (c, m) => handleShow(ctx, c, m),
@@ -42,7 +44,7 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     approver_get: (c, m) => handleApproverGet(ctx, c, m),
     credential: (c, m) => handleCredential(ctx, c, m),
     exec_run: (c, m) => handleExecRun(ctx, c, m),
-    exec_input: (c, m) => handleExecInput(ctx, c, m),
+    exec_stream: (c, m) => handleExecStream(ctx, c, m),
     exec_signal: (c, m) => handleExecSignal(ctx, c, m),
   };
 }

@@ -1,15 +1,9 @@
-import { DEFAULT_APPROVAL, EFFECT_RANK, RISK_RANK, type CompiledPolicy, type CompiledRule } from './compiled.js';
+import { DEFAULT_APPROVAL, EFFECT_RANK, RISK_RANK, type CompiledPolicy } from './compiled.js';
+import { ruleLookup } from './lookup.js';
 import { tokens, type MatchResult, type Tokens } from './match.js';
 import type { Cmd, Sink } from '../shell/model.js';
 import type { ApprovalSettings, Decision, Effect, PolicyRequest, Risk, RuleMatch, SimpleCommand } from '../types.js';
 import { shellQuote } from '../shell/words.js';
-
-function candidates(policy: CompiledPolicy, cmd: Cmd): CompiledRule[] {
-  const exact = policy.byProgram.get(cmd.program);
-  if (policy.anyProgram.length === 0) return exact ?? [];
-  const globbed = policy.anyProgram.filter((r) => r.programGlob!(cmd.program));
-  return exact ? [...exact, ...globbed] : globbed;
-}
 
 function fill(template: string, cmd: Cmd, tok: Tokens, m: MatchResult, req: PolicyRequest): string {
   const q = (ws: string[]): string => ws.map(shellQuote).join(' ');
@@ -83,10 +77,11 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
   let effect: Effect = 'allow';
   let risk: Risk = 'low';
   let defaulted = false;
+  const lookup = ruleLookup(policy);
   sink.commands.forEach((cmd, i) => {
     const tok = tokens(cmd);
     let any = false;
-    for (const rule of candidates(policy, cmd)) {
+    for (const rule of lookup.candidates(cmd.program)) {
       if (rule.pinned !== undefined && !rule.pinned.includes(cmd.programPath)) continue;
       const m = rule.test(cmd, tok, req);
       if (m === undefined) continue;
