@@ -5,6 +5,7 @@
 export type { RequestIntent, RequestState, RequestView } from '../request/state.js';
 export type { ChannelDecision, ChannelIdentity } from '../request/vote.js';
 import type { RequestView } from '../request/state.js';
+import type { SignedDecision } from '../approval/types.js';
 import type { ChannelDecision, ChannelIdentity } from '../request/vote.js';
 import type { RequestDetail } from '../daemon/messages.js';
 
@@ -22,6 +23,10 @@ export interface ChannelHost {
   pending?(): PendingRequest[];
   /** The enrolled approver a channel identity maps to (web page sign-in), if exactly one. */
   whoIs?(identity: ChannelIdentity): string | undefined;
+  /** A decision signed by an approver's own key, relayed by the hub: checked like `guard approve` (decision 1049). */
+  decideSigned?(signed: SignedDecision): Promise<string | null>;
+  /** The enrolled approvers' public keys, which the hub link distributes to the hub (decision 1049). */
+  approverKeys?(): { name: string; publicKey: string }[];
   log(event: { channel: string; level: 'info' | 'warn' | 'error'; message: string }): void;
 }
 

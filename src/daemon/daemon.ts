@@ -12,7 +12,7 @@ import { createEngine, evaluateWithScripts, openExampleCache } from '../policy/i
 import { JudgePool } from './judge-pool.js';
 import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
-import { channelDecide } from './handlers/decide.js';
+import { channelDecide, hubSignedDecide } from './handlers/decide.js';
 import { approverOf, pendingRequests } from './shown-view.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
@@ -206,6 +206,8 @@ async function boot(
       decide: (d) => channelDecide(ctx, d),
       pending: () => pendingRequests(ctx.store),
       whoIs: (identity) => approverOf(ctx, identity),
+      decideSigned: (signed) => hubSignedDecide(ctx, signed),
+      approverKeys: () => ctx.approvers().map((a) => ({ name: a.name, publicKey: a.publicKey })),
       log: (e) =>
         log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info'](`channel ${e.channel}: ${e.message}`),
     },

@@ -19,6 +19,7 @@ import type { LedgerWriter } from '../ledger/types.js';
 import { parseVoteKey, voteSignatureValid, type VoteBody } from './vote.js';
 import { guardPaths } from '../config/paths.js';
 import { EvidenceForwarder } from './forward.js';
+import { signedDecisionSchema } from '../approval/schema.js';
 
 const hubSection = z
   .object({
@@ -180,7 +181,7 @@ export class HubLink implements Channel {
       const id = this.dirty.values().next().value as string;
       const view = this.latest.get(id)!;
       try {
-        await this.call('PUT', '/v1/requests', { view });
+        await this.call('PUT', '/v1/requests', { view: withFingerprint(view, this.host) });
         failures = 0;
         this.connected = true;
         if (this.latest.get(id) === view) {
@@ -199,6 +200,7 @@ export class HubLink implements Channel {
     let failures = 0;
     while (!this.abort.signal.aborted) {
       try {
+        await this.syncApprovers();
         const r = (await this.call('POST', '/v1/votes/poll', { ack })) as { votes?: WireVote[] };
         ack = [];
         failures = 0;
@@ -214,6 +216,32 @@ export class HubLink implements Channel {
         this.failed(err);
         await sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** failures++), this.abort.signal);
       }
+    }
+  }
+
+  private sentApprovers: string | undefined;
+
+  /** The approvers' public keys go to the hub when they changed (decision 1049: whom the hub lets read and relay). */
+  private async syncApprovers(): Promise<void> {
+    const keys = this.host?.approverKeys?.();
+    if (keys === undefined) return;
+    const text = JSON.stringify(keys);
+    if (text === this.sentApprovers) return;
+    await this.call('PUT', '/v1/approvers', { approvers: keys });
+    this.sentApprovers = text;
+  }
+
+  /** An approver-signed decision: the daemon checks it like a local `guard approve`; the hub only relayed it. */
+  private async handleSigned(v: WireVote, b: VoteBody): Promise<void> {
+    const parsed = signedDecisionSchema.safeParse(b.signed);
+    if (!parsed.success || parsed.data.requestId !== b.requestId)
+      return this.refuse(v, 'hub-malformed', 'the relayed signed decision is malformed or names another request');
+    if (this.host?.decideSigned === undefined)
+      return this.refuse(v, 'hub-unsupported', 'this daemon takes no signed decisions from the hub');
+    const refusal = await this.host.decideSigned(parsed.data);
+    if (refusal !== null) {
+      this.refused++;
+      this.host.log({ channel: 'hub', level: 'warn', message: `signed decision ${v.id} refused: ${refusal}` });
     }
   }
 
@@ -241,6 +269,7 @@ export class HubLink implements Channel {
       return this.refuse(v, 'hub-signature', 'the vote does not carry a valid signature by the pinned hub vote key');
     if (b.host !== this.hostId || String(b.vote) !== String(v.id))
       return this.refuse(v, 'hub-wrong-host', 'the vote was signed for another host or another vote id');
+    if (b.signed !== undefined) return this.handleSigned(v, b);
     await this.host?.decide({
       requestId: b.requestId,
       action: b.action,
@@ -249,6 +278,13 @@ export class HubLink implements Channel {
       question: b.question,
     });
   }
+}
+
+/** The view with the fingerprint an approver signs over (open requests only; from the daemon's own record). */
+function withFingerprint(view: RequestView, host: ChannelHost | undefined): RequestView {
+  if (view.state !== 'pending' && view.state !== 'needs_info') return view;
+  const fingerprint = host?.pending?.().find((p) => p.detail.view.id === view.id)?.detail.fingerprint;
+  return fingerprint === undefined ? view : ({ ...view, fingerprint } as RequestView);
 }
 
 /** The hub link for a config file's `hub:` section (none when absent; a failed channel when it cannot be built). */

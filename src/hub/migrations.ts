@@ -122,6 +122,24 @@ CREATE TABLE slack_messages (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'approver public keys distributed by hosts (guard tui --hub, decision 1049)',
+    sql: `
+CREATE TABLE host_approvers (
+  host_id text NOT NULL REFERENCES hosts(id),
+  name text NOT NULL,
+  public_key text NOT NULL,
+  PRIMARY KEY (host_id, name)
+);
+CREATE INDEX host_approvers_key ON host_approvers (public_key);
+CREATE TABLE approver_sessions (
+  token_sha256 text PRIMARY KEY,
+  public_key text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+`,
+  },
 ];
 
 /** Advisory lock keys (one namespace for the hub; arbitrary constants). */

@@ -7,6 +7,7 @@
  *   POST /v1/witness        {checkpoint, proof}   → {cosignature, witnessKey}   (decision 1045)
  *   POST /v1/evidence/head  {}                    → {size}   (records the hub holds for this host)
  *   POST /v1/evidence       {from, records, checkpoint} → {size, cosignature, witnessKey}   (decision 1047)
+ * PUT /v1/approvers, GET /v1/fleet/requests, POST /v1/fleet/decisions: src/hub/fleet.ts (decision 1049).
  * Hosts authenticate with `Authorization: Bearer <credential>`. Bodies are bounded and validated.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -22,6 +23,7 @@ import { Wakeups } from './wake.js';
 import { cosign, witnessKeyOf } from './witness-store.js';
 import { evidenceHead, forwardEvidence } from './evidence-store.js';
 import { decodeBase64Strict } from '../ledger/b64.js';
+import { FleetRoutes, isFleetPath } from './fleet.js';
 
 const MAX_BODY = 1024 * 1024;
 /** A batch of forwarded records (base64) with its checkpoint; the host keeps batches well below it. */
@@ -121,6 +123,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           log: opts.log,
         });
   owner?.start();
+  const fleet = new FleetRoutes(store, key.privatePem, opts.log);
 
   const authenticate = async (req: IncomingMessage): Promise<HostRow> => {
     const auth = req.headers.authorization;
@@ -131,6 +134,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     const path = (req.url ?? '').split('?')[0];
+    if (path !== undefined && isFleetPath(path)) return void (await fleet.handle(req, res, path));
     if (req.method === 'GET' && path === '/v1/health') return { ok: true, slackOwner: owner?.owner ?? false };
     if (req.method === 'POST' && path === '/v1/join') {
       const body = parse(joinBody, await readJson(req));

@@ -49,7 +49,7 @@ export class HubStore {
   constructor(readonly pool: Pool) {}
 
   /** Runs fn in one transaction (rolled back if it throws). */
-  private async tx<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  async tx<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await checkout(this.pool);
     let failed = false;
     try {

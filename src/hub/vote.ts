@@ -6,6 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalBytes } from '../util/canonical.js';
+import type { SignedDecision } from '../approval/types.js';
 
 export interface VoteBody {
   v: 1;
@@ -18,6 +19,11 @@ export interface VoteBody {
   reason?: string | undefined;
   question?: string | undefined;
   at: string;
+  /**
+   * A decision signed by the approver's own key (`guard tui --hub`, decision 1049): the daemon
+   * checks it as it checks a local `guard approve`; the hub only relays it.
+   */
+  signed?: SignedDecision | undefined;
 }
 
 const DOMAIN = Buffer.from('guard-hub-vote-v1\n');

@@ -39,7 +39,7 @@ export type Ballot =
   | {
       via: 'signed';
       signed: SignedDecision;
-      channel: 'cli' | 'tui';
+      channel: 'cli' | 'tui' | 'hub';
       /** Checked by the caller and kept in the approval record (a step-up proof). */
       extra?: Record<string, JsonValue> | undefined;
     }

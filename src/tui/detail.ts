@@ -7,6 +7,7 @@ import type { RequestView } from '../channels/types.js';
 import {
   age,
   commandSegments,
+  fleetHostOf,
   quorumText,
   redactionSegments,
   riskLabel,
@@ -101,6 +102,8 @@ export function detailLines(
       width,
     ),
   );
+  const host = fleetHostOf(view);
+  if (host !== undefined) out.push(...field('Host', [{ text: host, style: 'bold' }], width));
   const where = whereOf(view);
   if (where !== '') out.push(...field('Where', [{ text: where, style: 'bold' }], width));
   out.push(

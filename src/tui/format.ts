@@ -68,6 +68,12 @@ export function riskStyle(risk: string): SegmentStyle {
 }
 
 /** "claude-code · alice@box" */
+/** The hub's name of the host a fleet view comes from (`guard tui --hub`), if any. */
+export function fleetHostOf(view: RequestView): string | undefined {
+  const h = (view as { fleetHost?: unknown }).fleetHost;
+  return typeof h === 'string' ? h : undefined;
+}
+
 export function requesterText(r: RequestView['requester']): string {
   const who = r.host !== undefined && r.host !== '' ? `${r.user}@${r.host}` : r.user;
   return r.agent !== undefined && r.agent !== '' ? `${r.agent} · ${who}` : who;

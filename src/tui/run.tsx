@@ -8,6 +8,10 @@ import { checkSocketPath } from '../daemon/runtime.js';
 import { App } from './app.js';
 import { ApproverSession } from './approver.js';
 import { DaemonBackend } from './backend.js';
+import { HubBackend, hubLogin } from './hub-backend.js';
+import { approverKeyPath, readKeyFile } from '../approval/keyfile.js';
+import { unlockApproverKey } from '../approval/keys.js';
+import { readPassphrase } from '../approval/passphrase.js';
 import { DaemonLink } from './link.js';
 import { initialState } from './model.js';
 import { colorEnabled, makeTheme } from './theme.js';
@@ -22,6 +26,25 @@ export interface TuiOptions {
   unlockWindowMs: number;
   /** Approvals at or above this risk always ask for the passphrase (default high). */
   freshPassphraseFrom?: Risk | 'none' | undefined;
+  /** `guard tui --hub URL`: the fleet's requests from the hub (decision 1049). */
+  hub?: string | undefined;
+}
+
+/** The passphrase once, before the UI opens: one signature logs in to the hub; the key is then disposed. */
+async function loginToHub(opts: TuiOptions, now: number): Promise<string> {
+  const passphrase = await readPassphrase({
+    tty: true,
+    prompt: `passphrase of approver ${opts.approver} to log in to ${opts.hub!}: `,
+    stdin: opts.stdin,
+    stderr: opts.stderr,
+  });
+  const key = unlockApproverKey(readKeyFile(approverKeyPath(opts.env, opts.approver)), passphrase);
+  passphrase.fill(0);
+  try {
+    return await hubLogin(opts.hub!, key, now);
+  } finally {
+    key.dispose();
+  }
 }
 
 const ALT_SCREEN_ON = '\u001b[?1049h';
@@ -29,7 +52,7 @@ const ALT_SCREEN_OFF = '\u001b[?1049l';
 
 export async function runTui(opts: TuiOptions): Promise<number> {
   const paths = guardPaths(opts.env);
-  checkSocketPath(paths.socket);
+  if (opts.hub === undefined) checkSocketPath(paths.socket);
   const now = () => Date.now();
   const session = new ApproverSession({
     env: opts.env,
@@ -44,7 +67,10 @@ export async function runTui(opts: TuiOptions): Promise<number> {
       }
     },
   });
-  const backend = new DaemonBackend(new DaemonLink({ socket: paths.socket, now }), session, now);
+  const backend =
+    opts.hub === undefined
+      ? new DaemonBackend(new DaemonLink({ socket: paths.socket, now }), session, now)
+      : new HubBackend(opts.hub, await loginToHub(opts, now()), session, now);
   const initial = initialState({
     approver: opts.approver,
     unlockWindowMs: opts.unlockWindowMs,

@@ -200,7 +200,10 @@ describe('exec flow: the client side of one request', () => {
     const need = result({ outcome: 'need_context' });
     const once = drive([need], { mayFetchContext: true });
     expect(once.state.phase).toBe('fetching');
-    expect(once.effects.slice(-1)).toEqual([{ type: 'fetch_context' }]);
+    expect(once.effects.slice(-1)).toEqual([{ type: 'fetch_context', env: [] }]);
+    // the names of the variables whose values the daemon needs travel with the request for them
+    const named = drive([result({ outcome: 'need_context', env: ['DEPLOY_ENV'] })], { mayFetchContext: true });
+    expect(named.effects.slice(-1)).toEqual([{ type: 'fetch_context', env: ['DEPLOY_ENV'] }]);
     const resent = stepFlow(once.state, { type: 'context_ready' });
     expect(resent.effects).toEqual([{ type: 'send', attach: undefined }]);
     expect(failure(stepFlow(resent.state, need).effects)?.message).toMatch(/asked for the full request context twice/);

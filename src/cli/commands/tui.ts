@@ -61,6 +61,11 @@ export async function tuiCommand(io: Io, opts: TuiCommandOptions): Promise<numbe
       hint: 'in scripts use `guard requests` to list and `guard approve ID --passphrase-fd N` to decide',
     });
   }
+  const hub = 'hub' in opts && typeof opts.hub === 'string' ? opts.hub : undefined;
+  if (hub !== undefined && !/^https?:\/\/[^\s/]+/.test(hub))
+    throw new UsageError(`--hub ${JSON.stringify(hub)} is not an http(s) URL`, {
+      hint: 'give the hub URL, e.g. https://hub.example:8443',
+    });
   const name = approverName(io.env, typeof opts.as === 'string' ? opts.as : undefined);
   const keyPath = approverKeyPath(io.env, name);
   if (!existsSync(keyPath)) {
@@ -82,5 +87,6 @@ export async function tuiCommand(io: Io, opts: TuiCommandOptions): Promise<numbe
     approver: name,
     unlockWindowMs: windowMs,
     freshPassphraseFrom: fresh as Risk | 'none',
+    hub: hub?.replace(/\/+$/, ''),
   });
 }

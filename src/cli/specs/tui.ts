@@ -26,11 +26,14 @@ Honours NO_COLOR. Needs a terminal; refuses to run inside an AI agent session.
 Examples:
   guard tui
   guard approve                         # same, when no request id is given
-  guard tui --as alice --unlock-window 5m`;
+  guard tui --as alice --unlock-window 5m
+  guard tui --hub https://hub.example:8443  # the fleet's queue; decisions relayed to each host`;
 
 export const tuiDeclaration = (cmd: Declaration) =>
   tuiOptions(
-    cmd.option('--as <name>', 'approver name (default: GUARD_APPROVER, or the only key in your approver directory)'),
+    cmd
+      .option('--as <name>', 'approver name (default: GUARD_APPROVER, or the only key in your approver directory)')
+      .option('--hub <url>', "the whole fleet's open requests from a guard hub, host shown per request (docs/hub.md)"),
   ).addHelpText('after', TUI_HELP);
 
 export type TuiOptions = OptionsOf<typeof tuiDeclaration>;

@@ -61,7 +61,7 @@ export async function handleDecide(
  */
 async function stepUpExtra(
   ctx: DaemonContext,
-  msg: { signed: SignedDecision; via?: 'cli' | 'tui' | undefined; stepUp?: StepUpProof | undefined },
+  msg: { signed: SignedDecision; via?: 'cli' | 'tui' | 'hub' | undefined; stepUp?: StepUpProof | undefined },
 ): Promise<Record<string, JsonValue> | undefined> {
   const r = ctx.store.get(msg.signed.requestId);
   if (r?.settings.stepUp !== true || msg.signed.action !== 'approve') return undefined;
@@ -88,6 +88,23 @@ async function stepUpExtra(
     reason: c.reason,
   });
   throw new ReplyError('refused', c.reason);
+}
+
+/**
+ * ChannelHost.decideSigned: an approver-signed decision the hub relayed (`guard tui --hub`). The
+ * same checks as a local `guard approve` (signature by the enrolled key, request, fingerprint,
+ * quorum); a refusal is recorded and returned. A step-up rule needs a fresh IdP login the hub
+ * path does not carry, so it is refused and recorded (decision 1049).
+ */
+export async function hubSignedDecide(ctx: DaemonContext, signed: SignedDecision): Promise<string | null> {
+  try {
+    const extra = await stepUpExtra(ctx, { signed, via: 'hub' });
+    const out = await castBallot(ctx, signed.requestId, { via: 'signed', signed, channel: 'hub', extra });
+    return isRefusal(out) ? out.reason : null;
+  } catch (err) {
+    if (err instanceof ReplyError) return err.message;
+    throw err;
+  }
 }
 
 /** ChannelHost.decide: the verified identity is mapped to an enrolled approver by the request core. */

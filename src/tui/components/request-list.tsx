@@ -7,6 +7,7 @@ import {
   oneLine,
   quorumText,
   requesterText,
+  fleetHostOf,
   riskLabel,
   riskStyle,
   timeLeft,
@@ -58,6 +59,9 @@ export function rowLine(e: Entry, opts: { width: number; now: number; selected: 
   const fixed = 2 + 5 + (c.age ? 6 : 0) + 6 + (c.ok ? 5 : 0) + c.where + 1 + (c.requester > 0 ? c.requester + 1 : 0);
   const muted: SegmentStyle | undefined = open ? undefined : 'dim';
   const where = oneLine(whereOf(v));
+  // a fleet request (guard tui --hub) names its host first, in full; the place is shortened instead
+  const host = fleetHostOf(v);
+  const hostText = host === undefined ? '' : `[${oneLine(host)}] `;
   const line: Line = [
     { text: opts.selected ? '› ' : '  ', style: opts.selected ? 'bold' : undefined },
     { text: riskLabel(v.risk).padEnd(4), style: open ? riskStyle(v.risk) : 'dim' },
@@ -66,7 +70,10 @@ export function rowLine(e: Entry, opts: { width: number; now: number; selected: 
       text: `${c.age ? `${age(v, opts.now).padEnd(5)} ` : ''}${leftText.padEnd(5)} ${c.ok ? `${quorumText(v).padEnd(4)} ` : ''}`,
       style: muted,
     },
-    { text: `${fit(middleEllipsis(where === '' ? '-' : where, c.where), c.where)} `, style: open ? 'bold' : 'dim' },
+    {
+      text: `${fit(hostText + middleEllipsis(where === '' ? '-' : where, Math.max(1, c.where - hostText.length)), c.where)} `,
+      style: open ? 'bold' : 'dim',
+    },
     ...(c.requester > 0 ? [{ text: `${fit(requesterText(v.requester), c.requester)} `, style: muted }] : []),
     { text: middleEllipsis(oneLine(v.command), Math.max(1, opts.width - fixed)), style: muted },
   ];

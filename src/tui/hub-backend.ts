@@ -1,0 +1,175 @@
+/**
+ * `guard tui --hub URL` (decision 1049): the fleet's open requests come from the hub instead of
+ * the local daemon, each with the name of its host; a decision is signed with the approver's own
+ * key, exactly as `guard approve ID` signs it (over the fingerprint the host's daemon reported),
+ * and relayed by the hub to that host, whose daemon checks it against its own registry. The
+ * approver logs in to the hub once with a signature; the session token authorises the reads.
+ */
+import type { RequestView } from '../channels/types.js';
+import { approverHeaders } from '../hub/approver-auth.js';
+import { messageOf } from '../errors.js';
+import type { ApproverSession } from './approver.js';
+import { KeyLockedError } from './approver.js';
+import { DecisionError, type Backend } from './backend.js';
+import { backoffDelay } from './link.js';
+import type { DecisionIntent, HistoryItem } from './model.js';
+import type { Action } from './reducer.js';
+import { parseView } from './wire.js';
+
+/** How often the fleet list is read again (the hub has no push for approvers). */
+export const FLEET_REFRESH_MS = 2000;
+const CALL_TIMEOUT_MS = 15_000;
+
+interface FleetRow {
+  host: string;
+  view: RequestView & { fingerprint?: string };
+}
+
+/** Opens an approver session on the hub with one signature; returns its token. */
+export async function hubLogin(
+  url: string,
+  key: { publicKey: string; signBytes(statement: object): string },
+  now: number,
+): Promise<string> {
+  const path = '/v1/fleet/session';
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: approverHeaders(key, 'POST', path, '', now),
+    signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`the hub refused the login (${res.status}): ${text.slice(0, 200)}`);
+  return (JSON.parse(text) as { token: string }).token;
+}
+
+export class HubBackend implements Backend {
+  private rows = new Map<string, FleetRow>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private attempt = 0;
+  private emit: (a: Action) => void = () => undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly session: ApproverSession,
+    private readonly now: () => number,
+    private readonly refreshMs = FLEET_REFRESH_MS,
+  ) {}
+
+  start(emit: (a: Action) => void): void {
+    this.emit = emit;
+    this.stopped = false;
+    this.emit({ type: 'connection', connection: { status: 'connecting', attempt: 0 } });
+    void this.refresh();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.session.lock();
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`the hub answered ${res.status}: ${text.slice(0, 200)}`);
+    return JSON.parse(text) as unknown;
+  }
+
+  /** One read of the fleet list; the views the TUI shows carry their host name. */
+  private async refresh(): Promise<void> {
+    if (this.stopped) return;
+    let delay = this.refreshMs;
+    try {
+      const data = (await this.call('GET', '/v1/fleet/requests')) as { requests?: unknown };
+      const rows = new Map<string, FleetRow>();
+      const views: RequestView[] = [];
+      let dropped = 0;
+      for (const r of Array.isArray(data.requests) ? (data.requests as { host?: unknown; view?: unknown }[]) : []) {
+        const view = parseView(r.view);
+        const fp = (r.view as { fingerprint?: unknown } | undefined)?.fingerprint;
+        if (view === undefined || typeof r.host !== 'string' || typeof fp !== 'string') {
+          dropped++;
+          continue;
+        }
+        const shown = { ...view, fleetHost: r.host } as RequestView;
+        rows.set(view.id, { host: r.host, view: { ...view, fingerprint: fp } });
+        views.push(shown);
+      }
+      this.rows = rows;
+      this.attempt = 0;
+      this.emit({ type: 'connection', connection: { status: 'live' } });
+      this.emit({ type: 'snapshot', views });
+      if (dropped > 0)
+        this.emit({
+          type: 'flash',
+          flash: { level: 'error', text: `${dropped} malformed request(s) from the hub were ignored` },
+        });
+    } catch (err) {
+      this.attempt += 1;
+      delay = backoffDelay(this.attempt);
+      this.emit({
+        type: 'connection',
+        connection: {
+          status: 'down',
+          message: `hub ${this.url}: ${messageOf(err)}`,
+          retryAt: this.now() + delay,
+          attempt: this.attempt,
+        },
+      });
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), delay);
+  }
+
+  unlock(passphrase: Buffer): Promise<number> {
+    return Promise.resolve().then(() => this.session.unlock(passphrase));
+  }
+
+  lock(): void {
+    this.session.lock();
+  }
+
+  async decide(intent: DecisionIntent): Promise<string> {
+    const row = this.rows.get(intent.requestId);
+    if (row === undefined) throw new DecisionError(`not sent: ${intent.requestId} is no longer open on the hub`, false);
+    let signed;
+    try {
+      signed = this.session.sign({
+        v: 1,
+        requestId: intent.requestId,
+        fingerprint: row.view.fingerprint!,
+        action: intent.action,
+        reason: intent.reason,
+        question: intent.question,
+        at: new Date(this.now()).toISOString(),
+        approver: this.session.name,
+        preview: row.view.preview?.sha256,
+      });
+    } catch (err) {
+      if (err instanceof KeyLockedError) throw new DecisionError(err.message, true);
+      throw new DecisionError(`not sent: ${messageOf(err)}`, false);
+    }
+    try {
+      await this.call('POST', '/v1/fleet/decisions', { host: row.host, signed });
+    } catch (err) {
+      throw new DecisionError(`not sent: ${messageOf(err)}`, false);
+    }
+    return `${intent.action} of ${intent.requestId} on ${row.host} signed as ${this.session.name} and relayed; the host's daemon checks it`;
+  }
+
+  history(): Promise<HistoryItem[]> {
+    return Promise.reject(
+      new Error('history is kept by each host: run `guard tui` on the host, or `guard hub export`'),
+    );
+  }
+
+  record(): Promise<HistoryItem[]> {
+    return Promise.reject(new Error('the record chain is kept by each host: run `guard tui` on the host'));
+  }
+}
