@@ -7,7 +7,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { BIN, MARK, ROOT, Rig, TEST_POLICY } from '../daemon/helpers.js';
-import { tmuxDriver } from './tmux-driver.js';
 
 const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0;
 const PASS = 'correct horse bob battery staple';
@@ -21,7 +20,23 @@ const POLICY = `${TEST_POLICY}  - id: t.low
 describe.skipIf(!HAS_TMUX)('a fresh passphrase for high-risk approvals (tmux)', () => {
   let rig: Rig;
   const socket = `gbd-fresh-${process.pid}`;
-  const { tmux, screen } = tmuxDriver(socket, () => rig.env);
+  const tmux = (...args: string[]): string => {
+    const r = spawnSync('tmux', ['-L', socket, ...args], {
+      env: { ...rig.env, TERM: 'xterm-256color' },
+      encoding: 'utf8',
+    });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** The screen once it matches (tmux has no change event: re-read it until it does). */
+  const screen = async (re: RegExp): Promise<string> => {
+    for (let tries = 0; ; tries++) {
+      const s = tmux('capture-pane', '-p', '-t', 't:0');
+      if (re.test(s)) return s;
+      if (tries > 600) throw new Error(`screen never matched ${re}:\n${s}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   const agent = (label: string): string =>
     `cd ${ROOT} && node ${BIN} exec -- ${MARK} ${rig.marker} ${label}; sleep 300`;
 

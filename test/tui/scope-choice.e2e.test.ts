@@ -5,13 +5,10 @@
  * holds the fourth. A rule without them offers no choice: `a` goes straight to the passphrase.
  * Real tmux, the built CLI, a real daemon.
  */
-import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { BIN, MARK, ROOT, Rig, TEST_POLICY } from '../daemon/helpers.js';
-import { tmuxDriver } from './tmux-driver.js';
+import { HAS_TMUX, PASS, Tmux } from './tmux.js';
 
-const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0;
-const PASS = 'correct horse bob battery staple';
 const POLICY = `${TEST_POLICY}  - id: t.scoped
     description: Test rule that allows scoped grants
     effect: approve
@@ -22,9 +19,9 @@ const POLICY = `${TEST_POLICY}  - id: t.scoped
 
 describe.skipIf(!HAS_TMUX)('scoped grants chosen in the TUI (tmux)', () => {
   let rig: Rig;
-  const socket = `gbd-scope-${process.pid}`;
-  const { tmux, screen } = tmuxDriver(socket, () => rig.env);
-  const keys = (...k: string[]): void => void tmux('send-keys', '-t', 't:0', ...k);
+  let t: Tmux;
+  const screen = (re: RegExp): Promise<string> => t.waitScreen('t:0', re, 60_000);
+  const keys = (k: string): void => t.keys('t:0', k);
   const held = async (label: string): Promise<string> => {
     const r = await rig.guard(['exec', '--no-wait', '--', MARK, rig.marker, label]);
     expect(r.code).toBe(75);
@@ -35,11 +32,13 @@ describe.skipIf(!HAS_TMUX)('scoped grants chosen in the TUI (tmux)', () => {
     rig = new Rig(POLICY);
     await rig.enroll('bob', ['ops']);
     await rig.startDaemon();
-    tmux('new-session', '-d', '-s', 't', '-x', '250', '-y', '40', `cd ${ROOT} && node ${BIN} approve; sleep 300`);
+    t = new Tmux({ ...rig.env, TERM: 'xterm-256color' });
+    // wide enough that each scope text is one line
+    t.run('new-session', '-d', '-s', 't', '-x', '250', '-y', '40', `cd ${ROOT} && node ${BIN} approve; sleep 300`);
     await screen(/key locked/);
   });
   afterEach(async () => {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    t.kill();
     await rig.cleanup();
   });
 
@@ -55,7 +54,7 @@ describe.skipIf(!HAS_TMUX)('scoped grants chosen in the TUI (tmux)', () => {
     expect(shown).toBeDefined();
     keys('2');
     await screen(new RegExp(`Passphrase of bob to approve ${id}`));
-    keys('-l', PASS);
+    t.type('t:0', PASS);
     keys('Enter');
     await screen(/APPROVED; the command may run/);
 
