@@ -67,6 +67,7 @@ export const requestViewSchema = z.object({
       sha256: str,
     })
     .optional(),
+  grantBounds: z.object({ maxUses: z.number(), maxTtlSeconds: z.number(), ttlSeconds: z.number() }).optional(),
 });
 // RequestView is declared by the request core (src/request/state.ts); the wire form must match it
 const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;

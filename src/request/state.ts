@@ -73,6 +73,18 @@ export interface RequestView {
   escalatedTo?: string | undefined;
   /** What the tool says the command would do (src/preview), run before the request was shown. */
   preview?: RequestPreview | undefined;
+  /**
+   * The policy's bounds for a scoped grant (`max_uses`, `max_ttl`, decision 1082) and its default
+   * grant lifetime, when every matching rule allows one: what an approver's surface may offer.
+   */
+  grantBounds?: GrantBounds | undefined;
+}
+
+export interface GrantBounds {
+  maxUses: number;
+  maxTtlSeconds: number;
+  /** The policy's grant lifetime, at most `maxTtlSeconds`. */
+  ttlSeconds: number;
 }
 
 /** An effect preview as shown: redacted text, its status and label, and the sha256 the ledger keeps. */

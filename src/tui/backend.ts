@@ -129,6 +129,7 @@ export class DaemonBackend implements Backend {
         question: intent.question,
         at: new Date(this.now()).toISOString(),
         approver: this.session.name,
+        grant: intent.action === 'approve' ? intent.grant : undefined,
         preview: detail.view.preview?.sha256,
       });
       const res = await this.link.call({ type: 'decide', signed, via: 'tui' });

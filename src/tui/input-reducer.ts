@@ -25,6 +25,7 @@ export function decide(state: TuiState, intent: DecisionIntent): TuiState {
 }
 
 export function inputCommand(state: TuiState, cmd: Command): TuiState {
+  if (state.mode === 'scope' && cmd !== 'back') return state.choices === undefined ? state : pickHint(state);
   switch (cmd) {
     case 'erase':
       if (state.mode === 'passphrase') return { ...state, secretLength: Math.max(0, state.secretLength - 1) };
@@ -46,7 +47,19 @@ function withInput(state: TuiState, input: string): TuiState {
   return state.mode === 'filter' ? ensureSelection({ ...next, filter: input }) : next;
 }
 
+function pickHint(state: TuiState): TuiState {
+  return { ...state, flash: { level: 'error', text: `press 1–${state.choices?.length ?? 1} to choose, or Esc` } };
+}
+
+/** The scope menu: a digit picks one choice; the decision then goes on as any approval does. */
+function pickScope(state: TuiState, typed: string): TuiState {
+  const choice = /^[1-9]$/.test(typed) ? state.choices?.[Number(typed) - 1] : undefined;
+  if (choice === undefined || state.pending === undefined) return pickHint(state);
+  return decide({ ...state, choices: undefined }, { ...state.pending, grant: choice.grant });
+}
+
 export function text(state: TuiState, typed: string): TuiState {
+  if (state.mode === 'scope') return pickScope(state, typed);
   if (state.mode === 'passphrase') return { ...state, secretLength: state.secretLength + Array.from(typed).length };
   if (state.mode !== 'filter' && state.mode !== 'deny-reason' && state.mode !== 'ask') return state;
   const input = Array.from(state.input + typed)

@@ -43,7 +43,7 @@ export type Command =
   | 'clear-input';
 
 /** Modes where typed characters are text, not commands. */
-export const INPUT_MODES: ReadonlySet<Mode> = new Set<Mode>(['filter', 'deny-reason', 'ask', 'passphrase']);
+export const INPUT_MODES: ReadonlySet<Mode> = new Set<Mode>(['filter', 'deny-reason', 'ask', 'passphrase', 'scope']);
 
 type Matcher = (input: string, key: KeyInfo) => boolean;
 

@@ -33,7 +33,7 @@ export function computeLayout(columns: number, rows: number, mode: Mode, returnM
     mode === 'filter' ? 'list' : mode === 'deny-reason' || mode === 'ask' || mode === 'passphrase' ? returnMode : mode;
   if (shown === 'history')
     return { width, height, body, split: false, listWidth: width, listHeight: body, detailWidth: 0, detailHeight: 0 };
-  if (shown === 'detail' || shown === 'record')
+  if (shown === 'detail' || shown === 'record' || shown === 'scope')
     return { width, height, body, split: false, listWidth: 0, listHeight: 0, detailWidth: width, detailHeight: body };
   if (width >= SPLIT_MIN_WIDTH) {
     const listWidth = Math.floor(width * 0.45);

@@ -2,11 +2,13 @@
  * The approver terminal's state, as plain data. The reducer (reducer.ts) is the only code that
  * changes it; side effects (signing, sending, loading history) are requested through `outbox`.
  */
+import type { GrantChoice } from '../approval/grant-choices.js';
+import type { GrantRequest } from '../approval/scope.js';
 import type { DecisionAction } from '../approval/types.js';
 import type { RequestView } from '../channels/types.js';
 import type { Risk } from '../policy/types.js';
 
-export type Mode = 'list' | 'detail' | 'filter' | 'deny-reason' | 'ask' | 'passphrase' | 'history' | 'record';
+export type Mode = 'list' | 'detail' | 'filter' | 'deny-reason' | 'ask' | 'passphrase' | 'history' | 'record' | 'scope';
 
 /** A request as the terminal knows it. */
 export interface Entry {
@@ -53,6 +55,8 @@ export interface DecisionIntent {
   action: DecisionAction;
   reason?: string | undefined;
   question?: string | undefined;
+  /** A scoped grant chosen in the scope menu (approve only); absent: the policy's default grant. */
+  grant?: GrantRequest | undefined;
 }
 
 /** Side effects the reducer asks for; the app runs each once (by serial) and reports back. */
@@ -82,8 +86,10 @@ export interface TuiState {
   input: string;
   /** Passphrase characters typed so far (the passphrase itself never enters the state). */
   secretLength: number;
-  /** The decision waiting for the passphrase. */
+  /** The decision waiting for the passphrase (or, in the scope menu, for the scope). */
   pending: DecisionIntent | undefined;
+  /** The scope menu's choices, fixed when it opened: the one picked is signed verbatim. */
+  choices?: GrantChoice[] | undefined;
   detailScroll: number;
   /** The selected history item (index into `history.items`). */
   historyScroll: number;

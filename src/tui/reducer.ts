@@ -3,6 +3,7 @@
  * `tick` actions, key presses come in as commands already resolved by keys.ts, and side effects
  * are queued in `state.outbox` (each run once, in order, by the app).
  */
+import { grantChoices } from '../approval/grant-choices.js';
 import type { RequestView } from '../channels/types.js';
 import type { Command } from './keys.js';
 import { decide, inputCommand, text } from './input-reducer.js';
@@ -177,6 +178,7 @@ function command(state: TuiState, cmd: Command, vp: Viewport): TuiState {
     case 'deny-reason':
     case 'ask':
     case 'passphrase':
+    case 'scope':
       return inputCommand(state, cmd);
   }
 }
@@ -282,5 +284,9 @@ function act(state: TuiState, cmd: Command, from: 'list' | 'detail'): TuiState {
   const requestId = entry!.view.id;
   if (cmd === 'deny') return { ...state, mode: 'deny-reason', returnMode: from, input: '' };
   if (cmd === 'ask') return { ...state, mode: 'ask', returnMode: from, input: '' };
+  // a rule that allows scoped grants: choose the scope first (src/approval/grant-choices.ts)
+  const choices = grantChoices(entry!.view);
+  if (choices.length > 1)
+    return { ...state, mode: 'scope', returnMode: from, pending: { requestId, action: 'approve' }, choices };
   return decide({ ...state, returnMode: from }, { requestId, action: 'approve' });
 }

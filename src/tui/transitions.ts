@@ -5,7 +5,7 @@
 import type { Mode, Outgoing, TuiState } from './model.js';
 import { blockedReason, visibleEntries } from './select.js';
 
-export const INTENT_MODES: ReadonlySet<Mode> = new Set<Mode>(['deny-reason', 'ask', 'passphrase']);
+export const INTENT_MODES: ReadonlySet<Mode> = new Set<Mode>(['deny-reason', 'ask', 'passphrase', 'scope']);
 
 /** Effects kept in the state: far more than can be requested between two renders. */
 export const OUTBOX_KEEP = 64;
@@ -28,7 +28,7 @@ export function ensureSelection(state: TuiState): TuiState {
 
 /** The request an input mode is about. */
 export function targetOf(state: TuiState): string | undefined {
-  return state.mode === 'passphrase' ? state.pending?.requestId : state.selectedId;
+  return state.mode === 'passphrase' || state.mode === 'scope' ? state.pending?.requestId : state.selectedId;
 }
 
 /** An input mode whose request can no longer be acted on is left, and the human is told so. */
@@ -48,6 +48,7 @@ export function leaveIntent(state: TuiState, message: string): TuiState {
     input: '',
     secretLength: 0,
     pending: undefined,
+    choices: undefined,
     flash: { level: 'error', text: message },
   };
 }

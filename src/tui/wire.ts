@@ -45,6 +45,16 @@ const viewSchema = z.object({
   question: optStr,
   askedBy: optStr,
   reply: optStr,
+  session: optStr,
+  grantBounds: z
+    .object({
+      maxUses: z.number().int().positive(),
+      maxTtlSeconds: z.number().int().positive(),
+      ttlSeconds: z.number().int().positive(),
+    })
+    .optional()
+    .nullable()
+    .transform((v) => v ?? undefined),
 });
 
 export function parseView(v: unknown): RequestView | undefined {

@@ -325,3 +325,38 @@ describe('detail and history', () => {
     expect(s2.outbox.at(-1)!.serial).toBeGreaterThan(s1.outbox.at(-1)!.serial);
   });
 });
+
+describe('scope menu', () => {
+  const bounded = view({ id: ID.a, risk: 'medium', grantBounds: { maxUses: 3, maxTtlSeconds: 3600, ttlSeconds: 900 } });
+
+  test('a digit signs the scope fixed when the menu opened; a bad key asks again', () => {
+    let s = run(liveWith([bounded]), cmd('approve'));
+    expect(s.mode).toBe('scope');
+    const shown = s.choices![1]!.grant;
+    s = run(s, { type: 'update', view: { ...bounded, cwd: '/elsewhere' } }, typed('9'));
+    expect(s.mode).toBe('scope');
+    expect(s.flash?.text).toContain('press 1–3');
+    s = run(s, typed('2'));
+    expect(s.mode).toBe('passphrase');
+    expect(s.pending).toEqual({ requestId: ID.a, action: 'approve', grant: shown });
+    expect(s.choices).toBeUndefined();
+  });
+
+  test('a request that closes while the menu is open leaves it; nothing is sent', () => {
+    const s = run(
+      liveWith([bounded]),
+      cmd('approve'),
+      { type: 'update', view: { ...bounded, state: 'approved', decidedBy: 'carol' } },
+      typed('2'),
+    );
+    expect(s.mode).toBe('list');
+    expect(s.pending).toBeUndefined();
+    expect(s.outbox).toEqual([]);
+  });
+
+  test('a rule without bounds: approve goes straight to the passphrase', () => {
+    const s = run(liveWith([view({ id: ID.a, risk: 'medium' })]), cmd('approve'));
+    expect(s.mode).toBe('passphrase');
+    expect(s.pending).toEqual({ requestId: ID.a, action: 'approve' });
+  });
+});

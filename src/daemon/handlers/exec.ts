@@ -30,6 +30,7 @@ import {
   type SavedPlanRun,
 } from '../../preview/saved-plan.js';
 import { rm } from 'node:fs/promises';
+import { grantBoundsView } from '../../approval/grant-choices.js';
 
 const planRuns = new WeakMap<DaemonContext, PlanRuns>();
 
@@ -205,6 +206,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
       ...(shown === undefined ? {} : { intent: shown.view }),
       ...sessionView(msg.context),
       ...(preview === undefined ? {} : { preview }),
+      ...grantBoundsView(decision.approval),
     },
     settings: decision.approval,
     requester,

@@ -12,6 +12,7 @@ import { DetailPane, detailMaxScroll } from './detail-pane.js';
 import { Footer, Header, headerText, MessageLine, type PromptSpec } from './chrome.js';
 import { HISTORY_ROWS, HistoryView, recordLines } from './history-view.js';
 import { RequestList } from './request-list.js';
+import { scopeLines } from './scope-menu.js';
 import type { Line } from '../format.js';
 import type { Viewport } from '../reducer.js';
 
@@ -22,7 +23,7 @@ function windowLabel(ms: number): string {
 }
 
 export function promptFor(state: TuiState): PromptSpec | undefined {
-  const id = state.mode === 'passphrase' ? state.pending?.requestId : state.selectedId;
+  const id = state.mode === 'passphrase' || state.mode === 'scope' ? state.pending?.requestId : state.selectedId;
   switch (state.mode) {
     case 'filter':
       return { label: 'Filter: ', value: state.input };
@@ -30,6 +31,11 @@ export function promptFor(state: TuiState): PromptSpec | undefined {
       return { label: `Deny ${id ?? ''} — reason (required): `, value: state.input };
     case 'ask':
       return { label: `Ask about ${id ?? ''} — question: `, value: state.input };
+    case 'scope':
+      return {
+        label: `Approve ${id ?? ''} — press 1–${state.choices?.length ?? 1} to choose the grant you sign: `,
+        value: '',
+      };
     case 'passphrase':
       return {
         label: `Passphrase of ${state.approver} to ${state.pending?.action ?? 'sign'} ${id ?? ''} (unlocks for ${windowLabel(state.unlockWindowMs)}): `,
@@ -49,16 +55,18 @@ export function screenModel(state: TuiState, columns: number, rows: number) {
   const lines: Line[] =
     state.mode === 'record' && state.record !== undefined
       ? recordLines(state.record, layout.detailWidth)
-      : entry === undefined || layout.detailWidth === 0
-        ? []
-        : detailLines(entry.view, {
-            width: layout.detailWidth,
-            now: state.now,
-            banner:
-              state.busy !== undefined && state.busy.requestId === entry.view.id
-                ? `sending your ${state.busy.action}…`
-                : banner,
-          });
+      : state.mode === 'scope'
+        ? scopeLines(state, layout.detailWidth)
+        : entry === undefined || layout.detailWidth === 0
+          ? []
+          : detailLines(entry.view, {
+              width: layout.detailWidth,
+              now: state.now,
+              banner:
+                state.busy !== undefined && state.busy.requestId === entry.view.id
+                  ? `sending your ${state.busy.action}…`
+                  : banner,
+            });
   const viewport: Viewport = {
     page:
       state.mode === 'history'
@@ -101,13 +109,13 @@ function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout
       moreHint={shown === 'detail' ? '↓/PgDn for more' : 'Enter to read all'}
     />
   );
-  if (shown === 'record')
+  if (shown === 'record' || shown === 'scope')
     return (
       <DetailPane
         lines={lines}
         width={layout.detailWidth}
         height={layout.detailHeight}
-        scroll={state.recordScroll}
+        scroll={shown === 'record' ? state.recordScroll : 0}
         theme={theme}
         moreHint="↓/PgDn for more"
       />
