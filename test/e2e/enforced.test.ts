@@ -344,7 +344,7 @@ rules:
       await tearDown(daemon, created, base);
       await pg?.destroy();
     }
-    afterAll(cleanup, 60_000);
+    afterAll(cleanup);
 
     it('the agent alone cannot reach the database: plain psql has no password', async () => {
       const r = await asAgent(['psql', '-Atc', 'select 1']);

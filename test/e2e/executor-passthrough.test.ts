@@ -208,7 +208,7 @@ rules:
       throw err;
     }
   }, 120_000);
-  afterAll(() => tearDown(daemon, created, base), 60_000);
+  afterAll(() => tearDown(daemon, created, base));
 
   it('the commands run in the executor: as the runner, with the credential', async () => {
     const r = await exec(['whoruns']);

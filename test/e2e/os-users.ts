@@ -83,7 +83,8 @@ export async function startDaemonAs(
 
 /** Kill the daemon, remove the users and groups (`group:NAME`) made, newest first, and `base`. */
 export async function tearDown(daemon: ChildProcess | undefined, created: string[], base: string): Promise<void> {
-  if (daemon !== undefined && daemon.exitCode === null) {
+  // a daemon already ended by a signal has exitCode null too: waiting for its exit would never end
+  if (daemon !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
     const gone = new Promise((r) => daemon.once('exit', r));
     daemon.kill('SIGKILL');
     await gone;
