@@ -243,25 +243,16 @@ rules:
     expect(drained).toEqual({ status: 0, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
   });
 
-  // every code 0..255 is swept for the client's own run (exec-passthrough.test.ts); through the
-  // executor the status travels in one protocol field, so the codes guard itself uses, the shell's
-  // and the edges stand for the rest (the full sweep here cost minutes of CI per run)
-  it(
-    'passes exit codes through: the edges, the shell ones and the ones guard itself uses',
-    { timeout: 300_000 },
-    async () => {
-      const codes = [
-        0, 1, 2, 42, 63, 64, 69, 70, 75, 76, 77, 78, 125, 126, 127, 128, 129, 137, 141, 143, 200, 254, 255,
-      ];
-      const seen: number[] = [];
-      const batch = 8;
-      for (let i = 0; i < codes.length; i += batch) {
-        const rs = await Promise.all(codes.slice(i, i + batch).map((c) => exec(['exitwith', String(c)])));
-        for (const r of rs) seen.push(r.status ?? -1);
-      }
-      expect(seen).toEqual(codes);
-    },
-  );
+  it('passes every exit code 0..255 through', { timeout: 900_000 }, async () => {
+    const codes = Array.from({ length: 256 }, (_, i) => i);
+    const seen: number[] = [];
+    const batch = 8;
+    for (let i = 0; i < codes.length; i += batch) {
+      const rs = await Promise.all(codes.slice(i, i + batch).map((c) => exec(['exitwith', String(c)])));
+      for (const r of rs) seen.push(r.status ?? -1);
+    }
+    expect(seen).toEqual(codes);
+  });
 
   it('reports death by signal as 128+N', async () => {
     for (const [sig, n] of [
