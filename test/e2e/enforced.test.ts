@@ -656,6 +656,59 @@ rules:
       expect(daemonLog).not.toContain(dbPassword);
     }, 120_000);
 
+    it('the password is not in the socket traffic: a recording proxy the agent puts before the daemon sees none', async () => {
+      // the strongest view of the traffic the agent's user has: its own proxy between guard exec and
+      // the daemon, forwarding and recording every byte of every connection (the exec request and
+      // the stdio streams), while a credentialed psql prints a row
+      const proxyDir = mkdtempSync(join(base, 'proxy-'));
+      chownSync(proxyDir, id.agent, id.agentGid);
+      const probe = `
+      const net = require('node:net');
+      const { spawn } = require('node:child_process');
+      const needle = Buffer.from(process.env.NEEDLE_HEX, 'hex');
+      delete process.env.NEEDLE_HEX;
+      const seen = [];
+      const server = net.createServer((c) => {
+        const d = net.connect(process.env.REAL_SOCKET);
+        c.on('data', (b) => { seen.push(b); d.write(b); });
+        d.on('data', (b) => { seen.push(b); c.write(b); });
+        c.on('end', () => d.end()); d.on('end', () => c.end());
+        c.on('error', () => d.destroy()); d.on('error', () => c.destroy());
+      });
+      server.listen(process.env.GUARD_SOCKET, () => {
+        const [node, cli, ...args] = JSON.parse(process.env.RUN);
+        const child = spawn(node, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '', err = '';
+        child.stdout.on('data', (b) => (out += b)); child.stderr.on('data', (b) => (err += b));
+        child.on('close', (code) => {
+          const all = Buffer.concat(seen);
+          console.log(JSON.stringify({ code, out, err, bytes: all.length, leak: all.includes(needle) }));
+          server.close(); process.exit(0);
+        });
+      });`;
+      const r = await asAgent([process.execPath, '-e', probe], {
+        ...agentEnv({ GUARD_SOCKET: join(proxyDir, 'proxy.sock') }),
+        REAL_SOCKET: sock,
+        NEEDLE_HEX: Buffer.from(dbPassword).toString('hex'),
+        RUN: JSON.stringify([
+          process.execPath,
+          join(app, 'bin', 'guard.js'),
+          'exec',
+          '--',
+          'psql',
+          '-Atc',
+          "select 'via-proxy'",
+        ]),
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const seen = JSON.parse(r.stdout) as { code: number; out: string; err: string; bytes: number; leak: boolean };
+      // the command really ran through the proxy with the credential: the row came back
+      expect(seen.code, seen.err).toBe(0);
+      expect(seen.out).toBe('via-proxy\n');
+      expect(seen.bytes).toBeGreaterThan(0);
+      expect(seen.leak).toBe(false);
+    });
+
     it("records which credential versions each executed run received, and the executor's exec_end", async () => {
       const show = await admin(['ledger', 'show', '--json', '--db', join(home, 'ledger.db')], { GUARD_HOME: home });
       expect(show.code, show.stderr).toBe(0);
