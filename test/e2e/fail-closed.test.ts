@@ -204,7 +204,8 @@ describe('(e) an ambiguous or unresolved parse is held, never allowed', () => {
 describe('(f) the daemon dies while a client waits', () => {
   it('SIGKILL mid-wait: 70, nothing runs', async () => {
     const d = await rig.startDaemon();
-    const p = rig.exec('approve-me');
+    // a lost daemon is looked for until the request's own deadline (decision 1005): keep it short
+    const p = rig.exec('approve-me', ['--timeout', '10s']);
     await p.waitFor(ID);
     d.kill('SIGKILL');
     const r = await p.done;
