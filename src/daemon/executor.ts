@@ -211,7 +211,9 @@ export function handleExecStream(ctx: DaemonContext, conn: Conn, msg: StreamMess
     p !== undefined &&
     given.length === p.token.length &&
     timingSafeEqual(given, Buffer.from(p.token)) &&
-    conn.peer?.uid === p.conn.peer?.uid &&
+    // a connection whose peer the kernel did not name never matches, not even another such one
+    conn.peer !== undefined &&
+    conn.peer.uid === p.conn.peer?.uid &&
     p.streams[msg.stream] === undefined;
   if (!ok) throw new ReplyError('not_found', `no command ${msg.execId} waiting for its ${msg.stream}`);
   conn.result(msg.id, null);
