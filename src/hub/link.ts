@@ -57,6 +57,16 @@ interface WireVote {
   signature: string;
 }
 
+/** An HTTP answer other than 2xx from a replica. */
+class HubRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 const BACKOFF_MAX_MS = 5000;
 const SEEN_LIMIT = 10_000;
 
@@ -149,8 +159,11 @@ export class HubLink implements Channel {
     try {
       return await this.callAt(url, method, path, body);
     } catch (err) {
-      // the next replica, unless another call already moved on
-      if (this.url === url) this.current = (this.current + 1) % this.urls.length;
+      // The next replica, unless another call already moved on. A replica that answered below 500
+      // is up and refused this call (as any replica would): moving on from it would leave a live
+      // replica for a dead one, and every call after it would wait for the dead one to fail.
+      const refused = err instanceof HubRefusal && err.status < 500;
+      if (!refused && this.url === url) this.current = (this.current + 1) % this.urls.length;
       throw err;
     }
   }
@@ -163,7 +176,7 @@ export class HubLink implements Channel {
       signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(60_000)]),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`hub answered ${res.status}: ${text.slice(0, 200)}`);
+    if (!res.ok) throw new HubRefusal(res.status, `hub answered ${res.status}: ${text.slice(0, 200)}`);
     return text === '' ? undefined : (JSON.parse(text) as unknown);
   }
 
