@@ -269,6 +269,7 @@ export class HubLink implements Channel {
       return this.refuse(v, 'hub-signature', 'the vote does not carry a valid signature by the pinned hub vote key');
     if (b.host !== this.hostId || String(b.vote) !== String(v.id))
       return this.refuse(v, 'hub-wrong-host', 'the vote was signed for another host or another vote id');
+    this.host?.log({ channel: 'hub', level: 'info', message: `vote ${v.id}: ${b.action} of ${b.requestId}` });
     if (b.signed !== undefined) return this.handleSigned(v, b);
     await this.host?.decide({
       requestId: b.requestId,

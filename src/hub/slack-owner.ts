@@ -184,6 +184,10 @@ export class SlackOwner {
         },
         this.opts.votePem,
       );
+      this.opts.log(
+        refusal === undefined ? 'info' : 'warn',
+        `${d.action} by ${d.identity.id} for ${d.requestId}: ${refusal ?? 'recorded as a vote'}`,
+      );
       return refusal ?? null;
     } catch (err) {
       this.opts.log('error', `recording a vote failed: ${(err as Error).message}`);

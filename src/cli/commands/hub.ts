@@ -63,7 +63,8 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
         publicUrl: opts.publicUrl,
       };
   }
-  const log = (level: string, message: string): void => writeLine(io.stderr, `guard hub: ${level}: ${message}`);
+  const log = (level: string, message: string): void =>
+    writeLine(io.stderr, `${new Date().toISOString()} guard hub: ${level}: ${message}`);
   const hub = await startHub({ databaseUrl: url, host: listen.host, port: listen.port, makeSlack, web, log });
   writeLine(io.stderr, `guard hub: listening on ${hub.url}`);
   await new Promise<void>((resolve) => {
