@@ -294,11 +294,20 @@ export class HubLink implements Channel {
   }
 }
 
-/** The view with the fingerprint an approver signs over (open requests only; from the daemon's own record). */
+/**
+ * The view with the fingerprint an approver signs over, and whether its rule needs a step-up login
+ * (the hub's web page then sends the approver to the host; decision 1068). Open requests only; from
+ * the daemon's own record.
+ */
 function withFingerprint(view: RequestView, host: ChannelHost | undefined): RequestView {
   if (view.state !== 'pending' && view.state !== 'needs_info') return view;
-  const fingerprint = host?.pending?.().find((p) => p.detail.view.id === view.id)?.detail.fingerprint;
-  return fingerprint === undefined ? view : ({ ...view, fingerprint } as RequestView);
+  const detail = host?.pending?.().find((p) => p.detail.view.id === view.id)?.detail;
+  if (detail === undefined) return view;
+  return {
+    ...view,
+    fingerprint: detail.fingerprint,
+    ...(detail.stepUp === true ? { stepUp: true } : {}),
+  } as RequestView;
 }
 
 /** The hub link for a config file's `hub:` section (none when absent; a failed channel when it cannot be built). */
