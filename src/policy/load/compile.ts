@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { compileGlob, isLiteral, literalAlternatives } from '../rules/glob.js';
 import { compileMatch } from '../rules/match.js';
+import { ruleGate } from '../rules/gate.js';
 import { EFFECT_RANK, DEFAULT_APPROVAL, type CompiledPolicy, type CompiledRule } from '../rules/compiled.js';
 import { PolicyLoadError } from '../errors.js';
 import { programName } from '../programs/families.js';
@@ -97,6 +98,7 @@ function compileRule(
         )(programs.map((p) => compileGlob(p, true)))
       : undefined,
     test,
+    gate: ruleGate(r.match),
     examples: {
       match: (r.examples?.match ?? []).map((text, j) => ({ text, at: at([...base, 'examples', 'match', j]) })),
       noMatch: (r.examples?.no_match ?? []).map((text, j) => ({ text, at: at([...base, 'examples', 'no_match', j]) })),

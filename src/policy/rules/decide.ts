@@ -1,5 +1,6 @@
 import { DEFAULT_APPROVAL, EFFECT_RANK, RISK_RANK, type CompiledPolicy } from './compiled.js';
 import { ruleLookup } from './lookup.js';
+import { commandFacts, gateOpen } from './gate.js';
 import { tokens, type MatchResult, type Tokens } from './match.js';
 import type { Cmd, Sink } from '../shell/model.js';
 import type { ApprovalSettings, Decision, Effect, PolicyRequest, Risk, RuleMatch, SimpleCommand } from '../types.js';
@@ -80,9 +81,11 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
   const lookup = ruleLookup(policy);
   sink.commands.forEach((cmd, i) => {
     const tok = tokens(cmd);
+    const facts = commandFacts(cmd, tok);
     let any = false;
     for (const rule of lookup.candidates(cmd.program)) {
       if (rule.pinned !== undefined && !rule.pinned.includes(cmd.programPath)) continue;
+      if (rule.gate !== undefined && !gateOpen(rule.gate, facts)) continue;
       const m = rule.test(cmd, tok, req);
       if (m === undefined) continue;
       any = true;
