@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { generatedPolicy } from '../../bench/policy.js';
 import { compilePolicy, type Decision } from '../../src/policy/index.js';
 import type { CompiledPolicy, CompiledRule } from '../../src/policy/rules/compiled.js';
-import { decode, fixtureLines, sharedHarness } from './helpers.js';
+import { corpusLines, sharedHarness } from './helpers.js';
 
 const harness = sharedHarness('guard-gate-');
 
@@ -117,12 +117,7 @@ describe('rule gates', () => {
 
   it('decide as testing every rule over the corpora (default pack and 1,000 rules)', () => {
     const h = harness();
-    const lines = [
-      ...fixtureLines('dangerous.tsv').map((l) => decode(l.split('\t')[1]!)),
-      ...fixtureLines('everyday.txt').map(decode),
-      ...fixtureLines('redteam-dangerous.tsv').map((l) => decode(l.split('\t')[1]!)),
-      ...fixtureLines('redteam-everyday.txt').map(decode),
-    ];
+    const lines = corpusLines();
     for (const policy of [h.loaded.policy, compilePolicy(generatedPolicy(1000), { engine: h.engine }).policy]) {
       const { gatedCalls, plainCalls } = same(policy, lines);
       expect(gatedCalls).toBeLessThan(plainCalls);
