@@ -28,7 +28,24 @@ export interface PolicyDoc {
 
 const DEFAULT_RISK: Record<Effect, Risk> = { allow: 'low', approve: 'medium', deny: 'high' };
 
+/**
+ * Rules with the same approval block share one settings object, so a decision that many such
+ * rules hold merges it once (rules/decide.ts). Nothing changes a rule's settings after compiling.
+ */
+const sharedApprovals = new Map<string, ApprovalSettings>();
+
 function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
+  const key = JSON.stringify(a ?? null);
+  let s = sharedApprovals.get(key);
+  if (s === undefined) {
+    if (sharedApprovals.size >= 4096) sharedApprovals.clear();
+    s = settingsOf(a);
+    sharedApprovals.set(key, s);
+  }
+  return s;
+}
+
+function settingsOf(a: ApprovalDoc | undefined): ApprovalSettings {
   return {
     groups: a?.groups ?? DEFAULT_APPROVAL.groups,
     quorum: a?.quorum ?? DEFAULT_APPROVAL.quorum,

@@ -14,6 +14,11 @@ export interface Tokens {
   joined: string;
   /** The value of an option that carries the command text (`psql -c "$SQL"`) is computed at run time. */
   payloadComputed: boolean;
+  /**
+   * Other spellings of path-like words (`pathForms` from this command's directories), kept for the
+   * rules that test the same word after one another. Filled as rules ask.
+   */
+  forms?: Map<string, string[]> | undefined;
 }
 
 /** Options of database and script clients whose value is the text to run. */
@@ -149,11 +154,22 @@ function onlyPlainNames(tok: Tokens, dirs: string[], names: (s: string) => boole
   });
 }
 
-type PathTest = (s: string, dirs: string[], cwd: string) => boolean;
+type PathTest = (s: string, dirs: string[], cwd: string, tok: Tokens) => boolean;
+
+/** `pathForms` of a word, once per command (`dirs` and `cwd` are the command's). */
+function formsOf(s: string, dirs: string[], cwd: string, tok: Tokens): string[] {
+  const seen = (tok.forms ??= new Map<string, string[]>());
+  let f = seen.get(s);
+  if (f === undefined) {
+    f = pathForms(s, dirs.length === 0 ? [cwd] : dirsOf(dirs, cwd));
+    seen.set(s, f);
+  }
+  return f;
+}
 
 function pathGlob(patterns: string[], g: Glob): PathTest {
   if (!patterns.some((p) => p.includes('/'))) return (s) => g(s);
-  return (s, dirs, cwd) => g(s) || pathForms(s, dirs.length === 0 ? [cwd] : dirsOf(dirs, cwd)).some(g);
+  return (s, dirs, cwd, tok) => g(s) || formsOf(s, dirs, cwd, tok).some(g);
 }
 
 /** Compile the non-program parts of a rule's match into one predicate. Throws on a bad regex. */
@@ -213,7 +229,7 @@ export function compileMatch(m: MatchDoc): Matcher {
       if (r === 'no') return undefined;
       if (r === 'maybe') st.maybe = true;
     }
-    if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text, cmd.dirs, req.cwd))) {
+    if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text, cmd.dirs, req.cwd, tok))) {
       if (literalArgs || !tok.args.some((w) => w.lead)) return undefined;
       st.maybe = true;
     }
@@ -238,7 +254,7 @@ export function compileMatch(m: MatchDoc): Matcher {
     if (agent && !agent(req.requester.agent ?? '')) return undefined;
     if (fedBy && !cmd.fedBy.some((p) => fedBy(p))) return undefined;
     if (via && !cmd.via.some((p) => via(p))) return undefined;
-    if (writes && !cmd.writes.some((p) => writes(p, cmd.dirs, req.cwd))) return undefined;
+    if (writes && !cmd.writes.some((p) => writes(p, cmd.dirs, req.cwd, tok))) return undefined;
     return { end, maybe: st.maybe };
   };
 }
