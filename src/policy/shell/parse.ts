@@ -52,7 +52,8 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
   }
 }
 
-function walk(a: Analysis, node: Node, base: Base, depth: number): void {
+/** `type`: the node's type when the caller already read it (each read is a call into the parser). */
+function walk(a: Analysis, node: Node, base: Base, depth: number, type: string = node.type): void {
   if (++a.sink.nodes > LIMITS.maxNodes) {
     if (!a.sink.unresolved.some((u) => u.kind === 'too-complex'))
       addUnresolved(a, 'too-complex', base.text, `more than ${LIMITS.maxNodes} syntax nodes`);
@@ -63,7 +64,7 @@ function walk(a: Analysis, node: Node, base: Base, depth: number): void {
       addUnresolved(a, 'too-deep', node.text.slice(0, 200), `syntax nested more than ${LIMITS.maxTreeDepth} levels`);
     return;
   }
-  switch (node.type) {
+  switch (type) {
     case 'command':
       command(a, node, base, [], depth);
       return;
@@ -80,10 +81,12 @@ function walk(a: Analysis, node: Node, base: Base, depth: number): void {
       assignmentVars(a, node, base);
       declaration(a, node, base);
       // the assignments were judged with the declaration: only substitutions inside them are left
-      for (const c of node.type === 'variable_assignment' ? [node] : node.namedChildren)
-        if (c !== null && !LEAVES.has(c.type))
-          if (c.type === 'variable_assignment') children(a, c, base, depth + 1);
-          else walk(a, c, base, depth + 1);
+      for (const c of type === 'variable_assignment' ? [node] : node.namedChildren) {
+        const t = c?.type;
+        if (c !== null && t !== undefined && !LEAVES.has(t))
+          if (t === 'variable_assignment') children(a, c, base, depth + 1);
+          else walk(a, c, base, depth + 1, t);
+      }
       return;
     case 'command_substitution':
     case 'process_substitution':
@@ -113,7 +116,11 @@ const LEAVES = new Set([
 ]);
 
 function children(a: Analysis, node: Node, base: Base, depth: number): void {
-  for (const c of node.namedChildren) if (c !== null && !LEAVES.has(c.type)) walk(a, c, base, depth);
+  for (const c of node.namedChildren) {
+    if (c === null) continue;
+    const t = c.type;
+    if (!LEAVES.has(t)) walk(a, c, base, depth, t);
+  }
 }
 
 function flatten(node: Node): Node[] {
@@ -297,18 +304,22 @@ function command(a: Analysis, node: Node, base: Base, outerRedirects: Node[], de
   const assignments: Record<string, string> = { ...base.assignments };
   const redirects: Node[] = [...outerRedirects];
   const inner: Node[] = [];
+  const innerTypes: string[] = [];
   for (const c of node.namedChildren) {
     if (c === null) continue;
-    if (c.type === 'command_name') words.push(wordOf(c));
-    else if (c.type === 'variable_assignment') {
+    const t = c.type;
+    if (t === 'command_name') words.push(wordOf(c));
+    else if (t === 'variable_assignment') {
       const name = c.childForFieldName('name')?.text ?? '';
       const value = c.childForFieldName('value');
       assignments[name] = value !== null ? wordOf(value).text : '';
       inner.push(c);
-    } else if (REDIRECTS.has(c.type)) redirects.push(c);
-    else if (c.type !== 'comment') {
+      innerTypes.push(t);
+    } else if (REDIRECTS.has(t)) redirects.push(c);
+    else if (t !== 'comment') {
       words.push(wordOf(c));
       inner.push(c);
+      innerTypes.push(t);
     }
   }
   for (const r of redirects) {
@@ -318,12 +329,13 @@ function command(a: Analysis, node: Node, base: Base, outerRedirects: Node[], de
   }
   const before = a.sink.commands.length;
   const sub = { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] };
-  for (const c of inner) {
-    if (LEAVES.has(c.type)) continue;
+  inner.forEach((c, i) => {
+    const t = innerTypes[i]!;
+    if (LEAVES.has(t)) return;
     // the value of a leading VAR= is judged with the command (resolveCommand), only its substitutions here
-    if (c.type === 'variable_assignment') children(a, c, sub, depth + 1);
-    else walk(a, c, sub, depth + 1);
-  }
+    if (t === 'variable_assignment') children(a, c, sub, depth + 1);
+    else walk(a, c, sub, depth + 1, t);
+  });
   const name = node.childForFieldName('name');
   if (name !== null && name.namedChildCount === 1 && name.firstNamedChild?.type !== 'word')
     walk(a, name, sub, depth + 1);
