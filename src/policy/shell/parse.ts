@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { addUnresolved, programsSince, union, type Analysis, type Base } from './context.js';
+import { addUnresolved, derive, programsSince, union, type Analysis, type Base } from './context.js';
 import { LIMITS, NO_STDIN, type StdinInfo } from './model.js';
 import { fileKey, outputText } from './written-files.js';
 import { resolveCommand } from './resolve.js';
@@ -328,29 +328,33 @@ function command(a: Analysis, node: Node, base: Base, outerRedirects: Node[], de
     for (const d of dests.slice(1)) words.push(wordOf(d)); // substitutions in them are walked with the redirect
   }
   const before = a.sink.commands.length;
-  const sub = { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] };
+  let sub: Base | undefined;
+  const subBase = (): Base => (sub ??= derive(base, { stdin: NO_STDIN, argFedBy: [], writes: [] }));
   inner.forEach((c, i) => {
     const t = innerTypes[i]!;
     if (LEAVES.has(t)) return;
     // the value of a leading VAR= is judged with the command (resolveCommand), only its substitutions here
-    if (t === 'variable_assignment') children(a, c, sub, depth + 1);
-    else walk(a, c, sub, depth + 1, t);
+    if (t === 'variable_assignment') children(a, c, subBase(), depth + 1);
+    else walk(a, c, subBase(), depth + 1, t);
   });
   const name = node.childForFieldName('name');
   if (name !== null && name.namedChildCount === 1 && name.firstNamedChild?.type !== 'word')
-    walk(a, name, sub, depth + 1);
+    walk(a, name, subBase(), depth + 1);
   const argFedBy = programsSince(a, before);
   const own = stdinOf(a, redirects, base, depth);
   if (words.length === 0) return;
   const expanded: Word[] = [];
   for (const w of words) expanded.push(...expandBraces(w));
   const writes = writesOf(redirects);
-  resolveCommand(a, expanded, {
-    ...base,
-    assignments,
-    argFedBy,
-    stdin: mergeStdin(base.stdin, own),
-    writes: writes.length > 0 ? [...base.writes, ...writes] : base.writes,
-    text: node.text,
-  });
+  resolveCommand(
+    a,
+    expanded,
+    derive(base, {
+      assignments,
+      argFedBy,
+      stdin: mergeStdin(base.stdin, own),
+      writes: writes.length > 0 ? [...base.writes, ...writes] : base.writes,
+      text: node.text,
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { addCommand, addUnresolved, union, type Analysis, type Base } from './context.js';
+import { addCommand, addUnresolved, derive, union, type Analysis, type Base } from './context.js';
 import { interpreter, judgeFileCode, stdinScript } from './interpreters.js';
 import { LIMITS, NO_STDIN, type Cmd } from './model.js';
 import { SHELLS, interpreterFamily, programName } from '../programs/families.js';
@@ -103,7 +103,7 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
       dirs: a.dirs.length > 0 ? [...a.dirs] : NO_DIRS,
       fileText: namedFileText(a, own),
     });
-    const next = { ...base, via: [...via, name], assignments };
+    const next = derive(base, { via: [...via, name], assignments });
     if (hop === 0) {
       commandVars(a, assignments, base);
       for (const w of base.writes) recordFile(a, w, { text: undefined, fedBy: union(base.stdin.fedBy, [name]) });
