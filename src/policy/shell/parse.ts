@@ -45,7 +45,7 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
       );
     walk(a, tree.rootNode, base, 0);
     subscriptCommands(a, joined, base, (script) =>
-      parseScript(a, script, { ...base, depth: base.depth + 1, text: script }),
+      parseScript(a, script, derive(base, { depth: base.depth + 1, text: script })),
     );
   } finally {
     tree.delete();
@@ -90,7 +90,7 @@ function walk(a: Analysis, node: Node, base: Base, depth: number, type: string =
       return;
     case 'command_substitution':
     case 'process_substitution':
-      children(a, node, { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] }, depth + 1);
+      children(a, node, derive(base, { stdin: NO_STDIN, argFedBy: [], writes: [] }), depth + 1);
       return;
     default:
       children(a, node, base, depth + 1);
@@ -287,7 +287,7 @@ function pipeline(
   for (const stage of stages) {
     const stdin: StdinInfo = piped ? { fedBy: fed, text, dynamic: text === undefined, piped: true } : base.stdin;
     const before = a.sink.commands.length;
-    walk(a, stage, { ...base, stdin }, depth + 1);
+    walk(a, stage, derive(base, { stdin }), depth + 1);
     const produced = a.sink.commands.slice(before);
     fed = union(
       fed,

@@ -343,7 +343,7 @@ function fileRuns(a: Analysis, name: string, path: string, args: Word[], own: Cm
 export function script(a: Analysis, w: Word, base: Base, what: string, alreadyUnresolved = false): void {
   if (w.dynamic && !alreadyUnresolved)
     addUnresolved(a, 'dynamic-script', base.text, `the ${what} is built at run time: ${w.text}`);
-  parseScript(a, w.text, { ...base, argFedBy: [], depth: base.depth + 1, text: w.text });
+  parseScript(a, w.text, derive(base, { argFedBy: [], depth: base.depth + 1, text: w.text }));
 }
 
 function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, outer: string[], own: Cmd): void {
@@ -357,7 +357,7 @@ function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, 
     );
     return;
   }
-  const via = { ...next, via: [...outer, `${name} -c`] };
+  const via = derive(next, { via: [...outer, `${name} -c`] });
   if (inv.script !== undefined) {
     script(a, inv.script, via, `${name} -c script`);
     return;
