@@ -12,6 +12,8 @@ export interface Tokens {
   positional: { w: Word; maybeValue: boolean }[];
   flags: Word[];
   joined: string;
+  /** `sqlText(joined)`. */
+  sqlJoined: string;
   /** The value of an option that carries the command text (`psql -c "$SQL"`) is computed at run time. */
   payloadComputed: boolean;
   /**
@@ -46,19 +48,35 @@ export function tokens(cmd: Cmd): Tokens {
     positional.push({ w, maybeValue: prevFlag || w.lead });
     prevFlag = false;
   }
-  // `-c"drop table x"`: the value glued to a short option is also text of its own
-  let glued = '';
-  for (const w of cmd.args) if (/^-[A-Za-z]./.test(w.text) && w.text[1] !== '-') glued += `\n${w.text.slice(2)}`;
-  const files = cmd.fileText.length > 0 ? `\n${cmd.fileText.join('\n')}` : '';
+  // the text and the payload test are built when a rule first reads them (most commands meet no text rule)
+  let joined: string | undefined;
+  let sql: string | undefined;
+  let payload: boolean | undefined;
   return {
     args: cmd.args,
     positional,
     flags,
-    joined: cmd.args.map((w) => w.text).join(' ') + glued + (cmd.stdin !== undefined ? `\n${cmd.stdin}` : '') + files,
-    payloadComputed:
-      cmd.args.some((w, i) => w.lead && i > 0 && PAYLOAD_OPTS.has(cmd.args[i - 1]!.text)) ||
-      cmd.args.some((w) => w.dynamic && /^(?:-[ceqQ]|--(?:command|execute|query|eval)=)\$/.test(w.text)),
+    get joined() {
+      return (joined ??= joinedText(cmd));
+    },
+    get sqlJoined() {
+      return (sql ??= sqlText(this.joined));
+    },
+    get payloadComputed() {
+      return (payload ??=
+        cmd.args.some((w, i) => w.lead && i > 0 && PAYLOAD_OPTS.has(cmd.args[i - 1]!.text)) ||
+        cmd.args.some((w) => w.dynamic && /^(?:-[ceqQ]|--(?:command|execute|query|eval)=)\$/.test(w.text)));
+    },
   };
+}
+
+/** The words, values glued to short options, stdin and the text of files the command names. */
+function joinedText(cmd: Cmd): string {
+  // `-c"drop table x"`: the value glued to a short option is also text of its own
+  let glued = '';
+  for (const w of cmd.args) if (/^-[A-Za-z]./.test(w.text) && w.text[1] !== '-') glued += `\n${w.text.slice(2)}`;
+  const files = cmd.fileText.length > 0 ? `\n${cmd.fileText.join('\n')}` : '';
+  return cmd.args.map((w) => w.text).join(' ') + glued + (cmd.stdin !== undefined ? `\n${cmd.stdin}` : '') + files;
 }
 
 type FlagTest = (w: Word) => boolean;
@@ -234,12 +252,14 @@ export function compileMatch(m: MatchDoc): Matcher {
       st.maybe = true;
     }
     if (noArg && tok.args.some((w) => !w.lead && noArg(w.text))) return undefined;
-    const subject = sql ? sqlText(tok.joined) : tok.joined;
-    if (text && !text.test(subject)) {
-      if (!tok.payloadComputed || anyProgram) return undefined;
-      st.maybe = true; // `psql -c "$SQL"`: the text is computed at run time
+    if (text || noText) {
+      const subject = sql ? tok.sqlJoined : tok.joined;
+      if (text && !text.test(subject)) {
+        if (!tok.payloadComputed || anyProgram) return undefined;
+        st.maybe = true; // `psql -c "$SQL"`: the text is computed at run time
+      }
+      if (noText && noText.test(subject)) return undefined;
     }
-    if (noText && noText.test(subject)) return undefined;
     for (const e of env) {
       if (e.key !== undefined) {
         const key = e.key;
