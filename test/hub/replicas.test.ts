@@ -69,12 +69,12 @@ describe.skipIf(postgresSkipReason() !== undefined)('hub replicas seen from a da
   it('keeps an idle connection open longer than a client does, so a reused connection never meets a close', async () => {
     // Node's fetch closes an idle connection after 4 s; a hub closing first (Node's default: 5 s)
     // raced a loaded client reusing it, and the call failed with no answer
-    const header = await new Promise<string | undefined>((resolve, reject) => {
+    const header = await new Promise<string>((resolve, reject) => {
       get(`${live.url}/v1/health`, { headers: { connection: 'keep-alive' } }, (res) => {
         res.resume();
-        resolve(res.headers['keep-alive']);
+        resolve(String(res.headers['keep-alive'] ?? ''));
       }).on('error', reject);
     });
-    expect(Number(/timeout=(\d+)/.exec(header ?? '')?.[1])).toBeGreaterThanOrEqual(60);
+    expect(Number(/timeout=(\d+)/.exec(header)?.[1])).toBeGreaterThanOrEqual(60);
   });
 });
