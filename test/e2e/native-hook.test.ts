@@ -199,6 +199,22 @@ const allow = (m: Record<string, unknown>) => ({
   data: { effect: 'allow', reasons: ['scripted'], commands: [{ argv: ['ls'], text: 'ls' }] },
 });
 
+suite(`${title}: the guard command`, () => {
+  it('bin/guard sends hook to the native client, which hands a call it does not answer to the Node hook', async () => {
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'gnb-')));
+    try {
+      const env = { ...process.env, GUARD_HOME: join(work, 'h'), GUARD_NO_AUTOSTART: '1', GUARD_NATIVE_TRACE: '1' };
+      const input = claudeInput('x', work, { tool_name: 'Read', tool_input: { file_path: '/etc/hostname' } });
+      const r = await run(join(BIN, '..', 'guard'), ['hook', 'claude-code'], env, input, work);
+      expect(r.stderr.toString()).toMatch(/^guard-native: handing over to the Node client: another tool\n$/);
+      expect(r.status).toBe(0);
+      expect(r.stdout.toString()).toBe('');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
 suite(`${title}: protocol`, () => {
   let fake: FakeDaemon | undefined;
   afterEach(() => fake?.stop());
