@@ -12,7 +12,7 @@ import { LOCK_SLACK } from './migrations.js';
 import { knownMessages, recordMessage, type MessageRef } from './slack-messages.js';
 import type { HubStore } from './store.js';
 
-const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
+export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
 
 export function hubView(view: RequestView, hostName: string): RequestView {
   return { ...view, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
@@ -183,6 +183,10 @@ export class SlackOwner {
           question: d.question,
         },
         this.opts.votePem,
+      );
+      this.opts.log(
+        refusal === undefined ? 'info' : 'warn',
+        `${d.action} by ${d.identity.id} for ${d.requestId}: ${refusal ?? 'recorded as a vote'}`,
       );
       return refusal ?? null;
     } catch (err) {
