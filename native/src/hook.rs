@@ -287,16 +287,20 @@ fn basename(p: &str) -> &str {
 
 /// execClient(guardSelf(env, argv[1], cwd)) of the Node hook this process would hand over to.
 fn guard_client(env: &Env, entry: &str) -> Result<String, Hand> {
-    let path = match env.get("GUARD_SELF").filter(|s| !s.is_empty()) {
-        Some(s) if paths::is_absolute(s) => paths::resolve("/", s),
+    let candidate = match env.get("GUARD_SELF").filter(|s| !s.is_empty()) {
+        Some(s) if paths::is_absolute(s) => s,
         Some(_) => return Err(Hand("GUARD_SELF is not absolute")),
-        None => paths::resolve("/", entry),
+        None => entry,
     };
-    let name = basename(&path);
-    if !matches!(name, "guard" | "guard.js") || !sys::executable(&path) {
-        return Err(Hand("guard's own path is not an executable guard"));
+    // guardSelf checks the name as given, then the resolved path
+    if !matches!(basename(candidate), "guard" | "guard.js") {
+        return Err(Hand("guard's own path does not name a guard"));
     }
-    if name == "guard.js" {
+    let path = paths::resolve("/", candidate);
+    if !sys::executable(&path) {
+        return Err(Hand("guard's own path is not executable"));
+    }
+    if basename(&path) == "guard.js" {
         let native = paths::resolve(&paths::dirname(&path), "../dist/guard-native");
         if sys::executable(&native) {
             return Ok(native);
@@ -538,6 +542,18 @@ mod tests {
             "git commit -m 'x'",
         ] {
             assert!(!may_touch_settings(no), "{}", no);
+        }
+    }
+
+    #[test]
+    fn names_guard_as_guard_self_does() {
+        let env = |v: &str| {
+            Env([("GUARD_SELF".to_string(), v.to_string())]
+                .into_iter()
+                .collect())
+        };
+        for bad in ["/bin/guard/.", "bin/guard", "/bin/sh", "/nonexistent/guard"] {
+            assert!(guard_client(&env(bad), "/x").is_err(), "{}", bad);
         }
     }
 
