@@ -16,6 +16,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/daemon/framing.js';
 import { hookContext } from '../../src/integrations/ask.js';
 import { claudeAdapter } from '../../src/integrations/claude.js';
+import { codexAdapter } from '../../src/integrations/codex.js';
+import { geminiAdapter } from '../../src/integrations/gemini.js';
 import { touchesGuardSettings } from '../../src/integrations/decide.js';
 import { parseJson } from '../../src/integrations/input.js';
 import { hookIntent } from '../../src/integrations/intent.js';
@@ -23,6 +25,8 @@ import { isOwnExec } from '../../src/integrations/own-exec.js';
 import { BIN, collect, NATIVE_BIN, NATIVE_BUILT, type CliResult } from '../helpers/cli.js';
 import { FakeDaemon } from '../helpers/fake-daemon.js';
 import { claudeInput, codexInput, geminiInput, installWithDaemon, ledgerRecords } from '../integrations/helpers.js';
+
+const ADAPTERS = { 'claude-code': claudeAdapter, codex: codexAdapter, gemini: geminiAdapter } as const;
 
 const TRACE = /^guard-native: handing over to the Node client: .*\n/m;
 
@@ -373,23 +377,27 @@ suite(`${title}: hostile input, fuzzed`, () => {
   const field = fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 }));
   const input = fc.oneof(
     fc.record({
+      agent: fc.constantFrom('claude-code', 'codex', 'gemini'),
+      dir: fc.oneof(fc.constant(undefined), fc.constantFrom('', 'sub', '../up', '/abs/x/', 'a//b/./c/..'), field),
+      dirKey: fc.constantFrom('dir_path', 'directory'),
       command,
       cwd: fc.oneof(fc.constant(undefined), fc.constant(''), fc.constant('/tmp/a/../b/'), fc.constant('rel'), field),
       session: fc.oneof(fc.constant('s'), field),
       description: fc.oneof(text, field),
       transcript: fc.option(transcriptBytes),
-      event: fc.oneof(fc.constant('PreToolUse'), fc.constant(undefined), field),
+      event: fc.oneof(fc.constant('own'), fc.constant(undefined), field),
     }),
     fc.tuple(command, fc.nat(400), fc.uint8Array({ minLength: 1, maxLength: 3 })),
   );
 
-  it('never crashes, never answers for input the Node hook would not ask about, and hands over the exact bytes', async () => {
+  it('never crashes, never answers for input the Node hook would not ask about (Claude Code, Codex, Gemini), and hands over the exact bytes', async () => {
     let n = 0;
     const seenBy = { native: 0, node: 0 };
     await fc.assert(
       fc.asyncProperty(input, async (gen) => {
         const work = join(root, 'work');
         let bytes: Buffer;
+        let agent: keyof typeof ADAPTERS = 'claude-code';
         if (Array.isArray(gen)) {
           // byte-level damage to a well-formed input
           const [cmd, at, junk] = gen;
@@ -402,22 +410,24 @@ suite(`${title}: hostile input, fuzzed`, () => {
             transcriptPath = join(work, `t${n++}.jsonl`);
             writeFileSync(transcriptPath, gen.transcript);
           }
+          agent = gen.agent;
+          const gemini = agent === 'gemini';
           bytes = Buffer.from(
             JSON.stringify({
               session_id: gen.session,
               transcript_path: transcriptPath,
               cwd: gen.cwd,
-              hook_event_name: gen.event,
-              tool_name: 'Bash',
-              tool_input: { command: gen.command, description: gen.description },
+              hook_event_name: gen.event === 'own' ? (gemini ? 'BeforeTool' : 'PreToolUse') : gen.event,
+              tool_name: gemini ? 'run_shell_command' : 'Bash',
+              tool_input: { command: gen.command, description: gen.description, [gen.dirKey]: gen.dir },
             }),
           );
         }
         const seen = fake.received.length;
-        const r = await nativeHook(['claude-code'], hookEnv(fake, { GUARD_SELF: '' }), bytes, work, stubNative);
+        const r = await nativeHook([agent], hookEnv(fake, { GUARD_SELF: '' }), bytes, work, stubNative);
         expect(r.signal).toBeNull();
         if (r.stdout.toString().startsWith('HANDED ')) {
-          expect(r.stdout.equals(Buffer.concat([Buffer.from('HANDED hook claude-code\n'), bytes]))).toBe(true);
+          expect(r.stdout.equals(Buffer.concat([Buffer.from(`HANDED hook ${agent}\n`), bytes]))).toBe(true);
           seenBy.node++;
           return;
         }
@@ -426,7 +436,7 @@ suite(`${title}: hostile input, fuzzed`, () => {
         expect(r.status).toBe(0);
         expect(r.stdout.length + r.stderr.length).toBe(0);
         const msg = fake.received[seen]!;
-        const parsed = claudeAdapter.parse(parseJson(bytes), work);
+        const parsed = ADAPTERS[agent].parse(parseJson(bytes), work);
         if (parsed.kind !== 'shell') throw new Error('answered a call the Node hook has no opinion on');
         const { call } = parsed;
         expect(touchesGuardSettings(call.command)).toBe(false);
@@ -434,7 +444,7 @@ suite(`${title}: hostile input, fuzzed`, () => {
         expect(msg['shell']).toBe(call.command);
         expect(msg['cwd']).toBe(call.cwd);
         const context = structuredClone(msg['context']) as { requester: Record<string, unknown> };
-        const expected = hookContext('claude-code', call) as { requester: Record<string, unknown> };
+        const expected = hookContext(agent, call) as { requester: Record<string, unknown> };
         delete context.requester['pid'];
         delete expected.requester['pid'];
         expect(context).toEqual(expected);
