@@ -138,19 +138,50 @@ impl Obj {
 
 /// Parse one complete JSON text.
 pub fn parse(text: &[u8]) -> Result<Value, String> {
-    let mut p = Parser { b: text, i: 0 };
-    p.ws();
-    let v = p.value(0)?;
-    p.ws();
-    if p.i != p.b.len() {
-        return Err(format!("trailing bytes at {}", p.i));
+    parse_js(text, MAX_DEPTH).map_err(|e| match e {
+        JsError::Invalid(m) | JsError::Unsupported(m) => m,
+    })
+}
+
+/// Why a text did not parse: `Invalid` where `JSON.parse` would throw too; `Unsupported` where
+/// `JSON.parse` may accept it (nesting deeper than the bound, a lone surrogate a Rust string cannot
+/// hold), so a caller that must agree with JavaScript has to let JavaScript decide.
+#[derive(Debug, PartialEq)]
+pub enum JsError {
+    Invalid(String),
+    Unsupported(String),
+}
+
+/// Parse one complete JSON text, nesting at most `max_depth` deep.
+pub fn parse_js(text: &[u8], max_depth: usize) -> Result<Value, JsError> {
+    let mut p = Parser {
+        b: text,
+        i: 0,
+        max_depth,
+        unsupported: false,
+    };
+    let r = (|| {
+        p.ws();
+        let v = p.value(0)?;
+        p.ws();
+        if p.i != p.b.len() {
+            return Err(format!("trailing bytes at {}", p.i));
+        }
+        Ok(v)
+    })();
+    match r {
+        Ok(v) => Ok(v),
+        Err(m) if p.unsupported => Err(JsError::Unsupported(m)),
+        Err(m) => Err(JsError::Invalid(m)),
     }
-    Ok(v)
 }
 
 struct Parser<'a> {
     b: &'a [u8],
     i: usize,
+    max_depth: usize,
+    /// Set when the error is one JavaScript would not make (see JsError::Unsupported).
+    unsupported: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -171,7 +202,8 @@ impl<'a> Parser<'a> {
         }
     }
     fn value(&mut self, depth: usize) -> Result<Value, String> {
-        if depth > MAX_DEPTH {
+        if depth > self.max_depth {
+            self.unsupported = true;
             return Err("nested too deeply".into());
         }
         match self.peek() {
@@ -329,15 +361,18 @@ impl<'a> Parser<'a> {
                             let hi = self.hex4()?;
                             let cp = if (0xD800..0xDC00).contains(&hi) {
                                 if !self.b[self.i..].starts_with(b"\\u") {
+                                    self.unsupported = true;
                                     return Err("lone surrogate".into());
                                 }
                                 self.i += 2;
                                 let lo = self.hex4()?;
                                 if !(0xDC00..0xE000).contains(&lo) {
+                                    self.unsupported = true;
                                     return Err("lone surrogate".into());
                                 }
                                 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
                             } else if (0xDC00..0xE000).contains(&hi) {
+                                self.unsupported = true;
                                 return Err("lone surrogate".into());
                             } else {
                                 hi

@@ -10,6 +10,8 @@
 compile_error!("the native exec client reads /proc and uses Linux signal numbers; other platforms use the Node client");
 
 mod context;
+mod hook;
+mod intent;
 mod json;
 mod paths;
 mod run;
@@ -49,6 +51,23 @@ struct Opts {
     json_errors: bool,
 }
 
+/// `--name value` or `--name=value` at `args[*i]` (takeValued of src/cli/fast-options.ts): the
+/// name and the value; `*i` moves to the last word taken.
+fn take_valued<'a>(args: &'a [String], i: &mut usize) -> Result<(&'a str, String), Hand> {
+    let a = &args[*i];
+    match a.find('=') {
+        Some(eq) => Ok((&a[..eq], a[eq + 1..].to_string())),
+        None => {
+            *i += 1;
+            let v = args
+                .get(*i)
+                .cloned()
+                .ok_or(Hand("an option without its value"))?;
+            Ok((a.as_str(), v))
+        }
+    }
+}
+
 /// parseExecArgs of src/cli/fast-exec.ts, less `--timeout` (the Node client parses durations).
 fn parse_args(args: &[String]) -> Result<Opts, Hand> {
     if args.first().map(String::as_str) != Some("exec") {
@@ -77,20 +96,7 @@ fn parse_args(args: &[String]) -> Result<Opts, Hand> {
         } else if a == "--json-errors" {
             o.json_errors = true;
         } else {
-            let (name, inline) = match a.find('=') {
-                Some(eq) => (&a[..eq], Some(a[eq + 1..].to_string())),
-                None => (a.as_str(), None),
-            };
-            let value = match inline {
-                Some(v) => v,
-                None => {
-                    if i + 1 >= args.len() {
-                        return Err(Hand("an option without its value"));
-                    }
-                    i += 1;
-                    args[i].clone()
-                }
-            };
+            let (name, value) = take_valued(args, &mut i)?;
             let value = Some(value).filter(|v| !v.is_empty());
             match name {
                 "--reason" => o.reason = value,
@@ -147,11 +153,23 @@ enum Read1 {
     Msg(Value),
     Closed(String),
     Bad,
+    /// The socket's read timeout passed (the hook sets one; exec does not).
+    TimedOut,
+}
+
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 fn read_frame(s: &mut UnixStream) -> Read1 {
     let mut head = [0u8; 4];
     if let Err(e) = s.read_exact(&mut head) {
+        if timed_out(&e) {
+            return Read1::TimedOut;
+        }
         return Read1::Closed(if e.kind() == std::io::ErrorKind::UnexpectedEof {
             "the daemon closed the connection".into()
         } else {
@@ -164,6 +182,9 @@ fn read_frame(s: &mut UnixStream) -> Read1 {
     }
     let mut body = vec![0u8; len];
     if let Err(e) = s.read_exact(&mut body) {
+        if timed_out(&e) {
+            return Read1::TimedOut;
+        }
         return Read1::Closed(e.to_string());
     }
     match json::parse(&body) {
@@ -294,35 +315,73 @@ fn errno_name(e: i32) -> String {
     }
 }
 
-/// Hand the whole invocation to the Node client (same process, same arguments, same environment).
-fn hand_over(args: &[OsString], why: &str) -> ! {
-    if std::env::var_os("GUARD_NATIVE_TRACE").is_some_and(|v| v == "1") {
-        eprintln!("guard-native: handing over to the Node client: {}", why);
-    }
-    let entry = std::env::current_exe()
+/// The Node client next to this binary: `<root>/bin/guard.js` for `<root>/dist/guard-native`.
+fn node_entry() -> PathBuf {
+    std::env::current_exe()
         .ok()
         .and_then(|exe| {
             exe.parent()
                 .and_then(|d| d.parent())
                 .map(|root| root.join("bin").join("guard.js"))
         })
-        .unwrap_or_else(|| PathBuf::from("/nonexistent/guard.js"));
+        .unwrap_or_else(|| PathBuf::from("/nonexistent/guard.js"))
+}
+
+/// Hand the whole invocation to the Node client (same process, same arguments, same
+/// environment); `fail` is the exit code when it cannot be started (the hook's is 2, which every
+/// agent treats as "blocked").
+fn hand_over(args: &[OsString], why: &str, fail: i32) -> ! {
+    if std::env::var_os("GUARD_NATIVE_TRACE").is_some_and(|v| v == "1") {
+        eprintln!("guard-native: handing over to the Node client: {}", why);
+    }
+    let entry = node_entry();
     let err = std::process::Command::new(&entry).args(args).exec();
     eprintln!(
         "guard: cannot start the Node client {}: {}; nothing was run",
         entry.display(),
         err
     );
-    std::process::exit(70)
+    std::process::exit(fail)
 }
 
 fn main() {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if args.first().is_some_and(|a| a == "hook") {
+        run_hook(&args);
+    }
     let code = match exec(&args) {
         Ok(code) => code,
-        Err(Hand(why)) => hand_over(&args, why),
+        Err(Hand(why)) => hand_over(&args, why, 70),
     };
     std::process::exit(code)
+}
+
+/// `guard hook`: answered here (hook.rs) or handed to the Node hook with the stdin already read.
+fn run_hook(raw: &[OsString]) -> ! {
+    let args: Option<Vec<String>> = raw.iter().map(|a| a.to_str().map(str::to_owned)).collect();
+    let entry = node_entry();
+    let result = match (args, entry.to_str()) {
+        (Some(args), Some(entry)) => hook::hook(&args, entry),
+        _ => Err(hook::HandHook(
+            "an argument or path that is not UTF-8",
+            None,
+        )),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(hook::HandHook(why, read)) => {
+            if let Some(bytes) = read {
+                if let Err(e) = sys::stdin_from(&bytes) {
+                    eprintln!(
+                        "guard: guard could not judge this command, so it was blocked: cannot pass the hook input on: {}",
+                        e
+                    );
+                    std::process::exit(2);
+                }
+            }
+            hand_over(raw, why, 2)
+        }
+    }
 }
 
 fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
@@ -387,6 +446,18 @@ fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
             Read1::Msg(m) if m.get("re") != Some(&Value::Number(1.0)) => continue,
             Read1::Msg(m) => break answer(&m)?,
             Read1::Bad => return Err(Hand("a frame the native client cannot read")),
+            // never reached (exec sets no read timeout); like a lost daemon, it fails closed
+            Read1::TimedOut => {
+                report(
+                    opts.json_errors,
+                    "fail_closed",
+                    70,
+                    "lost the guard daemon: no answer; nothing was run",
+                    Some("check `guard daemon status` and GUARD_HOME/daemon.log"),
+                    &[],
+                );
+                return Ok(70);
+            }
             Read1::Closed(why) => {
                 report(
                     opts.json_errors,
@@ -505,10 +576,10 @@ fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn v(a: &[&str]) -> Vec<String> {
+    pub(crate) fn v(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
     }
 

@@ -57,10 +57,71 @@ extern "C" {
     pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
     pub fn close(fd: c_int) -> c_int;
     pub fn __errno_location() -> *mut c_int;
+    fn memfd_create(name: *const c_char, flags: u32) -> c_int;
+    fn dup2(old: c_int, new: c_int) -> c_int;
+    fn poll(fds: *mut pollfd, n: u64, timeout: c_int) -> c_int;
+    fn access(path: *const c_char, mode: c_int) -> c_int;
     pub static environ: *const *const c_char;
 }
 
 pub const O_CLOEXEC: c_int = 0o2000000;
+pub const O_NONBLOCK: i32 = 0o4000;
+pub const O_NOCTTY: i32 = 0o400;
+
+#[repr(C)]
+struct pollfd {
+    fd: c_int,
+    events: i16,
+    revents: i16,
+}
+
+/// Wait until fd 0 can be read (or is at its end) for at most `ms`; false on timeout.
+pub fn stdin_ready(ms: i32) -> bool {
+    let mut p = pollfd {
+        fd: 0,
+        events: 1, // POLLIN
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd.
+        let n = unsafe { poll(&mut p, 1, ms.max(0)) };
+        if n < 0 && errno() == EINTR {
+            continue;
+        }
+        // an error or hang-up is "ready": the read that follows reports it
+        return n != 0;
+    }
+}
+
+/// Make fd 0 read `bytes` from their start (an anonymous memory file), so that a program exec'd
+/// next reads exactly what this process already consumed.
+pub fn stdin_from(bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    use std::os::fd::FromRawFd;
+    // SAFETY: the name is NUL-terminated; the result is checked.
+    let fd = unsafe { memfd_create(c"guard-hook-input".as_ptr(), 0) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd was just created and is owned here.
+    let mut f = unsafe { std::fs::File::from_raw_fd(fd) };
+    f.write_all(bytes)?;
+    f.seek(SeekFrom::Start(0))?;
+    // SAFETY: both descriptors are valid; dup2 onto 0 replaces stdin.
+    if unsafe { dup2(fd, 0) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// access(path, X_OK) == 0, as Node's accessSync(path, X_OK) succeeds.
+pub fn executable(path: &str) -> bool {
+    let Ok(c) = std::ffi::CString::new(path) else {
+        return false;
+    };
+    // SAFETY: a valid NUL-terminated path.
+    unsafe { access(c.as_ptr(), 1) == 0 }
+}
 
 pub fn errno() -> i32 {
     // SAFETY: __errno_location always returns this thread's errno slot.

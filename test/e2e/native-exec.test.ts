@@ -7,12 +7,13 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame, FrameReader } from '../../src/daemon/framing.js';
+import { encodeFrame } from '../../src/daemon/framing.js';
 import { hasExecEnds, Rig } from '../daemon/helpers.js';
+import { FakeDaemon } from '../helpers/fake-daemon.js';
 import { BIN, collect, FIXTURES, NATIVE_BIN, NATIVE_BUILT, type CliResult } from '../helpers/cli.js';
 
 const HANDED = /guard-native: handing over to the Node client/;
@@ -134,37 +135,6 @@ suite(`${title}: without a daemon`, () => {
     }
   });
 });
-
-/** A socket server that answers each exec message with the next scripted reply. */
-class FakeDaemon {
-  readonly dir = mkdtempSync(join(tmpdir(), 'gnf-'));
-  readonly socket = join(this.dir, 's.sock');
-  readonly received: Record<string, unknown>[] = [];
-  private server: Server | undefined;
-  constructor(private readonly answer: (msg: Record<string, unknown>, n: number, sock: Socket) => void) {}
-  start(): Promise<void> {
-    this.server = createServer((sock) => {
-      const reader = new FrameReader();
-      sock.on('error', () => undefined);
-      sock.on('data', (chunk: Buffer) => {
-        for (const m of reader.push(chunk) as Record<string, unknown>[]) {
-          this.received.push(m);
-          if (m['type'] === 'exec') this.answer(m, this.received.filter((x) => x['type'] === 'exec').length, sock);
-        }
-      });
-    });
-    return new Promise((res) => this.server!.listen(this.socket, res));
-  }
-  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, GUARD_SOCKET: this.socket, ...extra };
-    delete env['GUARD_AGENT'];
-    return env;
-  }
-  stop(): void {
-    this.server?.close();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
 
 const deny = (m: Record<string, unknown>) => ({
   re: m['id'],

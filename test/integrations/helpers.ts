@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { ask } from '../../src/daemon/replies.js';
 
@@ -169,4 +170,24 @@ export async function ledgerRecords(env: NodeJS.ProcessEnv): Promise<LedgerRow[]
   } finally {
     client.close();
   }
+}
+
+/** An install whose daemon runs for the tests of the calling suite (started before, stopped after). */
+export function installWithDaemon(extra: NodeJS.ProcessEnv = {}): { readonly inst: Install } {
+  let inst: Install | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    inst = install(extra);
+    stop = await startDaemon(inst.env);
+  });
+  afterAll(async () => {
+    await stop?.();
+    inst?.cleanup();
+  });
+  return {
+    get inst(): Install {
+      if (inst === undefined) throw new Error('installWithDaemon: used outside its suite');
+      return inst;
+    },
+  };
 }

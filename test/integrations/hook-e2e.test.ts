@@ -8,11 +8,24 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentConfig } from '../../src/integrations/config/agents.js';
-import { BIN, collect, NATIVE_BIN, NATIVE_BUILT, runCli } from '../helpers/cli.js';
+import {
+  BIN,
+  collect,
+  EXEC_CLIENTS,
+  guardCommand,
+  NATIVE_BIN,
+  NATIVE_BUILT,
+  runCli,
+  skipClient,
+  type ExecClient,
+} from '../helpers/cli.js';
 import { claudeInput, codexInput, geminiInput, install, ledgerRecords, startDaemon, type Install } from './helpers.js';
 
 let inst: Install;
 let stop: () => Promise<void>;
+/** The hook runs as `node bin/guard.js hook …` and as the native client's `guard-native hook …` (decision 0036). */
+let client: ExecClient = 'node';
+const HOOK_CLIENTS = EXEC_CLIENTS.filter((c) => !skipClient(c));
 beforeAll(async () => {
   inst = install({ GUARD_NO_AUTOSTART: '1' });
   stop = await startDaemon(inst.env);
@@ -36,6 +49,7 @@ async function claude(
   command: string,
 ): Promise<{ status: number | null; answer: ClaudeAnswer | undefined; stderr: string }> {
   const r = await runCli(['hook', 'claude-code'], {
+    client,
     env: inst.env,
     input: claudeInput(command, inst.work),
     cwd: inst.work,
@@ -51,6 +65,7 @@ async function claude(
 /** Gemini's rewrite of an allowed command (Gemini keeps record mode: its own checks ran before the hook). */
 async function gemini(command: string): Promise<string> {
   const r = await runCli(['hook', 'gemini', '--allowed', 'record'], {
+    client,
     env: inst.env,
     input: geminiInput(command, inst.work),
     cwd: inst.work,
@@ -72,7 +87,11 @@ const TRICKY = [
   `cat <<'EOF'\nline one\n  'quoted' "double" $NOT_EXPANDED\nEOF`,
 ];
 
-describe('claude-code hook, built CLI, real daemon', () => {
+describe.each(HOOK_CLIENTS)('claude-code hook, built CLI, real daemon, %s client', (c) => {
+  beforeAll(() => {
+    client = c;
+  });
+
   it.each(TRICKY)('rewrites an allowed command (Gemini) so that it runs exactly as written: %s', async (command) => {
     const rewritten = await gemini(command);
     expect(rewritten).toContain(`'${NATIVE_BUILT ? NATIVE_BIN : BIN}' exec --reason`);
@@ -140,22 +159,26 @@ describe('claude-code hook, built CLI, real daemon', () => {
   });
 
   it('blocks a denied command before anything runs, and the denial is on the ledger', async () => {
-    const { status, answer } = await claude('shred -u important.txt');
+    // one file name per client: both suites share this install's ledger
+    const { status, answer } = await claude(`shred -u important-${client}.txt`);
     expect(status).toBe(0);
     expect(answer!.hookSpecificOutput.permissionDecision).toBe('deny');
     const all = (await ledgerRecords(inst.env)).filter((r) => r.payload['via'] === 'hook:claude-code');
     const ids = new Set(
-      all.filter((r) => String(r.payload['command']).includes('shred')).map((r) => r.payload['requestId']),
+      all
+        .filter((r) => String(r.payload['command']).includes(`important-${client}.txt`))
+        .map((r) => r.payload['requestId']),
     );
     const records = all.filter((r) => ids.has(r.payload['requestId']));
     expect(records.map((r) => [r.type, r.payload['effect'] ?? r.payload['command']])).toEqual([
-      ['request', "bash -c 'shred -u important.txt'"],
+      ['request', `bash -c 'shred -u important-${client}.txt'`],
       ['decision', 'deny'],
     ]);
   });
 
   it('rewrites for Codex with permissionDecision allow and updatedInput {command} only', async () => {
     const r = await runCli(['hook', 'codex'], {
+      client,
       env: inst.env,
       input: codexInput('terraform plan', inst.work),
       cwd: inst.work,
@@ -172,6 +195,7 @@ describe('claude-code hook, built CLI, real daemon', () => {
 
   it('passes an allowed command to Gemini CLI by default, and rewrites it with --allowed record', async () => {
     const passed = await runCli(['hook', 'gemini'], {
+      client,
       env: inst.env,
       input: geminiInput('echo gem', inst.work),
       cwd: inst.work,
@@ -179,6 +203,7 @@ describe('claude-code hook, built CLI, real daemon', () => {
     expect(passed.status).toBe(0);
     expect(passed.stdout.toString()).toBe('');
     const r = await runCli(['hook', 'gemini', '--allowed', 'record'], {
+      client,
       env: inst.env,
       input: geminiInput('echo gem', inst.work),
       cwd: inst.work,
@@ -191,12 +216,20 @@ describe('claude-code hook, built CLI, real daemon', () => {
   });
 
   it('exits 2 on malformed input and when the daemon is down', async () => {
-    const bad = await runCli(['hook', 'claude-code'], { env: inst.env, input: '{"tool_name":' });
+    const bad = await runCli(['hook', 'claude-code'], {
+      client,
+      env: inst.env,
+      input: '{"tool_name":',
+    });
     expect(bad.status).toBe(2);
     expect(bad.stdout.toString()).toBe('');
     const other = install({ GUARD_NO_AUTOSTART: '1' });
     try {
-      const down = await runCli(['hook', 'claude-code'], { env: other.env, input: claudeInput('ls', other.work) });
+      const down = await runCli(['hook', 'claude-code'], {
+        client,
+        env: other.env,
+        input: claudeInput('ls', other.work),
+      });
       expect(down.status).toBe(2);
       expect(down.stderr.toString()).toMatch(/daemon is not reachable/);
     } finally {
@@ -205,7 +238,8 @@ describe('claude-code hook, built CLI, real daemon', () => {
   });
 
   it('blocks (exit 2) when the agent never finishes writing its input', async () => {
-    const child = spawn(process.execPath, [BIN, 'hook', 'claude-code', '--deadline-ms', '300'], { env: inst.env });
+    const [file, lead] = guardCommand(client);
+    const child = spawn(file, [...lead, 'hook', 'claude-code', '--deadline-ms', '300'], { env: inst.env });
     child.stdin.write('{"hook_event_name": "PreToolUse", ');
     const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
       let stderr = '';

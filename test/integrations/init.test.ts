@@ -7,8 +7,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, collect, runCli } from '../helpers/cli.js';
+import { BIN, collect, NATIVE_BIN, NATIVE_BUILT, runCli } from '../helpers/cli.js';
 import { install, stopDaemon, type Install } from './helpers.js';
+
+/** What an installed hook starts: the native client when it was built (decision 0036), else bin/guard.js. */
+const HOOK_CLIENT = NATIVE_BUILT ? NATIVE_BIN : BIN;
 
 let inst: Install;
 let home: string;
@@ -52,7 +55,7 @@ describe('guard init --agent claude-code', () => {
         hooks: [
           {
             type: 'command',
-            command: expect.stringMatching(/^'\/.*\/bin\/guard\.js' hook claude-code \|\| exit 2$/) as unknown,
+            command: `'${HOOK_CLIENT}' hook claude-code || exit 2`,
             timeout: 30,
           },
         ],
@@ -128,7 +131,7 @@ describe('guard init for the other agents', () => {
                 type: 'command',
                 timeout: 30000,
                 // Gemini strips GUARD_HOME from hooks in CI: the command names it (decision 0812)
-                command: `GUARD_HOME='${inst.home}' '${BIN}' hook gemini || exit 2`,
+                command: `GUARD_HOME='${inst.home}' '${HOOK_CLIENT}' hook gemini || exit 2`,
               }) as unknown,
             ],
           },

@@ -119,6 +119,8 @@ describe('merging the hook into settings', () => {
 
   it('recognises only guard hook commands for that agent', () => {
     expect(isGuardHookCommand("'/a/guard.js' hook codex || exit 2", 'codex')).toBe(true);
+    expect(isGuardHookCommand("'/a/dist/guard-native' hook codex || exit 2", 'codex')).toBe(true);
+    expect(isGuardHookCommand("'/a/dist/myguard-native' hook codex || exit 2", 'codex')).toBe(false);
     expect(isGuardHookCommand('guard hook codex', 'codex')).toBe(true);
     expect(isGuardHookCommand('guard hook codex-ng', 'codex')).toBe(false);
     expect(isGuardHookCommand('/a/guard hook claude-code', 'codex')).toBe(false);

@@ -7,11 +7,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { UsageError } from '../../errors.js';
 import { snippet, type AgentConfig } from './agents.js';
 
-/** A hook command guard wrote for this agent (any guard path, quoted or not). */
+/** A hook command guard wrote for this agent (any guard path, the native client's too, quoted or not). */
 export function isGuardHookCommand(command: unknown, agent: string): boolean {
   if (typeof command !== 'string') return false;
   const escaped = agent.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(^|[/'"\\s])guard(\\.js)?'?\\s+hook\\s+${escaped}(\\s|$)`).test(command);
+  return new RegExp(`(^|[/'"\\s])guard(\\.js|-native)?'?\\s+hook\\s+${escaped}(\\s|$)`).test(command);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

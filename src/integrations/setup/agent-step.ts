@@ -4,6 +4,7 @@ import type { Io } from '../../cli/io.js';
 import { agentConfig, snippet } from '../config/agents.js';
 import { hasCurrentHook, parseSettings } from '../config/merge.js';
 import { installHook } from '../config/write.js';
+import { execClient } from '../self.js';
 import type { AgentName } from '../types.js';
 import { errorText, type Check } from './check.js';
 import { installShellWrapper } from './shell-wrapper.js';
@@ -44,7 +45,9 @@ export async function configureAgent(
   o: AgentStepOptions,
 ): Promise<{ checks: Check[]; notes: string[] }> {
   if (agent === 'shell') return { checks: [installShellWrapper(io.env, o.node, o.guard, o.print)], notes: [] };
-  const c = agentConfig(agent satisfies AgentName, o.guard, io.env);
+  // the hook runs the native client when it was built (it answers allowed commands itself and
+  // hands the rest to the Node hook; decision 0036), else the Node entry
+  const c = agentConfig(agent satisfies AgentName, execClient(o.guard), io.env);
   if (o.print) {
     const text = JSON.stringify(snippet(c), null, 2);
     return {
