@@ -9,8 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MARK, Rig, type LedgerRow } from '../daemon/helpers.js';
-import { SCOPED_POLICY as POLICY } from '../helpers/scoped-rule.js';
+import { Rig, type LedgerRow } from '../daemon/helpers.js';
+import { SCOPED_POLICY as POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
 import { APP_TOKEN, BOT_TOKEN, FakeSlack } from './fake-slack.js';
 import { until } from './helpers.js';
 
@@ -54,15 +54,8 @@ afterAll(async () => {
   await slack?.stop();
 });
 
-const agentEnv = (session: string) => ({ ...rig.env, GUARD_AGENT: 'claude-code', GUARD_AGENT_SESSION: session });
-/** A command held for approval (`--no-wait`: it exits 75 and leaves the request open). */
-async function held(session: string, ...args: string[]): Promise<string> {
-  const r = await rig.guard(['exec', '--no-wait', '--', MARK, rig.marker, ...args], { env: agentEnv(session) });
-  expect(r.code, r.stderr).toBe(75);
-  return /rq-[0-9a-f]{12}/.exec(r.stdout + r.stderr)![0];
-}
-const run = (session: string, ...args: string[]) =>
-  rig.guard(['exec', '--no-wait', '--', MARK, rig.marker, ...args], { env: agentEnv(session) });
+const held = (session: string, ...args: string[]) => heldIn(rig, session, ...args);
+const run = (session: string, ...args: string[]) => runIn(rig, session, ...args);
 
 /** The request's Slack post: its blocks and message ts (the fake numbers messages in order). */
 async function post(id: string): Promise<{ blocks: SlackBlock[]; ts: string }> {
