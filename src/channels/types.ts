@@ -25,8 +25,8 @@ export interface ChannelHost {
   whoIs?(identity: ChannelIdentity): string | undefined;
   /** A decision signed by an approver's own key, relayed by the hub: checked like `guard approve` (decision 1049). */
   decideSigned?(signed: SignedDecision): Promise<string | null>;
-  /** The enrolled approvers' public keys, which the hub link distributes to the hub (decision 1049). */
-  approverKeys?(): { name: string; publicKey: string }[];
+  /** The enrolled approvers' public keys (and IdP identities), which the hub link distributes to the hub (decision 1049). */
+  approverKeys?(): { name: string; publicKey: string; idp?: { subject: string; issuer: string } }[];
   log(event: { channel: string; level: 'info' | 'warn' | 'error'; message: string }): void;
 }
 

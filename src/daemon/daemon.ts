@@ -207,7 +207,12 @@ async function boot(
       pending: () => pendingRequests(ctx.store),
       whoIs: (identity) => approverOf(ctx, identity),
       decideSigned: (signed) => hubSignedDecide(ctx, signed),
-      approverKeys: () => ctx.approvers().map((a) => ({ name: a.name, publicKey: a.publicKey })),
+      approverKeys: () =>
+        ctx.approvers().map((a) => ({
+          name: a.name,
+          publicKey: a.publicKey,
+          ...(a.idp === undefined ? {} : { idp: { subject: a.idp.subject, issuer: a.idp.issuer } }),
+        })),
       log: (e) =>
         log[e.level === 'error' ? 'error' : e.level === 'warn' ? 'warn' : 'info'](`channel ${e.channel}: ${e.message}`),
     },

@@ -74,12 +74,17 @@ export class PolicyHost {
   private unchecked: LoadedPolicy[] = [];
   private checking: Promise<void> | undefined;
   private serving = false;
+  /** Digests whose examples this process has judged (or queued): a reload of the same text is not judged again. */
+  private readonly judged = new Set<string>();
 
   constructor(private readonly opts: PolicyHostOptions) {}
 
   private async load(cwd: string): Promise<LoadedPolicy> {
     const loaded = await loadFor(this.opts, cwd);
-    if (loaded.examplesUnchecked === true) {
+    // a file changing beside the policy (the watch is per directory) reloads the same text
+    const known = this.judged.has(loaded.digest);
+    this.judged.add(loaded.digest);
+    if (loaded.examplesUnchecked === true && !known) {
       this.unchecked.push(loaded);
       if (this.serving) void this.checkUnchecked();
     }
@@ -119,6 +124,7 @@ export class PolicyHost {
 
   /** Serve `base` (already loaded with loadFor) or load the base policy now; watch its files. */
   async start(base?: LoadedPolicy): Promise<LoadedPolicy> {
+    if (base !== undefined) this.judged.add(base.digest);
     if (base?.examplesUnchecked === true) this.unchecked.push(base);
     this.current = base ?? (await this.load(this.opts.baseCwd));
     for (const w of this.current.warnings) this.opts.log.warn(`policy: ${w}`);

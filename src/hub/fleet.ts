@@ -25,7 +25,19 @@ const MAX_BODY = 256 * 1024;
 const approversBody = z
   .object({
     approvers: z
-      .array(z.object({ name: z.string().min(1).max(64), publicKey: z.string().min(1).max(100) }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(64),
+            publicKey: z.string().min(1).max(100),
+            // the IdP identity the approver enrolled with: the hub's web page lists requests by it
+            idp: z
+              .object({ subject: z.string().min(1).max(256), issuer: z.string().min(1).max(512) })
+              .strict()
+              .optional(),
+          })
+          .strict(),
+      )
       .max(1000),
   })
   .strict();
@@ -148,13 +160,14 @@ export class FleetRoutes {
     return c.publicKey;
   }
 
-  private async putApprovers(host: HostRow, approvers: { name: string; publicKey: string }[]): Promise<void> {
+  private async putApprovers(host: HostRow, approvers: z.infer<typeof approversBody>['approvers']): Promise<void> {
     await this.store.tx(async (client) => {
       await client.query('DELETE FROM host_approvers WHERE host_id = $1', [host.id]);
       for (const a of approvers)
         await client.query(
-          'INSERT INTO host_approvers (host_id, name, public_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-          [host.id, a.name, a.publicKey],
+          `INSERT INTO host_approvers (host_id, name, public_key, idp_subject, idp_issuer)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+          [host.id, a.name, a.publicKey, a.idp?.subject ?? null, a.idp?.issuer ?? null],
         );
     });
   }

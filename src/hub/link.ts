@@ -57,6 +57,16 @@ interface WireVote {
   signature: string;
 }
 
+/** An HTTP answer other than 2xx from a replica. */
+class HubRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 const BACKOFF_MAX_MS = 5000;
 const SEEN_LIMIT = 10_000;
 
@@ -149,8 +159,11 @@ export class HubLink implements Channel {
     try {
       return await this.callAt(url, method, path, body);
     } catch (err) {
-      // the next replica, unless another call already moved on
-      if (this.url === url) this.current = (this.current + 1) % this.urls.length;
+      // The next replica, unless another call already moved on. A replica that answered below 500
+      // is up and refused this call (as any replica would): moving on from it would leave a live
+      // replica for a dead one, and every call after it would wait for the dead one to fail.
+      const refused = err instanceof HubRefusal && err.status < 500;
+      if (!refused && this.url === url) this.current = (this.current + 1) % this.urls.length;
       throw err;
     }
   }
@@ -163,7 +176,7 @@ export class HubLink implements Channel {
       signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(60_000)]),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`hub answered ${res.status}: ${text.slice(0, 200)}`);
+    if (!res.ok) throw new HubRefusal(res.status, `hub answered ${res.status}: ${text.slice(0, 200)}`);
     return text === '' ? undefined : (JSON.parse(text) as unknown);
   }
 
@@ -269,6 +282,7 @@ export class HubLink implements Channel {
       return this.refuse(v, 'hub-signature', 'the vote does not carry a valid signature by the pinned hub vote key');
     if (b.host !== this.hostId || String(b.vote) !== String(v.id))
       return this.refuse(v, 'hub-wrong-host', 'the vote was signed for another host or another vote id');
+    this.host?.log({ channel: 'hub', level: 'info', message: `vote ${v.id}: ${b.action} of ${b.requestId}` });
     if (b.signed !== undefined) return this.handleSigned(v, b);
     await this.host?.decide({
       requestId: b.requestId,
@@ -280,11 +294,20 @@ export class HubLink implements Channel {
   }
 }
 
-/** The view with the fingerprint an approver signs over (open requests only; from the daemon's own record). */
+/**
+ * The view with the fingerprint an approver signs over, and whether its rule needs a step-up login
+ * (the hub's web page then sends the approver to the host; decision 1068). Open requests only; from
+ * the daemon's own record.
+ */
 function withFingerprint(view: RequestView, host: ChannelHost | undefined): RequestView {
   if (view.state !== 'pending' && view.state !== 'needs_info') return view;
-  const fingerprint = host?.pending?.().find((p) => p.detail.view.id === view.id)?.detail.fingerprint;
-  return fingerprint === undefined ? view : ({ ...view, fingerprint } as RequestView);
+  const detail = host?.pending?.().find((p) => p.detail.view.id === view.id)?.detail;
+  if (detail === undefined) return view;
+  return {
+    ...view,
+    fingerprint: detail.fingerprint,
+    ...(detail.stepUp === true ? { stepUp: true } : {}),
+  } as RequestView;
 }
 
 /** The hub link for a config file's `hub:` section (none when absent; a failed channel when it cannot be built). */

@@ -140,6 +140,14 @@ CREATE TABLE approver_sessions (
 );
 `,
   },
+  {
+    version: 6,
+    name: "approvers' IdP subjects distributed by hosts (the hub's web approval page)",
+    sql: `
+ALTER TABLE host_approvers ADD COLUMN idp_subject text, ADD COLUMN idp_issuer text;
+CREATE INDEX host_approvers_idp ON host_approvers (idp_subject);
+`,
+  },
 ];
 
 /** Advisory lock keys (one namespace for the hub; arbitrary constants). */

@@ -8,6 +8,7 @@
  *   POST /v1/evidence/head  {}                    → {size}   (records the hub holds for this host)
  *   POST /v1/evidence       {from, records, checkpoint} → {size, cosignature, witnessKey}   (decision 1047)
  * PUT /v1/approvers, GET /v1/fleet/requests, POST /v1/fleet/decisions: src/hub/fleet.ts (decision 1049).
+ * /approve/…: the web approval page, when an IdP is configured (src/hub/web.ts, decision 1068).
  * Hosts authenticate with `Authorization: Bearer <credential>`. Bodies are bounded and validated.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -24,6 +25,7 @@ import { cosign, witnessKeyOf } from './witness-store.js';
 import { evidenceHead, forwardEvidence } from './evidence-store.js';
 import { decodeBase64Strict } from '../ledger/b64.js';
 import { FleetRoutes, isFleetPath } from './fleet.js';
+import { startHubWeb, type HubWeb, type HubWebOptions } from './web.js';
 
 const MAX_BODY = 1024 * 1024;
 /** A batch of forwarded records (base64) with its checkpoint; the host keeps batches well below it. */
@@ -36,6 +38,8 @@ export interface HubOptions {
   port: number;
   /** Builds the Slack channel; absent: this hub runs no channel. */
   makeSlack?: (() => Promise<Channel>) | undefined;
+  /** Serves the web approval page under /approve, signing in with this IdP; absent: no page. */
+  web?: HubWebOptions | undefined;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
 
@@ -124,6 +128,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         });
   owner?.start();
   const fleet = new FleetRoutes(store, key.privatePem, opts.log);
+  let web: HubWeb | undefined;
 
   const authenticate = async (req: IncomingMessage): Promise<HostRow> => {
     const auth = req.headers.authorization;
@@ -135,6 +140,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== undefined && isFleetPath(path)) return void (await fleet.handle(req, res, path));
+    if (path !== undefined && web?.owns(path) === true) return void (await web.serve(req, res));
     if (req.method === 'GET' && path === '/v1/health') return { ok: true, slackOwner: owner?.owner ?? false };
     if (req.method === 'POST' && path === '/v1/join') {
       const body = parse(joinBody, await readJson(req));
@@ -240,12 +246,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  if (opts.web !== undefined) web = await startHubWeb(store, key.privatePem, opts.web, () => url, opts.log);
   return {
     url,
     server,
     async stop() {
       server.close();
       server.closeAllConnections();
+      await web?.stop();
       await owner?.stop();
       await wake.stop();
       await pool.end().catch(() => undefined);

@@ -12,7 +12,11 @@ import { LOCK_SLACK } from './migrations.js';
 import { knownMessages, recordMessage, type MessageRef } from './slack-messages.js';
 import type { HubStore } from './store.js';
 
-const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
+export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
+
+/** The answer to a scoped grant chosen on a hub surface (hub votes carry none, decision 1089). */
+export const NO_SCOPED_GRANTS =
+  'the hub does not relay scoped grants: approve once here, or choose a scope on the host (guard tui, guard approve --uses/--for)';
 
 export function hubView(view: RequestView, hostName: string): RequestView {
   // no wider-grant buttons: the hub's votes do not carry a scope (decision 1089)
@@ -174,8 +178,7 @@ export class SlackOwner {
   private async decide(d: ChannelDecision): Promise<string | null> {
     const m = HUB_ID.exec(d.requestId);
     if (m === null) return `unknown request ${d.requestId}`;
-    if (d.grant !== undefined)
-      return 'the hub does not relay scoped grants: approve once here, or choose a scope on the host (guard tui, guard approve --uses/--for)';
+    if (d.grant !== undefined) return NO_SCOPED_GRANTS;
     try {
       const refusal = await this.opts.store.addVote(
         m[2]!,
@@ -187,6 +190,10 @@ export class SlackOwner {
           question: d.question,
         },
         this.opts.votePem,
+      );
+      this.opts.log(
+        refusal === undefined ? 'info' : 'warn',
+        `${d.action} by ${d.identity.id} for ${d.requestId}: ${refusal ?? 'recorded as a vote'}`,
       );
       return refusal ?? null;
     } catch (err) {

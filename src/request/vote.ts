@@ -96,6 +96,7 @@ function matchChannel(
   approvers: ApproverRecord[],
   subjects: ChannelSubjects | undefined,
 ): ChannelMatch | string | undefined {
+  if (identity.channel === HUB_WEB) return matchHubWeb(identity, approvers);
   if (subjects === undefined || (identity.channel !== 'slack' && identity.channel !== 'teams'))
     return matchEnrolled(identity, approvers);
   const id = identity.id.toLowerCase();
@@ -112,6 +113,25 @@ function matchChannel(
   return found.length === 0
     ? `${who} is mapped to IdP subject ${subject}, which no approver is enrolled with (approver enroll --idp)`
     : `${who} is mapped to IdP subject ${subject}, which ${found.length} approvers are enrolled with (ambiguous)`;
+}
+
+/** The channel of a decision made on the hub's web approval page (decision 1068). */
+export const HUB_WEB = 'hub-web';
+
+/**
+ * A vote from the hub's web page names the IdP subject the hub's sign-in verified, and its issuer in
+ * `verifiedBy` (`hub+idp:<issuer>`): it is the one approver enrolled here with that subject under
+ * that issuer, and counts by subject like a mapped channel vote (decision 1067). Anyone else is refused.
+ */
+function matchHubWeb(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | string {
+  const found = approvers.filter(
+    (a) => a.idp !== undefined && a.idp.subject === identity.id && identity.verifiedBy === `hub+idp:${a.idp.issuer}`,
+  );
+  if (found.length === 1) return { approver: found[0]!, byIdentity: true, subject: identity.id };
+  const who = `IdP subject ${identity.id} (${identity.verifiedBy ?? 'no issuer named'}, signed in on the hub's web page)`;
+  return found.length === 0
+    ? `${who} is not the subject of an approver enrolled on this host (approver enroll --idp)`
+    : `${who} is the subject of ${found.length} approvers enrolled on this host (ambiguous)`;
 }
 
 function matchEnrolled(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | undefined {

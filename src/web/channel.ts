@@ -16,7 +16,7 @@ import { stepUpNonce, tokenHash } from '../identity/nonce.js';
 import { checkIdToken } from '../identity/verify.js';
 import { BodyTooLargeError, readBody } from '../channels/http.js';
 import type { HttpListener } from '../channels/http-listener.js';
-import type { Channel, ChannelHost, ChannelIdentity, RequestView } from '../channels/types.js';
+import type { Channel, ChannelHost, ChannelIdentity, PendingRequest, RequestView } from '../channels/types.js';
 import { continuePage, detailPage, listPage, message, signInPage, STYLE } from './html.js';
 import { grantOfToken, ONCE } from '../channels/scope-choice.js';
 import { sameSecret, WebSessions, type LoginPurpose, type Session } from './sessions.js';
@@ -28,10 +28,25 @@ const MAX_FORM_BYTES = 16 * 1024;
 const MAX_TEXT = 2000;
 
 export interface WebApprovalOptions {
-  listener: HttpListener;
+  /** Where the page is mounted: the daemon's HTTP listener, or the hub's own server. */
+  listener: Pick<HttpListener, 'mount' | 'unmount' | 'baseUrl'>;
   env: NodeJS.ProcessEnv;
   sessionMinutes: number;
   now?: () => number;
+  /** The IdP to sign in with; by default the `identity:` section of GUARD_HOME/config.yaml. */
+  identity?: { cfg: IdentityConfig; home: string } | undefined;
+  /** Where the requests come from when the page is not the daemon's own (the hub: per approver). */
+  source?: WebSource | undefined;
+}
+
+/** The requests of a page served away from the daemon (the hub, decision 1068), per signed-in approver. */
+export interface WebSource {
+  /** The open requests this IdP identity may decide. */
+  pending(who: ChannelIdentity): Promise<PendingRequest[]>;
+  /** The approver name(s) to show for this IdP identity; undefined when no host enrolled it. */
+  whoIs(who: ChannelIdentity): Promise<string | undefined>;
+  /** Shown instead of an Approve button on a step-up request: this page cannot take that approval. */
+  stepUpElsewhere: string;
 }
 
 export class WebApprovalChannel implements Channel {
@@ -49,7 +64,7 @@ export class WebApprovalChannel implements Channel {
 
   async start(host: ChannelHost): Promise<void> {
     // no IdP configured: the channel fails to start (recorded), the page is never served
-    const { cfg, home } = requireIdentity(this.opts.env);
+    const { cfg, home } = this.opts.identity ?? requireIdentity(this.opts.env);
     this.cfg = cfg;
     this.home = home;
     this.host = host;
@@ -77,6 +92,16 @@ export class WebApprovalChannel implements Channel {
   approvalUrl(requestId: string): string | undefined {
     const url = this.pageUrl();
     return url === undefined ? undefined : `${url}r/${encodeURIComponent(requestId)}`;
+  }
+
+  /** The open requests this session may decide. */
+  private async pending(s: Session): Promise<PendingRequest[]> {
+    const source = this.opts.source;
+    return source === undefined ? (this.host?.pending?.() ?? []) : source.pending(this.identity(s));
+  }
+
+  private async whoIs(who: ChannelIdentity): Promise<string | undefined> {
+    return this.opts.source === undefined ? this.host?.whoIs?.(who) : this.opts.source.whoIs(who);
   }
 
   private pageUrl(): string | undefined {
@@ -110,14 +135,14 @@ export class WebApprovalChannel implements Channel {
     if (req.method === 'GET' && path === `${WEB_PREFIX}/callback`) return this.callback(req, res, base, url);
     if (req.method === 'GET' && (path === WEB_PREFIX || path === `${WEB_PREFIX}/`)) {
       if (session === undefined) return send(res, 200, signInPage(), base, this.cfg);
-      const pending = (this.host?.pending?.() ?? []).map((p) => p.detail);
+      const pending = (await this.pending(session)).map((p) => p.detail);
       return send(res, 200, listPage(session.approver, pending), base, this.cfg);
     }
     const m = new RegExp(`^${WEB_PREFIX}/r/([^/]+)$`).exec(path);
     if (m !== null && req.method === 'GET') {
       if (session === undefined) return redirect(res, `${WEB_PREFIX}/`, base, this.cfg!);
       const id = decodeURIComponent(m[1]!);
-      const p = this.host?.pending?.().find((x) => x.detail.view.id === id);
+      const p = (await this.pending(session)).find((x) => x.detail.view.id === id);
       if (p === undefined)
         return send(
           res,
@@ -129,7 +154,7 @@ export class WebApprovalChannel implements Channel {
       return send(
         res,
         200,
-        detailPage(session.approver, p.detail, p.viewHash, session.csrf, this.now()),
+        detailPage(session.approver, p.detail, p.viewHash, session.csrf, this.now(), this.opts.source?.stepUpElsewhere),
         base,
         this.cfg,
       );
@@ -217,7 +242,7 @@ export class WebApprovalChannel implements Channel {
         base,
         this.cfg,
       );
-    const p = this.host?.pending?.().find((x) => x.detail.view.id === requestId);
+    const p = (await this.pending(session)).find((x) => x.detail.view.id === requestId);
     if (p === undefined)
       return send(
         res,
@@ -244,6 +269,9 @@ export class WebApprovalChannel implements Channel {
       return send(res, 400, message('Refused', chosen.reason, { error: true, ...back }), base, this.cfg);
     }
     const grant = chosen?.grant === undefined ? {} : { grant: chosen.grant };
+    const elsewhere = this.opts.source?.stepUpElsewhere;
+    if (action === 'approve' && p.detail.stepUp === true && elsewhere !== undefined)
+      return send(res, 409, message('Refused', elsewhere, { error: true, ...back }), base, this.cfg);
     if (action === 'approve' && p.detail.stepUp === true)
       return this.beginLogin(
         res,
@@ -359,7 +387,7 @@ export class WebApprovalChannel implements Channel {
     res.setHeader('set-cookie', spent);
     if (login.purpose.kind === 'sign-in') {
       const who = { subject: c.claims.sub, issuer: cfg.issuer };
-      const approver = this.host?.whoIs?.({ channel: 'web', id: who.subject, verifiedBy: `idp:${who.issuer}` });
+      const approver = await this.whoIs({ channel: 'web', id: who.subject, verifiedBy: `idp:${who.issuer}` });
       if (approver === undefined)
         return fail(`${c.claims.email ?? c.claims.sub} is not an enrolled approver of this guard (enrol with --idp)`);
       const s = this.sessions.create(who.subject, who.issuer, approver);

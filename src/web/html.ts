@@ -97,7 +97,15 @@ function scopeFieldset(d: RequestDetail): string {
 }
 
 /** The full context (the TUI detail pane's lines, never cut) and the three decision forms. */
-export function detailPage(approver: string, d: RequestDetail, viewHash: string, csrf: string, now: number): string {
+export function detailPage(
+  approver: string,
+  d: RequestDetail,
+  viewHash: string,
+  csrf: string,
+  now: number,
+  /** Where a step-up approval must be made instead, when this page cannot take it (the hub's). */
+  stepUpElsewhere?: string,
+): string {
   const lines = detailLines(d.view, { width: 100_000, now })
     .map((line) =>
       line
@@ -116,7 +124,11 @@ export function detailPage(approver: string, d: RequestDetail, viewHash: string,
     `<h1>${esc(d.view.id)}</h1><p class="who">Signed in as ${esc(approver)} · <a href="/approve/">all requests</a></p>
 <pre id="detail">${lines}
 fingerprint ${esc(d.fingerprint)}</pre>
-<form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="approve">${stepUp}${scopeFieldset(d)}<button class="approve" type="submit">Approve</button></form>
+${
+  d.stepUp === true && stepUpElsewhere !== undefined
+    ? `<p class="msg" id="step-up">${esc(stepUpElsewhere)}</p>`
+    : `<form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="approve">${stepUp}${scopeFieldset(d)}<button class="approve" type="submit">Approve</button></form>`
+}
 <form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="deny"><label>Reason (the requester is told)<textarea name="reason" required maxlength="2000"></textarea></label><button class="deny" type="submit">Deny</button></form>
 <form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="ask"><label>Question for the requester<textarea name="question" required maxlength="2000"></textarea></label><button class="ask" type="submit">Ask</button></form>`,
   );

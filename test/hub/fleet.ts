@@ -21,10 +21,15 @@ export interface Replica {
 }
 
 /** A `guard hub start` process; without a config it serves no channel, `listen` may name a port to reuse. */
-export async function startReplica(pg: Postgres, configFile?: string, listen = '127.0.0.1:0'): Promise<Replica> {
+export async function startReplica(
+  pg: Postgres,
+  configFile?: string,
+  listen = '127.0.0.1:0',
+  env: NodeJS.ProcessEnv = {},
+): Promise<Replica> {
   const config = configFile === undefined ? [] : ['--config', configFile];
   const child = spawn(process.execPath, [BIN, 'hub', 'start', '--listen', listen, ...config], {
-    env: { ...process.env, GUARD_HUB_DATABASE_URL: pg.url, SLACK_APP: APP_TOKEN, SLACK_BOT: BOT_TOKEN },
+    env: { ...process.env, GUARD_HUB_DATABASE_URL: pg.url, SLACK_APP: APP_TOKEN, SLACK_BOT: BOT_TOKEN, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

@@ -29,16 +29,47 @@ function posted(key: string): boolean {
   return slack.callsOf('chat.postMessage').some((c) => JSON.stringify(c.args).includes(`"${key}"`));
 }
 
+const tail = (text: string, n: number): string => text.split('\n').slice(-n).join('\n');
+
+/** What the replicas and daemons logged, what Slack was told, and the hub's rows: put into a failure's message. */
+function diagnostics(lines = 40): string {
+  const parts = replicas.map((r, i) => `--- replica ${i}\n${tail(r.log(), lines)}`);
+  for (const [i, r] of rigs.entries())
+    parts.push(
+      `--- daemon ${HOSTS[i]!}\n${tail(readFileSync(join(r.env['GUARD_HOME']!, 'daemon.log'), 'utf8'), lines)}`,
+    );
+  parts.push(
+    `--- Slack ephemerals\n${slack
+      .callsOf('chat.postEphemeral')
+      .map((c) => String(c.args['text']))
+      .join('\n')}`,
+  );
+  try {
+    parts.push(
+      `--- votes\n${pg.sql('SELECT id, host_id, request_id, created_at, leased_until, consumed_at FROM votes ORDER BY id')}`,
+      `--- requests\n${tail(pg.sql('SELECT host_id, request_id, state, updated_at FROM requests ORDER BY rev'), lines)}`,
+    );
+  } catch (err) {
+    parts.push(`the hub's rows could not be read: ${(err as Error).message}`);
+  }
+  return parts.join('\n');
+}
+
 /** Raises an approve-me request on host i, clicks Approve in Slack, and returns how it ended. */
 async function approveThroughSlack(i: number, timeoutMs?: number): Promise<{ code: number | null; id: string }> {
   const rig = rigs[i]!;
+  const started = Date.now();
   const p = rig.spawnGuard(['exec', '--', MARK, rig.marker, 'approve-me'], { timeoutMs });
   const [, id] = await p.waitFor(ID);
+  const waiting = Date.now();
   const key = `${id!}@${HOSTS[i]!}`;
   await until(() => posted(key), `${key} posted in Slack`);
+  const shown = Date.now();
   slack.sendInteractive(blockActions(key));
   const r = await p.done;
-  return { code: r.code, id: id! };
+  // where the time went, for a failure's message
+  const phases = `held after ${waiting - started} ms, posted after ${shown - waiting} ms, ended ${Date.now() - shown} ms after the click`;
+  return { code: r.code, id: `${id!} (${phases})` };
 }
 
 describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
@@ -59,18 +90,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
   });
   afterAll(async () => {
     // after a failure (or with HUB_DEBUG=1): what the replicas and daemons logged, and the hub's rows
-    if (failed || process.env['HUB_DEBUG'] !== undefined) {
-      for (const r of replicas) console.log(r.log());
-      for (const r of rigs) console.log(readFileSync(join(r.env['GUARD_HOME']!, 'daemon.log'), 'utf8'));
-      try {
-        console.log(
-          pg.sql('SELECT id, host_id, request_id, created_at, leased_until, consumed_at FROM votes ORDER BY id'),
-        );
-        console.log(pg.sql('SELECT host_id, request_id, state, updated_at FROM requests ORDER BY rev'));
-      } catch (err) {
-        console.log(`the hub's rows could not be read: ${(err as Error).message}`);
-      }
-    }
+    if (failed || process.env['HUB_DEBUG'] !== undefined) console.log(diagnostics());
     for (const r of rigs) await r.cleanup();
     for (const r of replicas) r.child.kill('SIGKILL');
     await slack?.stop();
@@ -118,7 +138,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
         await until(() => slack.connectionsOpened > opened && slack.openSockets === 1, 'Slack reconnected');
       }
       const results = await Promise.all(HOSTS.map((_, i) => approveThroughSlack(i)));
-      for (const r of results) expect(r.code, r.id).toBe(0);
+      for (const r of results) expect(r.code, r.code === 0 ? r.id : `${r.id}\n${diagnostics()}`).toBe(0);
     }
     // every host ran exactly its own requests, each approved by bob through the hub
     for (const rig of rigs) {
@@ -216,7 +236,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
     await pg.start();
     // the client gets more than the rule's whole time: how the request ends is the rule's to say
     const r = await approveThroughSlack(1, 90_000);
-    expect(r.code).toBe(0);
+    expect(r.code, r.code === 0 ? r.id : `${r.id}\n${diagnostics()}`).toBe(0);
     expect(rig.marks()).toHaveLength(before + 2);
   }, 180_000);
 });

@@ -3,8 +3,9 @@
  * no-background-networking flags; every request off loopback is aborted.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { CHROMIUM, CHROMIUM_QUIET_FLAGS } from '../../src/evidence/pdf.js';
+import type { Rig } from '../daemon/helpers.js';
 
 export function chromiumSkipReason(): string | false {
   return existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed`;
@@ -53,4 +54,40 @@ export async function deviceLogin(page: Page, verificationUri: string, userCode:
   await page.getByRole('button', { name: 'Continue' }).click();
   await signIn(page, user);
   await page.getByRole('heading', { name: 'Sign-in Success' }).waitFor();
+}
+
+/**
+ * `guard approver enroll --idp` with the real CLI, the browser signing in at the printed link (the
+ * first approver bootstraps; later ones are endorsed by `endorser`).
+ */
+export async function enrolWithIdp(
+  rig: Rig,
+  browser: Browser,
+  name: string,
+  group: string,
+  endorser?: string,
+  extra: string[] = [],
+): Promise<void> {
+  writeFileSync(rig.passFile(name), `correct horse ${name} battery staple\n`, { mode: 0o600 });
+  const page = await loopbackPage(browser);
+  const endorse =
+    endorser === undefined ? [] : ['--endorse-by', endorser, '--endorser-passphrase-file', rig.passFile(endorser)];
+  const run = rig.spawnGuard([
+    'approver',
+    'enroll',
+    '--name',
+    name,
+    '--group',
+    group,
+    '--idp',
+    '--passphrase-file',
+    rig.passFile(name),
+    ...endorse,
+    ...extra,
+  ]);
+  const [, link] = await run.waitFor(/Sign in to enrol this key: (\S+)/);
+  await codeLogin(page, link!, name);
+  const r = await run.done;
+  await page.context().close();
+  if (r.code !== 0) throw new Error(`enrol failed: ${r.stderr}`);
 }

@@ -196,3 +196,53 @@ describe('channel identities mapped to IdP subjects (identity.channel_subjects)'
     expect(channelApprover({ channel: 'slack', id: 'U0DAVE' }, list)).toBeUndefined();
   });
 });
+
+describe("votes from the hub's web page (channel hub-web, decision 1068)", () => {
+  const ISS = 'https://idp.example.com';
+  const idp = (subject: string, issuer = ISS) => ({ idp: { issuer, subject, idToken: 'x.y.z' } });
+  const dave = makeApprover('dave', ['sre'], idp('sub-dave'));
+  const erin = makeApprover('erin', ['sre'], idp('sub-shared'));
+  const frank = makeApprover('frank', ['sre'], idp('sub-shared'));
+  const list = [...approvers, dave.record, erin.record, frank.record];
+  const hubWeb = (id: string, verifiedBy = `hub+idp:${ISS}`) =>
+    ({
+      via: 'channel',
+      decision: { requestId: 'rq-1', action: 'approve', identity: { channel: 'hub-web', id, verifiedBy } },
+    }) as const;
+  const refusedWith = (out: AcceptedVote | Refusal, fragment: string) => {
+    if (!('refused' in out)) throw new Error('expected a refusal');
+    expect(out.refused).toBe(Refused.UnmappedIdentity);
+    expect(out.reason).toContain(fragment);
+  };
+
+  it('is the approver enrolled with that subject under that issuer, and counts by subject', () => {
+    const out = acceptVote(request(), hubWeb('sub-dave'), NOW, list) as AcceptedVote;
+    expect(out.vote).toMatchObject({ approver: 'dave', channel: 'hub-web', identity: 'sub-dave', subject: 'sub-dave' });
+    expect(out.record.payload).toMatchObject({
+      approver: 'dave',
+      identity: 'sub-dave',
+      subject: 'sub-dave',
+      verifiedBy: `hub+idp:${ISS}`,
+    });
+  });
+
+  it('refuses an unmapped subject, another issuer, an identity not vouched for by the hub, and an ambiguous subject', () => {
+    refusedWith(acceptVote(request(), hubWeb('sub-nobody'), NOW, list), 'not the subject of an approver');
+    refusedWith(
+      acceptVote(request(), hubWeb('sub-dave', 'hub+idp:https://other.example.com'), NOW, list),
+      'not the subject',
+    );
+    // the daemon's own page says idp:<issuer>; a hub vote must say the hub vouched for it
+    refusedWith(acceptVote(request(), hubWeb('sub-dave', `idp:${ISS}`), NOW, list), 'not the subject');
+    const unvouched = hubWeb('sub-dave');
+    const bare = {
+      ...unvouched,
+      decision: { ...unvouched.decision, identity: { channel: 'hub-web', id: 'sub-dave' } },
+    };
+    refusedWith(acceptVote(request(), bare, NOW, list), 'not the subject');
+    refusedWith(acceptVote(request(), hubWeb('sub-shared'), NOW, list), 'ambiguous');
+    // a name or e-mail is never a subject
+    refusedWith(acceptVote(request(), hubWeb('dave'), NOW, list), 'not the subject');
+    refusedWith(acceptVote(request(), hubWeb('bob@example.com'), NOW, list), 'not the subject');
+  });
+});

@@ -5,34 +5,18 @@
  * form without the session's CSRF token, command text that tries to inject HTML, an IdP user who
  * is not enrolled, an enrolled approver outside the rule's group, a replayed callback.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callDaemon } from '../../src/cli/commands/decide-common.js';
 import { connectIfRunning } from '../../src/daemon/connect.js';
-import { MARK, Rig, TEST_POLICY, type LedgerRow } from '../daemon/helpers.js';
-import { chromiumSkipReason, codeLogin, launchChromium, loopbackPage } from '../identity/browser.js';
+import { MARK, Rig, type LedgerRow } from '../daemon/helpers.js';
+import { chromiumSkipReason, enrolWithIdp, launchChromium } from '../identity/browser.js';
 import { startProvider, type TestProvider } from '../identity/provider.js';
 import { APP_TOKEN, BOT_TOKEN, FakeSlack } from '../channels/fake-slack.js';
 import { until } from '../channels/helpers.js';
-
-const ID = /request (rq-[0-9a-f]{12}) is waiting/;
-const PHONE = { width: 390, height: 844 };
-const POLICY = `${TEST_POLICY}  - id: t.web
-    description: Test rule that needs one sre approval
-    effect: approve
-    risk: high
-    match: { program: mark, any_arg: [web-me] }
-    approval: { timeout: 120s, groups: [sre] }
-  - id: t.stepup
-    description: Test rule that needs a fresh IdP login to approve
-    effect: approve
-    match: { program: mark, any_arg: [step-me] }
-    approval: { timeout: 120s, groups: [sre], identity: step-up }
-`;
+import { checkPhoneLayout, ID, idpLogin, outcome, refusesForgedForms, signInAt, WEB_POLICY } from './page.js';
 
 describe.skipIf(chromiumSkipReason())('web approval page', () => {
   let idp: TestProvider;
@@ -43,56 +27,10 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
   /** alice's signed-in phone browser (kept across tests). */
   let phone: Page;
 
-  async function enrol(name: string, group: string, endorser?: string, extra: string[] = []): Promise<void> {
-    writeFileSync(rig.passFile(name), `correct horse ${name} battery staple\n`, { mode: 0o600 });
-    const page = await loopbackPage(browser);
-    const endorse =
-      endorser === undefined ? [] : ['--endorse-by', endorser, '--endorser-passphrase-file', rig.passFile(endorser)];
-    const run = rig.spawnGuard([
-      'approver',
-      'enroll',
-      '--name',
-      name,
-      '--group',
-      group,
-      '--idp',
-      '--passphrase-file',
-      rig.passFile(name),
-      ...endorse,
-      ...extra,
-    ]);
-    const [, link] = await run.waitFor(/Sign in to enrol this key: (\S+)/);
-    await codeLogin(page, link!, name);
-    const r = await run.done;
-    await page.context().close();
-    if (r.code !== 0) throw new Error(`enrol failed: ${r.stderr}`);
-  }
+  const enrol = (name: string, group: string, endorser?: string, extra: string[] = []) =>
+    enrolWithIdp(rig, browser, name, group, endorser, extra);
 
-  /** The provider's login form; its consent page when it asks (not on a repeated login). */
-  async function idpLogin(page: Page, user: string, done: string): Promise<void> {
-    await page.locator('input[name=login]').fill(user);
-    await page.locator('input[name=password]').fill('any-password');
-    await page.locator('button[type=submit]').click();
-    const consent = page.getByRole('button', { name: 'Continue' });
-    const finished = page.locator('h1', { hasText: new RegExp(done) });
-    await consent.or(finished).first().waitFor();
-    if (await consent.isVisible()) await consent.click();
-    await finished.waitFor();
-  }
-
-  async function signIn(user: string): Promise<Page> {
-    const page = await loopbackPage(browser, PHONE);
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    await page.getByRole('link', { name: 'Sign in' }).click();
-    await idpLogin(page, user, 'Waiting for approval|Sign-in refused');
-    return page;
-  }
-
-  /** The page's answer to a decision: its heading and message. */
-  async function outcome(page: Page): Promise<string> {
-    await page.locator('h1', { hasText: /Recorded|Refused|Changed|Not waiting|Error|Sign-in refused/ }).waitFor();
-    return `${await page.locator('h1').innerText()}: ${await page.locator('.msg').innerText()}`;
-  }
+  const signIn = (user: string): Promise<Page> => signInAt(browser, url, user);
 
   const request = async (...args: string[]) => {
     // the waiting command outlasts the browser steps of a test on a loaded machine
@@ -119,29 +57,11 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
   const of = (recs: LedgerRow[], id: string, type: string) =>
     recs.filter((r) => r.type === type && (r.payload as { requestId?: string }).requestId === id);
 
-  /** No horizontal scrolling, and each decision button fully inside the phone's width and tall enough to tap. */
-  async function checkPhoneLayout(page: Page): Promise<void> {
-    // a string expression: evaluated in the page (this file is not compiled with the DOM types)
-    const { scroll, inner } = await page.evaluate<{ scroll: number; inner: number }>(
-      '({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth })',
-    );
-    expect(inner).toBe(PHONE.width);
-    expect(scroll).toBeLessThanOrEqual(inner);
-    for (const name of ['Approve', 'Deny', 'Ask']) {
-      const b = page.getByRole('button', { name, exact: true });
-      expect(await b.isVisible()).toBe(true);
-      const box = (await b.boundingBox())!;
-      expect(box.x).toBeGreaterThanOrEqual(0);
-      expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
-      expect(box.height).toBeGreaterThanOrEqual(44);
-    }
-  }
-
   beforeAll(async () => {
     [idp, browser] = await Promise.all([startProvider(), launchChromium()]);
     slack = new FakeSlack();
     await slack.start();
-    rig = new Rig(POLICY, { GUARD_SLACK_APP_TOKEN: APP_TOKEN, GUARD_SLACK_BOT_TOKEN: BOT_TOKEN });
+    rig = new Rig(WEB_POLICY, { GUARD_SLACK_APP_TOKEN: APP_TOKEN, GUARD_SLACK_BOT_TOKEN: BOT_TOKEN });
     mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
     writeFileSync(
       join(rig.env['GUARD_HOME']!, 'config.yaml'),
@@ -223,30 +143,7 @@ describe.skipIf(chromiumSkipReason())('web approval page', () => {
 
   it('refuses a cross-site form and a form without the session CSRF token; the request stays pending', async () => {
     const { run, id } = await request('web-me');
-    await phone.goto(`${url}r/${id}`, { waitUntil: 'domcontentloaded' });
-    const view = await phone.locator('input[name=view]').first().inputValue();
-    // another site on loopback (same-site for cookies: only the token and the origin check stop it)
-    const evil: Server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end(
-        `<form method="post" action="${url}r/${id}"><input type="hidden" name="action" value="approve"><input type="hidden" name="view" value="${view}"><input type="hidden" name="csrf" value="guessed"><button>win a prize</button></form>`,
-      );
-    });
-    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', () => resolve()));
-    try {
-      await phone.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
-      await phone.getByRole('button', { name: 'win a prize' }).click();
-      await phone.locator('h1', { hasText: 'Refused' }).waitFor();
-      expect(await phone.locator('.msg').innerText()).toMatch(/cross-site/);
-    } finally {
-      evil.close();
-    }
-    // same origin, with the session cookie, but no token of the session
-    const r = await phone.request.post(`${url}r/${id}`, {
-      form: { action: 'approve', view, csrf: 'x'.repeat(43) },
-    });
-    expect(r.status()).toBe(403);
-    expect(await r.text()).toMatch(/CSRF/);
+    await refusesForgedForms(phone, `${url}r/${id}`);
     const recs = await rig.ledger();
     expect(of(recs, id, 'approval')).toHaveLength(0);
     run.child.kill();

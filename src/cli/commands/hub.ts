@@ -28,24 +28,44 @@ function listenAddress(text: string): { host: string; port: number } {
   return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
+/** How long a sign-in on the hub's web page lasts. */
+const WEB_SESSION_MINUTES = 60;
+
 export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
   const url = databaseUrl(io, opts);
   const listen = listenAddress(opts.listen);
   const configFile = opts.config;
   const { startHub } = await import('../../hub/server.js');
   let makeSlack;
+  let web;
   if (configFile !== undefined) {
     const { loadChannelsConfig, createChannels } = await import('../../channels/index.js');
-    const config = loadChannelsConfig(readFileSync(configFile, 'utf8'), configFile);
-    if (config.slack === undefined)
-      throw new UsageError(`${configFile}: the hub serves channels.slack, and there is none`);
-    makeSlack = async () => {
-      const [slack] = await createChannels({ slack: config.slack, retry: config.retry, webhooks: [] }, io.env);
-      return slack!;
-    };
+    const text = readFileSync(configFile, 'utf8');
+    const config = loadChannelsConfig(text, configFile);
+    // an identity: section serves the web approval page (decision 1068)
+    const { loadIdentityConfig } = await import('../../identity/config.js');
+    const identity = loadIdentityConfig(text, configFile);
+    if (config.slack === undefined && identity === undefined)
+      throw new UsageError(
+        `${configFile}: the hub serves channels.slack and the web page (identity:), and there is neither`,
+      );
+    if (config.slack !== undefined)
+      makeSlack = async () => {
+        const [slack] = await createChannels({ slack: config.slack, retry: config.retry, webhooks: [] }, io.env);
+        return slack!;
+      };
+    if (opts.publicUrl !== undefined && !URL.canParse(opts.publicUrl))
+      throw new UsageError(`--public-url ${opts.publicUrl}: expected an http(s) URL`);
+    if (identity !== undefined)
+      web = {
+        identity: { cfg: identity, home: guardPaths(io.env).home },
+        sessionMinutes: WEB_SESSION_MINUTES,
+        publicUrl: opts.publicUrl,
+      };
   }
-  const log = (level: string, message: string): void => writeLine(io.stderr, `guard hub: ${level}: ${message}`);
-  const hub = await startHub({ databaseUrl: url, host: listen.host, port: listen.port, makeSlack, log });
+  const log = (level: string, message: string): void =>
+    writeLine(io.stderr, `${new Date().toISOString()} guard hub: ${level}: ${message}`);
+  const hub = await startHub({ databaseUrl: url, host: listen.host, port: listen.port, makeSlack, web, log });
   writeLine(io.stderr, `guard hub: listening on ${hub.url}`);
   await new Promise<void>((resolve) => {
     const done = (): void => {

@@ -7,7 +7,11 @@ const startOptions = (cmd: Declaration) =>
   cmd
     .option(database, databaseHelp)
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8470')
-    .option('--config <file>', 'a config.yaml whose channels.slack section the hub serves');
+    .option(
+      '--config <file>',
+      'a config.yaml whose channels.slack section the hub serves (and identity: for the web page)',
+    )
+    .option('--public-url <url>', "the web approval page's base URL when the hub sits behind a proxy");
 export type HubStartOptions = OptionsOf<typeof startOptions>;
 
 const enrollHostOptions = (cmd: Declaration) =>

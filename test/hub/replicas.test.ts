@@ -1,0 +1,68 @@
+/**
+ * A daemon configured with several hub replicas moves on from one only when it failed (no answer,
+ * or a 5xx: it cannot reach its database), never because it refused a call. A real daemon and a
+ * real `guard hub start` on a real PostgreSQL; the second "replica" is a server that answers every
+ * call with the hub's own 503, and counts them. The host pinned no ledger key at enrolment, so the
+ * live replica refuses its evidence forwarding (400) again and again: the daemon used to take that
+ * for a failed replica, move to the other, and keep polling a dead replica while the live one held
+ * its votes.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Rig } from '../daemon/helpers.js';
+import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
+import { startHost, startReplica, until, type Replica } from './fleet.js';
+
+const ID = /request (rq-[0-9a-f]{12}) is waiting/;
+
+let pg: Postgres;
+let live: Replica;
+let down: Server;
+let downUrl: string;
+let rig: Rig;
+const downCalls: string[] = [];
+
+describe.skipIf(postgresSkipReason() !== undefined)('hub replicas seen from a daemon', () => {
+  beforeAll(async () => {
+    pg = await startPostgres();
+    live = await startReplica(pg);
+    down = createServer((req, res) => {
+      downCalls.push(`${req.method ?? ''} ${req.url ?? ''}`);
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end('{"error":"the hub cannot reach its database"}');
+    });
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    downUrl = `http://127.0.0.1:${(down.address() as AddressInfo).port}`;
+    // the daemon's config lists the live replica first, then the one that cannot reach its database
+    rig = await startHost(pg, [live, { url: downUrl } as Replica], live.url, 'rep-a');
+  }, 300_000);
+
+  afterAll(async () => {
+    await rig?.cleanup();
+    live?.child.kill('SIGKILL');
+    await new Promise<void>((r) => (down ? down.close(() => r()) : r()));
+    await pg?.destroy();
+  });
+
+  it('a refusal (4xx) from the live replica keeps the daemon on it; only failures move it on', async () => {
+    const hostId = pg.sql(`SELECT id FROM hosts WHERE name = 'rep-a'`).trim();
+    const refusals = (): number =>
+      Number(pg.sql(`SELECT count(*) FROM witness_refusals WHERE host_id = '${hostId}'`).trim());
+    // the forwarder's second refusal: the daemon has handled the first answer and called again
+    await until(() => refusals() >= 2, 'two refused evidence forwardings');
+    expect(downCalls).toEqual([]);
+
+    // a held request is raised on the live replica at once
+    const p = rig.exec('approve-me');
+    const [, id] = await p.waitFor(ID);
+    await until(
+      () => pg.sql(`SELECT count(*) FROM requests WHERE request_id = '${id!}'`).trim() === '1',
+      'the request on the hub',
+    );
+    expect(downCalls).toEqual([]);
+    expect((await rig.guard(['revoke', id!])).code).toBe(0);
+    expect((await p.done).code).toBe(76);
+  }, 120_000);
+});
