@@ -21,8 +21,7 @@ import { firstStepUpFailure } from '../../src/identity/step-up.js';
 import { openLedger } from '../../src/ledger/index.js';
 import { snapshotFile } from '../../src/ledger/snapshot.js';
 import { MARK, Rig, TEST_POLICY, type LedgerRow } from '../daemon/helpers.js';
-import { chromiumSkipReason, codeLogin, launchChromium, loopbackPage } from './browser.js';
-import { enrolWithIdp } from './enrol.js';
+import { chromiumSkipReason, codeLogin, enrolWithIdp, launchChromium, loopbackPage } from './browser.js';
 import { startProvider, type TestProvider } from './provider.js';
 
 const ID = /request (rq-[0-9a-f]{12}) is waiting/;

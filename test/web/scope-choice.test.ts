@@ -14,9 +14,9 @@ import { callDaemon } from '../../src/cli/commands/decide-common.js';
 import { connectIfRunning } from '../../src/daemon/connect.js';
 import { Rig, type LedgerRow } from '../daemon/helpers.js';
 import { SCOPED_POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
-import { chromiumSkipReason, launchChromium, loopbackPage, signIn } from '../identity/browser.js';
-import { enrolWithIdp } from '../identity/enrol.js';
+import { chromiumSkipReason, enrolWithIdp, launchChromium } from '../identity/browser.js';
 import { startProvider, type TestProvider } from '../identity/provider.js';
+import { checkPhoneLayout, idpLogin, outcome as shownOutcome, signInAt } from './page.js';
 
 const POLICY = `${SCOPED_POLICY}  - id: t.stepscoped
     description: Test rule that needs a fresh login and allows scoped grants
@@ -36,10 +36,7 @@ describe.skipIf(chromiumSkipReason())('scope menu on the web approval page', () 
   const run = (session: string, ...args: string[]) => runIn(rig, session, ...args);
   const of = (recs: LedgerRow[], id: string, type: string) =>
     recs.filter((r) => r.type === type && r.payload['requestId'] === id);
-  async function outcome(): Promise<string> {
-    await page.locator('h1', { hasText: /Recorded|Refused|Changed|Not waiting|Error/ }).waitFor();
-    return `${await page.locator('h1').innerText()}: ${await page.locator('.msg').innerText()}`;
-  }
+  const outcome = () => shownOutcome(page);
   /** The hidden fields of the approve form as shown (view hash, CSRF token). */
   async function hidden(): Promise<{ view: string; csrf: string }> {
     const form = page.locator('form:has(button.approve)');
@@ -63,11 +60,7 @@ describe.skipIf(chromiumSkipReason())('scope menu on the web approval page', () 
     const status = await callDaemon(client, { type: 'status' }, false);
     client.close();
     url = /serving (\S+)/.exec(status.channels.find((c) => c.name === 'web')!.detail)![1]!;
-    page = await loopbackPage(browser);
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    await page.getByRole('link', { name: 'Sign in' }).click();
-    await signIn(page, 'alice');
-    await page.locator('h1', { hasText: 'Waiting for approval' }).waitFor();
+    page = await signInAt(browser, url, 'alice');
   }, 180_000);
 
   afterAll(async () => {
@@ -84,6 +77,7 @@ describe.skipIf(chromiumSkipReason())('scope menu on the web approval page', () 
     expect(await radios.first().isChecked()).toBe(true);
     const choice = page.locator('label.choice', { has: page.locator('strong', { hasText: /^3 uses$/ }) });
     const shown = await choice.locator('.cmd').innerText();
+    await checkPhoneLayout(page);
     expect(shown).toMatch(/^exactly `.*three-me` in .* by \S+ \(agent claude-code\), at most 3 uses within 15 min$/);
     await choice.locator('input').check();
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
@@ -154,13 +148,7 @@ describe.skipIf(chromiumSkipReason())('scope menu on the web approval page', () 
     await choice.locator('input').check();
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     // max_age=0 / prompt=login: the provider asks for the password again
-    await page.locator('input[name=login]').fill('alice');
-    await page.locator('input[name=password]').fill('any-password');
-    await page.locator('button[type=submit]').click();
-    const consent = page.getByRole('button', { name: 'Continue' });
-    const done = page.locator('h1', { hasText: /Recorded|Refused/ });
-    await consent.or(done).first().waitFor();
-    if (await consent.isVisible()) await consent.click();
+    await idpLogin(page, 'alice', 'Recorded|Refused');
     expect(await outcome()).toMatch(/^Recorded/);
     const recs = await rig.ledger((rs) => of(rs, id, 'approval').length > 0);
     const approval = of(recs, id, 'approval')[0]!.payload;
