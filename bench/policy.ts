@@ -78,21 +78,25 @@ export const policySuite: Suite = {
     // CPU time of this process per call (µs resolution): on a shared, loaded machine wall-clock
     // tails measure the other tenants' work, not ours. Both are reported.
     const cDecide: number[] = [];
+    // each line's fastest decision over the rounds: what the judge costs when no other tenant runs
+    const best = lines.map(() => Infinity);
     const cpu = (): number => {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1000;
     };
     for (let r = 0; r < rounds; r++) {
-      for (const l of lines) {
+      lines.forEach((l, i) => {
         let t0 = performance.now();
         parse(l);
         tParse.push(performance.now() - t0);
         const c0 = cpu();
         t0 = performance.now();
         decide(l);
-        tDecide.push(performance.now() - t0);
+        const t = performance.now() - t0;
+        tDecide.push(t);
         cDecide.push(cpu() - c0);
-      }
+        if (t < best[i]!) best[i] = t;
+      });
     }
     const us = (ms: number): string => `${fmt(ms * 1000, 1)} µs`;
     const total = tDecide.reduce((a, b) => a + b, 0);
@@ -105,7 +109,10 @@ export const policySuite: Suite = {
     );
     process.stdout.write(`decisions/s: ${fmt(tDecide.length / (total / 1000), 0)}\n`);
     process.stdout.write(
-      `decision (parse included)  p50 ${us(p50)}  p99 ${us(p99)}   (target p50 ≤ 100 µs, p99 ≤ 1 ms)\n`,
+      `decision (parse included)  p50 ${us(p50)}  p99 ${us(p99)}   (target p50 ≤ 50 µs, p99 ≤ 500 µs)\n`,
+    );
+    process.stdout.write(
+      `decision, each line's best p50 ${us(quantile(best, 0.5))}  p99 ${us(quantile(best, 0.99))}   (over ${rounds} rounds)\n`,
     );
     process.stdout.write(`bare tree-sitter parse     p50 ${us(pp50)}  p99 ${us(pp99)}\n`);
     process.stdout.write(`ratio decision/parse: p50 ${fmt(p50 / pp50)}  p99 ${fmt(p99 / pp99)}\n`);

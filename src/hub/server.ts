@@ -240,6 +240,11 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         res.end(JSON.stringify({ error: message }));
       });
   });
+  // An idle connection is closed by the client (Node's fetch: after 4 s) long before the hub would
+  // close it. A server that closes first races a client reusing the connection, whose call then
+  // fails with no answer ("fetch failed") although the hub is up.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 70_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -7,7 +7,7 @@
  * for a failed replica, move to the other, and keep polling a dead replica while the live one held
  * its votes.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rig } from '../daemon/helpers.js';
@@ -65,4 +65,16 @@ describe.skipIf(postgresSkipReason() !== undefined)('hub replicas seen from a da
     expect((await rig.guard(['revoke', id!])).code).toBe(0);
     expect((await p.done).code).toBe(76);
   }, 120_000);
+
+  it('keeps an idle connection open longer than a client does, so a reused connection never meets a close', async () => {
+    // Node's fetch closes an idle connection after 4 s; a hub closing first (Node's default: 5 s)
+    // raced a loaded client reusing it, and the call failed with no answer
+    const header = await new Promise<string>((resolve, reject) => {
+      get(`${live.url}/v1/health`, { headers: { connection: 'keep-alive' } }, (res) => {
+        res.resume();
+        resolve(String(res.headers['keep-alive'] ?? ''));
+      }).on('error', reject);
+    });
+    expect(Number(/timeout=(\d+)/.exec(header)?.[1])).toBeGreaterThanOrEqual(60);
+  });
 });

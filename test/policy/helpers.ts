@@ -41,6 +41,16 @@ export function fixtureLines(name: string): string[] {
     .filter((l) => l.trim() !== '' && !l.startsWith('#'));
 }
 
+/** The command lines of the bypass and red-team corpora, dangerous and everyday. */
+export function corpusLines(): string[] {
+  return [
+    ...fixtureLines('dangerous.tsv').map((l) => decode(l.split('\t')[1]!)),
+    ...fixtureLines('everyday.txt').map(decode),
+    ...fixtureLines('redteam-dangerous.tsv').map((l) => decode(l.split('\t')[1]!)),
+    ...fixtureLines('redteam-everyday.txt').map(decode),
+  ];
+}
+
 /** Labelled lines (`deny` must be denied, `hold` must not be allowed) that the harness gets wrong. */
 export function heldMisses(h: Harness, rows: { expect: 'deny' | 'hold'; command: string; label: string }[]): string[] {
   const misses: string[] = [];

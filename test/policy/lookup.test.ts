@@ -7,19 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { candidatesOf, interestingOf, LOOKUP_MEMO_MAX, ruleLookup, unknownOf } from '../../src/policy/rules/lookup.js';
 import type { CompiledPolicy } from '../../src/policy/rules/compiled.js';
-import { decode, fixtureLines, sharedHarness } from './helpers.js';
+import { corpusLines, sharedHarness } from './helpers.js';
 
 const harness = sharedHarness('guard-lookup-');
 
 /** Every program the analysis finds in the fixture corpora, every word of them, and edge cases. */
 function names(policy: CompiledPolicy): string[] {
   const h = harness();
-  const lines = [
-    ...fixtureLines('dangerous.tsv').map((l) => decode(l.split('\t')[1]!)),
-    ...fixtureLines('everyday.txt').map(decode),
-    ...fixtureLines('redteam-dangerous.tsv').map((l) => decode(l.split('\t')[1]!)),
-    ...fixtureLines('redteam-everyday.txt').map(decode),
-  ];
+  const lines = corpusLines();
   const out = new Set<string>();
   for (const l of lines) {
     for (const c of h.line(l).commands) if (c.program !== undefined) out.add(c.program);

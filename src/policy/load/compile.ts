@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { compileGlob, isLiteral, literalAlternatives } from '../rules/glob.js';
 import { compileMatch } from '../rules/match.js';
+import { ruleGate } from '../rules/gate.js';
 import { EFFECT_RANK, DEFAULT_APPROVAL, type CompiledPolicy, type CompiledRule } from '../rules/compiled.js';
 import { PolicyLoadError } from '../errors.js';
 import { programName } from '../programs/families.js';
@@ -27,7 +28,24 @@ export interface PolicyDoc {
 
 const DEFAULT_RISK: Record<Effect, Risk> = { allow: 'low', approve: 'medium', deny: 'high' };
 
+/**
+ * Rules with the same approval block share one settings object, so a decision that many such
+ * rules hold merges it once (rules/decide.ts). Nothing changes a rule's settings after compiling.
+ */
+const sharedApprovals = new Map<string, ApprovalSettings>();
+
 function approvalOf(a: ApprovalDoc | undefined): ApprovalSettings {
+  const key = JSON.stringify(a ?? null);
+  let s = sharedApprovals.get(key);
+  if (s === undefined) {
+    if (sharedApprovals.size >= 4096) sharedApprovals.clear();
+    s = settingsOf(a);
+    sharedApprovals.set(key, s);
+  }
+  return s;
+}
+
+function settingsOf(a: ApprovalDoc | undefined): ApprovalSettings {
   return {
     groups: a?.groups ?? DEFAULT_APPROVAL.groups,
     quorum: a?.quorum ?? DEFAULT_APPROVAL.quorum,
@@ -97,6 +115,7 @@ function compileRule(
         )(programs.map((p) => compileGlob(p, true)))
       : undefined,
     test,
+    gate: ruleGate(r.match),
     examples: {
       match: (r.examples?.match ?? []).map((text, j) => ({ text, at: at([...base, 'examples', 'match', j]) })),
       noMatch: (r.examples?.no_match ?? []).map((text, j) => ({ text, at: at([...base, 'examples', 'no_match', j]) })),

@@ -1,4 +1,5 @@
 import type { Glob } from './glob.js';
+import type { RuleGate } from './gate.js';
 import type { Matcher } from './match.js';
 import type { ApprovalSettings, Effect, PolicyLayer, Risk } from '../types.js';
 
@@ -20,6 +21,8 @@ export interface CompiledRule {
   /** For program globs (mkfs*): tested against every command's program. */
   programGlob: Glob | undefined;
   test: Matcher;
+  /** Cheap conditions `test` needs, checked first (src/policy/rules/gate.ts); absent: always test. */
+  gate?: RuleGate | undefined;
   examples: { match: { text: string; at: string }[]; noMatch: { text: string; at: string }[] };
   /** The rule's match block as written (for `guard policy show/explain`). */
   matchDoc: unknown;

@@ -1,5 +1,6 @@
 import { DEFAULT_APPROVAL, EFFECT_RANK, RISK_RANK, type CompiledPolicy } from './compiled.js';
 import { ruleLookup } from './lookup.js';
+import { commandFacts, gateOpen } from './gate.js';
 import { tokens, type MatchResult, type Tokens } from './match.js';
 import type { Cmd, Sink } from '../shell/model.js';
 import type { ApprovalSettings, Decision, Effect, PolicyRequest, Risk, RuleMatch, SimpleCommand } from '../types.js';
@@ -72,7 +73,7 @@ function simple(cmd: Cmd): SimpleCommand {
 
 /** Judge every simple command found and combine: the strictest effect wins. */
 export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): Decision {
-  const matches: (RuleMatch & { rank: number })[] = [];
+  const ranked: { m: RuleMatch; rank: number }[] = [];
   const approvals: ApprovalSettings[] = [];
   let effect: Effect = 'allow';
   let risk: Risk = 'low';
@@ -80,15 +81,17 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
   const lookup = ruleLookup(policy);
   sink.commands.forEach((cmd, i) => {
     const tok = tokens(cmd);
+    const facts = commandFacts(cmd, tok);
     let any = false;
     for (const rule of lookup.candidates(cmd.program)) {
       if (rule.pinned !== undefined && !rule.pinned.includes(cmd.programPath)) continue;
+      if (rule.gate !== undefined && !gateOpen(rule.gate, facts)) continue;
       const m = rule.test(cmd, tok, req);
       if (m === undefined) continue;
       any = true;
       // a deny that holds only through a word computed at run time is a possible deny: unresolved
       const eff: Effect = m.maybe && rule.effect === 'deny' ? policy.onUnresolved : rule.effect;
-      matches.push({
+      const match: RuleMatch = {
         ruleId: rule.id,
         effect: eff,
         risk: rule.risk,
@@ -97,13 +100,15 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
         controls: rule.controls,
         commandIndex: i,
         source: { file: rule.source.file, layer: rule.source.layer },
-        rank: EFFECT_RANK[eff] * 10 + RISK_RANK[rule.risk],
-        ...(m.maybe ? { possible: true } : {}),
-        ...(rule.credentials === undefined ? {} : { credentials: rule.credentials }),
-      });
+      };
+      // set in this order, as the optional keys of a RuleMatch always were (no temporary objects)
+      if (m.maybe) match.possible = true;
+      if (rule.credentials !== undefined) match.credentials = rule.credentials;
+      ranked.push({ m: match, rank: EFFECT_RANK[eff] * 10 + RISK_RANK[rule.risk] });
       if (EFFECT_RANK[eff] > EFFECT_RANK[effect]) effect = eff;
       if (eff !== 'allow' && RISK_RANK[rule.risk] > RISK_RANK[risk]) risk = rule.risk;
-      if (rule.approval !== undefined) approvals.push(rule.approval);
+      // the same settings object (rules without their own share one, load/compile.ts) merges once
+      if (rule.approval !== undefined && !approvals.includes(rule.approval)) approvals.push(rule.approval);
     }
     if (!any && !cmd.wrapper && policy.default !== 'allow') {
       defaulted = true;
@@ -117,7 +122,8 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
     if (EFFECT_RANK[policy.default] > EFFECT_RANK[effect]) effect = policy.default;
   }
   if (effect !== 'allow' && risk === 'low') risk = 'medium';
-  matches.sort((a, b) => b.rank - a.rank);
+  ranked.sort((a, b) => b.rank - a.rank);
+  const matches = ranked.map((r) => r.m);
   const reasons: string[] = [];
   for (const m of matches) {
     if (m.effect === 'allow' && effect !== 'allow') continue;
@@ -135,7 +141,7 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
   return {
     effect,
     risk,
-    matches: matches.map(({ rank: _rank, ...m }) => m),
+    matches,
     commands: sink.commands.map(simple),
     unresolved: sink.unresolved,
     reasons,

@@ -12,8 +12,15 @@ export interface Tokens {
   positional: { w: Word; maybeValue: boolean }[];
   flags: Word[];
   joined: string;
+  /** `sqlText(joined)`. */
+  sqlJoined: string;
   /** The value of an option that carries the command text (`psql -c "$SQL"`) is computed at run time. */
   payloadComputed: boolean;
+  /**
+   * Other spellings of path-like words (`pathForms` from this command's directories), kept for the
+   * rules that test the same word after one another. Filled as rules ask.
+   */
+  forms?: Map<string, string[]> | undefined;
 }
 
 /** Options of database and script clients whose value is the text to run. */
@@ -41,19 +48,35 @@ export function tokens(cmd: Cmd): Tokens {
     positional.push({ w, maybeValue: prevFlag || w.lead });
     prevFlag = false;
   }
-  // `-c"drop table x"`: the value glued to a short option is also text of its own
-  let glued = '';
-  for (const w of cmd.args) if (/^-[A-Za-z]./.test(w.text) && w.text[1] !== '-') glued += `\n${w.text.slice(2)}`;
-  const files = cmd.fileText.length > 0 ? `\n${cmd.fileText.join('\n')}` : '';
+  // the text and the payload test are built when a rule first reads them (most commands meet no text rule)
+  let joined: string | undefined;
+  let sql: string | undefined;
+  let payload: boolean | undefined;
   return {
     args: cmd.args,
     positional,
     flags,
-    joined: cmd.args.map((w) => w.text).join(' ') + glued + (cmd.stdin !== undefined ? `\n${cmd.stdin}` : '') + files,
-    payloadComputed:
-      cmd.args.some((w, i) => w.lead && i > 0 && PAYLOAD_OPTS.has(cmd.args[i - 1]!.text)) ||
-      cmd.args.some((w) => w.dynamic && /^(?:-[ceqQ]|--(?:command|execute|query|eval)=)\$/.test(w.text)),
+    get joined() {
+      return (joined ??= joinedText(cmd));
+    },
+    get sqlJoined() {
+      return (sql ??= sqlText(this.joined));
+    },
+    get payloadComputed() {
+      return (payload ??=
+        cmd.args.some((w, i) => w.lead && i > 0 && PAYLOAD_OPTS.has(cmd.args[i - 1]!.text)) ||
+        cmd.args.some((w) => w.dynamic && /^(?:-[ceqQ]|--(?:command|execute|query|eval)=)\$/.test(w.text)));
+    },
   };
+}
+
+/** The words, values glued to short options, stdin and the text of files the command names. */
+function joinedText(cmd: Cmd): string {
+  // `-c"drop table x"`: the value glued to a short option is also text of its own
+  let glued = '';
+  for (const w of cmd.args) if (/^-[A-Za-z]./.test(w.text) && w.text[1] !== '-') glued += `\n${w.text.slice(2)}`;
+  const files = cmd.fileText.length > 0 ? `\n${cmd.fileText.join('\n')}` : '';
+  return cmd.args.map((w) => w.text).join(' ') + glued + (cmd.stdin !== undefined ? `\n${cmd.stdin}` : '') + files;
 }
 
 type FlagTest = (w: Word) => boolean;
@@ -149,11 +172,22 @@ function onlyPlainNames(tok: Tokens, dirs: string[], names: (s: string) => boole
   });
 }
 
-type PathTest = (s: string, dirs: string[], cwd: string) => boolean;
+type PathTest = (s: string, dirs: string[], cwd: string, tok: Tokens) => boolean;
+
+/** `pathForms` of a word, once per command (`dirs` and `cwd` are the command's). */
+function formsOf(s: string, dirs: string[], cwd: string, tok: Tokens): string[] {
+  const seen = (tok.forms ??= new Map<string, string[]>());
+  let f = seen.get(s);
+  if (f === undefined) {
+    f = pathForms(s, dirs.length === 0 ? [cwd] : dirsOf(dirs, cwd));
+    seen.set(s, f);
+  }
+  return f;
+}
 
 function pathGlob(patterns: string[], g: Glob): PathTest {
   if (!patterns.some((p) => p.includes('/'))) return (s) => g(s);
-  return (s, dirs, cwd) => g(s) || pathForms(s, dirs.length === 0 ? [cwd] : dirsOf(dirs, cwd)).some(g);
+  return (s, dirs, cwd, tok) => g(s) || formsOf(s, dirs, cwd, tok).some(g);
 }
 
 /** Compile the non-program parts of a rule's match into one predicate. Throws on a bad regex. */
@@ -213,17 +247,19 @@ export function compileMatch(m: MatchDoc): Matcher {
       if (r === 'no') return undefined;
       if (r === 'maybe') st.maybe = true;
     }
-    if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text, cmd.dirs, req.cwd))) {
+    if (anyArg && !tok.args.some((w) => !w.lead && anyArg(w.text, cmd.dirs, req.cwd, tok))) {
       if (literalArgs || !tok.args.some((w) => w.lead)) return undefined;
       st.maybe = true;
     }
     if (noArg && tok.args.some((w) => !w.lead && noArg(w.text))) return undefined;
-    const subject = sql ? sqlText(tok.joined) : tok.joined;
-    if (text && !text.test(subject)) {
-      if (!tok.payloadComputed || anyProgram) return undefined;
-      st.maybe = true; // `psql -c "$SQL"`: the text is computed at run time
+    if (text || noText) {
+      const subject = sql ? tok.sqlJoined : tok.joined;
+      if (text && !text.test(subject)) {
+        if (!tok.payloadComputed || anyProgram) return undefined;
+        st.maybe = true; // `psql -c "$SQL"`: the text is computed at run time
+      }
+      if (noText && noText.test(subject)) return undefined;
     }
-    if (noText && noText.test(subject)) return undefined;
     for (const e of env) {
       if (e.key !== undefined) {
         const key = e.key;
@@ -238,7 +274,7 @@ export function compileMatch(m: MatchDoc): Matcher {
     if (agent && !agent(req.requester.agent ?? '')) return undefined;
     if (fedBy && !cmd.fedBy.some((p) => fedBy(p))) return undefined;
     if (via && !cmd.via.some((p) => via(p))) return undefined;
-    if (writes && !cmd.writes.some((p) => writes(p, cmd.dirs, req.cwd))) return undefined;
+    if (writes && !cmd.writes.some((p) => writes(p, cmd.dirs, req.cwd, tok))) return undefined;
     return { end, maybe: st.maybe };
   };
 }

@@ -16,6 +16,22 @@ export interface Base {
   depth: number;
 }
 
+/**
+ * `b` with some fields replaced. Every Base built here has the same shape, so the judge's hottest
+ * copies (one or more per simple command) stay cheap; spreads of differently built objects are not.
+ */
+export function derive(b: Base, over: Partial<Base>): Base {
+  return {
+    via: over.via ?? b.via,
+    assignments: over.assignments ?? b.assignments,
+    stdin: over.stdin ?? b.stdin,
+    argFedBy: over.argFedBy ?? b.argFedBy,
+    writes: over.writes ?? b.writes,
+    text: over.text ?? b.text,
+    depth: over.depth ?? b.depth,
+  };
+}
+
 /** One evaluation's mutable scratch space; created per call of evaluate, never shared. */
 export interface Analysis {
   parser: Parser;

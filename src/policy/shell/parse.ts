@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { addUnresolved, programsSince, union, type Analysis, type Base } from './context.js';
+import { addUnresolved, derive, programsSince, union, type Analysis, type Base } from './context.js';
 import { LIMITS, NO_STDIN, type StdinInfo } from './model.js';
 import { fileKey, outputText } from './written-files.js';
 import { resolveCommand } from './resolve.js';
@@ -45,14 +45,15 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
       );
     walk(a, tree.rootNode, base, 0);
     subscriptCommands(a, joined, base, (script) =>
-      parseScript(a, script, { ...base, depth: base.depth + 1, text: script }),
+      parseScript(a, script, derive(base, { depth: base.depth + 1, text: script })),
     );
   } finally {
     tree.delete();
   }
 }
 
-function walk(a: Analysis, node: Node, base: Base, depth: number): void {
+/** `type`: the node's type when the caller already read it (each read is a call into the parser). */
+function walk(a: Analysis, node: Node, base: Base, depth: number, type: string = node.type): void {
   if (++a.sink.nodes > LIMITS.maxNodes) {
     if (!a.sink.unresolved.some((u) => u.kind === 'too-complex'))
       addUnresolved(a, 'too-complex', base.text, `more than ${LIMITS.maxNodes} syntax nodes`);
@@ -63,7 +64,7 @@ function walk(a: Analysis, node: Node, base: Base, depth: number): void {
       addUnresolved(a, 'too-deep', node.text.slice(0, 200), `syntax nested more than ${LIMITS.maxTreeDepth} levels`);
     return;
   }
-  switch (node.type) {
+  switch (type) {
     case 'command':
       command(a, node, base, [], depth);
       return;
@@ -80,14 +81,16 @@ function walk(a: Analysis, node: Node, base: Base, depth: number): void {
       assignmentVars(a, node, base);
       declaration(a, node, base);
       // the assignments were judged with the declaration: only substitutions inside them are left
-      for (const c of node.type === 'variable_assignment' ? [node] : node.namedChildren)
-        if (c !== null && !LEAVES.has(c.type))
-          if (c.type === 'variable_assignment') children(a, c, base, depth + 1);
-          else walk(a, c, base, depth + 1);
+      for (const c of type === 'variable_assignment' ? [node] : node.namedChildren) {
+        const t = c?.type;
+        if (c !== null && t !== undefined && !LEAVES.has(t))
+          if (t === 'variable_assignment') children(a, c, base, depth + 1);
+          else walk(a, c, base, depth + 1, t);
+      }
       return;
     case 'command_substitution':
     case 'process_substitution':
-      children(a, node, { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] }, depth + 1);
+      children(a, node, derive(base, { stdin: NO_STDIN, argFedBy: [], writes: [] }), depth + 1);
       return;
     default:
       children(a, node, base, depth + 1);
@@ -113,7 +116,11 @@ const LEAVES = new Set([
 ]);
 
 function children(a: Analysis, node: Node, base: Base, depth: number): void {
-  for (const c of node.namedChildren) if (c !== null && !LEAVES.has(c.type)) walk(a, c, base, depth);
+  for (const c of node.namedChildren) {
+    if (c === null) continue;
+    const t = c.type;
+    if (!LEAVES.has(t)) walk(a, c, base, depth, t);
+  }
 }
 
 function flatten(node: Node): Node[] {
@@ -280,7 +287,7 @@ function pipeline(
   for (const stage of stages) {
     const stdin: StdinInfo = piped ? { fedBy: fed, text, dynamic: text === undefined, piped: true } : base.stdin;
     const before = a.sink.commands.length;
-    walk(a, stage, { ...base, stdin }, depth + 1);
+    walk(a, stage, derive(base, { stdin }), depth + 1);
     const produced = a.sink.commands.slice(before);
     fed = union(
       fed,
@@ -297,18 +304,22 @@ function command(a: Analysis, node: Node, base: Base, outerRedirects: Node[], de
   const assignments: Record<string, string> = { ...base.assignments };
   const redirects: Node[] = [...outerRedirects];
   const inner: Node[] = [];
+  const innerTypes: string[] = [];
   for (const c of node.namedChildren) {
     if (c === null) continue;
-    if (c.type === 'command_name') words.push(wordOf(c));
-    else if (c.type === 'variable_assignment') {
+    const t = c.type;
+    if (t === 'command_name') words.push(wordOf(c));
+    else if (t === 'variable_assignment') {
       const name = c.childForFieldName('name')?.text ?? '';
       const value = c.childForFieldName('value');
       assignments[name] = value !== null ? wordOf(value).text : '';
       inner.push(c);
-    } else if (REDIRECTS.has(c.type)) redirects.push(c);
-    else if (c.type !== 'comment') {
+      innerTypes.push(t);
+    } else if (REDIRECTS.has(t)) redirects.push(c);
+    else if (t !== 'comment') {
       words.push(wordOf(c));
       inner.push(c);
+      innerTypes.push(t);
     }
   }
   for (const r of redirects) {
@@ -317,28 +328,33 @@ function command(a: Analysis, node: Node, base: Base, outerRedirects: Node[], de
     for (const d of dests.slice(1)) words.push(wordOf(d)); // substitutions in them are walked with the redirect
   }
   const before = a.sink.commands.length;
-  const sub = { ...base, stdin: NO_STDIN, argFedBy: [], writes: [] };
-  for (const c of inner) {
-    if (LEAVES.has(c.type)) continue;
+  let sub: Base | undefined;
+  const subBase = (): Base => (sub ??= derive(base, { stdin: NO_STDIN, argFedBy: [], writes: [] }));
+  inner.forEach((c, i) => {
+    const t = innerTypes[i]!;
+    if (LEAVES.has(t)) return;
     // the value of a leading VAR= is judged with the command (resolveCommand), only its substitutions here
-    if (c.type === 'variable_assignment') children(a, c, sub, depth + 1);
-    else walk(a, c, sub, depth + 1);
-  }
+    if (t === 'variable_assignment') children(a, c, subBase(), depth + 1);
+    else walk(a, c, subBase(), depth + 1, t);
+  });
   const name = node.childForFieldName('name');
   if (name !== null && name.namedChildCount === 1 && name.firstNamedChild?.type !== 'word')
-    walk(a, name, sub, depth + 1);
+    walk(a, name, subBase(), depth + 1);
   const argFedBy = programsSince(a, before);
   const own = stdinOf(a, redirects, base, depth);
   if (words.length === 0) return;
   const expanded: Word[] = [];
   for (const w of words) expanded.push(...expandBraces(w));
   const writes = writesOf(redirects);
-  resolveCommand(a, expanded, {
-    ...base,
-    assignments,
-    argFedBy,
-    stdin: mergeStdin(base.stdin, own),
-    writes: writes.length > 0 ? [...base.writes, ...writes] : base.writes,
-    text: node.text,
-  });
+  resolveCommand(
+    a,
+    expanded,
+    derive(base, {
+      assignments,
+      argFedBy,
+      stdin: mergeStdin(base.stdin, own),
+      writes: writes.length > 0 ? [...base.writes, ...writes] : base.writes,
+      text: node.text,
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { addCommand, addUnresolved, union, type Analysis, type Base } from './context.js';
+import { addCommand, addUnresolved, derive, union, type Analysis, type Base } from './context.js';
 import { interpreter, judgeFileCode, stdinScript } from './interpreters.js';
 import { LIMITS, NO_STDIN, type Cmd } from './model.js';
 import { SHELLS, interpreterFamily, programName } from '../programs/families.js';
@@ -103,7 +103,7 @@ export function resolveCommand(a: Analysis, words0: Word[], base: Base): void {
       dirs: a.dirs.length > 0 ? [...a.dirs] : NO_DIRS,
       fileText: namedFileText(a, own),
     });
-    const next = { ...base, via: [...via, name], assignments };
+    const next = derive(base, { via: [...via, name], assignments });
     if (hop === 0) {
       commandVars(a, assignments, base);
       for (const w of base.writes) recordFile(a, w, { text: undefined, fedBy: union(base.stdin.fedBy, [name]) });
@@ -343,7 +343,7 @@ function fileRuns(a: Analysis, name: string, path: string, args: Word[], own: Cm
 export function script(a: Analysis, w: Word, base: Base, what: string, alreadyUnresolved = false): void {
   if (w.dynamic && !alreadyUnresolved)
     addUnresolved(a, 'dynamic-script', base.text, `the ${what} is built at run time: ${w.text}`);
-  parseScript(a, w.text, { ...base, argFedBy: [], depth: base.depth + 1, text: w.text });
+  parseScript(a, w.text, derive(base, { argFedBy: [], depth: base.depth + 1, text: w.text }));
 }
 
 function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, outer: string[], own: Cmd): void {
@@ -357,7 +357,7 @@ function shell(a: Analysis, name: string, args: Word[], next: Base, base: Base, 
     );
     return;
   }
-  const via = { ...next, via: [...outer, `${name} -c`] };
+  const via = derive(next, { via: [...outer, `${name} -c`] });
   if (inv.script !== undefined) {
     script(a, inv.script, via, `${name} -c script`);
     return;
