@@ -54,6 +54,8 @@ const teams = z
     mode: z.enum(['approval', 'notify']),
     poll_interval_seconds: z.number().min(1).max(3600).optional(),
     allow_insecure_http: z.boolean().optional(),
+    /** The flow returns the card's `guard_scope` choice as `scope`: approval cards offer scoped grants (decision 1089). */
+    scope_choice: z.boolean().optional(),
   })
   .strict();
 

@@ -87,6 +87,7 @@ export async function createChannels(config: ChannelsConfig, env: NodeJS.Process
           mode: t.mode,
           retry,
           allowInsecureHttp: t.allow_insecure_http ?? false,
+          scopeChoice: t.scope_choice ?? false,
           ...(t.poll_interval_seconds === undefined ? {} : { pollIntervalMs: t.poll_interval_seconds * 1000 }),
         });
       }),

@@ -14,8 +14,14 @@ import type { HubStore } from './store.js';
 
 export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
 
+/** The answer to a scoped grant chosen on a hub surface (hub votes carry none, decision 1089). */
+export const NO_SCOPED_GRANTS =
+  'the hub does not relay scoped grants: approve once here, or choose a scope on the host (guard tui, guard approve --uses/--for)';
+
 export function hubView(view: RequestView, hostName: string): RequestView {
-  return { ...view, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
+  // no wider-grant buttons: the hub's votes do not carry a scope (decision 1089)
+  const { grantBounds: _relayedNot, ...rest } = view;
+  return { ...rest, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
 }
 
 /** A channel that can say where it posted a request and take over a message posted elsewhere (Slack). */
@@ -172,6 +178,7 @@ export class SlackOwner {
   private async decide(d: ChannelDecision): Promise<string | null> {
     const m = HUB_ID.exec(d.requestId);
     if (m === null) return `unknown request ${d.requestId}`;
+    if (d.grant !== undefined) return NO_SCOPED_GRANTS;
     try {
       const refusal = await this.opts.store.addVote(
         m[2]!,

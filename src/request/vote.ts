@@ -7,6 +7,7 @@
 import { grantRefusal, scopeFacts } from '../approval/scope.js';
 import { checkDecision } from '../approval/decision.js';
 import { eligibility } from '../approval/quorum.js';
+import type { GrantRequest } from '../approval/scope.js';
 import type { ApproverRecord, DecisionAction, SignedDecision, Vote } from '../approval/types.js';
 import type { JsonValue } from '../ledger/types.js';
 import { redactText } from '../redact/index.js';
@@ -33,6 +34,11 @@ export interface ChannelDecision {
   question?: string | undefined;
   /** Web page approvals of step-up rules: the fresh IdP login (checked by the daemon, not here). */
   stepUp?: { idToken: string; viewHash: string } | undefined;
+  /**
+   * The scoped grant the approver picked on the channel (src/channels/scope-choice.ts). The channel's
+   * user is not trusted for it: checked against the rule's bounds exactly like a signed grant.
+   */
+  grant?: GrantRequest | undefined;
 }
 
 export type Ballot =
@@ -190,14 +196,8 @@ export function acceptVote(
   }
   if (ballot.via === 'signed') {
     const s = ballot.signed;
-    if (s.grant !== undefined) {
-      // a scoped grant: within the policy's bounds, for this request's own session, as shown
-      const bad =
-        s.action !== 'approve'
-          ? 'only an approval carries a grant'
-          : grantRefusal(s.grant, r.settings, scopeFacts(r.view));
-      if (bad !== undefined) return refusal(Refused.GrantRefused, bad);
-    }
+    const badGrant = grantCheck(r, s.action, s.grant);
+    if (badGrant !== undefined) return badGrant;
     const badPreview = previewRefusal(r, s);
     if (badPreview !== undefined) return refusal(Refused.WrongPreview, badPreview);
     const vote: Vote = {
@@ -210,19 +210,20 @@ export function acceptVote(
       signature: s.signature,
       ...(s.grant === undefined ? {} : { grant: s.grant }),
     };
-    const grant: Record<string, JsonValue> =
-      s.grant === undefined ? {} : { grant: JSON.parse(JSON.stringify(s.grant)) as JsonValue };
     return {
       vote,
       record: approvalRecord(r, vote, {
         signature: s.signature,
         key: approver.fingerprint,
-        ...grant,
+        ...grantPayload(s.grant),
         ...ballot.extra,
       }),
     };
   }
   const d = ballot.decision;
+  // a channel's scope is checked as a signed one is: its user is not trusted for the bounds
+  const badGrant = grantCheck(r, d.action, d.grant);
+  if (badGrant !== undefined) return badGrant;
   const vote: Vote = {
     approver: approver.name,
     action: d.action,
@@ -232,6 +233,7 @@ export function acceptVote(
     question: text(d.question),
     identity: match!.byIdentity ? d.identity.id : undefined,
     ...(match!.subject === undefined ? {} : { subject: match!.subject }),
+    ...(d.grant === undefined ? {} : { grant: d.grant }),
   };
   return {
     vote,
@@ -239,9 +241,18 @@ export function acceptVote(
       identity: d.identity.id,
       verifiedBy: d.identity.verifiedBy ?? null,
       ...(match!.subject === undefined ? {} : { subject: match!.subject }),
+      ...grantPayload(d.grant),
       ...ballot.extra,
     }),
   };
+}
+
+/** A scoped grant: within the policy's bounds, for this request's own session, as shown. */
+function grantCheck(r: StoredRequest, action: DecisionAction, g: GrantRequest | undefined): Refusal | undefined {
+  if (g === undefined) return undefined;
+  const bad =
+    action !== 'approve' ? 'only an approval carries a grant' : grantRefusal(g, r.settings, scopeFacts(r.view));
+  return bad === undefined ? undefined : refusal(Refused.GrantRefused, bad);
 }
 
 /**
@@ -305,5 +316,11 @@ export function refusedBallotPayload(
     verifiedBy: d.identity.verifiedBy ?? null,
     code: refused.refused,
     reason: refused.reason,
+    // what the channel asked for, so a forged scope leaves a trace
+    ...grantPayload(d.grant),
   };
+}
+
+function grantPayload(g: GrantRequest | undefined): Record<string, JsonValue> {
+  return g === undefined ? {} : { grant: JSON.parse(JSON.stringify(g)) as JsonValue };
 }

@@ -18,6 +18,7 @@ import { BodyTooLargeError, readBody } from '../channels/http.js';
 import type { HttpListener } from '../channels/http-listener.js';
 import type { Channel, ChannelHost, ChannelIdentity, PendingRequest, RequestView } from '../channels/types.js';
 import { continuePage, detailPage, listPage, message, signInPage, STYLE } from './html.js';
+import { grantOfToken, ONCE } from '../channels/scope-choice.js';
 import { sameSecret, WebSessions, type LoginPurpose, type Session } from './sessions.js';
 
 export const WEB_PREFIX = '/approve';
@@ -261,6 +262,13 @@ export class WebApprovalChannel implements Channel {
         base,
         this.cfg,
       );
+    // the scope picked (decision 1089): rebuilt against the request, its bounds checked by the daemon
+    const chosen = action === 'approve' ? grantOfToken(p.detail.view, form.get('scope') ?? ONCE) : undefined;
+    if (chosen?.ok === false) {
+      this.host?.log({ channel: this.name, level: 'warn', message: `scope choice refused: ${chosen.reason}` });
+      return send(res, 400, message('Refused', chosen.reason, { error: true, ...back }), base, this.cfg);
+    }
+    const grant = chosen?.grant === undefined ? {} : { grant: chosen.grant };
     const elsewhere = this.opts.source?.stepUpElsewhere;
     if (action === 'approve' && p.detail.stepUp === true && elsewhere !== undefined)
       return send(res, 409, message('Refused', elsewhere, { error: true, ...back }), base, this.cfg);
@@ -268,7 +276,7 @@ export class WebApprovalChannel implements Channel {
       return this.beginLogin(
         res,
         base,
-        { kind: 'step-up', session: session.id, requestId, viewHash: p.viewHash },
+        { kind: 'step-up', session: session.id, requestId, viewHash: p.viewHash, ...grant },
         p.detail.fingerprint,
       );
     const refusal = await this.host!.decide({
@@ -276,6 +284,7 @@ export class WebApprovalChannel implements Channel {
       action,
       identity: this.identity(session),
       ...(action === 'deny' ? { reason: text } : action === 'ask' ? { question: text } : {}),
+      ...grant,
     });
     this.result(res, base, requestId, action, refusal);
   }
@@ -393,6 +402,7 @@ export class WebApprovalChannel implements Channel {
       action: 'approve',
       identity: this.identity(session),
       stepUp: { idToken, viewHash: p.viewHash },
+      ...(p.grant === undefined ? {} : { grant: p.grant }),
     });
     this.result(res, base, p.requestId, 'approve', refusal);
   }

@@ -6,6 +6,8 @@
 import type { RequestDetail } from '../daemon/messages.js';
 import { detailLines } from '../tui/detail.js';
 import { oneLine, riskLabel } from '../tui/format.js';
+import { offeredChoices } from '../channels/scope-choice.js';
+import { visibleText } from '../util/visible.js';
 
 /** HTML-escapes text for element content and double-quoted attribute values. */
 export function esc(s: string): string {
@@ -29,6 +31,7 @@ textarea{width:100%;min-height:3.5rem;font:inherit;padding:6px}
 button{width:100%;min-height:44px;font:inherit;font-weight:700;border:0;border-radius:8px;margin-top:6px;color:#fff;background:#333}
 button.approve{background:#1a7f37}button.deny{background:#b42318}button.ask{background:#555}
 .msg{padding:10px;border-radius:8px;background:#fff;border:1px solid #ddd}.err{border-color:#b42318}
+fieldset{border:0;margin:0;padding:0}label.choice{display:flex;gap:8px;align-items:flex-start;min-height:44px;padding:6px 0}label.choice input{min-width:22px;min-height:22px}
 `;
 
 export function layout(title: string, body: string, head = ''): string {
@@ -76,6 +79,23 @@ ${cards.length === 0 ? '<p class="msg">Nothing is waiting for approval.</p>' : c
   );
 }
 
+/**
+ * The grants the rule allows, as radio buttons in the approve form: "once" checked, each wider one
+ * labelled with its exact scope text (decision 1089). Nothing when the rule allows no scope.
+ */
+function scopeFieldset(d: RequestDetail): string {
+  const choices = offeredChoices(d.view);
+  if (choices.length < 2) return '';
+  const options = choices.map((c, i) => {
+    const text =
+      c.grant === undefined
+        ? esc(c.label)
+        : `<strong>${esc(c.label)}</strong>: <span class="cmd">${esc(visibleText(c.grant.scope))}</span>`;
+    return `<label class="choice"><input type="radio" name="scope" value="${esc(c.token)}"${i === 0 ? ' checked' : ''}><span>${text}</span></label>`;
+  });
+  return `<fieldset><legend>Grant (exactly what approving grants)</legend>${options.join('')}</fieldset>`;
+}
+
 /** The full context (the TUI detail pane's lines, never cut) and the three decision forms. */
 export function detailPage(
   approver: string,
@@ -107,7 +127,7 @@ fingerprint ${esc(d.fingerprint)}</pre>
 ${
   d.stepUp === true && stepUpElsewhere !== undefined
     ? `<p class="msg" id="step-up">${esc(stepUpElsewhere)}</p>`
-    : `<form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="approve">${stepUp}<button class="approve" type="submit">Approve</button></form>`
+    : `<form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="approve">${stepUp}${scopeFieldset(d)}<button class="approve" type="submit">Approve</button></form>`
 }
 <form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="deny"><label>Reason (the requester is told)<textarea name="reason" required maxlength="2000"></textarea></label><button class="deny" type="submit">Deny</button></form>
 <form method="post" action="${action}">${hidden}<input type="hidden" name="action" value="ask"><label>Question for the requester<textarea name="question" required maxlength="2000"></textarea></label><button class="ask" type="submit">Ask</button></form>`,

@@ -4,6 +4,7 @@
  * `state`, each usable once). Bounded; expired entries are dropped as new ones arrive.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { GrantRequest } from '../approval/scope.js';
 
 export interface Session {
   id: string;
@@ -16,7 +17,8 @@ export interface Session {
 }
 
 export type LoginPurpose =
-  { kind: 'sign-in' } | { kind: 'step-up'; session: string; requestId: string; viewHash: string };
+  | { kind: 'sign-in' }
+  | { kind: 'step-up'; session: string; requestId: string; viewHash: string; grant?: GrantRequest | undefined };
 
 export interface PendingLogin {
   state: string;

@@ -150,6 +150,21 @@ describe.skipIf(skip)('the web approval page served by the hub', () => {
     run.child.kill();
   }, 120_000);
 
+  it('a scope posted on the hub page is refused by the hub (hub votes carry no grant, decision 1089): no vote reaches the host', async () => {
+    const { run, id, key } = await request('web-me');
+    const target = `${url}r/${encodeURIComponent(key)}`;
+    await phone.goto(target, { waitUntil: 'domcontentloaded' });
+    expect(await phone.locator('input[name=scope]').count()).toBe(0);
+    const form = phone.locator('form:has(button.approve)');
+    const view = await form.locator('input[name=view]').inputValue();
+    const csrf = await form.locator('input[name=csrf]').inputValue();
+    const r = await phone.request.post(target, { form: { action: 'approve', view, csrf, scope: 'u2-t60' } });
+    expect(r.status()).toBe(403);
+    expect(await r.text()).toContain('the hub does not relay scoped grants');
+    expect(votes(id)).toBe(0);
+    run.child.kill();
+  }, 120_000);
+
   it('a step-up rule is not approved on the hub: no Approve button, a forged approve form is refused by the hub, a relayed approval by the daemon; deny still works', async () => {
     const { run, id, key } = await request('step-me');
     const target = `${url}r/${encodeURIComponent(key)}`;

@@ -21,7 +21,7 @@ import { firstStepUpFailure } from '../../src/identity/step-up.js';
 import { openLedger } from '../../src/ledger/index.js';
 import { snapshotFile } from '../../src/ledger/snapshot.js';
 import { MARK, Rig, TEST_POLICY, type LedgerRow } from '../daemon/helpers.js';
-import { chromiumSkipReason, codeLogin, launchChromium, loopbackPage } from './browser.js';
+import { chromiumSkipReason, codeLogin, enrolWithIdp, launchChromium, loopbackPage } from './browser.js';
 import { startProvider, type TestProvider } from './provider.js';
 
 const ID = /request (rq-[0-9a-f]{12}) is waiting/;
@@ -117,24 +117,7 @@ describe.skipIf(chromiumSkipReason())('step-up approval (identity: step-up)', ()
       join(rig.env['GUARD_HOME']!, 'config.yaml'),
       `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n  max_clock_skew_seconds: 0\n`,
     );
-    writeFileSync(rig.passFile('alice'), 'correct horse alice battery staple\n', { mode: 0o600 });
-    const page = await loopbackPage(browser);
-    const enrol = rig.spawnGuard([
-      'approver',
-      'enroll',
-      '--name',
-      'alice',
-      '--group',
-      'sre',
-      '--idp',
-      '--passphrase-file',
-      rig.passFile('alice'),
-    ]);
-    const [, url] = await enrol.waitFor(/Sign in to enrol this key: (\S+)/);
-    await codeLogin(page, url!, 'alice');
-    const r = await enrol.done;
-    await page.context().close();
-    if (r.code !== 0) throw new Error(`enrol failed: ${r.stderr}`);
+    await enrolWithIdp(rig, browser, 'alice', 'sre');
     await rig.startDaemon();
   }, 120_000);
 

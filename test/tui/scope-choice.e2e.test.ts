@@ -6,16 +6,9 @@
  * Real tmux, the built CLI, a real daemon.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { BIN, MARK, ROOT, Rig, TEST_POLICY } from '../daemon/helpers.js';
+import { BIN, MARK, ROOT, Rig } from '../daemon/helpers.js';
+import { SCOPED_POLICY as POLICY } from '../helpers/scoped-rule.js';
 import { HAS_TMUX, PASS, Tmux } from './tmux.js';
-
-const POLICY = `${TEST_POLICY}  - id: t.scoped
-    description: Test rule that allows scoped grants
-    effect: approve
-    risk: medium
-    match: { program: mark, any_arg: [three-me] }
-    approval: { max_uses: 3, max_ttl: 1h }
-`;
 
 describe.skipIf(!HAS_TMUX)('scoped grants chosen in the TUI (tmux)', () => {
   let rig: Rig;

@@ -15,6 +15,8 @@ import type { RequestView } from '../types.js';
 import { visibleDeep } from '../../util/visible.js';
 import { code, escapeText, splitEscaped } from './escape.js';
 import { isOpen } from '../../request/state.js';
+import { offeredChoices } from '../scope-choice.js';
+import { visibleText } from '../../util/visible.js';
 
 /** Whitespace runs as one space: for the one-line notification text. */
 const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
@@ -22,6 +24,8 @@ const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
 export const ACTION_APPROVE = 'guard_approve';
 export const ACTION_DENY = 'guard_deny';
 export const ACTION_ASK = 'guard_ask';
+/** Prefix of the wider-grant buttons' action ids (one per choice; the value is `<request id> <token>`). */
+export const ACTION_APPROVE_SCOPE = 'guard_approve_scope';
 /** Section text limit is 3000; leave room for the label and fences. */
 const PART_CHARS = 2800;
 /** Command parts shown in the message itself at most; the rest go to the thread. */
@@ -217,6 +221,31 @@ function actions(view: RequestView): Block {
   };
 }
 
+/**
+ * One section per wider grant the rule allows, its exact scope text beside an "Approve …" button
+ * (the Approve button in the actions block stays "once"). None when the rule allows no scope.
+ */
+function scopeBlocks(original: RequestView): Block[] {
+  const choices = offeredChoices(original);
+  if (choices.length < 2) return [];
+  const intro = section(
+    `*Approve* grants ${escapeText(choices[0]!.label)}. This rule also allows a wider grant; each button grants exactly the text beside it:`,
+  );
+  return [
+    intro,
+    ...choices.slice(1).map((c, i) => ({
+      ...section(`*${escapeText(c.label)}:* ${code(visibleText(c.grant!.scope))}`),
+      block_id: `guard_scope_${i + 1}`,
+      accessory: {
+        type: 'button',
+        text: { type: 'plain_text', text: `Approve ${c.label}`, emoji: true },
+        action_id: `${ACTION_APPROVE_SCOPE}_${i + 1}`,
+        value: `${original.id} ${c.token}`,
+      },
+    })),
+  ];
+}
+
 /** Sections for a long value: the first `inline` parts in the message, the rest queued for the thread. */
 function spill(label: string, value: string, inline: number, thread: string[]): Block[] {
   const parts = longValue(label, value);
@@ -277,7 +306,21 @@ export function renderMessage(original: RequestView, nowMs: number): RenderedMes
   const rules = packOne('Matched rules', ruleLines(view));
   if (rules !== undefined) tail.push(rules);
   tail.push({ type: 'context', elements: [{ type: 'mrkdwn', text: statusLine(view, nowMs), verbatim: true }] });
-  if (isOpen(view)) tail.push(actions(view));
+  if (isOpen(view)) {
+    // wider grants only when each fits a section and the message keeps room for the command
+    const scopes = scopeBlocks(original);
+    const fits =
+      scopes.every((b) => blockTextLength([b]) <= PART_CHARS) &&
+      blockTextLength([...blocks, ...tail, ...scopes]) + PART_CHARS + 200 <= MESSAGE_TEXT_BUDGET;
+    if (fits) tail.push(...scopes);
+    else if (scopes.length > 0)
+      tail.push(
+        section(
+          '_This rule also allows wider grants, too long to show here: choose one in `guard tui` or with `guard approve --uses/--for`._',
+        ),
+      );
+    tail.push(actions(view));
+  }
   // the command gets what the budget leaves (at least its first part); the rest goes to the thread
   const room = MESSAGE_TEXT_BUDGET - blockTextLength([...blocks, ...tail]) - 200;
   const inline = Math.max(1, Math.min(INLINE_PARTS, Math.floor(room / PART_CHARS)));

@@ -8,7 +8,8 @@ import { WebClient } from '@slack/web-api';
 import { backoffMs, Delivery, sleep, type RetryPolicy } from '../delivery.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { visibleText } from '../../util/visible.js';
-import { ACTION_APPROVE, ACTION_ASK, ACTION_DENY, isOpen, renderMessage } from './blocks.js';
+import { ACTION_APPROVE, ACTION_APPROVE_SCOPE, ACTION_ASK, ACTION_DENY, isOpen, renderMessage } from './blocks.js';
+import { grantOfToken } from '../scope-choice.js';
 import { code, escapeText } from './escape.js';
 import { sdkLogger } from './logger.js';
 import { modalView, readSubmission } from './modals.js';
@@ -276,14 +277,26 @@ export class SlackChannel implements Channel {
     const user = body['user'] as SlackUser | undefined;
     const action = (body['actions'] as { action_id?: string; value?: string }[] | undefined)?.[0];
     if (user?.id === undefined || action?.value === undefined) return;
-    const requestId = action.value;
+    const scoped = action.action_id?.startsWith(`${ACTION_APPROVE_SCOPE}_`) === true;
+    // a wider-grant button's value is `<request id> <token>` (blocks.ts)
+    const [requestId = '', token] = scoped ? action.value.split(' ', 2) : [action.value];
     const channel = (body['channel'] as { id?: string } | undefined)?.id ?? this.opts.channelId;
     const closed = this.closedText(requestId);
     if (closed !== undefined) return this.ephemeral(channel, user.id, closed);
-    if (action.action_id === ACTION_APPROVE) {
+    if (action.action_id === ACTION_APPROVE || scoped) {
+      const chosen = scoped ? this.chosenGrant(requestId, token) : { ok: true as const, grant: undefined };
+      if (!chosen.ok) {
+        this.delivery.log('warn', `scope choice by ${user.id} on ${requestId} refused: ${chosen.reason}`);
+        return this.ephemeral(channel, user.id, chosen.reason);
+      }
       if (!this.firstTime(`approve:${requestId}:${user.id}`))
         return this.ephemeral(channel, user.id, `You already approved request ${requestId}.`);
-      const refusal = await this.decide({ requestId, action: 'approve', identity: this.identity(user) });
+      const refusal = await this.decide({
+        requestId,
+        action: 'approve',
+        identity: this.identity(user),
+        ...(chosen.grant === undefined ? {} : { grant: chosen.grant }),
+      });
       if (refusal !== null) {
         this.seen.delete(`approve:${requestId}:${user.id}`);
         await this.ephemeral(channel, user.id, refusal);
@@ -299,6 +312,13 @@ export class SlackChannel implements Channel {
         view: modalView(action.action_id === ACTION_DENY ? 'deny' : 'ask', meta) as never,
       });
     }
+  }
+
+  /** The grant a wider-grant button asks for, rebuilt against the request as this channel shows it. */
+  private chosenGrant(requestId: string, token: string | undefined): ReturnType<typeof grantOfToken> {
+    const view = this.posted.get(requestId)?.view;
+    if (view === undefined) return { ok: false, reason: `request ${requestId} is not one this channel posted` };
+    return grantOfToken(view, token ?? '');
   }
 
   private async onSubmission(body: Record<string, unknown>): Promise<void> {

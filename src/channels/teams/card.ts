@@ -20,6 +20,8 @@ import {
 import type { RequestView } from '../types.js';
 import { isFinal } from '../webhook/payload.js';
 import template from '../../../channels/teams-card.template.json' with { type: 'json' };
+import { offeredChoices } from '../scope-choice.js';
+import { visibleText } from '../../util/visible.js';
 
 /** Characters of command shown in the card at most; beyond this the card says what was left out. */
 export const CARD_COMMAND_CHARS = 12_000;
@@ -212,12 +214,43 @@ function cardFields(view: RequestView, L: Level): Data {
   return data;
 }
 
-export function cardData(original: RequestView, maxBytes = CARD_MAX_BYTES): Data {
+/** Characters of a scope choice's title at most: a longer one (a long command) is not offered on the card. */
+const SCOPE_TITLE_CHARS = 1000;
+
+/**
+ * The `guard_scope` choice set of an approval card (decision 1089): the grants the rule allows,
+ * each titled with its exact scope text, "once" preselected. Empty when the rule allows none;
+ * when a title would be too long, none is offered and the card says so.
+ */
+function scopeData(original: RequestView, offer: boolean): { data: Data; note?: [string, string] } {
+  const choices = offer && original.state === 'pending' ? offeredChoices(original) : [];
+  if (choices.length < 2) return { data: { scopeLabel: '', scopeChoices: [] } };
+  const titles = choices.map((c) => (c.grant === undefined ? c.label : `${c.label}: ${visibleText(c.grant.scope)}`));
+  if (titles.some((t) => t.length > SCOPE_TITLE_CHARS))
+    return {
+      data: { scopeLabel: '', scopeChoices: [] },
+      note: [
+        'Wider grants',
+        'allowed by the rule, too long to show here: choose one in guard tui or with guard approve --uses/--for',
+      ],
+    };
+  return {
+    data: {
+      scopeLabel: 'Grant (exactly what approving grants)',
+      scopeChoices: choices.map((c, i) => ({ title: titles[i], value: c.token })),
+    },
+  };
+}
+
+export function cardData(original: RequestView, maxBytes = CARD_MAX_BYTES, offerScopes = false): Data {
   const view = visibleDeep(original);
+  const scopes = scopeData(original, offerScopes);
   let data: Data = {};
   let rest = 0;
   for (const level of LEVELS) {
-    data = inertDeep(cardFields(view, level));
+    data = inertDeep({ ...cardFields(view, level), ...scopes.data });
+    if (scopes.note !== undefined)
+      (data['summary'] as { label: string; value: string }[]).push({ label: scopes.note[0], value: scopes.note[1] });
     rest = utf8Length(JSON.stringify(renderTemplate(template, data)));
     if (rest + COMMAND_MIN_BYTES <= maxBytes) break;
   }
@@ -253,8 +286,9 @@ export function renderTemplate(node: unknown, data: Data): unknown {
   return node;
 }
 
-export function renderCard(view: RequestView): Record<string, unknown> {
-  return renderTemplate(template, cardData(view)) as Record<string, unknown>;
+/** The card; `offerScopes`: an approval card, which offers the grants the rule allows. */
+export function renderCard(view: RequestView, offerScopes = false): Record<string, unknown> {
+  return renderTemplate(template, cardData(view, CARD_MAX_BYTES, offerScopes)) as Record<string, unknown>;
 }
 
 /** The whole message posted to the Workflow: the card, and a short summary for flows that do not show it. */
@@ -262,12 +296,17 @@ export function messageBody(
   event: 'request.created' | 'request.updated',
   view: RequestView,
   wantsApproval: boolean,
+  offerScopes = false,
 ): string {
   const v = visibleDeep(view);
   return JSON.stringify({
     type: 'message',
     attachments: [
-      { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: renderCard(view) },
+      {
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        contentUrl: null,
+        content: renderCard(view, offerScopes),
+      },
     ],
     guard: {
       version: 1,

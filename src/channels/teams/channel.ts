@@ -11,6 +11,7 @@ import { pollLocation } from '../poll.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { isFinal } from '../webhook/payload.js';
 import { messageBody } from './card.js';
+import { grantOfToken } from '../scope-choice.js';
 import { messageOf } from '../../errors.js';
 
 export interface TeamsOptions {
@@ -19,6 +20,8 @@ export interface TeamsOptions {
   retry: RetryPolicy;
   pollIntervalMs?: number;
   allowInsecureHttp?: boolean;
+  /** The flow returns the card's `guard_scope` choice as `scope` (decision 1089); off: cards offer no scope. */
+  scopeChoice?: boolean;
   now?: () => number;
 }
 
@@ -29,6 +32,8 @@ export function parseOutcome(value: Record<string, unknown>): {
   action: 'approve' | 'deny';
   email: string;
   comments: string | undefined;
+  /** The card's `guard_scope` choice as the flow returned it (decision 1089); undefined: once. */
+  scope: string | undefined;
 } {
   const outcome = value['outcome'];
   if (outcome !== 'Approve' && outcome !== 'Reject')
@@ -40,10 +45,14 @@ export function parseOutcome(value: Record<string, unknown>): {
   const comments = value['comments'];
   if (comments !== undefined && comments !== null && typeof comments !== 'string')
     throw new Error('comments must be a string');
+  const scope = value['scope'];
+  if (scope !== undefined && scope !== null && (typeof scope !== 'string' || scope.length > 64))
+    throw new Error('scope must be a short string (the card’s guard_scope choice)');
   return {
     action: outcome === 'Approve' ? 'approve' : 'deny',
     email: email.toLowerCase(),
     comments: typeof comments === 'string' && comments !== '' ? comments.slice(0, 2000) : undefined,
+    scope: typeof scope === 'string' && scope !== '' ? scope : undefined,
   };
 }
 
@@ -104,7 +113,7 @@ export class TeamsChannel implements Channel {
   private post(event: 'request.created' | 'request.updated', view: RequestView): Promise<void> {
     this.views.set(view.id, view);
     const approval = this.opts.mode === 'approval' && event === 'request.created' && !isFinal(view);
-    const body = messageBody(event, view, approval);
+    const body = messageBody(event, view, approval, approval && this.opts.scopeChoice === true);
     return this.delivery.enqueue(`${event} ${view.id}`, async () => {
       const res = await fetch(this.url, {
         method: 'POST',
@@ -155,17 +164,36 @@ export class TeamsChannel implements Channel {
       return;
     }
     if (this.host === undefined) return;
-    const refusal = await this.host.decide({
-      requestId,
-      action: outcome.action,
-      identity: { channel: 'teams', id: outcome.email, verifiedBy: `teams:${this.url.host}` },
-      reason: outcome.comments,
-    });
+    // the scope chosen on the card: rebuilt against the request, its bounds checked by the daemon
+    const shown = this.views.get(requestId);
+    const chosen =
+      outcome.action !== 'approve' || outcome.scope === undefined
+        ? ({ ok: true, grant: undefined } as const)
+        : this.opts.scopeChoice !== true
+          ? ({
+              ok: false,
+              reason: 'the flow returned a scope, but this channel offers none (teams.scope_choice)',
+            } as const)
+          : shown === undefined
+            ? ({ ok: false, reason: `request ${requestId} is not one this channel posted` } as const)
+            : grantOfToken(shown, outcome.scope);
+    const refusal = !chosen.ok
+      ? chosen.reason
+      : await this.host.decide({
+          requestId,
+          action: outcome.action,
+          identity: { channel: 'teams', id: outcome.email, verifiedBy: `teams:${this.url.host}` },
+          reason: outcome.comments,
+          ...(chosen.grant === undefined ? {} : { grant: chosen.grant }),
+        });
     if (refusal === null) {
       this.answered.add(requestId);
       return;
     }
-    this.delivery.log('warn', `Teams decision by ${outcome.email} for ${requestId} refused by the daemon: ${refusal}`);
+    this.delivery.log(
+      'warn',
+      `Teams decision by ${outcome.email} for ${requestId} refused${chosen.ok ? ' by the daemon' : ''}: ${refusal}`,
+    );
     // The flow run is over: raise the request again so that someone else can answer it.
     const view = this.views.get(requestId);
     if (view !== undefined && !isFinal(view) && Date.parse(view.expiresAt) > this.now())
