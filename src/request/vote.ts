@@ -124,9 +124,7 @@ export const HUB_WEB = 'hub-web';
  * that issuer, and counts by subject like a mapped channel vote (decision 1067). Anyone else is refused.
  */
 function matchHubWeb(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | string {
-  const found = approvers.filter(
-    (a) => a.idp !== undefined && a.idp.subject === identity.id && identity.verifiedBy === `hub+idp:${a.idp.issuer}`,
-  );
+  const found = enrolledAs(identity, approvers, 'hub+idp:');
   if (found.length === 1) return { approver: found[0]!, byIdentity: true, subject: identity.id };
   const who = `IdP subject ${identity.id} (${identity.verifiedBy ?? 'no issuer named'}, signed in on the hub's web page)`;
   return found.length === 0
@@ -134,12 +132,17 @@ function matchHubWeb(identity: ChannelIdentity, approvers: ApproverRecord[]): Ch
     : `${who} is the subject of ${found.length} approvers enrolled on this host (ambiguous)`;
 }
 
+/** The approvers enrolled with the identity's IdP subject (exact, case kept), under the issuer its `verifiedBy` names after `prefix`. */
+function enrolledAs(identity: ChannelIdentity, approvers: ApproverRecord[], prefix: string): ApproverRecord[] {
+  return approvers.filter(
+    (a) => a.idp !== undefined && a.idp.subject === identity.id && identity.verifiedBy === `${prefix}${a.idp.issuer}`,
+  );
+}
+
 function matchEnrolled(identity: ChannelIdentity, approvers: ApproverRecord[]): ChannelMatch | undefined {
   // the web page: the IdP subject (exact, case kept) of exactly one approver enrolled with that issuer
   if (identity.channel === 'web') {
-    const found = approvers.filter(
-      (a) => a.idp !== undefined && a.idp.subject === identity.id && identity.verifiedBy === `idp:${a.idp.issuer}`,
-    );
+    const found = enrolledAs(identity, approvers, 'idp:');
     return found.length === 1 ? { approver: found[0]!, byIdentity: true } : undefined;
   }
   const id = identity.id.toLowerCase();
