@@ -83,6 +83,8 @@ export class PolicyHost {
     const loaded = await loadFor(this.opts, cwd);
     // a file changing beside the policy (the watch is per directory) reloads the same text
     const known = this.judged.has(loaded.digest);
+    // bounded like the cwd cache: forgetting only means judging a policy's examples again
+    if (this.judged.size >= CWD_CACHE_MAX) this.judged.clear();
     this.judged.add(loaded.digest);
     if (loaded.examplesUnchecked === true && !known) {
       this.unchecked.push(loaded);
