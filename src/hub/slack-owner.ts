@@ -20,7 +20,9 @@ export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
  * the rule allows, and the chosen one travels in the vote (decision 1090).
  */
 export function hubView(view: RequestView, hostName: string): RequestView {
-  return { ...view, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
+  // no grant extension through the hub: its votes do not carry one (decision 1091)
+  const { extendOffer: _notRelayed, ...rest } = view;
+  return { ...rest, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
 }
 
 /** The vote's `scope`: the chosen grant as its surface token, rebuilt and re-checked by the host's daemon. */

@@ -6,14 +6,12 @@
  * rule's bounds, so a forged button value naming more uses or a longer time, or any scope on a rule
  * without bounds, is refused, recorded and grants nothing.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rig, type LedgerRow } from '../daemon/helpers.js';
+import type { LedgerRow, Rig } from '../daemon/helpers.js';
 import { SCOPED_POLICY as POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
-import { APP_TOKEN, BOT_TOKEN, FakeSlack } from './fake-slack.js';
+import type { FakeSlack } from './fake-slack.js';
 import { until } from './helpers.js';
-import { clickAs, postOf, shownText } from './slack-scope.js';
+import { clickAs, postOf, shownText, slackRig } from './slack-scope.js';
 
 const CHANNEL = 'C0SCOPE1';
 const ALICE = { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T1' };
@@ -22,24 +20,7 @@ let rig: Rig;
 let slack: FakeSlack;
 
 beforeAll(async () => {
-  slack = new FakeSlack();
-  await slack.start();
-  rig = new Rig(POLICY, { GUARD_SLACK_APP_TOKEN: APP_TOKEN, GUARD_SLACK_BOT_TOKEN: BOT_TOKEN });
-  mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(rig.env['GUARD_HOME']!, 'config.yaml'),
-    [
-      'channels:',
-      '  slack:',
-      '    app_token_ref: env:GUARD_SLACK_APP_TOKEN',
-      '    bot_token_ref: env:GUARD_SLACK_BOT_TOKEN',
-      `    channel_id: ${CHANNEL}`,
-      `    api_url: ${slack.apiUrl}`,
-      '',
-    ].join('\n'),
-  );
-  await rig.enroll('alice', ['ops'], undefined, ['--slack-user-id', ALICE.id]);
-  await rig.startDaemon();
+  ({ rig, slack } = await slackRig(POLICY, CHANNEL, ALICE.id));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,6 +1,28 @@
 /** The Slack scope menu's tests (the daemon's Slack and the hub's): a request's post, a click, a section's scope text. */
-import type { FakeSlack } from './fake-slack.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rig } from '../daemon/helpers.js';
+import { APP_TOKEN, BOT_TOKEN, FakeSlack } from './fake-slack.js';
 import { until } from './helpers.js';
+
+/** The local Slack server and a real daemon posting to `channel` under `policy`, alice enrolled as `aliceId`. */
+export async function slackRig(
+  policy: string,
+  channel: string,
+  aliceId: string,
+): Promise<{ rig: Rig; slack: FakeSlack }> {
+  const slack = new FakeSlack();
+  await slack.start();
+  const rig = new Rig(policy, { GUARD_SLACK_APP_TOKEN: APP_TOKEN, GUARD_SLACK_BOT_TOKEN: BOT_TOKEN });
+  mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    join(rig.env['GUARD_HOME']!, 'config.yaml'),
+    `channels:\n  slack:\n    app_token_ref: env:GUARD_SLACK_APP_TOKEN\n    bot_token_ref: env:GUARD_SLACK_BOT_TOKEN\n    channel_id: ${channel}\n    api_url: ${slack.apiUrl}\n`,
+  );
+  await rig.enroll('alice', ['ops'], undefined, ['--slack-user-id', aliceId]);
+  await rig.startDaemon();
+  return { rig, slack };
+}
 
 export interface SlackBlock {
   type: string;
