@@ -20,6 +20,7 @@ import { parseVoteKey, voteSignatureValid, type VoteBody } from './vote.js';
 import { guardPaths } from '../config/paths.js';
 import { EvidenceForwarder } from './forward.js';
 import { signedDecisionSchema } from '../approval/schema.js';
+import { grantOfToken } from '../channels/scope-choice.js';
 
 const hubSection = z
   .object({
@@ -287,7 +288,7 @@ export class HubLink implements Channel {
     }
   }
 
-  private async refuse(v: WireVote, code: string, reason: string): Promise<void> {
+  private async refuse(v: WireVote, code: string, reason: string, extra: Record<string, string> = {}): Promise<void> {
     this.refused++;
     const body = v.body as Partial<VoteBody> | undefined;
     await this.ledger.append('approval_refused', {
@@ -297,6 +298,7 @@ export class HubLink implements Channel {
       reason,
       vote: String(v.id),
       identity: typeof body?.identity?.id === 'string' ? body.identity.id : null,
+      ...extra,
     });
     this.host?.log({ channel: 'hub', level: 'warn', message: `vote ${v.id} refused: ${reason}` });
   }
@@ -313,13 +315,33 @@ export class HubLink implements Channel {
       return this.refuse(v, 'hub-wrong-host', 'the vote was signed for another host or another vote id');
     this.host?.log({ channel: 'hub', level: 'info', message: `vote ${v.id}: ${b.action} of ${b.requestId}` });
     if (b.signed !== undefined) return this.handleSigned(v, b);
+    const grant = this.voteGrant(b);
+    if (grant !== undefined && !grant.ok)
+      return this.refuse(v, 'grant-refused', grant.reason, {
+        // the token asked for, when it has the tokens' shape (nothing else of a hostile body is kept)
+        ...(typeof b.scope === 'string' && /^[a-z0-9-]{1,40}$/.test(b.scope) ? { scope: b.scope } : {}),
+      });
     await this.host?.decide({
       requestId: b.requestId,
       action: b.action,
       identity: b.identity,
       reason: b.reason,
       question: b.question,
+      ...(grant?.grant === undefined ? {} : { grant: grant.grant }),
     });
+  }
+
+  /**
+   * The scoped grant a hub vote carries (decision 1090), rebuilt from its token against this daemon's
+   * own view of the request, as the daemon's own Slack does; its bounds are checked when it counts.
+   */
+  private voteGrant(b: VoteBody): ReturnType<typeof grantOfToken> | undefined {
+    if (b.scope === undefined) return undefined;
+    if (typeof b.scope !== 'string')
+      return { ok: false, reason: 'the vote names its scope in a form guard never sends' };
+    const view = this.host?.pending?.().find((p) => p.detail.view.id === b.requestId)?.detail.view;
+    if (view === undefined) return { ok: false, reason: `no open request ${b.requestId} to grant a scope on` };
+    return grantOfToken(view, b.scope);
   }
 }
 
