@@ -67,6 +67,20 @@ class HubRefusal extends Error {
   }
 }
 
+/**
+ * An answer refusing this one call for what it carries: the hub read it and will not take it. Not
+ * 401/403 (the host's credential: every call fails alike until it is fixed), 408, 409 or 429 (worth
+ * trying again), nor 5xx (the hub is unwell).
+ */
+function refusesView(err: unknown): boolean {
+  return (
+    err instanceof HubRefusal &&
+    err.status >= 400 &&
+    err.status < 500 &&
+    ![401, 403, 408, 409, 429].includes(err.status)
+  );
+}
+
 const BACKOFF_MAX_MS = 5000;
 const SEEN_LIMIT = 10_000;
 
@@ -83,6 +97,7 @@ export class HubLink implements Channel {
   private connected = false;
   private votes = 0;
   private refused = 0;
+  private viewsRefused = 0;
   readonly hostId: string;
   private current = 0;
 
@@ -141,6 +156,7 @@ export class HubLink implements Channel {
       `${this.refused} refused`,
       `${this.dirty.size} waiting to be raised`,
     ];
+    if (this.viewsRefused > 0) parts.push(`${this.viewsRefused} request views refused by the hub`);
     const f = this.forwarder?.status;
     if (f !== undefined)
       parts.push(
@@ -202,6 +218,19 @@ export class HubLink implements Channel {
           if (view.state !== 'pending' && view.state !== 'needs_info') this.latest.delete(id);
         }
       } catch (err) {
+        if (refusesView(err) && this.latest.get(id) === view) {
+          // The hub read this view and will not take it (malformed, too large): sending it again
+          // cannot succeed, and it would hold up every view queued behind it. The request stays
+          // open here (approvable on this host) and is raised again when it changes.
+          this.dirty.delete(id);
+          this.viewsRefused++;
+          this.host?.log({
+            channel: 'hub',
+            level: 'warn',
+            message: `the hub refused request ${id}: ${messageOf(err)}`,
+          });
+          continue;
+        }
         this.failed(err);
         await sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** failures++), this.abort.signal);
       }
