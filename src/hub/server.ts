@@ -25,6 +25,7 @@ import { cosign, witnessKeyOf } from './witness-store.js';
 import { evidenceHead, forwardEvidence } from './evidence-store.js';
 import { decodeBase64Strict } from '../ledger/b64.js';
 import { FleetRoutes, isFleetPath } from './fleet.js';
+import { FleetEvents } from './fleet-events.js';
 import { startHubWeb, type HubWeb, type HubWebOptions } from './web.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -127,7 +128,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           log: opts.log,
         });
   owner?.start();
-  const fleet = new FleetRoutes(store, key.privatePem, opts.log);
+  // requests changed: wakes the approvers' event streams (decision 1076)
+  const changes = new Wakeups(opts.databaseUrl, 'guard_requests', (m) => opts.log('warn', m));
+  await changes.start();
+  const fleet = new FleetRoutes(store, key.privatePem, opts.log, new FleetEvents(store, changes));
   let web: HubWeb | undefined;
 
   const authenticate = async (req: IncomingMessage): Promise<HostRow> => {
@@ -261,6 +265,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       await web?.stop();
       await owner?.stop();
       await wake.stop();
+      await changes.stop();
       await pool.end().catch(() => undefined);
     },
   };
