@@ -26,6 +26,12 @@ export interface RunOptions {
   timeoutMs: number;
   /** Keep terraform's plan here, to be applied exactly on approval (decision 1086), run as these words. */
   keepPlan?: { path: string; words: string[] } | undefined;
+  /**
+   * Run by the runner with the executor's credentials (decision 1096): a SQL count answers only
+   * SCRAM (never the password in clear or as MD5 to a server the agent may have chosen) and reports
+   * a server error by its SQLSTATE alone (its message can quote data the role may read).
+   */
+  credentialed?: boolean | undefined;
 }
 
 /** The most of a tool's output a preview keeps. */
@@ -201,10 +207,48 @@ function pgConfig(args: string[]): pg.ClientConfig | string {
   return { ...cfg, database: db };
 }
 
+/** What a credentialed count says of a failure: the SQLSTATE (and its class name), never the server's text. */
+function sqlState(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return (err as Error).message;
+  const known: Record<string, string> = {
+    '25006': 'a write in the read-only transaction',
+    '57014': 'cancelled at the time limit',
+    '42501': 'insufficient privilege',
+    '42P01': 'no such table',
+    '28P01': 'password authentication failed',
+  };
+  return `SQLSTATE ${code}${known[code] === undefined ? '' : ` (${known[code]})`}; the server's message is not shown (it can quote data)`;
+}
+
+/**
+ * A pg client that answers only SCRAM (or no authentication): the password never leaves in clear
+ * or as an MD5 hash, whatever server the agent's arguments or variables name.
+ */
+class ScramOnlyClient extends pg.Client {
+  // pg's own handlers of those requests (lib/client.js), bound when it connects
+  _handleAuthCleartextPassword(): void {
+    this.refuse('in clear text');
+  }
+
+  _handleAuthMD5Password(): void {
+    this.refuse('as an MD5 hash');
+  }
+
+  private refuse(how: string): void {
+    const con = (this as unknown as { connection: { emit(e: string, v: Error): void } }).connection;
+    con.emit(
+      'error',
+      new Error(`the server asked for the password ${how}; a preview with credentials answers only SCRAM`),
+    );
+  }
+}
+
 async function sqlCount(plan: Extract<PreviewPlan, { kind: 'sql-count' }>, o: RunOptions): Promise<PreviewRun> {
   const cfg = pgConfig(plan.connection);
   if (typeof cfg === 'string') return { status: 'failed', text: `row count could not run: ${cfg}` };
-  const client = new pg.Client({ ...cfg, connectionTimeoutMillis: o.timeoutMs, query_timeout: o.timeoutMs });
+  const options = { ...cfg, connectionTimeoutMillis: o.timeoutMs, query_timeout: o.timeoutMs };
+  const client = o.credentialed === true ? new ScramOnlyClient(options) : new pg.Client(options);
   client.on('error', () => undefined); // a lost connection is reported by the failing query
   const query = `SELECT count(*) AS n FROM ${plan.table}${plan.where === undefined ? '' : ` WHERE ${plan.where}`}`;
   let timer: NodeJS.Timeout | undefined;
@@ -232,7 +276,7 @@ async function sqlCount(plan: Extract<PreviewPlan, { kind: 'sql-count' }>, o: Ru
     return { status: 'ok', text: `${plan.statement} ${what} (counted in a read-only transaction: ${query})` };
   })().catch((err: unknown) => ({
     status: 'failed' as const,
-    text: `row count failed: ${(err as Error).message}`,
+    text: `row count failed: ${o.credentialed === true ? sqlState(err) : (err as Error).message}`,
   }));
   try {
     return await Promise.race([count, deadline]);

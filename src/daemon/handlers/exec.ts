@@ -19,6 +19,7 @@ import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
 import { previewExtra, previewFor } from '../../preview/index.js';
+import { executorPreview } from '../executor-preview.js';
 import { judgedEnv, needContext, quickNeedsValues, readEnvNames } from '../judged-env.js';
 import {
   mayApplyLater,
@@ -175,6 +176,8 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     peerUid: conn.peer?.uid,
     daemonUid: ctx.ownerUid,
     credentialed: plan !== undefined,
+    // enforced mode: as the executor would run it (decision 1096)
+    executor: plan === undefined ? undefined : (job) => executorPreview(ctx, plan, env, job),
     keepPlan: keepPlan === undefined ? undefined : { path: savedPlanPath(ctx.home, id), words: keepPlan.words },
   });
   const held: LedgerItem =
