@@ -22,6 +22,7 @@ const TITLES: Record<PreviewKind, string> = {
   'git-push-drops': 'commits the force-push drops',
   'rm-tree': 'what rm -r removes',
   'kubectl-diff': 'kubectl diff',
+  'helm-diff': 'helm diff',
 };
 
 export const DEFAULT_PREVIEW_SECONDS = 10;
@@ -83,7 +84,7 @@ export async function previewFor(p: PreviewInput): Promise<RequestPreview | unde
  * kubeconfig exec plugins, chart post-renderers) and would do so with the credentials before anyone
  * approved: only when every rule that gives the command credentials says `preview: with_credentials`.
  */
-const RUNS_CONFIGURATION = new Set<PreviewKind>(['terraform-plan', 'kubectl-diff']);
+const RUNS_CONFIGURATION = new Set<PreviewKind>(['terraform-plan', 'kubectl-diff', 'helm-diff']);
 /** Kinds that read only local files: run as the runner, without the credentials. */
 const LOCAL = new Set<PreviewKind>(['git-push-drops', 'rm-tree']);
 

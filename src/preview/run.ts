@@ -141,6 +141,8 @@ function runKind(plan: PreviewPlan, o: RunOptions): Promise<PreviewRun> {
       return rmTree(plan, o);
     case 'kubectl-diff':
       return kubectlDiff(plan, o);
+    case 'helm-diff':
+      return helmDiff(plan, o);
   }
 }
 
@@ -149,6 +151,21 @@ async function kubectlDiff(plan: Extract<PreviewPlan, { kind: 'kubectl-diff' }>,
   const r = await tool(['kubectl', 'diff', ...plan.args], o);
   const run = fromTool(r, o, 'kubectl diff', [0, 1]);
   return run.status === 'ok' && run.text === '' ? { status: 'ok', text: 'kubectl diff: no changes' } : run;
+}
+
+/** `helm diff upgrade`, where helm and its diff plugin answer `helm diff version` (decision 1097). */
+async function helmDiff(plan: Extract<PreviewPlan, { kind: 'helm-diff' }>, o: RunOptions): Promise<PreviewRun> {
+  const started = Date.now();
+  const version = await tool(['helm', 'diff', 'version'], o);
+  if (version.timedOut) return fromTool(version, o, 'helm diff version');
+  if (version.error !== undefined || version.code !== 0) {
+    const why = version.error ?? `helm diff version: exit ${version.code ?? 'signal'}`;
+    return { status: 'skipped', text: `skipped: helm diff not installed (${why})` };
+  }
+  const left = { ...o, timeoutMs: Math.max(1, o.timeoutMs - (Date.now() - started)) };
+  const r = await tool(['helm', ...plan.args], { ...left, env: { ...o.env, HELM_DIFF_COLOR: 'false' } });
+  const run = fromTool(r, o, 'helm diff upgrade');
+  return run.status === 'ok' && run.text === '' ? { status: 'ok', text: 'helm diff: no changes' } : run;
 }
 
 async function terraformPlan(
