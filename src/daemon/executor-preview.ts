@@ -15,6 +15,7 @@ import { MAX_OUTPUT, type PreviewRun } from '../preview/run.js';
 import type { DaemonContext } from './context.js';
 import {
   asRunner,
+  credentialRecords,
   DEFAULT_EXECUTOR_PATH,
   executorConfig,
   placeCredentials,
@@ -27,6 +28,11 @@ import {
   type Received,
 } from './executor.js';
 import { ReplyError } from './server.js';
+
+/** A preview run as the runner, and what the `request` record keeps of that run (decision 1096). */
+export type ExecutorPreviewRun = PreviewRun & {
+  ranAs?: { runner: { user: string; uid: number }; credentials: ReturnType<typeof credentialRecords> } | undefined;
+};
 
 export interface ExecutorPreviewJob {
   plan: PreviewPlan;
@@ -50,7 +56,7 @@ export async function executorPreview(
   exec: ExecutorPlan,
   clientEnv: Record<string, string> | undefined,
   job: ExecutorPreviewJob,
-): Promise<PreviewRun> {
+): Promise<ExecutorPreviewRun> {
   const cfg = executorConfig(ctx.env);
   if (cfg.runner === undefined) return { status: 'skipped', text: 'not previewed: this daemon has no executor' };
   let dir: string | undefined;
@@ -86,7 +92,8 @@ export async function executorPreview(
       JSON.stringify({ plan: job.plan, timeoutMs: job.timeoutMs, credentialed: job.withCredentials }),
       job.timeoutMs,
     );
-    return { status: run.status, text: withoutValues(run.text, received) };
+    const ranAs = { runner: { user: runner.user, uid: runner.uid }, credentials: credentialRecords(received) };
+    return { status: run.status, text: withoutValues(run.text, received), ranAs };
   } catch (err) {
     if (!(err instanceof ReplyError)) throw err;
     return { status: 'failed', text: `preview not run: ${err.message}` };

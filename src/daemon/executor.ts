@@ -375,6 +375,19 @@ export async function receiveCredentials(ctx: DaemonContext, names: readonly str
   return received;
 }
 
+/** What the ledger keeps of credentials handed to a run: name, kind, version, salted hash, expiry. */
+export function credentialRecords(received: readonly Received[]) {
+  return received.map((r) => ({
+    name: r.meta.name,
+    kind: r.meta.kind,
+    version: r.meta.version,
+    ...(r.meta.kind === 'mint'
+      ? { hash: createHash('sha256').update(Buffer.from(r.meta.salt, 'hex')).update(r.value).digest('hex') }
+      : { hash: r.meta.hash }),
+    ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
+  }));
+}
+
 /**
  * Credentials into the command's environment: a variable's value, or a file credential's path in a
  * private directory for this run (returned: the caller removes it after the run).
@@ -484,15 +497,7 @@ export async function handleExecRun(
       execId: msg.execId,
       runner: { user: runner.user, uid: runner.uid },
       program,
-      credentials: received.map((r) => ({
-        name: r.meta.name,
-        kind: r.meta.kind,
-        version: r.meta.version,
-        ...(r.meta.kind === 'mint'
-          ? { hash: createHash('sha256').update(Buffer.from(r.meta.salt, 'hex')).update(r.value).digest('hex') }
-          : { hash: r.meta.hash }),
-        ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
-      })),
+      credentials: credentialRecords(received),
     });
     const command = [chdirTool, `--chdir=${p.plan.cwd}`, '--', program];
     const code = await run(ctx, conn, msg, command, p.plan, runner, env, [stdin, stdout, stderr]);

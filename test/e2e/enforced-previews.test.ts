@@ -326,6 +326,18 @@ esac
     const planned = readdirSync(marks).filter((f) => f.startsWith('plan-terraform-'));
     expect(planned).toHaveLength(1);
     expect(statSync(join(marks, planned[0]!)).uid).toBe(id.runner);
+    // the request records that its preview ran as the runner with this credential's version
+    const show = await admin(['ledger', 'show', '--json', '--db', join(home, 'ledger.db')], { GUARD_HOME: home });
+    expect(show.code, show.stderr).toBe(0);
+    const request = show.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; payload: Record<string, unknown> })
+      .find((r) => r.type === 'request' && r.payload['requestId'] === h.id);
+    expect(request?.payload['previewRanAs']).toMatchObject({
+      runner: { user: u.runner, uid: id.runner },
+      credentials: [{ name: 'tok', kind: 'env', version: 1 }],
+    });
     // no plan file is kept for the client to apply: the executor runs the command as written
     expect(h.preview!.text).not.toMatch(/on approval guard runs/);
     expect(existsSync(join(home, 'plans', `${h.id}.tfplan`))).toBe(false);
