@@ -71,8 +71,14 @@ export async function joinHost(rig: Rig, pg: Postgres, hubUrl: string, name: str
  * A daemon of the fleet: enrolled through `hubUrl`, configured with every replica's URL (no load
  * balancer here: the link moves on when one dies), bob enrolled as its Slack approver U0BOB.
  */
-export async function startHost(pg: Postgres, replicas: Replica[], hubUrl: string, name: string): Promise<Rig> {
-  const rig = new Rig();
+export async function startHost(
+  pg: Postgres,
+  replicas: Replica[],
+  hubUrl: string,
+  name: string,
+  policy?: string,
+): Promise<Rig> {
+  const rig = new Rig(policy);
   const section = await joinHost(rig, pg, hubUrl, name);
   mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
   const urls = `url: [${replicas.map((r) => r.url).join(', ')}]`;
