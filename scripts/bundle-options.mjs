@@ -27,7 +27,12 @@ function buildId() {
 /** @type {import('esbuild').BuildOptions} */
 export const bundleOptions = {
   // the judge worker (src/daemon/judge-pool.ts) is its own entry: a worker thread loads a file
-  entryPoints: { guard: 'src/main.ts', 'judge-worker': 'src/policy/judge-worker.ts' },
+  // so is the preview runner (src/preview/runner-entry.ts): the executor starts it as its runner user
+  entryPoints: {
+    guard: 'src/main.ts',
+    'judge-worker': 'src/policy/judge-worker.ts',
+    'preview-runner': 'src/preview/runner-entry.ts',
+  },
   bundle: true,
   splitting: true, // lazily imported commands become their own chunks
   format: 'esm',

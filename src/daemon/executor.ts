@@ -220,14 +220,14 @@ export function handleExecStream(ctx: DaemonContext, conn: Conn, msg: StreamMess
   p.streams[msg.stream] = conn.detach();
 }
 
-interface Runner {
+export interface Runner {
   user: string;
   uid: number;
   gid: number;
   home: string;
 }
 
-function runnerOf(ctx: DaemonContext, name: string): Runner {
+export function runnerOf(ctx: DaemonContext, name: string): Runner {
   const r = spawnSync('getent', ['passwd', name], { encoding: 'utf8' });
   const f = r.status === 0 ? r.stdout.trim().split(':') : [];
   const uid = Number(f[2]);
@@ -246,7 +246,7 @@ function runnerOf(ctx: DaemonContext, name: string): Runner {
  * Root-owned and writable by nobody else: the file and its directory. Higher directories may also
  * be root-owned sticky ones (/tmp): others can add entries there but not rename root's.
  */
-function trusted(path: string): boolean {
+export function trusted(path: string): boolean {
   for (let p = path, depth = 0; ; p = dirname(p), depth++) {
     let st;
     try {
@@ -284,7 +284,7 @@ export function trustedProgram(file: string, path: string): string | undefined {
 }
 
 /** setpriv's arguments that enter the runner: its uid and primary gid, no other group, no capability. */
-const asRunner = (r: Runner): string[] => [
+export const asRunner = (r: Runner): string[] => [
   `--reuid=${r.uid}`,
   `--regid=${r.gid}`,
   '--clear-groups',
@@ -298,7 +298,7 @@ const asRunner = (r: Runner): string[] => [
  * -x` under setpriv): every directory above, ACLs and the daemon's own access play no part
  * (decision 1024). The command then enters it as the runner too (`env --chdir`).
  */
-function runnerMayRead(dir: string, r: Runner, path: string): Promise<boolean> {
+export function runnerMayRead(dir: string, r: Runner, path: string): Promise<boolean> {
   const test = trustedProgram('test', path);
   if (test === undefined || !dir.startsWith('/')) return Promise.resolve(false);
   return new Promise((resolve) => {
@@ -316,7 +316,7 @@ const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').dig
 
 type ExecRunMessage = Extract<ClientMessage, { type: 'exec_run' }>;
 
-interface Received {
+export interface Received {
   meta: CredentialMeta;
   value: Buffer;
   expiresAt?: string | undefined;
@@ -355,6 +355,73 @@ function mint(ctx: DaemonContext, c: CredentialMeta, program: Buffer): Promise<R
       });
     });
   });
+}
+
+/** The values of the named credentials from the store (a mint credential minted now). */
+export async function receiveCredentials(ctx: DaemonContext, names: readonly string[]): Promise<Received[]> {
+  const store = await credentialStore(ctx);
+  const received: Received[] = [];
+  for (const name of names) {
+    const meta = store.get(name);
+    const value = meta === undefined ? undefined : await store.value(meta);
+    if (meta === undefined || value === undefined)
+      throw new ReplyError(
+        'fail_closed',
+        `credential ${name} is not in guard's store; nothing was run`,
+        'add it with `guard credential add`',
+      );
+    received.push(meta.kind === 'mint' ? await mint(ctx, meta, value) : { meta, value });
+  }
+  return received;
+}
+
+/** What the ledger keeps of credentials handed to a run: name, kind, version, salted hash, expiry. */
+export function credentialRecords(received: readonly Received[]) {
+  return received.map((r) => ({
+    name: r.meta.name,
+    kind: r.meta.kind,
+    version: r.meta.version,
+    ...(r.meta.kind === 'mint'
+      ? { hash: createHash('sha256').update(Buffer.from(r.meta.salt, 'hex')).update(r.value).digest('hex') }
+      : { hash: r.meta.hash }),
+    ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
+  }));
+}
+
+/**
+ * Credentials into the command's environment: a variable's value, or a file credential's path in a
+ * private directory for this run (returned: the caller removes it after the run).
+ */
+export function placeCredentials(
+  received: readonly Received[],
+  runner: Runner,
+  cfg: ExecutorConfig,
+  env: Record<string, string>,
+): string | undefined {
+  let dir: string | undefined;
+  try {
+    for (const r of received) {
+      if (r.meta.kind !== 'file') {
+        env[r.meta.target] = r.value.toString('utf8');
+        continue;
+      }
+      // the daemon keeps the directory (so it can remove it); the runner's group may read it
+      if (dir === undefined) {
+        dir = mkdtempSync(join(cfg.tmp, 'guard-run-'));
+        chownSync(dir, process.getuid?.() ?? -1, runner.gid);
+        chmodSync(dir, 0o750);
+      }
+      const f = join(dir, r.meta.target);
+      writeFileSync(f, r.value, { mode: 0o600, flag: 'wx' });
+      chownSync(f, process.getuid?.() ?? -1, runner.gid);
+      chmodSync(f, 0o440);
+      env[r.meta.target] = f;
+    }
+  } catch (err) {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
 }
 
 export async function handleExecRun(
@@ -417,56 +484,20 @@ export async function handleExecRun(
         `the runner user ${runner.user} cannot enter or read ${p.plan.cwd}; nothing was run`,
         'run the command from a directory the runner may read (or give the runner read access to it)',
       );
-    const store = await credentialStore(ctx);
-    const received: Received[] = [];
-    for (const name of p.plan.credentials) {
-      const meta = store.get(name);
-      const value = meta === undefined ? undefined : await store.value(meta);
-      if (meta === undefined || value === undefined)
-        throw new ReplyError(
-          'fail_closed',
-          `credential ${name} is not in guard's store; nothing was run`,
-          'add it with `guard credential add`',
-        );
-      received.push(meta.kind === 'mint' ? await mint(ctx, meta, value) : { meta, value });
-    }
+    const received = await receiveCredentials(ctx, p.plan.credentials);
     Object.assign(env, {
       PATH: cfg.path,
       HOME: runner.home,
       USER: runner.user,
       LOGNAME: runner.user,
     });
-    for (const r of received) {
-      if (r.meta.kind !== 'file') {
-        env[r.meta.target] = r.value.toString('utf8');
-        continue;
-      }
-      // the daemon keeps the directory (so it can remove it); the runner's group may read it
-      if (dir === undefined) {
-        dir = mkdtempSync(join(cfg.tmp, 'guard-run-'));
-        chownSync(dir, process.getuid?.() ?? -1, runner.gid);
-        chmodSync(dir, 0o750);
-      }
-      const f = join(dir, r.meta.target);
-      writeFileSync(f, r.value, { mode: 0o600, flag: 'wx' });
-      chownSync(f, process.getuid?.() ?? -1, runner.gid);
-      chmodSync(f, 0o440);
-      env[r.meta.target] = f;
-    }
+    dir = placeCredentials(received, runner, cfg, env);
     await ctx.ledger.append('executor_start', {
       requestId: p.requestId,
       execId: msg.execId,
       runner: { user: runner.user, uid: runner.uid },
       program,
-      credentials: received.map((r) => ({
-        name: r.meta.name,
-        kind: r.meta.kind,
-        version: r.meta.version,
-        ...(r.meta.kind === 'mint'
-          ? { hash: createHash('sha256').update(Buffer.from(r.meta.salt, 'hex')).update(r.value).digest('hex') }
-          : { hash: r.meta.hash }),
-        ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }),
-      })),
+      credentials: credentialRecords(received),
     });
     const command = [chdirTool, `--chdir=${p.plan.cwd}`, '--', program];
     const code = await run(ctx, conn, msg, command, p.plan, runner, env, [stdin, stdout, stderr]);

@@ -126,6 +126,8 @@ export interface RuleMatch {
   possible?: boolean | undefined;
   /** Enforced mode: the rule's credentials (the daemon's executor runs the command with them). */
   credentials?: string[] | undefined;
+  /** Enforced mode: the rule lets previews that run the agent's configuration use its credentials. */
+  preview?: 'with_credentials' | undefined;
 }
 
 export type PolicyLayer = 'default' | 'system' | 'user' | 'project' | 'explicit';

@@ -7,7 +7,7 @@
 import type { Decision, SimpleCommand } from '../policy/types.js';
 import { destructiveSql } from './sql.js';
 
-export type PreviewKind = 'terraform-plan' | 'sql-count' | 'git-push-drops' | 'rm-tree' | 'kubectl-diff';
+export type PreviewKind = 'terraform-plan' | 'sql-count' | 'git-push-drops' | 'rm-tree' | 'kubectl-diff' | 'helm-diff';
 
 export type PreviewPlan =
   | {
@@ -26,7 +26,9 @@ export type PreviewPlan =
       dst: string | undefined;
     }
   | { kind: 'rm-tree'; targets: string[] }
-  | { kind: 'kubectl-diff'; args: string[] };
+  | { kind: 'kubectl-diff'; args: string[] }
+  /** `helm diff upgrade …` (the helm-diff plugin) of a `helm upgrade|install`: the arguments after `helm`. */
+  | { kind: 'helm-diff'; args: string[] };
 
 /** A plan, or why this held command gets no preview (undefined: nothing to preview). */
 export type Planned = { plan: PreviewPlan } | { skipped: string } | undefined;
@@ -79,6 +81,8 @@ export function planFor(program: string | undefined, args: readonly string[]): P
       return rmTree(args);
     case 'kubectl':
       return kubectl(args);
+    case 'helm':
+      return helm(args);
     default:
       return undefined;
   }
@@ -244,4 +248,85 @@ function kubectl(args: readonly string[]): Planned {
     else return { skipped: `not previewed: kubectl apply option ${a}` };
   }
   return { plan: { kind: 'kubectl-diff', args: out } };
+}
+
+/** helm's global options (before or after the subcommand) that name the cluster, with a value. */
+const HELM_GLOBAL = new Set(['-n', '--namespace', '--kube-context', '--kubeconfig']);
+/** `helm upgrade|install` options `helm diff upgrade` takes with the same meaning, with a value. */
+const HELM_VALUE = new Set([
+  '-f',
+  '--values',
+  '--set',
+  '--set-string',
+  '--set-file',
+  '--set-json',
+  '--set-literal',
+  '--version',
+  '--repo',
+  '--post-renderer',
+  '--post-renderer-args',
+]);
+const HELM_FLAG = new Set([
+  '--devel',
+  '--reuse-values',
+  '--reset-values',
+  '--reset-then-reuse-values',
+  '--include-crds',
+]);
+/** Options of how the release is rolled out, not of what it contains: the diff does without them. */
+const HELM_ROLLOUT_VALUE = new Set(['--timeout', '--history-max', '--description']);
+const HELM_ROLLOUT_FLAG = new Set([
+  '--wait',
+  '--wait-for-jobs',
+  '--atomic',
+  '--rollback-on-failure',
+  '--cleanup-on-fail',
+  '--create-namespace',
+  '--force',
+  '--no-color',
+]);
+
+/**
+ * `helm upgrade [--install] RELEASE CHART` and `helm install RELEASE CHART` as `helm diff upgrade`
+ * (helm-diff's own argument shape: `diff upgrade [flags] [RELEASE] [CHART]`; `--install` for a
+ * release not yet deployed). Anything else the preview does not know is said, not guessed.
+ */
+function helm(args: readonly string[]): Planned {
+  const out: string[] = [];
+  const positional: string[] = [];
+  let sub: string | undefined;
+  let install = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    const inline = a.startsWith('--') && eq > 0;
+    const value = (): string | undefined => (inline ? undefined : args[++i]);
+    if (HELM_GLOBAL.has(name) || (sub !== undefined && HELM_VALUE.has(name))) {
+      const v = value();
+      if (!inline && v === undefined) return { skipped: `not previewed: helm option ${a} has no value` };
+      out.push(a, ...(v === undefined ? [] : [v]));
+    } else if (sub !== undefined && HELM_ROLLOUT_VALUE.has(name)) {
+      if (!inline && value() === undefined) return { skipped: `not previewed: helm option ${a} has no value` };
+    } else if (sub !== undefined && HELM_ROLLOUT_FLAG.has(a)) continue;
+    else if (sub !== undefined && HELM_FLAG.has(a)) out.push(a);
+    else if (sub === 'upgrade' && (a === '--install' || a === '-i')) install = true;
+    else if (a.startsWith('-'))
+      return sub === undefined ? undefined : { skipped: `not previewed: helm ${sub} option ${a}` };
+    else if (sub === undefined) {
+      if (a !== 'upgrade' && a !== 'install') return undefined;
+      sub = a;
+      install ||= a === 'install';
+    } else positional.push(a);
+  }
+  if (sub === undefined) return undefined;
+  if (positional.length !== 2)
+    return { skipped: `not previewed: helm ${sub} without exactly a release name and a chart` };
+  const [release, chart] = positional as [string, string];
+  return {
+    plan: {
+      kind: 'helm-diff',
+      args: ['diff', 'upgrade', ...(install ? ['--install'] : []), '--no-color', ...out, release, chart],
+    },
+  };
 }

@@ -9,7 +9,7 @@ import type { Decision } from '../policy/types.js';
 import { redactText } from '../redact/index.js';
 import type { RequestPreview } from '../request/state.js';
 import { canonicalize } from '../util/canonical.js';
-import { planPreview, type PreviewKind } from './detect.js';
+import { planPreview, type PreviewKind, type PreviewPlan } from './detect.js';
 import { runPreview, type PreviewRun } from './run.js';
 
 export { planPreview } from './detect.js';
@@ -22,6 +22,7 @@ const TITLES: Record<PreviewKind, string> = {
   'git-push-drops': 'commits the force-push drops',
   'rm-tree': 'what rm -r removes',
   'kubectl-diff': 'kubectl diff',
+  'helm-diff': 'helm diff',
 };
 
 export const DEFAULT_PREVIEW_SECONDS = 10;
@@ -49,6 +50,9 @@ export interface PreviewInput {
   daemonUid: number | undefined;
   /** The command receives credentials through the executor (enforced mode). */
   credentialed: boolean;
+  /** Runs a preview as the executor runs the command (enforced mode, decision 1096). */
+  executor?:
+    ((job: { plan: PreviewPlan; withCredentials: boolean; timeoutMs: number }) => Promise<PreviewRun>) | undefined;
   /** Where a terraform plan is kept to be applied exactly on approval, and the words that apply it. */
   keepPlan?: { path: string; words: string[] } | undefined;
 }
@@ -61,11 +65,7 @@ export async function previewFor(p: PreviewInput): Promise<RequestPreview | unde
   if (planned === undefined) return undefined;
   if ('skipped' in planned) return shown(undefined, { status: 'skipped', text: planned.skipped });
   const kind = planned.plan.kind;
-  if (p.credentialed)
-    return shown(kind, {
-      status: 'skipped',
-      text: 'not previewed: this command receives credentials from the executor, and previews do not',
-    });
+  if (p.credentialed) return shown(kind, await throughExecutor(p, planned.plan, settings.timeoutMs));
   if (p.peerUid === undefined || p.peerUid !== p.daemonUid)
     return shown(kind, {
       status: 'skipped',
@@ -77,6 +77,36 @@ export async function previewFor(p: PreviewInput): Promise<RequestPreview | unde
     text: `preview failed: ${(err as Error).message}`,
   }));
   return shown(kind, run);
+}
+
+/**
+ * Kinds whose preview runs the agent's configuration (Terraform providers and external programs,
+ * kubeconfig exec plugins, chart post-renderers) and would do so with the credentials before anyone
+ * approved: only when every rule that gives the command credentials says `preview: with_credentials`.
+ */
+const RUNS_CONFIGURATION = new Set<PreviewKind>(['terraform-plan', 'kubectl-diff', 'helm-diff']);
+/** Kinds that read only local files: run as the runner, without the credentials. */
+const LOCAL = new Set<PreviewKind>(['git-push-drops', 'rm-tree']);
+
+/** A credentialed command's preview: as the executor runs the command, or why not (decision 1096). */
+async function throughExecutor(p: PreviewInput, plan: PreviewPlan, timeoutMs: number): Promise<PreviewRun> {
+  if (p.executor === undefined)
+    return {
+      status: 'skipped',
+      text: 'not previewed: this command receives credentials, and this daemon has no executor',
+    };
+  const givers = p.decision.matches.filter((m) => m.credentials !== undefined);
+  const optedIn = givers.length > 0 && givers.every((m) => m.preview === 'with_credentials');
+  if (RUNS_CONFIGURATION.has(plan.kind) && !optedIn)
+    return {
+      status: 'skipped',
+      text: `not previewed: ${TITLES[plan.kind]} would run this configuration's code with the command's credentials before anyone approved; a rule opts in with \`preview: with_credentials\``,
+    };
+  const job = { plan, withCredentials: !LOCAL.has(plan.kind), timeoutMs };
+  return p.executor(job).catch((err: unknown): PreviewRun => ({
+    status: 'failed',
+    text: `preview failed: ${(err as Error).message}`,
+  }));
 }
 
 /** Redacted display form and the sha256 the ledger keeps (over the display form, as for intent). */

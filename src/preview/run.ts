@@ -26,6 +26,12 @@ export interface RunOptions {
   timeoutMs: number;
   /** Keep terraform's plan here, to be applied exactly on approval (decision 1086), run as these words. */
   keepPlan?: { path: string; words: string[] } | undefined;
+  /**
+   * Run by the runner with the executor's credentials (decision 1096): a SQL count answers only
+   * SCRAM (never the password in clear or as MD5 to a server the agent may have chosen) and reports
+   * a server error by its SQLSTATE alone (its message can quote data the role may read).
+   */
+  credentialed?: boolean | undefined;
 }
 
 /** The most of a tool's output a preview keeps. */
@@ -135,6 +141,8 @@ function runKind(plan: PreviewPlan, o: RunOptions): Promise<PreviewRun> {
       return rmTree(plan, o);
     case 'kubectl-diff':
       return kubectlDiff(plan, o);
+    case 'helm-diff':
+      return helmDiff(plan, o);
   }
 }
 
@@ -143,6 +151,21 @@ async function kubectlDiff(plan: Extract<PreviewPlan, { kind: 'kubectl-diff' }>,
   const r = await tool(['kubectl', 'diff', ...plan.args], o);
   const run = fromTool(r, o, 'kubectl diff', [0, 1]);
   return run.status === 'ok' && run.text === '' ? { status: 'ok', text: 'kubectl diff: no changes' } : run;
+}
+
+/** `helm diff upgrade`, where helm and its diff plugin answer `helm diff version` (decision 1097). */
+async function helmDiff(plan: Extract<PreviewPlan, { kind: 'helm-diff' }>, o: RunOptions): Promise<PreviewRun> {
+  const started = Date.now();
+  const version = await tool(['helm', 'diff', 'version'], o);
+  if (version.timedOut) return fromTool(version, o, 'helm diff version');
+  if (version.error !== undefined || version.code !== 0) {
+    const why = version.error ?? `helm diff version: exit ${version.code ?? 'signal'}`;
+    return { status: 'skipped', text: `skipped: helm diff not installed (${why})` };
+  }
+  const left = { ...o, timeoutMs: Math.max(1, o.timeoutMs - (Date.now() - started)) };
+  const r = await tool(['helm', ...plan.args], { ...left, env: { ...o.env, HELM_DIFF_COLOR: 'false' } });
+  const run = fromTool(r, o, 'helm diff upgrade');
+  return run.status === 'ok' && run.text === '' ? { status: 'ok', text: 'helm diff: no changes' } : run;
 }
 
 async function terraformPlan(
@@ -201,10 +224,48 @@ function pgConfig(args: string[]): pg.ClientConfig | string {
   return { ...cfg, database: db };
 }
 
+/** What a credentialed count says of a failure: the SQLSTATE (and its class name), never the server's text. */
+function sqlState(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return (err as Error).message;
+  const known: Record<string, string> = {
+    '25006': 'a write in the read-only transaction',
+    '57014': 'cancelled at the time limit',
+    '42501': 'insufficient privilege',
+    '42P01': 'no such table',
+    '28P01': 'password authentication failed',
+  };
+  return `SQLSTATE ${code}${known[code] === undefined ? '' : ` (${known[code]})`}; the server's message is not shown (it can quote data)`;
+}
+
+/**
+ * A pg client that answers only SCRAM (or no authentication): the password never leaves in clear
+ * or as an MD5 hash, whatever server the agent's arguments or variables name.
+ */
+class ScramOnlyClient extends pg.Client {
+  // pg's own handlers of those requests (lib/client.js), bound when it connects
+  _handleAuthCleartextPassword(): void {
+    this.refuse('in clear text');
+  }
+
+  _handleAuthMD5Password(): void {
+    this.refuse('as an MD5 hash');
+  }
+
+  private refuse(how: string): void {
+    const con = (this as unknown as { connection: { emit(e: string, v: Error): void } }).connection;
+    con.emit(
+      'error',
+      new Error(`the server asked for the password ${how}; a preview with credentials answers only SCRAM`),
+    );
+  }
+}
+
 async function sqlCount(plan: Extract<PreviewPlan, { kind: 'sql-count' }>, o: RunOptions): Promise<PreviewRun> {
   const cfg = pgConfig(plan.connection);
   if (typeof cfg === 'string') return { status: 'failed', text: `row count could not run: ${cfg}` };
-  const client = new pg.Client({ ...cfg, connectionTimeoutMillis: o.timeoutMs, query_timeout: o.timeoutMs });
+  const options = { ...cfg, connectionTimeoutMillis: o.timeoutMs, query_timeout: o.timeoutMs };
+  const client = o.credentialed === true ? new ScramOnlyClient(options) : new pg.Client(options);
   client.on('error', () => undefined); // a lost connection is reported by the failing query
   const query = `SELECT count(*) AS n FROM ${plan.table}${plan.where === undefined ? '' : ` WHERE ${plan.where}`}`;
   let timer: NodeJS.Timeout | undefined;
@@ -232,7 +293,7 @@ async function sqlCount(plan: Extract<PreviewPlan, { kind: 'sql-count' }>, o: Ru
     return { status: 'ok', text: `${plan.statement} ${what} (counted in a read-only transaction: ${query})` };
   })().catch((err: unknown) => ({
     status: 'failed' as const,
-    text: `row count failed: ${(err as Error).message}`,
+    text: `row count failed: ${o.credentialed === true ? sqlState(err) : (err as Error).message}`,
   }));
   try {
     return await Promise.race([count, deadline]);

@@ -95,3 +95,43 @@ export async function tearDown(daemon: ChildProcess | undefined, created: string
   }
   if (base !== '') rmSync(base, { recursive: true, force: true });
 }
+
+/** The capabilities an enforced daemon holds to enter its runner (decision 1020). */
+export const EXECUTOR_CAPS = '+setuid,+setgid,+kill,+chown';
+
+/**
+ * An enforced daemon (executor with a runner) started as `user` with the capabilities it needs,
+ * `--policy policy`, on socket `sock` and home `home`; resolves once ready.
+ */
+export function startEnforcedDaemon(o: {
+  user: string;
+  runner: string;
+  home: string;
+  sock: string;
+  executorEnv: string;
+  executorPath: string;
+  app: string;
+  base: string;
+  policy: string;
+}): Promise<ChildProcess> {
+  const num = (flag: string): string => spawnSync('id', [flag, o.user], { encoding: 'utf8' }).stdout.trim();
+  const caps = EXECUTOR_CAPS;
+  const drop = [`--reuid=${num('-u')}`, `--regid=${num('-g')}`, '--init-groups', `--inh-caps=${caps}`];
+  return startDaemonAs(
+    [...drop, `--ambient-caps=${caps}`, '--', 'env', '-i'],
+    {
+      PATH,
+      HOME: `/home/${o.user}`,
+      USER: o.user,
+      GUARD_HOME: o.home,
+      GUARD_SOCKET: o.sock,
+      GUARD_KEYSTORE: 'file',
+      GUARD_RUNNER_USER: o.runner,
+      GUARD_EXECUTOR_ENV: o.executorEnv,
+      GUARD_EXECUTOR_PATH: o.executorPath,
+    },
+    o.app,
+    o.base,
+    ['--policy', o.policy],
+  );
+}

@@ -6,7 +6,8 @@
  * hash; a preview that fails or hangs says so and the request is held and decided as ever.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unlockApproverKey } from '../../src/approval/keys.js';
@@ -38,6 +39,10 @@ rules:
     description: rm needs a human
     effect: approve
     match: { program: rm }
+  - id: p.helm
+    description: helm releases need a human
+    effect: approve
+    match: { program: helm, any_arg: [upgrade, install] }
 `;
 const withFakes = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   PATH: `${FAKE_BIN}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
@@ -317,5 +322,66 @@ describe('a failing or slow preview never blocks or decides', () => {
     ).toBe(true);
     await rig.guard(['revoke', h.id]);
     expect((await h.run.done).code).not.toBe(0);
+  });
+});
+
+describe('helm upgrade|install: helm diff where the plugin is installed (decision 1097)', () => {
+  const plugins = mkdtempSync(join(tmpdir(), 'guard-helm-plugins-'));
+  mkdirSync(join(plugins, 'helm-diff'));
+  writeFileSync(join(plugins, 'helm-diff', 'plugin.yaml'), 'name: diff\nversion: 3.9.11\n');
+  const withPlugin = daemonRig({ HELM_PLUGINS: plugins });
+  afterAll(() => rmSync(plugins, { recursive: true, force: true }));
+  const chartDir = (rig: Rig): string => {
+    const dir = mkdtempSync(join(rig.home, 'helm-'));
+    mkdirSync(join(dir, 'chart'));
+    writeFileSync(join(dir, 'chart', 'manifest.yaml'), 'kind: Deployment\nreplicas: {{replicas}}\n');
+    mkdirSync(join(dir, 'releases'));
+    writeFileSync(join(dir, 'releases', 'web.yaml'), 'kind: Deployment\nreplicas: 2\n');
+    return dir;
+  };
+
+  it('helm upgrade: the diff of the deployed release and the chart with the same values; nothing deployed before approval', async () => {
+    const dir = chartDir(withPlugin);
+    const h = await held(
+      withPlugin,
+      ['helm', 'upgrade', 'web', './chart', '--set', 'replicas=5', '--wait', '--timeout', '5m'],
+      dir,
+    );
+    expect(h.preview).toMatchObject({ kind: 'helm-diff', status: 'ok', title: 'helm diff' });
+    expect(h.preview!.text).toContain('default, web, Deployment (apps) has changed:');
+    expect(h.preview!.text).toContain('-replicas: 2');
+    expect(h.preview!.text).toContain('+replicas: 5');
+    // helm-diff's own argument shape; the rollout options are not its business
+    expect(readFileSync(join(dir, 'helm-args.log'), 'utf8')).toBe(
+      'version\nupgrade --no-color --set replicas=5 web ./chart\n',
+    );
+    expect(readFileSync(join(dir, 'releases', 'web.yaml'), 'utf8')).toBe('kind: Deployment\nreplicas: 2\n');
+    expect((await withPlugin.approve(h.id, 'alice')).code).toBe(0);
+    expect((await h.run.done).code).toBe(0);
+    expect(readFileSync(join(dir, 'releases', 'web.yaml'), 'utf8')).toBe('kind: Deployment\nreplicas: 5\n');
+  });
+
+  it('helm install: diffed as a release not yet deployed (--install)', async () => {
+    const dir = chartDir(withPlugin);
+    const h = await held(withPlugin, ['helm', 'install', 'api', './chart'], dir);
+    expect(h.preview).toMatchObject({ kind: 'helm-diff', status: 'ok' });
+    expect(h.preview!.text).toContain('+replicas: 1');
+    expect(readFileSync(join(dir, 'helm-args.log'), 'utf8')).toContain('upgrade --install --no-color api ./chart\n');
+    await withPlugin.guard(['revoke', h.id]);
+    await h.run.done;
+  });
+
+  describe('without the plugin', () => {
+    const bare = daemonRig({ HELM_PLUGINS: join(plugins, 'none') });
+
+    it('says helm diff is not installed, and the request is held as ever', async () => {
+      const dir = chartDir(bare);
+      const h = await held(bare, ['helm', 'upgrade', '--install', 'web', './chart'], dir);
+      expect(h.preview).toMatchObject({ kind: 'helm-diff', status: 'skipped' });
+      expect(h.preview!.text).toMatch(/^skipped: helm diff not installed \(helm diff version: exit 1\)/);
+      expect((await bare.approve(h.id, 'alice')).code).toBe(0);
+      expect((await h.run.done).code).toBe(0);
+      expect(readFileSync(join(dir, 'releases', 'web.yaml'), 'utf8')).toBe('kind: Deployment\nreplicas: 1\n');
+    });
   });
 });

@@ -43,6 +43,37 @@ describe('planPreview', () => {
     expect(plan(['bash', '-c', 'rm -rf build'])).toEqual({ plan: { kind: 'rm-tree', targets: ['build'] } });
   });
 
+  it("helm upgrade|install as helm-diff's `diff upgrade [flags] RELEASE CHART` (decision 1097)", () => {
+    expect(
+      plan(['helm', '-n', 'prod', 'upgrade', '-i', 'web', './chart', '-f', 'v.yaml', '--wait', '--timeout=5m']),
+    ).toEqual({
+      plan: {
+        kind: 'helm-diff',
+        args: ['diff', 'upgrade', '--install', '--no-color', '-n', 'prod', '-f', 'v.yaml', 'web', './chart'],
+      },
+    });
+    expect(plan(['helm', 'install', 'api', 'repo/api', '--version', '1.2.3', '--set=a=b', '--atomic'])).toEqual({
+      plan: {
+        kind: 'helm-diff',
+        args: ['diff', 'upgrade', '--install', '--no-color', '--version', '1.2.3', '--set=a=b', 'api', 'repo/api'],
+      },
+    });
+    expect(skipOf(plan(['helm', 'upgrade', 'web', './chart', '--dry-run']))).toBe(
+      'not previewed: helm upgrade option --dry-run',
+    );
+    expect(skipOf(plan(['helm', 'install', '--generate-name', './chart']))).toBe(
+      'not previewed: helm install option --generate-name',
+    );
+    expect(skipOf(plan(['helm', 'upgrade', 'web']))).toBe(
+      'not previewed: helm upgrade without exactly a release name and a chart',
+    );
+    expect(skipOf(plan(['helm', 'upgrade', 'web', './chart', '--set']))).toBe(
+      'not previewed: helm option --set has no value',
+    );
+    expect(plan(['helm', 'list'])).toBeUndefined();
+    expect(plan(['helm', 'repo', 'add', 'upgrade', 'x'])).toBeUndefined();
+  });
+
   it('plans nothing for commands that change nothing it can preview', () => {
     for (const argv of [
       ['terraform', 'plan'],

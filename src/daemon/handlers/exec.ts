@@ -19,6 +19,7 @@ import { peerRecord, scopeOf, verifiedRequester } from '../scope.js';
 import { ReplyError, type Conn } from '../server.js';
 import { executorEnvNames, executorOffer, executorPlan, type ExecutorPlan } from '../executor.js';
 import { previewExtra, previewFor } from '../../preview/index.js';
+import { executorPreview, type ExecutorPreviewRun } from '../executor-preview.js';
 import { judgedEnv, needContext, quickNeedsValues, readEnvNames } from '../judged-env.js';
 import {
   mayApplyLater,
@@ -168,6 +169,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     msg.rawArgvB64 === undefined ? savedPlanArgv(msg.argv, decision, savedPlanPath(ctx.home, id)) : undefined;
   if (keepPlan !== undefined)
     await prunePlans(ctx.home, (rq) => mayApplyLater(ctx.store.get(rq), ctx.now()) || planRunsOf(ctx).running(rq));
+  let ranAs: ExecutorPreviewRun['ranAs'];
   const preview = await previewFor({
     decision,
     cwd: msg.cwd,
@@ -175,6 +177,15 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     peerUid: conn.peer?.uid,
     daemonUid: ctx.ownerUid,
     credentialed: plan !== undefined,
+    // enforced mode: as the executor would run it (decision 1096); the request records that run
+    executor:
+      plan === undefined
+        ? undefined
+        : async (job) => {
+            const run = await executorPreview(ctx, plan, env, job);
+            ranAs = run.ranAs;
+            return run;
+          },
     keepPlan: keepPlan === undefined ? undefined : { path: savedPlanPath(ctx.home, id), words: keepPlan.words },
   });
   const held: LedgerItem =
@@ -186,6 +197,7 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
             ...peerRecord(conn),
             ...intentExtra(shown),
             ...previewExtra(preview),
+            ...(ranAs === undefined ? {} : { previewRanAs: ranAs }),
           }),
         };
   const now = ctx.now();

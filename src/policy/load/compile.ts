@@ -103,6 +103,7 @@ function compileRule(
     risk: r.risk ?? DEFAULT_RISK[r.effect],
     impact: r.impact,
     ...(r.credentials === undefined ? {} : { credentials: [...new Set(r.credentials)] }),
+    ...(r.preview === undefined || r.credentials === undefined ? {} : { preview: r.preview }),
     controls: r.controls ?? [],
     approval: r.effect === 'approve' ? approvalOf(r.approval) : undefined,
     source,

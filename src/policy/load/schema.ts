@@ -78,6 +78,8 @@ export const ruleSchema = z
       .array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a credential name: lower-case letters, digits, . _ -'))
       .min(1)
       .optional(),
+    /** Enforced mode: previews of this rule's commands that run the agent's configuration may use its credentials (decision 1096). */
+    preview: z.literal('with_credentials').optional(),
     controls: z.array(z.string().regex(/^A\.\d+(\.\d+)*$/, 'an ISO 27001 Annex A control id like A.8.32')).optional(),
     examples: z
       .object({ match: z.array(z.string()).optional(), no_match: z.array(z.string()).optional() })

@@ -11,6 +11,8 @@ export interface CompiledRule {
   impact: string | undefined;
   /** Enforced mode: credentials the daemon's executor runs a matching command with. */
   credentials?: string[] | undefined;
+  /** Enforced mode: previews that run the agent's configuration may use those credentials (decision 1096). */
+  preview?: 'with_credentials' | undefined;
   controls: string[];
   approval: ApprovalSettings | undefined;
   source: { file: string; layer: PolicyLayer; line: number };

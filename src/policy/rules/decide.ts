@@ -104,6 +104,7 @@ export function decide(policy: CompiledPolicy, req: PolicyRequest, sink: Sink): 
       // set in this order, as the optional keys of a RuleMatch always were (no temporary objects)
       if (m.maybe) match.possible = true;
       if (rule.credentials !== undefined) match.credentials = rule.credentials;
+      if (rule.preview !== undefined) match.preview = rule.preview;
       ranked.push({ m: match, rank: EFFECT_RANK[eff] * 10 + RISK_RANK[rule.risk] });
       if (EFFECT_RANK[eff] > EFFECT_RANK[effect]) effect = eff;
       if (eff !== 'allow' && RISK_RANK[rule.risk] > RISK_RANK[risk]) risk = rule.risk;
