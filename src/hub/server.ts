@@ -3,7 +3,7 @@
  *   POST /v1/join           {token, ledgerKey?}   → {host, credential, voteKey}   (one-time token)
  *   PUT  /v1/requests       {view}                → 204   (a host raises or updates its request)
  *   POST /v1/votes/poll     {ack: [vote ids]}     → {votes}   (long poll; a host sees only its own)
- *   GET  /v1/health                               → {ok, slackOwner}
+ *   GET  /v1/health                               → {ok, slackOwner, teamsOwner}
  *   POST /v1/witness        {checkpoint, proof}   → {cosignature, witnessKey}   (decision 1045)
  *   POST /v1/evidence/head  {}                    → {size}   (records the hub holds for this host)
  *   POST /v1/evidence       {from, records, checkpoint} → {size, cosignature, witnessKey}   (decision 1047)
@@ -17,7 +17,8 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Channel } from '../channels/types.js';
 import { REQUEST_ID_PATTERN } from '../daemon/ids.js';
-import { migrate } from './migrations.js';
+import { LOCK_TEAMS, migrate } from './migrations.js';
+import { deliveryKeeper } from './deliveries.js';
 import { SlackOwner } from './slack-owner.js';
 import { HubStore, type HostRow } from './store.js';
 import { Wakeups } from './wake.js';
@@ -38,6 +39,8 @@ export interface HubOptions {
   port: number;
   /** Builds the Slack channel; absent: this hub runs no channel. */
   makeSlack?: (() => Promise<Channel>) | undefined;
+  /** Builds the Teams channel (one replica owns it under its own lock, decision 1070); absent: no Teams. */
+  makeTeams?: (() => Promise<Channel>) | undefined;
   /** Serves the web approval page under /approve, signing in with this IdP; absent: no page. */
   web?: HubWebOptions | undefined;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -127,6 +130,20 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           log: opts.log,
         });
   owner?.start();
+  const teams =
+    opts.makeTeams === undefined
+      ? undefined
+      : new SlackOwner({
+          url: opts.databaseUrl,
+          store,
+          votePem: key.privatePem,
+          makeChannel: opts.makeTeams,
+          log: opts.log,
+          lock: LOCK_TEAMS,
+          label: 'Teams',
+          keeper: deliveryKeeper('teams'),
+        });
+  teams?.start();
   const fleet = new FleetRoutes(store, key.privatePem, opts.log);
   let web: HubWeb | undefined;
 
@@ -141,7 +158,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const path = (req.url ?? '').split('?')[0];
     if (path !== undefined && isFleetPath(path)) return void (await fleet.handle(req, res, path));
     if (path !== undefined && web?.owns(path) === true) return void (await web.serve(req, res));
-    if (req.method === 'GET' && path === '/v1/health') return { ok: true, slackOwner: owner?.owner ?? false };
+    if (req.method === 'GET' && path === '/v1/health')
+      return { ok: true, slackOwner: owner?.owner ?? false, teamsOwner: teams?.owner ?? false };
     if (req.method === 'POST' && path === '/v1/join') {
       const body = parse(joinBody, await readJson(req));
       const r = await store.redeem(body.token, body.ledgerKey);
@@ -260,6 +278,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       server.closeAllConnections();
       await web?.stop();
       await owner?.stop();
+      await teams?.stop();
       await wake.stop();
       await pool.end().catch(() => undefined);
     },

@@ -37,6 +37,7 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
   const configFile = opts.config;
   const { startHub } = await import('../../hub/server.js');
   let makeSlack;
+  let makeTeams;
   let web;
   if (configFile !== undefined) {
     const { loadChannelsConfig, createChannels } = await import('../../channels/index.js');
@@ -45,14 +46,19 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
     // an identity: section serves the web approval page (decision 1068)
     const { loadIdentityConfig } = await import('../../identity/config.js');
     const identity = loadIdentityConfig(text, configFile);
-    if (config.slack === undefined && identity === undefined)
+    if (config.slack === undefined && config.teams === undefined && identity === undefined)
       throw new UsageError(
-        `${configFile}: the hub serves channels.slack and the web page (identity:), and there is neither`,
+        `${configFile}: the hub serves channels.slack, channels.teams and the web page (identity:), and there is none`,
       );
     if (config.slack !== undefined)
       makeSlack = async () => {
         const [slack] = await createChannels({ slack: config.slack, retry: config.retry, webhooks: [] }, io.env);
         return slack!;
+      };
+    if (config.teams !== undefined)
+      makeTeams = async () => {
+        const [teams] = await createChannels({ teams: config.teams, retry: config.retry, webhooks: [] }, io.env);
+        return teams!;
       };
     if (opts.publicUrl !== undefined && !URL.canParse(opts.publicUrl))
       throw new UsageError(`--public-url ${opts.publicUrl}: expected an http(s) URL`);
@@ -65,7 +71,15 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
   }
   const log = (level: string, message: string): void =>
     writeLine(io.stderr, `${new Date().toISOString()} guard hub: ${level}: ${message}`);
-  const hub = await startHub({ databaseUrl: url, host: listen.host, port: listen.port, makeSlack, web, log });
+  const hub = await startHub({
+    databaseUrl: url,
+    host: listen.host,
+    port: listen.port,
+    makeSlack,
+    makeTeams,
+    web,
+    log,
+  });
   writeLine(io.stderr, `guard hub: listening on ${hub.url}`);
   await new Promise<void>((resolve) => {
     const done = (): void => {
