@@ -8,6 +8,7 @@
  *   POST /v1/evidence/head  {}                    → {size}   (records the hub holds for this host)
  *   POST /v1/evidence       {from, records, checkpoint} → {size, cosignature, witnessKey}   (decision 1047)
  * PUT /v1/approvers, GET /v1/fleet/requests, POST /v1/fleet/decisions: src/hub/fleet.ts (decision 1049).
+ * POST /v1/webhooks/<name>/callback: a signed webhook decision (src/hub/webhooks.ts, decision 1071).
  * /approve/…: the web approval page, when an IdP is configured (src/hub/web.ts, decision 1068).
  * Hosts authenticate with `Authorization: Bearer <credential>`. Bodies are bounded and validated.
  */
@@ -19,6 +20,7 @@ import type { Channel } from '../channels/types.js';
 import { REQUEST_ID_PATTERN } from '../daemon/ids.js';
 import { LOCK_TEAMS, migrate } from './migrations.js';
 import { deliveryKeeper } from './deliveries.js';
+import { callbackPath, webhookLock, WebhookCallbacks, type HubWebhook } from './webhooks.js';
 import { SlackOwner } from './slack-owner.js';
 import { HubStore, type HostRow } from './store.js';
 import { Wakeups } from './wake.js';
@@ -41,6 +43,10 @@ export interface HubOptions {
   makeSlack?: (() => Promise<Channel>) | undefined;
   /** Builds the Teams channel (one replica owns it under its own lock, decision 1070); absent: no Teams. */
   makeTeams?: (() => Promise<Channel>) | undefined;
+  /** Webhook endpoints, each owned by one replica; their callbacks are taken by any (decision 1071). */
+  webhooks?: HubWebhook[] | undefined;
+  /** The hub's URL as receivers reach it (callback_url); default: the address it listens on. */
+  publicUrl?: string | undefined;
   /** Serves the web approval page under /approve, signing in with this IdP; absent: no page. */
   web?: HubWebOptions | undefined;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -145,6 +151,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
         });
   teams?.start();
   const fleet = new FleetRoutes(store, key.privatePem, opts.log);
+  const callbacks = new WebhookCallbacks(store, key.privatePem, opts.webhooks ?? [], opts.log);
   let web: HubWeb | undefined;
 
   const authenticate = async (req: IncomingMessage): Promise<HostRow> => {
@@ -157,9 +164,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== undefined && isFleetPath(path)) return void (await fleet.handle(req, res, path));
+    if (path !== undefined && callbacks.owns(path)) return void (await callbacks.handle(req, res, path));
     if (path !== undefined && web?.owns(path) === true) return void (await web.serve(req, res));
     if (req.method === 'GET' && path === '/v1/health')
-      return { ok: true, slackOwner: owner?.owner ?? false, teamsOwner: teams?.owner ?? false };
+      return {
+        ok: true,
+        slackOwner: owner?.owner ?? false,
+        teamsOwner: teams?.owner ?? false,
+        webhookOwner: hooks.map((h) => h.owner),
+      };
     if (req.method === 'POST' && path === '/v1/join') {
       const body = parse(joinBody, await readJson(req));
       const r = await store.redeem(body.token, body.ledgerKey);
@@ -269,6 +282,21 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const base = (opts.publicUrl ?? url).replace(/\/+$/, '');
+  const hooks = (opts.webhooks ?? []).map(
+    (h) =>
+      new SlackOwner({
+        url: opts.databaseUrl,
+        store,
+        votePem: key.privatePem,
+        makeChannel: () => Promise.resolve(h.make(`${base}${callbackPath(h.name)}`)),
+        log: opts.log,
+        lock: webhookLock(h.name),
+        label: `webhook ${h.name}`,
+        keeper: deliveryKeeper(`webhook:${h.name}`),
+      }),
+  );
+  for (const h of hooks) h.start();
   if (opts.web !== undefined) web = await startHubWeb(store, key.privatePem, opts.web, () => url, opts.log);
   return {
     url,
@@ -279,6 +307,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       await web?.stop();
       await owner?.stop();
       await teams?.stop();
+      for (const h of hooks) await h.stop();
       await wake.stop();
       await pool.end().catch(() => undefined);
     },

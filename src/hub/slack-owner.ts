@@ -50,8 +50,8 @@ export interface OwnerOptions {
   votePem: string;
   makeChannel: () => Promise<Channel>;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
-  /** The advisory lock that makes one replica the owner (default: Slack's). */
-  lock?: number;
+  /** The advisory lock that makes one replica the owner (default: Slack's); a bigint as text allowed. */
+  lock?: number | string;
   /** The channel's name in logs (default: Slack). */
   label?: string;
   keeper?: MessageKeeper;

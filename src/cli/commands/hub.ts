@@ -38,17 +38,18 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
   const { startHub } = await import('../../hub/server.js');
   let makeSlack;
   let makeTeams;
+  let webhooks;
   let web;
   if (configFile !== undefined) {
     const { loadChannelsConfig, createChannels } = await import('../../channels/index.js');
     const text = readFileSync(configFile, 'utf8');
-    const config = loadChannelsConfig(text, configFile);
+    const config = loadChannelsConfig(text, configFile, true);
     // an identity: section serves the web approval page (decision 1068)
     const { loadIdentityConfig } = await import('../../identity/config.js');
     const identity = loadIdentityConfig(text, configFile);
-    if (config.slack === undefined && config.teams === undefined && identity === undefined)
+    if (config.slack === undefined && config.teams === undefined && config.webhooks.length === 0 && !identity)
       throw new UsageError(
-        `${configFile}: the hub serves channels.slack, channels.teams and the web page (identity:), and there is none`,
+        `${configFile}: the hub serves channels.slack, channels.teams, channels.webhooks and the web page (identity:), and there is none`,
       );
     if (config.slack !== undefined)
       makeSlack = async () => {
@@ -60,6 +61,9 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
         const [teams] = await createChannels({ teams: config.teams, retry: config.retry, webhooks: [] }, io.env);
         return teams!;
       };
+    // webhooks (decision 1071): secrets resolved now, so a missing one stops the hub with a clear error
+    const { hubWebhooks } = await import('../../hub/webhooks.js');
+    webhooks = await hubWebhooks(config, io.env);
     if (opts.publicUrl !== undefined && !URL.canParse(opts.publicUrl))
       throw new UsageError(`--public-url ${opts.publicUrl}: expected an http(s) URL`);
     if (identity !== undefined)
@@ -77,6 +81,8 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
     port: listen.port,
     makeSlack,
     makeTeams,
+    webhooks,
+    publicUrl: opts.publicUrl,
     web,
     log,
   });
