@@ -2,6 +2,8 @@
  * Policy engine throughput: decisions per second and p50/p99 per decision (shell parse included)
  * for a generated 1,000-rule policy over a mixed corpus (the bypass corpus and everyday lines),
  * against the bare tree-sitter parse of the same lines measured in the same run.
+ * On a shared machine compare code by "each line's best" from alternating runs, and profile with
+ * `node --cpu-prof` on a bundle of this file (docs/decisions/0029: where a decision's time goes).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

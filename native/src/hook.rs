@@ -1,17 +1,18 @@
-//! `guard hook <agent>` at native speed, for the common case only: a shell tool call (Claude Code
+//! `guard hook <agent>` at native speed, for the common cases only: a shell tool call (Claude Code
 //! or Codex `PreToolUse` Bash, Gemini CLI `BeforeTool` run_shell_command) that the daemon allows,
-//! with the allowed command passed to the agent unchanged. The Node hook answers that with no
-//! output and exit 0; so does this one, after asking the daemon the same `check`
-//! (src/integrations/ask.ts) with the same context and intent.
+//! with the allowed command passed to the agent unchanged, or that it denies. The Node hook answers
+//! the first with no output and exit 0 and the second with the agent's JSON refusal; so does this
+//! one, after asking the daemon the same `check` (src/integrations/ask.ts) with the same context,
+//! intent and recorded effects (docs/decisions/0031: a refusal is judged and recorded once).
 //!
 //! Everything else goes to the Node hook (src/cli/commands/hook.ts), exec'd in this process with
 //! the same arguments and, on fd 0, exactly the bytes already read: other agents, options or
 //! tools, `--allowed record` for Gemini, input that is malformed, oversized, not UTF-8 or nested
 //! deeper than the bound, a command that may mention guard's settings or its own exec, a daemon
-//! that does not answer, and every answer but a well-formed `allow` (held, denied, errors). The
-//! check asks the daemon to record only an allow, so a refusal handed over is recorded once, by
-//! the Node hook. The one case answered here besides an allow is the hook's deadline passing: the
-//! agent gets the Node hook's blocking answer (exit 2). See docs/decisions/0036.
+//! that does not answer, and every answer but a well-formed `allow` or `deny` (held, errors). A
+//! held command is not recorded by the check (its guard exec records it), so handing it over
+//! records nothing twice. The one case answered here besides those is the hook's deadline
+//! passing: the agent gets the Node hook's blocking answer (exit 2). See docs/decisions/0036.
 
 use crate::json::{self, Obj, Value};
 use crate::{context::js_trim, intent, paths, sys, Env, Hand};
@@ -347,6 +348,80 @@ fn effect_of(data: Option<&Value>) -> Option<&str> {
     Some(effect)
 }
 
+/// The reasons of an answer effect_of accepted.
+fn reasons_of(data: Option<&Value>) -> Vec<&str> {
+    match data.and_then(|d| d.get("reasons")) {
+        Some(Value::Array(r)) => r.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `summary` of decide.ts as a JSON string body: the first three reasons joined by "; ", cut to
+/// 600 UTF-16 units and "…" after that. A cut through a surrogate pair leaves JavaScript a lone
+/// high surrogate, which JSON.stringify writes as `\udXXX`: so is it written here.
+fn summary_json(reasons: &[&str]) -> String {
+    let text = if reasons.is_empty() {
+        "policy default (deny)".to_string()
+    } else {
+        reasons
+            .iter()
+            .take(3)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let units: usize = text.chars().map(char::len_utf16).sum();
+    let mut out = String::new();
+    if units <= 600 {
+        json::write_str(&mut out, &text);
+    } else {
+        let mut kept = String::new();
+        let mut n = 0;
+        let mut lone: Option<u16> = None;
+        for c in text.chars() {
+            let w = c.len_utf16();
+            if n + w > 600 {
+                if n < 600 {
+                    let mut pair = [0u16; 2];
+                    lone = Some(c.encode_utf16(&mut pair)[0]);
+                }
+                break;
+            }
+            kept.push(c);
+            n += w;
+        }
+        json::write_str(&mut out, &kept);
+        out.pop();
+        if let Some(high) = lone {
+            out.push_str(&format!("\\u{:04x}", high));
+        }
+        out.push('…');
+        out.push('"');
+    }
+    // the body only: without the quotes write_str put around it
+    out[1..out.len() - 1].to_string()
+}
+
+/// The Node hook's answer to a denied shell call (decide.ts `decide`, then the agent's
+/// `toolHookRender` deny): one JSON line on stdout, exit 0.
+fn deny_answer(agent: &Agent, reasons: &[&str]) -> String {
+    let reason = format!(
+        "\"denied by policy: {}. Nothing ran. Do not retry this command; if it is really needed, ask a human to change the guard policy.\"",
+        summary_json(reasons)
+    );
+    let mut o = Obj::new();
+    if agent.name == "gemini" {
+        o.str("decision", "deny").raw("reason", &reason);
+    } else {
+        let mut h = Obj::new();
+        h.str("hookEventName", agent.event)
+            .str("permissionDecision", "deny")
+            .raw("permissionDecisionReason", &reason);
+        o.raw("hookSpecificOutput", &h.finish());
+    }
+    format!("{}\n", o.finish())
+}
+
 fn env_of(names: &[&str]) -> Result<Env, Hand> {
     let mut vars = HashMap::new();
     for k in names {
@@ -434,8 +509,9 @@ fn answer(
         .raw("context", &context.finish())
         .str("agent", agent.name)
         .bool("record", true)
-        // only the answer settled here is recorded here; the Node hook records the rest
-        .str_array("recordEffects", &["allow".to_string()])
+        // recordEffects("pass", true) of decide.ts: the answers settled here (allow, deny) are
+        // recorded with this check; a held command is recorded by the guard exec it is rewritten to
+        .str_array("recordEffects", &["deny".to_string(), "allow".to_string()])
         .int("id", 1);
     stream
         .write_all(&crate::frame(&msg.finish())?)
@@ -470,6 +546,16 @@ fn answer(
         return match effect_of(m.get("data")) {
             // allowedModeFor is "pass" here: the agent runs the command itself, nothing printed
             Some("allow") => Ok(0),
+            // the daemon judged and recorded the refusal: word it here, never ask again (0031)
+            Some("deny") => {
+                let reasons = reasons_of(m.get("data"));
+                let answer = deny_answer(agent, &reasons);
+                let mut out = std::io::stdout().lock();
+                match out.write_all(answer.as_bytes()).and_then(|_| out.flush()) {
+                    Ok(()) => Ok(0),
+                    Err(_) => Ok(blocked("the refusal could not be written")),
+                }
+            }
             Some(_) => Err(Hand("a decision the Node hook words")),
             None => Err(Hand("a malformed answer to check")),
         };
@@ -569,6 +655,39 @@ mod tests {
             g
         ));
         assert!(!may_be_own_exec("ls /opt", g));
+    }
+
+    #[test]
+    fn words_a_refusal_as_the_node_hook_does() {
+        let claude = &AGENTS[0];
+        let gemini = &AGENTS[2];
+        let tail = ". Nothing ran. Do not retry this command; if it is really needed, ask a human to change the guard policy.";
+        assert_eq!(
+            deny_answer(claude, &["deny (r, high): \"x\"\n\u{1}"]),
+            format!(
+                "{{\"hookSpecificOutput\":{{\"hookEventName\":\"PreToolUse\",\"permissionDecision\":\"deny\",\"permissionDecisionReason\":\"denied by policy: deny (r, high): \\\"x\\\"\\n\\u0001{}\"}}}}\n",
+                tail
+            )
+        );
+        assert_eq!(
+            deny_answer(gemini, &[]),
+            format!(
+                "{{\"decision\":\"deny\",\"reason\":\"denied by policy: policy default (deny){}\"}}\n",
+                tail
+            )
+        );
+        // three reasons at most, joined by "; "
+        assert_eq!(summary_json(&["a", "b", "c", "d"]), "a; b; c");
+        // 600 UTF-16 units, then "…"; a pair cut in two leaves its high surrogate, escaped
+        let long = format!("{}😀z", "é".repeat(599));
+        assert_eq!(
+            summary_json(&[&long]),
+            format!("{}\\ud83d…", "é".repeat(599))
+        );
+        let fits = format!("{}😀", "é".repeat(598));
+        assert_eq!(summary_json(&[&fits]), fits);
+        let over = format!("{}😀z", "é".repeat(598));
+        assert_eq!(summary_json(&[&over]), format!("{}😀…", "é".repeat(598)));
     }
 
     #[test]

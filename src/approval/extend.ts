@@ -80,6 +80,23 @@ export function checkExtension(signed: unknown, r: ExtendTarget, approvers: Appr
     return refuse('signed for another request or command');
   if (Math.abs(Date.parse(statement.at) - now.getTime()) > SKEW_MS)
     return { ok: false, code: 'stale', reason: `signed at ${statement.at}, too far from now` };
+  const c = extensionCheck(r, approver, statement.from, statement.to, now);
+  return c.ok ? { ok: true, approver, grant: c.grant } : refuse(c.reason);
+}
+
+/**
+ * The checks an extension passes whoever asks for it (a signed statement, or a channel's verified
+ * identity, decision 1091): a live grant exactly as shown (`from`), extendable by one eligible
+ * approver, only more uses or time, within `max_uses` / `max_ttl` from now.
+ */
+export function extensionCheck(
+  r: ExtendTarget,
+  approver: ApproverRecord,
+  from: ExtendStatement['from'],
+  to: ExtendStatement['to'],
+  now: Date,
+): { ok: true; grant: Grant } | { ok: false; reason: string } {
+  const refuse = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
   const g = r.grant;
   if (
     r.state !== 'approved' ||
@@ -89,7 +106,7 @@ export function checkExtension(signed: unknown, r: ExtendTarget, approvers: Appr
     Date.parse(g.expiresAt) <= now.getTime()
   )
     return refuse(`request ${r.id} has no live grant to extend (${r.state})`);
-  if (statement.from.usesLeft !== g.usesLeft || Date.parse(statement.from.expiresAt) !== Date.parse(g.expiresAt))
+  if (from.usesLeft !== g.usesLeft || Date.parse(from.expiresAt) !== Date.parse(g.expiresAt))
     return refuse(
       `the grant changed since it was shown (now ${g.usesLeft} use(s) until ${g.expiresAt}); nothing was extended`,
     );
@@ -99,16 +116,12 @@ export function checkExtension(signed: unknown, r: ExtendTarget, approvers: Appr
   if (s.quorum > 1) return refuse(`the rule needs ${s.quorum} approvers: one approver cannot extend its grant`);
   const e = eligibility(approver, r.settings, r.requester);
   if (!e.ok) return refuse(e.reason);
-  const until = Date.parse(statement.to.expiresAt);
-  if (statement.to.usesLeft < g.usesLeft || until < Date.parse(g.expiresAt))
+  const until = Date.parse(to.expiresAt);
+  if (to.usesLeft < g.usesLeft || until < Date.parse(g.expiresAt))
     return refuse('an extension only adds uses or time (revoke to end a grant)');
-  if (statement.to.usesLeft === g.usesLeft && until === Date.parse(g.expiresAt)) return refuse('nothing to extend');
-  if (statement.to.usesLeft > s.maxUses) return refuse(`at most ${s.maxUses} uses (policy max_uses)`);
+  if (to.usesLeft === g.usesLeft && until === Date.parse(g.expiresAt)) return refuse('nothing to extend');
+  if (to.usesLeft > s.maxUses) return refuse(`at most ${s.maxUses} uses (policy max_uses)`);
   if (until > now.getTime() + s.maxTtlSeconds * 1000)
     return refuse(`the grant may last at most ${s.maxTtlSeconds} s from now (policy max_ttl)`);
-  return {
-    ok: true,
-    approver,
-    grant: { ...g, usesLeft: statement.to.usesLeft, expiresAt: new Date(until).toISOString() },
-  };
+  return { ok: true, grant: { ...g, usesLeft: to.usesLeft, expiresAt: new Date(until).toISOString() } };
 }

@@ -7,6 +7,7 @@ export type { ChannelDecision, ChannelIdentity } from '../request/vote.js';
 import type { RequestView } from '../request/state.js';
 import type { SignedDecision } from '../approval/types.js';
 import type { ChannelDecision, ChannelIdentity } from '../request/vote.js';
+import type { ChannelExtension } from '../request/channel-extend.js';
 import type { RequestDetail } from '../daemon/messages.js';
 
 /** An open request for the web approval page: what `guard show` gives, and `shownViewHash` of it. */
@@ -25,6 +26,8 @@ export interface ChannelHost {
   whoIs?(identity: ChannelIdentity): string | undefined;
   /** A decision signed by an approver's own key, relayed by the hub: checked like `guard approve` (decision 1049). */
   decideSigned?(signed: SignedDecision): Promise<string | null>;
+  /** An extension of an approved grant asked for on the channel (decision 1091): null, or the refusal. */
+  extend?(extension: ChannelExtension): Promise<string | null>;
   /** The enrolled approvers' public keys (and IdP identities), which the hub link distributes to the hub (decision 1049). */
   approverKeys?(): { name: string; publicKey: string; idp?: { subject: string; issuer: string } }[];
   log(event: { channel: string; level: 'info' | 'warn' | 'error'; message: string }): void;

@@ -13,6 +13,7 @@ import { JudgePool } from './judge-pool.js';
 import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide, hubSignedDecide } from './handlers/decide.js';
+import { channelExtend, channelView } from './channel-extend.js';
 import { approverOf, pendingRequests } from './shown-view.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
@@ -63,7 +64,7 @@ function announce(ctx: DaemonContext, r: StoredRequest): void {
   for (const w of [...(ctx.waiters.get(r.id) ?? [])]) w.onChange(r);
   for (const s of ctx.subscribers)
     if (mayRead(scopeOf(ctx, s.conn), r)) s.conn.event(s.re, { event: 'update', view: r.view });
-  if (r.updatedAt !== r.createdAt) fanOut(ctx.channels, r.view, 'update', ctx.ledger, ctx.log);
+  if (r.updatedAt !== r.createdAt) fanOut(ctx.channels, channelView(r, ctx.now()), 'update', ctx.ledger, ctx.log);
   // a saved terraform plan no approval can apply any more is removed (decision 1086)
   try {
     dropUnapproved(ctx.home, r);
@@ -207,6 +208,7 @@ async function boot(
       pending: () => pendingRequests(ctx.store),
       whoIs: (identity) => approverOf(ctx, identity),
       decideSigned: (signed) => hubSignedDecide(ctx, signed),
+      extend: (e) => channelExtend(ctx, e),
       approverKeys: () =>
         ctx.approvers().map((a) => ({
           name: a.name,

@@ -13,7 +13,8 @@ import { Refused, type Refusal } from '../request/refusal.js';
 import { escalationDue } from '../request/escalate.js';
 import { isOpen, type LedgerItem, type StoredRequest } from '../request/state.js';
 import { transition, type RequestEvent } from '../request/transition.js';
-import type { Ballot } from '../request/vote.js';
+import type { ChannelExtension } from '../request/channel-extend.js';
+import type { Ballot, ChannelSubjects } from '../request/vote.js';
 import type { ErrorCode } from './messages.js';
 import { KeyedLock } from './locks.js';
 import { ReplyError } from './server.js';
@@ -71,7 +72,9 @@ export class RequestMachine {
       // only votes and replies (which may complete a quorum) read the registry: an invalid registry
       // then refuses approvals, never the raising or expiry of a request (held: nothing runs)
       const approvers =
-        event.type === 'vote' || event.type === 'reply' || event.type === 'extend' ? this.deps.approvers() : [];
+        event.type === 'vote' || event.type === 'reply' || event.type === 'extend' || event.type === 'channel_extend'
+          ? this.deps.approvers()
+          : [];
       const change = transition(current, event, this.deps.now(), approvers);
       if ('refused' in change) return change;
       if (useFirst) this.deps.store.put(change.next);
@@ -196,6 +199,14 @@ export class RequestMachine {
   /** An approver's signed extension of an approved grant (decision 1087); a refusal is returned. */
   async extend(id: string, signed: unknown): Promise<StoredRequest | Refusal> {
     return this.apply(id, { type: 'extend', signed });
+  }
+
+  /** An extension asked for on a channel (decision 1091); a refusal is returned. */
+  async extendFromChannel(
+    extension: ChannelExtension,
+    subjects: ChannelSubjects | undefined,
+  ): Promise<StoredRequest | Refusal> {
+    return this.apply(extension.requestId, { type: 'channel_extend', extension, subjects });
   }
 
   /** The requester answers a question: back to pending, the answer shown to approvers. */

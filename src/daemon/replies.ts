@@ -68,6 +68,12 @@ export const requestViewSchema = z.object({
     })
     .optional(),
   grantBounds: z.object({ maxUses: z.number(), maxTtlSeconds: z.number(), ttlSeconds: z.number() }).optional(),
+  extendOffer: z
+    .object({
+      from: z.object({ usesLeft: z.number(), expiresAt: str }),
+      to: z.object({ usesLeft: z.number(), expiresAt: str }),
+    })
+    .optional(),
 });
 // RequestView is declared by the request core (src/request/state.ts); the wire form must match it
 const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;

@@ -82,13 +82,45 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   const { file, args, argv0, fd } = plan(spec);
   const ownGroup = !hasTty();
   const started = performance.now();
-  const child = spawn(file, args, {
-    stdio: fd === undefined ? 'inherit' : ['inherit', 'inherit', 'inherit', fd],
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: ownGroup,
-    ...(argv0 === undefined ? {} : { argv0 }),
+  // The handlers go in before the child exists: a signal arriving while spawn() is still returning
+  // (the child can already be running its first lines on a loaded machine) would otherwise take
+  // guard's default action, killing guard and leaving the child running unsupervised. A signal
+  // that arrives before the child's pid is known is held and forwarded as soon as it is.
+  let terminated = false;
+  const spawned = { pid: undefined as number | undefined };
+  const early: NodeJS.Signals[] = [];
+  const forward = (sig: NodeJS.Signals): void => {
+    if (TERMINATING.has(sig)) terminated = true;
+    const pid = spawned.pid;
+    if (pid === undefined) {
+      early.push(sig);
+      return;
+    }
+    try {
+      if (ownGroup) process.kill(-pid, sig);
+      else process.kill(pid, sig);
+    } catch {
+      // the child is already gone
+    }
+  };
+  const handlers = FORWARDED.map((sig) => {
+    const h = (): void => forward(sig);
+    process.on(sig, h);
+    return [sig, h] as const;
   });
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(file, args, {
+      stdio: fd === undefined ? 'inherit' : ['inherit', 'inherit', 'inherit', fd],
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: ownGroup,
+      ...(argv0 === undefined ? {} : { argv0 }),
+    });
+  } catch (err) {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    throw err;
+  }
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>(
     (resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error }));
@@ -108,23 +140,8 @@ export async function runCommand(spec: RunSpec): Promise<RunResult> {
   };
   process.once('exit', onExit);
 
-  let terminated = false;
-  const forward = (sig: NodeJS.Signals): void => {
-    if (TERMINATING.has(sig)) terminated = true;
-    const pid = child.pid;
-    if (pid === undefined) return;
-    try {
-      if (ownGroup) process.kill(-pid, sig);
-      else process.kill(pid, sig);
-    } catch {
-      // the child is already gone
-    }
-  };
-  const handlers = FORWARDED.map((sig) => {
-    const h = (): void => forward(sig);
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
+  spawned.pid = child.pid;
+  if (child.pid !== undefined) for (const sig of early.splice(0)) forward(sig);
   if (child.pid !== undefined) spec.onSpawn?.(child.pid);
   try {
     const result = await exited;

@@ -20,6 +20,7 @@ import { parseVoteKey, voteSignatureValid, type VoteBody } from './vote.js';
 import { guardPaths } from '../config/paths.js';
 import { EvidenceForwarder } from './forward.js';
 import { signedDecisionSchema } from '../approval/schema.js';
+import { grantOfToken } from '../channels/scope-choice.js';
 
 const hubSection = z
   .object({
@@ -67,6 +68,20 @@ class HubRefusal extends Error {
   }
 }
 
+/**
+ * An answer refusing this one call for what it carries: the hub read it and will not take it. Not
+ * 401/403 (the host's credential: every call fails alike until it is fixed), 408, 409 or 429 (worth
+ * trying again), nor 5xx (the hub is unwell).
+ */
+function refusesView(err: unknown): boolean {
+  return (
+    err instanceof HubRefusal &&
+    err.status >= 400 &&
+    err.status < 500 &&
+    ![401, 403, 408, 409, 429].includes(err.status)
+  );
+}
+
 const BACKOFF_MAX_MS = 5000;
 const SEEN_LIMIT = 10_000;
 
@@ -83,6 +98,7 @@ export class HubLink implements Channel {
   private connected = false;
   private votes = 0;
   private refused = 0;
+  private viewsRefused = 0;
   readonly hostId: string;
   private current = 0;
 
@@ -141,6 +157,7 @@ export class HubLink implements Channel {
       `${this.refused} refused`,
       `${this.dirty.size} waiting to be raised`,
     ];
+    if (this.viewsRefused > 0) parts.push(`${this.viewsRefused} request views refused by the hub`);
     const f = this.forwarder?.status;
     if (f !== undefined)
       parts.push(
@@ -202,6 +219,19 @@ export class HubLink implements Channel {
           if (view.state !== 'pending' && view.state !== 'needs_info') this.latest.delete(id);
         }
       } catch (err) {
+        if (refusesView(err) && this.latest.get(id) === view) {
+          // The hub read this view and will not take it (malformed, too large): sending it again
+          // cannot succeed, and it would hold up every view queued behind it. The request stays
+          // open here (approvable on this host) and is raised again when it changes.
+          this.dirty.delete(id);
+          this.viewsRefused++;
+          this.host?.log({
+            channel: 'hub',
+            level: 'warn',
+            message: `the hub refused request ${id}: ${messageOf(err)}`,
+          });
+          continue;
+        }
         this.failed(err);
         await sleep(Math.min(BACKOFF_MAX_MS, 100 * 2 ** failures++), this.abort.signal);
       }
@@ -258,7 +288,7 @@ export class HubLink implements Channel {
     }
   }
 
-  private async refuse(v: WireVote, code: string, reason: string): Promise<void> {
+  private async refuse(v: WireVote, code: string, reason: string, extra: Record<string, string> = {}): Promise<void> {
     this.refused++;
     const body = v.body as Partial<VoteBody> | undefined;
     await this.ledger.append('approval_refused', {
@@ -268,6 +298,7 @@ export class HubLink implements Channel {
       reason,
       vote: String(v.id),
       identity: typeof body?.identity?.id === 'string' ? body.identity.id : null,
+      ...extra,
     });
     this.host?.log({ channel: 'hub', level: 'warn', message: `vote ${v.id} refused: ${reason}` });
   }
@@ -284,13 +315,33 @@ export class HubLink implements Channel {
       return this.refuse(v, 'hub-wrong-host', 'the vote was signed for another host or another vote id');
     this.host?.log({ channel: 'hub', level: 'info', message: `vote ${v.id}: ${b.action} of ${b.requestId}` });
     if (b.signed !== undefined) return this.handleSigned(v, b);
+    const grant = this.voteGrant(b);
+    if (grant !== undefined && !grant.ok)
+      return this.refuse(v, 'grant-refused', grant.reason, {
+        // the token asked for, when it has the tokens' shape (nothing else of a hostile body is kept)
+        ...(typeof b.scope === 'string' && /^[a-z0-9-]{1,40}$/.test(b.scope) ? { scope: b.scope } : {}),
+      });
     await this.host?.decide({
       requestId: b.requestId,
       action: b.action,
       identity: b.identity,
       reason: b.reason,
       question: b.question,
+      ...(grant?.grant === undefined ? {} : { grant: grant.grant }),
     });
+  }
+
+  /**
+   * The scoped grant a hub vote carries (decision 1090), rebuilt from its token against this daemon's
+   * own view of the request, as the daemon's own Slack does; its bounds are checked when it counts.
+   */
+  private voteGrant(b: VoteBody): ReturnType<typeof grantOfToken> | undefined {
+    if (b.scope === undefined) return undefined;
+    if (typeof b.scope !== 'string')
+      return { ok: false, reason: 'the vote names its scope in a form guard never sends' };
+    const view = this.host?.pending?.().find((p) => p.detail.view.id === b.requestId)?.detail.view;
+    if (view === undefined) return { ok: false, reason: `no open request ${b.requestId} to grant a scope on` };
+    return grantOfToken(view, b.scope);
   }
 }
 

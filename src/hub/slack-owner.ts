@@ -9,6 +9,7 @@
  * (`lock`, `label`, `keeper`; src/hub/deliveries.ts, decision 1070).
  */
 import pg from 'pg';
+import { choiceToken } from '../channels/scope-choice.js';
 import type { Channel, ChannelDecision, ChannelHost, RequestView } from '../channels/types.js';
 import { LOCK_SLACK } from './migrations.js';
 import { knownMessages, recordMessage, type KnownMessage } from './slack-messages.js';
@@ -16,17 +17,21 @@ import type { HubStore } from './store.js';
 
 export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
 
-/** The answer to a scoped grant chosen on a hub surface (hub votes carry none, decision 1089). */
-export const NO_SCOPED_GRANTS =
-  'the hub does not relay scoped grants: approve once here, or choose a scope on the host (guard tui, guard approve --uses/--for)';
-
+/**
+ * A host's request as the hub's surfaces show it. Its `grantBounds` stay: the hub offers the scopes
+ * the rule allows, and the chosen one travels in the vote (decision 1090).
+ */
 export function hubView(view: RequestView, hostName: string): RequestView {
-  // no wider-grant buttons: the hub's votes do not carry a scope (decision 1089)
-  const { grantBounds: _relayedNot, ...rest } = view;
+  // no grant extension through the hub: its votes do not carry one (decision 1091)
+  const { extendOffer: _notRelayed, ...rest } = view;
   return { ...rest, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
 }
 
-/** A channel that can say where it posted a request and take over a message posted elsewhere (Slack, Teams). */
+/** The vote's `scope`: the chosen grant as its surface token, rebuilt and re-checked by the host's daemon. */
+export const voteScope = (d: ChannelDecision): { scope?: string } =>
+  d.grant === undefined ? {} : { scope: choiceToken(d.grant) };
+
+/** A channel that can say where it posted a request and take over a message posted elsewhere (Slack, Teams, webhooks). */
 interface Adopting extends Channel {
   messageRef(requestId: string): { shows: RequestView | undefined } | undefined;
   adopt(view: RequestView, ref: never): void;
@@ -201,7 +206,6 @@ export class SlackOwner {
   private async decide(d: ChannelDecision): Promise<string | null> {
     const m = HUB_ID.exec(d.requestId);
     if (m === null) return `unknown request ${d.requestId}`;
-    if (d.grant !== undefined) return NO_SCOPED_GRANTS;
     try {
       const refusal = await this.opts.store.addVote(
         m[2]!,
@@ -211,6 +215,7 @@ export class SlackOwner {
           identity: { ...d.identity, verifiedBy: `hub+${d.identity.verifiedBy ?? d.identity.channel}` },
           reason: d.reason,
           question: d.question,
+          ...voteScope(d),
         },
         this.opts.votePem,
       );

@@ -202,7 +202,14 @@ export class HubStore {
         return `no request ${requestId} from host ${hostName}`;
       }
       const id = (await client.query<{ id: string }>(`SELECT nextval('votes_id_seq')::text AS id`)).rows[0]!.id;
-      const body: VoteBody = { v: 1, vote: id, host: row.host_id, requestId, ...vote, at: new Date().toISOString() };
+      const body: VoteBody = {
+        v: vote.scope === undefined ? 1 : 2,
+        vote: id,
+        host: row.host_id,
+        requestId,
+        ...vote,
+        at: new Date().toISOString(),
+      };
       const clean = JSON.parse(JSON.stringify(body)) as VoteBody;
       await client.query('INSERT INTO votes (id, host_id, request_id, body, signature) VALUES ($1, $2, $3, $4, $5)', [
         id,

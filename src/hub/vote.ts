@@ -9,7 +9,8 @@ import { canonicalBytes } from '../util/canonical.js';
 import type { SignedDecision } from '../approval/types.js';
 
 export interface VoteBody {
-  v: 1;
+  /** 2 exactly when the vote carries a `scope` (decision 1090); signed under its own domain. */
+  v: 1 | 2;
   /** The hub's id of this vote (unique, increasing). */
   vote: string;
   host: string;
@@ -24,13 +25,29 @@ export interface VoteBody {
    * checks it as it checks a local `guard approve`; the hub only relays it.
    */
   signed?: SignedDecision | undefined;
+  /**
+   * The scoped grant chosen on the hub's Slack or web page, as the surface's token
+   * (src/channels/scope-choice.ts): the daemon rebuilds the grant against its own request and checks
+   * it against the rule's bounds. Only in a `v: 2` body (decision 1090).
+   */
+  scope?: string | undefined;
 }
 
-const DOMAIN = Buffer.from('guard-hub-vote-v1\n');
+/**
+ * A vote with a scope is signed under the v2 domain, so a daemon that predates the field (and
+ * verifies every vote under v1) refuses it as unsigned instead of counting it as "once" (decision 1090).
+ */
+const DOMAINS: Record<number, Buffer> = {
+  1: Buffer.from('guard-hub-vote-v1\n'),
+  2: Buffer.from('guard-hub-vote-v2\n'),
+};
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 function message(body: VoteBody): Buffer {
-  return Buffer.concat([DOMAIN, canonicalBytes(JSON.parse(JSON.stringify(body)))]);
+  const domain = DOMAINS[body.v];
+  // v2 exactly with a scope: a scope under v1, or v2 without one, is not a vote the hub signs
+  if (domain === undefined || (body.v === 2) !== (body.scope !== undefined)) throw new Error('malformed vote body');
+  return Buffer.concat([domain, canonicalBytes(JSON.parse(JSON.stringify(body)))]);
 }
 
 /** `ed25519:<base64 raw public key>` — the form written in the daemon's `hub.vote_key`. */

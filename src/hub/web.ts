@@ -15,7 +15,7 @@ import type { IdentityConfig } from '../identity/config.js';
 import { HUB_WEB } from '../request/vote.js';
 import { canonicalBytes } from '../util/canonical.js';
 import { WEB_PREFIX, WebApprovalChannel, type WebSource } from '../web/channel.js';
-import { HUB_ID, hubView, NO_SCOPED_GRANTS } from './slack-owner.js';
+import { HUB_ID, hubView, voteScope } from './slack-owner.js';
 import type { HubStore } from './store.js';
 
 export interface HubWebOptions {
@@ -93,7 +93,6 @@ class HubWebSource implements WebSource {
     const subject = this.subject(d.identity);
     if (m === null) return `unknown request ${d.requestId}`;
     if (subject === undefined) return 'not signed in with the identity provider of this hub';
-    if (d.grant !== undefined) return NO_SCOPED_GRANTS;
     const [, requestId, hostName] = m as unknown as [string, string, string];
     const listed = await this.store.pool.query(
       `SELECT 1 FROM requests r JOIN hosts h ON h.id = r.host_id
@@ -109,6 +108,7 @@ class HubWebSource implements WebSource {
         identity: { channel: HUB_WEB, id: subject, display: d.identity.display, verifiedBy: `hub+idp:${this.issuer}` },
         reason: d.reason,
         question: d.question,
+        ...voteScope(d),
       },
       this.votePem,
     );

@@ -24,13 +24,9 @@ export interface Engine {
   readonly exampleMemo?: Map<string, boolean>;
 }
 
-/** Which programs the policy knows: rules for unknown programs are searched for inside them. */
-function programKnowledge(policy: CompiledPolicy): Pick<Analysis, 'interesting' | 'unknown'> {
-  const { interesting, unknown } = ruleLookup(policy);
-  return { interesting, unknown };
-}
-
 function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): Analysis {
+  // which programs the policy knows: rules for unknown programs are searched for inside them
+  const { interesting, unknown } = ruleLookup(policy);
   const a: Analysis = {
     parser,
     sink: { commands: [], unresolved: [], nodes: 0, scripts: [] },
@@ -40,7 +36,8 @@ function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): An
     dirs: [],
     cwd: req.cwd.startsWith('/') ? req.cwd : '/',
     downloaders: [],
-    ...programKnowledge(policy),
+    interesting,
+    unknown,
   };
   const text = req.shell ?? req.argv.map(shellQuote).join(' ');
   const base: Base = { via: [], assignments: {}, stdin: NO_STDIN, argFedBy: [], writes: [], text, depth: 0 };

@@ -29,6 +29,12 @@ export function isOpen(r: { state: string }): boolean {
 }
 
 /** What a human needs to decide, already redacted. */
+/** A live grant as shown (`from`) and the widest extension its rule allows (`to`). */
+export interface ExtendOffer {
+  from: { usesLeft: number; expiresAt: string };
+  to: { usesLeft: number; expiresAt: string };
+}
+
 export interface RequestView {
   id: string;
   state: RequestState;
@@ -78,6 +84,8 @@ export interface RequestView {
    * grant lifetime, when every matching rule allows one: what an approver's surface may offer.
    */
   grantBounds?: GrantBounds | undefined;
+  /** Set only on views sent to channels: the approved grant a channel may extend (decision 1091). */
+  extendOffer?: ExtendOffer | undefined;
 }
 
 export interface GrantBounds {

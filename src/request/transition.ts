@@ -14,9 +14,10 @@ import type { ApproverRecord } from '../approval/types.js';
 import type { JsonValue, RecordType } from '../ledger/types.js';
 import { refusal, Refused, type Refusal } from './refusal.js';
 import { isOpen, type LedgerItem, type RequestState, type StoredRequest } from './state.js';
-import { acceptVote, type Ballot } from './vote.js';
+import { acceptVote, type Ballot, type ChannelSubjects } from './vote.js';
 import { escalate } from './escalate.js';
 import { extendGrant } from './extend.js';
+import { extendByChannel, type ChannelExtension } from './channel-extend.js';
 
 export type RequestEvent =
   /** A new open request; `records` (the request and policy decision) are written with it. */
@@ -32,6 +33,8 @@ export type RequestEvent =
   | { type: 'revoke'; by: string; reason: string | undefined }
   /** An approver's signed extension of the approved grant (src/request/extend.ts). */
   | { type: 'extend'; signed: unknown }
+  /** An extension asked for on a channel, by the identity it verified (src/request/channel-extend.ts). */
+  | { type: 'channel_extend'; extension: ChannelExtension; subjects?: ChannelSubjects | undefined }
   /** One use of the grant, for the command `execId` run under request `forRequest`. */
   | {
       type: 'consume';
@@ -88,6 +91,8 @@ function step(
       return escalate(r, now);
     case 'extend':
       return extendGrant(r, event.signed, now, approvers);
+    case 'channel_extend':
+      return extendByChannel(r, event.extension, now, approvers, event.subjects);
     case 'cancel':
       if (!isOpen(r)) return refusal(Refused.NotPending, `request ${r.id} is ${r.state}`);
       return close(r, 'cancelled', 'cancelled', { requestId: r.id, reason: event.reason }, event.reason);

@@ -33,9 +33,13 @@ describe('slack: scope menu limits', () => {
     expect(blockTextLength(blocks)).toBeLessThanOrEqual(MESSAGE_TEXT_BUDGET);
   });
 
-  it("the hub's Slack offers only once: its votes carry no grant", () => {
-    const { blocks } = renderMessage(hubView(view(BOUNDS), 'host-1'), Date.now());
-    expect(scopeButtons(blocks)).toHaveLength(0);
-    expect(JSON.stringify(blocks)).not.toContain('wider grant');
+  it("the hub's Slack offers the same wider grants as the daemon's, its vote carrying the choice (decision 1090)", () => {
+    const own = scopeButtons(renderMessage(view(BOUNDS), Date.now()).blocks);
+    const hub = scopeButtons(renderMessage(hubView(view(BOUNDS), 'host-1'), Date.now()).blocks);
+    const texts = (bs: Record<string, unknown>[]) => bs.map((b) => JSON.stringify(b['text']));
+    expect(texts(hub)).toEqual(texts(own));
+    expect(hub.map((b) => (b['accessory'] as { value: string }).value)).toEqual(
+      own.map((b) => (b['accessory'] as { value: string }).value.replace(' ', '@host-1 ')),
+    );
   });
 });

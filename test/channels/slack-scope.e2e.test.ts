@@ -6,47 +6,21 @@
  * rule's bounds, so a forged button value naming more uses or a longer time, or any scope on a rule
  * without bounds, is refused, recorded and grants nothing.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rig, type LedgerRow } from '../daemon/helpers.js';
+import type { LedgerRow, Rig } from '../daemon/helpers.js';
 import { SCOPED_POLICY as POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
-import { APP_TOKEN, BOT_TOKEN, FakeSlack } from './fake-slack.js';
+import type { FakeSlack } from './fake-slack.js';
 import { until } from './helpers.js';
+import { clickAs, postOf, shownText, slackRig } from './slack-scope.js';
 
 const CHANNEL = 'C0SCOPE1';
 const ALICE = { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T1' };
-
-interface SlackBlock {
-  type: string;
-  block_id?: string;
-  text?: { text: string };
-  elements?: { action_id?: string }[];
-  accessory?: { action_id: string; value: string; text: { text: string } };
-}
 
 let rig: Rig;
 let slack: FakeSlack;
 
 beforeAll(async () => {
-  slack = new FakeSlack();
-  await slack.start();
-  rig = new Rig(POLICY, { GUARD_SLACK_APP_TOKEN: APP_TOKEN, GUARD_SLACK_BOT_TOKEN: BOT_TOKEN });
-  mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(rig.env['GUARD_HOME']!, 'config.yaml'),
-    [
-      'channels:',
-      '  slack:',
-      '    app_token_ref: env:GUARD_SLACK_APP_TOKEN',
-      '    bot_token_ref: env:GUARD_SLACK_BOT_TOKEN',
-      `    channel_id: ${CHANNEL}`,
-      `    api_url: ${slack.apiUrl}`,
-      '',
-    ].join('\n'),
-  );
-  await rig.enroll('alice', ['ops'], undefined, ['--slack-user-id', ALICE.id]);
-  await rig.startDaemon();
+  ({ rig, slack } = await slackRig(POLICY, CHANNEL, ALICE.id));
 }, 120_000);
 
 afterAll(async () => {
@@ -57,36 +31,9 @@ afterAll(async () => {
 const held = (session: string, ...args: string[]) => heldIn(rig, session, ...args);
 const run = (session: string, ...args: string[]) => runIn(rig, session, ...args);
 
-/** The request's Slack post: its blocks and message ts (the fake numbers messages in order). */
-async function post(id: string): Promise<{ blocks: SlackBlock[]; ts: string }> {
-  const index = () => slack.callsOf('chat.postMessage').findIndex((c) => JSON.stringify(c.args).includes(id));
-  await until(() => index() >= 0, 'the Slack post');
-  const call = slack.callsOf('chat.postMessage')[index()]!;
-  return { blocks: call.args['blocks'] as SlackBlock[], ts: `${1_700_000_001 + index()}.000100` };
-}
-
-function click(ts: string, actionId: string, value: string): void {
-  slack.sendInteractive({
-    type: 'block_actions',
-    user: ALICE,
-    team: { id: 'T1', domain: 'acme' },
-    api_app_id: 'A1',
-    trigger_id: `trigger-${Math.random()}`,
-    container: { type: 'message', message_ts: ts, channel_id: CHANNEL, is_ephemeral: false },
-    channel: { id: CHANNEL, name: 'approvals' },
-    actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: '1' }],
-  });
-}
-
-/** The scope text a section shows, as plain text (code fences, zero-width spaces and entities undone). */
-const shownText = (b: SlackBlock): string =>
-  (b.text?.text ?? '')
-    .replace(/^\*[^*]+:\* /, '')
-    .replace(/^```([^]*)```$|^`([^`]*)`$/, '$1$2')
-    .replace(/\u200b/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
+/** The request's Slack post: its blocks and message ts. */
+const post = (id: string) => postOf(slack, id);
+const click = (ts: string, actionId: string, value: string) => clickAs(slack, ALICE, CHANNEL, ts, actionId, value);
 
 const records = (recs: LedgerRow[], id: string, type: string) =>
   recs.filter((r) => r.type === type && r.payload['requestId'] === id);

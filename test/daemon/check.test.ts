@@ -62,7 +62,7 @@ describe('check', () => {
 
   it('judges an argv like exec does, with approval settings, and labels a plain caller `check`', async () => {
     const o = await check({ shell: undefined, argv: [MARK, rig.marker, 'approve-me'], agent: undefined });
-    expect(o).toMatchObject({ effect: 'approve', approval: { timeoutSeconds: 60, quorum: 1 } });
+    expect(o).toMatchObject({ effect: 'approve', approval: { timeoutSeconds: 600, quorum: 1 } });
     expect(o.matches[0]).toMatchObject({
       ruleId: 't.approve',
       impact: expect.stringContaining('marks a file') as unknown,

@@ -30,7 +30,7 @@ rules:
     risk: high
     match: { program: mark, any_arg: [approve-me] }
     impact: 'marks a file: {args}'
-    approval: { timeout: 60s }
+    approval: { timeout: 10m }
   - id: t.expire
     description: Test rule with a short decision timeout
     effect: approve

@@ -50,7 +50,7 @@ async function listAll(c: DaemonClient, limit: number): Promise<RequestDetail[]>
 const key = (d: RequestDetail): string => `${d.view.createdAt}|${d.view.id}`;
 
 beforeAll(async () => {
-  rig = new Rig(TEST_POLICY.replace('approval: { timeout: 60s }', 'approval: { timeout: 2h }'));
+  rig = new Rig(TEST_POLICY.replace('approval: { timeout: 10m }', 'approval: { timeout: 2h }'));
   sock = join(rig.env['GUARD_HOME']!, 'run', 'guard.sock');
   await rig.enroll('bob', ['ops']);
   await rig.startDaemon();

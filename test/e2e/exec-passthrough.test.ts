@@ -29,6 +29,14 @@ beforeAll(() => {
 });
 afterAll(() => h.cleanup());
 
+/** Why guard cannot be run SCHED_FIFO on one CPU here (needs CAP_SYS_NICE and an RT budget), or undefined. */
+const RT_SKIP = ((): string | undefined => {
+  const r = spawnSync('chrt', ['-f', '1', 'taskset', '-c', '0', 'true']);
+  return r.status === 0
+    ? undefined
+    : `chrt -f / taskset unavailable: ${r.error?.message ?? r.stderr.toString().trim()}`;
+})();
+
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /**
@@ -109,6 +117,49 @@ describe.each(EXEC_CLIENTS)('guard exec passthrough (%s)', (client: ExecClient) 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  // A signal can reach guard while spawn() is still returning: the child is already running. Guard
+  // used to install its forwarding handlers only after spawn() returned, so such a signal killed
+  // guard (default action) and left the child running unsupervised, holding guard's stdout (the
+  // test then waited for a close that never came). To make that instant certain rather than rare,
+  // guard runs SCHED_FIFO on one CPU: once the child has exec'd it keeps the CPU, and sends SIGTERM
+  // to guard before guard runs another instruction.
+  it.skipIf(RT_SKIP !== undefined)(
+    `forwards a signal that arrives while the child is starting${RT_SKIP === undefined ? '' : ` (SKIPPED: ${RT_SKIP})`}`,
+    async () => {
+      expect((await runCli(['exec', '--', 'true'], { env: h.env })).status).toBe(0); // the daemon is up
+      const dir = mkdtempSync(join(tmpdir(), 'guard-sig-'));
+      const marker = join(dir, 'got');
+      try {
+        const child = spawn(
+          'chrt',
+          [
+            '-f',
+            '1',
+            'taskset',
+            '-c',
+            '0',
+            guardFile,
+            ...guardLead,
+            'exec',
+            '--',
+            join(FIXTURES, 'term-parent.sh'),
+            marker,
+          ],
+          { env: h.env },
+        );
+        const done = collect(child);
+        const killedBy = await new Promise((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+        expect(killedBy, 'guard itself was killed by the signal it should have forwarded').toBeNull();
+        const r = await done;
+        expect(r.status).toBe(42);
+        expect(readFileSync(marker, 'utf8').trim()).toBe('term');
+      } finally {
+        spawnSync('pkill', ['-f', marker]);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     it(`cleans up the whole child tree on ${sig}`, async () => {

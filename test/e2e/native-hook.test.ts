@@ -83,7 +83,7 @@ function withBytes(json: string, bytes: number[]): Buffer {
 
 interface Case {
   name: string;
-  /** allowed: answered natively; every other case is handed to the Node hook. */
+  /** allowed or denied: answered natively; every other case is handed to the Node hook. */
   native: boolean;
   args: string[];
   input: string | Buffer;
@@ -113,7 +113,9 @@ suite(`${title}: byte for byte against the Node hook, real daemon`, () => {
       },
       { name: 'allowed, codex', native: true, args: ['codex'], input: codexInput('echo hi', w) },
       { name: 'allowed, gemini dir', native: true, args: ['gemini'], input: geminiInput('ls', w, 'sub/../x') },
-      { name: 'denied', native: false, args: ['claude-code'], input: claude('shred secrets.txt') },
+      { name: 'denied', native: true, args: ['claude-code'], input: claude('shred secrets.txt') },
+      { name: 'denied, codex', native: true, args: ['codex'], input: codexInput('shred secrets.txt', w) },
+      { name: 'denied, gemini', native: true, args: ['gemini'], input: geminiInput('shred a.txt', w) },
       { name: 'held', native: false, args: ['claude-code'], input: claude('terraform apply') },
       { name: 'held, gemini', native: false, args: ['gemini'], input: geminiInput('terraform apply', w) },
       { name: 'gemini record', native: false, args: ['gemini', '--allowed', 'record'], input: geminiInput('ls', w) },
@@ -188,7 +190,17 @@ suite(`${title}: byte for byte against the Node hook, real daemon`, () => {
         const strip = ({ requestId: _r, fingerprint: _f, ...rest }: Record<string, unknown>) => rest;
         expect(strip(byNative[0]!), c.name).toEqual(strip(byNode[0]!));
       }
-      if (c.name === 'denied') expect(byNative, c.name).toHaveLength(1);
+      // a refusal: one request and one decision, written by the check the native client sent
+      if (c.name.startsWith('denied')) {
+        expect(byNative, c.name).toHaveLength(1);
+        const decisions = (await ledgerRecords(inst.env)).filter(
+          (r) => r.type === 'decision' && r.payload['requestId'] === byNative[0]!['requestId'],
+        );
+        expect(
+          decisions.map((d) => d.payload['effect']),
+          c.name,
+        ).toEqual(['deny']);
+      }
     }
   }, 240_000);
 });
@@ -223,7 +235,7 @@ suite(`${title}: protocol`, () => {
   let fake: FakeDaemon | undefined;
   afterEach(() => fake?.stop());
 
-  it('asks the same check as the Node hook (context and intent included), recording only an allow', async () => {
+  it('asks the same check as the Node hook (context, intent and recorded effects included)', async () => {
     fake = new FakeDaemon((m, _n, sock) => sock.write(encodeFrame(allow(m))), 'check');
     await fake.start();
     const work = realpathSync(mkdtempSync(join(tmpdir(), 'gnw-')));
@@ -237,21 +249,58 @@ suite(`${title}: protocol`, () => {
       expect(viaNative.stdout.length + viaNode.stdout.length).toBe(0);
       const [a, b] = fake.received;
       const strip = (m: Record<string, unknown>) => {
-        const c = structuredClone(m) as { context: { requester: Record<string, unknown> }; recordEffects?: unknown };
+        const c = structuredClone(m) as { context: { requester: Record<string, unknown> } };
         delete c.context.requester['pid'];
-        delete c.recordEffects;
         return c;
       };
       expect(strip(b!)).toEqual(strip(a!));
-      expect(a!['recordEffects']).toEqual(['deny', 'allow']);
-      expect(b!['recordEffects']).toEqual(['allow']);
+      expect(b!['recordEffects']).toEqual(['deny', 'allow']);
       expect((b!['intent'] as Record<string, string>)['source']).toBe('transcript+tool_input');
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
   });
 
-  it('hands every answer but a well-formed allow to the Node hook, which blocks (exit 2)', async () => {
+  it('words a refusal as the Node hook does (quotes, controls, the 600-unit cut through a pair), without handing over', async () => {
+    const sets: string[][] = [
+      [],
+      ['deny (x, high): "quoted" \\ back\nline\u0001 \u2028 tab\t'],
+      ['a', 'b', 'c', 'd'],
+      [`${'é'.repeat(599)}😀z`],
+      [`${'é'.repeat(598)}😀`],
+      [`${'é'.repeat(598)}😀z`, 'second'],
+    ];
+    const work = realpathSync(mkdtempSync(join(tmpdir(), 'gnd-')));
+    try {
+      for (const [i, reasons] of sets.entries()) {
+        fake = new FakeDaemon(
+          (m, _n, s) => s.write(encodeFrame({ re: m['id'], type: 'result', data: { effect: 'deny', reasons } })),
+          'check',
+        );
+        await fake.start();
+        for (const [agent, input] of [
+          ['claude-code', claudeInput('rm -rf /', work)],
+          ['codex', codexInput('rm -rf /', work)],
+          ['gemini', geminiInput('rm -rf /', work)],
+        ] as const) {
+          const viaNode = await nodeHook([agent], hookEnv(fake), input, work);
+          const viaNative = await nativeHook([agent], hookEnv(fake), input, work);
+          expect(viaNative.stderr.toString(), `${agent} ${i}`).toBe('');
+          expect(viaNative.status, `${agent} ${i}`).toBe(viaNode.status);
+          expect(viaNative.stdout.toString('hex'), `${agent} ${i}`).toBe(viaNode.stdout.toString('hex'));
+          expect(viaNode.stdout.toString(), `${agent} ${i}`).toMatch(/denied by policy/);
+        }
+        // one check per hook run: the native client asked once and did not hand the refusal over
+        expect(fake.received, `set ${i}`).toHaveLength(6);
+        fake.stop();
+        fake = undefined;
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('hands every answer but a well-formed allow or deny to the Node hook, which blocks (exit 2)', async () => {
     const bad: ((m: Record<string, unknown>, sock: Socket) => void)[] = [
       (m, s) => s.write(encodeFrame({ re: m['id'], type: 'error', code: 'internal', message: 'ledger full' })),
       (m, s) => s.write(encodeFrame({ re: m['id'], type: 'result', data: { effect: 'ALLOW', reasons: [] } })),

@@ -85,7 +85,7 @@ describe('a slow reader gets every record', () => {
   it('10,000 pending requests: `guard requests --json` lists every one (paged replies)', async () => {
     // raising 10,000 takes minutes on a loaded machine: none may expire meanwhile
     await rig.cleanup();
-    rig = new Rig(TEST_POLICY.replace('approval: { timeout: 60s }', 'approval: { timeout: 2h }'));
+    rig = new Rig(TEST_POLICY.replace('approval: { timeout: 10m }', 'approval: { timeout: 2h }'));
     await rig.startDaemon();
     const ids = await raise(sock(), 10_000, 'approve-me', rig.home, 500);
     expect(ids).toHaveLength(10_000);

@@ -109,7 +109,9 @@ export function collect(child: ChildProcess, input?: Buffer | string, timeoutMs 
     child.stderr?.on('data', (d: Buffer) => err.push(d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`timed out after ${timeoutMs} ms`));
+      // what the process had said by then: the only clue to where it stopped
+      const said = (b: Buffer[]): string => JSON.stringify(Buffer.concat(b).toString('utf8').slice(-2000));
+      reject(new Error(`timed out after ${timeoutMs} ms; stderr so far: ${said(err)}; stdout so far: ${said(out)}`));
     }, timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);

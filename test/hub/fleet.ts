@@ -77,9 +77,10 @@ export async function startHost(
   replicas: Replica[],
   hubUrl: string,
   name: string,
+  policy?: string,
   approver: { name: string; flags: string[] } = { name: 'bob', flags: ['--slack-user-id', BOB.id] },
 ): Promise<Rig> {
-  const rig = new Rig();
+  const rig = new Rig(policy);
   const section = await joinHost(rig, pg, hubUrl, name);
   mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
   const urls = `url: [${replicas.map((r) => r.url).join(', ')}]`;

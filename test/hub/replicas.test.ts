@@ -7,7 +7,7 @@
  * for a failed replica, move to the other, and keep polling a dead replica while the live one held
  * its votes.
  */
-import { createServer, get, type Server } from 'node:http';
+import { createServer, get, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rig } from '../daemon/helpers.js';
@@ -65,6 +65,63 @@ describe.skipIf(postgresSkipReason() !== undefined)('hub replicas seen from a da
     expect((await rig.guard(['revoke', id!])).code).toBe(0);
     expect((await p.done).code).toBe(76);
   }, 120_000);
+
+  it('a view the hub refuses (4xx) is set aside, so the views queued behind it still reach the hub', async () => {
+    // a proxy in front of the live replica refuses every PUT of the first request this host raises
+    // (as the hub refuses a view it cannot take) and passes everything else through
+    let refusedId: string | undefined;
+    let refusals = 0;
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (req.method === 'PUT' && req.url === '/v1/requests') {
+          const id = (JSON.parse(body.toString('utf8')) as { view: { id: string } }).view.id;
+          refusedId ??= id;
+          if (id === refusedId) {
+            refusals++;
+            res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid body: refused"}');
+            return;
+          }
+        }
+        const up = request(`${live.url}${req.url ?? ''}`, { method: req.method, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        up.on('error', () => res.destroy());
+        up.end(body);
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const host = await startHost(pg, [{ url: proxyUrl } as Replica], live.url, 'rep-b');
+    try {
+      const first = host.exec('approve-me');
+      const [, a] = await first.waitFor(ID);
+      await until(() => refusals >= 1, 'the first view refused');
+      expect(refusedId).toBe(a);
+      const second = host.exec('approve-me');
+      const [, b] = await second.waitFor(ID);
+      // before: the refused view was sent again and again, and this one never left the queue
+      await until(
+        () => pg.sql(`SELECT count(*) FROM requests WHERE request_id = '${b!}'`).trim() === '1',
+        'the second request on the hub',
+      );
+      expect(refusals).toBe(1);
+      expect(pg.sql(`SELECT count(*) FROM requests WHERE request_id = '${a!}'`).trim()).toBe('0');
+      const status = await host.guard(['daemon', 'status']);
+      expect(status.stdout).toContain('1 request views refused by the hub');
+      // the refused request is still open on its host, and still ends there
+      expect((await host.guard(['revoke', a!])).code).toBe(0);
+      expect((await host.guard(['revoke', b!])).code).toBe(0);
+      expect((await first.done).code).toBe(76);
+      expect((await second.done).code).toBe(76);
+    } finally {
+      await host.cleanup();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  }, 180_000);
 
   it('keeps an idle connection open longer than a client does, so a reused connection never meets a close', async () => {
     // Node's fetch closes an idle connection after 4 s; a hub closing first (Node's default: 5 s)

@@ -71,7 +71,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub: Teams', () => {
       await startReplica(pg, config, '127.0.0.1:0', env),
       await startReplica(pg, config, '127.0.0.1:0', env),
     );
-    rig = await startHost(pg, replicas, replicas[0]!.url, HOST, {
+    rig = await startHost(pg, replicas, replicas[0]!.url, HOST, undefined, {
       name: 'alice',
       flags: ['--email', 'alice@example.test'],
     });

@@ -6,7 +6,8 @@
  * vote with her IdP subject, the daemon maps it to the approver enrolled with that subject, and the
  * command runs once. Refused: an IdP user no host enrolled (at sign-in), a subject the hub lists
  * but the daemon does not map (by the daemon, recorded), a cross-site form and a form without the
- * session's CSRF token, an approval of a step-up rule (sent to the host's own page).
+ * session's CSRF token, an approval of a step-up rule (sent to the host's own page). The page offers
+ * the scopes a rule allows; the chosen one travels in the hub-signed vote and the host re-checks it.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,13 @@ import { checkPhoneLayout, ID, outcome, refusesForgedForms, signInAt, WEB_POLICY
 import { joinHost, startReplica, until, type Replica } from './fleet.js';
 
 const HOST = 'hweb-a';
+/** A rule that allows scoped grants (the hub's page offers them, decision 1090). */
+const SCOPE_RULE = `  - id: t.hubscope
+    description: Test rule that allows scoped grants
+    effect: approve
+    match: { program: mark, any_arg: [scope-me] }
+    approval: { timeout: 120s, groups: [sre], max_uses: 3, max_ttl: 1h }
+`;
 
 const skip = postgresSkipReason() !== undefined || chromiumSkipReason() !== false;
 
@@ -63,7 +71,7 @@ describe.skipIf(skip)('the web approval page served by the hub', () => {
     // the hub keeps the provider's discovery and keys under its own GUARD_HOME
     replica = await startReplica(pg, hubConfig, '127.0.0.1:0', { GUARD_HOME: join(dir, 'home') });
     url = `${replica.url}/approve/`;
-    rig = new Rig(WEB_POLICY);
+    rig = new Rig(`${WEB_POLICY}${SCOPE_RULE}`);
     const section = await joinHost(rig, pg, replica.url, HOST);
     mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
     writeFileSync(join(rig.env['GUARD_HOME']!, 'config.yaml'), `${section}\n${identity()}`);
@@ -150,7 +158,33 @@ describe.skipIf(skip)('the web approval page served by the hub', () => {
     run.child.kill();
   }, 120_000);
 
-  it('a scope posted on the hub page is refused by the hub (hub votes carry no grant, decision 1089): no vote reaches the host', async () => {
+  it('offers the scopes the rule allows with their exact text; "3 uses" chosen on the hub grants exactly that on the host (decision 1090)', async () => {
+    const { run, id, key } = await request('scope-me');
+    await phone.goto(`${url}r/${encodeURIComponent(key)}`, { waitUntil: 'domcontentloaded' });
+    const radios = phone.locator('input[type=radio][name=scope]');
+    expect(await radios.count()).toBe(3);
+    expect(await radios.first().isChecked()).toBe(true);
+    const choice = phone.locator('label.choice', { has: phone.locator('strong', { hasText: /^3 uses$/ }) });
+    const shown = await choice.locator('.cmd').innerText();
+    expect(shown).toMatch(/^exactly `.*scope-me` in .* by \S+, at most 3 uses within 15 min$/);
+    await choice.locator('input').check();
+    await phone.getByRole('button', { name: 'Approve', exact: true }).click();
+    expect(await outcome(phone)).toMatch(/^Recorded/);
+    expect((await run.done).code).toBe(0);
+    const recs = await rig.ledger((rs) => of(rs, id, 'approval').length > 0);
+    expect(of(recs, id, 'approval')[0]?.payload).toMatchObject({
+      approver: 'alice',
+      channel: 'hub-web',
+      verifiedBy: `hub+idp:${idp.issuer}`,
+      grant: { uses: 3, ttlSeconds: 900, scope: shown },
+    });
+    // the grant covers the same command again: it runs without a new request
+    const again = await rig.guard(['exec', '--no-wait', '--', MARK, rig.marker, 'scope-me']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(rig.marks()).toHaveLength(3);
+  }, 120_000);
+
+  it('a scope posted for a rule without bounds travels in the vote and is refused and recorded by the host: nothing granted', async () => {
     const { run, id, key } = await request('web-me');
     const target = `${url}r/${encodeURIComponent(key)}`;
     await phone.goto(target, { waitUntil: 'domcontentloaded' });
@@ -158,10 +192,17 @@ describe.skipIf(skip)('the web approval page served by the hub', () => {
     const form = phone.locator('form:has(button.approve)');
     const view = await form.locator('input[name=view]').inputValue();
     const csrf = await form.locator('input[name=csrf]').inputValue();
-    const r = await phone.request.post(target, { form: { action: 'approve', view, csrf, scope: 'u2-t60' } });
-    expect(r.status()).toBe(403);
-    expect(await r.text()).toContain('the hub does not relay scoped grants');
-    expect(votes(id)).toBe(0);
+    await phone.request.post(target, { form: { action: 'approve', view, csrf, scope: 'u2-t60' } });
+    const recs = await rig.ledger((rs) => of(rs, id, 'approval_refused').length > 0);
+    expect(of(recs, id, 'approval_refused')[0]?.payload).toMatchObject({
+      approver: 'alice',
+      channel: 'hub-web',
+      code: 'grant-refused',
+      reason: 'the policy allows no scoped grant for this request (no max_uses / max_ttl)',
+      grant: expect.objectContaining({ uses: 2, ttlSeconds: 60 }) as unknown,
+    });
+    expect(of(recs, id, 'approval')).toHaveLength(0);
+    expect(pg.sql(`SELECT body->>'v', body->>'scope' FROM votes WHERE request_id = '${id}'`).trim()).toBe('2|u2-t60');
     run.child.kill();
   }, 120_000);
 

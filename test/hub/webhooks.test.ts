@@ -90,7 +90,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub: webhooks', () =>
     );
     startOne = () => startReplica(pg, config, '127.0.0.1:0', { HOOK_SECRET: SECRET });
     replicas.push(await startOne(), await startOne());
-    rig = await startHost(pg, replicas, replicas[0]!.url, HOST, {
+    rig = await startHost(pg, replicas, replicas[0]!.url, HOST, undefined, {
       name: 'alice',
       flags: ['--email', 'alice@example.test'],
     });

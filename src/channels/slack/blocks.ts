@@ -246,6 +246,35 @@ function scopeBlocks(original: RequestView): Block[] {
   ];
 }
 
+/** Action id of the "Extend" button of an approved grant (decision 1091). */
+export const ACTION_EXTEND = 'guard_extend';
+
+const usesText = (n: number): string => `${n} use${n === 1 ? '' : 's'}`;
+
+/**
+ * An approved grant its rule lets one approver extend: the grant now and the extension, beside an
+ * "Extend" button whose value names both (`<request id> <uses> <expiry> <uses> <expiry>`); the
+ * daemon applies it only while the grant is still exactly as shown, within the rule's bounds.
+ */
+function extendBlocks(view: RequestView): Block[] {
+  const o = view.extendOffer;
+  if (o === undefined || view.state !== 'approved') return [];
+  return [
+    {
+      ...section(
+        `*Grant:* ${usesText(o.from.usesLeft)} left until ${o.from.expiresAt}. *Extend* to ${usesText(o.to.usesLeft)} until ${o.to.expiresAt} (the most this rule allows).`,
+      ),
+      block_id: 'guard_extend',
+      accessory: {
+        type: 'button',
+        text: { type: 'plain_text', text: 'Extend', emoji: true },
+        action_id: ACTION_EXTEND,
+        value: [view.id, o.from.usesLeft, o.from.expiresAt, o.to.usesLeft, o.to.expiresAt].join(' '),
+      },
+    },
+  ];
+}
+
 /** Sections for a long value: the first `inline` parts in the message, the rest queued for the thread. */
 function spill(label: string, value: string, inline: number, thread: string[]): Block[] {
   const parts = longValue(label, value);
@@ -320,7 +349,7 @@ export function renderMessage(original: RequestView, nowMs: number): RenderedMes
         ),
       );
     tail.push(actions(view));
-  }
+  } else tail.push(...extendBlocks(view));
   // the command gets what the budget leaves (at least its first part); the rest goes to the thread
   const room = MESSAGE_TEXT_BUDGET - blockTextLength([...blocks, ...tail]) - 200;
   const inline = Math.max(1, Math.min(INLINE_PARTS, Math.floor(room / PART_CHARS)));

@@ -8,7 +8,15 @@ import { WebClient } from '@slack/web-api';
 import { backoffMs, Delivery, sleep, type RetryPolicy } from '../delivery.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { visibleText } from '../../util/visible.js';
-import { ACTION_APPROVE, ACTION_APPROVE_SCOPE, ACTION_ASK, ACTION_DENY, isOpen, renderMessage } from './blocks.js';
+import {
+  ACTION_APPROVE,
+  ACTION_APPROVE_SCOPE,
+  ACTION_ASK,
+  ACTION_DENY,
+  ACTION_EXTEND,
+  isOpen,
+  renderMessage,
+} from './blocks.js';
 import { grantOfToken } from '../scope-choice.js';
 import { code, escapeText } from './escape.js';
 import { sdkLogger } from './logger.js';
@@ -281,6 +289,7 @@ export class SlackChannel implements Channel {
     // a wider-grant button's value is `<request id> <token>` (blocks.ts)
     const [requestId = '', token] = scoped ? action.value.split(' ', 2) : [action.value];
     const channel = (body['channel'] as { id?: string } | undefined)?.id ?? this.opts.channelId;
+    if (action.action_id === ACTION_EXTEND) return this.onExtend(channel, user, action.value);
     const closed = this.closedText(requestId);
     if (closed !== undefined) return this.ephemeral(channel, user.id, closed);
     if (action.action_id === ACTION_APPROVE || scoped) {
@@ -312,6 +321,25 @@ export class SlackChannel implements Channel {
         view: modalView(action.action_id === ACTION_DENY ? 'deny' : 'ask', meta) as never,
       });
     }
+  }
+
+  /**
+   * An "Extend" click (decision 1091): the value names the grant as shown and the extension; the
+   * daemon checks both (compare-and-set, bounds, eligibility) and records a refusal.
+   */
+  private async onExtend(channel: string, user: SlackUser, value: string): Promise<void> {
+    const [requestId = '', fromUses, fromExpires, toUses, toExpires] = value.split(' ');
+    if (this.host?.extend === undefined)
+      return this.ephemeral(channel, user.id, 'grant extension is not available on this channel');
+    if (!/^rq-[0-9a-f]{12}$/.test(requestId)) return this.ephemeral(channel, user.id, 'no such request');
+    const num = (s: string | undefined): number => (s !== undefined && /^[0-9]{1,7}$/.test(s) ? Number(s) : -1);
+    const refusal = await this.host.extend({
+      requestId,
+      identity: this.identity(user),
+      from: { usesLeft: num(fromUses), expiresAt: fromExpires ?? '' },
+      to: { usesLeft: num(toUses), expiresAt: toExpires ?? '' },
+    });
+    await this.ephemeral(channel, user.id, refusal ?? `Grant of request ${requestId} extended.`);
   }
 
   /** The grant a wider-grant button asks for, rebuilt against the request as this channel shows it. */

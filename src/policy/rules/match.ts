@@ -48,26 +48,39 @@ export function tokens(cmd: Cmd): Tokens {
     positional.push({ w, maybeValue: prevFlag || w.lead });
     prevFlag = false;
   }
-  // the text and the payload test are built when a rule first reads them (most commands meet no text rule)
-  let joined: string | undefined;
-  let sql: string | undefined;
-  let payload: boolean | undefined;
-  return {
-    args: cmd.args,
-    positional,
-    flags,
-    get joined() {
-      return (joined ??= joinedText(cmd));
-    },
-    get sqlJoined() {
-      return (sql ??= sqlText(this.joined));
-    },
-    get payloadComputed() {
-      return (payload ??=
-        cmd.args.some((w, i) => w.lead && i > 0 && PAYLOAD_OPTS.has(cmd.args[i - 1]!.text)) ||
-        cmd.args.some((w) => w.dynamic && /^(?:-[ceqQ]|--(?:command|execute|query|eval)=)\$/.test(w.text)));
-    },
-  };
+  return new CommandTokens(cmd, positional, flags);
+}
+
+/**
+ * Tokens with the text and the payload test built when a rule first reads them (most commands meet
+ * no text rule). A class, not an object literal with getters: such a literal is built slowly and
+ * read through slow property lookups, once per command and many times per rule (decision 0029).
+ */
+class CommandTokens implements Tokens {
+  readonly args: Word[];
+  forms: Map<string, string[]> | undefined = undefined;
+  private joinedMemo: string | undefined = undefined;
+  private sqlMemo: string | undefined = undefined;
+  private payload: boolean | undefined = undefined;
+  constructor(
+    private readonly cmd: Cmd,
+    readonly positional: Tokens['positional'],
+    readonly flags: Word[],
+  ) {
+    this.args = cmd.args;
+  }
+  get joined(): string {
+    return (this.joinedMemo ??= joinedText(this.cmd));
+  }
+  get sqlJoined(): string {
+    return (this.sqlMemo ??= sqlText(this.joined));
+  }
+  get payloadComputed(): boolean {
+    const args = this.cmd.args;
+    return (this.payload ??=
+      args.some((w, i) => w.lead && i > 0 && PAYLOAD_OPTS.has(args[i - 1]!.text)) ||
+      args.some((w) => w.dynamic && /^(?:-[ceqQ]|--(?:command|execute|query|eval)=)\$/.test(w.text)));
+  }
 }
 
 /** The words, values glued to short options, stdin and the text of files the command names. */

@@ -1,0 +1,34 @@
+/**
+ * Grant extension from a channel (decision 1091): what the daemon sends a channel about an approved
+ * grant (the extension its rule allows), and what it does with an extension clicked there. The
+ * request core checks it as a signed one (src/request/channel-extend.ts); a refusal is recorded as
+ * `approval_refused` with action `extend` and the channel's identity, and told to the clicker.
+ */
+import { channelSubjects } from '../identity/load.js';
+import { extendOffer, type ChannelExtension } from '../request/channel-extend.js';
+import { isRefusal } from '../request/refusal.js';
+import type { RequestView, StoredRequest } from '../request/state.js';
+import type { DaemonContext } from './context.js';
+
+/** The view channels get: an approved grant's extension offer added when its rule allows one. */
+export function channelView(r: StoredRequest, now: Date): RequestView {
+  const offer = extendOffer(r, now);
+  return offer === undefined ? r.view : { ...r.view, extendOffer: offer };
+}
+
+/** ChannelHost.extend: null when extended, else the refusal (recorded). */
+export async function channelExtend(ctx: DaemonContext, e: ChannelExtension): Promise<string | null> {
+  const out = await ctx.machine.extendFromChannel(e, channelSubjects(ctx.env));
+  if (!isRefusal(out)) return null;
+  await ctx.ledger.append('approval_refused', {
+    requestId: e.requestId,
+    action: 'extend',
+    channel: e.identity.channel,
+    identity: e.identity.id,
+    verifiedBy: e.identity.verifiedBy ?? null,
+    code: out.refused,
+    reason: out.reason,
+  });
+  ctx.log.warn(`grant extension from ${e.identity.channel} refused: ${e.requestId}: ${out.reason}`);
+  return out.reason;
+}
