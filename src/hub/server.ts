@@ -3,7 +3,7 @@
  *   POST /v1/join           {token, ledgerKey?}   → {host, credential, voteKey}   (one-time token)
  *   PUT  /v1/requests       {view}                → 204   (a host raises or updates its request)
  *   POST /v1/votes/poll     {ack: [vote ids]}     → {votes}   (long poll; a host sees only its own)
- *   GET  /v1/health                               → {ok, slackOwner, teamsOwner}
+ *   GET  /v1/health                               → {ok, slackOwner, teamsOwner, webhookOwner: [per endpoint]}
  *   POST /v1/witness        {checkpoint, proof}   → {cosignature, witnessKey}   (decision 1045)
  *   POST /v1/evidence/head  {}                    → {size}   (records the hub holds for this host)
  *   POST /v1/evidence       {from, records, checkpoint} → {size, cosignature, witnessKey}   (decision 1047)
