@@ -5,9 +5,10 @@
  * its votes and acknowledges them, and forwards signed ledger records (POST /v1/evidence). A click
  * is what the Slack owner does with one: `HubStore.addVote` (a signed vote row + NOTIFY).
  * Reported: requests raised and decided per second, click → host notified p50/p99, records
- * forwarded per second (each batch checked and cosigned by the hub).
+ * forwarded per second (each batch checked and cosigned by the hub); raise → approver notified: an
+ * approver's event stream (GET /v1/fleet/events, decision 1076) open on the other replica.
  */
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Frontier, leafHash } from '../src/ledger/merkle.js';
@@ -162,6 +163,60 @@ async function forwarding(hosts: SimHost[]): Promise<number> {
   return (hosts.length * RECORDS) / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * One host raises requests one at a time; an approver it enrolled has the event stream open on
+ * `streamUrl`: the time from the raise to the stream's "changed". The approver session is made in
+ * the database (the bench has no approver key to sign a login with).
+ */
+async function approverPush(pool: pg.Pool, h: SimHost, streamUrl: string, count = 20): Promise<number[]> {
+  const publicKey = `bench-approver-${randomBytes(8).toString('hex')}`;
+  await call(h, '/v1/approvers', { approvers: [{ name: 'bench', publicKey }] }, 'PUT');
+  const token = `ghs_${randomBytes(32).toString('base64url')}`;
+  await pool.query(
+    `INSERT INTO approver_sessions (token_sha256, public_key, expires_at) VALUES ($1, $2, now() + interval '1 hour')`,
+    [createHash('sha256').update(token).digest('hex'), publicKey],
+  );
+  const stop = new AbortController();
+  const res = await fetch(`${streamUrl}/v1/fleet/events`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: stop.signal,
+  });
+  if (!res.ok || res.body === null) throw new Error(`event stream: ${res.status}`);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const changed = async (): Promise<void> => {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (event.startsWith('event: changed')) return;
+        continue;
+      }
+      const r = await reader.read();
+      if (r.done) throw new Error('the event stream ended');
+      buffer += decoder.decode(r.value as Uint8Array, { stream: true });
+    }
+  };
+  await changed(); // the one sent on opening
+  const lat: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const id = `rq-${randomBytes(6).toString('hex')}`;
+      const t0 = performance.now();
+      await call(h, '/v1/requests', view(id, 'pending'), 'PUT');
+      await changed();
+      lat.push(performance.now() - t0);
+      await call(h, '/v1/requests', view(id, 'approved'), 'PUT');
+      await changed();
+    }
+  } finally {
+    stop.abort();
+  }
+  return lat;
+}
+
 export const hubSuite: Suite = {
   name: 'hub',
   async run() {
@@ -211,6 +266,10 @@ export const hubSuite: Suite = {
       }
       stop.abort();
       await polling;
+      const push = await approverPush(pool, hosts[0]!, replicas[1]!.url);
+      process.stdout.write(
+        `\nraise → approver notified (event stream on the other replica, ${push.length} raises one at a time): p50 ${fmt(quantile(push, 0.5), 1)} ms, p99 ${fmt(quantile(push, 0.99), 1)} ms\n`,
+      );
     } finally {
       for (const r of replicas) r.child.kill('SIGKILL');
       await pool.end();

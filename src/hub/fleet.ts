@@ -4,6 +4,7 @@
  *   GET  /v1/fleet/requests                       (an approver, signed) → {requests: [{host, view}]}
  *   POST /v1/fleet/decisions  {host, signed}      (an approver, signed) → {vote}
  *   POST /v1/fleet/session                        (an approver, signed) → {token, expiresAt}
+ *   GET  /v1/fleet/events                         (an approver) → text/event-stream of `changed` (fleet-events.ts)
  * A session token (`Authorization: Bearer ghs_…`, 8 hours) stands for the signature on later
  * calls, so the TUI needs the approver key unlocked once to log in, not for every read.
  * An approver is known by a public key that an enrolled host distributed as one of its approvers,
@@ -17,6 +18,7 @@ import { z } from 'zod';
 import { signedDecisionSchema } from '../approval/schema.js';
 import type { SignedDecision } from '../approval/types.js';
 import { checkApproverHeaders } from './approver-auth.js';
+import type { FleetEvents } from './fleet-events.js';
 import type { HostRow, HubStore } from './store.js';
 import { signVote, type VoteBody } from './vote.js';
 
@@ -86,6 +88,7 @@ export class FleetRoutes {
     private readonly store: HubStore,
     private readonly votePem: string,
     private readonly log: (level: 'info' | 'warn' | 'error', message: string) => void,
+    private readonly events?: FleetEvents,
   ) {}
 
   /** Answers one fleet request (writes the response itself). */
@@ -93,7 +96,7 @@ export class FleetRoutes {
     let status = 200;
     let body: unknown;
     try {
-      body = await this.route(req, path);
+      body = await this.route(req, path, res);
       if (body === undefined) status = 204;
     } catch (err) {
       status = err instanceof FleetError ? err.status : 503;
@@ -106,7 +109,7 @@ export class FleetRoutes {
     res.end(JSON.stringify(body));
   }
 
-  private async route(req: IncomingMessage, path: string): Promise<unknown> {
+  private async route(req: IncomingMessage, path: string, res: ServerResponse): Promise<unknown> {
     const text = await readText(req);
     if (req.method === 'PUT' && path === '/v1/approvers') {
       const auth = req.headers.authorization;
@@ -127,6 +130,8 @@ export class FleetRoutes {
       return { token, expiresAt: r.rows[0]!.expires_at.toISOString() };
     }
     if (req.method === 'GET' && path === '/v1/fleet/requests') return { requests: await this.requests(key) };
+    if (req.method === 'GET' && path === '/v1/fleet/events' && this.events !== undefined)
+      return void (await this.events.stream(key, res));
     if (req.method === 'POST' && path === '/v1/fleet/decisions') {
       const d = parse(decisionBody, text);
       return { vote: await this.relay(key, d.host, d.signed) };

@@ -150,6 +150,34 @@ CREATE INDEX host_approvers_idp ON host_approvers (idp_subject);
   },
   {
     version: 7,
+    name: "the hub's web page sign-ins, sessions and used ID tokens, shared by replicas (decision 1075)",
+    sql: `
+CREATE TABLE web_logins (
+  state_sha256 text PRIMARY KEY,
+  browser_sha256 text NOT NULL,
+  verifier text NOT NULL,
+  nonce text NOT NULL,
+  purpose jsonb NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX web_logins_expiry ON web_logins (expires_at);
+CREATE TABLE web_sessions (
+  id_sha256 text PRIMARY KEY,
+  subject text NOT NULL,
+  issuer text NOT NULL,
+  approver text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX web_sessions_expiry ON web_sessions (expires_at);
+CREATE TABLE web_used_tokens (
+  token_sha256 text PRIMARY KEY,
+  expires_at timestamptz NOT NULL
+);
+CREATE INDEX web_used_tokens_expiry ON web_used_tokens (expires_at);
+`,
+  },
+  {
+    version: 8,
     name: 'teams and webhook deliveries: the Location being polled per request; webhook callback signatures used',
     sql: `
 CREATE TABLE channel_deliveries (

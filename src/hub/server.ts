@@ -28,6 +28,7 @@ import { cosign, witnessKeyOf } from './witness-store.js';
 import { evidenceHead, forwardEvidence } from './evidence-store.js';
 import { decodeBase64Strict } from '../ledger/b64.js';
 import { FleetRoutes, isFleetPath } from './fleet.js';
+import { FleetEvents } from './fleet-events.js';
 import { startHubWeb, type HubWeb, type HubWebOptions } from './web.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -150,7 +151,10 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           keeper: deliveryKeeper('teams'),
         });
   teams?.start();
-  const fleet = new FleetRoutes(store, key.privatePem, opts.log);
+  // requests changed: wakes the approvers' event streams (decision 1076)
+  const changes = new Wakeups(opts.databaseUrl, 'guard_requests', (m) => opts.log('warn', m));
+  await changes.start();
+  const fleet = new FleetRoutes(store, key.privatePem, opts.log, new FleetEvents(store, changes));
   const callbacks = new WebhookCallbacks(store, key.privatePem, opts.webhooks ?? [], opts.log);
   let web: HubWeb | undefined;
 
@@ -309,6 +313,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       await teams?.stop();
       for (const h of hooks) await h.stop();
       await wake.stop();
+      await changes.stop();
       await pool.end().catch(() => undefined);
     },
   };

@@ -7,6 +7,8 @@ import pg from 'pg';
 
 export class Wakeups {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Told of every wake-up: its key, or undefined for "anything may have changed" (after a reconnect). */
+  private readonly listeners = new Set<(key: string | undefined) => void>();
   private client: pg.Client | undefined;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
@@ -61,12 +63,20 @@ export class Wakeups {
     return { promise, cancel: finish };
   }
 
+  /** Calls `fn` on every wake-up until the returned function is called. */
+  onAny(fn: (key: string | undefined) => void): () => void {
+    this.listeners.add(fn);
+    return () => void this.listeners.delete(fn);
+  }
+
   private wake(key: string): void {
     for (const f of [...(this.waiters.get(key) ?? [])]) f();
+    for (const l of [...this.listeners]) l(key);
   }
 
   private wakeAll(): void {
     for (const key of [...this.waiters.keys()]) this.wake(key);
+    for (const l of [...this.listeners]) l(undefined);
   }
 
   async stop(): Promise<void> {

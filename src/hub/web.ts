@@ -17,6 +17,7 @@ import { canonicalBytes } from '../util/canonical.js';
 import { WEB_PREFIX, WebApprovalChannel, type WebSource } from '../web/channel.js';
 import { HUB_ID, hubView, voteScope } from './slack-owner.js';
 import type { HubStore } from './store.js';
+import { PgWebSessions } from './web-sessions.js';
 
 export interface HubWebOptions {
   identity: { cfg: IdentityConfig; home: string };
@@ -144,6 +145,8 @@ export async function startHubWeb(
     sessionMinutes: opts.sessionMinutes,
     identity: opts.identity,
     source,
+    // shared by every replica (decision 1075)
+    sessions: new PgWebSessions(store.pool, opts.sessionMinutes * 60_000),
   });
   await channel.start({
     decide: async (d) => {

@@ -11,13 +11,17 @@ import { messageOf } from '../errors.js';
 import type { ApproverSession } from './approver.js';
 import { KeyLockedError } from './approver.js';
 import { DecisionError, type Backend } from './backend.js';
+import { followHubEvents, type HubEvents } from './hub-events.js';
 import { backoffDelay } from './link.js';
 import type { DecisionIntent, HistoryItem } from './model.js';
 import type { Action } from './reducer.js';
 import { parseView } from './wire.js';
 
-/** How often the fleet list is read again (the hub has no push for approvers). */
-export const FLEET_REFRESH_MS = 2000;
+/**
+ * How often the fleet list is read again without being told: a slow fallback, since the hub's
+ * event stream says when it changed (decision 1076).
+ */
+export const FLEET_REFRESH_MS = 30_000;
 const CALL_TIMEOUT_MS = 15_000;
 
 interface FleetRow {
@@ -48,6 +52,10 @@ export class HubBackend implements Backend {
   private stopped = false;
   private attempt = 0;
   private emit: (a: Action) => void = () => undefined;
+  private events: HubEvents | undefined;
+  /** A read is under way; `again`: the list changed meanwhile, read once more when it ends. */
+  private reading = false;
+  private again = false;
 
   constructor(
     private readonly url: string,
@@ -62,10 +70,23 @@ export class HubBackend implements Backend {
     this.stopped = false;
     this.emit({ type: 'connection', connection: { status: 'connecting', attempt: 0 } });
     void this.refresh();
+    this.events = followHubEvents(this.url, this.token, () => this.changed());
+  }
+
+  /** The hub says the list changed: read it now (once more after a read under way). */
+  private changed(): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    void this.refresh();
   }
 
   stop(): void {
     this.stopped = true;
+    this.events?.stop();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.session.lock();
   }
@@ -86,6 +107,8 @@ export class HubBackend implements Backend {
   private async refresh(): Promise<void> {
     if (this.stopped) return;
     let delay = this.refreshMs;
+    this.reading = true;
+    this.again = false;
     try {
       const data = (await this.call('GET', '/v1/fleet/requests')) as { requests?: unknown };
       const rows = new Map<string, FleetRow>();
@@ -124,6 +147,8 @@ export class HubBackend implements Backend {
         },
       });
     }
+    this.reading = false;
+    if (this.again && this.attempt === 0) delay = 0;
     if (!this.stopped) this.timer = setTimeout(() => void this.refresh(), delay);
   }
 

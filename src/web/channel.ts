@@ -19,7 +19,7 @@ import type { HttpListener } from '../channels/http-listener.js';
 import type { Channel, ChannelHost, ChannelIdentity, PendingRequest, RequestView } from '../channels/types.js';
 import { continuePage, detailPage, listPage, message, signInPage, STYLE } from './html.js';
 import { grantOfToken, ONCE } from '../channels/scope-choice.js';
-import { sameSecret, WebSessions, type LoginPurpose, type Session } from './sessions.js';
+import { digest, sameSecret, WebSessions, type LoginPurpose, type Session, type SessionStore } from './sessions.js';
 
 export const WEB_PREFIX = '/approve';
 const SESSION_COOKIE = 'guard_session';
@@ -37,6 +37,8 @@ export interface WebApprovalOptions {
   identity?: { cfg: IdentityConfig; home: string } | undefined;
   /** Where the requests come from when the page is not the daemon's own (the hub: per approver). */
   source?: WebSource | undefined;
+  /** Where sign-ins and sessions are kept; by default this process's memory (the hub: PostgreSQL). */
+  sessions?: SessionStore | undefined;
 }
 
 /** The requests of a page served away from the daemon (the hub, decision 1068), per signed-in approver. */
@@ -54,12 +56,12 @@ export class WebApprovalChannel implements Channel {
   private host: ChannelHost | undefined;
   private cfg: IdentityConfig | undefined;
   private home = '';
-  private readonly sessions: WebSessions;
+  private readonly sessions: SessionStore;
   private readonly now: () => number;
 
   constructor(private readonly opts: WebApprovalOptions) {
     this.now = opts.now ?? Date.now;
-    this.sessions = new WebSessions(opts.sessionMinutes * 60_000, this.now);
+    this.sessions = opts.sessions ?? new WebSessions(opts.sessionMinutes * 60_000, this.now);
   }
 
   async start(host: ChannelHost): Promise<void> {
@@ -125,7 +127,7 @@ export class WebApprovalChannel implements Channel {
   private async route(req: IncomingMessage, res: ServerResponse, base: string): Promise<void> {
     const url = new URL(req.url ?? '/', base);
     const path = url.pathname;
-    const session = this.sessions.get(cookies(req)[SESSION_COOKIE]);
+    const session = await this.sessions.get(cookies(req)[SESSION_COOKIE]);
     if (req.method === 'GET' && path === `${WEB_PREFIX}/style.css`) {
       res.writeHead(200, { ...securityHeaders(base, this.cfg), 'content-type': 'text/css; charset=utf-8' });
       res.end(STYLE);
@@ -136,7 +138,7 @@ export class WebApprovalChannel implements Channel {
     if (req.method === 'GET' && (path === WEB_PREFIX || path === `${WEB_PREFIX}/`)) {
       if (session === undefined) return send(res, 200, signInPage(), base, this.cfg);
       const pending = (await this.pending(session)).map((p) => p.detail);
-      return send(res, 200, listPage(session.approver, pending), base, this.cfg);
+      return send(res, 200, listPage(session.approver, pending, session.csrf), base, this.cfg);
     }
     const m = new RegExp(`^${WEB_PREFIX}/r/([^/]+)$`).exec(path);
     if (m !== null && req.method === 'GET') {
@@ -163,7 +165,7 @@ export class WebApprovalChannel implements Channel {
       const form = await this.checkedForm(req, res, base, session);
       if (form === undefined || session === undefined) return;
       if (m === null) {
-        this.sessions.end(session.id);
+        await this.sessions.end(session.id);
         res.setHeader('set-cookie', cookie(SESSION_COOKIE, '', base, 'Strict', 0));
         return send(res, 200, message('Signed out', 'You are signed out.'), base, this.cfg);
       }
@@ -325,7 +327,7 @@ export class WebApprovalChannel implements Channel {
     const verifier = oidc.randomPKCECodeVerifier();
     const nonce =
       purpose.kind === 'step-up' ? stepUpNonce(purpose.requestId, fingerprint!, purpose.viewHash) : oidc.randomNonce();
-    const login = this.sessions.startLogin(purpose, verifier, nonce);
+    const login = await this.sessions.startLogin(purpose, verifier, nonce);
     const params: Record<string, string> = {
       scope: cfg.scopes.join(' '),
       nonce,
@@ -351,9 +353,9 @@ export class WebApprovalChannel implements Channel {
       send(res, 400, message('Sign-in refused', why, { error: true, link: `${WEB_PREFIX}/` }), base, cfg);
     };
     // each sign-in is answered once, in the browser that started it
-    const login = this.sessions.takeLogin(url.searchParams.get('state'));
+    const login = await this.sessions.takeLogin(url.searchParams.get('state'));
     if (login === undefined) return fail('unknown, expired or already used sign-in (a replayed callback is refused)');
-    if (!sameSecret(cookies(req)[LOGIN_COOKIE], login.browser))
+    if (!sameSecret(digest(cookies(req)[LOGIN_COOKIE]), login.browserDigest))
       return fail('this sign-in was started in another browser');
     const error = url.searchParams.get('error');
     if (error !== null) return fail(`the identity provider refused the sign-in: ${error.slice(0, 200)}`);
@@ -382,7 +384,8 @@ export class WebApprovalChannel implements Channel {
       skewSeconds: cfg.max_clock_skew_seconds,
     });
     if (!c.ok) return fail(`the ID token does not verify: ${c.reason}`);
-    if (!this.sessions.firstUse(tokenHash(idToken))) return fail('this ID token was already used (replay refused)');
+    if (!(await this.sessions.firstUse(tokenHash(idToken))))
+      return fail('this ID token was already used (replay refused)');
     const spent = cookie(LOGIN_COOKIE, '', base, 'Lax', 0);
     res.setHeader('set-cookie', spent);
     if (login.purpose.kind === 'sign-in') {
@@ -390,12 +393,12 @@ export class WebApprovalChannel implements Channel {
       const approver = await this.whoIs({ channel: 'web', id: who.subject, verifiedBy: `idp:${who.issuer}` });
       if (approver === undefined)
         return fail(`${c.claims.email ?? c.claims.sub} is not an enrolled approver of this guard (enrol with --idp)`);
-      const s = this.sessions.create(who.subject, who.issuer, approver);
+      const s = await this.sessions.create(who.subject, who.issuer, approver);
       res.setHeader('set-cookie', [spent, cookie(SESSION_COOKIE, s.id, base, 'Strict', this.opts.sessionMinutes * 60)]);
       return send(res, 200, continuePage(`${WEB_PREFIX}/`), base, cfg);
     }
     const p = login.purpose;
-    const session = this.sessions.get(p.session);
+    const session = await this.sessions.get(p.session);
     if (session === undefined) return fail('the session that asked for this approval has ended; sign in again');
     const refusal = await this.host!.decide({
       requestId: p.requestId,

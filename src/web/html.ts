@@ -64,7 +64,7 @@ export function signInPage(): string {
   );
 }
 
-export function listPage(approver: string, pending: RequestDetail[]): string {
+export function listPage(approver: string, pending: RequestDetail[], csrf: string): string {
   const cards = pending.map((d) => {
     const v = d.view;
     return `<div class="card"><a href="/approve/r/${esc(encodeURIComponent(v.id))}"><strong>${esc(v.id)}</strong> · ${esc(
@@ -75,7 +75,7 @@ export function listPage(approver: string, pending: RequestDetail[]): string {
     'guard approvals',
     `<h1>Waiting for approval</h1><p class="who">Signed in as ${esc(approver)}</p>
 ${cards.length === 0 ? '<p class="msg">Nothing is waiting for approval.</p>' : cards.join('\n')}
-<form method="post" action="/approve/logout"><button type="submit">Sign out</button></form>`,
+<form method="post" action="/approve/logout"><input type="hidden" name="csrf" value="${esc(csrf)}"><button type="submit">Sign out</button></form>`,
   );
 }
 

@@ -1,9 +1,10 @@
 /**
- * The web approval page's state, in the daemon's memory only: signed-in sessions (bound to the
- * IdP subject and the enrolled approver it maps to) and sign-ins under way (keyed by the OAuth
- * `state`, each usable once). Bounded; expired entries are dropped as new ones arrive.
+ * The web approval page's state: signed-in sessions (bound to the IdP subject and the enrolled
+ * approver it maps to) and sign-ins under way (keyed by the OAuth `state`, each usable once). The
+ * daemon keeps them in memory (`WebSessions`: bounded, expired entries dropped as new ones arrive);
+ * the hub keeps them in PostgreSQL for all its replicas (src/hub/web-sessions.ts, decision 1075).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { GrantRequest } from '../approval/scope.js';
 
 export interface Session {
@@ -22,18 +23,40 @@ export type LoginPurpose =
 
 export interface PendingLogin {
   state: string;
-  /** Random value also set as a cookie on the browser that started the sign-in. */
-  browser: string;
+  /** sha256 of the random value set as a cookie on the browser that started the sign-in. */
+  browserDigest: string;
   verifier: string;
   nonce: string;
   purpose: LoginPurpose;
   expires: number;
 }
 
+/** A new sign-in: the record, and the browser cookie's value (kept by no store, only its digest). */
+export type StartedLogin = PendingLogin & { browser: string };
+
+/** Where a page keeps its sign-ins, sessions and used ID tokens. */
+export interface SessionStore {
+  startLogin(purpose: LoginPurpose, verifier: string, nonce: string): StartedLogin | Promise<StartedLogin>;
+  /** The sign-in under way for `state`, removed: a callback is accepted once. */
+  takeLogin(state: string | null): PendingLogin | undefined | Promise<PendingLogin | undefined>;
+  /** Remembers a token hash; false when it was seen before (replay). */
+  firstUse(hash: string): boolean | Promise<boolean>;
+  create(subject: string, issuer: string, approver: string): Session | Promise<Session>;
+  get(id: string | undefined): Session | undefined | Promise<Session | undefined>;
+  end(id: string | undefined): void | Promise<void>;
+}
+
 const MAX_ENTRIES = 1000;
-const LOGIN_MS = 10 * 60_000;
+export const LOGIN_MS = 10 * 60_000;
 
 export const token = (): string => randomBytes(32).toString('base64url');
+
+/** sha256 hex of a secret: what a store keeps instead of it (undefined stays undefined). */
+export function digest(secret: string): string;
+export function digest(secret: string | undefined): string | undefined;
+export function digest(secret: string | undefined): string | undefined {
+  return secret === undefined ? undefined : createHash('sha256').update(secret).digest('hex');
+}
 
 /** Constant-time equality of two strings (false when either is missing). */
 export function sameSecret(a: string | undefined, b: string | undefined): boolean {
@@ -52,7 +75,7 @@ function prune<T extends { expires: number }>(m: Map<string, T>, now: number): v
   }
 }
 
-export class WebSessions {
+export class WebSessions implements SessionStore {
   private readonly sessions = new Map<string, Session>();
   private readonly logins = new Map<string, PendingLogin>();
   /** sha256 of ID tokens already used to sign in or approve: each is accepted once. */
@@ -63,12 +86,13 @@ export class WebSessions {
     private readonly now: () => number,
   ) {}
 
-  startLogin(purpose: LoginPurpose, verifier: string, nonce: string): PendingLogin {
+  startLogin(purpose: LoginPurpose, verifier: string, nonce: string): StartedLogin {
     const now = this.now();
     prune(this.logins, now);
-    const login = { state: token(), browser: token(), verifier, nonce, purpose, expires: now + LOGIN_MS };
+    const browser = token();
+    const login = { state: token(), browserDigest: digest(browser), verifier, nonce, purpose, expires: now + LOGIN_MS };
     this.logins.set(login.state, login);
-    return login;
+    return { ...login, browser };
   }
 
   /** The sign-in under way for `state`, removed: a callback is accepted once. */

@@ -9,19 +9,18 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approverKeyPath, readKeyFile } from '../../src/approval/keyfile.js';
-import { unlockApproverKey, type ApproverKey } from '../../src/approval/keys.js';
+import type { ApproverKey } from '../../src/approval/keys.js';
 import type { SignedDecision } from '../../src/approval/types.js';
 import { approverHeaders } from '../../src/hub/approver-auth.js';
 import { signVote, type VoteBody } from '../../src/hub/vote.js';
-import { ApproverSession } from '../../src/tui/approver.js';
 import { HubBackend, hubLogin } from '../../src/tui/hub-backend.js';
 import { fleetHostOf } from '../../src/tui/format.js';
 import type { Action } from '../../src/tui/reducer.js';
 import type { RequestView } from '../../src/channels/types.js';
 import { MARK, type Rig } from '../daemon/helpers.js';
-import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
-import { startHost, startReplica, until, type Replica } from './fleet.js';
+import { postgresSkipReason, type Postgres } from '../helpers/postgres.js';
+import { bobSession, startBobFleet, stopBobFleet } from './bob-fleet.js';
+import { until, type Replica } from './fleet.js';
 
 const ID = /request (rq-[0-9a-f]{12}) is waiting/;
 const HOST = 'htui-a';
@@ -93,18 +92,9 @@ describe.skipIf(postgresSkipReason() !== undefined)(
   'guard tui --hub: approver-signed decisions through the hub',
   () => {
     beforeAll(async () => {
-      pg = await startPostgres();
-      replica = await startReplica(pg);
-      rig = await startHost(pg, [replica], replica.url, HOST);
-      const pass = readFileSync(rig.passFile('bob'), 'utf8').trim();
-      bob = unlockApproverKey(readKeyFile(approverKeyPath(rig.env, 'bob')), Buffer.from(pass));
+      ({ pg, replica, rig, bob } = await startBobFleet(HOST));
     }, 300_000);
-    afterAll(async () => {
-      bob?.dispose();
-      await rig?.cleanup();
-      replica?.child.kill('SIGKILL');
-      await pg?.destroy();
-    });
+    afterAll(() => stopBobFleet({ pg, replica, rig, bob }));
 
     it("lists the host's open request with the host name, and a decision signed by bob runs the command", async () => {
       const { id, row, p } = await raise();
@@ -181,14 +171,7 @@ describe.skipIf(postgresSkipReason() !== undefined)(
 
     it("the TUI's hub backend shows the request with its host, and its signed approval runs the command", async () => {
       const token = await hubLogin(replica.url, bob, Date.now());
-      const session = new ApproverSession({
-        env: rig.env,
-        name: 'bob',
-        windowMs: 60_000,
-        now: () => Date.now(),
-        enrolled: () => undefined,
-      });
-      const backend = new HubBackend(replica.url, token, session, () => Date.now(), 50);
+      const backend = new HubBackend(replica.url, token, bobSession(rig), () => Date.now(), 50);
       let views: RequestView[] = [];
       backend.start((a: Action) => {
         if (a.type === 'snapshot') views = a.views;

@@ -26,9 +26,10 @@ export async function startReplica(
   configFile?: string,
   listen = '127.0.0.1:0',
   env: NodeJS.ProcessEnv = {},
+  args: string[] = [],
 ): Promise<Replica> {
   const config = configFile === undefined ? [] : ['--config', configFile];
-  const child = spawn(process.execPath, [BIN, 'hub', 'start', '--listen', listen, ...config], {
+  const child = spawn(process.execPath, [BIN, 'hub', 'start', '--listen', listen, ...config, ...args], {
     env: { ...process.env, GUARD_HUB_DATABASE_URL: pg.url, SLACK_APP: APP_TOKEN, SLACK_BOT: BOT_TOKEN, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

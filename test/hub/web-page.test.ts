@@ -9,18 +9,19 @@
  * session's CSRF token, an approval of a step-up rule (sent to the host's own page). The page offers
  * the scopes a rule allows; the chosen one travels in the hub-signed vote and the host re-checks it.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pgClient from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubStore } from '../../src/hub/store.js';
-import { MARK, Rig, type LedgerRow } from '../daemon/helpers.js';
+import { MARK, type LedgerRow, type Rig } from '../daemon/helpers.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
-import { chromiumSkipReason, enrolWithIdp, launchChromium } from '../identity/browser.js';
+import { chromiumSkipReason, launchChromium } from '../identity/browser.js';
 import { startProvider, type TestProvider } from '../identity/provider.js';
-import { checkPhoneLayout, ID, outcome, refusesForgedForms, signInAt, WEB_POLICY } from '../web/page.js';
-import { joinHost, startReplica, until, type Replica } from './fleet.js';
+import { checkPhoneLayout, outcome, refusesForgedForms, signInAt, WEB_POLICY } from '../web/page.js';
+import { startReplica, until, type Replica } from './fleet.js';
+import { raiseOnHub, startIdpHost } from './web-host.js';
 
 const HOST = 'hweb-a';
 /** A rule that allows scoped grants (the hub's page offers them, decision 1090). */
@@ -50,13 +51,8 @@ describe.skipIf(skip)('the web approval page served by the hub', () => {
 
   /** Raises a request on the host and waits until the hub holds it with the host's fingerprint. */
   async function request(...args: string[]) {
-    const run = rig.spawnGuard(['exec', '--', MARK, rig.marker, ...args], { timeoutMs: 110_000 });
-    const [, id] = await run.waitFor(ID);
-    await until(
-      () => pg.sql(`SELECT view ? 'fingerprint' FROM requests WHERE request_id = '${id!}'`).trim() === 't',
-      `${id!} raised on the hub`,
-    );
-    return { run, id: id!, key: `${id!}@${HOST}` };
+    const { run, id } = await raiseOnHub(rig, pg, ...args);
+    return { run, id, key: `${id}@${HOST}` };
   }
 
   const votes = (id: string): number => Number(pg.sql(`SELECT count(*) FROM votes WHERE request_id = '${id}'`));
@@ -71,17 +67,7 @@ describe.skipIf(skip)('the web approval page served by the hub', () => {
     // the hub keeps the provider's discovery and keys under its own GUARD_HOME
     replica = await startReplica(pg, hubConfig, '127.0.0.1:0', { GUARD_HOME: join(dir, 'home') });
     url = `${replica.url}/approve/`;
-    rig = new Rig(`${WEB_POLICY}${SCOPE_RULE}`);
-    const section = await joinHost(rig, pg, replica.url, HOST);
-    mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
-    writeFileSync(join(rig.env['GUARD_HOME']!, 'config.yaml'), `${section}\n${identity()}`);
-    await enrolWithIdp(rig, browser, 'alice', 'sre');
-    await rig.startDaemon();
-    // the host's link distributes alice's IdP subject to the hub with her key
-    await until(
-      () => pg.sql(`SELECT count(*) FROM host_approvers WHERE idp_subject = 'alice'`).trim() === '1',
-      "alice's subject on the hub",
-    );
+    rig = await startIdpHost(pg, browser, replica.url, HOST, identity(), `${WEB_POLICY}${SCOPE_RULE}`);
     phone = await signIn('alice');
   }, 300_000);
 
