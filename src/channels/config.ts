@@ -108,8 +108,12 @@ function position(doc: Document, counter: LineCounter, path: (string | number)[]
   return { line: 1, col: 1 };
 }
 
-/** Parses config.yaml text and validates its `channels:` section (absent → nothing configured). */
-export function loadChannelsConfig(text: string, file: string): ChannelsConfig {
+/**
+ * Parses config.yaml text and validates its `channels:` section (absent → nothing configured).
+ * `callbacksServed`: the caller serves webhook callbacks itself (the hub, decision 1071), so a
+ * callback endpoint needs no `http_listener`.
+ */
+export function loadChannelsConfig(text: string, file: string, callbacksServed = false): ChannelsConfig {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
@@ -123,8 +127,12 @@ export function loadChannelsConfig(text: string, file: string): ChannelsConfig {
   if (root !== undefined && !isMap(doc.contents))
     throw new UsageError(`${file}:1:1: the configuration must be a mapping`);
   const section = (root as Record<string, unknown> | undefined)?.['channels'] ?? {};
-  const result = channelsSchema.safeParse(section ?? {});
-  if (result.success) return result.data;
+  const served =
+    callbacksServed && typeof section === 'object' && section !== null && !('http_listener' in section)
+      ? { ...section, http_listener: { port: 0 } }
+      : section;
+  const result = channelsSchema.safeParse(served ?? {});
+  if (result.success) return served === section ? result.data : { ...result.data, http_listener: undefined };
   const issue = result.error.issues[0];
   const path = ['channels', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];
   const pos = position(doc, counter, path);

@@ -148,12 +148,12 @@ export class HttpListener {
   }
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? undefined : value;
 }
 
-function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
+export function reply(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   if (res.headersSent) return;
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));

@@ -7,6 +7,12 @@ import { backoffMs, sleep, type Delivery, type RetryPolicy } from './delivery.js
 import { readResponse, REQUEST_TIMEOUT_MS } from './http.js';
 import { messageOf } from '../errors.js';
 
+/** What a channel reports of its delivery of a request (the hub keeps it for a takeover, decision 1070). */
+export interface DeliveryRef {
+  /** The absolute Location of the answer still awaited; null once answered, or when the delivery asks nothing. */
+  location: string | null;
+}
+
 export interface PollOptions {
   what: string;
   target: URL;

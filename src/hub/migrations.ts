@@ -176,11 +176,32 @@ CREATE TABLE web_used_tokens (
 CREATE INDEX web_used_tokens_expiry ON web_used_tokens (expires_at);
 `,
   },
+  {
+    version: 8,
+    name: 'teams and webhook deliveries: the Location being polled per request; webhook callback signatures used',
+    sql: `
+CREATE TABLE channel_deliveries (
+  channel text NOT NULL,
+  host_id text NOT NULL REFERENCES hosts(id),
+  request_id text NOT NULL,
+  location text,
+  rev bigint NOT NULL,
+  PRIMARY KEY (channel, host_id, request_id)
+);
+CREATE TABLE webhook_callbacks (
+  signature text PRIMARY KEY,
+  seen_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /** Advisory lock keys (one namespace for the hub; arbitrary constants). */
 export const LOCK_MIGRATE = 0x6775_6101;
 export const LOCK_SLACK = 0x6775_6102;
+export const LOCK_TEAMS = 0x6775_6103;
+/** Webhook endpoints: this in the high 32 bits, a hash of the endpoint's name in the low ones. */
+export const LOCK_WEBHOOK_SPACE = 0x6775_6104;
 
 /** Applies every migration not yet applied; returns the versions applied by this call. */
 export async function migrate(pool: Pool): Promise<number[]> {

@@ -3,11 +3,12 @@
  *   POST /v1/join           {token, ledgerKey?}   → {host, credential, voteKey}   (one-time token)
  *   PUT  /v1/requests       {view}                → 204   (a host raises or updates its request)
  *   POST /v1/votes/poll     {ack: [vote ids]}     → {votes}   (long poll; a host sees only its own)
- *   GET  /v1/health                               → {ok, slackOwner}
+ *   GET  /v1/health                               → {ok, slackOwner, teamsOwner, webhookOwner: [per endpoint]}
  *   POST /v1/witness        {checkpoint, proof}   → {cosignature, witnessKey}   (decision 1045)
  *   POST /v1/evidence/head  {}                    → {size}   (records the hub holds for this host)
  *   POST /v1/evidence       {from, records, checkpoint} → {size, cosignature, witnessKey}   (decision 1047)
  * PUT /v1/approvers, GET /v1/fleet/requests, POST /v1/fleet/decisions: src/hub/fleet.ts (decision 1049).
+ * POST /v1/webhooks/<name>/callback: a signed webhook decision (src/hub/webhooks.ts, decision 1071).
  * /approve/…: the web approval page, when an IdP is configured (src/hub/web.ts, decision 1068).
  * Hosts authenticate with `Authorization: Bearer <credential>`. Bodies are bounded and validated.
  */
@@ -17,7 +18,9 @@ import pg from 'pg';
 import { z } from 'zod';
 import type { Channel } from '../channels/types.js';
 import { REQUEST_ID_PATTERN } from '../daemon/ids.js';
-import { migrate } from './migrations.js';
+import { LOCK_TEAMS, migrate } from './migrations.js';
+import { deliveryKeeper } from './deliveries.js';
+import { callbackPath, webhookLock, WebhookCallbacks, type HubWebhook } from './webhooks.js';
 import { SlackOwner } from './slack-owner.js';
 import { HubStore, type HostRow } from './store.js';
 import { Wakeups } from './wake.js';
@@ -39,6 +42,12 @@ export interface HubOptions {
   port: number;
   /** Builds the Slack channel; absent: this hub runs no channel. */
   makeSlack?: (() => Promise<Channel>) | undefined;
+  /** Builds the Teams channel (one replica owns it under its own lock, decision 1070); absent: no Teams. */
+  makeTeams?: (() => Promise<Channel>) | undefined;
+  /** Webhook endpoints, each owned by one replica; their callbacks are taken by any (decision 1071). */
+  webhooks?: HubWebhook[] | undefined;
+  /** The hub's URL as receivers reach it (callback_url); default: the address it listens on. */
+  publicUrl?: string | undefined;
   /** Serves the web approval page under /approve, signing in with this IdP; absent: no page. */
   web?: HubWebOptions | undefined;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
@@ -128,10 +137,25 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
           log: opts.log,
         });
   owner?.start();
+  const teams =
+    opts.makeTeams === undefined
+      ? undefined
+      : new SlackOwner({
+          url: opts.databaseUrl,
+          store,
+          votePem: key.privatePem,
+          makeChannel: opts.makeTeams,
+          log: opts.log,
+          lock: LOCK_TEAMS,
+          label: 'Teams',
+          keeper: deliveryKeeper('teams'),
+        });
+  teams?.start();
   // requests changed: wakes the approvers' event streams (decision 1076)
   const changes = new Wakeups(opts.databaseUrl, 'guard_requests', (m) => opts.log('warn', m));
   await changes.start();
   const fleet = new FleetRoutes(store, key.privatePem, opts.log, new FleetEvents(store, changes));
+  const callbacks = new WebhookCallbacks(store, key.privatePem, opts.webhooks ?? [], opts.log);
   let web: HubWeb | undefined;
 
   const authenticate = async (req: IncomingMessage): Promise<HostRow> => {
@@ -144,8 +168,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<unknown> => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== undefined && isFleetPath(path)) return void (await fleet.handle(req, res, path));
+    if (path !== undefined && callbacks.owns(path)) return void (await callbacks.handle(req, res, path));
     if (path !== undefined && web?.owns(path) === true) return void (await web.serve(req, res));
-    if (req.method === 'GET' && path === '/v1/health') return { ok: true, slackOwner: owner?.owner ?? false };
+    if (req.method === 'GET' && path === '/v1/health')
+      return {
+        ok: true,
+        slackOwner: owner?.owner ?? false,
+        teamsOwner: teams?.owner ?? false,
+        webhookOwner: hooks.map((h) => h.owner),
+      };
     if (req.method === 'POST' && path === '/v1/join') {
       const body = parse(joinBody, await readJson(req));
       const r = await store.redeem(body.token, body.ledgerKey);
@@ -255,6 +286,21 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   });
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const base = (opts.publicUrl ?? url).replace(/\/+$/, '');
+  const hooks = (opts.webhooks ?? []).map(
+    (h) =>
+      new SlackOwner({
+        url: opts.databaseUrl,
+        store,
+        votePem: key.privatePem,
+        makeChannel: () => Promise.resolve(h.make(`${base}${callbackPath(h.name)}`)),
+        log: opts.log,
+        lock: webhookLock(h.name),
+        label: `webhook ${h.name}`,
+        keeper: deliveryKeeper(`webhook:${h.name}`),
+      }),
+  );
+  for (const h of hooks) h.start();
   if (opts.web !== undefined) web = await startHubWeb(store, key.privatePem, opts.web, () => url, opts.log);
   return {
     url,
@@ -264,6 +310,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       server.closeAllConnections();
       await web?.stop();
       await owner?.stop();
+      await teams?.stop();
+      for (const h of hooks) await h.stop();
       await wake.stop();
       await changes.stop();
       await pool.end().catch(() => undefined);

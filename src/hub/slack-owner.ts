@@ -5,12 +5,14 @@
  * The owner posts every open request of every host, keyed `<request id>@<host name>`, and turns a
  * click into a signed vote for that host's request. Where each message is, and the request
  * revision it shows, is kept in PostgreSQL: a new owner edits the messages the old one posted.
+ * The same class owns the Teams delivery under its own lock, keeping each card's Location instead
+ * (`lock`, `label`, `keeper`; src/hub/deliveries.ts, decision 1070).
  */
 import pg from 'pg';
 import { choiceToken } from '../channels/scope-choice.js';
 import type { Channel, ChannelDecision, ChannelHost, RequestView } from '../channels/types.js';
 import { LOCK_SLACK } from './migrations.js';
-import { knownMessages, recordMessage, type MessageRef } from './slack-messages.js';
+import { knownMessages, recordMessage, type KnownMessage } from './slack-messages.js';
 import type { HubStore } from './store.js';
 
 export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
@@ -29,11 +31,21 @@ export function hubView(view: RequestView, hostName: string): RequestView {
 export const voteScope = (d: ChannelDecision): { scope?: string } =>
   d.grant === undefined ? {} : { scope: choiceToken(d.grant) };
 
-/** A channel that can say where it posted a request and take over a message posted elsewhere (Slack). */
+/** A channel that can say where it posted a request and take over a message posted elsewhere (Slack, Teams, webhooks). */
 interface Adopting extends Channel {
-  messageRef(requestId: string): (MessageRef & { shows: RequestView | undefined }) | undefined;
-  adopt(view: RequestView, ref: MessageRef): void;
+  messageRef(requestId: string): { shows: RequestView | undefined } | undefined;
+  adopt(view: RequestView, ref: never): void;
 }
+
+/** Where the owner keeps what it posted (Slack: slack-messages.ts; Teams, webhooks: deliveries.ts). */
+export interface MessageKeeper {
+  known(pool: pg.Pool): Promise<(Omit<KnownMessage, 'ref'> & { ref: unknown })[]>;
+  record(pool: pg.Pool, hostId: string, requestId: string, ref: never, rev: string): Promise<void>;
+  /** A vote was recorded from this request's message: what it asked is answered. */
+  answered?(pool: pg.Pool, hostName: string, requestId: string): Promise<void>;
+}
+
+const SLACK_KEEPER: MessageKeeper = { known: knownMessages, record: recordMessage };
 
 const adopting = (c: Channel): c is Adopting => 'messageRef' in c && 'adopt' in c;
 
@@ -43,6 +55,11 @@ export interface OwnerOptions {
   votePem: string;
   makeChannel: () => Promise<Channel>;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** The advisory lock that makes one replica the owner (default: Slack's); a bigint as text allowed. */
+  lock?: number | string;
+  /** The channel's name in logs (default: Slack). */
+  label?: string;
+  keeper?: MessageKeeper;
 }
 
 export class SlackOwner {
@@ -57,7 +74,13 @@ export class SlackOwner {
   private shown = new Map<string, bigint>();
   owner = false;
 
-  constructor(private readonly opts: OwnerOptions) {}
+  private readonly label: string;
+  private readonly keeper: MessageKeeper;
+
+  constructor(private readonly opts: OwnerOptions) {
+    this.label = opts.label ?? 'Slack';
+    this.keeper = opts.keeper ?? SLACK_KEEPER;
+  }
 
   start(): void {
     void this.contend();
@@ -82,7 +105,7 @@ export class SlackOwner {
     client.on('notification', () => this.sync());
     try {
       await client.connect();
-      await client.query('SELECT pg_advisory_lock($1)', [LOCK_SLACK]);
+      await client.query('SELECT pg_advisory_lock($1)', [this.opts.lock ?? LOCK_SLACK]);
       if (this.stopped || lost) return;
       await client.query('LISTEN guard_requests');
       this.owner = true;
@@ -95,7 +118,7 @@ export class SlackOwner {
         log: (e) => this.opts.log(e.level, `channel ${e.channel}: ${e.message}`),
       };
       await channel.start(host);
-      this.opts.log('info', 'this replica owns the Slack connection');
+      this.opts.log('info', `this replica owns the ${this.label} connection`);
       // what changed while no replica owned Slack, closed requests included, then every open one
       for (const m of stale) this.post(channel, m.hostId, m.hostName, m.rev, m.view);
       this.sync();
@@ -110,10 +133,10 @@ export class SlackOwner {
   ): Promise<{ hostId: string; hostName: string; rev: string; view: RequestView }[]> {
     this.shown = new Map();
     if (!adopting(channel)) return [];
-    const known = await knownMessages(this.opts.store.pool);
+    const known = await this.keeper.known(this.opts.store.pool);
     for (const m of known) {
       const view = hubView(m.view, m.hostName);
-      channel.adopt(view, m.ref);
+      channel.adopt(view, m.ref as never);
       this.shown.set(view.id, BigInt(m.shown));
     }
     return known.filter((m) => BigInt(m.rev) > BigInt(m.shown));
@@ -127,7 +150,7 @@ export class SlackOwner {
     const delivered = async (): Promise<void> => {
       const ref = adopting(channel) ? channel.messageRef(v.id) : undefined;
       // only once Slack shows this very view (not when delivery gave up, nor when a newer one went out)
-      if (ref?.shows === v) await recordMessage(this.opts.store.pool, hostId, String(view.id), ref, rev);
+      if (ref?.shows === v) await this.keeper.record(this.opts.store.pool, hostId, String(view.id), ref as never, rev);
     };
     try {
       channel
@@ -142,7 +165,7 @@ export class SlackOwner {
   private async release(why: string): Promise<void> {
     const channel = this.channel;
     this.channel = undefined;
-    if (this.owner) this.opts.log('warn', `gave up the Slack connection: ${why}`);
+    if (this.owner) this.opts.log('warn', `gave up the ${this.label} connection: ${why}`);
     this.owner = false;
     await channel?.stop().catch(() => undefined);
   }
@@ -200,6 +223,8 @@ export class SlackOwner {
         refusal === undefined ? 'info' : 'warn',
         `${d.action} by ${d.identity.id} for ${d.requestId}: ${refusal ?? 'recorded as a vote'}`,
       );
+      // a Teams flow run that answered is not polled again by a later owner (decision 1070)
+      if (refusal === undefined) await this.keeper.answered?.(this.opts.store.pool, m[2]!, m[1]!);
       return refusal ?? null;
     } catch (err) {
       this.opts.log('error', `recording a vote failed: ${(err as Error).message}`);

@@ -4,7 +4,7 @@
  * `guard hub join`) and the local Slack protocol server the channel tests use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeSlack } from '../channels/fake-slack.js';
 import { APP_TOKEN, BOT_TOKEN } from '../channels/fake-slack.js';
@@ -70,7 +70,8 @@ export async function joinHost(rig: Rig, pg: Postgres, hubUrl: string, name: str
 
 /**
  * A daemon of the fleet: enrolled through `hubUrl`, configured with every replica's URL (no load
- * balancer here: the link moves on when one dies), bob enrolled as its Slack approver U0BOB.
+ * balancer here: the link moves on when one dies), bob enrolled as its Slack approver U0BOB (or
+ * `approver`, enrolled into ops with its own flags).
  */
 export async function startHost(
   pg: Postgres,
@@ -78,13 +79,14 @@ export async function startHost(
   hubUrl: string,
   name: string,
   policy?: string,
+  approver: { name: string; flags: string[] } = { name: 'bob', flags: ['--slack-user-id', BOB.id] },
 ): Promise<Rig> {
   const rig = new Rig(policy);
   const section = await joinHost(rig, pg, hubUrl, name);
   mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
   const urls = `url: [${replicas.map((r) => r.url).join(', ')}]`;
   writeFileSync(join(rig.env['GUARD_HOME']!, 'config.yaml'), section.replace(/url: \S+/, urls));
-  await rig.enroll('bob', ['ops'], undefined, ['--slack-user-id', BOB.id]);
+  await rig.enroll(approver.name, ['ops'], undefined, approver.flags);
   await rig.startDaemon();
   return rig;
 }
@@ -116,4 +118,23 @@ export async function health(url: string): Promise<{ ok: boolean; slackOwner: bo
   } catch {
     return undefined;
   }
+}
+
+/** Tears a fleet down; with HUB_DEBUG set, prints each replica's log and the daemon's first. */
+export async function stopFleet(f: {
+  rig: Rig | undefined;
+  replicas: Replica[];
+  pg: Postgres | undefined;
+  dir: string;
+  server: { stop(): Promise<void> } | undefined;
+}): Promise<void> {
+  if (process.env['HUB_DEBUG'] !== undefined) {
+    for (const r of f.replicas) console.log(r.log());
+    if (f.rig !== undefined) console.log(readFileSync(join(f.rig.env['GUARD_HOME']!, 'daemon.log'), 'utf8'));
+  }
+  await f.rig?.cleanup();
+  for (const r of f.replicas) r.child.kill('SIGKILL');
+  await f.server?.stop();
+  await f.pg?.destroy();
+  rmSync(f.dir, { recursive: true, force: true });
 }

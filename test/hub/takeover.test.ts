@@ -5,14 +5,14 @@
  * missing, and shows the change the dead owner missed. Real PostgreSQL, two `guard hub start`
  * processes, a real daemon, the local Slack protocol server.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack, type ApiCall } from '../channels/fake-slack.js';
 import { MARK, type Rig } from '../daemon/helpers.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
-import { blockActions, health, hubConfig, startHost, startReplica, until, type Replica } from './fleet.js';
+import { blockActions, health, hubConfig, startHost, startReplica, stopFleet, until, type Replica } from './fleet.js';
 
 const ID = /request (rq-[0-9a-f]{12}) is waiting/;
 const HOST = 'hub-t';
@@ -50,17 +50,7 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub: Slack takeover',
     replicas.push(await startReplica(pg, config), await startReplica(pg, config));
     rig = await startHost(pg, replicas, replicas[0]!.url, HOST);
   }, 300_000);
-  afterAll(async () => {
-    if (process.env['HUB_DEBUG'] !== undefined) {
-      for (const r of replicas) console.log(r.log());
-      console.log(readFileSync(join(rig.env['GUARD_HOME']!, 'daemon.log'), 'utf8'));
-    }
-    await rig?.cleanup();
-    for (const r of replicas) r.child.kill('SIGKILL');
-    await slack?.stop();
-    await pg?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopFleet({ rig, replicas, pg, dir, server: slack }));
 
   it('edits the dead owner’s messages in place, posts what it never posted, shows what it missed', async () => {
     // 1: posted, and where it was posted is in PostgreSQL

@@ -7,7 +7,7 @@
  */
 import { Delivery, type RetryPolicy } from '../delivery.js';
 import { checkUrl, displayUrl, parseJsonObject, readResponse, REQUEST_TIMEOUT_MS } from '../http.js';
-import { pollLocation } from '../poll.js';
+import { pollLocation, type DeliveryRef as CardRef } from '../poll.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { isFinal } from '../webhook/payload.js';
 import { messageBody } from './card.js';
@@ -65,6 +65,10 @@ export class TeamsChannel implements Channel {
   private readonly polls = new Set<string>();
   /** Requests whose approval run ended with an accepted answer (raised again if still pending). */
   private readonly answered = new Set<string>();
+  /** Per request: the card posted last, the view it shows, and the Location being polled. */
+  private readonly cards = new Map<string, CardRef & { shows: RequestView }>();
+  /** Cards adopted before start: their polling resumes once a host can take the answer. */
+  private readonly adopted: string[] = [];
   private host: ChannelHost | undefined;
 
   constructor(private readonly opts: TeamsOptions) {
@@ -76,7 +80,31 @@ export class TeamsChannel implements Channel {
   start(host: ChannelHost): Promise<void> {
     this.host = host;
     this.delivery.attach(host);
+    for (const id of this.adopted.splice(0)) this.resume(id);
     return Promise.resolve();
+  }
+
+  /** The card posted last for a request and the view it shows (the hub records it, decision 1070). */
+  messageRef(requestId: string): (CardRef & { shows: RequestView }) | undefined {
+    return this.cards.get(requestId);
+  }
+
+  /** Takes over a card posted by another process: polls its Location instead of posting it again. */
+  adopt(view: RequestView, ref: CardRef): void {
+    this.views.set(view.id, view);
+    this.cards.set(view.id, { location: ref.location, shows: view });
+    if (this.host === undefined) this.adopted.push(view.id);
+    else this.resume(view.id);
+  }
+
+  private resume(requestId: string): void {
+    const location = this.cards.get(requestId)?.location;
+    if (location === null || location === undefined) return;
+    try {
+      this.pollAt(requestId, checkUrl(location, this.opts.allowInsecureHttp ?? false));
+    } catch (err) {
+      this.delivery.failed(`the kept Location for ${requestId} is refused: ${messageOf(err)}`);
+    }
   }
 
   notify(view: RequestView): Promise<void> {
@@ -85,6 +113,8 @@ export class TeamsChannel implements Channel {
 
   /** Workflows cannot edit a posted card: final states and questions get a new status card. */
   update(view: RequestView): Promise<void> {
+    // an open request no card was posted for here (the hub's owner only updates): its approval card
+    if (view.state === 'pending' && !this.views.has(view.id)) return this.post('request.created', view);
     this.views.set(view.id, view);
     if (view.state === 'pending' && this.answered.delete(view.id)) {
       // Quorum not reached yet and our flow run is over: ask the next approver.
@@ -124,6 +154,15 @@ export class TeamsChannel implements Channel {
       });
       const text = await readResponse(res);
       if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${displayUrl(this.url)}`);
+      const location = res.headers.get('location');
+      this.cards.set(view.id, {
+        location: approval
+          ? res.status === 202 && location !== null && URL.canParse(location, this.url.href)
+            ? new URL(location, this.url).toString()
+            : null
+          : (this.cards.get(view.id)?.location ?? null),
+        shows: view,
+      });
       if (!approval) return;
       return () => this.afterPost(view.id, res, text);
     });
@@ -138,7 +177,10 @@ export class TeamsChannel implements Channel {
       );
       return;
     }
-    const target = checkUrl(new URL(location, this.url).toString(), this.opts.allowInsecureHttp ?? false);
+    this.pollAt(requestId, checkUrl(new URL(location, this.url).toString(), this.opts.allowInsecureHttp ?? false));
+  }
+
+  private pollAt(requestId: string, target: URL): void {
     if (this.polls.has(requestId)) return;
     this.polls.add(requestId);
     void pollLocation({
@@ -151,7 +193,12 @@ export class TeamsChannel implements Channel {
         const view = this.views.get(requestId);
         return view !== undefined && !isFinal(view) && Date.parse(view.expiresAt) > this.now();
       },
-      onAnswer: (_res, body) => this.accept(requestId, body),
+      onAnswer: (_res, body) => {
+        // this flow run has answered: a process taking the card over must not poll it again
+        const card = this.cards.get(requestId);
+        if (card !== undefined) card.location = null;
+        return this.accept(requestId, body);
+      },
     }).finally(() => this.polls.delete(requestId));
   }
 

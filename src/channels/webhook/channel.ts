@@ -3,7 +3,7 @@
  * Location of a 202, or by signed callback to the daemon's HTTP listener.
  */
 import { Delivery, type RetryPolicy } from '../delivery.js';
-import { pollLocation } from '../poll.js';
+import { pollLocation, type DeliveryRef } from '../poll.js';
 import { checkUrl, displayUrl, parseJsonObject, readResponse, REQUEST_TIMEOUT_MS } from '../http.js';
 import type { HttpListener } from '../http-listener.js';
 import { SIGNATURE_HEADER, signedHeaders, TIMESTAMP_HEADER, verifySignature } from '../signing.js';
@@ -22,6 +22,8 @@ export interface WebhookOptions {
   allowInsecureHttp?: boolean;
   /** Shared listener for callback mode. */
   listener?: HttpListener | undefined;
+  /** Callback mode served elsewhere (the hub's own HTTP server, decision 1071): the URL sent; no listener. */
+  callbackUrl?: string | undefined;
   /** Poll interval when the 202 gives no Retry-After, ms. */
   pollIntervalMs?: number;
   now?: () => number;
@@ -34,6 +36,10 @@ export class WebhookChannel implements Channel {
   private readonly now: () => number;
   private readonly views = new Map<string, RequestView>();
   private readonly polls = new Set<string>();
+  /** Per request: the last delivery, the view it shows and the Location being polled (the hub keeps it). */
+  private readonly deliveries = new Map<string, DeliveryRef & { shows: RequestView }>();
+  /** Deliveries adopted before start: their polling resumes once a host can take the answer. */
+  private readonly adopted: string[] = [];
   private host: ChannelHost | undefined;
 
   constructor(private readonly opts: WebhookOptions) {
@@ -46,7 +52,8 @@ export class WebhookChannel implements Channel {
   async start(host: ChannelHost): Promise<void> {
     this.host = host;
     this.delivery.attach(host);
-    if (this.opts.mode === 'callback') {
+    for (const id of this.adopted.splice(0)) this.resume(id);
+    if (this.opts.mode === 'callback' && this.opts.callbackUrl === undefined) {
       if (this.opts.listener === undefined)
         throw new Error(`${this.name}: mode "callback" needs channels.http_listener`);
       await this.opts.listener.register(this.opts.name, {
@@ -61,7 +68,26 @@ export class WebhookChannel implements Channel {
   }
 
   update(view: RequestView): Promise<void> {
-    return this.send('request.updated', view);
+    // a request never delivered here (the hub's owner only updates): its first delivery
+    return this.send(this.views.has(view.id) ? 'request.updated' : 'request.created', view);
+  }
+
+  /** The last delivery of a request and the view it shows (the hub records it, decision 1071). */
+  messageRef(requestId: string): (DeliveryRef & { shows: RequestView }) | undefined {
+    return this.deliveries.get(requestId);
+  }
+
+  /** Takes over a delivery made by another process: polls its Location instead of delivering again. */
+  adopt(view: RequestView, ref: DeliveryRef): void {
+    this.views.set(view.id, view);
+    this.deliveries.set(view.id, { location: ref.location, shows: view });
+    if (this.host === undefined) this.adopted.push(view.id);
+    else this.resume(view.id);
+  }
+
+  private resume(requestId: string): void {
+    const location = this.deliveries.get(requestId)?.location;
+    if (location !== null && location !== undefined) this.startPoll(requestId, location);
   }
 
   flush(): Promise<void> {
@@ -70,7 +96,8 @@ export class WebhookChannel implements Channel {
 
   async stop(): Promise<void> {
     this.delivery.stop();
-    if (this.opts.mode === 'callback') await this.opts.listener?.unregister(this.opts.name);
+    if (this.opts.mode === 'callback' && this.opts.callbackUrl === undefined)
+      await this.opts.listener?.unregister(this.opts.name);
   }
 
   status(): { ok: boolean; detail: string } {
@@ -83,7 +110,10 @@ export class WebhookChannel implements Channel {
   private send(event: Envelope['event'], view: RequestView): Promise<void> {
     this.views.set(view.id, view);
     const envelope = buildEnvelope(event, this.opts.name, view, {
-      callbackUrl: this.opts.mode === 'callback' ? this.opts.listener?.callbackUrl(this.opts.name) : undefined,
+      callbackUrl:
+        this.opts.mode === 'callback'
+          ? (this.opts.callbackUrl ?? this.opts.listener?.callbackUrl(this.opts.name))
+          : undefined,
       decisions: this.opts.mode !== 'notify',
       nowMs: this.now(),
     });
@@ -98,6 +128,15 @@ export class WebhookChannel implements Channel {
       });
       const text = await readResponse(res);
       if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${displayUrl(this.url)}`);
+      const location = res.headers.get('location');
+      const asks = this.opts.mode !== 'notify' && !isFinal(view);
+      this.deliveries.set(view.id, {
+        location:
+          asks && res.status === 202 && location !== null && URL.canParse(location, this.url.href)
+            ? new URL(location, this.url).toString()
+            : (this.deliveries.get(view.id)?.location ?? null),
+        shows: view,
+      });
       if (this.opts.mode === 'notify' || isFinal(view)) return;
       return () => this.handleAnswer(view.id, res, text);
     });
@@ -117,6 +156,9 @@ export class WebhookChannel implements Channel {
 
   /** Verifies the receiver's signature on a decision body, then hands it to the daemon. */
   private async acceptSigned(requestId: string, res: Response, text: string, how: string): Promise<void> {
+    // answered: a process taking the delivery over must not poll its Location again
+    const d = this.deliveries.get(requestId);
+    if (d !== undefined) d.location = null;
     const verified = verifySignature(
       this.opts.secret,
       res.headers.get(TIMESTAMP_HEADER) ?? undefined,

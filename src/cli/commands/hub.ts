@@ -37,23 +37,33 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
   const configFile = opts.config;
   const { startHub } = await import('../../hub/server.js');
   let makeSlack;
+  let makeTeams;
+  let webhooks;
   let web;
   if (configFile !== undefined) {
     const { loadChannelsConfig, createChannels } = await import('../../channels/index.js');
     const text = readFileSync(configFile, 'utf8');
-    const config = loadChannelsConfig(text, configFile);
+    const config = loadChannelsConfig(text, configFile, true);
     // an identity: section serves the web approval page (decision 1068)
     const { loadIdentityConfig } = await import('../../identity/config.js');
     const identity = loadIdentityConfig(text, configFile);
-    if (config.slack === undefined && identity === undefined)
+    if (config.slack === undefined && config.teams === undefined && config.webhooks.length === 0 && !identity)
       throw new UsageError(
-        `${configFile}: the hub serves channels.slack and the web page (identity:), and there is neither`,
+        `${configFile}: the hub serves channels.slack, channels.teams, channels.webhooks and the web page (identity:), and there is none`,
       );
     if (config.slack !== undefined)
       makeSlack = async () => {
         const [slack] = await createChannels({ slack: config.slack, retry: config.retry, webhooks: [] }, io.env);
         return slack!;
       };
+    if (config.teams !== undefined)
+      makeTeams = async () => {
+        const [teams] = await createChannels({ teams: config.teams, retry: config.retry, webhooks: [] }, io.env);
+        return teams!;
+      };
+    // webhooks (decision 1071): secrets resolved now, so a missing one stops the hub with a clear error
+    const { hubWebhooks } = await import('../../hub/webhooks.js');
+    webhooks = await hubWebhooks(config, io.env);
     if (opts.publicUrl !== undefined && !URL.canParse(opts.publicUrl))
       throw new UsageError(`--public-url ${opts.publicUrl}: expected an http(s) URL`);
     if (identity !== undefined)
@@ -65,7 +75,17 @@ export async function hubStart(io: Io, opts: HubStartOptions): Promise<number> {
   }
   const log = (level: string, message: string): void =>
     writeLine(io.stderr, `${new Date().toISOString()} guard hub: ${level}: ${message}`);
-  const hub = await startHub({ databaseUrl: url, host: listen.host, port: listen.port, makeSlack, web, log });
+  const hub = await startHub({
+    databaseUrl: url,
+    host: listen.host,
+    port: listen.port,
+    makeSlack,
+    makeTeams,
+    webhooks,
+    publicUrl: opts.publicUrl,
+    web,
+    log,
+  });
   writeLine(io.stderr, `guard hub: listening on ${hub.url}`);
   await new Promise<void>((resolve) => {
     const done = (): void => {
