@@ -16,6 +16,12 @@ export interface PendingRequest {
   viewHash: string;
 }
 
+/** An approved grant still usable (web page): its view (with `extendOffer` when the rule allows one) and its state now. */
+export interface LiveGrant {
+  view: RequestView;
+  grant: { usesLeft: number; expiresAt: string };
+}
+
 /** What the daemon gives a channel so that it can report decisions back. */
 export interface ChannelHost {
   /** Returns null when accepted, or a refusal text to show the human (unmapped user, self-approval…). */
@@ -28,6 +34,10 @@ export interface ChannelHost {
   decideSigned?(signed: SignedDecision): Promise<string | null>;
   /** An extension of an approved grant asked for on the channel (decision 1091): null, or the refusal. */
   extend?(extension: ChannelExtension): Promise<string | null>;
+  /** The approved live grants (web page, decision 1092). */
+  grants?(): LiveGrant[];
+  /** Revoke a request or its grant for an identity mapped to an enrolled approver (decision 1093): null, or the refusal. */
+  revoke?(requestId: string, identity: ChannelIdentity): Promise<string | null>;
   /** The enrolled approvers' public keys (and IdP identities), which the hub link distributes to the hub (decision 1049). */
   approverKeys?(): { name: string; publicKey: string; idp?: { subject: string; issuer: string } }[];
   log(event: { channel: string; level: 'info' | 'warn' | 'error'; message: string }): void;

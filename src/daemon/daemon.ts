@@ -14,6 +14,7 @@ import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide, hubSignedDecide } from './handlers/decide.js';
 import { channelExtend, channelView } from './channel-extend.js';
+import { channelRevoke, liveGrants } from './channel-grants.js';
 import { approverOf, pendingRequests } from './shown-view.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
@@ -209,6 +210,8 @@ async function boot(
       whoIs: (identity) => approverOf(ctx, identity),
       decideSigned: (signed) => hubSignedDecide(ctx, signed),
       extend: (e) => channelExtend(ctx, e),
+      grants: () => liveGrants(ctx),
+      revoke: (id, identity) => channelRevoke(ctx, id, identity),
       approverKeys: () =>
         ctx.approvers().map((a) => ({
           name: a.name,

@@ -138,7 +138,8 @@ export class WebApprovalChannel implements Channel {
     if (req.method === 'GET' && (path === WEB_PREFIX || path === `${WEB_PREFIX}/`)) {
       if (session === undefined) return send(res, 200, signInPage(), base, this.cfg);
       const pending = (await this.pending(session)).map((p) => p.detail);
-      return send(res, 200, listPage(session.approver, pending, session.csrf), base, this.cfg);
+      const grants = this.opts.source === undefined ? (this.host?.grants?.() ?? []) : [];
+      return send(res, 200, listPage(session.approver, pending, session.csrf, grants), base, this.cfg);
     }
     const m = new RegExp(`^${WEB_PREFIX}/r/([^/]+)$`).exec(path);
     if (m !== null && req.method === 'GET') {
@@ -160,6 +161,12 @@ export class WebApprovalChannel implements Channel {
         base,
         this.cfg,
       );
+    }
+    const g = new RegExp(`^${WEB_PREFIX}/g/([^/]+)$`).exec(path);
+    if (req.method === 'POST' && g !== null && this.opts.source === undefined) {
+      const form = await this.checkedForm(req, res, base, session);
+      if (form === undefined || session === undefined) return;
+      return this.changeGrant(res, base, session, decodeURIComponent(g[1]!), form);
     }
     if (req.method === 'POST' && (m !== null || path === `${WEB_PREFIX}/logout`)) {
       const form = await this.checkedForm(req, res, base, session);
@@ -289,6 +296,40 @@ export class WebApprovalChannel implements Channel {
       ...grant,
     });
     this.result(res, base, requestId, action, refusal);
+  }
+
+  /**
+   * Extend (decision 1092: exactly the Slack extension path, the grant as shown and as it should
+   * become, checked in full by the daemon) or revoke (decision 1093) a grant from the page.
+   */
+  private async changeGrant(
+    res: ServerResponse,
+    base: string,
+    session: Session,
+    requestId: string,
+    form: URLSearchParams,
+  ): Promise<void> {
+    const back = { link: `${WEB_PREFIX}/` };
+    const action = form.get('action');
+    const host = this.host!;
+    let refusal: string | null;
+    if (action === 'extend' && host.extend !== undefined) {
+      const state = (uses: string, expires: string) => ({
+        usesLeft: Number(form.get(uses) ?? ''),
+        expiresAt: form.get(expires) ?? '',
+      });
+      refusal = await host.extend({
+        requestId,
+        identity: this.identity(session),
+        from: state('from_uses', 'from_expires'),
+        to: state('to_uses', 'to_expires'),
+      });
+    } else if (action === 'revoke' && host.revoke !== undefined) {
+      refusal = await host.revoke(requestId, this.identity(session));
+    } else return send(res, 400, message('Refused', 'unknown action', { error: true, ...back }), base, this.cfg);
+    if (refusal !== null) return send(res, 403, message('Refused', refusal, { error: true, ...back }), base, this.cfg);
+    const done = action === 'extend' ? 'extension' : 'revocation';
+    send(res, 200, message('Recorded', `Your ${done} of ${requestId} is recorded.`, back), base, this.cfg);
   }
 
   private identity(s: { subject: string; issuer: string; approver: string }): ChannelIdentity {

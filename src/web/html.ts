@@ -4,6 +4,7 @@
  * lines, which already write invisible and bidi characters out as <U+XXXX>).
  */
 import type { RequestDetail } from '../daemon/messages.js';
+import type { LiveGrant } from '../channels/types.js';
 import { detailLines } from '../tui/detail.js';
 import { oneLine, riskLabel } from '../tui/format.js';
 import { offeredChoices } from '../channels/scope-choice.js';
@@ -64,7 +65,7 @@ export function signInPage(): string {
   );
 }
 
-export function listPage(approver: string, pending: RequestDetail[], csrf: string): string {
+export function listPage(approver: string, pending: RequestDetail[], csrf: string, grants: LiveGrant[] = []): string {
   const cards = pending.map((d) => {
     const v = d.view;
     return `<div class="card"><a href="/approve/r/${esc(encodeURIComponent(v.id))}"><strong>${esc(v.id)}</strong> · ${esc(
@@ -75,8 +76,31 @@ export function listPage(approver: string, pending: RequestDetail[], csrf: strin
     'guard approvals',
     `<h1>Waiting for approval</h1><p class="who">Signed in as ${esc(approver)}</p>
 ${cards.length === 0 ? '<p class="msg">Nothing is waiting for approval.</p>' : cards.join('\n')}
+${grantsSection(grants, csrf)}
 <form method="post" action="/approve/logout"><input type="hidden" name="csrf" value="${esc(csrf)}"><button type="submit">Sign out</button></form>`,
   );
+}
+
+/**
+ * The approved grants still usable (decisions 1092, 1093): each with its uses left and expiry, an
+ * Extend form naming the grant as shown and the most the rule allows (only when the daemon's
+ * `extendOffer` allows one), and a Revoke form. Nothing when no grant is live.
+ */
+function grantsSection(grants: LiveGrant[], csrf: string): string {
+  if (grants.length === 0) return '';
+  const cards = grants.map(({ view: v, grant: g }) => {
+    const action = `/approve/g/${esc(encodeURIComponent(v.id))}`;
+    const token = `<input type="hidden" name="csrf" value="${esc(csrf)}">`;
+    const o = v.extendOffer;
+    const extend =
+      o === undefined
+        ? ''
+        : `<form method="post" action="${action}">${token}<input type="hidden" name="action" value="extend"><input type="hidden" name="from_uses" value="${o.from.usesLeft}"><input type="hidden" name="from_expires" value="${esc(o.from.expiresAt)}"><input type="hidden" name="to_uses" value="${o.to.usesLeft}"><input type="hidden" name="to_expires" value="${esc(o.to.expiresAt)}"><p class="offer">Extend to ${o.to.usesLeft} use(s) left, until ${esc(o.to.expiresAt)}</p><button class="approve" type="submit">Extend</button></form>`;
+    return `<div class="card grant" id="grant-${esc(v.id)}"><strong>${esc(v.id)}</strong> · ${esc(v.requester.user)}<div class="cmd">${esc(
+      oneLine(v.command),
+    )}</div><p class="uses">${g.usesLeft} use(s) left, until ${esc(g.expiresAt)}</p>${extend}<form method="post" action="${action}">${token}<input type="hidden" name="action" value="revoke"><button class="deny" type="submit">Revoke</button></form></div>`;
+  });
+  return `<h2>Live grants</h2>\n${cards.join('\n')}`;
 }
 
 /**

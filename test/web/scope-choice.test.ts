@@ -6,17 +6,13 @@
  * rest of the page, and the daemon re-checks the choice against the rule's bounds: a hand-made post
  * naming more uses or a longer time is refused and recorded; a malformed choice grants nothing.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callDaemon } from '../../src/cli/commands/decide-common.js';
-import { connectIfRunning } from '../../src/daemon/connect.js';
-import { Rig, type LedgerRow } from '../daemon/helpers.js';
+import type { LedgerRow, Rig } from '../daemon/helpers.js';
 import { SCOPED_POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
-import { chromiumSkipReason, enrolWithIdp, launchChromium } from '../identity/browser.js';
-import { startProvider, type TestProvider } from '../identity/provider.js';
-import { checkPhoneLayout, idpLogin, outcome as shownOutcome, signInAt } from './page.js';
+import { chromiumSkipReason } from '../identity/browser.js';
+import { startDaemonPage, type DaemonPage } from './daemon-page.js';
+import { checkPhoneLayout, idpLogin, outcome as shownOutcome } from './page.js';
 
 const POLICY = `${SCOPED_POLICY}  - id: t.stepscoped
     description: Test rule that needs a fresh login and allows scoped grants
@@ -26,8 +22,6 @@ const POLICY = `${SCOPED_POLICY}  - id: t.stepscoped
 `;
 
 describe.skipIf(chromiumSkipReason())('scope menu on the web approval page', () => {
-  let idp: TestProvider;
-  let browser: Browser;
   let rig: Rig;
   let url: string;
   let page: Page;
@@ -46,27 +40,14 @@ describe.skipIf(chromiumSkipReason())('scope menu on the web approval page', () 
     };
   }
 
+  let web: DaemonPage;
   beforeAll(async () => {
-    [idp, browser] = await Promise.all([startProvider(), launchChromium()]);
-    rig = new Rig(POLICY);
-    mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
-    writeFileSync(
-      join(rig.env['GUARD_HOME']!, 'config.yaml'),
-      `identity:\n  issuer: ${idp.issuer}\n  client_id: guard-cli\n  scopes: [openid, email, groups]\n  allow_insecure_http: true\n  max_clock_skew_seconds: 0\nchannels:\n  http_listener: { bind: 127.0.0.1, port: 0 }\n  web: {}\n`,
-    );
-    await enrolWithIdp(rig, browser, 'alice', 'sre');
-    await rig.startDaemon();
-    const client = (await connectIfRunning(rig.env))!;
-    const status = await callDaemon(client, { type: 'status' }, false);
-    client.close();
-    url = /serving (\S+)/.exec(status.channels.find((c) => c.name === 'web')!.detail)![1]!;
-    page = await signInAt(browser, url, 'alice');
+    web = await startDaemonPage(POLICY);
+    ({ rig, url, page } = web);
   }, 180_000);
 
   afterAll(async () => {
-    await rig?.cleanup();
-    await browser?.close();
-    await idp?.stop();
+    await web?.stop();
   });
 
   it('"3 uses" grants exactly the text shown beside it; "once" is the default', async () => {
