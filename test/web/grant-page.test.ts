@@ -5,7 +5,8 @@
  * allows and goes through the Slack extension path (the IdP subject mapped to the enrolled approver),
  * recorded `grant_extended`; a forged or replayed extension is refused and recorded
  * (`approval_refused`, action `extend`). Revoke stops the next use, recorded with the approver and
- * the IdP subject. Posts without the session's CSRF token change nothing.
+ * the IdP subject; an approver removed after signing in cannot revoke. A step-up rule's grant is not
+ * offered an extension and a forged one is refused. Posts without the session's CSRF token change nothing.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,8 @@ import { SCOPED_POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
 import { chromiumSkipReason } from '../identity/browser.js';
 import type { TestProvider } from '../identity/provider.js';
 import { startDaemonPage, type DaemonPage } from './daemon-page.js';
-import { idpLogin, outcome as shownOutcome } from './page.js';
+import { enrolWithIdp } from '../identity/browser.js';
+import { idpLogin, outcome as shownOutcome, signInAt } from './page.js';
 
 const POLICY = `${SCOPED_POLICY}  - id: t.stepscoped
     description: Test rule that needs a fresh login and allows scoped grants
@@ -173,5 +175,26 @@ describe.skipIf(chromiumSkipReason())('live grants on the web approval page', ()
     await card(id).getByRole('button', { name: 'Revoke', exact: true }).click();
     expect(await outcome()).toMatch(/^Recorded/);
     expect((await run('S-4', 'step-three')).code).toBe(75);
+  }, 120_000);
+
+  it('an approver removed after signing in cannot revoke: refused, recorded, the grant still usable', async () => {
+    await enrolWithIdp(rig, web.browser, 'bob', 'staff', 'alice');
+    const bob = await signInAt(web.browser, url, 'bob');
+    const removed = await rig.guard(['approver', 'remove', 'bob', '--reason', 'left the team']);
+    expect(removed.code, removed.stderr).toBe(0);
+    const id = await held('S-5', 'three-me', 'removed');
+    await approve(id, '3 uses');
+    await bob.goto(url, { waitUntil: 'domcontentloaded' });
+    await bob.locator(`#grant-${id}`).getByRole('button', { name: 'Revoke', exact: true }).click();
+    expect(await shownOutcome(bob)).toBe('Refused: bob is not an enrolled approver');
+    const recs = await rig.ledger((rs) => of(rs, id, 'approval_refused').length > 0);
+    expect(of(recs, id, 'approval_refused')[0]!.payload).toMatchObject({
+      action: 'revoke',
+      channel: 'web',
+      identity: 'bob',
+      code: 'unknown-approver',
+    });
+    expect(of(recs, id, 'grant_revoked')).toHaveLength(0);
+    expect((await run('S-5', 'three-me', 'removed')).code).toBe(0);
   }, 120_000);
 });
