@@ -14,6 +14,7 @@ import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide, hubSignedDecide } from './handlers/decide.js';
 import { channelExtend, channelView } from './channel-extend.js';
+import { channelRevoke } from './channel-revoke.js';
 import { approverOf, pendingRequests } from './shown-view.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
@@ -209,6 +210,7 @@ async function boot(
       whoIs: (identity) => approverOf(ctx, identity),
       decideSigned: (signed) => hubSignedDecide(ctx, signed),
       extend: (e) => channelExtend(ctx, e),
+      revoke: (e) => channelRevoke(ctx, e),
       approverKeys: () =>
         ctx.approvers().map((a) => ({
           name: a.name,
