@@ -16,6 +16,7 @@ import { clickAs, ephemeralText, postOf, recordsOf as records, slackRig, type Sl
 
 const CHANNEL = 'C0REVOKE';
 const ALICE = { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T1' };
+const BOB = { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T1' };
 const MALLORY = { id: 'U0MALLORY', username: 'mallory', name: 'mallory', team_id: 'T1' };
 
 interface ButtonBlock {
@@ -116,5 +117,19 @@ describe('revoking a grant from Slack (real daemon)', () => {
     expect(records(after, id, 'grant_revoked')).toHaveLength(1);
     expect((await runIn(rig, 'S-1', 'three-me')).code).toBe(75);
     expect(rig.marks()).toHaveLength(1);
+  }, 120_000);
+
+  it('any mapped approver may revoke, not only the one who approved', async () => {
+    await rig.enroll('bob', ['dev'], 'alice', ['--slack-user-id', BOB.id]);
+    const id = await heldIn(rig, 'S-2', 'twice-me');
+    const { ts } = await postOf(slack, id);
+    clickAs(slack, ALICE, CHANNEL, ts, 'guard_approve', id);
+    await until(() => edits(id).some((bs) => revokeButton(bs) !== undefined), 'the Revoke button');
+    const seen = slack.callsOf('chat.postEphemeral').length;
+    clickAs(slack, BOB, CHANNEL, ts, 'guard_revoke', id);
+    expect(await ephemeral(seen + 1)).toBe(`guard: Request ${id} revoked.`);
+    const recs = await rig.ledger((rs) => records(rs, id, 'grant_revoked').length > 0);
+    expect(records(recs, id, 'grant_revoked')[0]!.payload).toMatchObject({ approver: 'bob', identity: BOB.id });
+    expect((await runIn(rig, 'S-2', 'twice-me')).code).toBe(75);
   }, 120_000);
 });
