@@ -8,6 +8,7 @@ import type { RequestView } from '../request/state.js';
 import type { SignedDecision } from '../approval/types.js';
 import type { ChannelDecision, ChannelIdentity } from '../request/vote.js';
 import type { ChannelExtension } from '../request/channel-extend.js';
+import type { ChannelRevocation } from '../daemon/channel-revoke.js';
 import type { RequestDetail } from '../daemon/messages.js';
 
 /** An open request for the web approval page: what `guard show` gives, and `shownViewHash` of it. */
@@ -36,8 +37,8 @@ export interface ChannelHost {
   extend?(extension: ChannelExtension): Promise<string | null>;
   /** The approved live grants (web page, decision 1092). */
   grants?(): LiveGrant[];
-  /** Revoke a request or its grant for an identity mapped to an enrolled approver (decision 1093): null, or the refusal. */
-  revoke?(requestId: string, identity: ChannelIdentity): Promise<string | null>;
+  /** A revocation of a request or its grant asked for on the channel (decision 1094): null, or the refusal. */
+  revoke?(revocation: ChannelRevocation): Promise<string | null>;
   /** The enrolled approvers' public keys (and IdP identities), which the hub link distributes to the hub (decision 1049). */
   approverKeys?(): { name: string; publicKey: string; idp?: { subject: string; issuer: string } }[];
   log(event: { channel: string; level: 'info' | 'warn' | 'error'; message: string }): void;

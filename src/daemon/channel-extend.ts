@@ -9,26 +9,17 @@ import { extendOffer, type ChannelExtension } from '../request/channel-extend.js
 import { isRefusal } from '../request/refusal.js';
 import type { RequestView, StoredRequest } from '../request/state.js';
 import type { DaemonContext } from './context.js';
+import { refusedOnChannel, revocable } from './channel-revoke.js';
 
-/** The view channels get: an approved grant's extension offer added when its rule allows one. */
+/** The view channels get: an approved grant's extension offer added when its rule allows one, and whether it may be revoked (decision 1094). */
 export function channelView(r: StoredRequest, now: Date): RequestView {
   const offer = extendOffer(r, now);
-  return offer === undefined ? r.view : { ...r.view, extendOffer: offer };
+  const view = offer === undefined ? r.view : { ...r.view, extendOffer: offer };
+  return revocable(r, now) ? { ...view, revocable: true } : view;
 }
 
 /** ChannelHost.extend: null when extended, else the refusal (recorded). */
 export async function channelExtend(ctx: DaemonContext, e: ChannelExtension): Promise<string | null> {
   const out = await ctx.machine.extendFromChannel(e, channelSubjects(ctx.env));
-  if (!isRefusal(out)) return null;
-  await ctx.ledger.append('approval_refused', {
-    requestId: e.requestId,
-    action: 'extend',
-    channel: e.identity.channel,
-    identity: e.identity.id,
-    verifiedBy: e.identity.verifiedBy ?? null,
-    code: out.refused,
-    reason: out.reason,
-  });
-  ctx.log.warn(`grant extension from ${e.identity.channel} refused: ${e.requestId}: ${out.reason}`);
-  return out.reason;
+  return isRefusal(out) ? refusedOnChannel(ctx, 'extend', e, out) : null;
 }

@@ -14,7 +14,8 @@ import { FailClosedError, messageOf } from '../errors.js';
 import { VERSION } from '../version.js';
 import { channelDecide, hubSignedDecide } from './handlers/decide.js';
 import { channelExtend, channelView } from './channel-extend.js';
-import { channelRevoke, liveGrants } from './channel-grants.js';
+import { liveGrants } from './channel-grants.js';
+import { channelRevoke } from './channel-revoke.js';
 import { approverOf, pendingRequests } from './shown-view.js';
 import { fanOut, startChannels } from './channels-host.js';
 import { holders, type DaemonContext } from './context.js';
@@ -211,7 +212,7 @@ async function boot(
       decideSigned: (signed) => hubSignedDecide(ctx, signed),
       extend: (e) => channelExtend(ctx, e),
       grants: () => liveGrants(ctx),
-      revoke: (id, identity) => channelRevoke(ctx, id, identity),
+      revoke: (e) => channelRevoke(ctx, e),
       approverKeys: () =>
         ctx.approvers().map((a) => ({
           name: a.name,

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { grantUsable } from '../approval/grants.js';
 import { scopedUsable, type ScopeProbe } from '../approval/scope.js';
 import type { ApproverRecord } from '../approval/types.js';
-import type { LedgerWriter } from '../ledger/types.js';
+import type { JsonValue, LedgerWriter } from '../ledger/types.js';
 import { Refused, type Refusal } from '../request/refusal.js';
 import { escalationDue } from '../request/escalate.js';
 import { isOpen, type LedgerItem, type StoredRequest } from '../request/state.js';
@@ -189,6 +189,16 @@ export class RequestMachine {
   /** Revocation ends a pending request or an approved grant at once. Anyone local may revoke. */
   async revoke(id: string, by: string, reason: string | undefined): Promise<StoredRequest> {
     return this.applyOrThrow(id, { type: 'revoke', by, reason });
+  }
+
+  /** A revocation clicked on a channel by a mapped approver (decision 1094); `record` joins the ledger entry. */
+  async revokeFromChannel(
+    id: string,
+    by: string,
+    reason: string,
+    record: Record<string, JsonValue>,
+  ): Promise<StoredRequest | Refusal> {
+    return this.apply(id, { type: 'revoke', by, reason, record });
   }
 
   /** Count a human's ballot (signed or from a channel); a refusal is returned for the caller to record. */

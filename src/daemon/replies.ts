@@ -74,6 +74,7 @@ export const requestViewSchema = z.object({
       to: z.object({ usesLeft: z.number(), expiresAt: str }),
     })
     .optional(),
+  revocable: z.boolean().optional(),
 });
 // RequestView is declared by the request core (src/request/state.ts); the wire form must match it
 const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;

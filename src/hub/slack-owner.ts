@@ -22,8 +22,8 @@ export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
  * the rule allows, and the chosen one travels in the vote (decision 1090).
  */
 export function hubView(view: RequestView, hostName: string): RequestView {
-  // no grant extension through the hub: its votes do not carry one (decision 1091)
-  const { extendOffer: _notRelayed, ...rest } = view;
+  // no grant extension or revocation through the hub: its votes carry neither (decisions 1091, 1094)
+  const { extendOffer: _notRelayed, revocable: _notRevocable, ...rest } = view;
   return { ...rest, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
 }
 

@@ -86,6 +86,8 @@ export interface RequestView {
   grantBounds?: GrantBounds | undefined;
   /** Set only on views sent to channels: the approved grant a channel may extend (decision 1091). */
   extendOffer?: ExtendOffer | undefined;
+  /** Set only on views sent to channels: the approved grant is live and may be revoked there (decision 1094). */
+  revocable?: boolean | undefined;
 }
 
 export interface GrantBounds {

@@ -30,7 +30,7 @@ export type RequestEvent =
   | { type: 'escalate' }
   | { type: 'cancel'; reason: string }
   /** Ends an open request or an approved grant at once. */
-  | { type: 'revoke'; by: string; reason: string | undefined }
+  | { type: 'revoke'; by: string; reason: string | undefined; record?: Record<string, JsonValue> | undefined }
   /** An approver's signed extension of the approved grant (src/request/extend.ts). */
   | { type: 'extend'; signed: unknown }
   /** An extension asked for on a channel, by the identity it verified (src/request/channel-extend.ts). */
@@ -103,7 +103,7 @@ function step(
           r,
           'revoked',
           'grant_revoked',
-          { requestId: r.id, scope: 'request', by: event.by, reason: why },
+          { ...event.record, requestId: r.id, scope: 'request', by: event.by, reason: why },
           why,
         );
       if (r.state === 'approved' && r.grant !== undefined && !r.grant.revoked) {
@@ -111,7 +111,7 @@ function step(
           r,
           'revoked',
           'grant_revoked',
-          { requestId: r.id, scope: 'grant', by: event.by, reason: why },
+          { ...event.record, requestId: r.id, scope: 'grant', by: event.by, reason: why },
           why,
         );
         return { next: { ...c.next, grant: revokeGrant(r.grant) }, records: c.records };

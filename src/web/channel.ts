@@ -325,7 +325,7 @@ export class WebApprovalChannel implements Channel {
         to: state('to_uses', 'to_expires'),
       });
     } else if (action === 'revoke' && host.revoke !== undefined) {
-      refusal = await host.revoke(requestId, this.identity(session));
+      refusal = await host.revoke({ requestId, identity: this.identity(session) });
     } else return send(res, 400, message('Refused', 'unknown action', { error: true, ...back }), base, this.cfg);
     if (refusal !== null) return send(res, 403, message('Refused', refusal, { error: true, ...back }), base, this.cfg);
     const done = action === 'extend' ? 'extension' : 'revocation';

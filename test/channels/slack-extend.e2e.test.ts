@@ -8,11 +8,11 @@
  * recorded (`approval_refused`, action `extend`); none extends anything.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerRow, Rig } from '../daemon/helpers.js';
+import type { Rig } from '../daemon/helpers.js';
 import { SCOPED_POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
 import type { FakeSlack } from './fake-slack.js';
 import { until } from './helpers.js';
-import { clickAs, postOf, slackRig, type SlackBlock } from './slack-scope.js';
+import { clickAs, ephemeralText, postOf, recordsOf as records, slackRig, type SlackBlock } from './slack-scope.js';
 
 const CHANNEL = 'C0EXTEND';
 const ALICE = { id: 'U0ALICE', username: 'alice', name: 'alice', team_id: 'T1' };
@@ -30,9 +30,6 @@ afterAll(async () => {
   await slack?.stop();
 });
 
-const records = (recs: LedgerRow[], id: string, type: string) =>
-  recs.filter((r) => r.type === type && r.payload['requestId'] === id);
-
 /** The Extend button of the request's latest message edit that shows one. */
 async function extendButton(id: string): Promise<{ text: string; value: string }> {
   const edits = () =>
@@ -47,10 +44,7 @@ async function extendButton(id: string): Promise<{ text: string; value: string }
   return { text: b.text!.text, value: b.accessory!.value };
 }
 
-async function ephemeral(n: number): Promise<string> {
-  await until(() => slack.callsOf('chat.postEphemeral').length >= n, `${n} ephemeral messages`);
-  return String(slack.callsOf('chat.postEphemeral')[n - 1]!.args['text']);
-}
+const ephemeral = (n: number): Promise<string> => ephemeralText(slack, n);
 
 describe('grant extension from Slack (real daemon)', () => {
   it('extends an approved grant to what the rule allows; forged, unmapped and replayed clicks are refused and recorded', async () => {

@@ -1,7 +1,7 @@
 /** The Slack scope menu's tests (the daemon's Slack and the hub's): a request's post, a click, a section's scope text. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rig } from '../daemon/helpers.js';
+import { Rig, type LedgerRow } from '../daemon/helpers.js';
 import { APP_TOKEN, BOT_TOKEN, FakeSlack } from './fake-slack.js';
 import { until } from './helpers.js';
 
@@ -70,3 +70,13 @@ export const shownText = (b: SlackBlock): string =>
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+
+/** The ledger records of one type about one request. */
+export const recordsOf = (recs: LedgerRow[], id: string, type: string): LedgerRow[] =>
+  recs.filter((r) => r.type === type && r.payload['requestId'] === id);
+
+/** The text of the `n`th ephemeral message posted (1-based), once it is. */
+export async function ephemeralText(slack: FakeSlack, n: number): Promise<string> {
+  await until(() => slack.callsOf('chat.postEphemeral').length >= n, `${n} ephemeral messages`);
+  return String(slack.callsOf('chat.postEphemeral')[n - 1]!.args['text']);
+}

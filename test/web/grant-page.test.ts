@@ -140,7 +140,14 @@ describe.skipIf(chromiumSkipReason())('live grants on the web approval page', ()
     expect(await outcome()).toBe(`Recorded: Your revocation of ${id} is recorded.`);
     const recs = await rig.ledger((rs) => of(rs, id, 'grant_revoked').length > 0);
     const revoked = of(recs, id, 'grant_revoked')[0]!.payload;
-    expect(revoked).toMatchObject({ scope: 'grant', by: `alice (web idp:${idp.issuer} subject alice)` });
+    expect(revoked).toMatchObject({
+      scope: 'grant',
+      by: 'alice (web alice)',
+      approver: 'alice',
+      channel: 'web',
+      identity: 'alice',
+      verifiedBy: `idp:${idp.issuer}`,
+    });
     expect((await run('S-3', 'three-me', 'revoke')).code).toBe(75);
     expect(rig.marks()).toHaveLength(before);
     await page.goto(url, { waitUntil: 'domcontentloaded' });

@@ -275,6 +275,39 @@ function extendBlocks(view: RequestView): Block[] {
   ];
 }
 
+/** Action id of the "Revoke" button of an approved, live grant (decision 1094). */
+export const ACTION_REVOKE = 'guard_revoke';
+
+/**
+ * A live grant any mapped approver may revoke: a "Revoke" button (value: the request id) behind
+ * Slack's confirmation dialog. The daemon checks the clicker and that there is still something to revoke.
+ */
+function revokeBlocks(view: RequestView): Block[] {
+  if (view.revocable !== true || view.state !== 'approved') return [];
+  return [
+    {
+      type: 'actions',
+      block_id: 'guard_revoke',
+      elements: [
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: 'Revoke', emoji: true },
+          action_id: ACTION_REVOKE,
+          value: view.id,
+          style: 'danger',
+          confirm: {
+            title: { type: 'plain_text', text: 'Revoke this grant?' },
+            text: { type: 'plain_text', text: 'Its remaining uses end now; the next run asks for approval again.' },
+            confirm: { type: 'plain_text', text: 'Revoke' },
+            deny: { type: 'plain_text', text: 'Keep it' },
+            style: 'danger',
+          },
+        },
+      ],
+    },
+  ];
+}
+
 /** Sections for a long value: the first `inline` parts in the message, the rest queued for the thread. */
 function spill(label: string, value: string, inline: number, thread: string[]): Block[] {
   const parts = longValue(label, value);
@@ -349,7 +382,7 @@ export function renderMessage(original: RequestView, nowMs: number): RenderedMes
         ),
       );
     tail.push(actions(view));
-  } else tail.push(...extendBlocks(view));
+  } else tail.push(...extendBlocks(view), ...revokeBlocks(view));
   // the command gets what the budget leaves (at least its first part); the rest goes to the thread
   const room = MESSAGE_TEXT_BUDGET - blockTextLength([...blocks, ...tail]) - 200;
   const inline = Math.max(1, Math.min(INLINE_PARTS, Math.floor(room / PART_CHARS)));

@@ -14,6 +14,7 @@ import {
   ACTION_ASK,
   ACTION_DENY,
   ACTION_EXTEND,
+  ACTION_REVOKE,
   isOpen,
   renderMessage,
 } from './blocks.js';
@@ -290,6 +291,7 @@ export class SlackChannel implements Channel {
     const [requestId = '', token] = scoped ? action.value.split(' ', 2) : [action.value];
     const channel = (body['channel'] as { id?: string } | undefined)?.id ?? this.opts.channelId;
     if (action.action_id === ACTION_EXTEND) return this.onExtend(channel, user, action.value);
+    if (action.action_id === ACTION_REVOKE) return this.onRevoke(channel, user, action.value);
     const closed = this.closedText(requestId);
     if (closed !== undefined) return this.ephemeral(channel, user.id, closed);
     if (action.action_id === ACTION_APPROVE || scoped) {
@@ -340,6 +342,15 @@ export class SlackChannel implements Channel {
       to: { usesLeft: num(toUses), expiresAt: toExpires ?? '' },
     });
     await this.ephemeral(channel, user.id, refusal ?? `Grant of request ${requestId} extended.`);
+  }
+
+  /** A "Revoke" click (decision 1094): the daemon checks the clicker is a mapped approver and records it. */
+  private async onRevoke(channel: string, user: SlackUser, requestId: string): Promise<void> {
+    if (this.host?.revoke === undefined)
+      return this.ephemeral(channel, user.id, 'revocation is not available on this channel');
+    if (!/^rq-[0-9a-f]{12}$/.test(requestId)) return this.ephemeral(channel, user.id, 'no such request');
+    const refusal = await this.host.revoke({ requestId, identity: this.identity(user) });
+    await this.ephemeral(channel, user.id, refusal ?? `Request ${requestId} revoked.`);
   }
 
   /** The grant a wider-grant button asks for, rebuilt against the request as this channel shows it. */

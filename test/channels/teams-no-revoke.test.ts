@@ -1,0 +1,49 @@
+/**
+ * Teams offers no revocation or extension (decision 1095): the shipped Workflows flow returns one
+ * Approve/Reject per approval card and cannot edit a card, so an approved request's card is a final
+ * status card (no approval wanted, no action, no input), even when the daemon's view marks the grant
+ * revocable and extendable; the grant is revoked with `guard revoke` or from Slack.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TeamsChannel } from '../../src/channels/teams/channel.js';
+import { FAST_RETRY, TestHost, until, view } from './helpers.js';
+import { Receiver } from './receiver.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('teams: no revoke or extend on an approved card', () => {
+  it('the approved card is final: no approval asked, no action or input, nothing about revoking or extending', async () => {
+    const receiver = new Receiver('unused', () => ({ status: 200, body: '{}' }));
+    await receiver.start();
+    const channel = new TeamsChannel({
+      workflowUrl: `${receiver.url}/workflows/abc/triggers/manual/run?sig=flow-secret`,
+      mode: 'approval',
+      retry: FAST_RETRY,
+      scopeChoice: true,
+    });
+    await channel.start(new TestHost({}));
+    cleanups.push(
+      () => receiver.stop(),
+      () => channel.stop(),
+    );
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    await channel.update(
+      view({
+        state: 'approved',
+        revocable: true,
+        extendOffer: { from: { usesLeft: 1, expiresAt: later }, to: { usesLeft: 3, expiresAt: later } },
+      }),
+    );
+    await until(() => receiver.received.length > 0, 'the status card');
+    const body = JSON.parse(receiver.received[0]!.body) as { guard: Record<string, unknown> };
+    expect(body.guard).toMatchObject({ wants_approval: false, state: 'approved' });
+    const card = JSON.stringify(body);
+    expect(card).not.toMatch(/"Action\.|"Input\./);
+    expect(card).not.toMatch(/revoke|extend/i);
+    await channel.flush?.();
+    expect(receiver.received).toHaveLength(1);
+  });
+});
