@@ -77,7 +77,7 @@ describe.skipIf(!HAS_TMUX)('guard approve in a real terminal (tmux, 80×24)', ()
     tmux.run('new-window', '-d', '-t', 't:2', agent('exec2'));
     await tmux.waitScreen(tui, /1 open/);
     tmux.keys(tui, 'g');
-    const second = await tmux.waitScreen(tui, /› HIGH \d+s +0\/1 /);
+    const second = await tmux.waitScreen(tui, /› HIGH \d+[smh] +0\/1 /);
     const id2 = /(rq-[0-9a-f]{12}) {2}PENDING/.exec(second)?.[1];
     expect(id2).toBeDefined();
     expect(id2).not.toBe(id1);
