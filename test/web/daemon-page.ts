@@ -8,6 +8,15 @@ import { Rig } from '../daemon/helpers.js';
 import { enrolWithIdp, launchChromium } from '../identity/browser.js';
 import { startProvider, type TestProvider } from '../identity/provider.js';
 import { signInAt } from './page.js';
+import { SCOPED_POLICY } from '../helpers/scoped-rule.js';
+
+/** The scoped rules plus one that needs a fresh login and allows scoped grants. */
+export const STEP_SCOPED_POLICY = `${SCOPED_POLICY}  - id: t.stepscoped
+    description: Test rule that needs a fresh login and allows scoped grants
+    effect: approve
+    match: { program: mark, any_arg: [step-three] }
+    approval: { identity: step-up, max_uses: 2, max_ttl: 10m }
+`;
 
 export interface DaemonPage {
   idp: TestProvider;

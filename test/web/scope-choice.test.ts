@@ -9,17 +9,10 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerRow, Rig } from '../daemon/helpers.js';
-import { SCOPED_POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
+import { heldIn, runIn } from '../helpers/scoped-rule.js';
 import { chromiumSkipReason } from '../identity/browser.js';
-import { startDaemonPage, type DaemonPage } from './daemon-page.js';
+import { STEP_SCOPED_POLICY as POLICY, startDaemonPage, type DaemonPage } from './daemon-page.js';
 import { checkPhoneLayout, idpLogin, outcome as shownOutcome } from './page.js';
-
-const POLICY = `${SCOPED_POLICY}  - id: t.stepscoped
-    description: Test rule that needs a fresh login and allows scoped grants
-    effect: approve
-    match: { program: mark, any_arg: [step-three] }
-    approval: { identity: step-up, max_uses: 2, max_ttl: 10m }
-`;
 
 describe.skipIf(chromiumSkipReason())('scope menu on the web approval page', () => {
   let rig: Rig;
