@@ -5,7 +5,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { FailClosedError } from '../errors.js';
-import { DataFrame, dataHeader, encodeFrame, FrameError, FrameReader, type DataKind } from './framing.js';
+import { encodeFrame, FrameError, FrameReader } from './framing.js';
 import type { ClientBody, DaemonMessage, ErrorCode } from './messages.js';
 
 /** The daemon answered with an error frame. */
@@ -53,12 +53,11 @@ function isDaemonMessage(v: unknown): v is DaemonMessage {
 export class DaemonClient {
   private nextId = 1;
   private readonly handlers = new Map<number, Handler>();
-  private readonly dataHandlers = new Map<number, (frame: DataFrame) => void>();
   private closedWith: DaemonConnectionError | undefined;
   private readonly closeListeners: ((err: DaemonConnectionError) => void)[] = [];
 
   private constructor(private readonly socket: Socket) {
-    const reader = new FrameReader(undefined, { data: true });
+    const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
       let msgs: unknown[];
       try {
@@ -68,10 +67,6 @@ export class DaemonClient {
         return;
       }
       for (const m of msgs) {
-        if (m instanceof DataFrame) {
-          this.dataHandlers.get(m.re)?.(m);
-          continue;
-        }
         if (!isDaemonMessage(m)) {
           this.fail(new DaemonConnectionError('malformed message from daemon', 'EPROTO'));
           return;
@@ -120,30 +115,6 @@ export class DaemonClient {
     this.handlers.set(id, handler);
     this.socket.write(frame);
     return id;
-  }
-
-  /** Data frames (stdio) that belong to the message with this id. */
-  onData(re: number, handler: (frame: DataFrame) => void): void {
-    this.dataHandlers.set(re, handler);
-  }
-
-  /** Stdio bytes as a data frame for message `re`; false when the socket's buffer is full. */
-  sendData(re: number, kind: DataKind, bytes: Buffer): boolean {
-    if (this.closedWith !== undefined) throw this.closedWith;
-    this.socket.cork();
-    this.socket.write(dataHeader(kind, re, bytes.length));
-    const room = this.socket.write(bytes);
-    this.socket.uncork();
-    return room;
-  }
-
-  /** Stop reading from the daemon (the output has nowhere to go yet); resume() reads again. */
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    this.socket.resume();
   }
 
   /** Send a message whose answer is not needed; its handler is dropped once the answer arrives. */

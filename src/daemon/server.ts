@@ -5,16 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { GuardError, messageOf } from '../errors.js';
-import {
-  DataFrame,
-  dataHeader,
-  encodeFrame,
-  FrameError,
-  FrameReader,
-  MAX_FRAME_BYTES,
-  OUTPUT_WINDOW,
-  type DataKind,
-} from './framing.js';
+import { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from './framing.js';
 import type { ConnectionLimits } from './limits.js';
 import type { ClientMessage, ClientType, DaemonMessage, ErrorCode } from './messages.js';
 import type { Peer } from './peer.js';
@@ -32,10 +23,6 @@ export interface Conn {
   /** Called once when the connection goes away (client exit, crash or protocol error). */
   onClose(listener: () => void): void;
   end(): void;
-  /** Stdio bytes as a data frame; false when the socket's buffer is full (wait for onDrain). */
-  data(re: number, kind: DataKind, bytes: Buffer): boolean;
-  /** Called once when the socket's buffer has drained (or the connection is gone). */
-  onDrain(listener: () => void): void;
   /**
    * Stop reading messages and hand over the socket (an executed command's stdio, decision 1027);
    * the server forgets the connection. After this call the caller owns the socket.
@@ -67,8 +54,6 @@ export interface ServerOptions {
   peerOf?: ((socket: Socket) => Peer | undefined) | undefined;
   /** Refuse a connection whose peer cannot be read (a socket shared with other users). */
   requirePeer?: boolean | undefined;
-  /** Data frames (enforced mode's stdin); without it one is a protocol error. May throw ReplyError. */
-  onData?: ((conn: Conn, frame: DataFrame) => void) | undefined;
 }
 
 /**
@@ -150,27 +135,6 @@ class Connection implements Conn {
     else this.listeners.push(listener);
   }
 
-  data(re: number, kind: DataKind, bytes: Buffer): boolean {
-    if (this.closed || this.socket.destroyed) return true;
-    this.lastActive = Date.now();
-    this.socket.cork();
-    this.socket.write(dataHeader(kind, re, bytes.length));
-    this.socket.write(bytes);
-    this.socket.uncork();
-    return this.socket.writableLength < OUTPUT_WINDOW;
-  }
-
-  onDrain(listener: () => void): void {
-    if (this.closed || this.socket.destroyed || !this.socket.writableNeedDrain) return listener();
-    const once = (): void => {
-      this.socket.off('drain', once);
-      this.socket.off('close', once);
-      listener();
-    };
-    this.socket.on('drain', once);
-    this.socket.on('close', once);
-  }
-
   detach(): Socket {
     this.socket.removeAllListeners('data');
     this.socket.pause();
@@ -228,7 +192,7 @@ export function createDaemonServer(opts: ServerOptions): DaemonServer {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const conn = new Connection(nextConn++, socket, opts.peerOf?.(socket));
-    const reader = new FrameReader(MAX_FRAME_BYTES, { data: opts.onData !== undefined });
+    const reader = new FrameReader(MAX_FRAME_BYTES);
     if (conn.peer === undefined && opts.requirePeer === true) {
       conn.error(0, 'fail_closed', 'the daemon cannot tell which user is connecting (SO_PEERCRED); refused');
       conn.end();
@@ -277,17 +241,6 @@ export function createDaemonServer(opts: ServerOptions): DaemonServer {
         return;
       }
       for (const value of values) {
-        if (value instanceof DataFrame) {
-          try {
-            opts.onData!(conn, value);
-          } catch (err) {
-            replyError(conn, 0, err, opts);
-            socket.removeAllListeners('data');
-            conn.end();
-            return;
-          }
-          continue;
-        }
         const parsed = parseClientMessage(value);
         if (!parsed.ok) {
           conn.error(parsed.id ?? 0, 'bad_request', `${parsed.error}; closing the connection`);

@@ -102,6 +102,27 @@ export class WebApprovalChannel implements Channel {
     return source === undefined ? (this.host?.pending?.() ?? []) : source.pending(this.identity(s));
   }
 
+  /**
+   * The session behind this cookie, only while its IdP subject still maps to an enrolled approver:
+   * checked on every page and form, so a removed approver's session ends at their next step (the
+   * page then shows neither requests nor grants), and a renamed mapping shows the current name.
+   */
+  private async liveSession(id: string | undefined): Promise<Session | undefined> {
+    const s = await this.sessions.get(id);
+    if (s === undefined) return undefined;
+    const approver = await this.whoIs(this.identity(s));
+    if (approver === undefined) {
+      await this.sessions.end(s.id);
+      this.host?.log({
+        channel: this.name,
+        level: 'warn',
+        message: `session of ${s.approver} ended: the IdP subject is no longer an enrolled approver`,
+      });
+      return undefined;
+    }
+    return approver === s.approver ? s : { ...s, approver };
+  }
+
   private async whoIs(who: ChannelIdentity): Promise<string | undefined> {
     return this.opts.source === undefined ? this.host?.whoIs?.(who) : this.opts.source.whoIs(who);
   }
@@ -127,7 +148,7 @@ export class WebApprovalChannel implements Channel {
   private async route(req: IncomingMessage, res: ServerResponse, base: string): Promise<void> {
     const url = new URL(req.url ?? '/', base);
     const path = url.pathname;
-    const session = await this.sessions.get(cookies(req)[SESSION_COOKIE]);
+    const session = await this.liveSession(cookies(req)[SESSION_COOKIE]);
     if (req.method === 'GET' && path === `${WEB_PREFIX}/style.css`) {
       res.writeHead(200, { ...securityHeaders(base, this.cfg), 'content-type': 'text/css; charset=utf-8' });
       res.end(STYLE);
@@ -202,7 +223,7 @@ export class WebApprovalChannel implements Channel {
       send(res, status, message('Refused', why, { error: true, link: `${WEB_PREFIX}/` }), base, this.cfg);
       return undefined;
     };
-    if (session === undefined) return refuse(401, 'not signed in (or the session expired); sign in again');
+    if (session === undefined) return refuse(401, 'not signed in (the session expired or ended); sign in again');
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== new URL(base).origin)
       return refuse(403, 'the form was not sent by this page (cross-site request refused)');
@@ -439,7 +460,7 @@ export class WebApprovalChannel implements Channel {
       return send(res, 200, continuePage(`${WEB_PREFIX}/`), base, cfg);
     }
     const p = login.purpose;
-    const session = await this.sessions.get(p.session);
+    const session = await this.liveSession(p.session);
     if (session === undefined) return fail('the session that asked for this approval has ended; sign in again');
     const refusal = await this.host!.decide({
       requestId: p.requestId,

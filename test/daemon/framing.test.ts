@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  DataFrame,
-  dataHeader,
-  encodeFrame,
-  FrameError,
-  FrameReader,
-  MAX_FRAME_BYTES,
-} from '../../src/daemon/framing.js';
+import { encodeFrame, FrameError, FrameReader, MAX_FRAME_BYTES } from '../../src/daemon/framing.js';
 
 function split(buf: Buffer, cuts: number[]): Buffer[] {
   const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
@@ -66,50 +59,10 @@ describe('framing', () => {
     expect(got).toEqual([{ type: 'ping', id: 1 }]);
   });
 
-  describe('data frames (stdio through the executor, decision 1023)', () => {
-    const dataFrame = (kind: 0 | 1 | 2, re: number, bytes: Buffer): Buffer =>
-      Buffer.concat([dataHeader(kind, re, bytes.length), bytes]);
-
-    it('interleave with JSON frames and come out byte-exact however the stream is cut', () => {
-      fc.assert(
-        fc.property(
-          fc.array(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.jsonValue({ maxDepth: 2 })), {
-            minLength: 1,
-            maxLength: 8,
-          }),
-          fc.array(fc.nat(), { maxLength: 12 }),
-          fc.nat({ max: 2 ** 32 - 1 }),
-          (items, cuts, re) => {
-            const expected = items.map((v) =>
-              v instanceof Uint8Array
-                ? { kind: 2, re, data: Buffer.from(v) }
-                : (JSON.parse(JSON.stringify(v)) as unknown),
-            );
-            const stream = Buffer.concat(
-              items.map((v) => (v instanceof Uint8Array ? dataFrame(2, re, Buffer.from(v)) : encodeFrame(v))),
-            );
-            const reader = new FrameReader(undefined, { data: true });
-            const got: unknown[] = [];
-            for (const chunk of split(stream, cuts))
-              for (const v of reader.push(chunk))
-                got.push(v instanceof DataFrame ? { kind: v.kind, re: v.re, data: Buffer.from(v.data) } : v);
-            expect(got).toEqual(expected);
-          },
-        ),
-        { numRuns: 300 },
-      );
-    });
-
-    it('are an oversized frame to a reader that does not take them', () => {
-      expect(() => new FrameReader().push(dataFrame(0, 1, Buffer.from('x')))).toThrow(/exceeds/);
-    });
-
-    it('are refused above the frame limit and without their header', () => {
-      const big = Buffer.alloc(8);
-      big.writeUInt32BE((0x80000000 | (MAX_FRAME_BYTES + 1)) >>> 0, 0);
-      expect(() => new FrameReader(undefined, { data: true }).push(big)).toThrow(/exceeds/);
-      const short = Buffer.from([0x80, 0, 0, 2, 0, 0]);
-      expect(() => new FrameReader(undefined, { data: true }).push(short)).toThrow(/without its header/);
-    });
+  it('takes a length with the top bit set (the retired stdio data frames, decision 1027) as oversized', () => {
+    const head = Buffer.alloc(9);
+    head.writeUInt32BE((0x80000000 | 5) >>> 0, 0);
+    expect(() => new FrameReader().push(head)).toThrow(FrameError);
+    expect(() => new FrameReader().push(head)).toThrow(/exceeds/);
   });
 });

@@ -11,7 +11,10 @@ const startOptions = (cmd: Declaration) =>
       '--config <file>',
       'a config.yaml whose channels.slack section the hub serves (and identity: for the web page)',
     )
-    .option('--public-url <url>', "the web approval page's base URL when the hub sits behind a proxy");
+    .option(
+      '--public-url <url>',
+      "the hub's base URL as callers reach it through a proxy: the web approval page and webhook callback URLs",
+    );
 export type HubStartOptions = OptionsOf<typeof startOptions>;
 
 const enrollHostOptions = (cmd: Declaration) =>
