@@ -116,7 +116,9 @@ export const flatSuite: Suite = {
       db.close();
       must(['daemon', 'start', '--policy', policy]);
       try {
-        const lines = must(['requests']).split('\n').filter((l) => l.startsWith('rq-')).length;
+        const lines = must(['requests'])
+          .split('\n')
+          .filter((l) => l.startsWith('rq-')).length;
         const version: number[] = [];
         const status: number[] = [];
         const first: number[] = [];
