@@ -63,24 +63,40 @@ export const SCOPE_MAX_BYTES = 4096;
 
 /**
  * The scope of an approved request's grant in words, as approved: the text its approvers chose and
- * signed, else the policy's default grant in the same words (src/approval/scope.ts).
+ * signed, else the policy's default grant in the same words (src/approval/scope.ts), naming `command`.
  */
-export function approvedScope(r: StoredRequest): string {
+function approvedScope(r: StoredRequest, command: string): string {
   return (
     chosenGrant(r)?.scope ??
-    scopeText(scopeFacts(r.view), { uses: r.settings.grantUses, ttlSeconds: r.settings.grantTtlSeconds })
+    scopeText(
+      { ...scopeFacts(r.view), command },
+      { uses: r.settings.grantUses, ttlSeconds: r.settings.grantTtlSeconds },
+    )
   );
 }
 
 /** An approved request's grant for a channel view: its state now and its scope, cut to SCOPE_MAX_BYTES (the cut named). */
 export function liveGrantView(r: StoredRequest): LiveGrantView | undefined {
   if (r.grant === undefined) return undefined;
-  const scope = approvedScope(r);
   const grant = { usesLeft: r.grant.usesLeft, expiresAt: r.grant.expiresAt };
-  if (Buffer.byteLength(scope, 'utf8') <= SCOPE_MAX_BYTES) return { ...grant, scope };
+  // A default grant's scope names the whole command: it is built from the command's first
+  // SCOPE_MAX_BYTES units only (a megabyte command is not copied on every update); those alone
+  // exceed the budget, so the cut falls inside them and the rest is counted as not shown.
+  const command = r.view.command;
+  const clip = chosenGrant(r) === undefined ? unitsWithin(command, SCOPE_MAX_BYTES) : command.length;
+  const scope = approvedScope(r, command.slice(0, clip));
+  const beyond = codePoints(command, clip);
+  if (beyond === 0 && Buffer.byteLength(scope, 'utf8') <= SCOPE_MAX_BYTES) return { ...grant, scope };
   // "…" is 3 bytes
   const kept = fitBytes(scope, SCOPE_MAX_BYTES - 3);
-  return { ...grant, scope: `${kept}…`, scopeOmitted: [...scope].length - [...kept].length };
+  return { ...grant, scope: `${kept}…`, scopeOmitted: codePoints(scope, kept.length) + beyond };
+}
+
+/** At most `max` UTF-16 units of `text`, never ending inside a surrogate pair. */
+function unitsWithin(text: string, max: number): number {
+  if (text.length <= max) return text.length;
+  const c = text.charCodeAt(max - 1);
+  return c >= 0xd800 && c <= 0xdbff ? max - 1 : max;
 }
 
 /** The longest prefix of `text` within `max` UTF-8 bytes, never splitting a code point. */
@@ -93,4 +109,10 @@ function fitBytes(text: string, max: number): string {
     end += ch.length;
   }
   return text.slice(0, end);
+}
+
+/** Code points in `text` from UTF-16 index `from` on: its units less one per surrogate pair (no array of a megabyte's characters). */
+function codePoints(text: string, from: number): number {
+  const rest = text.slice(from);
+  return rest.length - (rest.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
 }

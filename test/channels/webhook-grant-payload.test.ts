@@ -124,6 +124,30 @@ describe('a live grant in the webhook payload', () => {
     const added =
       Buffer.byteLength(JSON.stringify(envelope(v)), 'utf8') - Buffer.byteLength(JSON.stringify(withoutGrant));
     expect(added).toBeLessThanOrEqual(SCOPE_MAX_BYTES + 2048);
+    // a pair of UTF-16 units where the command is clipped for the scope, and a chosen scope naming a long command: counted alike
+    const pairAtClip = approved(`echo ${'x'.repeat(SCOPE_MAX_BYTES - 6)}${'😀'.repeat(10)}`);
+    const chosen = { uses: 3, ttlSeconds: 3600 };
+    const chosenText = scopeText(scopeFacts(r.view), chosen);
+    const signedLong = approved(command, {
+      votes: [
+        {
+          approver: 'alice',
+          action: 'approve',
+          channel: 'cli',
+          at: NOW.toISOString(),
+          grant: { ...chosen, scope: chosenText },
+        },
+      ],
+    });
+    for (const [req, text] of [
+      [pairAtClip, scopeText(scopeFacts(pairAtClip.view), { uses: 1, ttlSeconds: 600 })],
+      [signedLong, chosenText],
+    ] as const) {
+      const cut = channelView(req, NOW).liveGrant!;
+      expect(Buffer.byteLength(cut.scope, 'utf8')).toBeLessThanOrEqual(SCOPE_MAX_BYTES);
+      expect(text.startsWith(cut.scope.slice(0, -1))).toBe(true);
+      expect(cut.scopeOmitted).toBe([...text].length - [...cut.scope].length + 1);
+    }
     // a scope within the budget is whole
     expect(channelView(approved(`echo ${'x'.repeat(3000)}`), NOW).liveGrant?.scopeOmitted).toBeUndefined();
   });
