@@ -1,7 +1,8 @@
 /**
  * Channels: cost of accepting a signed webhook callback on the HTTP listener (HMAC check, replay
  * cache, schema, host.decide) against a bare node:http round trip on the same machine, and cost of
- * rendering a 100 KB command for Slack / Teams against a one-line command.
+ * rendering a 100 KB command for Slack / Teams against a one-line command, and of a live grant's
+ * scope for a channel view with a 1 MiB command against a one-line command.
  */
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -10,6 +11,8 @@ import { HttpListener } from '../src/channels/http-listener.js';
 import { renderMessage } from '../src/channels/slack/blocks.js';
 import { renderCard } from '../src/channels/teams/card.js';
 import type { RequestView } from '../src/channels/types.js';
+import { liveGrantView } from '../src/request/grant-scope.js';
+import type { StoredRequest } from '../src/request/state.js';
 import { fmt, median } from './lib.js';
 import type { Suite } from './suites.js';
 
@@ -41,6 +44,34 @@ function sampleView(command: string): RequestView {
     expiresAt: new Date(now + 600_000).toISOString(),
     quorum: 1,
     approvals: [],
+  };
+}
+
+/** An approved request of `view` with a live one-use grant (the policy's default: no scope chosen). */
+function approvedOf(view: RequestView): StoredRequest {
+  const expiresAt = new Date(Date.now() + 600_000).toISOString();
+  return {
+    id: view.id,
+    state: 'approved',
+    fingerprint: 'f'.repeat(64),
+    createdAt: view.createdAt,
+    expiresAt: view.expiresAt,
+    detached: false,
+    view: { ...view, state: 'approved' },
+    settings: {
+      groups: [],
+      quorum: 1,
+      grantTtlSeconds: 600,
+      grantUses: 1,
+      timeoutSeconds: 600,
+      fourEyes: false,
+      channels: [],
+    },
+    requester: { user: 'ana', agent: 'claude-code' },
+    votes: [],
+    grant: { requestId: view.id, fingerprint: 'f'.repeat(64), expiresAt, usesLeft: 1, revoked: false },
+    policyDigest: 'd'.repeat(16),
+    updatedAt: view.createdAt,
   };
 }
 
@@ -106,6 +137,10 @@ export const channelsSuite: Suite = {
     const slackLong = median(timeSync(runs, () => renderMessage(long, Date.now())));
     const teamsShort = median(timeSync(runs, () => renderCard(short)));
     const teamsLong = median(timeSync(runs, () => renderCard(long)));
+    // a live grant's scope for a channel view (decision 1107): a 1 MiB command is cut at 4,096 bytes
+    const huge = sampleView(`echo ${'x'.repeat(1024 * 1024)}`);
+    const grantShort = median(timeSync(runs, () => liveGrantView(approvedOf(short))));
+    const grantHuge = median(timeSync(runs, () => liveGrantView(approvedOf(huge))));
 
     const p = median(plainT);
     const c = median(cbT);
@@ -120,6 +155,10 @@ export const channelsSuite: Suite = {
     w(`Teams card, 26-char command             median ${fmt(teamsShort, 3)} ms`);
     w(
       `Teams card, ${long.command.length}-char command         median ${fmt(teamsLong, 3)} ms   ratio ${fmt(teamsLong / teamsShort)}`,
+    );
+    w(`live grant view, 26-char command        median ${fmt(grantShort, 3)} ms`);
+    w(
+      `live grant view, ${huge.command.length}-char command  median ${fmt(grantHuge, 3)} ms   ratio ${fmt(grantHuge / grantShort)}`,
     );
   },
 };

@@ -3,19 +3,20 @@
  * configured (127.0.0.1 unless told otherwise). One route: POST /v1/callbacks/<endpoint>, signed
  * with that endpoint's secret; replay window ±300 s; each signature accepted once; body ≤ 64 KiB.
  *
- * Answers: 200 {ok:true} accepted · 400 bad JSON/decision · 401 bad/stale signature · 403 refused
+ * The body is a decision on an open request, or an extend / revoke of a live grant (decision 1107).
+ * Answers: 200 {ok:true} accepted · 400 bad JSON/decision/action · 401 bad/stale signature · 403 refused
  * by the daemon {error} · 404 unknown endpoint · 405 · 409 replay · 413 too large · 503 replay cache full.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BodyTooLargeError, MAX_BODY_BYTES, parseJsonObject, readBody } from './http.js';
 import { REPLAY_WINDOW_SECONDS, ReplayCache, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from './signing.js';
-import { parseDecision, type WireDecision } from './webhook/payload.js';
+import { parseCallback, type WireCallback } from './webhook/payload.js';
 
 export interface CallbackEndpoint {
   secret: string;
-  /** Returns null when accepted or the refusal text. */
-  onDecision(decision: WireDecision & { request_id: string }): Promise<string | null>;
+  /** A decision on an open request or an action on a live grant (decision 1107): null when accepted, or the refusal text. */
+  onDecision(callback: WireCallback & { request_id: string }): Promise<string | null>;
 }
 
 /** A page mounted under a path prefix (the web approval page); it answers every request under it. */
@@ -135,14 +136,14 @@ export class HttpListener {
     const seen = this.replay.check(verified.signature, now);
     if (seen === 'replay') return reply(res, 409, { error: 'replayed callback' });
     if (seen === 'full') return reply(res, 503, { error: 'replay cache full; retry later' });
-    let decision: WireDecision;
+    let callback: WireCallback;
     try {
-      decision = parseDecision(parseJsonObject(body, 'callback body'));
+      callback = parseCallback(parseJsonObject(body, 'callback body'));
     } catch (err) {
       return reply(res, 400, { error: err instanceof Error ? err.message : 'invalid decision' });
     }
-    if (decision.request_id === undefined) return reply(res, 400, { error: 'request_id is required in callbacks' });
-    const refusal = await endpoint.onDecision({ ...decision, request_id: decision.request_id });
+    if (callback.request_id === undefined) return reply(res, 400, { error: 'request_id is required in callbacks' });
+    const refusal = await endpoint.onDecision({ ...callback, request_id: callback.request_id });
     if (refusal !== null) return reply(res, 403, { error: refusal });
     reply(res, 200, { ok: true });
   }

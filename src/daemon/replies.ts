@@ -75,6 +75,9 @@ export const requestViewSchema = z.object({
     })
     .optional(),
   revocable: z.boolean().optional(),
+  liveGrant: z
+    .object({ usesLeft: z.number(), expiresAt: str, scope: str, scopeOmitted: z.number().optional() })
+    .optional(),
 });
 // RequestView is declared by the request core (src/request/state.ts); the wire form must match it
 const viewAgrees: Equal<z.infer<typeof requestViewSchema>, RequestView> = true;

@@ -88,6 +88,18 @@ export interface RequestView {
   extendOffer?: ExtendOffer | undefined;
   /** Set only on views sent to channels: the approved grant is live and may be revoked there (decision 1094). */
   revocable?: boolean | undefined;
+  /** Set only on views sent to channels, with `revocable`: the live grant now and its scope as approved (decision 1107). */
+  liveGrant?: LiveGrantView | undefined;
+}
+
+/** A live grant on a channel view: uses left, expiry, and the scope in words, cut to a budget (the cut named). */
+export interface LiveGrantView {
+  usesLeft: number;
+  expiresAt: string;
+  /** The scope as approved (src/request/grant-scope.ts `approvedScope`), at most SCOPE_MAX_BYTES; ends "…" when cut. */
+  scope: string;
+  /** Characters of the scope not shown (its command is whole in the view's `command`); absent when whole. */
+  scopeOmitted?: number | undefined;
 }
 
 export interface GrantBounds {

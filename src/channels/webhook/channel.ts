@@ -7,8 +7,16 @@ import { pollLocation, type DeliveryRef } from '../poll.js';
 import { checkUrl, displayUrl, parseJsonObject, readResponse, REQUEST_TIMEOUT_MS } from '../http.js';
 import type { HttpListener } from '../http-listener.js';
 import { SIGNATURE_HEADER, signedHeaders, TIMESTAMP_HEADER, verifySignature } from '../signing.js';
-import type { Channel, ChannelHost, RequestView } from '../types.js';
-import { buildEnvelope, isFinal, parseDecision, type Envelope, type WireDecision } from './payload.js';
+import type { Channel, ChannelHost, ChannelIdentity, RequestView } from '../types.js';
+import {
+  buildEnvelope,
+  isFinal,
+  isGrantAction,
+  parseDecision,
+  type Envelope,
+  type WireDecision,
+  type WireGrantAction,
+} from './payload.js';
 import { messageOf } from '../../errors.js';
 
 export type WebhookMode = 'inline' | 'callback' | 'poll' | 'notify';
@@ -58,7 +66,7 @@ export class WebhookChannel implements Channel {
         throw new Error(`${this.name}: mode "callback" needs channels.http_listener`);
       await this.opts.listener.register(this.opts.name, {
         secret: this.opts.secret,
-        onDecision: (d) => this.decide(d.request_id, d),
+        onDecision: (c) => (isGrantAction(c) ? this.onGrant(c) : this.decide(c.request_id, c)),
       });
     }
   }
@@ -191,10 +199,32 @@ export class WebhookChannel implements Channel {
     return this.host.decide({
       requestId,
       action: d.action,
-      identity: { channel: 'webhook', id: d.approver, verifiedBy: `webhook:${this.opts.name}` },
+      identity: this.identity(d.approver),
       reason: d.reason,
       question: d.question,
     });
+  }
+
+  /**
+   * A signed callback extending or revoking a grant (decision 1107): the daemon's channel paths, as
+   * for a Slack click (decisions 1091, 1094); the daemon checks and records everything.
+   */
+  private async onGrant(a: WireGrantAction): Promise<string | null> {
+    const host = this.host;
+    if (host === undefined) return 'channel not started';
+    const identity = this.identity(a.approver);
+    if (a.action === 'revoke')
+      return host.revoke === undefined
+        ? 'this daemon takes no revocation from channels'
+        : host.revoke({ requestId: a.request_id, identity });
+    return host.extend === undefined
+      ? 'this daemon takes no grant extension from channels'
+      : host.extend({ requestId: a.request_id, identity, from: a.from, to: a.to });
+  }
+
+  /** The identity of a webhook answer: the approver the receiver asserts, vouched for by this endpoint's secret (decision 0502). */
+  private identity(approver: string): ChannelIdentity {
+    return { channel: 'webhook', id: approver, verifiedBy: `webhook:${this.opts.name}` };
   }
 
   private startPoll(requestId: string, location: string): void {
