@@ -16,6 +16,7 @@ import { tuiSuite } from './tui.js';
 import { evidenceSuite } from './evidence.js';
 import { enforcedSuite } from './enforced.js';
 import { hubSuite } from './hub.js';
+import { flatSuite } from './flat.js';
 
 export const suites: Suite[] = [
   startupSuite,
@@ -25,6 +26,7 @@ export const suites: Suite[] = [
   policySuite,
   dcgSuite,
   daemonSuite,
+  flatSuite,
   integrationsSuite,
   channelsSuite,
   tuiSuite,

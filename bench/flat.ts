@@ -1,0 +1,148 @@
+/**
+ * Costs that must stay flat as the work grows (issue 19), each with a baseline from the same run:
+ * - daemon start-up CPU on the shipped pack, cold (no example cache) and warm (decision 0005), as
+ *   the daemon itself logs it ("start-up took N ms of CPU");
+ * - `guard requests` with 10,000 pending: time to its first line and to its end, and
+ *   `guard daemon status`, against `guard --version` (decision 0023).
+ * The 10,000 requests are copies of one real held request written while the daemon is down, as
+ * test/daemon/list-paging.test.ts does (raising them one by one takes minutes on a loaded machine).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { AGENT_ENV_VARS } from '../src/approval/agent-env.js';
+import { fmt, median, timeCommand } from './lib.js';
+import type { Suite } from './suites.js';
+
+const PENDING = 10_000;
+
+const POLICY = `version: 1
+default: allow
+rules:
+  - id: bench.approve
+    description: Bench rule that needs one approval
+    effect: approve
+    match: { program: stamp }
+    approval: { timeout: 2h }
+`;
+
+/** Wall ms to the first stdout byte and to the exit of `cmd args`; throws unless it exits 0. */
+function firstLine(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ first: number; total: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let first: number | undefined;
+    let err = '';
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', () => (first ??= performance.now() - t0));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const total = performance.now() - t0;
+      if (code !== 0 || first === undefined) reject(new Error(`${args.join(' ')}: exit ${code}: ${err}`));
+      else resolve({ first, total });
+    });
+  });
+}
+
+export const flatSuite: Suite = {
+  name: 'flat',
+  async run() {
+    const root = mkdtempSync('/tmp/gbench-flat-');
+    const bin = process.env['GUARD_BENCH_BIN'] ?? join(process.cwd(), 'bin', 'guard.js');
+    const home = join(root, 'h');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GUARD_HOME: home,
+      GUARD_APPROVER_HOME: join(root, 'keys'),
+      GUARD_KEYSTORE: 'file',
+      GUARD_NO_AUTOSTART: '1',
+    };
+    for (const k of AGENT_ENV_VARS) delete env[k];
+    const must = (args: string[]): string => {
+      const r = spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+      if (r.status !== 0) throw new Error(`guard ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const startCpu = (args: string[]): number => {
+      must(['daemon', 'start', ...args]);
+      const log = readFileSync(join(home, 'daemon.log'), 'utf8');
+      must(['daemon', 'stop']);
+      const all = [...log.matchAll(/start-up took (\d+) ms of CPU/g)];
+      return Number(all[all.length - 1]![1]);
+    };
+    try {
+      const runs = Number(process.env['BENCH_RUNS'] ?? 5);
+      const cold: number[] = [];
+      const warm: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        rmSync(join(home, 'cache'), { recursive: true, force: true });
+        cold.push(startCpu([]));
+        warm.push(startCpu([]));
+      }
+      process.stdout.write(`daemon start-up CPU, shipped pack, ${runs} runs each (load ${loadavg()[0]!.toFixed(2)})\n`);
+      process.stdout.write(`  cold (no example cache)   median ${fmt(median(cold), 0)} ms  [${cold.join(', ')}]\n`);
+      process.stdout.write(
+        `  warm (example cache)      median ${fmt(median(warm), 0)} ms  [${warm.join(', ')}]   (target <= 500 ms)\n`,
+      );
+
+      // 10,000 pending requests: one held for real, copied while the daemon is down
+      const policy = join(root, 'policy.yaml');
+      writeFileSync(policy, POLICY);
+      must(['daemon', 'start', '--policy', policy]);
+      const stamp = join(process.cwd(), 'test', 'daemon', 'fixtures', 'stamp');
+      const held = spawnSync(process.execPath, [bin, 'exec', '--no-wait', '--', stamp, '/dev/null'], {
+        env,
+        encoding: 'utf8',
+      });
+      const template = /(rq-[0-9a-f]{12})/.exec(held.stderr + held.stdout)?.[1];
+      if (template === undefined) throw new Error(`no held request: ${held.stderr}`);
+      must(['daemon', 'stop']);
+      const db = new Database(join(home, 'state.db'));
+      const row = db.prepare('SELECT * FROM requests WHERE id = ?').get(template) as Record<string, string>;
+      const insert = db.prepare(
+        'INSERT INTO requests (id, state, fingerprint, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      db.transaction(() => {
+        for (let i = 0; i < PENDING - 1; i++) {
+          const data = JSON.parse(row['data']!) as { id: string; view: { id: string } };
+          const id = `${template.slice(0, -6)}${String(i).padStart(6, '0')}`;
+          data.id = id;
+          data.view.id = id;
+          insert.run(id, row['state'], row['fingerprint'], row['created_at'], row['expires_at'], JSON.stringify(data));
+        }
+      })();
+      db.close();
+      must(['daemon', 'start', '--policy', policy]);
+      try {
+        const lines = must(['requests']).split('\n').filter((l) => l.startsWith('rq-')).length;
+        const version: number[] = [];
+        const status: number[] = [];
+        const first: number[] = [];
+        const total: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          version.push(timeCommand(process.execPath, [bin, '--version'], env));
+          status.push(timeCommand(process.execPath, [bin, 'daemon', 'status'], env));
+          const r = await firstLine(process.execPath, [bin, 'requests'], env);
+          first.push(r.first);
+          total.push(r.total);
+        }
+        process.stdout.write(
+          `guard requests with ${PENDING} pending (${lines} lines), ${runs} interleaved runs (load ${loadavg()[0]!.toFixed(2)})\n`,
+        );
+        process.stdout.write(`  guard --version            median ${fmt(median(version), 1)} ms (baseline)\n`);
+        process.stdout.write(
+          `  guard requests: first line median ${fmt(median(first), 1)} ms (${fmt(median(first) - median(version), 1)} ms over the baseline; target <= 100 ms for the first page)\n`,
+        );
+        process.stdout.write(`  guard requests: all lines  median ${fmt(median(total), 1)} ms\n`);
+        process.stdout.write(`  guard daemon status        median ${fmt(median(status), 1)} ms\n`);
+      } finally {
+        must(['daemon', 'stop']);
+      }
+    } finally {
+      spawnSync(process.execPath, [bin, 'daemon', 'stop'], { env });
+      rmSync(root, { recursive: true, force: true });
+    }
+  },
+};
