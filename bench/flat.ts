@@ -4,6 +4,7 @@
  *   the daemon itself logs it ("start-up took N ms of CPU");
  * - `guard requests` with 10,000 pending: time to its first line and to its end, and
  *   `guard daemon status`, against `guard --version` (decision 0023).
+ * BENCH_FLAT=startup runs the first block alone; GUARD_BENCH_BIN names another build's bin/guard.js.
  * The 10,000 requests are copies of one real held request written while the daemon is down, as
  * test/daemon/list-paging.test.ts does (raising them one by one takes minutes on a loaded machine).
  */
@@ -86,6 +87,12 @@ export const flatSuite: Suite = {
       process.stdout.write(
         `  warm (example cache)      median ${fmt(median(warm), 0)} ms  [${warm.join(', ')}]   (target <= 500 ms)\n`,
       );
+      const steps = [
+        ...readFileSync(join(home, 'daemon.log'), 'utf8').matchAll(/start-up took \d+ ms of CPU \(([^)]*)\)/g),
+      ];
+      if (steps.length > 0) process.stdout.write(`  last warm start by step   ${steps[steps.length - 1]![1]}\n`);
+      // BENCH_FLAT=startup: the start-up block alone (to alternate builds quickly with GUARD_BENCH_BIN)
+      if (process.env['BENCH_FLAT'] === 'startup') return;
 
       // 10,000 pending requests: one held for real, copied while the daemon is down
       const policy = join(root, 'policy.yaml');

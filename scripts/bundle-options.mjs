@@ -24,6 +24,28 @@ function buildId() {
   return h.digest('hex').slice(0, 32);
 }
 
+/**
+ * zod re-exports all of its ~50 message locales as \`z.locales\`, and guard's \`import { z }\` keeps
+ * that namespace whole: 366 KB of code the daemon parsed at every start. guard uses only the English
+ * messages zod configures itself (from locales/en.js), so the locale index is bundled as English
+ * alone (decision 0040).
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[/\\]zod[/\\]v4[/\\](core|classic)[/\\]/.test(args.importer)
+        ? { path: 'zod-locales-en', namespace: 'zod-locales', pluginData: args.resolveDir }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: "export { default as en } from '../locales/en.js';",
+      resolveDir: args.pluginData,
+      loader: 'js',
+    }));
+  },
+};
+
 /** @type {import('esbuild').BuildOptions} */
 export const bundleOptions = {
   // the judge worker (src/daemon/judge-pool.ts) is its own entry: a worker thread loads a file
@@ -62,5 +84,6 @@ export const bundleOptions = {
     // Ink imports React DevTools only when DEV=true; it is not installed and must not be bundled.
     'react-devtools-core',
   ],
+  plugins: [zodEnglishOnly],
   logLevel: 'warning',
 };

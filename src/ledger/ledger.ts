@@ -75,7 +75,8 @@ class LedgerImpl implements Ledger {
   private draining = false;
   private closed = false;
   private readonly committer: Committer;
-  private readonly thread: CommitThread | undefined;
+  /** The writer thread (decision 0024), set once `ledger_open` is committed (decision 0040). */
+  private thread: CommitThread | undefined;
   /** The tip after this writer's last write on the thread: the next group is sealed on it. */
   private lastTip: TipRow | undefined;
 
@@ -89,7 +90,6 @@ class LedgerImpl implements Ledger {
     private signer: Signer,
   ) {
     this.committer = new Committer(db, origin, genesis);
-    this.thread = opts.writerThread === true ? new CommitThread(opts.path) : undefined;
   }
 
   static async init(db: Db, opts: OpenLedgerOptions, sentinel: WriterSentinel): Promise<LedgerImpl> {
@@ -108,6 +108,9 @@ class LedgerImpl implements Ledger {
       epoch: tip.epoch,
       ...(opts.policyRules === undefined ? {} : { policy_rules: opts.policyRules }),
     });
+    // `ledger_open` is committed on this thread: a daemon starts serving without waiting for a
+    // worker thread to boot; the thread starts with the first append after it (decision 0040)
+    if (opts.writerThread === true) ledger.thread = new CommitThread(opts.path);
     return ledger;
   }
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, opendir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { PreviewPlan } from './detect.js';
 import { savedPlanLine } from './saved-plan.js';
 
@@ -238,34 +238,13 @@ function sqlState(err: unknown): string {
   return `SQLSTATE ${code}${known[code] === undefined ? '' : ` (${known[code]})`}; the server's message is not shown (it can quote data)`;
 }
 
-/**
- * A pg client that answers only SCRAM (or no authentication): the password never leaves in clear
- * or as an MD5 hash, whatever server the agent's arguments or variables name.
- */
-class ScramOnlyClient extends pg.Client {
-  // pg's own handlers of those requests (lib/client.js), bound when it connects
-  _handleAuthCleartextPassword(): void {
-    this.refuse('in clear text');
-  }
-
-  _handleAuthMD5Password(): void {
-    this.refuse('as an MD5 hash');
-  }
-
-  private refuse(how: string): void {
-    const con = (this as unknown as { connection: { emit(e: string, v: Error): void } }).connection;
-    con.emit(
-      'error',
-      new Error(`the server asked for the password ${how}; a preview with credentials answers only SCRAM`),
-    );
-  }
-}
-
 async function sqlCount(plan: Extract<PreviewPlan, { kind: 'sql-count' }>, o: RunOptions): Promise<PreviewRun> {
   const cfg = pgConfig(plan.connection);
   if (typeof cfg === 'string') return { status: 'failed', text: `row count could not run: ${cfg}` };
   const options = { ...cfg, connectionTimeoutMillis: o.timeoutMs, query_timeout: o.timeoutMs };
-  const client = o.credentialed === true ? new ScramOnlyClient(options) : new pg.Client(options);
+  // pg (and what it loads) is read only when a count runs: the daemon does not pay for it at start-up
+  const { sqlClient } = await import('./pg-client.js');
+  const client = sqlClient(options, o.credentialed === true);
   client.on('error', () => undefined); // a lost connection is reported by the failing query
   const query = `SELECT count(*) AS n FROM ${plan.table}${plan.where === undefined ? '' : ` WHERE ${plan.where}`}`;
   let timer: NodeJS.Timeout | undefined;

@@ -94,3 +94,16 @@ describe('thin agent hook', () => {
     expect(cli).toEqual([]);
   });
 });
+
+describe('daemon start-up (decision 0040)', () => {
+  it('loads no PostgreSQL client and no zod message locale but English before it serves', async () => {
+    // what a starting daemon loads: the CLI, then the daemon's chunk and its static imports
+    const inputs = await loadedWith('src/daemon/daemon.ts');
+    expect(inputs).toContain('src/preview/run.ts');
+    expect(inputs.filter((i) => /node_modules\/(pg|pg-[a-z-]+)\//.test(i))).toEqual([]);
+    const locales = inputs.filter((i) => /node_modules\/zod\/v4\/locales\//.test(i));
+    expect(locales).toEqual([expect.stringMatching(/\/locales\/en\.js$/)]);
+    // a row-count preview still reaches pg, lazily
+    expect(await loadedWith('src/preview/pg-client.ts')).toContain('src/preview/pg-client.ts');
+  });
+});

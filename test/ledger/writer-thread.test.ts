@@ -42,6 +42,22 @@ function runWriter(h: TestHome, count: number, killAt?: number): Promise<{ acked
 }
 
 describe('ledger writer thread (the daemon commits off its event loop)', () => {
+  it('opening commits ledger_open without booting the thread; the first append after it starts the thread', async () => {
+    // the daemon serves sooner when its start-up does not wait for a worker to boot (decision 0040)
+    h = makeHome();
+    const l = await onThread(h);
+    const worker = (): unknown => (l as unknown as { thread?: { worker?: unknown } }).thread?.worker;
+    expect((l as unknown as { thread?: unknown }).thread).toBeDefined();
+    expect(worker()).toBeUndefined();
+    const db = openReadOnly(h.dbPath);
+    expect(db.prepare('SELECT type FROM records ORDER BY seq').pluck().all()).toEqual(['ledger_open']);
+    db.close();
+    expect((await l.append('request', { requestId: 'first' })).seq).toBe(2);
+    expect(worker()).toBeDefined();
+    await l.close();
+    expect(verifyDb(h, l.publicKey().genesis).size).toBe(2);
+  });
+
   it('group-commits concurrent producers: every append kept, chained and sealed, far fewer checkpoints', async () => {
     h = makeHome();
     const l = await onThread(h);
