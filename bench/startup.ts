@@ -1,21 +1,19 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DaemonClient } from '../src/daemon/client.js';
 import { claude } from './integrations.js';
 import { fmt, interleaved, median, timeCommand } from './lib.js';
 import type { Suite } from './suites.js';
-import { ask } from '../src/daemon/replies.js';
 
 /**
  * `guard exec -- true` with a warm daemon, by the Node client and by the native client, against
  * baselines measured in the same run: `node -e 0` (the issue's yardstick), `true`, and a minimal
  * ES-module client that connects to the same socket and spawns `true` (what any Node client must
  * pay). Then an allowed agent command (the Claude Code hook, then the rewritten command it
- * returns), and allowed commands per second with 32 concurrent clients, with the ledger checked
- * for every exec_end. Every series runs twice: with NODE_EXTRA_CA_CERTS unset (Node then parses
- * no extra CA bundle at start-up) and set (as on machines that export it).
+ * returns). Every series runs twice: with NODE_EXTRA_CA_CERTS unset (Node then parses no extra CA
+ * bundle at start-up) and set (as on machines that export it). Allowed commands per second with 32
+ * concurrent clients are measured by bench/throughput.ts.
  */
 const CA_DEFAULT = '/etc/ssl/certs/ca-certificates.crt';
 
@@ -42,49 +40,6 @@ function hookRewrite(
   const line = answer.hookSpecificOutput?.updatedInput?.command;
   if (line === undefined) throw new Error(`hook gave no rewrite: ${r.stdout.toString()}`);
   return { ms, line, rewritten: true };
-}
-
-/** Run `n` commands with `clients` running at once; resolves with the wall time in ms. */
-async function concurrent(cmd: string, args: string[], env: NodeJS.ProcessEnv, clients: number, n: number) {
-  let started = 0;
-  let failed = 0;
-  const t0 = performance.now();
-  const worker = async (): Promise<void> => {
-    while (started < n) {
-      started++;
-      const code = await new Promise<number | null>((res) => {
-        const c = spawn(cmd, args, { env, stdio: 'ignore' });
-        c.on('close', res);
-      });
-      if (code !== 0) failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, worker));
-  return { ms: performance.now() - t0, failed };
-}
-
-/** CPU ms used so far by a process (user + system, from /proc), and by this process's reaped children. */
-function cpuMs(pid: number | 'children'): number {
-  const f = readFileSync(`/proc/${pid === 'children' ? 'self' : pid}/stat`, 'utf8')
-    .split(') ')[1]!
-    .split(' ');
-  const [u, s] = pid === 'children' ? [13, 14] : [11, 12];
-  return ((Number(f[u]) + Number(f[s])) * 1000) / 100; // clock ticks (USER_HZ 100)
-}
-
-async function execEnds(socket: string): Promise<number> {
-  const c = await DaemonClient.connect(socket);
-  let count = 0;
-  let since = 0;
-  for (;;) {
-    const page = await ask(c, { type: 'history', sinceSeq: since, limit: 10_000 });
-    const records = page.records as { seq: number; type: string }[];
-    count += records.filter((r) => r.type === 'exec_end').length;
-    if (!page.more || records.length === 0) break;
-    since = records[records.length - 1]!.seq;
-  }
-  c.close();
-  return count;
 }
 
 export const startupSuite: Suite = {
@@ -152,36 +107,6 @@ export const startupSuite: Suite = {
         out(`  ratio hook+exec/node -e 0:     ${fmt(m('hookExec') / m('node'))}  (Node hook)`);
         if (hasNative)
           out(`  ratio hook+exec/node -e 0:     ${fmt(m('hookExecNative') / m('node'))}  (native hook; target ≤ 1.5)`);
-
-        // throughput: 32 clients at once, every exec_end must be on record
-        const clients = 32;
-        const n = Number(process.env['BENCH_CONCURRENT_RUNS'] ?? 640);
-        for (const [name, cmd, args] of [
-          ...(hasNative ? [['native', native, ['exec', '--', 'true']] as const] : []),
-          ['Node', process.execPath, [bin, 'exec', '--', 'true']] as const,
-        ]) {
-          const count = name === 'Node' ? Math.min(n, 96) : n;
-          const before = await execEnds(socket);
-          // CPU per command of the daemon and of the client processes (each with its `true`): on a
-          // shared machine this says what bounds the rate better than the wall clock does
-          const daemonPid = Number(readFileSync(join(home, 'run', 'daemon.pid'), 'utf8').trim());
-          const [d0, c0] = [cpuMs(daemonPid), cpuMs('children')];
-          const t = await concurrent(cmd, [...args], env, clients, count);
-          const [d1, c1] = [cpuMs(daemonPid), cpuMs('children')];
-          // exec_end is reported without waiting for its commit: give the daemon a moment to commit
-          let after = await execEnds(socket);
-          for (let i = 0; i < 50 && after - before < count - t.failed; i++) {
-            await new Promise((res) => setTimeout(res, 100));
-            after = await execEnds(socket);
-          }
-          const lost = count - t.failed - (after - before);
-          out(
-            `  ${clients} concurrent clients (${name}): ${count} allowed commands in ${fmt(t.ms, 0)} ms = ${fmt((count * 1000) / t.ms, 1)}/s; failed ${t.failed}; exec_end records lost ${lost}${name === 'native' ? '  (target ≥ 300/s, 0 lost)' : ''}`,
-          );
-          out(
-            `    CPU per command: daemon ${fmt((d1 - d0) / count)} ms, client process + command ${fmt((c1 - c0) / count)} ms (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
-          );
-        }
       } finally {
         spawnSync(process.execPath, [bin, 'daemon', 'stop'], { env, stdio: 'ignore' });
         rmSync(home, { recursive: true, force: true });

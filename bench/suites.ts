@@ -4,6 +4,7 @@ export interface Suite {
 }
 
 import { startupSuite } from './startup.js';
+import { throughputSuite } from './throughput.js';
 import { ledgerSuite } from './ledger.js';
 import { redactSuite } from './redact.js';
 import { approvalSuite } from './approval.js';
@@ -20,6 +21,7 @@ import { flatSuite } from './flat.js';
 
 export const suites: Suite[] = [
   startupSuite,
+  throughputSuite,
   ledgerSuite,
   redactSuite,
   approvalSuite,

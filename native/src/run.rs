@@ -85,7 +85,6 @@ fn candidates(file: &str, path_var: Option<&str>) -> Vec<String> {
 pub fn run(argv: &[String], path_var: Option<&str>) -> Spawned {
     let own_group = !sys::any_tty();
     OWN_GROUP.store(own_group, Ordering::SeqCst);
-    // everything the child needs is prepared before fork: nothing allocates after it
     let paths: Vec<CString> = candidates(&argv[0], path_var)
         .into_iter()
         .filter_map(|p| CString::new(p).ok())
@@ -99,29 +98,18 @@ pub fn run(argv: &[String], path_var: Option<&str>) -> Spawned {
     }
     let mut arg_ptrs: Vec<*const c_char> = args.iter().map(|a| a.as_ptr()).collect();
     arg_ptrs.push(std::ptr::null());
-    let mut fds = [0 as c_int; 2];
-    // SAFETY: fds is a valid two-int array.
-    if unsafe { sys::pipe2(fds.as_mut_ptr(), sys::O_CLOEXEC) } != 0 {
-        return Spawned::Failed(sys::errno());
-    }
     for sig in FORWARDED {
         // SAFETY: installing a handler that only uses async-signal-safe calls.
         unsafe { sys::signal(sig, on_signal as extern "C" fn(c_int) as usize) };
     }
     let started = Instant::now();
-    // SAFETY: this process has one thread; the child only calls async-signal-safe functions.
-    let pid = unsafe { sys::fork() };
-    if pid == 0 {
-        unsafe { child(&paths, &arg_ptrs, own_group, fds[1]) }
-    }
-    // SAFETY: closing our copy of the write end.
-    unsafe { sys::close(fds[1]) };
-    if pid < 0 {
-        let e = sys::errno();
-        unsafe { sys::close(fds[0]) };
-        restore_signals();
-        return Spawned::Failed(e);
-    }
+    let pid = match spawn(&paths, &arg_ptrs, own_group) {
+        Ok(pid) => pid,
+        Err(e) => {
+            restore_signals();
+            return Spawned::Failed(e);
+        }
+    };
     CHILD.store(pid, Ordering::SeqCst);
     let pending = PENDING.swap(0, Ordering::SeqCst);
     for sig in FORWARDED {
@@ -129,24 +117,6 @@ pub fn run(argv: &[String], path_var: Option<&str>) -> Spawned {
             forward(sig);
         }
     }
-    // the child writes errno here if exec fails; EOF means exec succeeded
-    let mut err = [0u8; 4];
-    let mut got = 0usize;
-    loop {
-        // SAFETY: reading into our buffer.
-        let n = unsafe { sys::read(fds[0], err[got..].as_mut_ptr() as *mut c_void, 4 - got) };
-        if n < 0 && sys::errno() == sys::EINTR {
-            continue;
-        }
-        if n <= 0 {
-            break;
-        }
-        got += n as usize;
-        if got == 4 {
-            break;
-        }
-    }
-    unsafe { sys::close(fds[0]) };
     let mut status: c_int = 0;
     loop {
         // SAFETY: waiting for our own child.
@@ -166,9 +136,6 @@ pub fn run(argv: &[String], path_var: Option<&str>) -> Spawned {
     }
     CHILD.store(0, Ordering::SeqCst);
     restore_signals();
-    if got == 4 {
-        return Spawned::Failed(i32::from_ne_bytes(err));
-    }
     if status == -1 {
         return Spawned::Failed(10); // ECHILD
     }
@@ -194,33 +161,121 @@ fn restore_signals() {
     }
 }
 
-/// In the forked child: new session without a terminal, default signals, empty mask, then exec.
-unsafe fn child(paths: &[CString], argv: &[*const c_char], own_group: bool, err_fd: c_int) -> ! {
-    if own_group {
-        sys::setsid();
-    }
-    for sig in 1..65 {
-        if sig != 9 && sig != 19 {
-            sys::signal(sig, sys::SIG_DFL);
+/// What the child needs, prepared before it is started: nothing is allocated after the clone.
+struct ChildArgs<'a> {
+    paths: &'a [CString],
+    argv: &'a [*const c_char],
+    own_group: bool,
+    /// Set by the child when no candidate could be exec'd: the errno to report.
+    err: AtomicI32,
+}
+
+const CHILD_STACK: usize = 256 * 1024;
+
+/// Start the command as vfork does (clone with CLONE_VM | CLONE_VFORK: the child shares this
+/// process's memory until it execs, so no page table is copied, and this process waits until
+/// then), on a stack of its own. The child gets a new session when guard has no terminal, the
+/// default disposition for every signal (through the raw system call, so the C library's own
+/// signals 32 and 33 too), an empty signal mask, then tries the candidates in the order libuv
+/// tries them. Every signal stays blocked here around the clone, so no handler of this process
+/// runs in the child. The pid, or the errno of the failed exec (the child is reaped).
+fn spawn(paths: &[CString], argv: &[*const c_char], own_group: bool) -> Result<sys::pid_t, i32> {
+    let args = ChildArgs {
+        paths,
+        argv,
+        own_group,
+        err: AtomicI32::new(0),
+    };
+    let mut stack = vec![0u8; CHILD_STACK];
+    // the stack grows down: the top, 16-byte aligned
+    let top = ((stack.as_mut_ptr() as usize + CHILD_STACK) & !15) as *mut c_void;
+    let all: [u64; 1] = [!0];
+    let mut old: [u64; 1] = [0];
+    // SAFETY: raw rt_sigprocmask on valid 8-byte sets; clone gets a valid stack and an argument
+    // that outlives the child's use of it (CLONE_VFORK: clone returns only once the child exec'd
+    // or exited).
+    let pid = unsafe {
+        sys::syscall(
+            sys::SYS_RT_SIGPROCMASK,
+            sys::SIG_SETMASK as i64,
+            all.as_ptr(),
+            old.as_mut_ptr(),
+            8i64,
+        );
+        let pid = sys::clone(
+            child,
+            top,
+            sys::CLONE_VM | sys::CLONE_VFORK | sys::SIGCHLD,
+            &args as *const ChildArgs as *mut c_void,
+        );
+        let e = sys::errno();
+        sys::syscall(
+            sys::SYS_RT_SIGPROCMASK,
+            sys::SIG_SETMASK as i64,
+            old.as_ptr(),
+            std::ptr::null_mut::<u64>(),
+            8i64,
+        );
+        if pid < 0 {
+            return Err(e);
         }
+        pid
+    };
+    drop(stack);
+    let err = args.err.load(Ordering::SeqCst);
+    if err == 0 {
+        return Ok(pid);
     }
-    let empty: sys::sigset_t = std::mem::zeroed();
-    sys::sigprocmask(sys::SIG_SETMASK, &empty, std::ptr::null_mut());
-    let mut saw_eacces = false;
-    let mut last = 2; // ENOENT
-    for p in paths {
-        sys::execve(p.as_ptr(), argv.as_ptr(), sys::environ);
-        last = sys::errno();
-        match last {
-            13 => saw_eacces = true, // EACCES: keep looking, report it if nothing else runs
-            2 | 20 => {}             // ENOENT, ENOTDIR: keep looking
-            _ => break,
+    let mut status: c_int = 0;
+    // SAFETY: reaping our own child, which has exited.
+    while unsafe { sys::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == sys::EINTR {}
+    Err(err)
+}
+
+/// The cloned child (shares the parent's memory; only system calls until exec or _exit).
+extern "C" fn child(arg: *mut c_void) -> c_int {
+    // SAFETY: arg is the parent's ChildArgs, alive while the parent is suspended in clone.
+    let a = unsafe { &*(arg as *const ChildArgs) };
+    unsafe {
+        if a.own_group {
+            sys::setsid();
         }
+        let dfl: sys::kernel_sigaction = std::mem::zeroed();
+        for sig in 1..65i64 {
+            if sig != 9 && sig != 19 {
+                sys::syscall(
+                    sys::SYS_RT_SIGACTION,
+                    sig,
+                    &dfl as *const _,
+                    std::ptr::null_mut::<c_void>(),
+                    8i64,
+                );
+            }
+        }
+        let empty: [u64; 1] = [0];
+        sys::syscall(
+            sys::SYS_RT_SIGPROCMASK,
+            sys::SIG_SETMASK as i64,
+            empty.as_ptr(),
+            std::ptr::null_mut::<u64>(),
+            8i64,
+        );
+        let mut saw_eacces = false;
+        let mut last = 2; // ENOENT
+        for p in a.paths {
+            sys::execve(p.as_ptr(), a.argv.as_ptr(), sys::environ);
+            last = sys::errno();
+            match last {
+                13 => saw_eacces = true, // EACCES: keep looking, report it if nothing else runs
+                2 | 20 => {}             // ENOENT, ENOTDIR: keep looking
+                _ => break,
+            }
+        }
+        if saw_eacces && matches!(last, 2 | 13 | 20) {
+            last = 13;
+        }
+        a.err
+            .store(if last == 0 { 2 } else { last }, Ordering::SeqCst);
+        sys::_exit(127)
     }
-    if saw_eacces && matches!(last, 2 | 13 | 20) {
-        last = 13;
-    }
-    let bytes = last.to_ne_bytes();
-    sys::write(err_fd, bytes.as_ptr() as *const c_void, 4);
-    sys::_exit(127)
 }

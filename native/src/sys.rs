@@ -8,7 +8,6 @@ pub type uid_t = u32;
 pub type sighandler_t = usize;
 
 pub const SIG_DFL: sighandler_t = 0;
-pub const SIG_SETMASK: c_int = 2;
 pub const SIGKILL: c_int = 9;
 pub const EINTR: i32 = 4;
 
@@ -23,10 +22,33 @@ struct passwd {
     pw_shell: *mut c_char,
 }
 
-/// sigset_t is 1024 bits in glibc and musl.
+/// clone flags: share the memory until the child execs or exits, and suspend the caller until
+/// then (what vfork and posix_spawn do); SIGCHLD to the parent when the child ends.
+pub const CLONE_VM: c_int = 0x100;
+pub const CLONE_VFORK: c_int = 0x4000;
+pub const SIGCHLD: c_int = 17;
+
+/// The raw signal system calls: the C library's wrappers refuse the signals it keeps for itself
+/// (32 and 33 in glibc), which a spawned program must still get with their default disposition.
+#[cfg(target_arch = "x86_64")]
+pub const SYS_RT_SIGACTION: i64 = 13;
+#[cfg(target_arch = "x86_64")]
+pub const SYS_RT_SIGPROCMASK: i64 = 14;
+#[cfg(target_arch = "aarch64")]
+pub const SYS_RT_SIGACTION: i64 = 134;
+#[cfg(target_arch = "aarch64")]
+pub const SYS_RT_SIGPROCMASK: i64 = 135;
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!(
+    "the native exec client knows the signal system call numbers of x86_64 and aarch64 only"
+);
+pub const SIG_SETMASK: c_int = 2;
+
+/// The kernel's struct sigaction; all zero is SIG_DFL with no flags and an empty mask on every
+/// architecture, whatever the field order.
 #[repr(C)]
-pub struct sigset_t {
-    _bits: [u64; 16],
+pub struct kernel_sigaction {
+    _words: [u64; 4],
 }
 
 extern "C" {
@@ -40,7 +62,6 @@ extern "C" {
         result: *mut *mut passwd,
     ) -> c_int;
     fn isatty(fd: c_int) -> c_int;
-    pub fn fork() -> pid_t;
     pub fn setsid() -> pid_t;
     pub fn execve(
         path: *const c_char,
@@ -48,14 +69,17 @@ extern "C" {
         envp: *const *const c_char,
     ) -> c_int;
     pub fn _exit(code: c_int) -> !;
+    pub fn clone(
+        f: extern "C" fn(*mut c_void) -> c_int,
+        stack: *mut c_void,
+        flags: c_int,
+        arg: *mut c_void,
+        ...
+    ) -> c_int;
+    pub fn syscall(n: i64, ...) -> i64;
     pub fn waitpid(pid: pid_t, status: *mut c_int, options: c_int) -> pid_t;
     pub fn kill(pid: pid_t, sig: c_int) -> c_int;
     pub fn signal(sig: c_int, handler: sighandler_t) -> sighandler_t;
-    pub fn sigprocmask(how: c_int, set: *const sigset_t, old: *mut sigset_t) -> c_int;
-    pub fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
-    pub fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize;
-    pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
-    pub fn close(fd: c_int) -> c_int;
     pub fn __errno_location() -> *mut c_int;
     fn memfd_create(name: *const c_char, flags: u32) -> c_int;
     fn dup2(old: c_int, new: c_int) -> c_int;
@@ -64,7 +88,6 @@ extern "C" {
     pub static environ: *const *const c_char;
 }
 
-pub const O_CLOEXEC: c_int = 0o2000000;
 pub const O_NONBLOCK: i32 = 0o4000;
 pub const O_NOCTTY: i32 = 0o400;
 

@@ -4,7 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -209,6 +209,46 @@ describe.each(EXEC_CLIENTS)('guard exec passthrough (%s)', (client: ExecClient) 
     const r = await runCli(['exec', '--', join(FIXTURES, 'not-executable.sh')], { env: h.env });
     expect(r.status).toBe(126);
     expect(r.stderr.toString()).toMatch(/cannot execute/);
+  });
+
+  it('searches PATH as libuv does: past missing directories, files named as directories and files it cannot execute', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-path-'));
+    try {
+      for (const [sub, mode] of [
+        ['a', 0o644],
+        ['b', 0o755],
+      ] as const) {
+        mkdirSync(join(dir, sub));
+        writeFileSync(join(dir, sub, 'guard-path-prog'), `#!/bin/sh\necho ${sub}\n`, { mode });
+      }
+      writeFileSync(join(dir, 'f'), ''); // f/guard-path-prog: ENOTDIR
+      const path = (...entries: string[]): NodeJS.ProcessEnv => ({
+        ...h.env,
+        PATH: [...entries.map((e) => join(dir, e)), h.env['PATH'] ?? process.env['PATH']].join(':'),
+      });
+      const found = await runCli(['exec', '--', 'guard-path-prog'], { env: path('missing', 'f', 'a', 'b') });
+      expect(found.stderr.toString()).toBe('');
+      expect([found.status, found.stdout.toString()]).toEqual([0, 'b\n']);
+      // only a file it may not execute: EACCES (126), even when the last entries are missing
+      const denied = await runCli(['exec', '--', 'guard-path-prog'], { env: path('missing', 'a', 'f', 'missing2') });
+      expect(denied.status).toBe(126);
+      expect(denied.stderr.toString()).toMatch(/^guard: cannot execute guard-path-prog: EACCES$/m);
+      const none = await runCli(['exec', '--', 'guard-path-prog'], { env: path('missing', 'f') });
+      expect(none.status).toBe(127);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts the command with default signal dispositions and an empty signal mask', async () => {
+    // guard itself started with SIGINT, SIGQUIT, SIGPIPE and SIGUSR1 ignored
+    const r = await runBash(
+      `trap '' INT QUIT PIPE USR1; exec "$GUARD_NODE" "$GUARD_BIN" exec -- grep -E '^Sig(Ign|Blk):' /proc/self/status`,
+      { env: h.env, client },
+    );
+    expect(r.stderr.toString()).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.toString()).toBe('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
   });
 
   it('passes arguments with spaces, quotes and newlines unchanged', async () => {
