@@ -6,7 +6,7 @@ import { resolveCommand } from './resolve.js';
 import { assignmentVars, declaration } from './vars.js';
 import { expandBraces, wordOf, type Word } from './words.js';
 import { subscriptCommands } from './subscripts.js';
-import { plainCommand, type PlainCommand } from './plain.js';
+import { plainLine, type PlainLine } from './plain.js';
 
 /**
  * Parse a shell line with tree-sitter-bash and judge every simple command in it: lists,
@@ -31,8 +31,8 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
   // Line continuations (backslash-newline) are removed first, as the shell does: the grammar
   // splits `r\<newline>m` into two words. A heredoc must end with a newline for the grammar.
   const joined = text.includes('\\\n') ? text.replace(/(?<!\\)((?:\\\\)*)\\\n/g, '$1') : text;
-  // most lines are one program with plain words: read them without the parser (decision 0032)
-  const plain = a.treeOnly ? undefined : plainCommand(joined);
+  // most lines are commands of plain words: read them without the parser (decision 0032)
+  const plain = a.treeOnly ? undefined : plainLine(joined);
   if (plain !== undefined && a.sink.nodes + plain.nodes <= LIMITS.maxNodes) {
     a.sink.nodes += plain.nodes;
     plainScript(a, plain, base);
@@ -63,11 +63,13 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
   }
 }
 
-/** What `walk` does with the tree of a plain line: judge its one command (see `command`). */
-function plainScript(a: Analysis, plain: PlainCommand, base: Base): void {
-  const assignments: Record<string, string> = { ...base.assignments };
-  for (const [name, value] of plain.assignments) assignments[name] = value;
-  resolveCommand(a, plain.words, derive(base, { assignments, argFedBy: [], text: plain.text }));
+/** What `walk` does with the tree of a plain line: judge each command in order (see `command`). */
+function plainScript(a: Analysis, plain: PlainLine, base: Base): void {
+  for (const cmd of plain.commands) {
+    const assignments: Record<string, string> = { ...base.assignments };
+    for (const [name, value] of cmd.assignments) assignments[name] = value;
+    resolveCommand(a, cmd.words, derive(base, { assignments, argFedBy: [], text: cmd.text }));
+  }
 }
 
 /** `type`: the node's type when the caller already read it (each read is a call into the parser). */

@@ -1,17 +1,24 @@
 import type { Word } from './words.js';
 
 /**
- * A line that is one simple command of plain words, read without the shell parser (decision 0032):
- * optional leading `NAME=value` assignments, a bare program word, then arguments. A word is a run of
- * bare characters, `'single-quoted'` and `"double-quoted"` parts (no `$`, backquote or backslash
- * inside), glued together; words are separated by spaces and tabs. Anything else — every other
- * shell character, a keyword or declaration in command position, a control character, non-ASCII
- * text — is not plain, and the caller parses the line with tree-sitter as before.
+ * A line of plain simple commands, read without the shell parser (decision 0032): commands joined
+ * by `&&`, `||` or `;`, each with optional leading `NAME=value` assignments, a bare program word,
+ * then arguments. A word is a run of bare characters, `'single-quoted'` and `"double-quoted"` parts
+ * (no `$`, backquote or backslash inside), glued together; words are separated by spaces and tabs.
+ * Anything else — every other shell character, a keyword or declaration in command position, a
+ * control character, non-ASCII text — is not plain, and the caller parses the line with
+ * tree-sitter as before.
  *
  * For a plain line the result is what the tree walk builds from the parsed tree: the same words
- * (`wordOf`), assignments, command text, and the number of syntax nodes the walk visits (it counts
- * towards LIMITS.maxNodes). test/policy/plain.test.ts compares both on random plain lines.
+ * (`wordOf`), assignments, command texts, in order, and the number of syntax nodes the walk visits
+ * (it counts towards LIMITS.maxNodes). test/policy/plain.test.ts compares both on random lines.
  */
+export interface PlainLine {
+  commands: PlainCommand[];
+  /** Syntax nodes the tree walk visits: the program, `&&`/`||` lists, commands, quoted or glued words. */
+  nodes: number;
+}
+
 export interface PlainCommand {
   /** Leading assignments in order: name and unquoted value. */
   assignments: [string, string][];
@@ -19,8 +26,6 @@ export interface PlainCommand {
   words: Word[];
   /** The command's text as the tree gives it: from its first to its last character. */
   text: string;
-  /** Syntax nodes the tree walk visits for this line (program, command, quoted or glued words). */
-  nodes: number;
 }
 
 /**
@@ -35,9 +40,10 @@ const DOUBLE_BODY = /[\x20\x21\x23\x25-\x5b\x5d-\x5f\x61-\x7e]*/y;
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.)/;
 /**
  * A program word: fewer characters than an argument, since the grammar's scanner reads some words
- * in command position as the start of other syntax (`a@`, `a%`, `a+:` give parse errors).
+ * in command position as the start of other syntax (`a@`, `a%`, `a+:` give parse errors, and
+ * `- a=b` is an assignment), and none starting with `-`.
  */
-const HEAD = /^[A-Za-z0-9_./~-]+$/;
+const HEAD = /^[A-Za-z0-9_./~][A-Za-z0-9_./~-]*$/;
 /** The grammar's `number` (`10`, `-1`, `0x1f`): a program word of that form is a different node. */
 const NUMBER = /^-?(?:0x)?[0-9]+$/;
 
@@ -62,31 +68,57 @@ interface Scanned {
   bare: boolean;
 }
 
-/** The plain simple command `line` is, or undefined when it is anything else. */
-export function plainCommand(line: string): PlainCommand | undefined {
-  const words: Scanned[] = [];
+const SPACE = 32;
+const TAB = 9;
+const NEWLINE = 10;
+const AMP = 38;
+const BAR = 124;
+const SEMI = 59;
+
+/** The plain commands `line` is, or undefined when it is anything else. */
+export function plainLine(line: string): PlainLine | undefined {
+  const commands: PlainCommand[] = [];
+  let nodes = 1; // the program
+  let words: Scanned[] = [];
   let i = 0;
   const n = line.length;
   for (;;) {
-    while (i < n && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
-    if (i >= n) break;
-    if (line.charCodeAt(i) === 10) {
-      // only blank lines may follow: a newline ends the line's one command
-      for (let j = i; j < n; j++) {
-        const c = line.charCodeAt(j);
-        if (c !== 10 && c !== 32 && c !== 9) return undefined;
+    while (i < n && (line.charCodeAt(i) === SPACE || line.charCodeAt(i) === TAB)) i++;
+    const c = i < n ? line.charCodeAt(i) : NEWLINE;
+    if (c === NEWLINE || c === SEMI || c === AMP || c === BAR) {
+      // the end of a command: it must have words, and be followed by another one or by blank lines
+      const cmd = plainCommand(line, words);
+      if (cmd === undefined) return undefined;
+      commands.push(cmd.command);
+      nodes += cmd.nodes;
+      words = [];
+      if (c === NEWLINE) {
+        for (let j = i; j < n; j++) {
+          const b = line.charCodeAt(j);
+          if (b !== NEWLINE && b !== SPACE && b !== TAB) return undefined;
+        }
+        return { commands, nodes };
       }
-      break;
+      if (c === SEMI) i++;
+      else if (line.charCodeAt(i + 1) === c) {
+        // `a && b && c` is a list inside a list: one node per operator
+        nodes++;
+        i += 2;
+      } else return undefined;
+      continue;
     }
     const w = scanWord(line, i);
     if (w === undefined) return undefined;
     words.push(w);
     i = w.end;
   }
-  // leading assignments (NAME=value, value not empty), then a bare program word that is not syntax
+}
+
+/** One command of the line from its words: leading assignments, then a plain program word. */
+function plainCommand(line: string, words: Scanned[]): { command: PlainCommand; nodes: number } | undefined {
   const assignments: [string, string][] = [];
   let k = 0;
-  let nodes = 2; // the program and the command
+  let nodes = 1; // the command
   for (; k < words.length; k++) {
     const w = words[k]!;
     // read on the text as written: a quoted name (`"A"=1`) is a word, not an assignment
@@ -95,7 +127,7 @@ export function plainCommand(line: string): PlainCommand | undefined {
     // `_` is a special parameter to the grammar: `_=a git` is a command named `_=a`
     if (m[1] === '_') return undefined;
     assignments.push([m[1]!, w.word.text.slice(m[1]!.length + 1)]);
-    nodes += assignmentNodes(line, w, m[1]!.length + 1);
+    nodes += scanWord(line, w.start + m[1]!.length + 1)?.nodes ?? 0;
   }
   const head = words[k];
   if (head === undefined || !head.bare || !HEAD.test(head.word.text) || NUMBER.test(head.word.text)) return undefined;
@@ -107,11 +139,12 @@ export function plainCommand(line: string): PlainCommand | undefined {
     nodes += w.nodes;
   }
   const rest = words.slice(k);
-  const first = words[0]!;
   return {
-    assignments,
-    words: rest.map((w) => w.word),
-    text: line.slice(first.start, rest[rest.length - 1]!.end),
+    command: {
+      assignments,
+      words: rest.map((w) => w.word),
+      text: line.slice(words[0]!.start, rest[rest.length - 1]!.end),
+    },
     nodes,
   };
 }
@@ -125,7 +158,7 @@ function scanWord(line: string, start: number): Scanned | undefined {
   let bare = true;
   while (i < line.length) {
     const c = line.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 10) break;
+    if (c === SPACE || c === TAB || c === NEWLINE || c === SEMI || c === AMP || c === BAR) break;
     if (c === 39 || c === 34) {
       const body = c === 39 ? SINGLE_BODY : DOUBLE_BODY;
       body.lastIndex = i + 1;
@@ -155,13 +188,4 @@ function scanWord(line: string, start: number): Scanned | undefined {
     nodes,
     bare: bare && parts === 1,
   };
-}
-
-/**
- * Nodes the walk visits inside an assignment's value (`NAME=value`): the value is a leaf, a string,
- * or a concatenation of parts; the assignment itself is not visited.
- */
-function assignmentNodes(line: string, w: Scanned, nameLength: number): number {
-  const value = scanWord(line, w.start + nameLength);
-  return value === undefined ? 0 : value.nodes;
 }
