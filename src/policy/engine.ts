@@ -24,7 +24,11 @@ export interface Engine {
   readonly exampleMemo?: Map<string, boolean>;
 }
 
-function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): Analysis {
+/**
+ * Read a request into the simple commands it runs. `treeOnly` reads plain lines with the parser
+ * too (test/policy/plain.test.ts compares both readings).
+ */
+export function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy, treeOnly = false): Analysis {
   // which programs the policy knows: rules for unknown programs are searched for inside them
   const { interesting, unknown } = ruleLookup(policy);
   const a: Analysis = {
@@ -38,6 +42,7 @@ function analyse(parser: Parser, req: PolicyRequest, policy: CompiledPolicy): An
     downloaders: [],
     interesting,
     unknown,
+    treeOnly,
   };
   const text = req.shell ?? req.argv.map(shellQuote).join(' ');
   const base: Base = { via: [], assignments: {}, stdin: NO_STDIN, argFedBy: [], writes: [], text, depth: 0 };

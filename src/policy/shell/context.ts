@@ -52,6 +52,8 @@ export interface Analysis {
   interesting(name: string): boolean;
   /** No rule allows this program and the analyser does not unwrap it: it may be an unknown wrapper. */
   unknown(name: string): boolean;
+  /** Read plain lines with the parser as well (only tests set it: they compare both readings). */
+  treeOnly: boolean;
 }
 
 export function addUnresolved(a: Analysis, kind: string, text: string, detail: string): void {

@@ -6,6 +6,7 @@ import { resolveCommand } from './resolve.js';
 import { assignmentVars, declaration } from './vars.js';
 import { expandBraces, wordOf, type Word } from './words.js';
 import { subscriptCommands } from './subscripts.js';
+import { plainLine, type PlainLine } from './plain.js';
 
 /**
  * Parse a shell line with tree-sitter-bash and judge every simple command in it: lists,
@@ -30,6 +31,16 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
   // Line continuations (backslash-newline) are removed first, as the shell does: the grammar
   // splits `r\<newline>m` into two words. A heredoc must end with a newline for the grammar.
   const joined = text.includes('\\\n') ? text.replace(/(?<!\\)((?:\\\\)*)\\\n/g, '$1') : text;
+  // most lines are commands of plain words: read them without the parser (decision 0032)
+  const plain = a.treeOnly ? undefined : plainLine(joined);
+  if (plain !== undefined && a.sink.nodes + plain.nodes <= LIMITS.maxNodes) {
+    a.sink.nodes += plain.nodes;
+    plainScript(a, plain, base);
+    subscriptCommands(a, joined, base, (script) =>
+      parseScript(a, script, derive(base, { depth: base.depth + 1, text: script })),
+    );
+    return;
+  }
   const tree = a.parser.parse(joined.endsWith('\n') ? joined : `${joined}\n`);
   if (tree === null) {
     addUnresolved(a, 'parse-error', text, 'the shell parser returned no tree');
@@ -49,6 +60,15 @@ export function parseScript(a: Analysis, text: string, base: Base): void {
     );
   } finally {
     tree.delete();
+  }
+}
+
+/** What `walk` does with the tree of a plain line: judge each command in order (see `command`). */
+function plainScript(a: Analysis, plain: PlainLine, base: Base): void {
+  for (const cmd of plain.commands) {
+    const assignments: Record<string, string> = { ...base.assignments };
+    for (const [name, value] of cmd.assignments) assignments[name] = value;
+    resolveCommand(a, cmd.words, derive(base, { assignments, argFedBy: [], text: cmd.text }));
   }
 }
 
