@@ -107,7 +107,7 @@ function grantLines(view: RequestView, grant: GrantInfo | undefined, now: number
     ...field(
       'Extend',
       o === undefined
-        ? [{ text: `not offered: ${noOfferReason({ view, live: true, seen: 0 })}`, style: 'dim' }]
+        ? [{ text: `not offered: ${noOfferReason(view)}`, style: 'dim' }]
         : [
             {
               text: `e — up to ${usesText(o.to.usesLeft)} left, until ${o.to.expiresAt} (the rule's max_uses / max_ttl)`,

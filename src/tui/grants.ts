@@ -5,7 +5,7 @@
  * here only split it into more uses, more time, or both, so none can go beyond it. Pure.
  */
 import type { ExtendOffer } from '../request/state.js';
-import { isOpen } from '../request/state.js';
+import { isOpen, type RequestView } from '../request/state.js';
 import type { Entry, ExtendChoice, GrantInfo, GrantState, TuiState } from './model.js';
 
 /** A time extension shorter than this is not offered (the offer grows by the second). */
@@ -42,8 +42,7 @@ export function grantBlockedReason(state: TuiState, e: Entry | undefined): strin
 }
 
 /** Why a live grant offers no extension: the daemon sends no offer for these rules (decision 1091). */
-export function noOfferReason(e: Entry): string {
-  const v = e.view;
+export function noOfferReason(v: RequestView): string {
   if (v.grantBounds === undefined) return 'its rule allows no extension (no max_uses / max_ttl)';
   if (v.quorum > 1) return `its rule needs ${v.quorum} approvers: one approver cannot extend its grant`;
   return 'its rule needs a fresh sign-in to approve (step-up): extend it with `guard extend`';

@@ -118,7 +118,7 @@ function grantsLoaded(state: TuiState, list: GrantInfo[]): TuiState {
   if (entry === undefined || offer === undefined)
     return leaveIntent(
       next,
-      `cannot extend ${ext.requestId}: ${entry === undefined ? 'not listed' : noOfferReason(entry)}`,
+      `cannot extend ${ext.requestId}: ${entry === undefined ? 'not listed' : noOfferReason(entry.view)}`,
     );
   const choices = extendChoices(offer);
   if (choices.length === 0)
@@ -323,7 +323,7 @@ function grantAct(state: TuiState, cmd: 'extend' | 'revoke', from: 'list' | 'det
   const grant = liveGrant(state, entry)!;
   if (cmd === 'revoke') return { ...state, mode: 'revoke', returnMode: from, pending: { requestId, action: 'revoke' } };
   if (grant.extendOffer === undefined)
-    return { ...state, flash: { level: 'error', text: `cannot extend: ${noOfferReason(entry!)}` } };
+    return { ...state, flash: { level: 'error', text: `cannot extend: ${noOfferReason(entry!.view)}` } };
   const extending = { requestId, from: { usesLeft: grant.usesLeft, expiresAt: grant.expiresAt }, choices: undefined };
   return send({ ...state, mode: 'extend', returnMode: from, extending }, { kind: 'load-grants' });
 }
