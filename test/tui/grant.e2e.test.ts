@@ -6,15 +6,12 @@
  * same command is held again. Refusals: a grant already at its rule's bounds offers nothing more,
  * and an extension beyond the bounds signed by the TUI's own backend is refused by the daemon.
  */
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { loadApprovers } from '../../src/approval/registry.js';
-import { ApproverSession } from '../../src/tui/approver.js';
 import { DaemonBackend } from '../../src/tui/backend.js';
 import { DaemonLink } from '../../src/tui/link.js';
 import { BIN, MARK, ROOT, Rig } from '../daemon/helpers.js';
 import { SCOPED_POLICY as POLICY } from '../helpers/scoped-rule.js';
-import { socketOf } from './helpers.js';
+import { approverSession, socketOf } from './helpers.js';
 import { HAS_TMUX, PASS, Tmux } from './tmux.js';
 
 describe.skipIf(!HAS_TMUX)('live grants in the TUI (tmux)', () => {
@@ -107,13 +104,7 @@ describe.skipIf(!HAS_TMUX)('live grants in the TUI (tmux)', () => {
 
     // what the menu never offers, signed by the TUI's own backend all the same: the daemon refuses it
     const now = () => Date.now();
-    const session = new ApproverSession({
-      env: rig.env,
-      name: 'bob',
-      windowMs: 60_000,
-      now,
-      enrolled: () => loadApprovers(join(rig.env['GUARD_HOME']!, 'approvers')),
-    });
+    const session = approverSession(rig, 'bob', 60_000, now);
     const backend = new DaemonBackend(new DaemonLink({ socket: socketOf(rig), now }), session, now);
     await new Promise<void>((live) =>
       backend.start((a) => {
