@@ -17,10 +17,11 @@ export interface PendingRequest {
   viewHash: string;
 }
 
-/** An approved grant still usable (web page): its view (with `extendOffer` when the rule allows one) and its state now. */
+/** An approved grant still usable (web page, TUI): its view (with `extendOffer` when the rule allows one) and its state now. */
 export interface LiveGrant {
   view: RequestView;
-  grant: { usesLeft: number; expiresAt: string };
+  /** `scope`: a session grant's scope text as approved; absent for a grant of the exact command. */
+  grant: { usesLeft: number; expiresAt: string; scope?: string | undefined };
 }
 
 /** What the daemon gives a channel so that it can report decisions back. */

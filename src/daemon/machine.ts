@@ -187,8 +187,13 @@ export class RequestMachine {
   }
 
   /** Revocation ends a pending request or an approved grant at once. Anyone local may revoke. */
-  async revoke(id: string, by: string, reason: string | undefined): Promise<StoredRequest> {
-    return this.applyOrThrow(id, { type: 'revoke', by, reason });
+  async revoke(
+    id: string,
+    by: string,
+    reason: string | undefined,
+    record?: Record<string, JsonValue>,
+  ): Promise<StoredRequest> {
+    return this.applyOrThrow(id, { type: 'revoke', by, reason, record });
   }
 
   /** A revocation clicked on a channel by a mapped approver (decision 1094); `record` joins the ledger entry. */

@@ -222,6 +222,19 @@ export const replySchemas = {
   show: requestDetail,
   /** A subscription is never answered with a result, only with events. */
   subscribe: z.never(),
+  /** Live grants, oldest first; `more` when the reply was cut to stay under the frame limit. */
+  grants: z.object({
+    grants: z.array(
+      z.object({
+        requestId: str,
+        usesLeft: z.number(),
+        expiresAt: str,
+        scope: str.optional(),
+        extendOffer: requestViewSchema.shape.extendOffer,
+      }),
+    ),
+    more: z.boolean(),
+  }),
   history: z.object({ records: z.array(z.unknown()), more: z.boolean() }),
   status: daemonStatus,
   enroll: approverRecordSchema,

@@ -116,7 +116,13 @@ const bodies = {
     reason: text(500),
   }),
   reply: z.strictObject({ type: z.literal('reply'), requestId, message: text(4096).min(1) }),
-  revoke: z.strictObject({ type: z.literal('revoke'), requestId, reason: text(4096).optional() }),
+  revoke: z.strictObject({
+    type: z.literal('revoke'),
+    requestId,
+    reason: text(4096).optional(),
+    /** Which local surface sent it (recorded as the channel; a claim, beside the kernel's peer identity). */
+    via: z.enum(['cli', 'tui']).optional(),
+  }),
   /** A signed extension of an approved grant (src/approval/extend.ts checks every field of it). */
   grant_extend: z.strictObject({ type: z.literal('grant_extend'), signed: z.record(text(64), z.unknown()) }),
   wait: z.strictObject({
@@ -136,6 +142,8 @@ const bodies = {
   }),
   show: z.strictObject({ type: z.literal('show'), requestId }),
   subscribe: z.strictObject({ type: z.literal('subscribe') }),
+  /** The live grants this connection may read, each with the extension its rule allows (decision 1100). */
+  grants: z.strictObject({ type: z.literal('grants') }),
   history: z.strictObject({
     type: z.literal('history'),
     requestId: requestId.optional(),

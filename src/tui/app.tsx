@@ -8,7 +8,7 @@ import type { Backend } from './backend.js';
 import { DecisionError } from './backend.js';
 import { Screen, screenModel } from './components/screen.js';
 import { approveNeedsOwnKey, resolveKey, splitKeys, type KeyInfo } from './keys.js';
-import type { DecisionIntent, Outgoing, TuiState } from './model.js';
+import type { Intent, Outgoing, TuiState } from './model.js';
 import { reduce, type Action } from './reducer.js';
 import type { Theme } from './theme.js';
 import { messageOf } from '../errors.js';
@@ -130,16 +130,22 @@ export function App({ backend, initial, theme, now, tickMs = 1000 }: AppProps) {
       void p.finally(() => inflight.current.delete(p));
     }
 
-    async function send(intent: DecisionIntent): Promise<void> {
+    async function send(intent: Intent): Promise<void> {
       try {
-        dispatch({ type: 'decided', intent, message: await backend.decide(intent) });
+        const message =
+          intent.action === 'extend'
+            ? await backend.extend(intent)
+            : intent.action === 'revoke'
+              ? await backend.revoke(intent)
+              : await backend.decide(intent);
+        dispatch({ type: 'decided', intent, message });
       } catch (err) {
         const e = err instanceof DecisionError ? err : new DecisionError(String(err), false);
         dispatch({ type: 'decision-failed', intent, message: e.message, locked: e.locked });
       }
     }
 
-    async function unlockAndSend(intent: DecisionIntent, passphrase: Buffer): Promise<void> {
+    async function unlockAndSend(intent: Intent, passphrase: Buffer): Promise<void> {
       await yieldToRender(); // let "sending…" paint before the key derivation blocks
       let until: number;
       try {
@@ -165,6 +171,12 @@ export function App({ backend, initial, theme, now, tickMs = 1000 }: AppProps) {
           return;
         case 'lock':
           backend.lock();
+          return;
+        case 'load-grants':
+          backend.grants().then(
+            (grants) => dispatch({ type: 'grants-loaded', grants }),
+            (err: unknown) => dispatch({ type: 'grants-failed', message: messageOf(err) }),
+          );
           return;
         case 'load-history':
           backend.history().then(

@@ -3,6 +3,7 @@
  * a configurable window, then disposed (zeroed) so the next decision asks again. With a window of
  * 0 the key signs exactly one decision per unlock.
  */
+import type { ExtendStatement, SignedExtension } from '../approval/extend.js';
 import { approverKeyPath, readKeyFile } from '../approval/keyfile.js';
 import { unlockApproverKey, type ApproverKey } from '../approval/keys.js';
 import type { ApproverRecord, DecisionStatement, SignedDecision } from '../approval/types.js';
@@ -57,6 +58,15 @@ export class ApproverSession {
 
   /** Sign a decision statement, or throw KeyLockedError when the window is over. */
   sign(statement: DecisionStatement): SignedDecision {
+    return this.withKey((key) => key.sign(statement));
+  }
+
+  /** Sign a grant extension (decision 1087) exactly as `guard extend` does; the same window applies. */
+  signExtension(statement: ExtendStatement): SignedExtension {
+    return this.withKey((key) => ({ ...statement, signature: key.signBytes(statement) }));
+  }
+
+  private withKey<T>(use: (key: ApproverKey) => T): T {
     const key = this.key;
     if (key === undefined) throw new KeyLockedError('your approver key is locked: type your passphrase to sign');
     if (this.opts.windowMs > 0 && this.opts.now() >= this.until) {
@@ -64,7 +74,7 @@ export class ApproverSession {
       throw new KeyLockedError('the unlock window is over: type your passphrase again to sign');
     }
     try {
-      return key.sign(statement);
+      return use(key);
     } finally {
       if (this.opts.windowMs <= 0) this.lock();
     }

@@ -3,15 +3,18 @@
  * and the approver's key session (unlock, sign). Decisions are signed exactly as `guard approve
  * ID` signs them: the statement binds the request id and the fingerprint the daemon reports.
  */
+import { extendStatement } from '../approval/extend.js';
 import { WrongPassphraseError } from '../approval/keys.js';
 import type { DecisionAction } from '../approval/types.js';
 import type { RequestView } from '../channels/types.js';
 import { DaemonConnectionError, DaemonReplyError } from '../daemon/client.js';
 import { KeyLockedError, type ApproverSession } from './approver.js';
 import type { DaemonLink } from './link.js';
-import type { DecisionIntent, HistoryItem } from './model.js';
+import { grantText } from './grants.js';
+import type { DecisionIntent, ExtendIntent, GrantInfo, HistoryItem, Intent, RevokeIntent } from './model.js';
 import type { Action } from './reducer.js';
-import { parseChain, parseHistory, requestCommand } from './wire.js';
+import { isOpenState } from './select.js';
+import { parseChain, parseGrants, parseHistory, requestCommand } from './wire.js';
 import { messageOf } from '../errors.js';
 
 /** The history view shows this many recent decisions. */
@@ -27,10 +30,16 @@ export interface Backend {
    * Unlock the approver key to sign `intent`; the passphrase buffer is zeroed. Resolves with the
    * end of the unlock window (ms epoch). A wrong passphrase is reported to the daemon, like the CLI does.
    */
-  unlock(passphrase: Buffer, intent: DecisionIntent): Promise<number>;
+  unlock(passphrase: Buffer, intent: Intent): Promise<number>;
   lock(): void;
   /** Sign and send; resolves with a message for the human. Throws DecisionError. */
   decide(intent: DecisionIntent): Promise<string>;
+  /** The live grants the TUI may show, each with the extension its rule allows (decision 1100). */
+  grants(): Promise<GrantInfo[]>;
+  /** Sign the extension exactly as `guard extend` does and send it; a message for the human. Throws DecisionError. */
+  extend(intent: ExtendIntent): Promise<string>;
+  /** Revoke the grant (no key: revoking only narrows); a message for the human. Throws DecisionError. */
+  revoke(intent: RevokeIntent): Promise<string>;
   history(): Promise<HistoryItem[]>;
   /** Every ledger record of one request, oldest first (read-only). */
   record(requestId: string): Promise<HistoryItem[]>;
@@ -72,6 +81,9 @@ export class DaemonBackend implements Backend {
   private items: HistoryItem[] = [];
   /** Commands of the requests the history shows (bounded: only ids among `items`). */
   private commands = new Map<string, string>();
+  /** One read of the live grants at a time; callers meanwhile share the read after it. */
+  private grantsRead: Promise<GrantInfo[]> | undefined;
+  private grantsNext: Promise<GrantInfo[]> | undefined;
 
   constructor(
     private readonly link: DaemonLink,
@@ -82,7 +94,15 @@ export class DaemonBackend implements Backend {
   ) {}
 
   start(emit: (a: Action) => void): void {
-    this.link.start(emit);
+    this.link.start((a) => {
+      emit(a);
+      // a request that left the open states may have gained, used or lost a grant: read them again
+      if (a.type === 'snapshot' || (a.type === 'update' && !isOpenState(a.view.state)))
+        this.grants().then(
+          (grants) => emit({ type: 'grants-loaded', grants }),
+          (err: unknown) => emit({ type: 'grants-failed', message: messageOf(err) }),
+        );
+    });
   }
 
   stop(): void {
@@ -90,7 +110,7 @@ export class DaemonBackend implements Backend {
     this.session.lock();
   }
 
-  async unlock(passphrase: Buffer, intent: DecisionIntent): Promise<number> {
+  async unlock(passphrase: Buffer, intent: Intent): Promise<number> {
     try {
       return this.session.unlock(passphrase);
     } catch (err) {
@@ -134,6 +154,59 @@ export class DaemonBackend implements Backend {
       });
       const res = await this.link.call({ type: 'decide', signed, via: 'tui' });
       return outcome(intent.action, res.view, this.session.name);
+    } catch (err) {
+      throw explain(err);
+    }
+  }
+
+  grants(): Promise<GrantInfo[]> {
+    if (this.grantsRead === undefined) {
+      this.grantsRead = this.readGrants().finally(() => (this.grantsRead = undefined));
+      return this.grantsRead;
+    }
+    this.grantsNext ??= this.grantsRead
+      .catch(() => undefined)
+      .then(() => {
+        this.grantsNext = undefined;
+        return this.grants();
+      });
+    return this.grantsNext;
+  }
+
+  private async readGrants(): Promise<GrantInfo[]> {
+    const data = await this.link.call({ type: 'grants' });
+    const grants = parseGrants(data);
+    if (grants === undefined) throw new Error('the daemon sent malformed grants');
+    return grants;
+  }
+
+  async extend(intent: ExtendIntent): Promise<string> {
+    try {
+      // signed over the fingerprint the daemon reports, as `guard extend` does
+      const detail = await this.link.call({ type: 'show', requestId: intent.requestId });
+      const signed = this.session.signExtension(
+        extendStatement({
+          v: 1,
+          kind: 'grant_extend',
+          requestId: intent.requestId,
+          fingerprint: detail.fingerprint,
+          approver: this.session.name,
+          at: new Date(this.now()).toISOString(),
+          from: intent.from,
+          to: intent.to,
+        }),
+      );
+      const res = await this.link.call({ type: 'grant_extend', signed });
+      return `extended the grant of ${intent.requestId} as ${this.session.name} (signed): now ${grantText(res.grant)}`;
+    } catch (err) {
+      throw explain(err);
+    }
+  }
+
+  async revoke(intent: RevokeIntent): Promise<string> {
+    try {
+      await this.link.call({ type: 'revoke', requestId: intent.requestId, via: 'tui' });
+      return `revoked the grant of ${intent.requestId}: it runs no command any more`;
     } catch (err) {
       throw explain(err);
     }

@@ -4,10 +4,13 @@
  */
 import { actionSummaries, describeCommand, distinctCommands, effectiveContext, whereOf } from '../channels/summary.js';
 import type { RequestView } from '../channels/types.js';
+import { grantText, noOfferReason, usesText } from './grants.js';
+import type { GrantInfo } from './model.js';
 import {
   age,
   commandSegments,
   fleetHostOf,
+  longDuration,
   quorumText,
   redactionSegments,
   riskLabel,
@@ -75,10 +78,52 @@ function gitText(ctx: Record<string, string>, keys: string[]): string {
   return [head, where, ...extra].filter((x): x is string => x !== undefined).join(' · ');
 }
 
+/**
+ * An approved request's grant exactly as the daemon reports it (decision 1100): uses left and
+ * expiry, its scope, and what the rule lets the approver extend it to; or that it is over.
+ */
+function grantLines(view: RequestView, grant: GrantInfo | undefined, now: number, width: number): Line[] {
+  if (view.state !== 'approved') return [];
+  if (grant === undefined)
+    return field('Grant', [{ text: 'not live: used up, revoked or expired', style: 'dim' }], width);
+  const left = Date.parse(grant.expiresAt) - now;
+  const out = field(
+    'Grant',
+    [
+      { text: grantText(grant), style: 'bold' },
+      { text: ` (${longDuration(left)} left)`, style: 'dim' },
+    ],
+    width,
+  );
+  out.push(
+    ...field(
+      'Scope',
+      grant.scope === undefined ? [{ text: 'exactly this command (its fingerprint)' }] : redactionSegments(grant.scope),
+      width,
+    ),
+  );
+  const o = grant.extendOffer;
+  out.push(
+    ...field(
+      'Extend',
+      o === undefined
+        ? [{ text: `not offered: ${noOfferReason(view)}`, style: 'dim' }]
+        : [
+            {
+              text: `e — up to ${usesText(o.to.usesLeft)} left, until ${o.to.expiresAt} (the rule's max_uses / max_ttl)`,
+            },
+          ],
+      width,
+    ),
+  );
+  out.push(...field('Revoke', [{ text: 'R — ends the grant now (asks first)' }], width));
+  return out;
+}
+
 /** All detail lines for a request, wrapped at `width`. `banner` (why it cannot be acted on) comes first. */
 export function detailLines(
   view: RequestView,
-  opts: { width: number; now: number; banner?: string | undefined },
+  opts: { width: number; now: number; banner?: string | undefined; grant?: GrantInfo | undefined },
 ): Line[] {
   const { width, now } = opts;
   const open = view.state === 'pending' || view.state === 'needs_info';
@@ -106,6 +151,8 @@ export function detailLines(
   if (host !== undefined) out.push(...field('Host', [{ text: host, style: 'bold' }], width));
   const where = whereOf(view);
   if (where !== '') out.push(...field('Where', [{ text: where, style: 'bold' }], width));
+  // what an approved request may still run comes before how it got there
+  out.push(...grantLines(view, opts.grant, now, width));
   out.push(
     ...field(
       'Reason',

@@ -13,7 +13,7 @@ import { KeyLockedError } from './approver.js';
 import { DecisionError, type Backend } from './backend.js';
 import { followHubEvents, type HubEvents } from './hub-events.js';
 import { backoffDelay } from './link.js';
-import type { DecisionIntent, HistoryItem } from './model.js';
+import type { DecisionIntent, GrantInfo, HistoryItem } from './model.js';
 import type { Action } from './reducer.js';
 import { parseView } from './wire.js';
 
@@ -23,6 +23,7 @@ import { parseView } from './wire.js';
  */
 export const FLEET_REFRESH_MS = 30_000;
 const CALL_TIMEOUT_MS = 15_000;
+const HUB_GRANTS_UNAVAILABLE = 'extend and revoke through the hub are not available in this TUI yet';
 
 interface FleetRow {
   host: string;
@@ -186,6 +187,19 @@ export class HubBackend implements Backend {
       throw new DecisionError(`not sent: ${messageOf(err)}`, false);
     }
     return `${intent.action} of ${intent.requestId} on ${row.host} signed as ${this.session.name} and relayed; the host's daemon checks it`;
+  }
+
+  /** The hub lists no grants (yet): none are shown, so none is offered for extending or revoking. */
+  grants(): Promise<GrantInfo[]> {
+    return Promise.resolve([]);
+  }
+
+  extend(): Promise<string> {
+    return Promise.reject(new DecisionError(HUB_GRANTS_UNAVAILABLE, false));
+  }
+
+  revoke(): Promise<string> {
+    return Promise.reject(new DecisionError(HUB_GRANTS_UNAVAILABLE, false));
   }
 
   history(): Promise<HistoryItem[]> {

@@ -3,9 +3,9 @@
  * and what submitting each of them does.
  */
 import type { Command } from './keys.js';
-import type { DecisionIntent, TuiState } from './model.js';
+import type { DecisionIntent, ExtendIntent, TuiState } from './model.js';
 import { blockedReason } from './select.js';
-import { ensureSelection, leaveIntent, send } from './transitions.js';
+import { ensureSelection, leaveIntent, revalidate, send } from './transitions.js';
 
 /** Longest reason or question accepted (the daemon's limit). */
 export const MAX_TEXT = 4000;
@@ -15,9 +15,11 @@ export const MAX_TEXT = 4000;
  * request whose risk needs a fresh passphrase always asks: keystrokes another process types into
  * this terminal (tmux send-keys, a pasted "g" then "a") cannot approve it during the unlock window.
  */
-export function decide(state: TuiState, intent: DecisionIntent): TuiState {
+export function decide(state: TuiState, intent: DecisionIntent | ExtendIntent): TuiState {
   const risk = state.requests[intent.requestId]?.view.risk;
-  const fresh = intent.action === 'approve' && (risk === undefined || state.freshRisks.includes(risk));
+  // an extension widens what an approval allows: it needs the passphrase as approving would
+  const widens = intent.action === 'approve' || intent.action === 'extend';
+  const fresh = widens && (risk === undefined || state.freshRisks.includes(risk));
   const unlocked = state.unlockedUntil !== undefined && state.unlockedUntil > state.now;
   if (unlocked && !fresh)
     return send({ ...state, mode: state.returnMode, input: '', busy: intent }, { kind: 'decide', intent });
@@ -26,6 +28,8 @@ export function decide(state: TuiState, intent: DecisionIntent): TuiState {
 
 export function inputCommand(state: TuiState, cmd: Command): TuiState {
   if (state.mode === 'scope' && cmd !== 'back') return state.choices === undefined ? state : pickHint(state);
+  if (state.mode === 'extend' && cmd !== 'back') return extendHint(state);
+  if (state.mode === 'revoke' && cmd !== 'back') return revokeHint(state);
   switch (cmd) {
     case 'erase':
       if (state.mode === 'passphrase') return { ...state, secretLength: Math.max(0, state.secretLength - 1) };
@@ -54,12 +58,43 @@ function pickHint(state: TuiState): TuiState {
 /** The scope menu: a digit picks one choice; the decision then goes on as any approval does. */
 function pickScope(state: TuiState, typed: string): TuiState {
   const choice = /^[1-9]$/.test(typed) ? state.choices?.[Number(typed) - 1] : undefined;
-  if (choice === undefined || state.pending === undefined) return pickHint(state);
+  if (choice === undefined || state.pending?.action !== 'approve') return pickHint(state);
   return decide({ ...state, choices: undefined }, { ...state.pending, grant: choice.grant });
+}
+
+function extendHint(state: TuiState): TuiState {
+  const n = state.extending?.choices?.length;
+  const text = n === undefined ? 'reading the grant from the daemon… (Esc cancels)' : `press 1–${n} to choose, or Esc`;
+  return { ...state, flash: { level: 'error', text } };
+}
+
+function revokeHint(state: TuiState): TuiState {
+  return { ...state, flash: { level: 'error', text: 'press y to revoke the grant, or n / Esc to keep it' } };
+}
+
+/** The extension menu: a digit picks one choice, signed as shown (passphrase first unless unlocked). */
+function pickExtension(state: TuiState, typed: string): TuiState {
+  const ext = state.extending;
+  const choice = /^[1-9]$/.test(typed) ? ext?.choices?.[Number(typed) - 1] : undefined;
+  if (ext === undefined || choice === undefined) return extendHint(state);
+  const intent: ExtendIntent = { requestId: ext.requestId, action: 'extend', from: ext.from, to: choice.to };
+  return decide({ ...state, extending: undefined }, intent);
+}
+
+/** The revoke confirmation: y sends it (no key: revoking only narrows), n cancels. */
+function confirmRevoke(state: TuiState, typed: string): TuiState {
+  if (typed === 'n' || typed === 'N') return leaveIntent(state, 'kept: nothing was revoked');
+  const intent = state.pending;
+  if ((typed !== 'y' && typed !== 'Y') || intent?.action !== 'revoke') return revokeHint(state);
+  const checked = revalidate(state);
+  if (checked.mode !== 'revoke') return checked;
+  return send({ ...state, mode: state.returnMode, pending: undefined, busy: intent }, { kind: 'decide', intent });
 }
 
 export function text(state: TuiState, typed: string): TuiState {
   if (state.mode === 'scope') return pickScope(state, typed);
+  if (state.mode === 'extend') return pickExtension(state, typed);
+  if (state.mode === 'revoke') return confirmRevoke(state, typed);
   if (state.mode === 'passphrase') return { ...state, secretLength: state.secretLength + Array.from(typed).length };
   if (state.mode !== 'filter' && state.mode !== 'deny-reason' && state.mode !== 'ask') return state;
   const input = Array.from(state.input + typed)

@@ -3,7 +3,7 @@
  * same table, so what is shown is exactly what works. Pure: no Ink import (the Key shape is
  * structural), so the table is testable with plain values.
  */
-import type { Mode } from './model.js';
+import { INTENT_MODE_LIST, type Mode } from './model.js';
 
 /** The subset of Ink's Key that the bindings look at. */
 export interface KeyInfo {
@@ -33,6 +33,8 @@ export type Command =
   | 'approve'
   | 'deny'
   | 'ask'
+  | 'extend'
+  | 'revoke'
   | 'filter'
   | 'history'
   | 'refresh'
@@ -43,7 +45,7 @@ export type Command =
   | 'clear-input';
 
 /** Modes where typed characters are text, not commands. */
-export const INPUT_MODES: ReadonlySet<Mode> = new Set<Mode>(['filter', 'deny-reason', 'ask', 'passphrase', 'scope']);
+export const INPUT_MODES: ReadonlySet<Mode> = new Set<Mode>(['filter', ...INTENT_MODE_LIST]);
 
 type Matcher = (input: string, key: KeyInfo) => boolean;
 
@@ -104,6 +106,9 @@ export const BINDINGS: readonly Binding[] = [
   { command: 'approve', modes: BROWSE, match: plain('a'), keys: 'a', label: 'approve' },
   { command: 'deny', modes: BROWSE, match: plain('d'), keys: 'd', label: 'deny' },
   { command: 'ask', modes: BROWSE, match: plain('i'), keys: 'i', label: 'ask' },
+  // the selected request's live grant (decision 1100)
+  { command: 'extend', modes: BROWSE, match: plain('e'), keys: 'e', label: 'extend' },
+  { command: 'revoke', modes: BROWSE, match: plain('R'), keys: 'R', label: 'revoke' },
   { command: 'filter', modes: ['list'], match: plain('/'), keys: '/', label: 'filter' },
   { command: 'history', modes: BROWSE, match: plain('h'), keys: 'h', label: 'history' },
   { command: 'refresh', modes: ['history'], match: plain('r'), keys: 'r', label: 'refresh' },
@@ -144,13 +149,17 @@ export interface Hint {
 
 /** Commands that act on the selected request: disabled when it cannot be acted on. */
 export const ACTING: ReadonlySet<Command> = new Set<Command>(['approve', 'deny', 'ask']);
+/** Commands that act on the selected request's live grant: disabled when it has none. */
+export const GRANT_ACTING: ReadonlySet<Command> = new Set<Command>(['extend', 'revoke']);
 
 /** Footer hints for a mode, from the bindings table: one hint per labelled command, keys joined. */
-export function footerHints(mode: Mode, actionable: boolean, filterActive = false): Hint[] {
+export function footerHints(mode: Mode, actionable: boolean, filterActive = false, grantActionable = false): Hint[] {
   const byLabel = new Map<string, { keys: string[]; command: Command }>();
   for (const b of BINDINGS) {
     if (!applies(b, mode) || b.label === undefined) continue;
     if (b.command === 'back' && mode === 'list' && !filterActive) continue; // Esc does nothing there
+    // extend / revoke are listed only while the selection has a live grant: a short footer otherwise
+    if (GRANT_ACTING.has(b.command) && !grantActionable) continue;
     const label = b.command === 'back' && mode === 'list' ? 'clear filter' : b.label;
     const entry = byLabel.get(label) ?? { keys: [], command: b.command };
     entry.keys.push(b.command === 'down' ? '↑↓' : b.keys);

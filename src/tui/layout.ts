@@ -30,10 +30,14 @@ export function computeLayout(columns: number, rows: number, mode: Mode, returnM
   const height = Math.max(12, rows - 1);
   const body = height - CHROME;
   const shown: Mode =
-    mode === 'filter' ? 'list' : mode === 'deny-reason' || mode === 'ask' || mode === 'passphrase' ? returnMode : mode;
+    mode === 'filter'
+      ? 'list'
+      : mode === 'deny-reason' || mode === 'ask' || mode === 'passphrase' || mode === 'revoke'
+        ? returnMode
+        : mode;
   if (shown === 'history')
     return { width, height, body, split: false, listWidth: width, listHeight: body, detailWidth: 0, detailHeight: 0 };
-  if (shown === 'detail' || shown === 'record' || shown === 'scope')
+  if (shown === 'detail' || shown === 'record' || shown === 'scope' || shown === 'extend')
     return { width, height, body, split: false, listWidth: 0, listHeight: 0, detailWidth: width, detailHeight: body };
   if (width >= SPLIT_MIN_WIDTH) {
     const listWidth = Math.floor(width * 0.45);

@@ -7,8 +7,23 @@ import type { GrantRequest } from '../approval/scope.js';
 import type { DecisionAction } from '../approval/types.js';
 import type { RequestView } from '../channels/types.js';
 import type { Risk } from '../policy/types.js';
+import type { ExtendOffer } from '../request/state.js';
 
-export type Mode = 'list' | 'detail' | 'filter' | 'deny-reason' | 'ask' | 'passphrase' | 'history' | 'record' | 'scope';
+export type Mode =
+  | 'list'
+  | 'detail'
+  | 'filter'
+  | 'deny-reason'
+  | 'ask'
+  | 'passphrase'
+  | 'history'
+  | 'record'
+  | 'scope'
+  | 'extend'
+  | 'revoke';
+
+/** Modes that prompt for something about one request; leaving them sends nothing. */
+export const INTENT_MODE_LIST: readonly Mode[] = ['deny-reason', 'ask', 'passphrase', 'scope', 'extend', 'revoke'];
 
 /** A request as the terminal knows it. */
 export interface Entry {
@@ -59,10 +74,57 @@ export interface DecisionIntent {
   grant?: GrantRequest | undefined;
 }
 
+/** A grant as an extension names it: uses left and expiry (decision 1087). */
+export interface GrantState {
+  usesLeft: number;
+  expiresAt: string;
+}
+
+/** A live grant as the daemon reports it (`grants`, decision 1100). */
+export interface GrantInfo extends GrantState {
+  requestId: string;
+  /** A session grant's scope text as approved; absent for a grant of the exact command. */
+  scope?: string | undefined;
+  /** The widest extension the rule allows, computed by the daemon (`extendOffer`, decision 1091). */
+  extendOffer?: ExtendOffer | undefined;
+}
+
+/** Give a live grant more uses or time: signed like `guard extend`, `from` exactly as shown. */
+export interface ExtendIntent {
+  requestId: string;
+  action: 'extend';
+  from: GrantState;
+  to: GrantState;
+}
+
+/** End a live grant (the daemon's `revoke`: only narrows, no key needed). */
+export interface RevokeIntent {
+  requestId: string;
+  action: 'revoke';
+}
+
+/** Anything the TUI sends about one request. */
+export type Intent = DecisionIntent | ExtendIntent | RevokeIntent;
+
+/** One extension the menu offers: what the grant becomes, exactly as signed. */
+export interface ExtendChoice {
+  label: string;
+  to: GrantState;
+}
+
+/** The extension menu: the grant as shown, and the choices once the daemon's current offer is read. */
+export interface Extending {
+  requestId: string;
+  from: GrantState;
+  /** Undefined while the offer is being read; then fixed: the one picked is signed verbatim. */
+  choices: ExtendChoice[] | undefined;
+}
+
 /** Side effects the reducer asks for; the app runs each once (by serial) and reports back. */
 export type Outgoing =
-  | { kind: 'unlock-and-decide'; serial: number; intent: DecisionIntent }
-  | { kind: 'decide'; serial: number; intent: DecisionIntent }
+  | { kind: 'unlock-and-decide'; serial: number; intent: Intent }
+  | { kind: 'decide'; serial: number; intent: Intent }
+  | { kind: 'load-grants'; serial: number }
   | { kind: 'load-history'; serial: number }
   | { kind: 'load-record'; serial: number; requestId: string }
   | { kind: 'lock'; serial: number }
@@ -86,8 +148,8 @@ export interface TuiState {
   input: string;
   /** Passphrase characters typed so far (the passphrase itself never enters the state). */
   secretLength: number;
-  /** The decision waiting for the passphrase (or, in the scope menu, for the scope). */
-  pending: DecisionIntent | undefined;
+  /** The decision waiting for the passphrase (or, in the scope menu, for the scope; in revoke, for y). */
+  pending: Intent | undefined;
   /** The scope menu's choices, fixed when it opened: the one picked is signed verbatim. */
   choices?: GrantChoice[] | undefined;
   detailScroll: number;
@@ -103,7 +165,11 @@ export interface TuiState {
   /** Signing key unlocked until this time (ms epoch); undefined when locked. */
   unlockedUntil: number | undefined;
   /** A decision being signed or sent: keys that act are disabled meanwhile. */
-  busy: DecisionIntent | undefined;
+  busy: Intent | undefined;
+  /** Live grants by request id, as last read from the daemon (replaced whole on each read). */
+  grants: Record<string, GrantInfo>;
+  /** The extension menu while it is open. */
+  extending?: Extending | undefined;
   flash: Flash | undefined;
   history: { status: 'idle' | 'loading' | 'ready' | 'error'; items: HistoryItem[]; error?: string | undefined };
   /** Effects requested, oldest first (bounded); the app runs each serial once, in order. */
@@ -146,6 +212,7 @@ export function initialState(opts: {
     freshRisks: risksFrom(opts.freshPassphraseFrom ?? 'high'),
     unlockedUntil: undefined,
     busy: undefined,
+    grants: {},
     flash: undefined,
     history: { status: 'idle', items: [] },
     outbox: [],

@@ -7,7 +7,8 @@ import { grantChoices } from '../approval/grant-choices.js';
 import type { RequestView } from '../channels/types.js';
 import type { Command } from './keys.js';
 import { decide, inputCommand, text } from './input-reducer.js';
-import type { ConnectionState, DecisionIntent, Entry, Flash, HistoryItem, TuiState } from './model.js';
+import { extendChoices, grantBlockedReason, liveGrant, noOfferReason } from './grants.js';
+import type { ConnectionState, Entry, Flash, GrantInfo, HistoryItem, Intent, TuiState } from './model.js';
 import { approveBlockedReason, blockedReason, isOpenState, visibleEntries } from './select.js';
 import { ensureSelection, INTENT_MODES, leaveIntent, revalidate, send } from './transitions.js';
 
@@ -31,8 +32,10 @@ export type Action =
   | { type: 'text'; text: string }
   | { type: 'unlocked'; until: number }
   | { type: 'unlock-failed'; message: string }
-  | { type: 'decided'; intent: DecisionIntent; message: string }
-  | { type: 'decision-failed'; intent: DecisionIntent; message: string; locked: boolean }
+  | { type: 'decided'; intent: Intent; message: string }
+  | { type: 'decision-failed'; intent: Intent; message: string; locked: boolean }
+  | { type: 'grants-loaded'; grants: GrantInfo[] }
+  | { type: 'grants-failed'; message: string }
   | { type: 'history-loaded'; items: HistoryItem[] }
   | { type: 'history-failed'; message: string }
   | { type: 'record-loaded'; requestId: string; items: HistoryItem[] }
@@ -95,7 +98,35 @@ export function reduce(state: TuiState, action: Action): TuiState {
       };
     case 'flash':
       return { ...state, flash: action.flash };
+    case 'grants-loaded':
+      return grantsLoaded(state, action.grants);
+    case 'grants-failed':
+      if (state.mode === 'extend') return leaveIntent(state, `cannot read the grant: ${action.message}`);
+      return { ...state, flash: { level: 'error', text: `cannot read the live grants: ${action.message}` } };
   }
+}
+
+/** The daemon's live grants replace the known ones; an extension menu waiting for them gets its choices. */
+function grantsLoaded(state: TuiState, list: GrantInfo[]): TuiState {
+  const grants: Record<string, GrantInfo> = {};
+  for (const g of list) grants[g.requestId] = g;
+  const next = revalidate({ ...state, grants });
+  const ext = next.extending;
+  if (next.mode !== 'extend' || ext === undefined || ext.choices !== undefined) return next;
+  const entry = next.requests[ext.requestId];
+  const offer = grants[ext.requestId]?.extendOffer;
+  if (entry === undefined || offer === undefined)
+    return leaveIntent(
+      next,
+      `cannot extend ${ext.requestId}: ${entry === undefined ? 'not listed' : noOfferReason(entry.view)}`,
+    );
+  const choices = extendChoices(offer);
+  if (choices.length === 0)
+    return leaveIntent(
+      next,
+      `cannot extend ${ext.requestId}: the grant already has the most its rule allows (max_uses / max_ttl)`,
+    );
+  return { ...next, extending: { ...ext, choices } };
 }
 
 function tick(state: TuiState, now: number): TuiState {
@@ -112,8 +143,13 @@ function tick(state: TuiState, now: number): TuiState {
 export const CLOSED_RETENTION_MS = 10 * 60_000;
 
 function prune(state: TuiState): TuiState {
+  // a live grant stays listed for as long as it may run a command
   const old = Object.values(state.requests).filter(
-    (e) => e.closedAt !== undefined && state.now - e.closedAt >= CLOSED_RETENTION_MS && e.view.id !== state.selectedId,
+    (e) =>
+      e.closedAt !== undefined &&
+      state.now - e.closedAt >= CLOSED_RETENTION_MS &&
+      e.view.id !== state.selectedId &&
+      liveGrant(state, e) === undefined,
   );
   if (old.length === 0) return state;
   const requests = { ...state.requests };
@@ -179,6 +215,8 @@ function command(state: TuiState, cmd: Command, vp: Viewport): TuiState {
     case 'ask':
     case 'passphrase':
     case 'scope':
+    case 'extend':
+    case 'revoke':
       return inputCommand(state, cmd);
   }
 }
@@ -276,7 +314,22 @@ function recordCommand(state: TuiState, cmd: Command, vp: Viewport): TuiState {
   return state;
 }
 
+/** Extend or revoke the selected request's live grant: the menu (after a fresh read of the offer) or the confirmation. */
+function grantAct(state: TuiState, cmd: 'extend' | 'revoke', from: 'list' | 'detail'): TuiState {
+  const entry = state.selectedId === undefined ? undefined : state.requests[state.selectedId];
+  const blocked = grantBlockedReason(state, entry);
+  if (blocked !== undefined) return { ...state, flash: { level: 'error', text: `cannot ${cmd}: ${blocked}` } };
+  const requestId = entry!.view.id;
+  const grant = liveGrant(state, entry)!;
+  if (cmd === 'revoke') return { ...state, mode: 'revoke', returnMode: from, pending: { requestId, action: 'revoke' } };
+  if (grant.extendOffer === undefined)
+    return { ...state, flash: { level: 'error', text: `cannot extend: ${noOfferReason(entry!.view)}` } };
+  const extending = { requestId, from: { usesLeft: grant.usesLeft, expiresAt: grant.expiresAt }, choices: undefined };
+  return send({ ...state, mode: 'extend', returnMode: from, extending }, { kind: 'load-grants' });
+}
+
 function act(state: TuiState, cmd: Command, from: 'list' | 'detail'): TuiState {
+  if (cmd === 'extend' || cmd === 'revoke') return grantAct(state, cmd, from);
   if (cmd !== 'approve' && cmd !== 'deny' && cmd !== 'ask') return state;
   const entry = state.selectedId === undefined ? undefined : state.requests[state.selectedId];
   const blocked = cmd === 'approve' ? approveBlockedReason(state, entry) : blockedReason(state, entry);

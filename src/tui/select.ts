@@ -3,6 +3,7 @@
  * selected one can be acted on (and if not, why — the state banner says so).
  */
 import type { Risk } from '../policy/types.js';
+import { liveGrant } from './grants.js';
 import type { Entry, TuiState } from './model.js';
 import { isOpen } from '../request/state.js';
 
@@ -16,9 +17,11 @@ export function isOpenState(state: string): boolean {
   return isOpen({ state });
 }
 
-function matches(e: Entry, words: string[]): boolean {
+function matches(e: Entry, words: string[], granted: boolean): boolean {
   const v = e.view;
   const hay = [
+    // "grant" in the filter lists the live grants
+    granted ? 'grant' : undefined,
     v.id,
     v.command,
     v.requester.user,
@@ -35,10 +38,12 @@ function matches(e: Entry, words: string[]): boolean {
   return words.every((w) => hay.includes(w));
 }
 
-/** Open requests first, then riskiest, then newest. */
-export function compareEntries(a: Entry, b: Entry): number {
+/** Open requests first, then live grants (`granted`), then riskiest, then newest. */
+export function compareEntries(a: Entry, b: Entry, granted: (e: Entry) => boolean = () => false): number {
   const open = Number(isOpenState(b.view.state) && b.live) - Number(isOpenState(a.view.state) && a.live);
   if (open !== 0) return open;
+  const live = Number(granted(b)) - Number(granted(a));
+  if (live !== 0) return live;
   const risk = riskRank(b.view.risk) - riskRank(a.view.risk);
   if (risk !== 0) return risk;
   const created = (Date.parse(b.view.createdAt) || 0) - (Date.parse(a.view.createdAt) || 0);
@@ -47,14 +52,15 @@ export function compareEntries(a: Entry, b: Entry): number {
 }
 
 /** The listed entries: filtered, sorted. */
-export function visibleEntries(state: Pick<TuiState, 'requests' | 'filter'>): Entry[] {
+export function visibleEntries(state: Pick<TuiState, 'requests' | 'filter' | 'grants' | 'now'>): Entry[] {
   const words = state.filter
     .toLowerCase()
     .split(/\s+/)
     .filter((w) => w !== '');
+  const granted = (e: Entry): boolean => liveGrant(state, e) !== undefined;
   return Object.values(state.requests)
-    .filter((e) => matches(e, words))
-    .sort(compareEntries);
+    .filter((e) => matches(e, words, granted(e)))
+    .sort((a, b) => compareEntries(a, b, granted));
 }
 
 export function selectedEntry(state: TuiState): Entry | undefined {

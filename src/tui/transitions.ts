@@ -2,10 +2,11 @@
  * Transitions shared by the reducer's halves: requesting an effect, keeping the selection valid,
  * and leaving a prompt whose request can no longer be acted on.
  */
-import type { Mode, Outgoing, TuiState } from './model.js';
+import { grantBlockedReason, grantText, liveGrant, sameGrant } from './grants.js';
+import { INTENT_MODE_LIST, type GrantState, type Mode, type Outgoing, type TuiState } from './model.js';
 import { blockedReason, visibleEntries } from './select.js';
 
-export const INTENT_MODES: ReadonlySet<Mode> = new Set<Mode>(['deny-reason', 'ask', 'passphrase', 'scope']);
+export const INTENT_MODES: ReadonlySet<Mode> = new Set<Mode>(INTENT_MODE_LIST);
 
 /** Effects kept in the state: far more than can be requested between two renders. */
 export const OUTBOX_KEEP = 64;
@@ -28,17 +29,36 @@ export function ensureSelection(state: TuiState): TuiState {
 
 /** The request an input mode is about. */
 export function targetOf(state: TuiState): string | undefined {
-  return state.mode === 'passphrase' || state.mode === 'scope' ? state.pending?.requestId : state.selectedId;
+  if (state.mode === 'extend') return state.extending?.requestId;
+  return state.mode === 'passphrase' || state.mode === 'scope' || state.mode === 'revoke'
+    ? state.pending?.requestId
+    : state.selectedId;
 }
 
-/** An input mode whose request can no longer be acted on is left, and the human is told so. */
+/** The grant an open extension menu or extension passphrase prompt names (`from`), if that is what it is about. */
+function shownGrant(state: TuiState): GrantState | undefined {
+  if (state.mode === 'extend') return state.extending?.from;
+  return state.pending?.action === 'extend' ? state.pending.from : undefined;
+}
+
+/**
+ * An input mode whose request can no longer be acted on is left, and the human is told so. About a
+ * grant (extend, revoke): the grant must still be live, and for an extension exactly as shown.
+ */
 export function revalidate(state: TuiState): TuiState {
   if (!INTENT_MODES.has(state.mode)) return state;
   const id = targetOf(state);
   const entry = id === undefined ? undefined : state.requests[id];
-  const blocked = blockedReason({ ...state, busy: undefined }, entry);
-  if (blocked === undefined) return state;
-  return leaveIntent(state, `${id ?? 'the request'} changed while you typed: ${blocked}. Nothing was sent.`);
+  const action = state.mode === 'extend' ? 'extend' : state.pending?.action;
+  const aboutGrant = action === 'extend' || action === 'revoke';
+  const blocked = (aboutGrant ? grantBlockedReason : blockedReason)({ ...state, busy: undefined }, entry);
+  if (blocked !== undefined)
+    return leaveIntent(state, `${id ?? 'the request'} changed while you typed: ${blocked}. Nothing was sent.`);
+  const shown = shownGrant(state);
+  const now = liveGrant(state, entry);
+  if (shown !== undefined && now !== undefined && !sameGrant(shown, now))
+    return leaveIntent(state, `the grant of ${id ?? 'the request'} changed (now ${grantText(now)}). Nothing was sent.`);
+  return state;
 }
 
 export function leaveIntent(state: TuiState, message: string): TuiState {
@@ -49,6 +69,7 @@ export function leaveIntent(state: TuiState, message: string): TuiState {
     secretLength: 0,
     pending: undefined,
     choices: undefined,
+    extending: undefined,
     flash: { level: 'error', text: message },
   };
 }

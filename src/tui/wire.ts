@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { RequestView } from '../channels/types.js';
-import type { HistoryItem } from './model.js';
+import type { GrantInfo, HistoryItem } from './model.js';
 import { REQUEST_STATES } from '../request/state.js';
 
 const str = z.string().max(256 * 1024);
@@ -56,6 +56,31 @@ const viewSchema = z.object({
     .nullable()
     .transform((v) => v ?? undefined),
 });
+
+const grantStateSchema = z.object({
+  usesLeft: z.number().int().nonnegative(),
+  expiresAt: z.string().refine((t) => Number.isFinite(Date.parse(t)), 'a time'),
+});
+
+const grantsSchema = z.object({
+  grants: z.array(
+    grantStateSchema.extend({
+      requestId: z.string().regex(/^rq-[0-9a-f]{12}$/),
+      scope: optStr,
+      extendOffer: z
+        .object({ from: grantStateSchema, to: grantStateSchema })
+        .optional()
+        .nullable()
+        .transform((v) => v ?? undefined),
+    }),
+  ),
+});
+
+/** The `grants` answer (decision 1100): every live grant, or undefined when any part is malformed. */
+export function parseGrants(data: unknown): GrantInfo[] | undefined {
+  const r = grantsSchema.safeParse(data);
+  return r.success ? r.data.grants : undefined;
+}
 
 export function parseView(v: unknown): RequestView | undefined {
   const r = viewSchema.safeParse(v);

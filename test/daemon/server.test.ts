@@ -52,6 +52,7 @@ beforeAll(async () => {
     list: refuse,
     show: refuse,
     subscribe: refuse,
+    grants: refuse,
     history: refuse,
     enroll: refuse,
     approver_remove: refuse,

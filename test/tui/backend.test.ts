@@ -1,13 +1,10 @@
 /** The daemon link and backend without the UI, against a real daemon process. */
-import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { loadApprovers } from '../../src/approval/registry.js';
-import { ApproverSession } from '../../src/tui/approver.js';
 import { DaemonBackend, DecisionError } from '../../src/tui/backend.js';
 import { DaemonLink } from '../../src/tui/link.js';
 import type { Action } from '../../src/tui/reducer.js';
 import { Rig } from '../daemon/helpers.js';
-import { socketOf } from './helpers.js';
+import { approverSession, socketOf } from './helpers.js';
 
 const ID = /request (rq-[0-9a-f]{12}) is waiting/;
 let rig: Rig;
@@ -22,13 +19,7 @@ afterEach(async () => {
 function connect(callTimeoutMs = 15_000, pageSize?: number) {
   const now = () => Date.now();
   const link = new DaemonLink({ socket: socketOf(rig), now, initialDelayMs: 50, maxDelayMs: 200, callTimeoutMs });
-  const session = new ApproverSession({
-    env: rig.env,
-    name: 'bob',
-    windowMs: 60_000,
-    now,
-    enrolled: () => loadApprovers(join(rig.env['GUARD_HOME']!, 'approvers')),
-  });
+  const session = approverSession(rig, 'bob', 60_000, now);
   const backend = new DaemonBackend(link, session, now, pageSize);
   const actions: Action[] = [];
   backend.start((a) => actions.push(a));

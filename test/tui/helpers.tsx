@@ -17,15 +17,20 @@ export function socketOf(rig: Rig): string {
   return join(rig.env['GUARD_HOME']!, 'run', 'guard.sock');
 }
 
-export function mountApp(rig: Rig, opts: { approver: string; windowMs?: number; retryMs?: number }) {
-  const now = () => Date.now();
-  const session = new ApproverSession({
+/** The approver's key session as the TUI opens it: the rig's key file, checked against its registry. */
+export function approverSession(rig: Rig, name: string, windowMs: number, now = () => Date.now()): ApproverSession {
+  return new ApproverSession({
     env: rig.env,
-    name: opts.approver,
-    windowMs: opts.windowMs ?? 600_000,
+    name,
+    windowMs,
     now,
     enrolled: () => loadApprovers(join(rig.env['GUARD_HOME']!, 'approvers')),
   });
+}
+
+export function mountApp(rig: Rig, opts: { approver: string; windowMs?: number; retryMs?: number }) {
+  const now = () => Date.now();
+  const session = approverSession(rig, opts.approver, opts.windowMs ?? 600_000, now);
   const link = new DaemonLink({
     socket: socketOf(rig),
     now,

@@ -71,6 +71,17 @@ describe('footerHints', () => {
     expect(footerHints('list', true, true).map((h) => `${h.keys} ${h.label}`)).toContain('Esc clear filter');
   });
 
+  test('extend and revoke are listed only while the selection has a live grant (decision 1100)', () => {
+    const labels = (grant: boolean) => footerHints('detail', false, false, grant).map((h) => `${h.keys} ${h.label}`);
+    expect(labels(false).join(' ')).not.toMatch(/extend|revoke/);
+    expect(labels(true)).toEqual(expect.arrayContaining(['e extend', 'R revoke']));
+    expect(resolveKey('list', 'e', {})).toEqual({ command: 'extend' });
+    expect(resolveKey('detail', 'R', {})).toEqual({ command: 'revoke' });
+    // in the menus the keys are text: a digit picks, y confirms
+    expect(resolveKey('extend', '2', {})).toEqual({ text: '2' });
+    expect(resolveKey('revoke', 'y', {})).toEqual({ text: 'y' });
+  });
+
   test('acting keys are disabled when the request cannot be acted on', () => {
     const hints = footerHints('detail', false);
     expect(hints.filter((h) => !h.enabled).map((h) => h.label)).toEqual(['approve', 'deny', 'ask']);
@@ -79,7 +90,7 @@ describe('footerHints', () => {
 
   test('every labelled binding appears in the footer of each mode it applies to', () => {
     for (const mode of MODES) {
-      const labels = new Set(footerHints(mode, true, true).map((h) => h.label));
+      const labels = new Set(footerHints(mode, true, true, true).map((h) => h.label));
       for (const b of BINDINGS) {
         const applies = b.modes === 'all' || b.modes.includes(mode);
         if (applies && b.label !== undefined)

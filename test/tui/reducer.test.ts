@@ -360,3 +360,147 @@ describe('scope menu', () => {
     expect(s.pending).toEqual({ requestId: ID.a, action: 'approve' });
   });
 });
+
+describe('live grants (decision 1100)', () => {
+  const inTen = new Date(NOW + 10 * 60_000).toISOString();
+  const inHour = new Date(NOW + 60 * 60_000).toISOString();
+  const approved = view({
+    id: ID.a,
+    risk: 'medium',
+    state: 'approved',
+    decidedBy: 'bob',
+    grantBounds: { maxUses: 3, maxTtlSeconds: 3600, ttlSeconds: 600 },
+  });
+  const grant = {
+    requestId: ID.a,
+    usesLeft: 1,
+    expiresAt: inTen,
+    extendOffer: { from: { usesLeft: 1, expiresAt: inTen }, to: { usesLeft: 3, expiresAt: inHour } },
+  };
+  const withGrant = (): TuiState =>
+    run(liveWith([approved, view({ id: ID.b, risk: 'low' })]), { type: 'grants-loaded', grants: [grant] });
+
+  test('a live grant sorts after open requests and before closed ones; "grant" filters them', () => {
+    let s = run(withGrant(), { type: 'update', view: view({ id: ID.c, risk: 'critical', state: 'denied' }) });
+    expect(visibleEntries(s).map((e) => e.view.id)).toEqual([ID.b, ID.a, ID.c]);
+    s = run(s, cmd('filter'), typed('grant'), cmd('submit'));
+    expect(visibleEntries(s).map((e) => e.view.id)).toEqual([ID.a]);
+  });
+
+  test('a live grant stays listed past the closed-request retention; it leaves once its grant is gone', () => {
+    let s = run(withGrant(), cmd('down'), { type: 'tick', now: NOW + 9 * 60_000 });
+    s = run(s, cmd('top'), { type: 'tick', now: NOW + 9.5 * 60_000 });
+    expect(s.requests[ID.a]).toBeDefined();
+    s = run(s, { type: 'tick', now: NOW + 11 * 60_000 });
+    expect(s.requests[ID.a]).toBeUndefined();
+  });
+
+  test('e reads the offer afresh, then offers more uses, more time, or both; the digit signs that verbatim', () => {
+    let s = run(withGrant(), cmd('down'), cmd('extend'));
+    expect(s.mode).toBe('extend');
+    expect(s.extending).toEqual({ requestId: ID.a, from: { usesLeft: 1, expiresAt: inTen }, choices: undefined });
+    expect(s.outbox.at(-1)?.kind).toBe('load-grants');
+    s = run(s, typed('1'));
+    expect(s.mode).toBe('extend');
+    expect(s.flash?.text).toContain('reading the grant');
+    s = run(s, { type: 'grants-loaded', grants: [grant] });
+    expect(s.extending?.choices?.map((c) => c.to)).toEqual([
+      { usesLeft: 3, expiresAt: inTen },
+      { usesLeft: 1, expiresAt: inHour },
+      { usesLeft: 3, expiresAt: inHour },
+    ]);
+    s = run(s, typed('3'));
+    // medium risk, key locked: the passphrase first
+    expect(s.mode).toBe('passphrase');
+    expect(s.pending).toEqual({
+      requestId: ID.a,
+      action: 'extend',
+      from: { usesLeft: 1, expiresAt: inTen },
+      to: { usesLeft: 3, expiresAt: inHour },
+    });
+    s = run(s, typed('***'), cmd('submit'));
+    expect(s.outbox.at(-1)).toMatchObject({ kind: 'unlock-and-decide', intent: { action: 'extend' } });
+    expect(s.busy?.action).toBe('extend');
+  });
+
+  test('unlocked: a digit sends the extension at once; a high-risk grant still asks for the passphrase', () => {
+    let s = run(withGrant(), { type: 'unlocked', until: NOW + 60_000 }, cmd('down'), cmd('extend'));
+    s = run(s, { type: 'grants-loaded', grants: [grant] }, typed('1'));
+    expect(s.outbox.at(-1)).toMatchObject({ kind: 'decide', intent: { action: 'extend', to: { usesLeft: 3 } } });
+    const high = run(
+      liveWith([{ ...approved, risk: 'high' }]),
+      { type: 'grants-loaded', grants: [grant] },
+      { type: 'unlocked', until: NOW + 60_000 },
+      cmd('extend'),
+      { type: 'grants-loaded', grants: [grant] },
+      typed('1'),
+    );
+    expect(high.mode).toBe('passphrase');
+  });
+
+  test('the grant changing while the menu is open (a use) leaves it; nothing is sent', () => {
+    let s = run(withGrant(), cmd('down'), cmd('extend'), { type: 'grants-loaded', grants: [grant] });
+    const used = {
+      ...grant,
+      usesLeft: 2,
+      extendOffer: { ...grant.extendOffer, from: { usesLeft: 2, expiresAt: inTen } },
+    };
+    s = run(s, { type: 'grants-loaded', grants: [used] });
+    expect(s.mode).toBe('list');
+    expect(s.flash?.text).toContain(`the grant of ${ID.a} changed (now 2 uses left`);
+    expect(s.outbox.filter((o) => o.kind === 'decide' || o.kind === 'unlock-and-decide')).toEqual([]);
+  });
+
+  test('refusals are said: no offer, at the bound already, no grant, grant gone', () => {
+    const noOffer = run(
+      liveWith([{ ...approved, grantBounds: undefined }]),
+      { type: 'grants-loaded', grants: [{ ...grant, extendOffer: undefined }] },
+      cmd('extend'),
+    );
+    expect(noOffer.flash?.text).toBe('cannot extend: its rule allows no extension (no max_uses / max_ttl)');
+    const atBound = run(liveWith([approved]), { type: 'grants-loaded', grants: [grant] }, cmd('extend'), {
+      type: 'grants-loaded',
+      grants: [{ ...grant, extendOffer: { from: grant.extendOffer.from, to: { usesLeft: 1, expiresAt: inTen } } }],
+    });
+    expect(atBound.mode).toBe('list');
+    expect(atBound.flash?.text).toContain('already has the most its rule allows');
+    const pending = run(liveWith([view({ id: ID.b, risk: 'low' })]), cmd('revoke'));
+    expect(pending.flash?.text).toContain('PENDING: it has no grant yet');
+    const gone = run(withGrant(), cmd('down'), { type: 'grants-loaded', grants: [] }, cmd('revoke'));
+    expect(gone.flash?.text).toContain('is no longer live');
+  });
+
+  test('R asks first; y revokes (no passphrase), n keeps it', () => {
+    let s = run(withGrant(), cmd('down'), cmd('revoke'));
+    expect(s.mode).toBe('revoke');
+    expect(s.outbox).toEqual([]);
+    s = run(s, typed('x'));
+    expect(s.flash?.text).toContain('press y');
+    const kept = run(s, typed('n'));
+    expect(kept.mode).toBe('list');
+    expect(kept.outbox).toEqual([]);
+    s = run(s, typed('y'));
+    expect(s.outbox.at(-1)).toMatchObject({ kind: 'decide', intent: { requestId: ID.a, action: 'revoke' } });
+    s = run(s, { type: 'decided', intent: { requestId: ID.a, action: 'revoke' }, message: 'revoked' });
+    expect(s.busy).toBeUndefined();
+  });
+
+  test('a refused extension is shown; a lapsed window brings the same extension back behind the prompt', () => {
+    const intent = {
+      requestId: ID.a,
+      action: 'extend' as const,
+      from: { usesLeft: 1, expiresAt: inTen },
+      to: { usesLeft: 3, expiresAt: inTen },
+    };
+    let s = run(withGrant(), {
+      type: 'decision-failed',
+      intent,
+      message: 'the daemon refused it: at most 3 uses (policy max_uses)',
+      locked: false,
+    });
+    expect(s.flash).toEqual({ level: 'error', text: 'the daemon refused it: at most 3 uses (policy max_uses)' });
+    s = run(s, { type: 'decision-failed', intent, message: 'locked', locked: true });
+    expect(s.mode).toBe('passphrase');
+    expect(s.pending).toEqual(intent);
+  });
+});

@@ -150,9 +150,11 @@ export async function handleReply(
 export async function handleRevoke(
   ctx: DaemonContext,
   conn: Conn,
-  msg: { id: number; requestId: string; reason?: string | undefined },
+  msg: { id: number; requestId: string; reason?: string | undefined; via?: 'cli' | 'tui' | undefined },
 ): Promise<void> {
   visibleRequest(ctx, conn, msg.requestId);
-  const next = await ctx.machine.revoke(msg.requestId, 'local user', text(msg.reason));
+  // who revoked, as the kernel reports the connection's peer (decision 1100)
+  const record = { ...(msg.via === undefined ? {} : { channel: msg.via }), ...peerRecord(conn) };
+  const next = await ctx.machine.revoke(msg.requestId, 'local user', text(msg.reason), record);
   conn.result(msg.id, { state: next.state, view: next.view });
 }

@@ -10,6 +10,7 @@ import { handleCredential } from './credential.js';
 import { handleExecRun, handleExecSignal, handleExecStream } from '../executor.js';
 import { handleExec, handleExecEnd } from './exec.js';
 import {
+  handleGrants,
   handleHistory,
   handleList,
   handlePing,
@@ -35,6 +36,7 @@ export function makeHandlers(ctx: DaemonContext): Handlers {
     list: (c, m) => handleList(ctx, c, m),
     show: (c, m) => handleShow(ctx, c, m),
     subscribe: (c, m) => handleSubscribe(ctx, c, m),
+    grants: (c, m) => handleGrants(ctx, c, m),
     history: (c, m) => handleHistory(ctx, c, m),
     status: (c, m) => handleStatus(ctx, c, m),
     shutdown: (c, m) => handleShutdown(ctx, c, m),

@@ -1,5 +1,6 @@
-/** Read-only and control messages: ping, list, show, wait, subscribe, history, status, shutdown. */
+/** Read-only and control messages: ping, list, show, wait, subscribe, grants, history, status, shutdown. */
 import { grantUsable } from '../../approval/grants.js';
+import { liveGrants } from '../channel-grants.js';
 import { addWaiter, removeWaiter, type DaemonContext, type Waiter } from '../context.js';
 import {
   PROTOCOL_VERSION,
@@ -153,6 +154,32 @@ export function handleSubscribe(ctx: DaemonContext, conn: Conn, msg: { id: numbe
   }
   conn.event(msg.id, { event: 'snapshot', requests: views.slice(0, cut) });
   for (const view of views.slice(cut)) conn.event(msg.id, { event: 'update', view });
+}
+
+/**
+ * `grants` (decision 1100): the live grants this connection may read, as the web page lists them
+ * (`liveGrants`), each with its uses left, expiry, a session grant's scope and the extension its
+ * rule allows. Cut at the page size (`more`), like the subscription's snapshot.
+ */
+export function handleGrants(ctx: DaemonContext, conn: Conn, msg: { id: number }): void {
+  const scope = scopeOf(ctx, conn);
+  const grants = [];
+  let bytes = 0;
+  let more = false;
+  for (const { view, grant } of liveGrants(ctx, (r) => mayRead(scope, r))) {
+    const g = {
+      requestId: view.id,
+      ...grant,
+      ...(view.extendOffer === undefined ? {} : { extendOffer: view.extendOffer }),
+    };
+    bytes += JSON.stringify(g).length + 1;
+    if (bytes > PAGE_BYTES) {
+      more = true;
+      break;
+    }
+    grants.push(g);
+  }
+  conn.result(msg.id, { grants, more });
 }
 
 /** Replies stay well under the frame limit: a page ends early and says `more`; ask again with sinceSeq. */

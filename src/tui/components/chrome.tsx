@@ -11,6 +11,8 @@ export function headerText(opts: {
   now: number;
   connection: ConnectionState;
   open: number;
+  /** Live grants listed (shown when any). */
+  grants?: number | undefined;
   mode: Mode;
   filter?: string;
 }): { left: string; right: string; down: boolean } {
@@ -21,7 +23,7 @@ export function headerText(opts: {
   const c = opts.connection;
   const daemon =
     c.status === 'live'
-      ? `${opts.filter ? `filter "${opts.filter}" · ` : ''}${opts.open} open`
+      ? `${opts.filter ? `filter "${opts.filter}" · ` : ''}${opts.open} open${opts.grants ? ` · ${opts.grants} live grant${opts.grants === 1 ? '' : 's'}` : ''}`
       : c.status === 'connecting'
         ? 'connecting to daemon…'
         : `DAEMON DOWN · retry in ${longDuration(Math.max(0, c.retryAt - opts.now))}`;
@@ -89,12 +91,14 @@ export function MessageLine(props: {
 export function Footer(props: {
   mode: Mode;
   actionable: boolean;
+  /** The selection has a live grant that can be extended or revoked now. */
+  grantActionable?: boolean | undefined;
   filterActive: boolean;
   width: number;
   theme: Theme;
   notice?: Flash | undefined;
 }) {
-  const hints = footerHints(props.mode, props.actionable, props.filterActive);
+  const hints = footerHints(props.mode, props.actionable, props.filterActive, props.grantActionable);
   if (props.notice !== undefined) {
     // While a prompt holds the message line, a message takes the footer's first line.
     return (

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { Entry } from '../model.js';
+import type { Entry, GrantInfo } from '../model.js';
 import { middleEllipsis, whereOf } from '../../channels/summary.js';
 import {
   age,
@@ -10,6 +10,7 @@ import {
   fleetHostOf,
   riskLabel,
   riskStyle,
+  shortDuration,
   timeLeft,
   type Line,
   type SegmentStyle,
@@ -48,16 +49,28 @@ export function headLine(width: number): Line {
   return [{ text: fit(text, width).trimEnd(), style: 'dim' }];
 }
 
-/** One request as one row: risk, [age], time left (or final state), [k/N], where, [requester], command. */
-export function rowLine(e: Entry, opts: { width: number; now: number; selected: boolean }): Line {
+/**
+ * One request as one row: risk, [age], time left (or final state), [k/N], where, [requester], command.
+ * A live grant (decision 1100) is not dimmed: its time left, and "grant N×" (uses left) before the command.
+ */
+export function rowLine(
+  e: Entry,
+  opts: { width: number; now: number; selected: boolean; grant?: GrantInfo | undefined },
+): Line {
   const v = e.view;
-  const open = isOpenState(v.state) && e.live;
+  const g = opts.grant;
+  const open = (isOpenState(v.state) && e.live) || g !== undefined;
   const left =
-    v.state === 'pending' ? timeLeft(v, opts.now) : (STATE_SHORT[v.state] ?? v.state.slice(0, 4).toUpperCase());
+    g !== undefined
+      ? shortDuration(Date.parse(g.expiresAt) - opts.now)
+      : v.state === 'pending'
+        ? timeLeft(v, opts.now)
+        : (STATE_SHORT[v.state] ?? v.state.slice(0, 4).toUpperCase());
   const leftText = `${e.live ? '' : '~'}${left === 'expired' ? 'EXP' : left}`;
   const c = listColumns(opts.width);
   const fixed = 2 + 5 + (c.age ? 6 : 0) + 6 + (c.ok ? 5 : 0) + c.where + 1 + (c.requester > 0 ? c.requester + 1 : 0);
   const muted: SegmentStyle | undefined = open ? undefined : 'dim';
+  const mark = g === undefined ? '' : `grant ${g.usesLeft}× `;
   const where = oneLine(whereOf(v));
   // a fleet request (guard tui --hub) names its host first, in full; the place is shortened instead
   const host = fleetHostOf(v);
@@ -75,13 +88,16 @@ export function rowLine(e: Entry, opts: { width: number; now: number; selected: 
       style: open ? 'bold' : 'dim',
     },
     ...(c.requester > 0 ? [{ text: `${fit(requesterText(v.requester), c.requester)} `, style: muted }] : []),
-    { text: middleEllipsis(oneLine(v.command), Math.max(1, opts.width - fixed)), style: muted },
+    ...(g === undefined ? [] : [{ text: mark, style: 'ok' as const }]),
+    { text: middleEllipsis(oneLine(v.command), Math.max(1, opts.width - fixed - mark.length)), style: muted },
   ];
   return line;
 }
 
 export function RequestList(props: {
   entries: Entry[];
+  /** The live grant of an entry, if it has one. */
+  grantOf: (e: Entry) => GrantInfo | undefined;
   selectedId: string | undefined;
   width: number;
   height: number;
@@ -109,7 +125,9 @@ export function RequestList(props: {
   const shown = entries.slice(start, start + rows);
   const lines: Line[] = [
     headLine(width),
-    ...shown.map((e) => rowLine(e, { width, now: props.now, selected: e.view.id === props.selectedId })),
+    ...shown.map((e) =>
+      rowLine(e, { width, now: props.now, selected: e.view.id === props.selectedId, grant: props.grantOf(e) }),
+    ),
   ];
   const selectedLine = selected - start + 1;
   return (

@@ -12,7 +12,10 @@ import { DetailPane, detailMaxScroll } from './detail-pane.js';
 import { Footer, Header, headerText, MessageLine, type PromptSpec } from './chrome.js';
 import { HISTORY_ROWS, HistoryView, recordLines } from './history-view.js';
 import { RequestList } from './request-list.js';
-import { scopeLines } from './scope-menu.js';
+import { extendLines, scopeLines } from './scope-menu.js';
+import { grantBlockedReason, grantText, liveGrant, usesText } from '../grants.js';
+import { longDuration } from '../format.js';
+import { targetOf } from '../transitions.js';
 import type { Line } from '../format.js';
 import type { Viewport } from '../reducer.js';
 
@@ -23,8 +26,23 @@ function windowLabel(ms: number): string {
 }
 
 export function promptFor(state: TuiState): PromptSpec | undefined {
-  const id = state.mode === 'passphrase' || state.mode === 'scope' ? state.pending?.requestId : state.selectedId;
+  const id = targetOf(state);
   switch (state.mode) {
+    case 'extend':
+      return {
+        label:
+          state.extending?.choices === undefined
+            ? `Extend the grant of ${id ?? ''} — reading its bounds from the daemon… `
+            : `Extend the grant of ${id ?? ''} — press 1–${state.extending.choices.length} to choose what you sign: `,
+        value: '',
+      };
+    case 'revoke': {
+      const g = liveGrant(state, id === undefined ? undefined : state.requests[id]);
+      return {
+        label: `Revoke the grant of ${id ?? ''}${g === undefined ? '' : ` (${grantText(g)})`}? y revokes, n keeps it: `,
+        value: '',
+      };
+    }
     case 'filter':
       return { label: 'Filter: ', value: state.input };
     case 'deny-reason':
@@ -51,22 +69,31 @@ export function promptFor(state: TuiState): PromptSpec | undefined {
 export function screenModel(state: TuiState, columns: number, rows: number) {
   const layout = computeLayout(columns, rows, state.mode, state.returnMode);
   const entry = selectedEntry(state);
-  const banner = entry === undefined ? undefined : blockedReason({ ...state, busy: undefined }, entry);
+  const grant = liveGrant(state, entry);
+  const banner =
+    entry === undefined
+      ? undefined
+      : grant !== undefined
+        ? `GRANT LIVE — ${usesText(grant.usesLeft)} left for ${longDuration(Date.parse(grant.expiresAt) - state.now)}: e extends, R revokes`
+        : blockedReason({ ...state, busy: undefined }, entry);
   const lines: Line[] =
     state.mode === 'record' && state.record !== undefined
       ? recordLines(state.record, layout.detailWidth)
       : state.mode === 'scope'
         ? scopeLines(state, layout.detailWidth)
-        : entry === undefined || layout.detailWidth === 0
-          ? []
-          : detailLines(entry.view, {
-              width: layout.detailWidth,
-              now: state.now,
-              banner:
-                state.busy !== undefined && state.busy.requestId === entry.view.id
-                  ? `sending your ${state.busy.action}…`
-                  : banner,
-            });
+        : state.mode === 'extend'
+          ? extendLines(state, layout.detailWidth)
+          : entry === undefined || layout.detailWidth === 0
+            ? []
+            : detailLines(entry.view, {
+                width: layout.detailWidth,
+                now: state.now,
+                grant,
+                banner:
+                  state.busy !== undefined && state.busy.requestId === entry.view.id
+                    ? `sending your ${state.busy.action}…`
+                    : banner,
+              });
   const viewport: Viewport = {
     page:
       state.mode === 'history'
@@ -83,7 +110,7 @@ function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout
   const shown =
     state.mode === 'filter'
       ? 'list'
-      : state.mode === 'deny-reason' || state.mode === 'ask' || state.mode === 'passphrase'
+      : state.mode === 'deny-reason' || state.mode === 'ask' || state.mode === 'passphrase' || state.mode === 'revoke'
         ? state.returnMode
         : state.mode;
   if (shown === 'history') {
@@ -109,7 +136,7 @@ function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout
       moreHint={shown === 'detail' ? '↓/PgDn for more' : 'Enter to read all'}
     />
   );
-  if (shown === 'record' || shown === 'scope')
+  if (shown === 'record' || shown === 'scope' || shown === 'extend')
     return (
       <DetailPane
         lines={lines}
@@ -124,6 +151,7 @@ function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout
   const list = (
     <RequestList
       entries={visibleEntries(state)}
+      grantOf={(e) => liveGrant(state, e)}
       selectedId={state.selectedId}
       width={layout.listWidth}
       height={layout.listHeight}
@@ -164,6 +192,7 @@ export function Screen({
   const { layout, entry, lines } = screenModel(state, columns, rows);
   const open = Object.values(state.requests).filter((e) => e.live && isOpenState(e.view.state)).length;
   const actionable = blockedReason(state, entry) === undefined;
+  const grantActionable = grantBlockedReason(state, entry) === undefined;
   const c = state.connection;
   const prompt = promptFor(state);
   const warning =
@@ -181,6 +210,7 @@ export function Screen({
           now: state.now,
           connection: c,
           open,
+          grants: Object.values(state.requests).filter((e) => e.live && liveGrant(state, e) !== undefined).length,
           mode: state.mode,
           filter: state.filter,
         })}
@@ -192,6 +222,7 @@ export function Screen({
       <Footer
         mode={state.mode}
         actionable={actionable}
+        grantActionable={grantActionable}
         filterActive={state.filter !== ''}
         width={layout.width}
         theme={theme}
