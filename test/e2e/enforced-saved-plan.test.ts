@@ -144,6 +144,7 @@ describe.skipIf(SKIP !== undefined).each([real, standIn])('enforced mode: apply 
   let sock = '';
   let work = '';
   let daemon: ChildProcess | undefined;
+  const waiters = new Set<ChildProcess>();
   const token = `tok-${randomBytes(12).toString('hex')}`;
 
   const agentEnv = (): Record<string, string> => ({
@@ -175,7 +176,8 @@ describe.skipIf(SKIP !== undefined).each([real, standIn])('enforced mode: apply 
   /** `guard exec` as the agent, waiting: resolves with the request id once it is held. */
   const waiting = async (argv: string[], cwd: string) => {
     const child = spawnAgent([process.execPath, join(app, 'bin', 'guard.js'), 'exec', '--', ...argv], cwd);
-    const done = collect(child);
+    waiters.add(child);
+    const done = collect(child).finally(() => waiters.delete(child));
     let stderr = '';
     const rq = await new Promise<string>((res, rej) => {
       child.stderr!.on('data', (c: Buffer) => {
@@ -269,7 +271,11 @@ rules:
     }
   }, 180_000);
 
-  afterAll(() => tearDown(daemon, created, base));
+  afterAll(async () => {
+    // a case that failed may leave its waiting client behind: it would keep its user from being removed
+    for (const child of waiters) child.kill('SIGKILL');
+    await tearDown(daemon, created, base);
+  });
 
   it.skipIf(f.skip)(
     'the approved apply runs the previewed plan as the runner, even when the agent edits the configuration after the approval',
