@@ -8,10 +8,15 @@
  * Every credential value is cut from what it prints before anything else sees it.
  */
 import { spawn } from 'node:child_process';
-import { realpathSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, realpathSync, rmSync } from 'node:fs';
+import { mkdir, open, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PreviewPlan } from '../preview/detect.js';
+import type { ExecutorJob } from '../preview/index.js';
 import { MAX_OUTPUT, type PreviewRun } from '../preview/run.js';
+import type { RunnerJob } from '../preview/runner-entry.js';
+import { savedPlanText } from '../preview/saved-plan.js';
 import type { DaemonContext } from './context.js';
 import {
   asRunner,
@@ -20,6 +25,8 @@ import {
   executorConfig,
   placeCredentials,
   receiveCredentials,
+  runnerDir,
+  runnerFile,
   runnerMayRead,
   runnerOf,
   trusted,
@@ -34,12 +41,8 @@ export type ExecutorPreviewRun = PreviewRun & {
   ranAs?: { runner: { user: string; uid: number }; credentials: ReturnType<typeof credentialRecords> } | undefined;
 };
 
-export interface ExecutorPreviewJob {
-  plan: PreviewPlan;
-  /** Give the preview the command's credentials (else it runs as the runner without them). */
-  withCredentials: boolean;
-  timeoutMs: number;
-}
+/** The most of a runner's saved plan the daemon keeps (a larger one is not kept: nothing to apply). */
+const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 
 /** How long past its limit the runner may take to report its own timeout before its group is killed. */
 const GRACE_MS = 1000;
@@ -55,11 +58,12 @@ export async function executorPreview(
   ctx: DaemonContext,
   exec: ExecutorPlan,
   clientEnv: Record<string, string> | undefined,
-  job: ExecutorPreviewJob,
+  job: ExecutorJob,
 ): Promise<ExecutorPreviewRun> {
   const cfg = executorConfig(ctx.env);
   if (cfg.runner === undefined) return { status: 'skipped', text: 'not previewed: this daemon has no executor' };
   let dir: string | undefined;
+  let planDir: string | undefined;
   let received: Received[] = [];
   try {
     const runner = runnerOf(ctx, cfg.runner);
@@ -86,20 +90,63 @@ export async function executorPreview(
       received = await receiveCredentials(ctx, exec.credentials);
       dir = placeCredentials(received, runner, cfg, env);
     }
+    // terraform's plan goes into a file the daemon made: the runner may write it, not rename or
+    // replace it, and the agent's user cannot reach it (decision 1110)
+    let planOut: string | undefined;
+    if (job.keepPlan !== undefined) {
+      planDir = runnerDir(runner, cfg, 'guard-plan-');
+      planOut = runnerFile(planDir, 'plan.tfplan', Buffer.alloc(0), runner, 0o660);
+    }
+    const runnerJob: RunnerJob = {
+      plan: job.plan,
+      timeoutMs: job.timeoutMs,
+      credentialed: job.withCredentials,
+      planOut,
+    };
     const run = await runAsRunner(
       [...asRunner(runner), chdirTool, `--chdir=${exec.cwd}`, '--', node, entry],
       env,
-      JSON.stringify({ plan: job.plan, timeoutMs: job.timeoutMs, credentialed: job.withCredentials }),
+      JSON.stringify(runnerJob),
       job.timeoutMs,
     );
     const ranAs = { runner: { user: runner.user, uid: runner.uid }, credentials: credentialRecords(received) };
-    return { status: run.status, text: withoutValues(run.text, received), ranAs };
+    let text = withoutValues(run.text, received);
+    if (planOut !== undefined && job.keepPlan !== undefined && run.status === 'ok')
+      text = await keepRunnerPlan(planOut, job.keepPlan, text);
+    return { status: run.status, text, ranAs };
   } catch (err) {
     if (!(err instanceof ReplyError)) throw err;
     return { status: 'failed', text: `preview not run: ${err.message}` };
   } finally {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    if (planDir !== undefined) rmSync(planDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The plan the runner wrote, read once by the daemon and kept in its own GUARD_HOME/plans: what
+ * the digest names is what was read, whatever a process the preview left behind writes later. The
+ * closing line is the daemon's (decision 1086's), after the runner's text.
+ */
+async function keepRunnerPlan(file: string, keep: { path: string; words: string[] }, text: string): Promise<string> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  // at most one byte more than it had: a file that grows while read (or is too large) is not kept
+  let size = 0;
+  let buf: Buffer;
+  try {
+    buf = Buffer.alloc(Math.min((await handle.stat()).size, MAX_PLAN_BYTES) + 1);
+    for (let n = -1; n !== 0 && size < buf.length; size += n)
+      n = (await handle.read(buf, size, buf.length - size, size)).bytesRead;
+  } finally {
+    await handle.close();
+  }
+  if (size === buf.length)
+    return `${savedPlanText(text, undefined)}\n(the saved plan was larger than ${MAX_PLAN_BYTES} bytes or still growing, and was not kept)`;
+  if (size === 0) return savedPlanText(text, undefined);
+  const bytes = buf.subarray(0, size);
+  await mkdir(dirname(keep.path), { recursive: true, mode: 0o700 });
+  await writeFile(keep.path, bytes, { mode: 0o600 });
+  return savedPlanText(text, createHash('sha256').update(bytes).digest('hex'), keep.words);
 }
 
 /** The runner's script, by its real path, when it and every directory above are root's alone. */

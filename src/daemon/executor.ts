@@ -17,9 +17,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, chownSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CredentialStore, type CredentialMeta } from '../credentials/store.js';
 import type { Decision } from '../policy/types.js';
+import { heldPlan } from '../preview/saved-plan.js';
 import type { DaemonContext } from './context.js';
 import type { Socket } from 'node:net';
 import type { ClientMessage, ExecMessage, ExecutorEvent, ExecutorRun } from './messages.js';
@@ -32,6 +33,11 @@ export interface ExecutorPlan {
   cwd: string;
   /** sha256 hex of each client variable's value, as bound into the fingerprint (full context). */
   envHashes: Record<string, string> | undefined;
+  /**
+   * Apply exactly this saved Terraform plan instead (decision 1110): the daemon's own file, the
+   * digest the approval signed, and the argv that applies it (its last element is that file).
+   */
+  savedPlan?: { path: string; sha256: string; argv: string[] } | undefined;
 }
 
 type StreamName = 'stdin' | 'stdout' | 'stderr';
@@ -44,6 +50,8 @@ interface Pending {
   token: string;
   /** The client's stream connections, handed over by the server (the command's fds 0, 1, 2). */
   streams: Partial<Record<StreamName, Socket>>;
+  /** Called once when the run ends (before its exec_end), or when the client goes away before it started. */
+  onEnd?: (() => Promise<void>) | undefined;
 }
 
 interface Running {
@@ -167,15 +175,17 @@ export function executorOffer(
   execId: string,
   requestId: string,
   plan: ExecutorPlan | undefined,
+  onEnd?: () => Promise<void>,
 ): { executor?: ExecutorRun } {
   if (plan === undefined) return {};
   const s = stateOf(ctx);
   const token = randomBytes(16).toString('hex');
-  const pending: Pending = { plan, requestId, conn, token, streams: {} };
+  const pending: Pending = { plan, requestId, conn, token, streams: {}, onEnd };
   s.pending.set(execId, pending);
   conn.onClose(() => {
     if (!s.pending.delete(execId)) return;
     closeStreams(pending);
+    void pending.onEnd?.();
     ctx.execs.delete(execId);
     ctx.execOwners.delete(execId);
     ctx.ledger
@@ -389,6 +399,31 @@ export function credentialRecords(received: readonly Received[]) {
 }
 
 /**
+ * A private directory for one run under GUARD_EXECUTOR_TMP: the daemon owns it (so it can remove
+ * it, and only it can add, rename or remove entries), the runner's own group may enter and read it.
+ */
+export function runnerDir(runner: Runner, cfg: ExecutorConfig, prefix: string): string {
+  const dir = mkdtempSync(join(cfg.tmp, prefix));
+  try {
+    chownSync(dir, process.getuid?.() ?? -1, runner.gid);
+    chmodSync(dir, 0o750);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return dir;
+}
+
+/** A new file in a runnerDir, the daemon's, with `mode` for the runner's group (0440 read, 0660 write). */
+export function runnerFile(dir: string, name: string, bytes: Buffer, runner: Runner, mode: number): string {
+  const f = join(dir, name);
+  writeFileSync(f, bytes, { mode: 0o600, flag: 'wx' });
+  chownSync(f, process.getuid?.() ?? -1, runner.gid);
+  chmodSync(f, mode);
+  return f;
+}
+
+/**
  * Credentials into the command's environment: a variable's value, or a file credential's path in a
  * private directory for this run (returned: the caller removes it after the run).
  */
@@ -405,23 +440,59 @@ export function placeCredentials(
         env[r.meta.target] = r.value.toString('utf8');
         continue;
       }
-      // the daemon keeps the directory (so it can remove it); the runner's group may read it
-      if (dir === undefined) {
-        dir = mkdtempSync(join(cfg.tmp, 'guard-run-'));
-        chownSync(dir, process.getuid?.() ?? -1, runner.gid);
-        chmodSync(dir, 0o750);
-      }
-      const f = join(dir, r.meta.target);
-      writeFileSync(f, r.value, { mode: 0o600, flag: 'wx' });
-      chownSync(f, process.getuid?.() ?? -1, runner.gid);
-      chmodSync(f, 0o440);
-      env[r.meta.target] = f;
+      dir ??= runnerDir(runner, cfg, 'guard-run-');
+      env[r.meta.target] = runnerFile(dir, r.meta.target, r.value, runner, 0o440);
     }
   } catch (err) {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
   return dir;
+}
+
+/**
+ * The saved plan a run applies (decision 1110): the daemon's file hashed now, and exactly the bytes
+ * hashed copied into a private directory the runner may read and no one but the daemon may write.
+ * A changed or missing plan refuses the run. Returns the directory (removed after the run) and the
+ * argv that applies the copy.
+ */
+function placeSavedPlan(
+  saved: NonNullable<ExecutorPlan['savedPlan']>,
+  runner: Runner,
+  cfg: ExecutorConfig,
+): { dir: string; argv: string[] } {
+  const held = heldPlan(saved.path, saved.sha256);
+  if ('refused' in held) throw refuse(held.refused);
+  if (saved.argv.at(-1) !== saved.path)
+    throw refuse('the saved plan’s command does not name the plan; nothing was run');
+  const dir = runnerDir(runner, cfg, 'guard-apply-');
+  try {
+    const copy = runnerFile(dir, basename(saved.path), held.bytes, runner, 0o440);
+    return { dir, argv: [...saved.argv.slice(0, -1), copy] };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Terraform's working directory for `apply PLAN` (the cwd, or its -chdir), and its `.terraform`
+ * where there is one (providers, modules, backend settings): the runner must enter and read them,
+ * asked of the kernel as the runner (as decision 1024 asks for the cwd).
+ */
+function runnerMayApplyIn(cwd: string, argv: readonly string[], r: Runner): Promise<string | undefined> {
+  const chdir = argv.find((a) => a.startsWith('-chdir='))?.slice('-chdir='.length);
+  const dir = chdir === undefined ? cwd : resolve(cwd, chdir);
+  const data = join(dir, '.terraform');
+  const test = trustedProgram('test', DEFAULT_EXECUTOR_PATH);
+  if (test === undefined) return Promise.resolve(dir);
+  const expr = ['-d', dir, '-a', '-r', dir, '-a', '-x', dir, '-a', '(', '!', '-e', data, '-o'];
+  expr.push('(', '-d', data, '-a', '-r', data, '-a', '-x', data, ')', ')');
+  return new Promise((done) => {
+    const child = spawn('setpriv', [...asRunner(r), test, ...expr], { cwd: '/', env: {}, stdio: 'ignore' });
+    child.once('error', () => done(dir));
+    child.once('exit', (code) => done(code === 0 ? undefined : dir));
+  });
 }
 
 export async function handleExecRun(
@@ -437,8 +508,18 @@ export async function handleExecRun(
   ctx.execOwners.delete(msg.execId);
   const { stdin, stdout, stderr } = p.streams;
   const started = performance.now();
-  const end = (exitCode: number | null, signal: string | null, extra: Record<string, string | boolean>) =>
-    ctx.ledger.append('exec_end', {
+  let planDir: string | undefined;
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (planDir !== undefined) rmSync(planDir, { recursive: true, force: true });
+    planDir = undefined;
+    if (!released) await p.onEnd?.();
+    released = true;
+  };
+  // the run's own files go, then what it applied is released (a used-up saved plan removed), then exec_end
+  const end = async (exitCode: number | null, signal: string | null, extra: Record<string, string | boolean>) => {
+    await release();
+    await ctx.ledger.append('exec_end', {
       requestId: p.requestId,
       execId: msg.execId,
       exitCode,
@@ -446,6 +527,7 @@ export async function handleExecRun(
       durationMs: Math.round(performance.now() - started),
       executor: { ...extra },
     });
+  };
   const cfg = executorConfig(ctx.env);
   let dir: string | undefined;
   try {
@@ -484,6 +566,19 @@ export async function handleExecRun(
         `the runner user ${runner.user} cannot enter or read ${p.plan.cwd}; nothing was run`,
         'run the command from a directory the runner may read (or give the runner read access to it)',
       );
+    let argv = p.plan.argv;
+    const saved = p.plan.savedPlan;
+    if (saved !== undefined) {
+      const unreadable = await runnerMayApplyIn(p.plan.cwd, saved.argv, runner);
+      if (unreadable !== undefined)
+        throw refuse(
+          `the runner user ${runner.user} cannot enter or read the Terraform working directory ${unreadable} or its .terraform; the approved saved plan was not applied; nothing was run`,
+          'give the runner read access to the working directory and its .terraform (providers, modules, backend settings)',
+        );
+      const placed = placeSavedPlan(saved, runner, cfg);
+      planDir = placed.dir;
+      argv = placed.argv;
+    }
     const received = await receiveCredentials(ctx, p.plan.credentials);
     Object.assign(env, {
       PATH: cfg.path,
@@ -498,9 +593,10 @@ export async function handleExecRun(
       runner: { user: runner.user, uid: runner.uid },
       program,
       credentials: credentialRecords(received),
+      ...(saved === undefined ? {} : { savedPlan: { sha256: saved.sha256 } }),
     });
     const command = [chdirTool, `--chdir=${p.plan.cwd}`, '--', program];
-    const code = await run(ctx, conn, msg, command, p.plan, runner, env, [stdin, stdout, stderr]);
+    const code = await run(ctx, conn, msg, command, argv.slice(1), runner, env, [stdin, stdout, stderr]);
     await end(code.exitCode, code.signal, { ran: true });
     conn.result(msg.id, code);
   } catch (err) {
@@ -510,6 +606,7 @@ export async function handleExecRun(
   } finally {
     closeStreams(p);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await release();
   }
 }
 
@@ -518,14 +615,13 @@ function run(
   conn: Conn,
   msg: ExecRunMessage & { id: number },
   command: string[],
-  plan: ExecutorPlan,
+  args: string[],
   runner: Runner,
   env: Record<string, string>,
   stdio: [Socket, Socket, Socket],
 ): Promise<{ exitCode: number; signal: string | null }> {
   const program = command[command.length - 1]!;
   const s = stateOf(ctx);
-  const args = plan.argv.slice(1);
   // the runner enters the cwd itself (env --chdir), so the daemon needs no access to it; the
   // client's stream connections are the command's fds 0, 1, 2: no stdio byte passes the daemon
   const child = spawn('setpriv', [...asRunner(runner), ...command, ...args], {

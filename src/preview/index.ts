@@ -41,6 +41,15 @@ export function previewSettings(env: NodeJS.ProcessEnv): PreviewSettings {
   };
 }
 
+/** A preview for the executor to run as the runner (decision 1096). */
+export interface ExecutorJob {
+  plan: PreviewPlan;
+  withCredentials: boolean;
+  timeoutMs: number;
+  /** Keep terraform's plan here, to be applied exactly through the executor (decision 1110). */
+  keepPlan?: { path: string; words: string[] } | undefined;
+}
+
 export interface PreviewInput {
   decision: Decision;
   cwd: string;
@@ -51,8 +60,7 @@ export interface PreviewInput {
   /** The command receives credentials through the executor (enforced mode). */
   credentialed: boolean;
   /** Runs a preview as the executor runs the command (enforced mode, decision 1096). */
-  executor?:
-    ((job: { plan: PreviewPlan; withCredentials: boolean; timeoutMs: number }) => Promise<PreviewRun>) | undefined;
+  executor?: ((job: ExecutorJob) => Promise<PreviewRun>) | undefined;
   /** Where a terraform plan is kept to be applied exactly on approval, and the words that apply it. */
   keepPlan?: { path: string; words: string[] } | undefined;
 }
@@ -102,7 +110,7 @@ async function throughExecutor(p: PreviewInput, plan: PreviewPlan, timeoutMs: nu
       status: 'skipped',
       text: `not previewed: ${TITLES[plan.kind]} would run this configuration's code with the command's credentials before anyone approved; a rule opts in with \`preview: with_credentials\``,
     };
-  const job = { plan, withCredentials: !LOCAL.has(plan.kind), timeoutMs };
+  const job = { plan, withCredentials: !LOCAL.has(plan.kind), timeoutMs, keepPlan: p.keepPlan };
   return p.executor(job).catch((err: unknown): PreviewRun => ({
     status: 'failed',
     text: `preview failed: ${(err as Error).message}`,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
 import type { PreviewPlan } from './detect.js';
-import { savedPlanLine } from './saved-plan.js';
+import { savedPlanText } from './saved-plan.js';
 
 export type PreviewStatus = 'ok' | 'failed' | 'timeout' | 'skipped';
 
@@ -26,6 +26,11 @@ export interface RunOptions {
   timeoutMs: number;
   /** Keep terraform's plan here, to be applied exactly on approval (decision 1086), run as these words. */
   keepPlan?: { path: string; words: string[] } | undefined;
+  /**
+   * Enforced mode (decision 1110): write terraform's plan into this file, which the daemon made and
+   * owns, and leave it there with no digest line: the daemon reads, hashes and keeps it itself.
+   */
+  planOut?: string | undefined;
   /**
    * Run by the runner with the executor's credentials (decision 1096): a SQL count answers only
    * SCRAM (never the password in clear or as MD5 to a server the agent may have chosen) and reports
@@ -178,23 +183,23 @@ async function terraformPlan(
     const r = await tool(['terraform', ...chdir, 'show', '-no-color', plan.planFile], { ...o, env });
     return fromTool(r, o, `terraform show ${plan.planFile}`);
   }
+  const argv = ['terraform', ...chdir, 'plan', '-input=false', '-no-color', '-lock=false'];
+  if (plan.destroy) argv.push('-destroy');
+  const planTo = (out: string): Promise<ToolResult> => tool([...argv, ...plan.options, `-out=${out}`], { ...o, env });
+  // the daemon's own file: it hashes and keeps what is there once this run has ended
+  if (o.planOut !== undefined) return fromTool(await planTo(o.planOut), o, 'terraform plan');
   const keep = o.keepPlan;
   if (keep !== undefined) await mkdir(dirname(keep.path), { recursive: true, mode: 0o700 });
   const dir = keep === undefined ? await mkdtemp(join(tmpdir(), 'guard-plan-')) : undefined;
   const out = keep?.path ?? join(dir!, 'preview.tfplan');
   let kept = false;
   try {
-    const argv = ['terraform', ...chdir, 'plan', '-input=false', '-no-color', '-lock=false'];
-    if (plan.destroy) argv.push('-destroy');
-    const r = await tool([...argv, ...plan.options, `-out=${out}`], { ...o, env });
-    const run = fromTool(r, o, 'terraform plan');
+    const run = fromTool(await planTo(out), o, 'terraform plan');
     if (run.status !== 'ok') return run;
     const saved = await readFile(out).catch(() => undefined);
-    const digest = saved === undefined ? 'none written' : createHash('sha256').update(saved).digest('hex');
-    const text = `${run.text}\n\nsaved plan sha256: ${digest}`;
-    if (keep === undefined || saved === undefined) return { status: 'ok', text };
-    kept = true;
-    return { status: 'ok', text: `${text}\n${savedPlanLine(keep.words, digest)}` };
+    const digest = saved === undefined ? undefined : createHash('sha256').update(saved).digest('hex');
+    kept = keep !== undefined && digest !== undefined;
+    return { status: 'ok', text: savedPlanText(run.text, digest, kept ? keep?.words : undefined) };
   } finally {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     else if (!kept) await rm(out, { force: true });

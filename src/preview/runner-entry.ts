@@ -12,6 +12,8 @@ export interface RunnerJob {
   plan: PreviewPlan;
   timeoutMs: number;
   credentialed: boolean;
+  /** The daemon's file for terraform's plan, to be kept and applied exactly (decision 1110). */
+  planOut?: string | undefined;
 }
 
 async function readStdin(): Promise<string> {
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
     env: process.env,
     timeoutMs: job.timeoutMs,
     credentialed: job.credentialed,
+    planOut: job.planOut,
   }).catch((err: unknown): PreviewRun => ({ status: 'failed', text: `preview failed: ${(err as Error).message}` }));
   process.stdout.write(JSON.stringify(run));
 }

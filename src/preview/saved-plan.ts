@@ -7,7 +7,7 @@
  * file still has the digest the line names; a changed or missing plan refuses the run.
  */
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Decision } from '../policy/types.js';
@@ -58,6 +58,15 @@ export function savedPlanLine(words: readonly string[], sha256: string): string 
 }
 
 /**
+ * A terraform preview's text with the plan's digest (undefined: terraform wrote none) and, when the
+ * plan is kept to be applied (`words`: what runs on approval), the closing line that names both.
+ */
+export function savedPlanText(text: string, sha256: string | undefined, words?: readonly string[]): string {
+  const shown = `${text}\n\nsaved plan sha256: ${sha256 ?? 'none written'}`;
+  return sha256 === undefined || words === undefined ? shown : `${shown}\n${savedPlanLine(words, sha256)}`;
+}
+
+/**
  * The digest the approver was shown for a saved plan: undefined when the preview saved none, null
  * when its closing line names one that cannot be read back (then nothing runs).
  */
@@ -69,7 +78,37 @@ export function shownPlanDigest(p: RequestPreview | undefined): string | null | 
   return LINE.exec(last)?.[2] ?? null;
 }
 
-export type SavedPlanRun = { argv?: string[] } | { refused: string };
+/** Nothing to apply; or the argv that applies the plan, its file and approved digest; or why not. */
+export type SavedPlanRun =
+  { argv?: undefined } | { argv: string[]; path: string; sha256: string } | { refused: string };
+
+const refusedRun = (why: string): { refused: string } => ({
+  refused: `approved, but ${why}: exactly the previewed plan cannot be applied; nothing was run`,
+});
+
+type Held = { bytes: Buffer } | { refused: string };
+
+/** The saved plan's bytes when they still have the approved digest, else why the run is refused. */
+export function heldPlan(path: string, approved: string): Held {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return refusedRun(`the saved plan ${path} is gone`);
+  }
+  return heldBytes(path, bytes, approved);
+}
+
+async function heldPlanAsync(path: string, approved: string): Promise<Held> {
+  const bytes = await readFile(path).catch(() => undefined);
+  return bytes === undefined ? refusedRun(`the saved plan ${path} is gone`) : heldBytes(path, bytes, approved);
+}
+
+function heldBytes(path: string, bytes: Buffer, approved: string): Held {
+  const now = createHash('sha256').update(bytes).digest('hex');
+  if (now !== approved) return refusedRun(`the saved plan ${path} changed (sha256 ${now}, approved ${approved})`);
+  return { bytes };
+}
 
 /**
  * When request r's approval is used by `argv` (its own command): the argv that applies its saved
@@ -84,17 +123,12 @@ export async function savedPlanRun(
   const shown = shownPlanDigest(r.view.preview);
   if (shown === undefined) return {};
   const path = savedPlanPath(home, r.id);
-  const refused = (why: string): SavedPlanRun => ({
-    refused: `approved, but ${why}: exactly the previewed plan cannot be applied; nothing was run`,
-  });
-  if (shown === null) return refused("the preview's saved-plan line cannot be read");
-  const bytes = await readFile(path).catch(() => undefined);
-  if (bytes === undefined) return refused(`the saved plan ${path} is gone`);
-  const now = createHash('sha256').update(bytes).digest('hex');
-  if (now !== shown) return refused(`the saved plan ${path} changed (sha256 ${now}, approved ${shown})`);
+  if (shown === null) return refusedRun("the preview's saved-plan line cannot be read");
+  const held = await heldPlanAsync(path, shown);
+  if ('refused' in held) return held;
   const run = savedPlanArgv(argv, d, path);
-  if (run === undefined) return refused('the command no longer names a plan to save');
-  return { argv: run.argv };
+  if (run === undefined) return refusedRun('the command no longer names a plan to save');
+  return { argv: run.argv, path, sha256: shown };
 }
 
 /** A request whose saved plan may still be applied: open, or approved with a usable grant. */

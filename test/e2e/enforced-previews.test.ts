@@ -6,12 +6,11 @@
  * the executor's trusted PATH that says who ran it and prints the credential it got, the built CLI
  * and a real daemon. Skipped with a printed reason when not root or PostgreSQL is missing.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -23,7 +22,18 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
-import { collect, installApp, osUsersSkipReason, PATH, startEnforcedDaemon, tearDown, type Run } from './os-users.js';
+import {
+  adminGuard,
+  collect,
+  enforcedSocket,
+  enforcedUsers,
+  installApp,
+  osUsersSkipReason,
+  PATH,
+  startEnforcedDaemon,
+  tearDown,
+  type Run,
+} from './os-users.js';
 
 const SKIP = osUsersSkipReason() ?? postgresSkipReason();
 if (SKIP !== undefined) console.log(`test/e2e/enforced-previews.test.ts: suite skipped: ${SKIP}`);
@@ -41,7 +51,7 @@ describe.skipIf(SKIP !== undefined)('enforced mode: previews run as the executor
   const tag = randomBytes(3).toString('hex');
   const u = { daemon: `prevxd${tag}`, agent: `prevxa${tag}`, runner: `prevxr${tag}`, group: `prevxs${tag}` };
   const created: string[] = [];
-  const id = { agent: 0, agentGid: 0, runner: 0 };
+  const id = { agent: 0, agentGid: 0, runner: 0, runnerGid: 0, daemon: 0, daemonGid: 0 };
   let base = '';
   let app = '';
   let home = '';
@@ -54,11 +64,6 @@ describe.skipIf(SKIP !== undefined)('enforced mode: previews run as the executor
   const token = `tok-${randomBytes(12).toString('hex')}`;
   const canary = `canary-${randomBytes(8).toString('hex')}`;
 
-  const sh = (cmd: string, args: string[]): string => {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
   const agentEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
     PATH,
     HOME: `/home/${u.agent}`,
@@ -79,21 +84,8 @@ describe.skipIf(SKIP !== undefined)('enforced mode: previews run as the executor
   };
   const guard = (args: string[], env = agentEnv()): Promise<Run> =>
     asAgent([process.execPath, join(app, 'bin', 'guard.js'), ...args], env);
-  const admin = (args: string[], extra: Record<string, string> = {}): Promise<Run> => {
-    const child = spawn(
-      'env',
-      [
-        '-i',
-        ...envArgs({ PATH, HOME: base, GUARD_SOCKET: sock, ...extra }),
-        process.execPath,
-        join(app, 'bin', 'guard.js'),
-        ...args,
-      ],
-      { cwd: base },
-    );
-    child.stdin.end();
-    return collect(child);
-  };
+  const admin = (args: string[], extra: Record<string, string> = {}): Promise<Run> =>
+    adminGuard(app, base, sock, args, extra);
   /** A held request made by the agent (--no-wait) and its preview as the administrator sees it. */
   const held = async (argv: string[], env = agentEnv()) => {
     const r = await guard(['exec', '--no-wait', '--', ...argv], env);
@@ -151,16 +143,7 @@ rules:
         `create table secrets (v text); insert into secrets values ('${canary}'); alter table secrets owner to app`,
         'appdb',
       );
-      sh('groupadd', [u.group]);
-      created.push(`group:${u.group}`);
-      for (const n of [u.daemon, u.agent, u.runner]) {
-        sh('useradd', ['-m', '-U', ...(n === u.runner ? [] : ['-G', u.group]), '-s', '/bin/sh', n]);
-        created.push(n);
-      }
-      const num = (flag: string, who: string): number => Number(sh('id', [flag, who]).trim());
-      id.agent = num('-u', u.agent);
-      id.agentGid = num('-g', u.agent);
-      id.runner = num('-u', u.runner);
+      Object.assign(id, enforcedUsers(u, created));
       base = mkdtempSync('/tmp/prevx-');
       chmodSync(base, 0o755);
       app = installApp(base);
@@ -192,13 +175,9 @@ esac
       for (const n of ['terraform', 'tofu']) writeFileSync(join(tbin, n), fake, { mode: 0o755 });
       home = join(base, 'home');
       mkdirSync(home, { mode: 0o700 });
-      chownSync(home, num('-u', u.daemon), num('-g', u.daemon));
+      chownSync(home, id.daemon, id.daemonGid);
       writeFileSync(join(base, 'policy.yaml'), POLICY, { mode: 0o644 });
-      const sockDir = join(base, 'sock');
-      mkdirSync(sockDir);
-      chownSync(sockDir, num('-u', u.daemon), Number(sh('getent', ['group', u.group]).split(':')[2]));
-      chmodSync(sockDir, 0o2710);
-      sock = join(sockDir, 'guard.sock');
+      sock = enforcedSocket(base, id.daemon, u.group);
       work = join(base, 'work');
       mkdirSync(work, { mode: 0o755 });
       chownSync(work, id.agent, id.agentGid);
@@ -338,9 +317,12 @@ esac
       runner: { user: u.runner, uid: id.runner },
       credentials: [{ name: 'tok', kind: 'env', version: 1 }],
     });
-    // no plan file is kept for the client to apply: the executor runs the command as written
-    expect(h.preview!.text).not.toMatch(/on approval guard runs/);
-    expect(existsSync(join(home, 'plans', `${h.id}.tfplan`))).toBe(false);
+    // the plan the runner wrote is kept by the daemon, for the executor to apply exactly (decision 1110;
+    // test/e2e/enforced-saved-plan.test.ts applies it)
+    const kept = join(home, 'plans', `${h.id}.tfplan`);
+    expect(h.preview!.text.split('\n').pop()).toContain(
+      `on approval guard runs \`terraform apply -input=false ${kept}\`: exactly this saved plan (sha256 ${createHash('sha256').update(readFileSync(kept)).digest('hex')})`,
+    );
   });
 
   it('a tool that runs the configuration is not run with credentials without the opt-in', async () => {

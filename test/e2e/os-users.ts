@@ -3,7 +3,7 @@
  * reason, a copy of the built CLI the new users can read, and a daemon started as its own user.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -134,4 +134,59 @@ export function startEnforcedDaemon(o: {
     o.base,
     ['--policy', o.policy],
   );
+}
+
+/** A setup command that must succeed: its stdout, or an error with its stderr. */
+export function sh(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * The users of an enforced deployment: the daemon and the agent share the socket's group, the
+ * runner has only its own (decision 1020). Each is pushed onto `created` for tearDown.
+ */
+export function enforcedUsers(
+  u: { daemon: string; agent: string; runner: string; group: string },
+  created: string[],
+): { daemon: number; daemonGid: number; agent: number; agentGid: number; runner: number; runnerGid: number } {
+  sh('groupadd', [u.group]);
+  created.push(`group:${u.group}`);
+  for (const n of [u.daemon, u.agent, u.runner]) {
+    sh('useradd', ['-m', '-U', ...(n === u.runner ? [] : ['-G', u.group]), '-s', '/bin/sh', n]);
+    created.push(n);
+  }
+  const num = (flag: string, who: string): number => Number(sh('id', [flag, who]).trim());
+  return {
+    daemon: num('-u', u.daemon),
+    daemonGid: num('-g', u.daemon),
+    agent: num('-u', u.agent),
+    agentGid: num('-g', u.agent),
+    runner: num('-u', u.runner),
+    runnerGid: num('-g', u.runner),
+  };
+}
+
+/** The daemon's socket path in a directory of base only the daemon and the socket's group may use. */
+export function enforcedSocket(base: string, daemonUid: number, group: string): string {
+  const dir = join(base, 'sock');
+  mkdirSync(dir);
+  chownSync(dir, daemonUid, Number(sh('getent', ['group', group]).split(':')[2]));
+  chmodSync(dir, 0o2710);
+  return join(dir, 'guard.sock');
+}
+
+/** guard as root (the administrator) over the daemon's socket, with only PATH, HOME and `extra`. */
+export function adminGuard(
+  app: string,
+  base: string,
+  sock: string,
+  args: string[],
+  extra: Record<string, string> = {},
+): Promise<Run> {
+  const env = Object.entries({ PATH, HOME: base, GUARD_SOCKET: sock, ...extra }).map(([k, v]) => `${k}=${v}`);
+  const child = spawn('env', ['-i', ...env, process.execPath, join(app, 'bin', 'guard.js'), ...args], { cwd: base });
+  child.stdin.end();
+  return collect(child);
 }

@@ -89,6 +89,8 @@ export async function execCommand(io: Io, command: string[], opts: ExecOptions):
     await bound?.program?.handle.close();
     try {
       refuseTty(io);
+      // the executor applies the saved plan itself (decision 1110); this only says so
+      savedPlanArgs(go.argv, file, io);
       return (await runInExecutor(go.client, go.execId, go.executor, io)).exitCode;
     } finally {
       go.client.close();

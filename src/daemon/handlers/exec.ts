@@ -153,9 +153,8 @@ export async function handleExec(ctx: DaemonContext, conn: Conn, msg: Msg): Prom
     try {
       if (scoped) await ctx.machine.consumeScoped(granted.id, probe, fingerprint, execId, id);
       else await ctx.machine.consume(granted.id, fingerprint, execId, id, programSha256Of(msg.context));
-      if (applies.argv !== undefined) planRunsOf(ctx).start(execId, granted.id);
-      const offer = startedExec(ctx, conn, execId, id, plan);
-      answer({ outcome: 'run', execId, requestId: id, grant: granted.id, ...applies, ...offer });
+      const offer = startedExec(ctx, conn, execId, id, plan, applying(ctx, execId, granted.id, applies));
+      answer({ outcome: 'run', execId, requestId: id, grant: granted.id, ...runArgv(applies), ...offer });
       return true;
     } catch (err) {
       if (!(err instanceof ReplyError)) throw err;
@@ -305,9 +304,8 @@ async function attach(
     if ('refused' in applies) throw new ReplyError('refused', applies.refused);
     const execId = newExecId();
     await ctx.machine.consume(r.id, fingerprint, execId, r.id, programSha256Of(msg.context));
-    if (applies.argv !== undefined) planRunsOf(ctx).start(execId, r.id);
-    const offer = startedExec(ctx, conn, execId, r.id, plan);
-    conn.result(msg.id, { outcome: 'run', execId, requestId, ...applies, ...offer } satisfies ExecOutcome);
+    const offer = startedExec(ctx, conn, execId, r.id, plan, applying(ctx, execId, r.id, applies));
+    conn.result(msg.id, { outcome: 'run', execId, requestId, ...runArgv(applies), ...offer } satisfies ExecOutcome);
     return;
   }
   throw new ReplyError(
@@ -354,14 +352,13 @@ function watchAsExec(
           } catch (err) {
             return closed(`approved, but the grant cannot be used: ${(err as Error).message}`);
           }
-          if (applies.argv !== undefined) planRunsOf(ctx).start(execId, next.id);
-          const offer = startedExec(ctx, conn, execId, next.id, plan);
+          const offer = startedExec(ctx, conn, execId, next.id, plan, applying(ctx, execId, next.id, applies));
           send({
             event: 'run',
             execId,
             requestId: next.id,
             approvedBy: next.view.approvals.map((a) => a.approver),
-            ...applies,
+            ...runArgv(applies),
             ...offer,
           });
         })().catch((err: unknown) => closed(`approved, but the run could not be prepared: ${(err as Error).message}`));
@@ -389,9 +386,34 @@ function watchAsExec(
   }
 }
 
+/** What the run answer carries of a saved plan's run: the argv the client says it applies (decision 1086). */
+const runArgv = (a: SavedPlanRun): { argv?: string[] } => ('argv' in a && a.argv !== undefined ? { argv: a.argv } : {});
+
+/** A run that applies request requestId's saved plan: remembered until it ends (decision 1086). */
+interface Applying {
+  savedPlan: NonNullable<ExecutorPlan['savedPlan']>;
+  ended: () => Promise<void>;
+}
+
+function applying(ctx: DaemonContext, execId: string, requestId: string, a: SavedPlanRun): Applying | undefined {
+  if (!('argv' in a) || a.argv === undefined) return undefined;
+  planRunsOf(ctx).start(execId, requestId);
+  return { savedPlan: { path: a.path, sha256: a.sha256, argv: a.argv }, ended: () => endPlanRun(ctx, execId) };
+}
+
+/** A run has ended: a saved plan it applied goes once no grant can apply it again. */
+async function endPlanRun(ctx: DaemonContext, execId: string): Promise<void> {
+  const planOf = planRunsOf(ctx).end(execId);
+  if (planOf !== undefined)
+    await dropUsedPlan(ctx, planOf).catch((err: unknown) =>
+      ctx.log.warn(`saved plan of ${planOf}: ${(err as Error).message}`),
+    );
+}
+
 /**
  * Remember a command told to run, and which verified user may report its end. With an executor
- * plan, the daemon runs it (exec_run) and the answer says so.
+ * plan, the daemon runs it (exec_run) and the answer says so; a saved plan it applies is the
+ * executor's to check and apply (decision 1110).
  */
 function startedExec(
   ctx: DaemonContext,
@@ -399,9 +421,18 @@ function startedExec(
   execId: string,
   requestId: string,
   plan?: ExecutorPlan,
+  applies?: Applying,
 ): ReturnType<typeof executorOffer> {
   // an executed command's end is the executor's to record, never a client's exec_end
-  if (plan !== undefined) return executorOffer(ctx, conn, execId, requestId, plan);
+  if (plan !== undefined)
+    return executorOffer(
+      ctx,
+      conn,
+      execId,
+      requestId,
+      applies === undefined ? plan : { ...plan, savedPlan: applies.savedPlan },
+      applies?.ended,
+    );
   ctx.execs.set(execId, requestId);
   ctx.execOwners.set(execId, conn.peer?.uid);
   return {};
@@ -419,12 +450,7 @@ export async function handleExecEnd(
     throw new ReplyError('not_found', `no running command ${msg.execId}`);
   ctx.execs.delete(msg.execId);
   ctx.execOwners.delete(msg.execId);
-  // the run has ended: a saved plan it applied goes once no grant can apply it again
-  const planOf = planRunsOf(ctx).end(msg.execId);
-  if (planOf !== undefined)
-    await dropUsedPlan(ctx, planOf).catch((err: unknown) =>
-      ctx.log.warn(`saved plan of ${planOf}: ${(err as Error).message}`),
-    );
+  await endPlanRun(ctx, msg.execId);
   await ctx.ledger.append('exec_end', {
     requestId,
     execId: msg.execId,
