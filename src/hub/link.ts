@@ -4,7 +4,8 @@
  * hub for votes, dialling out only. The daemon stays the judge: each vote must carry a valid
  * signature by the hub vote key pinned in this config and name this host, or it is refused and
  * recorded (`approval_refused`); a valid one is then a channel decision under the usual rules
- * (the Slack user must map to an enrolled approver, four-eyes, quorum). A hub that is down only
+ * (the Slack user must map to an enrolled approver, four-eyes, quorum); an extension or revocation
+ * goes through the same paths as the daemon's own Slack (decision 1103). A hub that is down only
  * delays: requests wait and expire, allowed commands never involve it.
  */
 import type { KeyObject } from 'node:crypto';

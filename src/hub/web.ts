@@ -6,6 +6,8 @@
  * vote signed with the hub's vote key, like a Slack click, whose identity is the IdP subject
  * (channel `hub-web`, verifiedBy `hub+idp:<issuer>`); the host's daemon maps it to the approver
  * enrolled with that subject or refuses and records it. Step-up approvals are not taken here.
+ * Live grants of those hosts are listed with Extend and Revoke, sent as hub-signed grant actions
+ * the host applies as its own page's (decision 1103).
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
