@@ -67,13 +67,13 @@ export function addGrantAction(store: HubStore, a: HubGrantAction, votePem: stri
   );
 }
 
+/** A live grant on the hub: its host's name, its view (marks checked) and the grant as the host last sent it. */
+export interface HubLiveGrant extends LiveGrant {
+  hostName: string;
+}
+
 /** The live grants of the hosts a condition (SQL on `r`, parameters from $1) selects, oldest first. */
-export async function liveGrantsWhere(
-  store: HubStore,
-  where: string,
-  params: unknown[],
-  show: (view: RequestView, hostName: string) => RequestView,
-): Promise<LiveGrant[]> {
+export async function liveGrantsWhere(store: HubStore, where: string, params: unknown[]): Promise<HubLiveGrant[]> {
   const r = await store.pool.query<{ name: string; view: RequestView }>(
     `SELECT h.name, r.view FROM requests r JOIN hosts h ON h.id = r.host_id
      WHERE r.grant_until > now() AND ${where} ORDER BY r.rev LIMIT 1000`,
@@ -81,6 +81,6 @@ export async function liveGrantsWhere(
   );
   return r.rows.flatMap(({ name, view }) => {
     const grant = grantOf(view);
-    return grant === undefined ? [] : [{ view: show(checkedGrantMarks(view), name), grant }];
+    return grant === undefined ? [] : [{ hostName: name, view: checkedGrantMarks(view), grant }];
   });
 }

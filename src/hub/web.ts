@@ -97,7 +97,8 @@ class HubWebSource implements WebSource {
   async grants(who: ChannelIdentity): Promise<LiveGrant[]> {
     const subject = this.subject(who);
     if (subject === undefined) return [];
-    return liveGrantsWhere(this.store, LISTED, [subject, this.issuer], hubView);
+    const live = await liveGrantsWhere(this.store, LISTED, [subject, this.issuer]);
+    return live.map((g) => ({ view: hubView(g.view, g.hostName), grant: g.grant }));
   }
 
   /**
