@@ -185,7 +185,8 @@ describe.skipIf(skip)('extending and revoking a grant through the hub', () => {
     insert('910001', body('910001'), signVote(body('910001'), newVoteKeyPem().privatePem));
     insert('910002', body('910002'), '');
     // a genuine signature, for vote 910003, delivered as vote 910004
-    insert('910004', body('910003'), signVote(body('910003'), pem));
+    const moved = body('910003');
+    insert('910004', moved, signVote(moved, pem));
     // the hub's own key, claiming the host's own page verified the login
     const own = body('910005', { identity: { channel: 'web', id: 'alice', verifiedBy: `idp:${idp.issuer}` } });
     insert('910005', own, signVote(own, pem));
