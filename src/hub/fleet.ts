@@ -5,6 +5,8 @@
  *   POST /v1/fleet/decisions  {host, signed}      (an approver, signed) → {vote}
  *   POST /v1/fleet/session                        (an approver, signed) → {token, expiresAt}
  *   GET  /v1/fleet/events                         (an approver) → text/event-stream of `changed` (fleet-events.ts)
+ *   GET  /v1/fleet/grants                         (an approver) → {grants: [{host, view, grant}]}   (decision 1103)
+ *   POST /v1/fleet/grants     {host, requestId, action, from?, to?}   (an approver) → {relayed: true}
  * A session token (`Authorization: Bearer ghs_…`, 8 hours) stands for the signature on later
  * calls, so the TUI needs the approver key unlocked once to log in, not for every read.
  * An approver is known by a public key that an enrolled host distributed as one of its approvers,
@@ -21,6 +23,8 @@ import { checkApproverHeaders } from './approver-auth.js';
 import type { FleetEvents } from './fleet-events.js';
 import type { HostRow, HubStore } from './store.js';
 import { signVote, type VoteBody } from './vote.js';
+import { addGrantAction, liveGrantsWhere } from './grants.js';
+import { REQUEST_ID_PATTERN } from '../daemon/ids.js';
 
 const MAX_BODY = 256 * 1024;
 
@@ -44,6 +48,18 @@ const approversBody = z
   })
   .strict();
 const decisionBody = z.object({ host: z.string().min(1).max(63), signed: signedDecisionSchema }).strict();
+const grantBody = z
+  .object({
+    host: z.string().min(1).max(63),
+    requestId: z.string().regex(REQUEST_ID_PATTERN),
+    action: z.enum(['extend', 'revoke']),
+    from: z.unknown().optional(),
+    to: z.unknown().optional(),
+  })
+  .strict();
+
+/** The hosts that enrolled the approver key $1 (on `r`). */
+const BY_KEY = 'EXISTS (SELECT 1 FROM host_approvers a WHERE a.host_id = r.host_id AND a.public_key = $1)';
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -132,6 +148,8 @@ export class FleetRoutes {
     if (req.method === 'GET' && path === '/v1/fleet/requests') return { requests: await this.requests(key) };
     if (req.method === 'GET' && path === '/v1/fleet/events' && this.events !== undefined)
       return void (await this.events.stream(key, res));
+    if (req.method === 'GET' && path === '/v1/fleet/grants') return { grants: await this.grants(key) };
+    if (req.method === 'POST' && path === '/v1/fleet/grants') return this.changeGrant(key, parse(grantBody, text));
     if (req.method === 'POST' && path === '/v1/fleet/decisions') {
       const d = parse(decisionBody, text);
       return { vote: await this.relay(key, d.host, d.signed) };
@@ -181,12 +199,46 @@ export class FleetRoutes {
   private async requests(key: string): Promise<{ host: string; view: unknown }[]> {
     const r = await this.store.pool.query<{ name: string; view: unknown }>(
       `SELECT h.name, r.view FROM requests r JOIN hosts h ON h.id = r.host_id
-       WHERE r.state IN ('pending', 'needs_info')
-         AND EXISTS (SELECT 1 FROM host_approvers a WHERE a.host_id = r.host_id AND a.public_key = $1)
+       WHERE r.state IN ('pending', 'needs_info') AND ${BY_KEY}
        ORDER BY r.rev LIMIT 1000`,
       [key],
     );
     return r.rows.map((x) => ({ host: x.name, view: x.view }));
+  }
+
+  /** Live grants of the hosts that enrolled this approver key, oldest first (decision 1103). */
+  private async grants(key: string): Promise<{ host: string; view: unknown; grant: unknown }[]> {
+    const live = await liveGrantsWhere(this.store, BY_KEY, [key]);
+    return live.map((g) => ({ host: g.hostName, view: g.view, grant: g.grant }));
+  }
+
+  /**
+   * An extension or revocation by an approver the hub knows by its key: a hub-signed grant action
+   * naming the approver as the host enrolled it (`hub-approver`, verified by the key); the host
+   * applies it as its own Slack's and records it (decision 1103).
+   */
+  private async changeGrant(key: string, g: z.infer<typeof grantBody>): Promise<{ relayed: true }> {
+    const row = (
+      await this.store.pool.query<{ name: string }>(
+        `SELECT a.name FROM host_approvers a JOIN hosts h ON h.id = a.host_id WHERE h.name = $1 AND a.public_key = $2`,
+        [g.host, key],
+      )
+    ).rows[0];
+    if (row === undefined) throw new FleetError(404, `host ${g.host} lists no approver with this key`);
+    const refusal = await addGrantAction(
+      this.store,
+      {
+        hostName: g.host,
+        requestId: g.requestId,
+        action: g.action,
+        identity: { channel: 'hub-approver', id: row.name, verifiedBy: `hub+key:${key}` },
+        ...(g.action === 'extend' ? { from: g.from ?? null, to: g.to ?? null } : {}),
+      },
+      this.votePem,
+    );
+    if (refusal !== undefined) throw new FleetError(409, refusal);
+    this.log('info', `relayed ${g.action} of ${g.requestId} by ${row.name} to host ${g.host}`);
+    return { relayed: true };
   }
 
   /** Stores the signed decision as a vote for its host (which checks it); wakes that host. */

@@ -4,7 +4,8 @@
  * hub for votes, dialling out only. The daemon stays the judge: each vote must carry a valid
  * signature by the hub vote key pinned in this config and name this host, or it is refused and
  * recorded (`approval_refused`); a valid one is then a channel decision under the usual rules
- * (the Slack user must map to an enrolled approver, four-eyes, quorum). A hub that is down only
+ * (the Slack user must map to an enrolled approver, four-eyes, quorum); an extension or revocation
+ * goes through the same paths as the daemon's own Slack (decision 1103). A hub that is down only
  * delays: requests wait and expire, allowed commands never involve it.
  */
 import type { KeyObject } from 'node:crypto';
@@ -21,6 +22,7 @@ import { guardPaths } from '../config/paths.js';
 import { EvidenceForwarder } from './forward.js';
 import { signedDecisionSchema } from '../approval/schema.js';
 import { grantOfToken } from '../channels/scope-choice.js';
+import { REQUEST_ID_PATTERN } from '../daemon/ids.js';
 
 const hubSection = z
   .object({
@@ -51,6 +53,23 @@ export function loadHubSection(text: string, file: string): HubSection | undefin
     hint: 'Fix the hub section of the configuration; see docs/hub.md.',
   });
 }
+
+/**
+ * The identity of a grant action: what the hub's surface verified, marked as vouched for by the hub
+ * (`hub+slack:…`, `hub+idp:…`); not the daemon's own page's channel, whose identity it checks itself.
+ */
+const hubIdentity = z
+  .object({
+    channel: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine((c) => c !== 'web', "the web channel is the daemon's own page"),
+    id: z.string().min(1).max(256),
+    display: z.string().max(256).optional(),
+    verifiedBy: z.string().max(600).startsWith('hub+'),
+  })
+  .strict();
 
 interface WireVote {
   id: string;
@@ -211,7 +230,7 @@ export class HubLink implements Channel {
       const id = this.dirty.values().next().value as string;
       const view = this.latest.get(id)!;
       try {
-        await this.call('PUT', '/v1/requests', { view: withFingerprint(view, this.host) });
+        await this.call('PUT', '/v1/requests', { view: viewForHub(view, this.host) });
         failures = 0;
         this.connected = true;
         if (this.latest.get(id) === view) {
@@ -288,6 +307,34 @@ export class HubLink implements Channel {
     }
   }
 
+  /**
+   * An extension or revocation of a grant from the hub's web page, Slack or fleet (decision 1103): the
+   * same paths as the daemon's own channels (`host.extend`, `host.revoke`), which check the identity,
+   * eligibility and bounds and record the result or the refusal. The identity must be one a hub
+   * vouches for (`verifiedBy` "hub+…"), never one this daemon's own surfaces verify.
+   */
+  private async handleGrantAction(v: WireVote, b: VoteBody): Promise<void> {
+    const who = hubIdentity.safeParse(b.identity);
+    if (typeof b.requestId !== 'string' || !REQUEST_ID_PATTERN.test(b.requestId))
+      return this.refuse(v, 'hub-malformed', 'the grant action names no request', { action: b.action });
+    if (!who.success)
+      return this.refuse(v, 'hub-malformed', 'the grant action names no identity a hub vouches for', {
+        action: b.action,
+      });
+    const host = this.host;
+    const identity = who.data;
+    const refusal =
+      b.action === 'revoke'
+        ? await host?.revoke?.({ requestId: b.requestId, identity })
+        : await host?.extend?.({ requestId: b.requestId, identity, from: b.from, to: b.to });
+    if (refusal === undefined)
+      return this.refuse(v, 'hub-unsupported', `this daemon takes no ${b.action} from the hub`, { action: b.action });
+    if (refusal !== null) {
+      this.refused++;
+      this.host?.log({ channel: 'hub', level: 'warn', message: `${b.action} ${v.id} refused: ${refusal}` });
+    }
+  }
+
   private async refuse(v: WireVote, code: string, reason: string, extra: Record<string, string> = {}): Promise<void> {
     this.refused++;
     const body = v.body as Partial<VoteBody> | undefined;
@@ -315,6 +362,7 @@ export class HubLink implements Channel {
       return this.refuse(v, 'hub-wrong-host', 'the vote was signed for another host or another vote id');
     this.host?.log({ channel: 'hub', level: 'info', message: `vote ${v.id}: ${b.action} of ${b.requestId}` });
     if (b.signed !== undefined) return this.handleSigned(v, b);
+    if (b.action === 'extend' || b.action === 'revoke') return this.handleGrantAction(v, b);
     const grant = this.voteGrant(b);
     if (grant !== undefined && !grant.ok)
       return this.refuse(v, 'grant-refused', grant.reason, {
@@ -346,11 +394,19 @@ export class HubLink implements Channel {
 }
 
 /**
- * The view with the fingerprint an approver signs over, and whether its rule needs a step-up login
- * (the hub's web page then sends the approver to the host; decision 1068). Open requests only; from
- * the daemon's own record.
+ * The view as the hub gets it. An open request's carries the fingerprint an approver signs over, and
+ * whether its rule needs a step-up login (the hub's web page then sends the approver to the host;
+ * decision 1068). A live grant's (`revocable`) carries the grant now, uses left and expiry, which the
+ * hub's surfaces show beside Extend and Revoke (decision 1103). From the daemon's own record.
  */
-function withFingerprint(view: RequestView, host: ChannelHost | undefined): RequestView {
+function viewForHub(view: RequestView, host: ChannelHost | undefined): RequestView {
+  if (view.revocable === true) {
+    const live = host?.grants?.().find((g) => g.view.id === view.id);
+    if (live !== undefined) return { ...view, grant: live.grant } as RequestView;
+    // no longer live (used up or expired since the view was made): nothing to offer on the hub
+    const { revocable: _gone, extendOffer: _none, ...rest } = view;
+    return rest;
+  }
   if (view.state !== 'pending' && view.state !== 'needs_info') return view;
   const detail = host?.pending?.().find((p) => p.detail.view.id === view.id)?.detail;
   if (detail === undefined) return view;

@@ -194,6 +194,14 @@ CREATE TABLE webhook_callbacks (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'live grants: until when the grant of an approved request is usable (extend and revoke on the hub, decision 1103)',
+    sql: `
+ALTER TABLE requests ADD COLUMN grant_until timestamptz;
+CREATE INDEX requests_live_grants ON requests (grant_until) WHERE grant_until IS NOT NULL;
+`,
+  },
 ];
 
 /** Advisory lock keys (one namespace for the hub; arbitrary constants). */

@@ -10,20 +10,22 @@
  */
 import pg from 'pg';
 import { choiceToken } from '../channels/scope-choice.js';
-import type { Channel, ChannelDecision, ChannelHost, RequestView } from '../channels/types.js';
+import type { Channel, ChannelDecision, ChannelHost, ChannelIdentity, RequestView } from '../channels/types.js';
 import { LOCK_SLACK } from './migrations.js';
 import { knownMessages, recordMessage, type KnownMessage } from './slack-messages.js';
 import type { HubStore } from './store.js';
+import { addGrantAction, checkedGrantMarks } from './grants.js';
 
 export const HUB_ID = /^(rq-[0-9a-f]{12})@([a-z0-9][a-z0-9-]{0,62})$/;
 
 /**
  * A host's request as the hub's surfaces show it. Its `grantBounds` stay: the hub offers the scopes
- * the rule allows, and the chosen one travels in the vote (decision 1090).
+ * the rule allows, and the chosen one travels in the vote (decision 1090). A live grant's marks stay
+ * when well formed (`revocable`, `extendOffer`): the hub's surfaces offer Revoke and Extend, sent as
+ * hub-signed grant actions (decision 1103).
  */
 export function hubView(view: RequestView, hostName: string): RequestView {
-  // no grant extension or revocation through the hub: its votes carry neither (decisions 1091, 1094)
-  const { extendOffer: _notRelayed, revocable: _notRevocable, ...rest } = view;
+  const rest = checkedGrantMarks(view);
   return { ...rest, id: `${view.id}@${hostName}`, requester: { ...view.requester, host: hostName } };
 }
 
@@ -115,6 +117,8 @@ export class SlackOwner {
       this.channel = channel;
       const host: ChannelHost = {
         decide: (d) => this.decide(d),
+        extend: (e) => this.grantAction('extend', e.requestId, e.identity, { from: e.from, to: e.to }),
+        revoke: (e) => this.grantAction('revoke', e.requestId, e.identity),
         log: (e) => this.opts.log(e.level, `channel ${e.channel}: ${e.message}`),
       };
       await channel.start(host);
@@ -229,6 +233,38 @@ export class SlackOwner {
     } catch (err) {
       this.opts.log('error', `recording a vote failed: ${(err as Error).message}`);
       return 'the hub cannot record this decision right now; try again in a moment';
+    }
+  }
+
+  /** An Extend or Revoke click (decision 1103): a hub-signed grant action for the request's host, which checks it. */
+  private async grantAction(
+    action: 'extend' | 'revoke',
+    id: string,
+    identity: ChannelIdentity,
+    change: { from?: unknown; to?: unknown } = {},
+  ): Promise<string | null> {
+    const m = HUB_ID.exec(id);
+    if (m === null) return `unknown request ${id}`;
+    try {
+      const refusal = await addGrantAction(
+        this.opts.store,
+        {
+          hostName: m[2]!,
+          requestId: m[1]!,
+          action,
+          identity: { ...identity, verifiedBy: `hub+${identity.verifiedBy ?? identity.channel}` },
+          ...change,
+        },
+        this.opts.votePem,
+      );
+      this.opts.log(
+        refusal === undefined ? 'info' : 'warn',
+        `${action} by ${identity.id} for ${id}: ${refusal ?? 'sent to the host'}`,
+      );
+      return refusal ?? null;
+    } catch (err) {
+      this.opts.log('error', `recording a grant action failed: ${(err as Error).message}`);
+      return 'the hub cannot record this right now; try again in a moment';
     }
   }
 

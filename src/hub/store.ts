@@ -6,7 +6,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { RequestView } from '../channels/types.js';
-import { newVoteKeyPem, signVote, type VoteBody } from './vote.js';
+import { GRANT_ACTIONS, newVoteKeyPem, signVote, voteVersion, type VoteBody } from './vote.js';
+import { grantUntil } from './grants.js';
 
 export const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -164,10 +165,11 @@ export class HubStore {
 
   async putRequest(host: HostRow, view: RequestView): Promise<void> {
     await this.pool.query(
-      `INSERT INTO requests (host_id, request_id, state, view) VALUES ($1, $2, $3, $4)
+      `INSERT INTO requests (host_id, request_id, state, view, grant_until) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (host_id, request_id) DO UPDATE
-         SET state = EXCLUDED.state, view = EXCLUDED.view, rev = nextval('request_rev'), updated_at = now()`,
-      [host.id, view.id, view.state, JSON.stringify(view)],
+         SET state = EXCLUDED.state, view = EXCLUDED.view, grant_until = EXCLUDED.grant_until,
+           rev = nextval('request_rev'), updated_at = now()`,
+      [host.id, view.id, view.state, JSON.stringify(view), grantUntil(view)],
     );
     await this.pool.query(`SELECT pg_notify('guard_requests', $1)`, [host.id]);
   }
@@ -185,7 +187,10 @@ export class HubStore {
     return r.rows.map((x) => ({ rev: x.rev, hostName: x.name, hostId: x.host_id, view: x.view }));
   }
 
-  /** Records a channel vote for a host's request, signed with the vote key; wakes that host. */
+  /**
+   * Records a channel vote for a host's request, signed with the vote key; wakes that host. An
+   * extension or revocation of its grant (decision 1103) is a vote of its own version.
+   */
   async addVote(
     hostName: string,
     requestId: string,
@@ -193,17 +198,21 @@ export class HubStore {
     privatePem: string,
   ): Promise<string | undefined> {
     return this.tx(async (client) => {
-      const req = await client.query<{ host_id: string; state: string }>(
-        `SELECT r.host_id, r.state FROM requests r JOIN hosts h ON h.id = r.host_id WHERE h.name = $1 AND r.request_id = $2`,
+      const req = await client.query<{ host_id: string; state: string; live: boolean }>(
+        `SELECT r.host_id, r.state, coalesce(r.grant_until > now(), false) AS live
+           FROM requests r JOIN hosts h ON h.id = r.host_id WHERE h.name = $1 AND r.request_id = $2`,
         [hostName, requestId],
       );
       const row = req.rows[0];
       if (row === undefined) {
         return `no request ${requestId} from host ${hostName}`;
       }
+      // an extension or revocation only of a grant the host last said is live (the host checks again)
+      if (GRANT_ACTIONS.includes(vote.action) && !row.live)
+        return `request ${requestId} of host ${hostName} has no live grant to ${vote.action}`;
       const id = (await client.query<{ id: string }>(`SELECT nextval('votes_id_seq')::text AS id`)).rows[0]!.id;
       const body: VoteBody = {
-        v: vote.scope === undefined ? 1 : 2,
+        v: voteVersion(vote),
         vote: id,
         host: row.host_id,
         requestId,

@@ -9,13 +9,16 @@ import { canonicalBytes } from '../util/canonical.js';
 import type { SignedDecision } from '../approval/types.js';
 
 export interface VoteBody {
-  /** 2 exactly when the vote carries a `scope` (decision 1090); signed under its own domain. */
-  v: 1 | 2;
+  /**
+   * 2 exactly when the vote carries a `scope` (decision 1090), 3 exactly when it extends or revokes a
+   * grant (decision 1103); each signed under its own domain.
+   */
+  v: 1 | 2 | 3;
   /** The hub's id of this vote (unique, increasing). */
   vote: string;
   host: string;
   requestId: string;
-  action: 'approve' | 'deny' | 'ask';
+  action: 'approve' | 'deny' | 'ask' | 'extend' | 'revoke';
   identity: { channel: string; id: string; display?: string | undefined; verifiedBy?: string | undefined };
   reason?: string | undefined;
   question?: string | undefined;
@@ -31,22 +34,57 @@ export interface VoteBody {
    * it against the rule's bounds. Only in a `v: 2` body (decision 1090).
    */
   scope?: string | undefined;
+  /**
+   * An extension (`action: "extend"`, only in a `v: 3` body): the grant as the hub's surface showed it
+   * and as it should become. The daemon applies it as its own Slack's Extend click (compare-and-set,
+   * bounds, eligibility; decision 1091).
+   */
+  from?: unknown;
+  to?: unknown;
 }
+
+/** The actions on an approved grant: a v3 body carries exactly these, and no other body does. */
+export const GRANT_ACTIONS: readonly string[] = ['extend', 'revoke'];
 
 /**
  * A vote with a scope is signed under the v2 domain, so a daemon that predates the field (and
  * verifies every vote under v1) refuses it as unsigned instead of counting it as "once" (decision 1090).
+ * An extension or revocation is v3 for the same reason: a daemon that predates it refuses it (decision 1103).
  */
 const DOMAINS: Record<number, Buffer> = {
   1: Buffer.from('guard-hub-vote-v1\n'),
   2: Buffer.from('guard-hub-vote-v2\n'),
+  3: Buffer.from('guard-hub-vote-v3\n'),
 };
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
+/** The version a body must carry: 3 for a grant action, 2 for a scope, else 1. */
+export function voteVersion(body: Pick<VoteBody, 'action' | 'scope'>): 1 | 2 | 3 {
+  return GRANT_ACTIONS.includes(body.action) ? 3 : body.scope === undefined ? 1 : 2;
+}
+
+/**
+ * Only the shapes the hub signs: v2 exactly with a scope, v3 exactly for a grant action (with `from`
+ * and `to` exactly for an extension, never with a scope, a question or a relayed signed decision).
+ */
+function wellFormed(body: VoteBody): boolean {
+  if (body.v !== voteVersion(body)) return false;
+  const grantAction = body.v === 3;
+  if (!grantAction) return body.from === undefined && body.to === undefined;
+  const extend = body.action === 'extend';
+  return (
+    (body.from !== undefined) === extend &&
+    (body.to !== undefined) === extend &&
+    body.scope === undefined &&
+    body.signed === undefined &&
+    body.question === undefined
+  );
+}
+
 function message(body: VoteBody): Buffer {
   const domain = DOMAINS[body.v];
-  // v2 exactly with a scope: a scope under v1, or v2 without one, is not a vote the hub signs
-  if (domain === undefined || (body.v === 2) !== (body.scope !== undefined)) throw new Error('malformed vote body');
+  // a body of another shape (a scope under v1, a grant action under v1 or v2…) is not one the hub signs
+  if (domain === undefined || !wellFormed(body)) throw new Error('malformed vote body');
   return Buffer.concat([domain, canonicalBytes(JSON.parse(JSON.stringify(body)))]);
 }
 

@@ -6,17 +6,22 @@
  * vote signed with the hub's vote key, like a Slack click, whose identity is the IdP subject
  * (channel `hub-web`, verifiedBy `hub+idp:<issuer>`); the host's daemon maps it to the approver
  * enrolled with that subject or refuses and records it. Step-up approvals are not taken here.
+ * Live grants of those hosts are listed with Extend and Revoke, sent as hub-signed grant actions
+ * the host applies as its own page's (decision 1103).
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PageHandler } from '../channels/http-listener.js';
-import type { ChannelDecision, ChannelIdentity, PendingRequest, RequestView } from '../channels/types.js';
+import type { ChannelDecision, ChannelIdentity, LiveGrant, PendingRequest, RequestView } from '../channels/types.js';
+import type { ChannelRevocation } from '../daemon/channel-revoke.js';
+import type { ChannelExtension } from '../request/channel-extend.js';
 import type { IdentityConfig } from '../identity/config.js';
 import { HUB_WEB } from '../request/vote.js';
 import { canonicalBytes } from '../util/canonical.js';
 import { WEB_PREFIX, WebApprovalChannel, type WebSource } from '../web/channel.js';
 import { HUB_ID, hubView, voteScope } from './slack-owner.js';
 import type { HubStore } from './store.js';
+import { addGrantAction, liveGrantsWhere } from './grants.js';
 import { PgWebSessions } from './web-sessions.js';
 
 export interface HubWebOptions {
@@ -88,25 +93,78 @@ class HubWebSource implements WebSource {
     return r.rows.length === 0 ? undefined : r.rows.map((x) => x.name).join(', ');
   }
 
-  /** A hub-signed vote for the request's host, if that host enrolled this subject; else the refusal. */
-  async decide(d: ChannelDecision): Promise<string | null> {
-    const m = HUB_ID.exec(d.requestId);
-    const subject = this.subject(d.identity);
-    if (m === null) return `unknown request ${d.requestId}`;
+  /** The live grants of the hosts that enrolled this subject (decision 1103). */
+  async grants(who: ChannelIdentity): Promise<LiveGrant[]> {
+    const subject = this.subject(who);
+    if (subject === undefined) return [];
+    const live = await liveGrantsWhere(this.store, LISTED, [subject, this.issuer]);
+    return live.map((g) => ({ view: hubView(g.view, g.hostName), grant: g.grant }));
+  }
+
+  /**
+   * Extend or revoke a live grant (decision 1103): a hub-signed grant action for the request's host,
+   * if that host enrolled this subject; the host checks it as its own page's and records it.
+   */
+  async changeGrant(
+    action: 'extend' | 'revoke',
+    e: { requestId: string; identity: ChannelIdentity; from?: unknown; to?: unknown },
+  ): Promise<string | null> {
+    const t = await this.target(e.requestId, e.identity, 'r.grant_until > now()', 'no live grant of');
+    if (typeof t === 'string') return t;
+    const refusal = await addGrantAction(
+      this.store,
+      {
+        hostName: t.hostName,
+        requestId: t.requestId,
+        action,
+        identity: this.hubIdentity(t.subject, e.identity),
+        ...(action === 'extend' ? { from: e.from, to: e.to } : {}),
+      },
+      this.votePem,
+    );
+    return refusal ?? null;
+  }
+
+  /**
+   * The request `<id>@<host>` names, when the signed-in subject may act on it (its host enrolled the
+   * subject, and `condition` on `r` holds); else the refusal, `missing` naming what was not found.
+   */
+  private async target(
+    id: string,
+    who: ChannelIdentity,
+    condition: string,
+    missing: string,
+  ): Promise<{ requestId: string; hostName: string; subject: string } | string> {
+    const m = HUB_ID.exec(id);
+    const subject = this.subject(who);
+    if (m === null) return `unknown request ${id}`;
     if (subject === undefined) return 'not signed in with the identity provider of this hub';
     const [, requestId, hostName] = m as unknown as [string, string, string];
     const listed = await this.store.pool.query(
       `SELECT 1 FROM requests r JOIN hosts h ON h.id = r.host_id
-       WHERE h.name = $3 AND r.request_id = $4 AND ${OPEN} AND ${LISTED}`,
+       WHERE h.name = $3 AND r.request_id = $4 AND ${condition} AND ${LISTED}`,
       [subject, this.issuer, hostName, requestId],
     );
-    if (listed.rowCount === 0) return `no open request ${requestId} of host ${hostName} that you may decide`;
+    if (listed.rowCount === 0) return `${missing} request ${requestId} of host ${hostName} that you may decide`;
+    return { requestId, hostName, subject };
+  }
+
+  /** The identity a hub-signed vote names: the IdP subject, vouched for by the hub (decision 1068). */
+  private hubIdentity(subject: string, who: ChannelIdentity): ChannelIdentity {
+    return { channel: HUB_WEB, id: subject, display: who.display, verifiedBy: `hub+idp:${this.issuer}` };
+  }
+
+  /** A hub-signed vote for the request's host, if that host enrolled this subject; else the refusal. */
+  async decide(d: ChannelDecision): Promise<string | null> {
+    const t = await this.target(d.requestId, d.identity, OPEN, 'no open');
+    if (typeof t === 'string') return t;
+    const { requestId, hostName, subject } = t;
     const refusal = await this.store.addVote(
       hostName,
       requestId,
       {
         action: d.action,
-        identity: { channel: HUB_WEB, id: subject, display: d.identity.display, verifiedBy: `hub+idp:${this.issuer}` },
+        identity: this.hubIdentity(subject, d.identity),
         reason: d.reason,
         question: d.question,
         ...voteScope(d),
@@ -148,15 +206,21 @@ export async function startHubWeb(
     // shared by every replica (decision 1075)
     sessions: new PgWebSessions(store.pool, opts.sessionMinutes * 60_000),
   });
-  await channel.start({
-    decide: async (d) => {
+  /** A vote or grant action the database could not take: logged, and the approver told to try again. */
+  const guarded =
+    <A extends unknown[]>(what: string, f: (...a: A) => Promise<string | null>) =>
+    async (...a: A): Promise<string | null> => {
       try {
-        return await source.decide(d);
+        return await f(...a);
       } catch (err) {
-        log('error', `recording a web page vote failed: ${(err as Error).message}`);
+        log('error', `recording a web page ${what} failed: ${(err as Error).message}`);
         return 'the hub cannot record this decision right now; try again in a moment';
       }
-    },
+    };
+  await channel.start({
+    decide: guarded('vote', (d: ChannelDecision) => source.decide(d)),
+    extend: guarded('extension', (e: ChannelExtension) => source.changeGrant('extend', e)),
+    revoke: guarded('revocation', (e: ChannelRevocation) => source.changeGrant('revoke', e)),
     log: (e) => log(e.level, `web page: ${e.message}`),
   });
   return {

@@ -16,7 +16,14 @@ import { stepUpNonce, tokenHash } from '../identity/nonce.js';
 import { checkIdToken } from '../identity/verify.js';
 import { BodyTooLargeError, readBody } from '../channels/http.js';
 import type { HttpListener } from '../channels/http-listener.js';
-import type { Channel, ChannelHost, ChannelIdentity, PendingRequest, RequestView } from '../channels/types.js';
+import type {
+  Channel,
+  ChannelHost,
+  ChannelIdentity,
+  LiveGrant,
+  PendingRequest,
+  RequestView,
+} from '../channels/types.js';
 import { continuePage, detailPage, listPage, message, signInPage, STYLE } from './html.js';
 import { grantOfToken, ONCE } from '../channels/scope-choice.js';
 import { digest, sameSecret, WebSessions, type LoginPurpose, type Session, type SessionStore } from './sessions.js';
@@ -49,6 +56,8 @@ export interface WebSource {
   whoIs(who: ChannelIdentity): Promise<string | undefined>;
   /** Shown instead of an Approve button on a step-up request: this page cannot take that approval. */
   stepUpElsewhere: string;
+  /** The live grants this IdP identity may extend or revoke (decision 1103); none when absent. */
+  grants?(who: ChannelIdentity): Promise<LiveGrant[]>;
 }
 
 export class WebApprovalChannel implements Channel {
@@ -159,7 +168,9 @@ export class WebApprovalChannel implements Channel {
     if (req.method === 'GET' && (path === WEB_PREFIX || path === `${WEB_PREFIX}/`)) {
       if (session === undefined) return send(res, 200, signInPage(), base, this.cfg);
       const pending = (await this.pending(session)).map((p) => p.detail);
-      const grants = this.opts.source === undefined ? (this.host?.grants?.() ?? []) : [];
+      const source = this.opts.source;
+      const grants =
+        source === undefined ? (this.host?.grants?.() ?? []) : ((await source.grants?.(this.identity(session))) ?? []);
       return send(res, 200, listPage(session.approver, pending, session.csrf, grants), base, this.cfg);
     }
     const m = new RegExp(`^${WEB_PREFIX}/r/([^/]+)$`).exec(path);
@@ -184,7 +195,7 @@ export class WebApprovalChannel implements Channel {
       );
     }
     const g = new RegExp(`^${WEB_PREFIX}/g/([^/]+)$`).exec(path);
-    if (req.method === 'POST' && g !== null && this.opts.source === undefined) {
+    if (req.method === 'POST' && g !== null) {
       const form = await this.checkedForm(req, res, base, session);
       if (form === undefined || session === undefined) return;
       return this.changeGrant(res, base, session, decodeURIComponent(g[1]!), form);

@@ -1,8 +1,8 @@
 /**
  * Where the Slack "Revoke" button appears (decision 1094): only on an approved request whose view
  * the daemon marked revocable (a live grant: uses left, not expired, not revoked), never on an open
- * or closed one, and never on the
- * hub's Slack, whose votes carry no revocation (`hubView` drops the mark, as it drops extendOffer).
+ * or closed one. The hub's Slack shows it too (decision 1103) when the host's mark is well formed:
+ * `hubView` keeps a mark that names a live grant and drops one that does not.
  */
 import { describe, expect, it } from 'vitest';
 import { renderMessage } from '../../src/channels/slack/blocks.js';
@@ -41,9 +41,16 @@ describe('slack: the Revoke button', () => {
     expect(channelView({ ...approved(2, 60_000), state: 'pending' }, NOW).revocable).toBeUndefined();
   });
 
-  it("the hub's Slack shows none: hubView drops the mark", () => {
-    const hub = hubView(view({ state: 'approved', revocable: true }), 'host-1');
-    expect(hub.revocable).toBeUndefined();
-    expect(revokeButtons(hub)).toHaveLength(0);
+  it("the hub's Slack shows one for a well-formed mark naming a live grant; hubView drops any other mark", () => {
+    const grant = { usesLeft: 2, expiresAt: '2026-12-06T17:00:00.000Z' };
+    const hub = hubView({ ...view({ state: 'approved', revocable: true }), grant } as RequestView, 'host-1');
+    expect(hub.revocable).toBe(true);
+    expect(revokeButtons(hub).map((b) => (b as { value?: string }).value)).toEqual([hub.id]);
+    // a mark without the grant, or naming a used-up or malformed one, is not shown
+    for (const bad of [undefined, { ...grant, usesLeft: 0 }, { ...grant, usesLeft: '2' }, { usesLeft: 1 }]) {
+      const marked = hubView({ ...view({ state: 'approved', revocable: true }), grant: bad } as RequestView, 'host-1');
+      expect(marked.revocable).toBeUndefined();
+      expect(revokeButtons(marked)).toHaveLength(0);
+    }
   });
 });

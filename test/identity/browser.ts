@@ -85,7 +85,9 @@ export async function enrolWithIdp(
     ...endorse,
     ...extra,
   ]);
-  const [, link] = await run.waitFor(/Sign in to enrol this key: (\S+)/);
+  // the enrol command derives the key (and the endorser's) before it prints the link: on a loaded
+  // machine that alone can pass the rig's default 20 s, so this bound only ends a hang
+  const [, link] = await run.waitFor(/Sign in to enrol this key: (\S+)/, 120_000);
   await codeLogin(page, link!, name);
   const r = await run.done;
   await page.context().close();

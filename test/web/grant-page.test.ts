@@ -15,7 +15,7 @@ import { heldIn, runIn } from '../helpers/scoped-rule.js';
 import { chromiumSkipReason, enrolWithIdp } from '../identity/browser.js';
 import type { TestProvider } from '../identity/provider.js';
 import { STEP_SCOPED_POLICY as POLICY, startDaemonPage, type DaemonPage } from './daemon-page.js';
-import { idpLogin, outcome as shownOutcome, signInAt } from './page.js';
+import { approveAt, grantFields, idpLogin, outcome as shownOutcome, signInAt } from './page.js';
 
 describe.skipIf(chromiumSkipReason())('live grants on the web approval page', () => {
   let idp: TestProvider;
@@ -32,25 +32,11 @@ describe.skipIf(chromiumSkipReason())('live grants on the web approval page', ()
 
   /** Approves a held request on the page with the scope labelled `scope` (default "once"). */
   async function approve(id: string, scope?: string): Promise<void> {
-    await page.goto(`${url}r/${id}`, { waitUntil: 'domcontentloaded' });
-    if (scope !== undefined)
-      await page
-        .locator('label.choice', { has: page.locator('strong', { hasText: new RegExp(`^${scope}$`) }) })
-        .locator('input')
-        .check();
-    await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    expect(await outcome()).toMatch(/^Recorded/);
+    expect(await approveAt(page, `${url}r/${id}`, scope)).toMatch(/^Recorded/);
   }
 
   /** The hidden fields of a live grant's form (`Extend` or `Revoke`) as the page shows them. */
-  async function fields(id: string, button: string): Promise<Record<string, string>> {
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    const inputs = card(id).locator(`form:has(button:text-is("${button}")) input[type=hidden]`);
-    const out: Record<string, string> = {};
-    for (const input of await inputs.all())
-      out[(await input.getAttribute('name'))!] = (await input.getAttribute('value'))!;
-    return out;
-  }
+  const fields = (id: string, button: string) => grantFields(page, url, `#grant-${id}`, button);
 
   let web: DaemonPage;
   beforeAll(async () => {

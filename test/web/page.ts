@@ -96,3 +96,30 @@ export async function refusesForgedForms(page: Page, target: string): Promise<vo
   expect(r.status()).toBe(403);
   expect(await r.text()).toMatch(/CSRF/);
 }
+
+/** Opens the request page `target`, picks the grant labelled `scope` (none: "once") and clicks Approve; the outcome shown. */
+export async function approveAt(page: Page, target: string, scope?: string): Promise<string> {
+  await page.goto(target, { waitUntil: 'domcontentloaded' });
+  if (scope !== undefined)
+    await page
+      .locator('label.choice', { has: page.locator('strong', { hasText: new RegExp(`^${scope}$`) }) })
+      .locator('input')
+      .check();
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  return outcome(page);
+}
+
+/** The hidden fields of a live grant's form (`Extend` or `Revoke`) in the card `cardSelector` of the list page `url`. */
+export async function grantFields(
+  page: Page,
+  url: string,
+  cardSelector: string,
+  button: string,
+): Promise<Record<string, string>> {
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  const inputs = page.locator(cardSelector).locator(`form:has(button:text-is("${button}")) input[type=hidden]`);
+  const out: Record<string, string> = {};
+  for (const input of await inputs.all())
+    out[(await input.getAttribute('name'))!] = (await input.getAttribute('value'))!;
+  return out;
+}

@@ -24,6 +24,9 @@ import { sdkLogger } from './logger.js';
 import { modalView, readSubmission } from './modals.js';
 import { messageOf } from '../../errors.js';
 
+/** A request an Extend or Revoke button names: a daemon's id, or the hub's `<id>@<host>` (decision 1103). */
+const GRANT_TARGET = /^rq-[0-9a-f]{12}(@[a-z0-9][a-z0-9-]{0,62})?$/;
+
 export interface SlackOptions {
   appToken: string;
   botToken: string;
@@ -333,7 +336,7 @@ export class SlackChannel implements Channel {
     const [requestId = '', fromUses, fromExpires, toUses, toExpires] = value.split(' ');
     if (this.host?.extend === undefined)
       return this.ephemeral(channel, user.id, 'grant extension is not available on this channel');
-    if (!/^rq-[0-9a-f]{12}$/.test(requestId)) return this.ephemeral(channel, user.id, 'no such request');
+    if (!GRANT_TARGET.test(requestId)) return this.ephemeral(channel, user.id, 'no such request');
     const num = (s: string | undefined): number => (s !== undefined && /^[0-9]{1,7}$/.test(s) ? Number(s) : -1);
     const refusal = await this.host.extend({
       requestId,
@@ -348,7 +351,7 @@ export class SlackChannel implements Channel {
   private async onRevoke(channel: string, user: SlackUser, requestId: string): Promise<void> {
     if (this.host?.revoke === undefined)
       return this.ephemeral(channel, user.id, 'revocation is not available on this channel');
-    if (!/^rq-[0-9a-f]{12}$/.test(requestId)) return this.ephemeral(channel, user.id, 'no such request');
+    if (!GRANT_TARGET.test(requestId)) return this.ephemeral(channel, user.id, 'no such request');
     const refusal = await this.host.revoke({ requestId, identity: this.identity(user) });
     await this.ephemeral(channel, user.id, refusal ?? `Request ${requestId} revoked.`);
   }
