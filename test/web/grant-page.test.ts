@@ -5,7 +5,7 @@
  * allows and goes through the Slack extension path (the IdP subject mapped to the enrolled approver),
  * recorded `grant_extended`; a forged or replayed extension is refused and recorded
  * (`approval_refused`, action `extend`). Revoke stops the next use, recorded with the approver and
- * the IdP subject; an approver removed after signing in cannot revoke. A step-up rule's grant is not
+ * the IdP subject; an approver removed after signing in is signed out at the next step. A step-up rule's grant is not
  * offered an extension and a forged one is refused. Posts without the session's CSRF token change nothing.
  */
 import type { Page } from 'playwright-core';
