@@ -13,9 +13,10 @@ import { KeyLockedError } from './approver.js';
 import { DecisionError, type Backend } from './backend.js';
 import { followHubEvents, type HubEvents } from './hub-events.js';
 import { backoffDelay } from './link.js';
-import type { DecisionIntent, GrantInfo, HistoryItem } from './model.js';
+import { grantText } from './grants.js';
+import type { DecisionIntent, ExtendIntent, GrantInfo, HistoryItem, RevokeIntent } from './model.js';
 import type { Action } from './reducer.js';
-import { parseView } from './wire.js';
+import { parseGrants, parseView } from './wire.js';
 
 /**
  * How often the fleet list is read again without being told: a slow fallback, since the hub's
@@ -23,11 +24,18 @@ import { parseView } from './wire.js';
  */
 export const FLEET_REFRESH_MS = 30_000;
 const CALL_TIMEOUT_MS = 15_000;
-const HUB_GRANTS_UNAVAILABLE = 'extend and revoke through the hub are not available in this TUI yet';
 
 interface FleetRow {
   host: string;
   view: RequestView & { fingerprint?: string };
+}
+
+/** The fleet's live grants (decision 1103): their views (shown in the list) and the grants (for `e` and `R`). */
+interface FleetGrants {
+  views: RequestView[];
+  grants: GrantInfo[];
+  hosts: Map<string, string>;
+  dropped: number;
 }
 
 /** Opens an approver session on the hub with one signature; returns its token. */
@@ -49,6 +57,8 @@ export async function hubLogin(
 
 export class HubBackend implements Backend {
   private rows = new Map<string, FleetRow>();
+  /** The host of each live grant the hub listed last. */
+  private grantHosts = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private attempt = 0;
@@ -126,10 +136,14 @@ export class HubBackend implements Backend {
         rows.set(view.id, { host: r.host, view: { ...view, fingerprint: fp } });
         views.push(shown);
       }
+      const live = await this.readGrants();
+      for (const v of live.views) if (!rows.has(v.id)) views.push(v);
+      dropped += live.dropped;
       this.rows = rows;
       this.attempt = 0;
       this.emit({ type: 'connection', connection: { status: 'live' } });
       this.emit({ type: 'snapshot', views });
+      this.emit({ type: 'grants-loaded', grants: live.grants });
       if (dropped > 0)
         this.emit({
           type: 'flash',
@@ -189,17 +203,80 @@ export class HubBackend implements Backend {
     return `${intent.action} of ${intent.requestId} on ${row.host} signed as ${this.session.name} and relayed; the host's daemon checks it`;
   }
 
-  /** The hub lists no grants (yet): none are shown, so none is offered for extending or revoking. */
-  grants(): Promise<GrantInfo[]> {
-    return Promise.resolve([]);
+  /** One read of `GET /v1/fleet/grants`: the live grants of the hosts that list this approver's key. */
+  private async readGrants(): Promise<FleetGrants> {
+    const data = (await this.call('GET', '/v1/fleet/grants')) as { grants?: unknown };
+    const views: RequestView[] = [];
+    const infos: unknown[] = [];
+    const hosts = new Map<string, string>();
+    let dropped = 0;
+    for (const r of Array.isArray(data.grants)
+      ? (data.grants as { host?: unknown; view?: unknown; grant?: unknown }[])
+      : []) {
+      const view = parseView(r.view);
+      // the offer as the hub relayed it from the host; parseGrants checks its shape
+      const offer = (r.view as { extendOffer?: unknown } | undefined)?.extendOffer;
+      const grant = r.grant as { usesLeft?: unknown; expiresAt?: unknown; scope?: unknown } | undefined;
+      const info =
+        view === undefined || grant === undefined
+          ? undefined
+          : parseGrants({
+              grants: [
+                {
+                  requestId: view.id,
+                  usesLeft: grant.usesLeft,
+                  expiresAt: grant.expiresAt,
+                  ...(typeof grant.scope === 'string' ? { scope: grant.scope } : {}),
+                  ...(offer === undefined ? {} : { extendOffer: offer }),
+                },
+              ],
+            });
+      if (view === undefined || typeof r.host !== 'string' || info === undefined) {
+        dropped++;
+        continue;
+      }
+      hosts.set(view.id, r.host);
+      views.push({ ...view, fleetHost: r.host } as RequestView);
+      infos.push(...info);
+    }
+    this.grantHosts = hosts;
+    return { views, grants: infos as GrantInfo[], hosts, dropped };
   }
 
-  extend(): Promise<string> {
-    return Promise.reject(new DecisionError(HUB_GRANTS_UNAVAILABLE, false));
+  /** The live grants as the hub lists them now (the extension menu reads the current offer). */
+  async grants(): Promise<GrantInfo[]> {
+    return (await this.readGrants()).grants;
   }
 
-  revoke(): Promise<string> {
-    return Promise.reject(new DecisionError(HUB_GRANTS_UNAVAILABLE, false));
+  /**
+   * An extension relayed by the hub (`POST /v1/fleet/grants`, decision 1103): the hub knows this
+   * approver by the key that opened the session and signs the action for the host, whose daemon
+   * applies it through its channel path, with its own checks and record.
+   */
+  async extend(intent: ExtendIntent): Promise<string> {
+    const host = this.hostOfGrant(intent.requestId);
+    await this.relayGrant({ host, requestId: intent.requestId, action: 'extend', from: intent.from, to: intent.to });
+    return `extension of ${intent.requestId} on ${host} to ${grantText(intent.to)} relayed as ${this.session.name}; the host's daemon checks it`;
+  }
+
+  async revoke(intent: RevokeIntent): Promise<string> {
+    const host = this.hostOfGrant(intent.requestId);
+    await this.relayGrant({ host, requestId: intent.requestId, action: 'revoke' });
+    return `revocation of ${intent.requestId} on ${host} relayed as ${this.session.name}; the host's daemon applies it`;
+  }
+
+  private hostOfGrant(requestId: string): string {
+    const host = this.grantHosts.get(requestId);
+    if (host === undefined) throw new DecisionError(`not sent: ${requestId} has no live grant on the hub`, false);
+    return host;
+  }
+
+  private async relayGrant(body: object): Promise<void> {
+    try {
+      await this.call('POST', '/v1/fleet/grants', body);
+    } catch (err) {
+      throw new DecisionError(`not sent: ${messageOf(err)}`, false);
+    }
   }
 
   history(): Promise<HistoryItem[]> {

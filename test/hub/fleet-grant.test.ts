@@ -4,7 +4,8 @@
  * key. He lists the live grants of the hosts that enrolled his key (with the grant's uses left),
  * extends one to what the rule allows and revokes another; the host applies both through its own
  * channel paths and records them with bob as the approver (`hub-approver`, verified by his key). An
- * unsigned call, a key no host lists and a grant that is not live change nothing.
+ * unsigned call, a key no host lists and a grant that is not live change nothing. The TUI's hub backend
+ * lists the grant with its host and extends and revokes it through the same routes.
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,11 @@ import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/pos
 import { heldIn, runIn, SCOPED_POLICY } from '../helpers/scoped-rule.js';
 import { canonicalBytes } from '../../src/util/canonical.js';
 import { startHost, startReplica, until, type Replica } from './fleet.js';
+import { bobSession } from './bob-fleet.js';
+import { HubBackend, hubLogin } from '../../src/tui/hub-backend.js';
+import type { GrantInfo } from '../../src/tui/model.js';
+import type { Action } from '../../src/tui/reducer.js';
+import type { RequestView } from '../../src/channels/types.js';
 
 const HOST = 'hfleetgrant-a';
 
@@ -130,5 +136,49 @@ describe.skipIf(postgresSkipReason() !== undefined)("grants through the hub's fl
     const again = await call('POST', '/v1/fleet/grants', { host: HOST, requestId: id, action: 'revoke' });
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('no live grant');
+  }, 180_000);
+
+  it("the TUI's hub backend shows the live grant with its host, extends it to the offer and revokes it, as bob", async () => {
+    const id = await approved('S-3', 'three-me', 'tui');
+    const token = await hubLogin(replica.url, bob, Date.now());
+    const backend = new HubBackend(replica.url, token, bobSession(rig), () => Date.now(), 50);
+    let views: RequestView[] = [];
+    let live: GrantInfo[] = [];
+    backend.start((a: Action) => {
+      if (a.type === 'snapshot') views = a.views;
+      if (a.type === 'grants-loaded') live = a.grants;
+    });
+    try {
+      await until(() => live.some((g) => g.requestId === id), `the grant of ${id} in the TUI`);
+      const shown = views.find((v) => v.id === id)!;
+      expect(shown.state).toBe('approved');
+      expect((shown as RequestView & { fleetHost?: string }).fleetHost).toBe(HOST);
+      const g = (await backend.grants()).find((x) => x.requestId === id)!;
+      expect(g.usesLeft).toBe(1);
+      const offer = g.extendOffer!;
+      expect(offer.to.usesLeft).toBe(3);
+      expect(await backend.extend({ requestId: id, action: 'extend', from: offer.from, to: offer.to })).toContain(HOST);
+      const ext = await rig.ledger((rs) => of(rs, id, 'grant_extended').length > 0);
+      expect(of(ext, id, 'grant_extended')[0]!.payload).toMatchObject({
+        approver: 'bob',
+        channel: 'hub-approver',
+        verifiedBy: `hub+key:${bob.publicKey}`,
+        to: { usesLeft: 3 },
+      });
+      expect((await runIn(rig, 'S-3', 'three-me', 'tui')).code).toBe(0);
+      await until(
+        async () => (await backend.grants()).find((x) => x.requestId === id)?.usesLeft === 2,
+        'the used grant on the hub',
+      );
+      expect(await backend.revoke({ requestId: id, action: 'revoke' })).toContain(HOST);
+      const rev = await rig.ledger((rs) => of(rs, id, 'grant_revoked').length > 0);
+      expect(of(rev, id, 'grant_revoked')[0]!.payload).toMatchObject({ approver: 'bob', channel: 'hub-approver' });
+      expect((await runIn(rig, 'S-3', 'three-me', 'tui')).code).toBe(75);
+      await until(async () => !(await backend.grants()).some((x) => x.requestId === id), 'the revoked grant leaving');
+      // a grant the hub no longer lists is not sent at all
+      await expect(backend.revoke({ requestId: id, action: 'revoke' })).rejects.toThrow(/has no live grant on the hub/);
+    } finally {
+      backend.stop();
+    }
   }, 180_000);
 });
