@@ -75,10 +75,17 @@ export const policySuite: Suite = {
         decide(l);
         parse(l);
       }
+    // Two passes per round, each over every line. Back to back: the judge alone. After a system call:
+    // each decision follows a getrusage() (which also gives its CPU time, µs resolution), as in the
+    // daemon every decision follows the socket read of its request; on this machine a system call
+    // leaves the next few microseconds of work slower (caches, branch predictors), which the back
+    // to back pass does not see. The bare parse has its own pass: timed just before each decision (as
+    // this suite once did), it left the judge the caches the parser had evicted.
     const tDecide: number[] = [];
+    const tAfter: number[] = [];
     const tParse: number[] = [];
-    // CPU time of this process per call (µs resolution): on a shared, loaded machine wall-clock
-    // tails measure the other tenants' work, not ours. Both are reported.
+    // CPU time of this process per call: on a shared, loaded machine wall-clock tails measure the
+    // other tenants' work, not ours. Both are reported.
     const cDecide: number[] = [];
     // each line's fastest decision over the rounds: what the judge costs when no other tenant runs
     const best = lines.map(() => Infinity);
@@ -88,17 +95,24 @@ export const policySuite: Suite = {
     };
     for (let r = 0; r < rounds; r++) {
       lines.forEach((l, i) => {
-        let t0 = performance.now();
-        parse(l);
-        tParse.push(performance.now() - t0);
-        const c0 = cpu();
-        t0 = performance.now();
+        const t0 = performance.now();
         decide(l);
         const t = performance.now() - t0;
         tDecide.push(t);
-        cDecide.push(cpu() - c0);
         if (t < best[i]!) best[i] = t;
       });
+      for (const l of lines) {
+        const c0 = cpu();
+        const t0 = performance.now();
+        decide(l);
+        tAfter.push(performance.now() - t0);
+        cDecide.push(cpu() - c0);
+      }
+      for (const l of lines) {
+        const t0 = performance.now();
+        parse(l);
+        tParse.push(performance.now() - t0);
+      }
     }
     const us = (ms: number): string => `${fmt(ms * 1000, 1)} µs`;
     const total = tDecide.reduce((a, b) => a + b, 0);
@@ -111,7 +125,10 @@ export const policySuite: Suite = {
     );
     process.stdout.write(`decisions/s: ${fmt(tDecide.length / (total / 1000), 0)}\n`);
     process.stdout.write(
-      `decision (parse included)  p50 ${us(p50)}  p99 ${us(p99)}   (target p50 ≤ 50 µs, p99 ≤ 500 µs)\n`,
+      `decision (parse included), back to back  p50 ${us(p50)}  p99 ${us(p99)}   (target p50 ≤ 50 µs, p99 ≤ 500 µs)\n`,
+    );
+    process.stdout.write(
+      `decision after a system call p50 ${us(quantile(tAfter, 0.5))}  p99 ${us(quantile(tAfter, 0.99))}   (as in the daemon)\n`,
     );
     process.stdout.write(
       `decision, each line's best p50 ${us(quantile(best, 0.5))}  p99 ${us(quantile(best, 0.99))}   (over ${rounds} rounds)\n`,

@@ -363,6 +363,13 @@ export class HubLink implements Channel {
     this.host?.log({ channel: 'hub', level: 'info', message: `vote ${v.id}: ${b.action} of ${b.requestId}` });
     if (b.signed !== undefined) return this.handleSigned(v, b);
     if (b.action === 'extend' || b.action === 'revoke') return this.handleGrantAction(v, b);
+    // Like a grant action's: only an identity the hub vouches for ("hub+…"), never one that would read
+    // in the ledger as verified by this daemon's own surfaces (decision 1103).
+    const who = hubIdentity.safeParse(b.identity);
+    if (!who.success)
+      return this.refuse(v, 'hub-malformed', 'the vote names no identity a hub vouches for', {
+        action: String(b.action),
+      });
     const grant = this.voteGrant(b);
     if (grant !== undefined && !grant.ok)
       return this.refuse(v, 'grant-refused', grant.reason, {
@@ -372,7 +379,7 @@ export class HubLink implements Channel {
     await this.host?.decide({
       requestId: b.requestId,
       action: b.action,
-      identity: b.identity,
+      identity: who.data,
       reason: b.reason,
       question: b.question,
       ...(grant?.grant === undefined ? {} : { grant: grant.grant }),

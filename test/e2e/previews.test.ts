@@ -224,9 +224,6 @@ describe.skipIf(postgresSkipReason())('effect previews: SQL row count against Po
   let pg: Postgres;
   beforeAll(async () => {
     pg = await startPostgres();
-    pg.sql(
-      "create table items (id int, kind text); insert into items select g, case when g % 3 = 0 then 'old' else 'new' end from generate_series(1, 30) g",
-    );
     await rig.startDaemon();
     await rig.enroll('alice', ['ops']);
   }, 120_000);
@@ -234,8 +231,14 @@ describe.skipIf(postgresSkipReason())('effect previews: SQL row count against Po
     await rig.cleanup();
     await pg?.destroy();
   });
+  /** A table of its own for each test (any order, any subset): 30 rows, every third one `old`. */
+  const fresh = (table: string): void =>
+    void pg.sql(
+      `create table ${table} (id int, kind text); insert into ${table} select g, case when g % 3 = 0 then 'old' else 'new' end from generate_series(1, 30) g`,
+    );
 
   it('DELETE: the count of the same WHERE in a read-only transaction, nothing deleted before the approval', async () => {
+    fresh('items');
     const h = await held(rig, ['psql', pg.url, '-c', "DELETE FROM items WHERE kind = 'old'"], rig.home);
     expect(h.preview).toMatchObject({ kind: 'sql-count', status: 'ok', title: 'rows affected' });
     expect(h.preview!.text).toMatch(/^DELETE would remove 10 row\(s\) of items \(counted in a read-only transaction/);
@@ -248,31 +251,33 @@ describe.skipIf(postgresSkipReason())('effect previews: SQL row count against Po
   });
 
   it('UPDATE and TRUNCATE are counted; a second statement is never previewed', async () => {
+    fresh('gadgets');
     const u = await held(
       rig,
-      ['psql', pg.url, '-c', "UPDATE items SET kind = 'x' WHERE id < 5 RETURNING id"],
+      ['psql', pg.url, '-c', "UPDATE gadgets SET kind = 'x' WHERE id < 5 RETURNING id"],
       rig.home,
     );
-    expect(u.preview!.text).toMatch(/^UPDATE would change 3 row\(s\) of items/);
+    expect(u.preview!.text).toMatch(/^UPDATE would change 4 row\(s\) of gadgets/);
     await rig.guard(['revoke', u.id]);
     await u.run.done;
-    const t = await held(rig, ['psql', pg.url, '-c', 'TRUNCATE items'], rig.home);
-    expect(t.preview!.text).toMatch(/^TRUNCATE would remove all 20 row\(s\) of items/);
+    const t = await held(rig, ['psql', pg.url, '-c', 'TRUNCATE gadgets'], rig.home);
+    expect(t.preview!.text).toMatch(/^TRUNCATE would remove all 30 row\(s\) of gadgets/);
     await rig.guard(['revoke', t.id]);
     await t.run.done;
-    const two = await held(rig, ['psql', pg.url, '-c', 'DELETE FROM items WHERE true; DROP TABLE items'], rig.home);
+    const two = await held(rig, ['psql', pg.url, '-c', 'DELETE FROM gadgets WHERE true; DROP TABLE gadgets'], rig.home);
     expect(two.preview).toMatchObject({ status: 'skipped', text: 'not previewed: more than one SQL statement' });
     await rig.guard(['revoke', two.id]);
     await two.run.done;
-    expect(pg.sql('select count(*) from items').trim()).toBe('20');
+    expect(pg.sql('select count(*) from gadgets').trim()).toBe('30');
   });
 
   it('a WHERE that tries to write fails in the read-only transaction and the request is still held', async () => {
-    pg.sql('create function wipe() returns boolean language sql as $$ delete from items returning true $$');
-    const h = await held(rig, ['psql', pg.url, '-c', 'DELETE FROM items WHERE wipe()'], rig.home);
+    fresh('widgets');
+    pg.sql('create function wipe() returns boolean language sql as $$ delete from widgets returning true $$');
+    const h = await held(rig, ['psql', pg.url, '-c', 'DELETE FROM widgets WHERE wipe()'], rig.home);
     expect(h.preview).toMatchObject({ kind: 'sql-count', status: 'failed' });
     expect(h.preview!.text).toMatch(/read-only transaction/);
-    expect(pg.sql('select count(*) from items').trim()).toBe('20');
+    expect(pg.sql('select count(*) from widgets').trim()).toBe('30');
     await rig.guard(['revoke', h.id]);
     await h.run.done;
   });

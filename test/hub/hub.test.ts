@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeSlack } from '../channels/fake-slack.js';
-import { MARK, type Rig } from '../daemon/helpers.js';
+import { MARK, type LedgerRow, type Rig } from '../daemon/helpers.js';
 import { postgresSkipReason, startPostgres, type Postgres } from '../helpers/postgres.js';
 import { MIGRATIONS } from '../../src/hub/migrations.js';
 import { signVote, type VoteBody } from '../../src/hub/vote.js';
@@ -209,6 +209,48 @@ describe.skipIf(postgresSkipReason() !== undefined)('guard hub', () => {
     expect(
       recs.filter((x) => x.type === 'approval_refused' && x.payload['requestId'] === id).map((x) => x.payload),
     ).toEqual([expect.objectContaining({ channel: 'hub', code: 'hub-wrong-host', vote: '999998' }) as unknown]);
+    expect(recs.some((x) => x.type === 'approval' && x.payload['requestId'] === id)).toBe(false);
+    expect((await rig.guard(['revoke', id!])).code).toBe(0);
+    expect((await p.done).code).toBe(76);
+  });
+
+  it('refuses and records a correctly signed vote naming an identity no hub vouches for; the request stays pending', async () => {
+    const rig = rigs[2]!;
+    const p = rig.exec('approve-me');
+    const [, id] = await p.waitFor(ID);
+    await until(() => posted(`${id!}@${HOSTS[2]!}`), 'posted');
+    const hostId = pg.sql(`SELECT id FROM hosts WHERE name = '${HOSTS[2]!}'`).trim();
+    const pem = pg.sql(`SELECT private_pem FROM hub_keys WHERE name = 'vote'`).trim();
+    // the hub's own key, but an identity that would read in the ledger as verified by this host's own
+    // Slack or its own web page, and one nothing vouches for
+    const identities: VoteBody['identity'][] = [
+      { channel: 'slack', id: 'U0BOB', display: 'bob', verifiedBy: 'slack:T1' },
+      { channel: 'web', id: 'bob', verifiedBy: 'idp:https://idp.example' },
+      { channel: 'slack', id: 'U0BOB' },
+    ];
+    identities.forEach((identity, i) => {
+      const vote = String(999990 + i);
+      const body: VoteBody = {
+        v: 1,
+        vote,
+        host: hostId,
+        requestId: id!,
+        action: 'approve',
+        identity,
+        at: new Date().toISOString(),
+      };
+      pg.sql(
+        `INSERT INTO votes (id, host_id, request_id, body, signature) VALUES (${vote}, '${hostId}', '${id!}', '${JSON.stringify(body)}', '${signVote(body, pem)}'); SELECT pg_notify('guard_votes', '${hostId}')`,
+      );
+    });
+    const refused = (x: LedgerRow[]) =>
+      x.filter((y) => y.type === 'approval_refused' && y.payload['requestId'] === id).map((y) => y.payload);
+    const recs = await rig.ledger((x) => refused(x).length >= 3);
+    expect(refused(recs).map((r) => [r['vote'], r['code']])).toEqual([
+      ['999990', 'hub-malformed'],
+      ['999991', 'hub-malformed'],
+      ['999992', 'hub-malformed'],
+    ]);
     expect(recs.some((x) => x.type === 'approval' && x.payload['requestId'] === id)).toBe(false);
     expect((await rig.guard(['revoke', id!])).code).toBe(0);
     expect((await p.done).code).toBe(76);
