@@ -56,8 +56,14 @@ const teams = z
     allow_insecure_http: z.boolean().optional(),
     /** The flow returns the card's `guard_scope` choice as `scope`: approval cards offer scoped grants (decision 1089). */
     scope_choice: z.boolean().optional(),
+    /** The flow returns a live-grant card's `guard_grant_action` choice: approved grants are extended or revoked from Teams (decision 1111). */
+    grant_actions: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.grant_actions !== true || t.mode === 'approval', {
+    path: ['grant_actions'],
+    message: 'grant_actions needs mode "approval" (a notify flow returns no answer)',
+  });
 
 const httpListener = z
   .object({
