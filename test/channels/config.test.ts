@@ -97,6 +97,10 @@ describe('channels config', () => {
     expect(errorOf(teams('    grant_actions: true\n', 'notify'))).toMatch(
       /:5:20: channels\.teams\.grant_actions: grant_actions needs mode "approval" \(a notify flow returns no answer\)/,
     );
+    // the hub's Teams owner posts no live-grant card
+    expect(() => loadChannelsConfig(teams('    grant_actions: true\n'), 'hub.yaml', true)).toThrow(
+      /hub\.yaml:5:20: channels\.teams\.grant_actions: grant_actions is not built on the hub/,
+    );
   });
 });
 
