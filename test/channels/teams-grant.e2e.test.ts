@@ -32,6 +32,8 @@ let flow: Receiver;
 const cards: Card[] = [];
 /** Answers of live-grant cards' runs, by run number: absent, the Location answers 202. */
 const runs = new Map<number, Record<string, unknown>>();
+/** Live-grant cards the flow answers at once, but only when `until` settles: the first card whose text has `text`. */
+const held: { text: string; answer: (card: Card) => Record<string, unknown>; until: Promise<void> }[] = [];
 
 function cardOf(req: Received, run: number): Card {
   const guard = (req.json?.['guard'] ?? {}) as Record<string, unknown>;
@@ -58,6 +60,9 @@ beforeAll(async () => {
     if (guard.card === 'live_grant') {
       const card = cardOf(req, cards.length);
       cards.push(card);
+      const at = held.findIndex((h) => card.text.includes(h.text));
+      const [hold] = at < 0 ? [] : held.splice(at, 1);
+      if (hold !== undefined) return hold.until.then(() => ({ status: 200, body: JSON.stringify(hold.answer(card)) }));
       return { status: 202, headers: { location: `${flow.url}/runs/${card.run}` } };
     }
     if (guard.wants_approval === true)
@@ -207,5 +212,35 @@ describe('extend and revoke a live grant from Teams (real daemon)', () => {
     expect(next.code).toBe(75);
     expect(/rq-[0-9a-f]{12}/.exec(next.stdout + next.stderr)![0]).not.toBe(id);
     expect(liveCards(id)).toHaveLength(2);
+  }, 120_000);
+
+  it('an extension answered after the grant was revoked on the host is refused and recorded; no fresh card, nothing granted', async () => {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    held.push({
+      text: 'three-me ended',
+      answer: (card) => ({ grant_action: card.choices[0]!.value, responder: { email: 'alice@example.test' } }),
+      until: gate,
+    });
+    const id = await heldIn(rig, 'S-3', 'three-me', 'ended');
+    const card = await liveCard(id, 1);
+    expect(card.choices[0]!.value).toMatch(/^extend /);
+    expect((await rig.guard(['revoke', id])).code).toBe(0);
+    await rig.ledger((rs) => records(rs, id, 'grant_revoked').length > 0);
+    release();
+    const recs = await rig.ledger((rs) => records(rs, id, 'approval_refused').length > 0);
+    expect(records(recs, id, 'approval_refused')[0]!.payload).toMatchObject({
+      action: 'extend',
+      channel: 'teams',
+      identity: 'alice@example.test',
+      code: 'extend-refused',
+    });
+    expect(records(recs, id, 'grant_extended')).toHaveLength(0);
+    await until(
+      () => cards.some((c) => c.requestId === id && c.kind === 'status' && c.guard['state'] === 'revoked'),
+      'the Revoked card',
+    );
+    expect(liveCards(id)).toHaveLength(1);
+    expect((await runIn(rig, 'S-3', 'three-me', 'ended')).code).toBe(75);
   }, 120_000);
 });
