@@ -56,8 +56,14 @@ const teams = z
     allow_insecure_http: z.boolean().optional(),
     /** The flow returns the card's `guard_scope` choice as `scope`: approval cards offer scoped grants (decision 1089). */
     scope_choice: z.boolean().optional(),
+    /** The flow returns a live-grant card's `guard_grant_action` choice: approved grants are extended or revoked from Teams (decision 1111). */
+    grant_actions: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => t.grant_actions !== true || t.mode === 'approval', {
+    path: ['grant_actions'],
+    message: 'grant_actions needs mode "approval" (a notify flow returns no answer)',
+  });
 
 const httpListener = z
   .object({
@@ -132,8 +138,13 @@ export function loadChannelsConfig(text: string, file: string, callbacksServed =
       ? { ...section, http_listener: { port: 0 } }
       : section;
   const result = channelsSchema.safeParse(served ?? {});
-  if (result.success) return served === section ? result.data : { ...result.data, http_listener: undefined };
-  const issue = result.error.issues[0];
+  // the hub's Teams owner posts no live-grant card: its extend/revoke is not built (decision 1111)
+  const hubGrant = callbacksServed && result.data?.teams?.grant_actions === true;
+  if (result.success && !hubGrant)
+    return served === section ? result.data : { ...result.data, http_listener: undefined };
+  const issue = hubGrant
+    ? { path: ['teams', 'grant_actions'], message: 'grant_actions is not built on the hub (decision 1111)' }
+    : result.error?.issues[0];
   const path = ['channels', ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)))];
   const pos = position(doc, counter, path);
   throw new UsageError(`${file}:${pos.line}:${pos.col}: ${path.join('.')}: ${issue?.message ?? 'invalid'}`, {

@@ -88,6 +88,7 @@ export async function createChannels(config: ChannelsConfig, env: NodeJS.Process
           retry,
           allowInsecureHttp: t.allow_insecure_http ?? false,
           scopeChoice: t.scope_choice ?? false,
+          grantActions: t.grant_actions ?? false,
           ...(t.poll_interval_seconds === undefined ? {} : { pollIntervalMs: t.poll_interval_seconds * 1000 }),
         });
       }),

@@ -87,6 +87,21 @@ describe('channels config', () => {
       ),
     ).toMatch(/:3:17: .*channel id/);
   });
+
+  it('teams.grant_actions: a boolean, and only with mode approval (decision 1111)', () => {
+    const teams = (extra: string, mode = 'approval') =>
+      `channels:\n  teams:\n    workflow_url_ref: env:FLOW\n    mode: ${mode}\n${extra}`;
+    expect(loadChannelsConfig(teams('    grant_actions: true\n'), 'c.yaml').teams?.grant_actions).toBe(true);
+    expect(loadChannelsConfig(teams(''), 'c.yaml').teams?.grant_actions).toBeUndefined();
+    expect(errorOf(teams('    grant_actions: "yes"\n'))).toMatch(/:5:20: channels\.teams\.grant_actions: .*boolean/);
+    expect(errorOf(teams('    grant_actions: true\n', 'notify'))).toMatch(
+      /:5:20: channels\.teams\.grant_actions: grant_actions needs mode "approval" \(a notify flow returns no answer\)/,
+    );
+    // the hub's Teams owner posts no live-grant card
+    expect(() => loadChannelsConfig(teams('    grant_actions: true\n'), 'hub.yaml', true)).toThrow(
+      /hub\.yaml:5:20: channels\.teams\.grant_actions: grant_actions is not built on the hub/,
+    );
+  });
 });
 
 describe('secret references', () => {

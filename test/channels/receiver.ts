@@ -19,12 +19,15 @@ export interface Received {
   headers: Record<string, string>;
 }
 
-export type Responder = (req: Received) => {
+export interface Reply {
   status: number;
   body?: string;
   headers?: Record<string, string>;
   signWith?: string;
-};
+}
+
+/** The answer to a request; a promise holds the response until it settles. */
+export type Responder = (req: Received) => Reply | Promise<Reply>;
 
 export class Receiver {
   readonly received: Received[] = [];
@@ -63,7 +66,7 @@ export class Receiver {
     const seen = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     const received = { method: req.method ?? '', path: req.url ?? '', body, json, signatureValid, headers: seen };
     this.received.push(received);
-    const out = this.respond(received);
+    const out = await this.respond(received);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...out.headers };
     if (out.signWith !== undefined) {
       const now = String(Math.floor(Date.now() / 1000));

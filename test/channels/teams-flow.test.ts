@@ -5,88 +5,13 @@
  * against the message guard really posts (messageBody) and an Approvals connector result, and the
  * flow's answer is read by the channel's own parser (parseOutcome).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { messageBody, renderCard } from '../../src/channels/teams/card.js';
 import { parseOutcome } from '../../src/channels/teams/channel.js';
 import { view } from './helpers.js';
+import { evaluate, flowDefinition, type Action, type Json } from './flow-eval.js';
 
-type Json = unknown;
-interface Action {
-  type: string;
-  kind?: string;
-  runAfter?: Record<string, string[]>;
-  operationOptions?: string;
-  expression?: { and: { equals: [string, Json] }[] };
-  inputs: Record<string, Json> & { parameters?: Record<string, Json>; body?: Json; statusCode?: number };
-  actions?: Record<string, Action>;
-  else?: { actions: Record<string, Action> };
-}
-
-const flow = JSON.parse(readFileSync(new URL('../../channels/teams-approval-flow.json', import.meta.url), 'utf8')) as {
-  properties: { definition: { triggers: Record<string, Action>; actions: Record<string, Action> } };
-};
-const def = flow.properties.definition;
-
-/** Evaluates `@expr` and `@{expr}` strings of the subset the flow uses; other values as they are. */
-function evaluate(value: Json, scope: { trigger: Json; outputs: Record<string, Json> }): Json {
-  if (Array.isArray(value)) return value.map((v) => evaluate(v, scope));
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, evaluate(v, scope)]));
-  if (typeof value !== 'string' || !value.startsWith('@')) return value;
-  if (value.startsWith('@{')) {
-    expect(value.endsWith('}')).toBe(true);
-    return String(expression(value.slice(2, -1), scope));
-  }
-  return expression(value.slice(1), scope);
-}
-
-function expression(src: string, scope: { trigger: Json; outputs: Record<string, Json> }): Json {
-  let i = 0;
-  const literal = (): string => {
-    const end = src.indexOf("'", i + 1);
-    const s = src.slice(i + 1, end);
-    i = end + 1;
-    return s;
-  };
-  const call = (): Json => {
-    const name = /^[A-Za-z]+/.exec(src.slice(i))?.[0] ?? '';
-    i += name.length;
-    expect(src[i]).toBe('(');
-    i++;
-    const args: Json[] = [];
-    while (src[i] !== ')') {
-      args.push(src[i] === "'" ? literal() : term());
-      if (src[i] === ',') i++;
-    }
-    i++;
-    const fns: Record<string, (...a: Json[]) => Json> = {
-      triggerBody: () => scope.trigger,
-      outputs: (n) => scope.outputs[String(n)],
-      first: (a) => (Array.isArray(a) ? (a as Json[])[0] : undefined),
-      string: (a) => (typeof a === 'string' ? a : JSON.stringify(a)),
-    };
-    const fn = fns[name];
-    if (fn === undefined) throw new Error(`unsupported function ${name} in ${src}`);
-    return fn(...args);
-  };
-  const term = (): Json => {
-    let v = call();
-    // ?['a/b'] reads a, then b (the designer's path shorthand)
-    while (src.startsWith("?['", i) || src.startsWith("['", i)) {
-      i += src[i] === '?' ? 2 : 1;
-      const key = literal();
-      expect(src[i]).toBe(']');
-      i++;
-      for (const k of key.split('/'))
-        v = v !== null && typeof v === 'object' ? (v as Record<string, Json>)[k] : undefined;
-    }
-    return v;
-  };
-  const v = term();
-  expect(i).toBe(src.length);
-  return v;
-}
+const def = flowDefinition('teams-approval-flow.json');
 
 const post = def.actions['Post_card_in_a_chat_or_channel'] as Action;
 const branch = def.actions['Wants_approval'] as Action;

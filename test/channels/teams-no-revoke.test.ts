@@ -1,7 +1,7 @@
 /**
- * Teams offers no revocation or extension (decision 1095): the shipped Workflows flow returns one
- * Approve/Reject per approval card and cannot edit a card, so an approved request's card is a final
- * status card (no approval wanted, no action, no input), even when the daemon's view marks the grant
+ * Without `teams.grant_actions` (decision 1111) Teams offers no revocation or extension (decision
+ * 1095): the shipped Workflows flow returns one Approve/Reject per approval card and cannot edit a
+ * card, so an approved request's card is a final status card (no approval wanted, no action, no input), even when the daemon's view marks the grant
  * revocable and extendable; the grant is revoked with `guard revoke` or from Slack.
  */
 import { afterEach, describe, expect, it } from 'vitest';

@@ -9,12 +9,11 @@
  * offered (`teams.scope_choice: true`); test/channels/teams.test.ts's flows do not, and their cards
  * carry no choice set (asserted in test/channels/teams-scope-off.test.ts).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Rig, type LedgerRow } from '../daemon/helpers.js';
-import { SCOPED_POLICY, heldIn, runIn } from '../helpers/scoped-rule.js';
+import type { LedgerRow, Rig } from '../daemon/helpers.js';
+import { heldIn, runIn } from '../helpers/scoped-rule.js';
 import { Receiver, type Received } from './receiver.js';
+import { teamsRig } from './teams-rig.js';
 
 interface ChoiceSet {
   type: string;
@@ -47,14 +46,7 @@ beforeAll(async () => {
     return body === undefined ? { status: 202 } : { status: 200, body: JSON.stringify(body) };
   });
   await flow.start();
-  rig = new Rig(SCOPED_POLICY, { GUARD_TEAMS_URL: `${flow.url}/workflows/abc/triggers/manual/run?sig=flow-secret` });
-  mkdirSync(rig.env['GUARD_HOME']!, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(rig.env['GUARD_HOME']!, 'config.yaml'),
-    `channels:\n  retry: { attempts: 3, base_ms: 20, max_ms: 100 }\n  teams:\n    workflow_url_ref: env:GUARD_TEAMS_URL\n    mode: approval\n    allow_insecure_http: true\n    scope_choice: true\n`,
-  );
-  await rig.enroll('alice', ['ops'], undefined, ['--email', 'alice@example.test']);
-  await rig.startDaemon();
+  rig = await teamsRig(flow.url, '    scope_choice: true\n');
 }, 120_000);
 
 afterAll(async () => {

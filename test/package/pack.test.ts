@@ -34,6 +34,7 @@ describe('the npm package', () => {
       'docs/architecture.md',
       'channels/slack-app-manifest.yaml',
       'channels/teams-approval-flow.json',
+      'channels/teams-grant-flow.json',
       'policies/00-base.yaml',
     ])
       expect(files).toContain(f);

@@ -22,6 +22,7 @@ import { isFinal } from '../webhook/payload.js';
 import template from '../../../channels/teams-card.template.json' with { type: 'json' };
 import { offeredChoices } from '../scope-choice.js';
 import { visibleText } from '../../util/visible.js';
+import { grantChoices } from './grant-action.js';
 
 /** Characters of command shown in the card at most; beyond this the card says what was left out. */
 export const CARD_COMMAND_CHARS = 12_000;
@@ -242,15 +243,62 @@ function scopeData(original: RequestView, offer: boolean): { data: Data; note?: 
   };
 }
 
-export function cardData(original: RequestView, maxBytes = CARD_MAX_BYTES, offerScopes = false): Data {
+/** A card about an approved grant (decision 1111): `live` offers extend/revoke; `ended` is the final card, saying why. */
+export type GrantCard = { kind: 'live' } | { kind: 'ended'; why: string };
+
+/**
+ * What a grant card adds: the grant exactly as approved (the daemon's `liveGrant`, already cut to
+ * its budget with the cut named), uses left and expiry as posted, how the card answers, and the
+ * `guard_grant_action` choices (src/channels/teams/grant-action.ts).
+ */
+function grantData(view: RequestView, grant: GrantCard | undefined): { data: Data; lead: [string, string][] } {
+  const live = view.liveGrant;
+  if (grant?.kind === 'ended')
+    return {
+      data: { title: `Grant ended · ${view.risk.toUpperCase()}` },
+      lead: [['Grant ended', `${grant.why}. Nothing more can be done with it from this card.`]],
+    };
+  if (grant?.kind !== 'live' || live === undefined) return { data: {}, lead: [] };
+  const omitted =
+    live.scopeOmitted === undefined
+      ? ''
+      : ` [${live.scopeOmitted} more characters not shown; the command below is whole]`;
+  return {
+    data: {
+      title: `Grant live · ${view.risk.toUpperCase()}`,
+      grantLabel: 'Extend or revoke this grant',
+      grantChoices: grantChoices(view),
+    },
+    lead: [
+      ['Grant (exactly as approved)', `${live.scope}${omitted}`],
+      ['Uses left', `${live.usesLeft} when this card was posted`],
+      ['Grant expires', live.expiresAt],
+      [
+        'This card answers once',
+        'after an extension guard posts a new card and no longer reads this one; after a revocation, or when the grant is used up or expires, guard posts a final card. guard checks the answer against the grant as it is when the answer arrives.',
+      ],
+    ],
+  };
+}
+
+export function cardData(
+  original: RequestView,
+  maxBytes = CARD_MAX_BYTES,
+  offerScopes = false,
+  grant: GrantCard | undefined = undefined,
+): Data {
   const view = visibleDeep(original);
   const scopes = scopeData(original, offerScopes);
+  const granted = grantData(view, grant);
   let data: Data = {};
   let rest = 0;
   for (const level of LEVELS) {
-    data = inertDeep({ ...cardFields(view, level), ...scopes.data });
+    data = inertDeep({ ...cardFields(view, level), ...scopes.data, ...granted.data });
     if (scopes.note !== undefined)
       (data['summary'] as { label: string; value: string }[]).push({ label: scopes.note[0], value: scopes.note[1] });
+    (data['summary'] as { label: string; value: string }[]).unshift(
+      ...granted.lead.map(([label, value]) => inertDeep({ label, value })),
+    );
     rest = utf8Length(JSON.stringify(renderTemplate(template, data)));
     if (rest + COMMAND_MIN_BYTES <= maxBytes) break;
   }
@@ -286,9 +334,9 @@ export function renderTemplate(node: unknown, data: Data): unknown {
   return node;
 }
 
-/** The card; `offerScopes`: an approval card, which offers the grants the rule allows. */
-export function renderCard(view: RequestView, offerScopes = false): Record<string, unknown> {
-  return renderTemplate(template, cardData(view, CARD_MAX_BYTES, offerScopes)) as Record<string, unknown>;
+/** The card; `offerScopes`: an approval card, which offers the grants the rule allows; `grant`: a grant card (decision 1111). */
+export function renderCard(view: RequestView, offerScopes = false, grant?: GrantCard): Record<string, unknown> {
+  return renderTemplate(template, cardData(view, CARD_MAX_BYTES, offerScopes, grant)) as Record<string, unknown>;
 }
 
 /** The whole message posted to the Workflow: the card, and a short summary for flows that do not show it. */
@@ -297,6 +345,7 @@ export function messageBody(
   view: RequestView,
   wantsApproval: boolean,
   offerScopes = false,
+  grant?: GrantCard,
 ): string {
   const v = visibleDeep(view);
   return JSON.stringify({
@@ -305,13 +354,15 @@ export function messageBody(
       {
         contentType: 'application/vnd.microsoft.card.adaptive',
         contentUrl: null,
-        content: renderCard(view, offerScopes),
+        content: renderCard(view, offerScopes, grant),
       },
     ],
     guard: {
       version: 1,
       event,
       wants_approval: wantsApproval,
+      // a live-grant card: the flow posts it and waits for its guard_grant_action (channels/teams-grant-flow.json)
+      ...(grant?.kind === 'live' ? { card: 'live_grant' } : {}),
       request_id: v.id,
       state: v.state,
       risk: v.risk,

@@ -4,13 +4,17 @@
  * returns 202 while the Teams approval waits and finally 200
  * `{outcome: 'Approve'|'Reject', responder: {email}, comments}`. Notify mode: cards only.
  * The workflow URL carries a signature (sig=…) and is a secret: only its origin is ever logged.
+ * With `grantActions` (decision 1111) an approved live grant gets a live-grant card the flow waits
+ * on; its answer `{grant_action, responder: {email}}` extends or revokes through the daemon's
+ * channel paths (host.extend / host.revoke), as Slack and webhook callbacks do.
  */
 import { Delivery, type RetryPolicy } from '../delivery.js';
 import { checkUrl, displayUrl, parseJsonObject, readResponse, REQUEST_TIMEOUT_MS } from '../http.js';
 import { pollLocation, type DeliveryRef as CardRef } from '../poll.js';
 import type { Channel, ChannelHost, RequestView } from '../types.js';
 import { isFinal } from '../webhook/payload.js';
-import { messageBody } from './card.js';
+import { messageBody, type GrantCard } from './card.js';
+import { GRANT_ACTION_MAX_CHARS, readGrantAction } from './grant-action.js';
 import { grantOfToken } from '../scope-choice.js';
 import { messageOf } from '../../errors.js';
 
@@ -22,10 +26,47 @@ export interface TeamsOptions {
   allowInsecureHttp?: boolean;
   /** The flow returns the card's `guard_scope` choice as `scope` (decision 1089); off: cards offer no scope. */
   scopeChoice?: boolean;
+  /** The flow waits on live-grant cards and returns their `guard_grant_action` choice (decision 1111); off: no grant card. */
+  grantActions?: boolean;
   now?: () => number;
 }
 
 const EMAIL = /^[^\s@<>]{1,200}@[^\s@<>]{1,200}$/;
+
+/** The responder's e-mail of a flow answer, lower-cased; refused when missing or not an address. */
+function responderEmail(value: Record<string, unknown>): string {
+  const email = (value['responder'] as { email?: unknown } | undefined)?.email;
+  if (typeof email !== 'string' || !EMAIL.test(email))
+    throw new Error('responder.email is missing or not an e-mail address');
+  return email.toLowerCase();
+}
+
+/** Validates a live-grant card's answer (decision 1111): `{grant_action, responder: {email}}`, nothing of an approval. */
+export function parseGrantAnswer(value: Record<string, unknown>): { value: string; email: string } {
+  const action = value['grant_action'];
+  if (typeof action !== 'string' || action === '' || action.length > GRANT_ACTION_MAX_CHARS)
+    throw new Error('grant_action must be the card’s guard_grant_action choice (a short string)');
+  if (value['outcome'] !== undefined || value['scope'] !== undefined)
+    throw new Error('a live-grant card is answered with grant_action only, not an approval outcome or scope');
+  return { value: action, email: responderEmail(value) };
+}
+
+/** An approved grant gets a live-grant card: live, and worth acting on (more than one use left, or extendable). */
+function liveCard(view: RequestView): boolean {
+  const g = view.liveGrant;
+  return (
+    view.state === 'approved' &&
+    view.revocable === true &&
+    g !== undefined &&
+    (g.usesLeft > 1 || view.extendOffer !== undefined)
+  );
+}
+
+/** A request's live-grant card: the grant as last seen, and whether its final card was posted. */
+interface GrantCardState {
+  latest: { usesLeft: number; expiresAt: string };
+  ended: boolean;
+}
 
 /** Validates the flow's final answer (the contract documented in docs/channels.md). */
 export function parseOutcome(value: Record<string, unknown>): {
@@ -38,10 +79,7 @@ export function parseOutcome(value: Record<string, unknown>): {
   const outcome = value['outcome'];
   if (outcome !== 'Approve' && outcome !== 'Reject')
     throw new Error(`outcome must be "Approve" or "Reject", got ${JSON.stringify(outcome)?.slice(0, 40)}`);
-  const responder = value['responder'] as { email?: unknown } | undefined;
-  const email = responder?.email;
-  if (typeof email !== 'string' || !EMAIL.test(email))
-    throw new Error('responder.email is missing or not an e-mail address');
+  const email = responderEmail(value);
   const comments = value['comments'];
   if (comments !== undefined && comments !== null && typeof comments !== 'string')
     throw new Error('comments must be a string');
@@ -50,7 +88,7 @@ export function parseOutcome(value: Record<string, unknown>): {
     throw new Error('scope must be a short string (the card’s guard_scope choice)');
   return {
     action: outcome === 'Approve' ? 'approve' : 'deny',
-    email: email.toLowerCase(),
+    email,
     comments: typeof comments === 'string' && comments !== '' ? comments.slice(0, 2000) : undefined,
     scope: typeof scope === 'string' && scope !== '' ? scope : undefined,
   };
@@ -69,6 +107,8 @@ export class TeamsChannel implements Channel {
   private readonly cards = new Map<string, CardRef & { shows: RequestView }>();
   /** Cards adopted before start: their polling resumes once a host can take the answer. */
   private readonly adopted: string[] = [];
+  /** Per request, its current live-grant card (decision 1111); a newer card replaces the entry. */
+  private readonly grantCards = new Map<string, GrantCardState>();
   private host: ChannelHost | undefined;
 
   constructor(private readonly opts: TeamsOptions) {
@@ -113,6 +153,12 @@ export class TeamsChannel implements Channel {
 
   /** Workflows cannot edit a posted card: final states and questions get a new status card. */
   update(view: RequestView): Promise<void> {
+    if (this.grantActions()) {
+      if (view.state === 'approved') return this.updateGrant(view);
+      // revoked (or any other end): the status card below is the grant card's final card
+      const card = this.grantCards.get(view.id);
+      if (card !== undefined) card.ended = true;
+    }
     // an open request no card was posted for here (the hub's owner only updates): its approval card
     if (view.state === 'pending' && !this.views.has(view.id)) return this.post('request.created', view);
     this.views.set(view.id, view);
@@ -140,20 +186,26 @@ export class TeamsChannel implements Channel {
     });
   }
 
+  /** POSTs a message to the flow; its response and text (a status outside 2xx throws, for a retry). */
+  private async send(body: string): Promise<{ res: Response; text: string }> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      redirect: 'error',
+      signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.delivery.signal]),
+    });
+    const text = await readResponse(res);
+    if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${displayUrl(this.url)}`);
+    return { res, text };
+  }
+
   private post(event: 'request.created' | 'request.updated', view: RequestView): Promise<void> {
     this.views.set(view.id, view);
     const approval = this.opts.mode === 'approval' && event === 'request.created' && !isFinal(view);
     const body = messageBody(event, view, approval, approval && this.opts.scopeChoice === true);
     return this.delivery.enqueue(`${event} ${view.id}`, async () => {
-      const res = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        redirect: 'error',
-        signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.delivery.signal]),
-      });
-      const text = await readResponse(res);
-      if (res.status < 200 || res.status > 299) throw new Error(`HTTP ${res.status} from ${displayUrl(this.url)}`);
+      const { res, text } = await this.send(body);
       const location = res.headers.get('location');
       this.cards.set(view.id, {
         location: approval
@@ -245,5 +297,146 @@ export class TeamsChannel implements Channel {
     const view = this.views.get(requestId);
     if (view !== undefined && !isFinal(view) && Date.parse(view.expiresAt) > this.now())
       void this.post('request.created', view);
+  }
+
+  private grantActions(): boolean {
+    return this.opts.grantActions === true && this.opts.mode === 'approval';
+  }
+
+  /**
+   * An approved request's change with grant actions on (decision 1111). A new grant (the approval,
+   * or an extension from any surface) gets a fresh live-grant card; a use of the grant posts
+   * nothing (the card's answer is checked against the grant as it is then); the grant's end after a
+   * live-grant card gets the final card. A grant no live-grant card is for: the status card, as ever.
+   */
+  private updateGrant(view: RequestView): Promise<void> {
+    this.views.set(view.id, view);
+    const card = this.grantCards.get(view.id);
+    if (liveCard(view)) {
+      const g = view.liveGrant!;
+      const widened = card === undefined || g.expiresAt !== card.latest.expiresAt || g.usesLeft > card.latest.usesLeft;
+      if (card !== undefined && !card.ended && !widened) {
+        card.latest = { usesLeft: g.usesLeft, expiresAt: g.expiresAt };
+        return Promise.resolve();
+      }
+      return this.postGrant(view);
+    }
+    if (card === undefined) return this.post('request.updated', view);
+    if (card.ended) return Promise.resolve();
+    return this.postGrantEnded(view, card);
+  }
+
+  /** The final card of a live grant that ended by use or by time (a revocation's is the Revoked card). */
+  private postGrantEnded(view: RequestView, card: GrantCardState): Promise<void> {
+    card.ended = true;
+    const expired = !(Date.parse(card.latest.expiresAt) > this.now());
+    const why = expired ? `it expired at ${card.latest.expiresAt}` : 'no uses are left';
+    return this.postCard('request.updated', view, false, { kind: 'ended', why });
+  }
+
+  /** Posts a live-grant card the flow waits on, and reads its answer (at once, or at its Location). */
+  private postGrant(view: RequestView): Promise<void> {
+    const g = view.liveGrant!;
+    const card: GrantCardState = { latest: { usesLeft: g.usesLeft, expiresAt: g.expiresAt }, ended: false };
+    this.grantCards.set(view.id, card);
+    return this.postCard('request.updated', view, true, { kind: 'live' }, (res, text) =>
+      this.afterGrantPost(view.id, card, res, text),
+    );
+  }
+
+  private postCard(
+    event: 'request.created' | 'request.updated',
+    view: RequestView,
+    wants: boolean,
+    grant: GrantCard,
+    after?: (res: Response, text: string) => Promise<void>,
+  ): Promise<void> {
+    const body = messageBody(event, view, wants, false, grant);
+    return this.delivery.enqueue(`grant ${grant.kind} ${view.id}`, async () => {
+      const { res, text } = await this.send(body);
+      return after === undefined ? undefined : () => after(res, text);
+    });
+  }
+
+  private afterGrantPost(requestId: string, card: GrantCardState, res: Response, text: string): Promise<void> {
+    if (this.grantCards.get(requestId) !== card) return Promise.resolve();
+    if (res.status === 200 && text.trim() !== '') return this.acceptGrant(requestId, card, text);
+    const location = res.headers.get('location');
+    if (res.status !== 202 || location === null) {
+      this.delivery.failed(
+        `the flow answered HTTP ${res.status} without a Location for the grant of ${requestId}: it cannot report a grant action`,
+      );
+      return Promise.resolve();
+    }
+    const target = checkUrl(new URL(location, this.url).toString(), this.opts.allowInsecureHttp ?? false);
+    const current = () => this.grantCards.get(requestId) === card && !card.ended;
+    void pollLocation({
+      what: `grant of ${requestId}`,
+      target,
+      intervalMs: this.opts.pollIntervalMs ?? 10_000,
+      retry: this.opts.retry,
+      delivery: this.delivery,
+      stillWanted: () => current() && Date.parse(card.latest.expiresAt) > this.now(),
+      onAnswer: (_res, body) => this.acceptGrant(requestId, card, body),
+    }).finally(() => {
+      // the grant expired while its card waited (no change of the request says so): its final card
+      const view = this.views.get(requestId);
+      if (
+        current() &&
+        view !== undefined &&
+        !this.delivery.signal.aborted &&
+        !(Date.parse(card.latest.expiresAt) > this.now())
+      )
+        void this.postGrantEnded(view, card);
+    });
+    return Promise.resolve();
+  }
+
+  /**
+   * A live-grant card's answer: read, checked against the card's request, and handed to the
+   * daemon's channel paths (the responder's eligibility, the grant as shown, the bounds, the
+   * records). Accepted: the daemon's update posts the fresh card or the final one. Refused: logged
+   * (recorded by the daemon when it got that far) and, the flow run being over, a fresh card posted.
+   */
+  private async acceptGrant(requestId: string, card: GrantCardState, text: string): Promise<void> {
+    let answer: ReturnType<typeof parseGrantAnswer>;
+    try {
+      answer = parseGrantAnswer(parseJsonObject(text, 'flow response'));
+    } catch (err) {
+      this.delivery.failed(`Teams grant answer for ${requestId} refused: ${messageOf(err)}`);
+      return this.grantAgain(requestId, card);
+    }
+    const host = this.host;
+    if (host === undefined) return;
+    const action = readGrantAction(answer.value, requestId);
+    const identity = { channel: 'teams', id: answer.email, verifiedBy: `teams:${this.url.host}` };
+    let refusal: string | null;
+    if (!action.ok) refusal = action.reason;
+    else if (action.kind === 'revoke')
+      refusal =
+        host.revoke === undefined
+          ? 'revocation is not available on this channel'
+          : await host.revoke({ requestId, identity });
+    else
+      refusal =
+        host.extend === undefined
+          ? 'grant extension is not available on this channel'
+          : await host.extend({ requestId, identity, from: action.from, to: action.to });
+    if (refusal === null) return;
+    const what = action.ok ? action.kind : 'grant action';
+    this.delivery.log(
+      'warn',
+      `Teams ${what} by ${answer.email} for ${requestId} refused${action.ok ? ' by the daemon' : ''}: ${refusal}`,
+    );
+    return this.grantAgain(requestId, card);
+  }
+
+  /** The card's flow run is over with nothing done: a fresh card while the grant is still live. */
+  private grantAgain(requestId: string, card: GrantCardState): Promise<void> {
+    const view = this.views.get(requestId);
+    if (this.grantCards.get(requestId) !== card || card.ended || view === undefined || !liveCard(view))
+      return Promise.resolve();
+    if (!(Date.parse(card.latest.expiresAt) > this.now())) return this.postGrantEnded(view, card);
+    return this.postGrant(view);
   }
 }
