@@ -46,4 +46,33 @@ describe('teams: no revoke or extend on an approved card', () => {
     await channel.flush?.();
     expect(receiver.received).toHaveLength(1);
   });
+
+  it('each use of a grant changes the view, not the state: the Approved card is posted once; the revocation gets its own card', async () => {
+    const receiver = new Receiver('unused', () => ({ status: 200, body: '{}' }));
+    await receiver.start();
+    const channel = new TeamsChannel({
+      workflowUrl: `${receiver.url}/workflows/abc/triggers/manual/run?sig=flow-secret`,
+      mode: 'approval',
+      retry: FAST_RETRY,
+    });
+    await channel.start(new TestHost({}));
+    cleanups.push(
+      () => receiver.stop(),
+      () => channel.stop(),
+    );
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    for (const usesLeft of [3, 2, 1])
+      await channel.update(
+        view({
+          state: 'approved',
+          revocable: true,
+          extendOffer: { from: { usesLeft, expiresAt: later }, to: { usesLeft: 3, expiresAt: later } },
+        }),
+      );
+    await channel.update(view({ state: 'revoked' }));
+    await until(() => receiver.received.length >= 2, 'the revoked card');
+    await channel.flush?.();
+    const states = receiver.received.map((r) => (JSON.parse(r.body) as { guard: { state: string } }).guard.state);
+    expect(states).toEqual(['approved', 'revoked']);
+  });
 });

@@ -109,6 +109,8 @@ export class TeamsChannel implements Channel {
   private readonly adopted: string[] = [];
   /** Per request, its current live-grant card (decision 1111); a newer card replaces the entry. */
   private readonly grantCards = new Map<string, GrantCardState>();
+  /** Per request, the final state whose status card was posted (a later change of the view in that state posts none). */
+  private readonly finalPosted = new Map<string, RequestView['state']>();
   private host: ChannelHost | undefined;
 
   constructor(private readonly opts: TeamsOptions) {
@@ -167,6 +169,9 @@ export class TeamsChannel implements Channel {
       return this.post('request.created', view);
     }
     if (!isFinal(view) && view.state !== 'needs_info') return Promise.resolve();
+    // a final state is announced once: each use of a grant changes the view, not the state
+    if (isFinal(view) && this.finalPosted.get(view.id) === view.state) return Promise.resolve();
+    if (isFinal(view)) this.finalPosted.set(view.id, view.state);
     return this.post('request.updated', view);
   }
 
