@@ -14,21 +14,27 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** A Teams channel in approval mode posting to a local flow that answers 200 `{}`. */
+async function started(extra: { scopeChoice?: boolean }): Promise<{ receiver: Receiver; channel: TeamsChannel }> {
+  const receiver = new Receiver('unused', () => ({ status: 200, body: '{}' }));
+  await receiver.start();
+  const channel = new TeamsChannel({
+    workflowUrl: `${receiver.url}/workflows/abc/triggers/manual/run?sig=flow-secret`,
+    mode: 'approval',
+    retry: FAST_RETRY,
+    ...extra,
+  });
+  await channel.start(new TestHost({}));
+  cleanups.push(
+    () => receiver.stop(),
+    () => channel.stop(),
+  );
+  return { receiver, channel };
+}
+
 describe('teams: no revoke or extend on an approved card', () => {
   it('the approved card is final: no approval asked, no action or input, nothing about revoking or extending', async () => {
-    const receiver = new Receiver('unused', () => ({ status: 200, body: '{}' }));
-    await receiver.start();
-    const channel = new TeamsChannel({
-      workflowUrl: `${receiver.url}/workflows/abc/triggers/manual/run?sig=flow-secret`,
-      mode: 'approval',
-      retry: FAST_RETRY,
-      scopeChoice: true,
-    });
-    await channel.start(new TestHost({}));
-    cleanups.push(
-      () => receiver.stop(),
-      () => channel.stop(),
-    );
+    const { receiver, channel } = await started({ scopeChoice: true });
     const later = new Date(Date.now() + 3600_000).toISOString();
     await channel.update(
       view({
@@ -48,18 +54,7 @@ describe('teams: no revoke or extend on an approved card', () => {
   });
 
   it('each use of a grant changes the view, not the state: the Approved card is posted once; the revocation gets its own card', async () => {
-    const receiver = new Receiver('unused', () => ({ status: 200, body: '{}' }));
-    await receiver.start();
-    const channel = new TeamsChannel({
-      workflowUrl: `${receiver.url}/workflows/abc/triggers/manual/run?sig=flow-secret`,
-      mode: 'approval',
-      retry: FAST_RETRY,
-    });
-    await channel.start(new TestHost({}));
-    cleanups.push(
-      () => receiver.stop(),
-      () => channel.stop(),
-    );
+    const { receiver, channel } = await started({});
     const later = new Date(Date.now() + 3600_000).toISOString();
     for (const usesLeft of [3, 2, 1])
       await channel.update(
