@@ -107,3 +107,18 @@ describe('daemon start-up (decision 0040)', () => {
     expect(await loadedWith('src/preview/pg-client.ts')).toContain('src/preview/pg-client.ts');
   });
 });
+
+describe('daemon start-up (decision 0041)', () => {
+  it('`guard daemon start --foreground` builds no commander CLI: no commander, program or command registry', async () => {
+    // what the daemon process loads: the entry, the fast path's chunk, then the daemon's chunk
+    const inputs = [...(await loadedWith('src/cli/fast-daemon.ts')), ...(await loadedWith('src/daemon/daemon.ts'))];
+    expect(inputs).toContain('src/cli/fast-daemon.ts');
+    expect(inputs).toContain('src/cli/commands/daemon-foreground.ts');
+    const cli = inputs.filter((i) =>
+      /node_modules\/commander\/|^src\/cli\/(program|registry|run)\.ts$|^src\/cli\/specs\/|^src\/cli\/commands\/daemon\.ts$/.test(
+        i,
+      ),
+    );
+    expect(cli).toEqual([]);
+  });
+});
