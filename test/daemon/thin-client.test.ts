@@ -4,6 +4,7 @@
  * chunk and its static imports. None of the heavy or daemon-only modules may be on that path.
  */
 import { build } from 'esbuild';
+import ts from 'typescript';
 import { bundleOptions } from '../../scripts/bundle-options.mjs';
 import { describe, expect, it } from 'vitest';
 
@@ -120,5 +121,38 @@ describe('daemon start-up (decision 0041)', () => {
       ),
     );
     expect(cli).toEqual([]);
+  });
+});
+
+describe('daemon start-up (decision 0041): schemas', () => {
+  it('no module a starting daemon loads builds a zod schema at load: each is built on first use (lazily)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const inputs = [
+      ...(await loadedWith('src/cli/fast-daemon.ts')),
+      ...(await loadedWith('src/daemon/daemon.ts')),
+    ].filter((i) => i.startsWith('src/'));
+    const eager: string[] = [];
+    let zodModules = 0;
+    for (const file of new Set(inputs)) {
+      const text = await readFile(file, 'utf8');
+      if (!/^import \{ z \} from 'zod';$/m.test(text)) continue;
+      zodModules++;
+      const src = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+      // a top-level statement that runs zod: anything but a function, a type or a lazily(…) value
+      const runsZod = (node: ts.Node): boolean => {
+        if (ts.isArrowFunction(node) || ts.isFunctionLike(node)) return false;
+        if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'lazily')
+          return false;
+        if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'z')
+          return true;
+        return ts.forEachChild(node, (c) => (runsZod(c) ? true : undefined)) === true;
+      };
+      for (const st of src.statements) {
+        if (ts.isTypeAliasDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isImportDeclaration(st)) continue;
+        if (runsZod(st)) eager.push(`${file}:${src.getLineAndCharacterOfPosition(st.getStart()).line + 1}`);
+      }
+    }
+    expect(zodModules).toBeGreaterThanOrEqual(5);
+    expect(eager).toEqual([]);
   });
 });
