@@ -6,9 +6,22 @@
  * `in`, Object.keys, Object.hasOwn and JSON.stringify see it); the builder runs once, at the
  * first use.
  */
+let built = 0;
+
+/** How many lazily values this process has built (test/daemon/thin-client.test.ts: none at start). */
+export function lazilyBuilt(): number {
+  return built;
+}
+
 export function lazily<T extends object>(build: () => T): T {
   let value: T | undefined;
-  const real = (): T => (value ??= build());
+  const real = (): T => {
+    if (value === undefined) {
+      value = build();
+      built++;
+    }
+    return value;
+  };
   return new Proxy({} as T, {
     get(_target, key) {
       const r = real();

@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 import ts from 'typescript';
 import { bundleOptions } from '../../scripts/bundle-options.mjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const FORBIDDEN = [
   /node_modules\/better-sqlite3\//,
@@ -154,5 +154,19 @@ describe('daemon start-up (decision 0041): schemas', () => {
     }
     expect(zodModules).toBeGreaterThanOrEqual(5);
     expect(eager).toEqual([]);
+  });
+});
+
+describe('daemon start-up (decision 0041): nothing lazy is built by loading', () => {
+  it("importing the daemon process's modules (fast path, daemon) builds no lazily schema", async () => {
+    vi.resetModules();
+    await import('../../src/cli/fast-daemon.js');
+    await import('../../src/daemon/daemon.js');
+    const { lazilyBuilt } = await import('../../src/util/lazily.js');
+    expect(lazilyBuilt()).toBe(0);
+    // the same module instance counts a build at first use
+    const { signedDecisionSchema } = await import('../../src/approval/schema.js');
+    expect(signedDecisionSchema.safeParse({}).success).toBe(false);
+    expect(lazilyBuilt()).toBeGreaterThan(0);
   });
 });
