@@ -53,14 +53,14 @@ async function writePolicySnapshots(dir) {
     outfile: helper.pathname,
     logLevel: 'warning',
   });
-  const { snapshotYaml, textDigest } = await import(helper.href).finally(() => rmSync(helper, { force: true }));
+  const { snapshotPolicy, textDigest } = await import(helper.href).finally(() => rmSync(helper, { force: true }));
   const policies = new URL('../policies/', import.meta.url);
   const out = {};
   for (const name of readdirSync(policies)
     .filter((n) => /\.ya?ml$/.test(n))
     .sort()) {
     const text = readFileSync(new URL(name, policies), 'utf8');
-    const snap = snapshotYaml(text);
+    const snap = snapshotPolicy(text);
     if (snap !== undefined) out[textDigest(text)] = snap;
   }
   writeFileSync(new URL('policy-snapshots.json', dir), JSON.stringify(out));

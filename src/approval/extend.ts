@@ -6,6 +6,7 @@
  * four-eyes, a quorum of one), and never beyond the policy's `max_uses` / `max_ttl`. Pure.
  */
 import { z } from 'zod';
+import { lazily } from '../util/lazily.js';
 import type { ApprovalSettings, Requester } from '../policy/types.js';
 import { decodeBase64, parseTime } from './encoding.js';
 import type { Grant } from './grants.js';
@@ -14,20 +15,22 @@ import { APPROVER_NAME, firstIssue } from './schema.js';
 import { verifyStatement } from './statement.js';
 import type { ApproverRecord } from './types.js';
 
-const time = z.string().refine((s) => parseTime(s) !== undefined, 'an ISO-8601 time with a zone');
-const state = z.strictObject({ usesLeft: z.number().int().min(0).max(1_000_000), expiresAt: time });
+const time = lazily(() => z.string().refine((s) => parseTime(s) !== undefined, 'an ISO-8601 time with a zone'));
+const state = lazily(() => z.strictObject({ usesLeft: z.number().int().min(0).max(1_000_000), expiresAt: time }));
 
-export const extendStatementSchema = z.strictObject({
-  v: z.literal(1),
-  kind: z.literal('grant_extend'),
-  requestId: z.string().regex(/^rq-[0-9a-f]{12}$/),
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
-  approver: z.string().regex(APPROVER_NAME),
-  at: time,
-  from: state,
-  to: state,
-  reason: z.string().min(1).max(4096).optional(),
-});
+export const extendStatementSchema = lazily(() =>
+  z.strictObject({
+    v: z.literal(1),
+    kind: z.literal('grant_extend'),
+    requestId: z.string().regex(/^rq-[0-9a-f]{12}$/),
+    fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+    approver: z.string().regex(APPROVER_NAME),
+    at: time,
+    from: state,
+    to: state,
+    reason: z.string().min(1).max(4096).optional(),
+  }),
+);
 
 export type ExtendStatement = z.infer<typeof extendStatementSchema>;
 export type SignedExtension = ExtendStatement & { signature: string };

@@ -4,49 +4,52 @@
  */
 import { isMap, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { lazily } from '../util/lazily.js';
 import { UsageError } from '../errors.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
-const subjectMap = z.record(z.string().min(1).max(256), z.string().min(1).max(256));
+const subjectMap = lazily(() => z.record(z.string().min(1).max(256), z.string().min(1).max(256)));
 
-export const identitySchema = z
-  .object({
-    /** The issuer exactly as the provider names itself (`iss` of its tokens). */
-    issuer: z.url(),
-    client_id: z.string().min(1).max(256),
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token')).default(['openid', 'email']),
-    /** The ID-token claim that lists the user's groups (Okta/Entra: `groups`). */
-    groups_claim: z.string().min(1).max(128).default('groups'),
-    /** Sent as `acr_values` on step-up logins; the token's `acr` must be one of them. */
-    acr_values: z.array(z.string().min(1)).optional(),
-    /** Tolerance between the provider's clock and this host's, for auth_time checks. */
-    max_clock_skew_seconds: z.number().int().min(0).max(300).default(30),
-    /** Plain http is accepted only for a loopback issuer and only when set (tests, local IdPs). */
-    allow_insecure_http: z.boolean().default(false),
-    /**
-     * Admin mapping of channel identities to IdP subjects (decision 1066): a Slack user id or a
-     * Teams e-mail counts as the approver enrolled with that subject; any other click is refused.
-     */
-    channel_subjects: z
-      .object({ slack: subjectMap.default({}), teams: subjectMap.default({}) })
-      .strict()
-      .default({ slack: {}, teams: {} }),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    const url = new URL(c.issuer);
-    if (url.protocol === 'https:') return;
-    if (url.protocol === 'http:' && c.allow_insecure_http && LOOPBACK.has(url.hostname)) return;
-    ctx.addIssue({
-      code: 'custom',
-      path: ['issuer'],
-      message: 'the issuer must be https (http only on loopback with allow_insecure_http: true)',
-    });
-  })
-  .superRefine((c, ctx) => {
-    if (!c.scopes.includes('openid'))
-      ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'scopes must include openid' });
-  });
+export const identitySchema = lazily(() =>
+  z
+    .object({
+      /** The issuer exactly as the provider names itself (`iss` of its tokens). */
+      issuer: z.url(),
+      client_id: z.string().min(1).max(256),
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'a scope token')).default(['openid', 'email']),
+      /** The ID-token claim that lists the user's groups (Okta/Entra: `groups`). */
+      groups_claim: z.string().min(1).max(128).default('groups'),
+      /** Sent as `acr_values` on step-up logins; the token's `acr` must be one of them. */
+      acr_values: z.array(z.string().min(1)).optional(),
+      /** Tolerance between the provider's clock and this host's, for auth_time checks. */
+      max_clock_skew_seconds: z.number().int().min(0).max(300).default(30),
+      /** Plain http is accepted only for a loopback issuer and only when set (tests, local IdPs). */
+      allow_insecure_http: z.boolean().default(false),
+      /**
+       * Admin mapping of channel identities to IdP subjects (decision 1066): a Slack user id or a
+       * Teams e-mail counts as the approver enrolled with that subject; any other click is refused.
+       */
+      channel_subjects: z
+        .object({ slack: subjectMap.default({}), teams: subjectMap.default({}) })
+        .strict()
+        .default({ slack: {}, teams: {} }),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+      const url = new URL(c.issuer);
+      if (url.protocol === 'https:') return;
+      if (url.protocol === 'http:' && c.allow_insecure_http && LOOPBACK.has(url.hostname)) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['issuer'],
+        message: 'the issuer must be https (http only on loopback with allow_insecure_http: true)',
+      });
+    })
+    .superRefine((c, ctx) => {
+      if (!c.scopes.includes('openid'))
+        ctx.addIssue({ code: 'custom', path: ['scopes'], message: 'scopes must include openid' });
+    }),
+);
 
 export type IdentityConfig = z.infer<typeof identitySchema>;
 

@@ -12,6 +12,7 @@ import type { JsonValue } from '../ledger/types.js';
 import { refusal, Refused, type Refusal } from './refusal.js';
 import type { ExtendOffer, LedgerItem, StoredRequest } from './state.js';
 import { channelApprover, type ChannelIdentity, type ChannelSubjects } from './vote.js';
+import { lazily } from '../util/lazily.js';
 
 /** An extension asked for on a channel: the grant as the surface showed it and as it should become. */
 export interface ChannelExtension {
@@ -21,7 +22,7 @@ export interface ChannelExtension {
   to: unknown;
 }
 
-const grantShape = extendStatementSchema.shape.from;
+const grantShape = lazily(() => extendStatementSchema.shape.from);
 
 /**
  * What a channel may offer for an approved request: its live grant now, and the widest extension

@@ -4,8 +4,9 @@
  * chunk and its static imports. None of the heavy or daemon-only modules may be on that path.
  */
 import { build } from 'esbuild';
+import ts from 'typescript';
 import { bundleOptions } from '../../scripts/bundle-options.mjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const FORBIDDEN = [
   /node_modules\/better-sqlite3\//,
@@ -105,5 +106,67 @@ describe('daemon start-up (decision 0040)', () => {
     expect(locales).toEqual([expect.stringMatching(/\/locales\/en\.js$/)]);
     // a row-count preview still reaches pg, lazily
     expect(await loadedWith('src/preview/pg-client.ts')).toContain('src/preview/pg-client.ts');
+  });
+});
+
+describe('daemon start-up (decision 0041)', () => {
+  it('`guard daemon start --foreground` builds no commander CLI: no commander, program or command registry', async () => {
+    // what the daemon process loads: the entry, the fast path's chunk, then the daemon's chunk
+    const inputs = [...(await loadedWith('src/cli/fast-daemon.ts')), ...(await loadedWith('src/daemon/daemon.ts'))];
+    expect(inputs).toContain('src/cli/fast-daemon.ts');
+    expect(inputs).toContain('src/cli/commands/daemon-foreground.ts');
+    const cli = inputs.filter((i) =>
+      /node_modules\/commander\/|^src\/cli\/(program|registry|run)\.ts$|^src\/cli\/specs\/|^src\/cli\/commands\/daemon\.ts$/.test(
+        i,
+      ),
+    );
+    expect(cli).toEqual([]);
+  });
+});
+
+describe('daemon start-up (decision 0041): schemas', () => {
+  it('no module a starting daemon loads builds a zod schema at load: each is built on first use (lazily)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const inputs = [
+      ...(await loadedWith('src/cli/fast-daemon.ts')),
+      ...(await loadedWith('src/daemon/daemon.ts')),
+    ].filter((i) => i.startsWith('src/'));
+    const eager: string[] = [];
+    let zodModules = 0;
+    for (const file of new Set(inputs)) {
+      const text = await readFile(file, 'utf8');
+      if (!/^import \{ z \} from 'zod';$/m.test(text)) continue;
+      zodModules++;
+      const src = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+      // a top-level statement that runs zod: anything but a function, a type or a lazily(…) value
+      const runsZod = (node: ts.Node): boolean => {
+        if (ts.isArrowFunction(node) || ts.isFunctionLike(node)) return false;
+        if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'lazily')
+          return false;
+        if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'z')
+          return true;
+        return ts.forEachChild(node, (c) => (runsZod(c) ? true : undefined)) === true;
+      };
+      for (const st of src.statements) {
+        if (ts.isTypeAliasDeclaration(st) || ts.isInterfaceDeclaration(st) || ts.isImportDeclaration(st)) continue;
+        if (runsZod(st)) eager.push(`${file}:${src.getLineAndCharacterOfPosition(st.getStart()).line + 1}`);
+      }
+    }
+    expect(zodModules).toBeGreaterThanOrEqual(5);
+    expect(eager).toEqual([]);
+  });
+});
+
+describe('daemon start-up (decision 0041): nothing lazy is built by loading', () => {
+  it("importing the daemon process's modules (fast path, daemon) builds no lazily schema", async () => {
+    vi.resetModules();
+    await import('../../src/cli/fast-daemon.js');
+    await import('../../src/daemon/daemon.js');
+    const { lazilyBuilt } = await import('../../src/util/lazily.js');
+    expect(lazilyBuilt()).toBe(0);
+    // the same module instance counts a build at first use
+    const { signedDecisionSchema } = await import('../../src/approval/schema.js');
+    expect(signedDecisionSchema.safeParse({}).success).toBe(false);
+    expect(lazilyBuilt()).toBeGreaterThan(0);
   });
 });

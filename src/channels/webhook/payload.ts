@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { lazily } from '../../util/lazily.js';
 import type { RequestView } from '../types.js';
 import { visibleDeep } from '../../util/visible.js';
 
@@ -28,16 +29,18 @@ export const DECISION_SCHEMA = {
   },
 } as const;
 
-const decisionSchema = z
-  .object({
-    request_id: z.string().min(1).max(200).optional(),
-    action: z.enum(['approve', 'deny', 'ask']),
-    approver: z.string().trim().min(1).max(200),
-    reason: z.string().max(2000).optional(),
-    question: z.string().min(1).max(2000).optional(),
-  })
-  .strict()
-  .refine((d) => d.action !== 'ask' || d.question !== undefined, { message: 'action "ask" needs a question' });
+const decisionSchema = lazily(() =>
+  z
+    .object({
+      request_id: z.string().min(1).max(200).optional(),
+      action: z.enum(['approve', 'deny', 'ask']),
+      approver: z.string().trim().min(1).max(200),
+      reason: z.string().max(2000).optional(),
+      question: z.string().min(1).max(2000).optional(),
+    })
+    .strict()
+    .refine((d) => d.action !== 'ask' || d.question !== undefined, { message: 'action "ask" needs a question' }),
+);
 
 export type WireDecision = z.infer<typeof decisionSchema>;
 
@@ -100,25 +103,29 @@ export const GRANT_ACTION_SCHEMA = {
   ],
 } as const;
 
-const grantShape = z.object({ usesLeft: z.number().int().min(1), expiresAt: z.string().min(1).max(64) }).strict();
-const grantActionSchema = z.discriminatedUnion('action', [
-  z
-    .object({
-      request_id: z.string().min(1).max(200),
-      action: z.literal('revoke'),
-      approver: z.string().trim().min(1).max(200),
-    })
-    .strict(),
-  z
-    .object({
-      request_id: z.string().min(1).max(200),
-      action: z.literal('extend'),
-      approver: z.string().trim().min(1).max(200),
-      from: grantShape,
-      to: grantShape,
-    })
-    .strict(),
-]);
+const grantShape = lazily(() =>
+  z.object({ usesLeft: z.number().int().min(1), expiresAt: z.string().min(1).max(64) }).strict(),
+);
+const grantActionSchema = lazily(() =>
+  z.discriminatedUnion('action', [
+    z
+      .object({
+        request_id: z.string().min(1).max(200),
+        action: z.literal('revoke'),
+        approver: z.string().trim().min(1).max(200),
+      })
+      .strict(),
+    z
+      .object({
+        request_id: z.string().min(1).max(200),
+        action: z.literal('extend'),
+        approver: z.string().trim().min(1).max(200),
+        from: grantShape,
+        to: grantShape,
+      })
+      .strict(),
+  ]),
+);
 
 export type WireGrantAction = z.infer<typeof grantActionSchema>;
 /** What a signed callback may carry: a decision on an open request, or an action on a live grant. */

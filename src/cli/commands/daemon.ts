@@ -1,23 +1,15 @@
 /** `guard daemon start|stop|status`. */
-import { closeSync, existsSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { guardPaths } from '../../config/paths.js';
-import { FailClosedError, UsageError } from '../../errors.js';
+import { FailClosedError } from '../../errors.js';
 import { DaemonClient, DaemonReplyError } from '../../daemon/client.js';
-import { DaemonStartError, joinStartingDaemon, lockHolder, READY_FD_ENV, spawnDaemon } from '../../daemon/launch.js';
+import { DaemonStartError, joinStartingDaemon, lockHolder, spawnDaemon } from '../../daemon/launch.js';
 import { pidAlive } from '../../daemon/progress.js';
 import { ask } from '../../daemon/replies.js';
 import { writeLine, type Io } from '../io.js';
+import { runForeground, startArgs } from './daemon-foreground.js';
 import type { DaemonStartOptions, DaemonStatusOptions } from '../specs/daemon.js';
-
-function socketMode(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^[0-7]{3}$/.test(v))
-    throw new UsageError(`--socket-mode: ${JSON.stringify(v)} is not an octal mode like 600 or 660`);
-  const mode = parseInt(v, 8);
-  if ((mode & 0o007) !== 0) throw new UsageError('--socket-mode: other users must not get access to the socket');
-  return mode;
-}
 
 async function tryConnect(env: NodeJS.ProcessEnv): Promise<DaemonClient | undefined> {
   try {
@@ -28,8 +20,7 @@ async function tryConnect(env: NodeJS.ProcessEnv): Promise<DaemonClient | undefi
 }
 
 export async function daemonStart(io: Io, opts: DaemonStartOptions): Promise<number> {
-  const policyFiles = opts.policy?.map((f) => (f.startsWith('/') ? f : `${io.cwd}/${f}`));
-  const mode = socketMode(opts.socketMode);
+  const { policyFiles, mode } = startArgs(io, opts);
   if (opts.foreground === true) return runForeground(io, policyFiles, mode);
   const existing = await tryConnect(io.env);
   if (existing !== undefined) {
@@ -55,64 +46,6 @@ export async function daemonStart(io: Io, opts: DaemonStartOptions): Promise<num
     writeLine(io.stderr, `guard: the daemon is already running (pid ${status.pid}) on ${status.socket}`);
     return 0;
   }
-}
-
-async function runForeground(
-  io: Io,
-  policyFiles: string[] | undefined,
-  socketModeValue: number | undefined,
-): Promise<number> {
-  // everything the daemon creates (ledger, state db, keys, log) is for its own user only;
-  // the socket gets --socket-mode explicitly
-  process.umask(0o077);
-  const { startDaemon } = await import('../../daemon/daemon.js');
-  const readyFd = io.env[READY_FD_ENV] === undefined ? undefined : Number(io.env[READY_FD_ENV]);
-  const report = (line: string): void => {
-    if (readyFd === undefined || !Number.isSafeInteger(readyFd)) return;
-    try {
-      writeSync(readyFd, `${line}\n`);
-    } catch {
-      // the launcher went away; keep starting
-    }
-  };
-  const handle = await startDaemon({
-    env: io.env,
-    policyFiles,
-    socketMode: socketModeValue,
-    echo: readyFd === undefined ? io.stderr : undefined,
-    progress: (step) => report(`step ${step}`),
-  });
-  if (readyFd !== undefined && Number.isSafeInteger(readyFd)) {
-    try {
-      writeSync(readyFd, 'ready\n');
-      closeSync(readyFd);
-    } catch {
-      // the launcher went away; keep serving
-    }
-  }
-  let failure: unknown;
-  const onSignal = (sig: NodeJS.Signals): void => void handle.stop(`received ${sig}`);
-  const onCrash = (err: unknown): void => {
-    failure = err;
-    void handle.stop(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGHUP', onSignal);
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-  try {
-    await handle.closed;
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    process.off('SIGHUP', onSignal);
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
-  }
-  if (failure !== undefined)
-    throw new FailClosedError(`the daemon stopped after an internal error: ${(failure as Error).message}`);
-  return 0;
 }
 
 export async function daemonStop(io: Io): Promise<number> {

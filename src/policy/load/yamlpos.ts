@@ -60,6 +60,11 @@ export interface YamlSnapshot {
   value: unknown;
   /** JSON.stringify(path) → [line, col]. */
   positions: Record<string, [number, number]>;
+  /**
+   * Set by the build when the policy file schema accepted `value` and returned it unchanged, so a
+   * load of this exact text need not validate it again (shipped-build.ts).
+   */
+  checked?: true;
 }
 
 /** The snapshot of a text that parses cleanly (undefined when it has errors: those need the parser). */
