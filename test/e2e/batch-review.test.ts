@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig } from '../daemon/helpers.js';
-import { expectBatchDecided, heldInSession, stateOf } from '../helpers/batch-review.js';
+import { expectBatchDecided, stateOf } from '../helpers/batch-review.js';
+import { heldIn } from '../helpers/scoped-rule.js';
 
 // one daemon for the file: each test uses sessions of its own
 const rig = new Rig();
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => rig.cleanup());
 
-const held = (session: string, n: number): Promise<string> => heldInSession(rig, session, `n${n}`);
+const held = (session: string, n: number): Promise<string> => heldIn(rig, session, 'approve-me', `n${n}`);
 
 const batch = (action: string, session: string, extra: string[] = []) =>
   rig.guard([action, '--session', session, '--as', 'alice', '--passphrase-file', rig.passFile('alice'), ...extra]);

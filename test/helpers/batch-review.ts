@@ -1,20 +1,12 @@
 /**
- * Batch review checks shared by the CLI and TUI tests: held requests of an agent session, and the
- * proof that each recorded decision is signed over its own request's fingerprint.
+ * Batch review checks shared by the CLI and TUI tests: the proof that each recorded decision is
+ * signed over its own request's fingerprint.
  */
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { verifyDecision } from '../../src/approval/decision.js';
 import { loadApprovers } from '../../src/approval/registry.js';
-import { MARK, type Rig } from '../daemon/helpers.js';
-
-/** A held `guard exec --no-wait` from agent session `session`; its request id. */
-export async function heldInSession(rig: Rig, session: string, label: string): Promise<string> {
-  const env = { ...rig.env, GUARD_AGENT: 'claude-code', GUARD_AGENT_SESSION: session };
-  const r = await rig.guard(['exec', '--no-wait', '--', MARK, rig.marker, 'approve-me', label], { env });
-  expect(r.code).toBe(75);
-  return r.stdout.trim();
-}
+import type { Rig } from '../daemon/helpers.js';
 
 export async function fingerprintOf(rig: Rig, id: string): Promise<string> {
   return (JSON.parse((await rig.guard(['show', id, '--json'])).stdout) as { fingerprint: string }).fingerprint;

@@ -7,7 +7,8 @@
  */
 import { afterEach, beforeEach, describe, test } from 'vitest';
 import { BIN, ROOT, Rig } from '../daemon/helpers.js';
-import { expectBatchDecided, heldInSession } from '../helpers/batch-review.js';
+import { expectBatchDecided } from '../helpers/batch-review.js';
+import { heldIn } from '../helpers/scoped-rule.js';
 import { HAS_TMUX, PASS, Tmux } from './tmux.js';
 
 describe.skipIf(!HAS_TMUX)('batch review of one agent session in the TUI (tmux)', () => {
@@ -32,13 +33,13 @@ describe.skipIf(!HAS_TMUX)('batch review of one agent session in the TUI (tmux)'
   test('five requests of one session approved with one passphrase: five signatures over five fingerprints', async () => {
     // the first request to arrive is the one selected
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await heldInSession(rig, 'sess-A', `a${i}`));
-    const other = await heldInSession(rig, 'sess-B', 'b0');
+    for (let i = 0; i < 5; i++) ids.push(await heldIn(rig, 'sess-A', 'approve-me', `a${i}`));
+    const other = await heldIn(rig, 'sess-B', 'approve-me', 'b0');
     await screen(/approve-me b0/);
     keys('B');
     await screen(/Session sess-A: 5 requests shown, 5 still open\./);
     // arrives while the batch is on screen: named, not included
-    const late = await heldInSession(rig, 'sess-A', 'late');
+    const late = await heldIn(rig, 'sess-A', 'approve-me', 'late');
     await screen(new RegExp(`1 more request of this session arrived after this view opened \\(${late}\\)`));
     keys('a');
     await screen(/Passphrase of bob to approve all 5 requests of session sess-A/);
@@ -55,8 +56,8 @@ describe.skipIf(!HAS_TMUX)('batch review of one agent session in the TUI (tmux)'
   }, 240_000);
 
   test('d denies every request shown with one reason', async () => {
-    const ids = [await heldInSession(rig, 'sess-C', 'c0'), await heldInSession(rig, 'sess-C', 'c1')];
-    const other = await heldInSession(rig, 'sess-D', 'd0');
+    const ids = [await heldIn(rig, 'sess-C', 'approve-me', 'c0'), await heldIn(rig, 'sess-C', 'approve-me', 'c1')];
+    const other = await heldIn(rig, 'sess-D', 'approve-me', 'd0');
     await screen(/approve-me d0/);
     keys('B');
     await screen(/Session sess-C: 2 requests shown, 2 still open\./);
