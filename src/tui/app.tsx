@@ -132,6 +132,11 @@ export function App({ backend, initial, theme, now, tickMs = 1000 }: AppProps) {
 
     async function send(intent: Intent): Promise<void> {
       try {
+        if (intent.action === 'batch') {
+          const { message, results } = await backend.decideBatch(intent);
+          dispatch({ type: 'batch-decided', intent, message, results });
+          return;
+        }
         const message =
           intent.action === 'extend'
             ? await backend.extend(intent)

@@ -61,6 +61,11 @@ export class ApproverSession {
     return this.withKey((key) => key.sign(statement));
   }
 
+  /** Sign several decision statements with one use of the key (a batch: one unlock, even with a window of 0). */
+  signAll(statements: readonly DecisionStatement[]): SignedDecision[] {
+    return this.withKey((key) => statements.map((s) => key.sign(s)));
+  }
+
   /** Sign a grant extension (decision 1087) exactly as `guard extend` does; the same window applies. */
   signExtension(statement: ExtendStatement): SignedExtension {
     return this.withKey((key) => ({ ...statement, signature: key.signBytes(statement) }));

@@ -3,6 +3,7 @@
  * and the approver's key session (unlock, sign). Decisions are signed exactly as `guard approve
  * ID` signs them: the statement binds the request id and the fingerprint the daemon reports.
  */
+import { batchExclusion, batchReason, batchStatements, sendEach, type BatchItem } from '../approval/batch.js';
 import { extendStatement } from '../approval/extend.js';
 import { WrongPassphraseError } from '../approval/keys.js';
 import type { DecisionAction } from '../approval/types.js';
@@ -11,7 +12,15 @@ import { DaemonConnectionError, DaemonReplyError } from '../daemon/client.js';
 import { KeyLockedError, type ApproverSession } from './approver.js';
 import type { DaemonLink } from './link.js';
 import { grantText } from './grants.js';
-import type { DecisionIntent, ExtendIntent, GrantInfo, HistoryItem, Intent, RevokeIntent } from './model.js';
+import type {
+  BatchIntent,
+  DecisionIntent,
+  ExtendIntent,
+  GrantInfo,
+  HistoryItem,
+  Intent,
+  RevokeIntent,
+} from './model.js';
 import type { Action } from './reducer.js';
 import { isOpenState } from './select.js';
 import { parseChain, parseGrants, parseHistory, requestCommand } from './wire.js';
@@ -34,6 +43,12 @@ export interface Backend {
   lock(): void;
   /** Sign and send; resolves with a message for the human. Throws DecisionError. */
   decide(intent: DecisionIntent): Promise<string>;
+  /**
+   * Decide the requests of a batch (decision 1113): each is read again from the daemon, the ones
+   * still open are signed with one use of the key, each over its own fingerprint, and sent alone.
+   * Resolves with a summary and, per request, what happened. Throws DecisionError when nothing was sent.
+   */
+  decideBatch(intent: BatchIntent): Promise<BatchOutcome>;
   /** The live grants the TUI may show, each with the extension its rule allows (decision 1100). */
   grants(): Promise<GrantInfo[]>;
   /** Sign the extension exactly as `guard extend` does and send it; a message for the human. Throws DecisionError. */
@@ -43,6 +58,12 @@ export interface Backend {
   history(): Promise<HistoryItem[]>;
   /** Every ledger record of one request, oldest first (read-only). */
   record(requestId: string): Promise<HistoryItem[]>;
+}
+
+export interface BatchOutcome {
+  message: string;
+  /** Per request id: its new state, or why it was not decided. */
+  results: Record<string, string>;
 }
 
 export class DecisionError extends Error {
@@ -154,6 +175,37 @@ export class DaemonBackend implements Backend {
       });
       const res = await this.link.call({ type: 'decide', signed, via: 'tui' });
       return outcome(intent.action, res.view, this.session.name);
+    } catch (err) {
+      throw explain(err);
+    }
+  }
+
+  async decideBatch(intent: BatchIntent): Promise<BatchOutcome> {
+    const { decision: action, session } = intent;
+    const results: Record<string, string> = {};
+    try {
+      const items: BatchItem[] = [];
+      for (const id of intent.ids) {
+        // the fingerprint each signature binds comes from the daemon's own record of that request
+        const detail = await this.link.call({ type: 'show', requestId: id });
+        const why = batchExclusion(detail, action, session);
+        if (why === undefined) items.push(detail);
+        else results[id] = `not sent: ${why}`;
+      }
+      if (items.length === 0) throw new DecisionError(`not sent: nothing left to ${action} in this batch`, false);
+      const reason = batchReason(action, items.length, session, intent.reason);
+      const at = new Date(this.now()).toISOString();
+      const signed = this.session.signAll(batchStatements(items, { action, reason, at, approver: this.session.name }));
+      const sent = await sendEach(
+        signed,
+        (s) => this.link.call({ type: 'decide', signed: s, via: 'tui' }),
+        (err) => explain(err).message,
+      );
+      for (const r of sent)
+        results[r.id] = r.error ?? `${PAST[action]} as ${this.session.name} (signed): now ${r.state}`;
+      const ok = sent.filter((r) => r.error === undefined).length;
+      const message = `${PAST[action]} ${ok} of ${intent.ids.length} requests of session ${session} as ${this.session.name}, each signed over its own fingerprint${ok < intent.ids.length ? '; see each request for the others' : ''}`;
+      return { message, results };
     } catch (err) {
       throw explain(err);
     }

@@ -10,11 +10,11 @@ import { approverHeaders } from '../hub/approver-auth.js';
 import { messageOf } from '../errors.js';
 import type { ApproverSession } from './approver.js';
 import { KeyLockedError } from './approver.js';
-import { DecisionError, type Backend } from './backend.js';
+import { DecisionError, type Backend, type BatchOutcome } from './backend.js';
 import { followHubEvents, type HubEvents } from './hub-events.js';
 import { backoffDelay } from './link.js';
 import { grantText } from './grants.js';
-import type { DecisionIntent, ExtendIntent, GrantInfo, HistoryItem, RevokeIntent } from './model.js';
+import type { BatchIntent, DecisionIntent, ExtendIntent, GrantInfo, HistoryItem, RevokeIntent } from './model.js';
 import type { Action } from './reducer.js';
 import { parseGrants, parseView } from './wire.js';
 
@@ -253,6 +253,16 @@ export class HubBackend implements Backend {
    * approver by the key that opened the session and signs the action for the host, whose daemon
    * applies it through its channel path, with its own checks and record.
    */
+  /** Not offered through the hub: an agent session is one host's, and the hub relays one decision at a time. */
+  decideBatch(intent: BatchIntent): Promise<BatchOutcome> {
+    return Promise.reject(
+      new DecisionError(
+        `not sent: batch review is not offered through the hub; decide ${intent.requestId} alone, or run \`guard approve --session ${intent.session}\` on its host`,
+        false,
+      ),
+    );
+  }
+
   async extend(intent: ExtendIntent): Promise<string> {
     const host = this.hostOfGrant(intent.requestId);
     await this.relayGrant({ host, requestId: intent.requestId, action: 'extend', from: intent.from, to: intent.to });

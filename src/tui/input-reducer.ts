@@ -3,7 +3,8 @@
  * and what submitting each of them does.
  */
 import type { Command } from './keys.js';
-import type { DecisionIntent, ExtendIntent, TuiState } from './model.js';
+import { batchIntent } from './batch.js';
+import type { BatchIntent, DecisionIntent, ExtendIntent, TuiState } from './model.js';
 import { blockedReason } from './select.js';
 import { ensureSelection, leaveIntent, revalidate, send } from './transitions.js';
 
@@ -15,11 +16,16 @@ export const MAX_TEXT = 4000;
  * request whose risk needs a fresh passphrase always asks: keystrokes another process types into
  * this terminal (tmux send-keys, a pasted "g" then "a") cannot approve it during the unlock window.
  */
-export function decide(state: TuiState, intent: DecisionIntent | ExtendIntent): TuiState {
-  const risk = state.requests[intent.requestId]?.view.risk;
+export function decide(state: TuiState, intent: DecisionIntent | ExtendIntent | BatchIntent): TuiState {
+  // a batch approval needs a fresh passphrase when any one of its requests would
+  const ids = intent.action === 'batch' ? intent.ids : [intent.requestId];
+  const risks = ids.map((id) => state.requests[id]?.view.risk);
   // an extension widens what an approval allows: it needs the passphrase as approving would
-  const widens = intent.action === 'approve' || intent.action === 'extend';
-  const fresh = widens && (risk === undefined || state.freshRisks.includes(risk));
+  const widens =
+    intent.action === 'approve' ||
+    intent.action === 'extend' ||
+    (intent.action === 'batch' && intent.decision === 'approve');
+  const fresh = widens && risks.some((risk) => risk === undefined || state.freshRisks.includes(risk));
   const unlocked = state.unlockedUntil !== undefined && state.unlockedUntil > state.now;
   if (unlocked && !fresh)
     return send({ ...state, mode: state.returnMode, input: '', busy: intent }, { kind: 'decide', intent });
@@ -118,6 +124,11 @@ function submit(state: TuiState): TuiState {
   const words = state.input.trim();
   const what = state.mode === 'deny-reason' ? 'a reason is required to deny' : 'type the question for the requester';
   if (words === '') return { ...state, flash: { level: 'error', text: `${what} (Esc cancels)` } };
+  if (state.mode === 'deny-reason' && state.returnMode === 'batch') {
+    // one reason for every request shown that is still open
+    const intent = batchIntent(state, 'deny', words);
+    return 'error' in intent ? leaveIntent(state, `not sent: ${intent.error}`) : decide(state, intent);
+  }
   const entry = state.selectedId === undefined ? undefined : state.requests[state.selectedId];
   const blocked = blockedReason(state, entry);
   if (blocked !== undefined) return leaveIntent(state, `not sent: ${blocked}`);

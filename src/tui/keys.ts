@@ -35,6 +35,7 @@ export type Command =
   | 'ask'
   | 'extend'
   | 'revoke'
+  | 'batch'
   | 'filter'
   | 'history'
   | 'refresh'
@@ -77,7 +78,7 @@ const any =
     ms.some((m) => m(input, key));
 
 const BROWSE: readonly Mode[] = ['list', 'detail'];
-const SCROLLING: readonly Mode[] = ['list', 'detail', 'history', 'record'];
+const SCROLLING: readonly Mode[] = ['list', 'detail', 'history', 'record', 'batch'];
 const TEXT: readonly Mode[] = ['filter', 'deny-reason', 'ask', 'passphrase'];
 
 /** Order matters: the first binding that matches in the current mode wins. */
@@ -109,10 +110,14 @@ export const BINDINGS: readonly Binding[] = [
   // the selected request's live grant (decision 1100)
   { command: 'extend', modes: BROWSE, match: plain('e'), keys: 'e', label: 'extend' },
   { command: 'revoke', modes: BROWSE, match: plain('R'), keys: 'R', label: 'revoke' },
+  // every open request of the selected request's agent session, decided together (decision 1113)
+  { command: 'batch', modes: BROWSE, match: plain('B'), keys: 'B', label: 'session batch' },
+  { command: 'approve', modes: ['batch'], match: plain('a'), keys: 'a', label: 'approve all' },
+  { command: 'deny', modes: ['batch'], match: plain('d'), keys: 'd', label: 'deny all' },
   { command: 'filter', modes: ['list'], match: plain('/'), keys: '/', label: 'filter' },
   { command: 'history', modes: BROWSE, match: plain('h'), keys: 'h', label: 'history' },
   { command: 'refresh', modes: ['history'], match: plain('r'), keys: 'r', label: 'refresh' },
-  { command: 'quit', modes: [...BROWSE, 'history', 'record'], match: plain('q'), keys: 'q', label: 'quit' },
+  { command: 'quit', modes: [...BROWSE, 'history', 'record', 'batch'], match: plain('q'), keys: 'q', label: 'quit' },
 ];
 
 export type KeyResult = { command: Command } | { text: string } | undefined;
@@ -148,18 +153,26 @@ export interface Hint {
 }
 
 /** Commands that act on the selected request: disabled when it cannot be acted on. */
-export const ACTING: ReadonlySet<Command> = new Set<Command>(['approve', 'deny', 'ask']);
+export const ACTING: ReadonlySet<Command> = new Set<Command>(['approve', 'deny', 'ask', 'batch']);
 /** Commands that act on the selected request's live grant: disabled when it has none. */
 export const GRANT_ACTING: ReadonlySet<Command> = new Set<Command>(['extend', 'revoke']);
 
 /** Footer hints for a mode, from the bindings table: one hint per labelled command, keys joined. */
-export function footerHints(mode: Mode, actionable: boolean, filterActive = false, grantActionable = false): Hint[] {
+export function footerHints(
+  mode: Mode,
+  actionable: boolean,
+  filterActive = false,
+  grantActionable = false,
+  /** The selection names an agent session: `B` (its batch) is listed. */
+  sessionSelected = false,
+): Hint[] {
   const byLabel = new Map<string, { keys: string[]; command: Command }>();
   for (const b of BINDINGS) {
     if (!applies(b, mode) || b.label === undefined) continue;
     if (b.command === 'back' && mode === 'list' && !filterActive) continue; // Esc does nothing there
     // extend / revoke are listed only while the selection has a live grant: a short footer otherwise
     if (GRANT_ACTING.has(b.command) && !grantActionable) continue;
+    if (b.command === 'batch' && !sessionSelected) continue;
     const label = b.command === 'back' && mode === 'list' ? 'clear filter' : b.label;
     const entry = byLabel.get(label) ?? { keys: [], command: b.command };
     entry.keys.push(b.command === 'down' ? '↑↓' : b.keys);

@@ -2,7 +2,7 @@
  * Screen geometry, computed from the terminal size and the mode: pure, so the reducer's scroll
  * limits and the components agree on every size from 80×24 to wide terminals.
  */
-import type { Mode } from './model.js';
+import type { Mode, ReturnMode } from './model.js';
 
 /**
  * Below this width the list and the detail are stacked; from it on, side by side. At 120 columns
@@ -25,7 +25,7 @@ export interface Layout {
   detailHeight: number;
 }
 
-export function computeLayout(columns: number, rows: number, mode: Mode, returnMode: 'list' | 'detail'): Layout {
+export function computeLayout(columns: number, rows: number, mode: Mode, returnMode: ReturnMode): Layout {
   const width = Math.max(40, columns);
   const height = Math.max(12, rows - 1);
   const body = height - CHROME;
@@ -37,7 +37,7 @@ export function computeLayout(columns: number, rows: number, mode: Mode, returnM
         : mode;
   if (shown === 'history')
     return { width, height, body, split: false, listWidth: width, listHeight: body, detailWidth: 0, detailHeight: 0 };
-  if (shown === 'detail' || shown === 'record' || shown === 'scope' || shown === 'extend')
+  if (shown === 'detail' || shown === 'record' || shown === 'scope' || shown === 'extend' || shown === 'batch')
     return { width, height, body, split: false, listWidth: 0, listHeight: 0, detailWidth: width, detailHeight: body };
   if (width >= SPLIT_MIN_WIDTH) {
     const listWidth = Math.floor(width * 0.45);

@@ -20,7 +20,8 @@ export type Mode =
   | 'record'
   | 'scope'
   | 'extend'
-  | 'revoke';
+  | 'revoke'
+  | 'batch';
 
 /** Modes that prompt for something about one request; leaving them sends nothing. */
 export const INTENT_MODE_LIST: readonly Mode[] = ['deny-reason', 'ask', 'passphrase', 'scope', 'extend', 'revoke'];
@@ -103,8 +104,37 @@ export interface RevokeIntent {
   action: 'revoke';
 }
 
-/** Anything the TUI sends about one request. */
-export type Intent = DecisionIntent | ExtendIntent | RevokeIntent;
+/**
+ * One decision over several requests of one agent session (decision 1113): exactly the ids shown
+ * in the batch view, each signed alone over its own fingerprint with one unlock.
+ */
+export interface BatchIntent {
+  /** The first request of the batch (a wrong passphrase is reported against it). */
+  requestId: string;
+  action: 'batch';
+  decision: 'approve' | 'deny';
+  session: string;
+  ids: string[];
+  /** The deny reason typed (the signed reason also names the batch). */
+  reason?: string | undefined;
+}
+
+/** Anything the TUI sends about one request (or, a batch, about the requests of one session). */
+export type Intent = DecisionIntent | ExtendIntent | RevokeIntent | BatchIntent;
+
+/** The batch view of one agent session: the requests shown are fixed when it opens. */
+export interface BatchView {
+  session: string;
+  /** The requests shown, oldest first; only these can be decided from this view. */
+  ids: string[];
+  /** Where Esc returns to. */
+  from: 'list' | 'detail';
+  /** Per request: what happened to its decision (after a batch was sent). */
+  results?: Record<string, string> | undefined;
+}
+
+/** Where Esc (or a finished input) returns to. */
+export type ReturnMode = 'list' | 'detail' | 'batch';
 
 /** One extension the menu offers: what the grant becomes, exactly as signed. */
 export interface ExtendChoice {
@@ -143,7 +173,9 @@ export interface TuiState {
   filter: string;
   mode: Mode;
   /** Where Esc (or a finished input) returns to. */
-  returnMode: 'list' | 'detail';
+  returnMode: ReturnMode;
+  /** The batch view while it is open (mode `batch`, and the prompts it opens). */
+  batch?: BatchView | undefined;
   /** Text being typed in filter / deny-reason / ask modes. */
   input: string;
   /** Passphrase characters typed so far (the passphrase itself never enters the state). */

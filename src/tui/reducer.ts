@@ -8,7 +8,8 @@ import type { RequestView } from '../channels/types.js';
 import type { Command } from './keys.js';
 import { decide, inputCommand, text } from './input-reducer.js';
 import { extendChoices, grantBlockedReason, liveGrant, noOfferReason } from './grants.js';
-import type { ConnectionState, Entry, Flash, GrantInfo, HistoryItem, Intent, TuiState } from './model.js';
+import { batchIntent, openBatch } from './batch.js';
+import type { BatchIntent, ConnectionState, Entry, Flash, GrantInfo, HistoryItem, Intent, TuiState } from './model.js';
 import { approveBlockedReason, blockedReason, isOpenState, visibleEntries } from './select.js';
 import { ensureSelection, INTENT_MODES, leaveIntent, revalidate, send } from './transitions.js';
 
@@ -33,6 +34,8 @@ export type Action =
   | { type: 'unlocked'; until: number }
   | { type: 'unlock-failed'; message: string }
   | { type: 'decided'; intent: Intent; message: string }
+  /** A batch was sent: the summary, and per request what happened to its decision. */
+  | { type: 'batch-decided'; intent: BatchIntent; message: string; results: Record<string, string> }
   | { type: 'decision-failed'; intent: Intent; message: string; locked: boolean }
   | { type: 'grants-loaded'; grants: GrantInfo[] }
   | { type: 'grants-failed'; message: string }
@@ -68,6 +71,10 @@ export function reduce(state: TuiState, action: Action): TuiState {
       };
     case 'decided':
       return { ...state, busy: undefined, pending: undefined, flash: { level: 'info', text: action.message } };
+    case 'batch-decided': {
+      const batch = state.batch === undefined ? undefined : { ...state.batch, results: action.results };
+      return { ...state, busy: undefined, pending: undefined, batch, flash: { level: 'info', text: action.message } };
+    }
     case 'decision-failed':
       if (action.locked) {
         return {
@@ -210,6 +217,8 @@ function command(state: TuiState, cmd: Command, vp: Viewport): TuiState {
       return historyCommand(state, cmd, vp);
     case 'record':
       return recordCommand(state, cmd, vp);
+    case 'batch':
+      return batchCommand(state, cmd, vp);
     case 'filter':
     case 'deny-reason':
     case 'ask':
@@ -314,6 +323,24 @@ function recordCommand(state: TuiState, cmd: Command, vp: Viewport): TuiState {
   return state;
 }
 
+/**
+ * The batch view: scrolls like the detail view; `a` decides every request shown that is still open
+ * (passphrase first unless unlocked), `d` asks one reason for all of them; Esc goes back.
+ */
+function batchCommand(state: TuiState, cmd: Command, vp: Viewport): TuiState {
+  if (MOVES.has(cmd))
+    return { ...state, detailScroll: scroll(state.detailScroll, cmd, Math.max(1, vp.page), vp.detailMax) };
+  if (cmd === 'back') {
+    const from = state.batch?.from ?? 'list';
+    return ensureSelection({ ...state, mode: from, returnMode: from, batch: undefined, detailScroll: 0 });
+  }
+  if (cmd !== 'approve' && cmd !== 'deny') return state;
+  const intent = batchIntent(state, cmd);
+  if ('error' in intent) return { ...state, flash: { level: 'error', text: intent.error } };
+  if (cmd === 'deny') return { ...state, mode: 'deny-reason', input: '' };
+  return decide(state, intent);
+}
+
 /** Extend or revoke the selected request's live grant: the menu (after a fresh read of the offer) or the confirmation. */
 function grantAct(state: TuiState, cmd: 'extend' | 'revoke', from: 'list' | 'detail'): TuiState {
   const entry = state.selectedId === undefined ? undefined : state.requests[state.selectedId];
@@ -330,6 +357,7 @@ function grantAct(state: TuiState, cmd: 'extend' | 'revoke', from: 'list' | 'det
 
 function act(state: TuiState, cmd: Command, from: 'list' | 'detail'): TuiState {
   if (cmd === 'extend' || cmd === 'revoke') return grantAct(state, cmd, from);
+  if (cmd === 'batch') return openBatch(state, from);
   if (cmd !== 'approve' && cmd !== 'deny' && cmd !== 'ask') return state;
   const entry = state.selectedId === undefined ? undefined : state.requests[state.selectedId];
   const blocked = cmd === 'approve' ? approveBlockedReason(state, entry) : blockedReason(state, entry);

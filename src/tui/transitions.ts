@@ -47,6 +47,12 @@ function shownGrant(state: TuiState): GrantState | undefined {
  */
 export function revalidate(state: TuiState): TuiState {
   if (!INTENT_MODES.has(state.mode)) return state;
+  // a batch prompt is about several requests: each is checked again when it is signed and sent
+  // (one decided meanwhile is left out and named); only a lost daemon ends the prompt here
+  if (state.returnMode === 'batch' && (state.pending === undefined || state.pending.action === 'batch'))
+    return state.connection.status === 'live'
+      ? state
+      : leaveIntent(state, 'the daemon connection was lost: nothing was sent');
   const id = targetOf(state);
   const entry = id === undefined ? undefined : state.requests[id];
   const action = state.mode === 'extend' ? 'extend' : state.pending?.action;

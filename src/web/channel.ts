@@ -24,7 +24,8 @@ import type {
   PendingRequest,
   RequestView,
 } from '../channels/types.js';
-import { continuePage, detailPage, listPage, message, signInPage, STYLE } from './html.js';
+import { continuePage, detailPage, esc, layout, listPage, message, sessionPage, signInPage, STYLE } from './html.js';
+import { batchExclusion, batchReason } from '../approval/batch.js';
 import { grantOfToken, ONCE } from '../channels/scope-choice.js';
 import { digest, sameSecret, WebSessions, type LoginPurpose, type Session, type SessionStore } from './sessions.js';
 
@@ -171,7 +172,9 @@ export class WebApprovalChannel implements Channel {
       const source = this.opts.source;
       const grants =
         source === undefined ? (this.host?.grants?.() ?? []) : ((await source.grants?.(this.identity(session))) ?? []);
-      return send(res, 200, listPage(session.approver, pending, session.csrf, grants), base, this.cfg);
+      // the batch page is the daemon's own (decision 1113); the hub's page decides one request at a time
+      const batches = source === undefined;
+      return send(res, 200, listPage(session.approver, pending, session.csrf, grants, batches), base, this.cfg);
     }
     const m = new RegExp(`^${WEB_PREFIX}/r/([^/]+)$`).exec(path);
     if (m !== null && req.method === 'GET') {
@@ -193,6 +196,13 @@ export class WebApprovalChannel implements Channel {
         base,
         this.cfg,
       );
+    }
+    const b = new RegExp(`^${WEB_PREFIX}/s/([^/]+)$`).exec(path);
+    if (b !== null && this.opts.source === undefined && (req.method === 'GET' || req.method === 'POST')) {
+      if (req.method === 'GET' && session === undefined) return redirect(res, `${WEB_PREFIX}/`, base, this.cfg!);
+      const form = req.method === 'POST' ? await this.checkedForm(req, res, base, session) : undefined;
+      if (session === undefined || (req.method === 'POST' && form === undefined)) return;
+      return this.sessionBatch(res, base, session, decodeURIComponent(b[1]!), form);
     }
     const g = new RegExp(`^${WEB_PREFIX}/g/([^/]+)$`).exec(path);
     if (req.method === 'POST' && g !== null) {
@@ -328,6 +338,91 @@ export class WebApprovalChannel implements Channel {
       ...grant,
     });
     this.result(res, base, requestId, action, refusal);
+  }
+
+  /**
+   * The batch page of one agent session (decision 1113). GET shows its open requests in full; a
+   * POST (already checked: session, origin, CSRF) names the requests shown and each one's view
+   * hash. Every named request must still be of this session with the view shown, else nothing is
+   * decided; then each becomes its own channel decision, checked by the daemon exactly as a single
+   * one (eligibility, self-approval, quorum). A request no longer waiting is named, not decided; a
+   * step-up request is never approved here (it needs its own fresh login).
+   */
+  private async sessionBatch(
+    res: ServerResponse,
+    base: string,
+    session: Session,
+    agentSession: string,
+    form: URLSearchParams | undefined,
+  ): Promise<void> {
+    const page = `${WEB_PREFIX}/s/${encodeURIComponent(agentSession)}`;
+    const refuse = (status: number, title: string, why: string): void =>
+      send(res, status, message(title, why, { error: true, link: `${WEB_PREFIX}/` }), base, this.cfg);
+    const pending = (await this.pending(session)).filter((p) => p.detail.view.session === agentSession);
+    if (form === undefined) {
+      if (pending.length === 0)
+        return refuse(404, 'Not waiting', `no request of agent session ${agentSession} is waiting for a decision`);
+      return send(
+        res,
+        200,
+        sessionPage(session.approver, agentSession, pending, session.csrf, this.now()),
+        base,
+        this.cfg,
+      );
+    }
+    const action = form.get('action');
+    if (action !== 'approve' && action !== 'deny') return refuse(400, 'Refused', 'unknown action');
+    const text = (form.get('reason') ?? '').trim();
+    if (action === 'deny' && (text === '' || text.length > MAX_TEXT))
+      return refuse(400, 'Refused', `a reason of 1 to ${MAX_TEXT} characters is required`);
+    const ids = [...new Set(form.getAll('r'))];
+    if (ids.length === 0 || ids.length > 500) return refuse(400, 'Refused', 'the form names no request');
+    const results: { id: string; text: string }[] = [];
+    const decide: PendingRequest[] = [];
+    for (const id of ids) {
+      const p = pending.find((x) => x.detail.view.id === id);
+      if (p === undefined) {
+        results.push({ id, text: `not decided: not waiting for a decision in agent session ${agentSession}` });
+        continue;
+      }
+      // the view shown: a request changed since is a batch the approver did not see, so none is decided
+      if (form.get(`v:${id}`) !== p.viewHash)
+        return send(
+          res,
+          409,
+          message('Changed', `request ${id} changed since it was shown; nothing was decided. Look at them again.`, {
+            error: true,
+            link: page,
+          }),
+          base,
+          this.cfg,
+        );
+      const why = batchExclusion(p.detail, action, agentSession);
+      if (why === undefined) decide.push(p);
+      else results.push({ id, text: `not decided: ${why}` });
+    }
+    const reason = batchReason(action, decide.length, agentSession, action === 'deny' ? text : undefined);
+    for (const p of decide) {
+      const refusal = await this.host!.decide({
+        requestId: p.detail.view.id,
+        action,
+        identity: this.identity(session),
+        reason,
+      });
+      results.push({ id: p.detail.view.id, text: refusal === null ? `recorded (${action})` : `refused: ${refusal}` });
+    }
+    const done = results.filter((r) => r.text.startsWith('recorded')).length;
+    const rows = results.map((r) => `<li id="res-${esc(r.id)}"><strong>${esc(r.id)}</strong>: ${esc(r.text)}</li>`);
+    send(
+      res,
+      done === 0 ? 403 : 200,
+      layout(
+        'guard batch',
+        `<h1>${done === 0 ? 'Refused' : 'Recorded'}</h1><p class="msg" id="outcome">${done} of ${ids.length} ${action === 'approve' ? 'approvals' : 'denials'} of agent session ${esc(agentSession)} recorded, each as its own vote.</p><ul>${rows.join('')}</ul><p><a href="${WEB_PREFIX}/">Back to the pending requests</a></p>`,
+      ),
+      base,
+      this.cfg,
+    );
   }
 
   /**

@@ -21,7 +21,7 @@ main{max-width:48rem;margin:0 auto;padding:12px}
 h1{font-size:1.2rem;margin:.4rem 0}
 .who{color:#555;font-size:.9rem}
 .card{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px;margin:10px 0}
-.card a{display:block;color:inherit;text-decoration:none}
+.card a{display:block;color:inherit;text-decoration:none}.card a.inline{display:inline;text-decoration:underline}
 .cmd,pre{font:14px/1.35 ui-monospace,monospace;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-all;margin:0}
 pre{background:#fff;border:1px solid #ddd;border-radius:8px;padding:10px}
 .s-label{font-weight:600}.s-dim{color:#666}.s-bold{font-weight:700}
@@ -65,7 +65,14 @@ export function signInPage(): string {
   );
 }
 
-export function listPage(approver: string, pending: RequestDetail[], csrf: string, grants: LiveGrant[] = []): string {
+export function listPage(
+  approver: string,
+  pending: RequestDetail[],
+  csrf: string,
+  grants: LiveGrant[] = [],
+  /** Link each agent session's batch page (the daemon's page only, decision 1113). */
+  batches = false,
+): string {
   const cards = pending.map((d) => {
     const v = d.view;
     return `<div class="card"><a href="/approve/r/${esc(encodeURIComponent(v.id))}"><strong>${esc(v.id)}</strong> · ${esc(
@@ -76,9 +83,24 @@ export function listPage(approver: string, pending: RequestDetail[], csrf: strin
     'guard approvals',
     `<h1>Waiting for approval</h1><p class="who">Signed in as ${esc(approver)}</p>
 ${cards.length === 0 ? '<p class="msg">Nothing is waiting for approval.</p>' : cards.join('\n')}
+${batches ? sessionsSection(pending) : ''}
 ${grantsSection(grants, csrf)}
 <form method="post" action="/approve/logout"><input type="hidden" name="csrf" value="${esc(csrf)}"><button type="submit">Sign out</button></form>`,
   );
+}
+
+/** A link per agent session with open requests: its batch page (decision 1113). */
+function sessionsSection(pending: RequestDetail[]): string {
+  const counts = new Map<string, number>();
+  for (const d of pending)
+    if (d.view.session !== undefined && d.view.session !== '')
+      counts.set(d.view.session, (counts.get(d.view.session) ?? 0) + 1);
+  if (counts.size === 0) return '';
+  const links = [...counts].map(
+    ([s, n]) =>
+      `<div class="card"><a class="session" href="${esc(sessionPath(s))}">Review all ${n} request${n === 1 ? '' : 's'} of agent session ${esc(s)}</a></div>`,
+  );
+  return `<h2>By agent session</h2>\n${links.join('\n')}`;
 }
 
 /**
@@ -120,6 +142,68 @@ function scopeFieldset(d: RequestDetail): string {
   return `<fieldset><legend>Grant (exactly what approving grants)</legend>${options.join('')}</fieldset>`;
 }
 
+/** A request in full: the TUI detail pane's lines (never cut), styled, then its fingerprint. */
+function detailHtml(d: RequestDetail, now: number): string {
+  const lines = detailLines(d.view, { width: 100_000, now })
+    .map((line) =>
+      line
+        .map((seg) =>
+          seg.style === undefined ? esc(seg.text) : `<span class="s-${seg.style}">${esc(seg.text)}</span>`,
+        )
+        .join(''),
+    )
+    .join('\n');
+  return `${lines}\nfingerprint ${esc(d.fingerprint)}`;
+}
+
+/** The session batch page's address (decision 1113). */
+export const sessionPath = (session: string): string => `/approve/s/${encodeURIComponent(session)}`;
+
+/**
+ * The open requests of one agent session (decision 1113), each in full, and one Approve all / Deny
+ * all form naming every request shown with the hash of the view shown: the page turns it into one
+ * vote per request, each checked by the daemon as a single decision. A step-up request is shown but
+ * left out of Approve all (it needs its own fresh login, on its own page).
+ */
+export function sessionPage(
+  approver: string,
+  session: string,
+  pending: { detail: RequestDetail; viewHash: string }[],
+  csrf: string,
+  now: number,
+): string {
+  const cards = pending.map(({ detail: d }, i) => {
+    const own = `/approve/r/${esc(encodeURIComponent(d.view.id))}`;
+    const note =
+      d.stepUp === true
+        ? `<p class="msg" id="step-up-${esc(d.view.id)}">Not part of Approve all: this rule needs a fresh login. <a href="${own}">Approve it on its own page</a>.</p>`
+        : '';
+    return `<div class="card" id="req-${esc(d.view.id)}"><strong>${i + 1} of ${pending.length}</strong> · <a class="inline" href="${own}">${esc(d.view.id)}</a>${note}<pre>${detailHtml(d, now)}</pre></div>`;
+  });
+  const fields = (only: (d: RequestDetail) => boolean) =>
+    `<input type="hidden" name="csrf" value="${esc(csrf)}">${pending
+      .filter((p) => only(p.detail))
+      .map(
+        (p) =>
+          `<input type="hidden" name="r" value="${esc(p.detail.view.id)}"><input type="hidden" name="v:${esc(p.detail.view.id)}" value="${esc(p.viewHash)}">`,
+      )
+      .join('')}`;
+  const approvable = pending.filter((p) => p.detail.stepUp !== true).length;
+  const action = esc(sessionPath(session));
+  return layout(
+    `guard session ${session}`,
+    `<h1>Agent session ${esc(session)}: ${pending.length} request${pending.length === 1 ? '' : 's'}</h1><p class="who">Signed in as ${esc(approver)} · <a href="/approve/">all requests</a></p>
+<p class="msg">Only the requests shown here are decided, each on its own (one vote per request, bound to the view shown). A request of this session that arrives later is not included: reload to review it.</p>
+${cards.join('\n')}
+${
+  approvable === 0
+    ? ''
+    : `<form method="post" action="${action}">${fields((d) => d.stepUp !== true)}<input type="hidden" name="action" value="approve"><button class="approve" type="submit">Approve all ${approvable}</button></form>`
+}
+<form method="post" action="${action}">${fields(() => true)}<input type="hidden" name="action" value="deny"><label>Reason (every requester is told)<textarea name="reason" required maxlength="2000"></textarea></label><button class="deny" type="submit">Deny all ${pending.length}</button></form>`,
+  );
+}
+
 /** The full context (the TUI detail pane's lines, never cut) and the three decision forms. */
 export function detailPage(
   approver: string,
@@ -130,15 +214,6 @@ export function detailPage(
   /** Where a step-up approval must be made instead, when this page cannot take it (the hub's). */
   stepUpElsewhere?: string,
 ): string {
-  const lines = detailLines(d.view, { width: 100_000, now })
-    .map((line) =>
-      line
-        .map((seg) =>
-          seg.style === undefined ? esc(seg.text) : `<span class="s-${seg.style}">${esc(seg.text)}</span>`,
-        )
-        .join(''),
-    )
-    .join('\n');
   const action = `/approve/r/${esc(encodeURIComponent(d.view.id))}`;
   const hidden = `<input type="hidden" name="csrf" value="${esc(csrf)}"><input type="hidden" name="view" value="${esc(viewHash)}">`;
   const stepUp =
@@ -146,8 +221,7 @@ export function detailPage(
   return layout(
     `guard ${d.view.id}`,
     `<h1>${esc(d.view.id)}</h1><p class="who">Signed in as ${esc(approver)} · <a href="/approve/">all requests</a></p>
-<pre id="detail">${lines}
-fingerprint ${esc(d.fingerprint)}</pre>
+<pre id="detail">${detailHtml(d, now)}</pre>
 ${
   d.stepUp === true && stepUpElsewhere !== undefined
     ? `<p class="msg" id="step-up">${esc(stepUpElsewhere)}</p>`

@@ -3,11 +3,10 @@
  * receives and checks one signed decision per request, each over that request's own fingerprint.
  * Requests of another session are not touched, and a changed batch is refused before signing.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyDecision } from '../../src/approval/decision.js';
-import { loadApprovers } from '../../src/approval/registry.js';
-import { MARK, Rig } from '../daemon/helpers.js';
+import { Rig } from '../daemon/helpers.js';
+import { expectBatchDecided, stateOf } from '../helpers/batch-review.js';
+import { heldIn } from '../helpers/scoped-rule.js';
 
 // one daemon for the file: each test uses sessions of its own
 const rig = new Rig();
@@ -17,14 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => rig.cleanup());
 
-/** A held `guard exec --no-wait` from an agent session; resolves with its request id. */
-async function held(session: string, n: number): Promise<string> {
-  const env = { ...rig.env, GUARD_AGENT: 'claude-code', GUARD_AGENT_SESSION: session };
-  const p = rig.spawnGuard(['exec', '--no-wait', '--', MARK, rig.marker, 'approve-me', `n${n}`], { env });
-  const [, id] = await p.waitFor(/request (rq-[0-9a-f]{12}) is pending/);
-  await p.done;
-  return id!;
-}
+const held = (session: string, n: number): Promise<string> => heldIn(rig, session, 'approve-me', `n${n}`);
 
 const batch = (action: string, session: string, extra: string[] = []) =>
   rig.guard([action, '--session', session, '--as', 'alice', '--passphrase-file', rig.passFile('alice'), ...extra]);
@@ -34,14 +26,6 @@ describe('batch review of one agent session', () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await held('sess-A', i));
     const other = await held('sess-B', 9);
-    const fingerprints = new Map<string, string>();
-    for (const id of [...ids, other])
-      fingerprints.set(
-        id,
-        (JSON.parse((await rig.guard(['show', id, '--json'])).stdout) as { fingerprint: string }).fingerprint,
-      );
-    expect(new Set(fingerprints.values()).size).toBe(6);
-
     const wrongCount = await batch('approve', 'sess-A', ['--expect', '4']);
     expect(wrongCount.code).not.toBe(0);
     expect(wrongCount.stderr).toMatch(/has 5 open requests, not 4; nothing was signed/);
@@ -53,32 +37,14 @@ describe('batch review of one agent session', () => {
     expect(out.results.map((x) => x.id).sort()).toEqual([...ids].sort());
     expect(out.results.every((x) => x.state === 'approved')).toBe(true);
 
-    const ledger = await rig.ledger();
-    const approvals = ledger.filter((x) => x.type === 'approval');
-    expect(approvals).toHaveLength(5);
-    const alice = loadApprovers(join(rig.env['GUARD_HOME']!, 'approvers')).find((a) => a.name === 'alice')!;
-    for (const a of approvals) {
-      const p = a.payload as Record<string, string>;
-      // each approval is over its own request's fingerprint, with its own signature that verifies
-      expect(p['fingerprint']).toBe(fingerprints.get(p['requestId']!));
-      const signed = {
-        v: 1 as const,
-        requestId: p['requestId']!,
-        fingerprint: p['fingerprint']!,
-        action: 'approve' as const,
-        reason: p['reason'],
-        at: p['at']!,
-        approver: 'alice',
-        signature: p['signature']!,
-      };
-      expect(verifyDecision(signed, alice)).toBe(true);
-      expect(verifyDecision({ ...signed, fingerprint: fingerprints.get(other)! }, alice)).toBe(false);
-      expect(p['reason']).toBe('batch approve of 5 requests in session sess-A');
-    }
-    expect(new Set(approvals.map((a) => a.payload['signature'])).size).toBe(5);
+    // each approval is over its own request's fingerprint, with its own signature that verifies
     // the other session's request is untouched
-    const shown = JSON.parse((await rig.guard(['show', other, '--json'])).stdout) as { view: { state: string } };
-    expect(shown.view.state).toBe('pending');
+    await expectBatchDecided(
+      rig,
+      { action: 'approve', approver: 'alice', reason: 'batch approve of 5 requests in session sess-A' },
+      ids,
+      [other],
+    );
     // nothing left to approve in session A
     const again = await batch('approve', 'sess-A');
     expect(again.code).not.toBe(0);
@@ -93,9 +59,6 @@ describe('batch review of one agent session', () => {
     expect(agent.code).not.toBe(0);
     const r = await batch('deny', 'sess-C', ['--reason', 'not today']);
     expect(r.code).toBe(0);
-    for (const id of ids) {
-      const v = (JSON.parse((await rig.guard(['show', id, '--json'])).stdout) as { view: { state: string } }).view;
-      expect(v.state).toBe('denied');
-    }
+    for (const id of ids) expect(await stateOf(rig, id)).toBe('denied');
   });
 });

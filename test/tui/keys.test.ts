@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { approveNeedsOwnKey, BINDINGS, footerHints, resolveKey, splitKeys, stripControl } from '../../src/tui/keys.js';
 import type { Mode } from '../../src/tui/model.js';
 
-const MODES: Mode[] = ['list', 'detail', 'filter', 'deny-reason', 'ask', 'passphrase', 'history'];
+const MODES: Mode[] = ['list', 'detail', 'filter', 'deny-reason', 'ask', 'passphrase', 'history', 'batch'];
 
 describe('resolveKey', () => {
   test('browse keys act on the selection in list and detail', () => {
@@ -88,9 +88,14 @@ describe('footerHints', () => {
     expect(hints.find((h) => h.label === 'back')?.enabled).toBe(true);
   });
 
+  test('B (session batch) is listed only while the selection names an agent session', () => {
+    expect(footerHints('list', true).some((h) => h.keys === 'B')).toBe(false);
+    expect(footerHints('list', true, false, false, true).find((h) => h.keys === 'B')?.label).toBe('session batch');
+  });
+
   test('every labelled binding appears in the footer of each mode it applies to', () => {
     for (const mode of MODES) {
-      const labels = new Set(footerHints(mode, true, true, true).map((h) => h.label));
+      const labels = new Set(footerHints(mode, true, true, true, true).map((h) => h.label));
       for (const b of BINDINGS) {
         const applies = b.modes === 'all' || b.modes.includes(mode);
         if (applies && b.label !== undefined)

@@ -10,8 +10,15 @@ import { refuseUnderAgent } from '../../approval/agent-env.js';
 import { approverKeyPath, readKeyFile } from '../../approval/keyfile.js';
 import { unlockApproverKey, WrongPassphraseError } from '../../approval/keys.js';
 import { readPassphrase } from '../../approval/passphrase.js';
+import {
+  batchExclusion,
+  batchReason,
+  batchStatements,
+  isOpenView,
+  sendEach,
+  type BatchResult,
+} from '../../approval/batch.js';
 import type { SignedDecision } from '../../approval/types.js';
-import type { RequestView } from '../../channels/types.js';
 import type { DaemonClient } from '../../daemon/client.js';
 import { connectDaemon } from '../../daemon/connect.js';
 import type { RequestDetail } from '../../daemon/messages.js';
@@ -35,8 +42,6 @@ export async function sessionRequests(client: DaemonClient, session: string): Pr
   } while (cursor !== undefined);
   return out;
 }
-
-const isOpenView = (v: RequestView): boolean => v.state === 'pending' || v.state === 'needs_info';
 
 export async function decideSession(
   io: Io,
@@ -70,32 +75,29 @@ export async function decideSession(
     for (const d of batch) writeLine(io.stderr, `${formatDetail(d)}\n`);
     const ids = batch.map((d) => d.view.id);
     writeLine(io.stderr, `guard: ${action} these ${batch.length} requests of session ${session}: ${ids.join(', ')}`);
-    const reason = `${given === undefined ? '' : `${given} — `}batch ${action} of ${batch.length} requests in session ${session}`;
+    // a request no batch may decide (a step-up approval) is named, not signed
+    const excluded = batch.flatMap((d): BatchResult[] => {
+      const why = batchExclusion(d, action, session);
+      return why === undefined ? [] : [{ id: d.view.id, error: `not signed: ${why}` }];
+    });
+    const signable = batch.filter((d) => batchExclusion(d, action, session) === undefined);
+    if (signable.length === 0)
+      throw new DeniedError(`nothing was signed: ${excluded.map((e) => `${e.id}: ${e.error}`).join('; ')}`);
+    const reason = batchReason(action, signable.length, session, given);
     const passphrase = await readPassphrase({
       passphraseFile: str(opts.passphraseFile),
       passphraseFd: opts.passphraseFd === undefined ? undefined : Number(opts.passphraseFd),
       tty: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
-      prompt: `passphrase of approver ${name} to ${action} ${batch.length} requests: `,
+      prompt: `passphrase of approver ${name} to ${action} ${signable.length} requests: `,
       stdin: io.stdin,
       stderr: io.stderr,
     });
     let signed: SignedDecision[];
     try {
       const key = unlockApproverKey(encrypted, passphrase);
-      const at = new Date().toISOString();
       // one signature per request, over that request's own fingerprint
-      signed = batch.map((d) =>
-        key.sign({
-          v: 1,
-          requestId: d.view.id,
-          fingerprint: d.fingerprint,
-          action,
-          reason,
-          at,
-          approver: name,
-          preview: d.view.preview?.sha256,
-        }),
-      );
+      const statements = batchStatements(signable, { action, reason, at: new Date().toISOString(), approver: name });
+      signed = statements.map((st) => key.sign(st));
       key.dispose();
     } catch (err) {
       if (err instanceof WrongPassphraseError)
@@ -104,15 +106,12 @@ export async function decideSession(
     } finally {
       passphrase.fill(0);
     }
-    const results: { id: string; state?: string; error?: string }[] = [];
-    for (const s of signed) {
-      try {
-        const res = await sendDecision(io, client, s, (c) => (client = c));
-        results.push({ id: s.requestId, state: res.view.state });
-      } catch (err) {
-        results.push({ id: s.requestId, error: (err as Error).message });
-      }
-    }
+    const sent = await sendEach(
+      signed,
+      (s) => sendDecision(io, client, s, (c) => (client = c)),
+      (err) => (err as Error).message,
+    );
+    const results = [...sent, ...excluded];
     for (const r of results)
       writeLine(io.stderr, `guard: ${r.id}: ${r.error === undefined ? `now ${r.state}` : `refused: ${r.error}`}`);
     if (opts.json === true) writeLine(io.stdout, JSON.stringify({ session, action, results }));

@@ -93,12 +93,20 @@ export function Footer(props: {
   actionable: boolean;
   /** The selection has a live grant that can be extended or revoked now. */
   grantActionable?: boolean | undefined;
+  /** The selection names an agent session (its batch can be opened). */
+  sessionSelected?: boolean | undefined;
   filterActive: boolean;
   width: number;
   theme: Theme;
   notice?: Flash | undefined;
 }) {
-  const hints = footerHints(props.mode, props.actionable, props.filterActive, props.grantActionable);
+  const hints = footerHints(
+    props.mode,
+    props.actionable,
+    props.filterActive,
+    props.grantActionable,
+    props.sessionSelected,
+  );
   if (props.notice !== undefined) {
     // While a prompt holds the message line, a message takes the footer's first line.
     return (

@@ -18,6 +18,7 @@ import { longDuration } from '../format.js';
 import { targetOf } from '../transitions.js';
 import type { Line } from '../format.js';
 import type { Viewport } from '../reducer.js';
+import { batchIntent, batchLines } from '../batch.js';
 
 function windowLabel(ms: number): string {
   if (ms <= 0) return 'this decision only';
@@ -25,8 +26,16 @@ function windowLabel(ms: number): string {
   return m >= 1 ? `${m}m` : `${Math.round(ms / 1000)}s`;
 }
 
+/** "all 5 requests of session S": what a batch prompt is about. */
+function batchTarget(state: TuiState): string | undefined {
+  if (state.returnMode !== 'batch' || state.batch === undefined) return undefined;
+  const p = state.pending;
+  const n = p?.action === 'batch' ? p.ids.length : undefined;
+  return `${n === undefined ? 'all open' : `all ${n}`} requests of session ${state.batch.session}`;
+}
+
 export function promptFor(state: TuiState): PromptSpec | undefined {
-  const id = targetOf(state);
+  const id = batchTarget(state) ?? targetOf(state);
   switch (state.mode) {
     case 'extend':
       return {
@@ -56,7 +65,7 @@ export function promptFor(state: TuiState): PromptSpec | undefined {
       };
     case 'passphrase':
       return {
-        label: `Passphrase of ${state.approver} to ${state.pending?.action ?? 'sign'} ${id ?? ''} (unlocks for ${windowLabel(state.unlockWindowMs)}): `,
+        label: `Passphrase of ${state.approver} to ${(state.pending?.action === 'batch' ? state.pending.decision : state.pending?.action) ?? 'sign'} ${id ?? ''} (unlocks for ${windowLabel(state.unlockWindowMs)}): `,
         // typed or not, never how many characters
         value: state.secretLength === 0 ? '' : '(hidden)',
       };
@@ -76,8 +85,10 @@ export function screenModel(state: TuiState, columns: number, rows: number) {
       : grant !== undefined
         ? `GRANT LIVE — ${usesText(grant.usesLeft)} left for ${longDuration(Date.parse(grant.expiresAt) - state.now)}: e extends, R revokes`
         : blockedReason({ ...state, busy: undefined }, entry);
-  const lines: Line[] =
-    state.mode === 'record' && state.record !== undefined
+  const shownBatch = state.mode === 'batch' || (INPUT_OVER.has(state.mode) && state.returnMode === 'batch');
+  const lines: Line[] = shownBatch
+    ? batchLines(state, layout.detailWidth)
+    : state.mode === 'record' && state.record !== undefined
       ? recordLines(state.record, layout.detailWidth)
       : state.mode === 'scope'
         ? scopeLines(state, layout.detailWidth)
@@ -105,6 +116,9 @@ export function screenModel(state: TuiState, columns: number, rows: number) {
   };
   return { layout, entry, lines, viewport };
 }
+
+/** Modes shown over the view they were opened from. */
+const INPUT_OVER: ReadonlySet<string> = new Set(['deny-reason', 'ask', 'passphrase', 'revoke']);
 
 function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout; lines: Line[]; theme: Theme }) {
   const shown =
@@ -136,13 +150,13 @@ function Body({ state, layout, lines, theme }: { state: TuiState; layout: Layout
       moreHint={shown === 'detail' ? '↓/PgDn for more' : 'Enter to read all'}
     />
   );
-  if (shown === 'record' || shown === 'scope' || shown === 'extend')
+  if (shown === 'record' || shown === 'scope' || shown === 'extend' || shown === 'batch')
     return (
       <DetailPane
         lines={lines}
         width={layout.detailWidth}
         height={layout.detailHeight}
-        scroll={shown === 'record' ? state.recordScroll : 0}
+        scroll={shown === 'record' ? state.recordScroll : shown === 'batch' ? state.detailScroll : 0}
         theme={theme}
         moreHint="↓/PgDn for more"
       />
@@ -191,7 +205,8 @@ export function Screen({
 }) {
   const { layout, entry, lines } = screenModel(state, columns, rows);
   const open = Object.values(state.requests).filter((e) => e.live && isOpenState(e.view.state)).length;
-  const actionable = blockedReason(state, entry) === undefined;
+  const actionable =
+    state.mode === 'batch' ? !('error' in batchIntent(state, 'deny')) : blockedReason(state, entry) === undefined;
   const grantActionable = grantBlockedReason(state, entry) === undefined;
   const c = state.connection;
   const prompt = promptFor(state);
@@ -223,6 +238,7 @@ export function Screen({
         mode={state.mode}
         actionable={actionable}
         grantActionable={grantActionable}
+        sessionSelected={entry?.view.session !== undefined && entry.view.session !== ''}
         filterActive={state.filter !== ''}
         width={layout.width}
         theme={theme}
