@@ -1,9 +1,9 @@
 /**
  * The bundle's entry and the only place that exits the process.
  *
- * `guard exec` and `guard hook` take fast paths that do not load commander (src/cli/fast-exec.ts,
- * src/cli/fast-hook.ts); every other command, and any invocation a fast path does not accept, goes
- * through the full CLI.
+ * `guard exec`, `guard hook` and `guard requests` take fast paths that do not load commander
+ * (src/cli/fast-exec.ts, src/cli/fast-hook.ts, src/cli/fast-requests.ts); every other command, and
+ * any invocation a fast path does not accept, goes through the full CLI.
  */
 import { processIo } from './cli/io.js';
 import { readRawArgv } from './exec/rawargv.js';
@@ -18,6 +18,10 @@ export async function main(argv: string[]): Promise<never> {
   if (argv[0] === 'hook') {
     const { fastHook } = await import('./cli/fast-hook.js');
     code = await fastHook(argv.slice(1), io);
+  }
+  if (argv[0] === 'requests') {
+    const { fastRequests } = await import('./cli/fast-requests.js');
+    code = await fastRequests(argv.slice(1), io);
   }
   if (code === undefined) {
     const { runGuard } = await import('./cli/run.js');
