@@ -8,6 +8,8 @@
  * both parsers agree and that both paths print the same bytes.
  */
 import { describeError } from '../errors.js';
+// static: one import from src/main.ts loads the whole path at once, not in two rounds
+import { listRequests } from './commands/requests.js';
 import type { Io } from './io.js';
 import { report } from './report.js';
 import type { RequestsOptions } from './specs/requests.js';
@@ -28,7 +30,6 @@ export async function fastRequests(args: readonly string[], io: Io): Promise<num
   const opts = parseRequestsArgs(args);
   if (opts === undefined) return undefined;
   try {
-    const { listRequests } = await import('./commands/requests.js');
     return await listRequests(io, opts);
   } catch (err) {
     // as the full CLI does (src/cli/run.ts)
