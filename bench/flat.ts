@@ -3,7 +3,9 @@
  * - daemon start-up CPU on the shipped pack, cold (no example cache) and warm (decision 0005), as
  *   the daemon itself logs it ("start-up took N ms of CPU");
  * - `guard requests` with 10,000 pending: time to its first line and to its end, and
- *   `guard daemon status`, against `guard --version` (decision 0023).
+ *   `guard daemon status`, against `node -e 0` and `guard --version`, and the daemon's time for one
+ *   page (decisions 0023, 0033); GUARD_BENCH_COMPARE=<other bin/guard.js> interleaves another
+ *   build's `guard requests`.
  * BENCH_FLAT=startup runs the first block alone; GUARD_BENCH_BIN names another build's bin/guard.js.
  * The 10,000 requests are copies of one real held request written while the daemon is down, as
  * test/daemon/list-paging.test.ts does (raising them one by one takes minutes on a loaded machine).
@@ -14,6 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AGENT_ENV_VARS } from '../src/approval/agent-env.js';
+import { DaemonClient } from '../src/daemon/client.js';
 import { fmt, median, timeCommand } from './lib.js';
 import type { Suite } from './suites.js';
 
@@ -126,26 +129,65 @@ export const flatSuite: Suite = {
         const lines = must(['requests'])
           .split('\n')
           .filter((l) => l.startsWith('rq-')).length;
+        // Node's own start, as every figure here, without the extra CA file some shells set (it
+        // costs every Node process tens of ms); GUARD_BENCH_COMPARE names another build's
+        // bin/guard.js whose `guard requests` runs interleaved with this one's
+        const quiet: NodeJS.ProcessEnv = { ...env };
+        delete quiet['NODE_EXTRA_CA_CERTS'];
+        const other = process.env['GUARD_BENCH_COMPARE'];
+        const node: number[] = [];
         const version: number[] = [];
         const status: number[] = [];
         const first: number[] = [];
         const total: number[] = [];
+        const otherFirst: number[] = [];
+        const otherTotal: number[] = [];
         for (let i = 0; i < runs; i++) {
-          version.push(timeCommand(process.execPath, [bin, '--version'], env));
-          status.push(timeCommand(process.execPath, [bin, 'daemon', 'status'], env));
-          const r = await firstLine(process.execPath, [bin, 'requests'], env);
+          node.push(timeCommand(process.execPath, ['-e', '0'], quiet));
+          version.push(timeCommand(process.execPath, [bin, '--version'], quiet));
+          status.push(timeCommand(process.execPath, [bin, 'daemon', 'status'], quiet));
+          const r = await firstLine(process.execPath, [bin, 'requests'], quiet);
           first.push(r.first);
           total.push(r.total);
+          if (other !== undefined) {
+            const o = await firstLine(process.execPath, [other, 'requests'], quiet);
+            otherFirst.push(o.first);
+            otherTotal.push(o.total);
+          }
+        }
+        // the daemon's part: one `list` page over a connection already open, as the CLI asks for them
+        const client = await DaemonClient.connect(join(home, 'run', 'guard.sock'));
+        const page: Record<number, number[]> = { 50: [], 200: [] };
+        try {
+          for (let i = 0; i < runs * 3; i++)
+            for (const limit of [50, 200]) {
+              const t0 = performance.now();
+              await client.call({ type: 'list', all: false, limit }, (d) => d);
+              page[limit]!.push(performance.now() - t0);
+            }
+        } finally {
+          client.close();
         }
         process.stdout.write(
-          `guard requests with ${PENDING} pending (${lines} lines), ${runs} interleaved runs (load ${loadavg()[0]!.toFixed(2)})\n`,
+          `guard requests with ${PENDING} pending (${lines} lines), ${runs} interleaved runs (load ${loadavg()[0]!.toFixed(2)}; NODE_EXTRA_CA_CERTS unset)\n`,
         );
-        process.stdout.write(`  guard --version            median ${fmt(median(version), 1)} ms (baseline)\n`);
+        process.stdout.write(`  node -e 0                  median ${fmt(median(node), 1)} ms (Node's own start)\n`);
         process.stdout.write(
-          `  guard requests: first line median ${fmt(median(first), 1)} ms (${fmt(median(first) - median(version), 1)} ms over the baseline; target <= 100 ms for the first page)\n`,
+          `  guard --version            median ${fmt(median(version), 1)} ms (the full CLI's start)\n`,
+        );
+        process.stdout.write(
+          `  guard requests: first line median ${fmt(median(first), 1)} ms (${fmt(median(first) - median(node), 1)} ms over node -e 0; target <= 100 ms for the first page)\n`,
         );
         process.stdout.write(`  guard requests: all lines  median ${fmt(median(total), 1)} ms\n`);
+        if (other !== undefined)
+          process.stdout.write(
+            `  compared build (${other}): first line median ${fmt(median(otherFirst), 1)} ms [${otherFirst.map((t) => fmt(t, 0)).join(', ')}], all lines median ${fmt(median(otherTotal), 1)} ms\n` +
+              `  this build: first line [${first.map((t) => fmt(t, 0)).join(', ')}]\n`,
+          );
         process.stdout.write(`  guard daemon status        median ${fmt(median(status), 1)} ms\n`);
+        process.stdout.write(
+          `  daemon: one list page, open connection, ${runs * 3} runs: 50 requests median ${fmt(median(page[50]!), 1)} ms, 200 requests median ${fmt(median(page[200]!), 1)} ms\n`,
+        );
       } finally {
         must(['daemon', 'stop']);
       }

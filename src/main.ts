@@ -1,8 +1,9 @@
 /**
  * The bundle's entry and the only place that exits the process.
  *
- * `guard exec`, `guard hook` and `guard daemon start --foreground` take fast paths that do not load
- * commander (src/cli/fast-exec.ts, src/cli/fast-hook.ts, src/cli/fast-daemon.ts); every other command, and any invocation a fast path does not accept, goes
+ * `guard exec`, `guard hook`, `guard requests` and `guard daemon start --foreground` take fast paths
+ * that do not load commander (src/cli/fast-exec.ts, src/cli/fast-hook.ts, src/cli/fast-requests.ts,
+ * src/cli/fast-daemon.ts); every other command, and any invocation a fast path does not accept, goes
  * through the full CLI.
  */
 import { processIo } from './cli/io.js';
@@ -22,6 +23,10 @@ export async function main(argv: string[]): Promise<never> {
   if (argv[0] === 'daemon') {
     const { fastDaemon } = await import('./cli/fast-daemon.js');
     code = await fastDaemon(argv.slice(1), io);
+  }
+  if (argv[0] === 'requests') {
+    const { fastRequests } = await import('./cli/fast-requests.js');
+    code = await fastRequests(argv.slice(1), io);
   }
   if (code === undefined) {
     const { runGuard } = await import('./cli/run.js');

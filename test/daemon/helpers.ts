@@ -4,10 +4,12 @@
  * run as real child processes. Every daemon started here is killed by `stopAll`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AGENT_ENV_VARS } from '../../src/approval/agent-env.js';
 import { NATIVE_BIN } from '../helpers/cli.js';
+import { DaemonClient } from '../../src/daemon/client.js';
 import { ask } from '../../src/daemon/replies.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -263,4 +265,44 @@ export class Rig {
 export function mkdirp(p: string): string {
   mkdirSync(p, { recursive: true });
   return p;
+}
+
+/**
+ * Store `n` copies of a stored request (same creation time, fresh ids ending in a counter) while the
+ * daemon is down: raising thousands one by one takes minutes on a loaded machine.
+ */
+export function copyRequest(rig: Rig, template: string, n: number): void {
+  const db = new Database(join(rig.env['GUARD_HOME']!, 'state.db'));
+  const row = db.prepare('SELECT * FROM requests WHERE id = ?').get(template) as Record<string, string>;
+  const insert = db.prepare(
+    'INSERT INTO requests (id, state, fingerprint, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      const data = JSON.parse(row['data']!) as { id: string; view: { id: string } };
+      const id = `${template.slice(0, -6)}${String(i).padStart(6, '0')}`;
+      data.id = id;
+      data.view.id = id;
+      insert.run(id, row['state'], row['fingerprint'], row['created_at'], row['expires_at'], JSON.stringify(data));
+    }
+  })();
+  db.close();
+}
+
+/** Raise one held request (rule t.approve) over the socket, as `guard exec --no-wait` would. */
+export async function raiseHeld(rig: Rig, words: string[]): Promise<string> {
+  const c = await DaemonClient.connect(join(rig.env['GUARD_HOME']!, 'run', 'guard.sock'));
+  try {
+    const o = await ask(c, {
+      type: 'exec',
+      argv: [MARK, '/dev/null', 'approve-me', ...words],
+      cwd: rig.home,
+      context: { requester: { user: 'agent', agent: 'test' } },
+      noWait: true,
+    });
+    if (!('requestId' in o)) throw new Error(`not held: ${JSON.stringify(o)}`);
+    return o.requestId;
+  } finally {
+    c.close();
+  }
 }

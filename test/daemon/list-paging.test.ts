@@ -5,35 +5,16 @@
  * `guard requests --json` (which pages the same way) lists them all.
  */
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
 import type { RequestDetail } from '../../src/daemon/messages.js';
-import { MARK, Rig, TEST_POLICY } from './helpers.js';
+import { copyRequest, raiseHeld, Rig, TEST_POLICY } from './helpers.js';
 import { ask } from '../../src/daemon/replies.js';
 
 const SEEDED = 10_000;
 let rig: Rig;
 let sock: string;
 let raised: string[];
-
-/** Raise one held request over the socket, as `guard exec --no-wait` would. */
-async function raise(label: string): Promise<string> {
-  const c = await DaemonClient.connect(sock);
-  try {
-    const o = await ask(c, {
-      type: 'exec',
-      argv: [MARK, '/dev/null', 'approve-me', label],
-      cwd: rig.home,
-      context: { requester: { user: 'agent', agent: 'test' } },
-      noWait: true,
-    });
-    if (!('requestId' in o)) throw new Error(`not held: ${JSON.stringify(o)}`);
-    return o.requestId;
-  } finally {
-    c.close();
-  }
-}
 
 async function listAll(c: DaemonClient, limit: number): Promise<RequestDetail[]> {
   const out: RequestDetail[] = [];
@@ -54,29 +35,15 @@ beforeAll(async () => {
   sock = join(rig.env['GUARD_HOME']!, 'run', 'guard.sock');
   await rig.enroll('bob', ['ops']);
   await rig.startDaemon();
-  const template = await raise('template');
+  const template = await raiseHeld(rig, ['template']);
   await rig.stopAll();
   // 10,000 copies of a real stored request (same creation time, fresh ids) written while the
   // daemon is down: raising them one by one would take minutes on a loaded machine
-  const db = new Database(join(rig.env['GUARD_HOME']!, 'state.db'));
-  const row = db.prepare('SELECT * FROM requests WHERE id = ?').get(template) as Record<string, string>;
-  const insert = db.prepare(
-    'INSERT INTO requests (id, state, fingerprint, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  db.transaction(() => {
-    for (let i = 0; i < SEEDED; i++) {
-      const data = JSON.parse(row['data']!) as { id: string; view: { id: string } };
-      const id = `${template.slice(0, -6)}${String(i).padStart(6, '0')}`;
-      data.id = id;
-      data.view.id = id;
-      insert.run(id, row['state'], row['fingerprint'], row['created_at'], row['expires_at'], JSON.stringify(data));
-    }
-  })();
-  db.close();
+  copyRequest(rig, template, SEEDED);
   await rig.startDaemon();
   // and some raised after the restart, with later creation times
   raised = [];
-  for (let i = 0; i < 5; i++) raised.push(await raise(`late-${i}`));
+  for (let i = 0; i < 5; i++) raised.push(await raiseHeld(rig, [`late-${i}`]));
 }, 600_000);
 
 afterAll(async () => {

@@ -96,6 +96,29 @@ describe('thin agent hook', () => {
   });
 });
 
+describe('guard requests (decision 0033)', () => {
+  it('lists through the fast path without commander, any command declaration or zod', async () => {
+    // src/main.ts → src/cli/fast-requests.ts → src/cli/commands/requests.ts and their static imports
+    const inputs = [
+      ...(await loadedWith('src/cli/fast-requests.ts')),
+      ...(await loadedWith('src/cli/commands/requests.ts')),
+    ];
+    expect(inputs).toContain('src/cli/fast-requests.ts');
+    expect(inputs).toContain('src/cli/commands/requests.ts');
+    expect(inputs).toContain('src/daemon/reply-shapes.ts');
+    const cli = inputs.filter((i) => /node_modules\/commander\/|^src\/cli\/(program|registry|specs\/)/.test(i));
+    expect(cli).toEqual([]);
+    expect(inputs.filter((i) => FORBIDDEN.some((re) => re.test(i)))).toEqual([]);
+    expect(inputs).not.toContain('src/daemon/replies.ts');
+  });
+
+  it('loads zod only to check an answer that does not fit its shape', async () => {
+    // lazily imported modules included: zod arrives with src/daemon/replies.ts, and only that way
+    const lazy = await loadedWith('src/cli/commands/requests.ts', true);
+    expect(lazy).toContain('src/daemon/replies.ts');
+  });
+});
+
 describe('daemon start-up (decision 0040)', () => {
   it('loads no PostgreSQL client and no zod message locale but English before it serves', async () => {
     // what a starting daemon loads: the CLI, then the daemon's chunk and its static imports

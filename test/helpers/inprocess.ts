@@ -1,5 +1,6 @@
 /** Run guard in-process (runGuard) with captured output and an isolated GUARD_HOME. */
 import { PassThrough } from 'node:stream';
+import type { Io } from '../../src/cli/io.js';
 import { runGuard } from '../../src/cli/run.js';
 
 export interface InProcessResult {
@@ -12,6 +13,14 @@ export async function guardInProcess(
   argv: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
 ): Promise<InProcessResult> {
+  return inProcess((io) => runGuard(argv, io), opts);
+}
+
+/** Run `run` with captured output (an entry other than runGuard: a fast path of src/main.ts). */
+export async function inProcess(
+  run: (io: Io) => Promise<number>,
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
+): Promise<InProcessResult> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
@@ -20,7 +29,7 @@ export async function guardInProcess(
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   stdin.end(opts.stdin ?? '');
-  const code = await runGuard(argv, {
+  const code = await run({
     stdout,
     stderr,
     stdin,

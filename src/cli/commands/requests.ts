@@ -1,9 +1,22 @@
-/** `guard requests` and `guard show ID`: read-only views for humans (text) and agents (--json). */
+/**
+ * `guard requests` and `guard show ID`: read-only views for humans (text) and agents (--json).
+ * Neither loads zod while the daemon's answers fit their shapes (decision 0033).
+ */
 import { connectDaemon } from '../../daemon/connect.js';
 import type { RequestDetail } from '../../daemon/messages.js';
+import { REQUEST_DETAIL, REQUEST_PAGE } from '../../daemon/reply-shapes.js';
+import { codePointLabel, visibleText } from '../../util/visible.js';
 import { writeLine, type Io } from '../io.js';
-import { callDaemon, checkRequestId } from './decide-common.js';
+import { callShaped, checkRequestId } from './daemon-call.js';
 import type { RequestsOptions, ShowRequestOptions } from '../specs/requests.js';
+
+/**
+ * One line of the listing: invisible and deceptive characters written out (decision 0715), and a
+ * newline too, which would otherwise start a line of its own that may read as another request.
+ */
+function shown(s: string): string {
+  return visibleText(s).replaceAll('\n', codePointLabel);
+}
 
 function line(d: RequestDetail): string {
   const v = d.view;
@@ -12,10 +25,16 @@ function line(d: RequestDetail): string {
     d.grant !== undefined
       ? ` grant ${d.grant.revoked ? 'revoked' : `${d.grant.usesLeft} use(s) until ${d.grant.expiresAt}`}`
       : '';
-  return `${v.id}  ${v.state.padEnd(10)} ${v.risk.padEnd(8)} ${v.requester.user}${v.requester.agent ? `/${v.requester.agent}` : ''}  ${v.command}\n    ${v.cwd}  created ${v.createdAt}  expires ${v.expiresAt}${votes}${grant}`;
+  const requester = `${v.requester.user}${v.requester.agent ? `/${v.requester.agent}` : ''}`;
+  const first = `${v.id}  ${v.state.padEnd(10)} ${v.risk.padEnd(8)} ${requester}  ${v.command}`;
+  return `${shown(first)}\n${shown(`    ${v.cwd}  created ${v.createdAt}  expires ${v.expiresAt}${votes}${grant}`)}`;
 }
 
-/** Requests per `list` page the CLI asks for: the first lines appear at once, however many wait. */
+/**
+ * Requests per `list` page the CLI asks for: the first lines appear at once, however many wait.
+ * The first page is smaller still: its round trip is on the way to the first line (decision 0033).
+ */
+const FIRST_PAGE = 50;
 const LIST_PAGE = 200;
 
 // reads: they never start a daemon (with none running there is nothing to list)
@@ -29,7 +48,9 @@ export async function listRequests(io: Io, opts: RequestsOptions): Promise<numbe
     // only once complete (a daemon lost mid-listing must not leave a truncated document)
     let cursor: string | undefined;
     do {
-      const page = await callDaemon(client, { type: 'list', all: opts.all === true, cursor, limit: LIST_PAGE }, false);
+      const limit = cursor === undefined ? FIRST_PAGE : LIST_PAGE;
+      const body = { type: 'list', all: opts.all === true, cursor, limit } as const;
+      const page = await callShaped(client, body, REQUEST_PAGE, false);
       for (const d of page.requests) {
         if (json) docs.push(JSON.stringify(d));
         else writeLine(io.stdout, line(d));
@@ -85,7 +106,7 @@ export function formatDetail(d: RequestDetail): string {
 export async function showRequest(io: Io, id: string, opts: ShowRequestOptions): Promise<number> {
   checkRequestId(id);
   const client = await connectDaemon(io.env, { autostart: false });
-  const d = await callDaemon(client, { type: 'show', requestId: id });
+  const d = await callShaped(client, { type: 'show', requestId: id }, REQUEST_DETAIL);
   writeLine(io.stdout, opts.json === true ? JSON.stringify(d) : formatDetail(d));
   return 0;
 }
