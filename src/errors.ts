@@ -27,6 +27,8 @@ export const ExitCode = {
   NOT_FOUND: 127,
   /** Add the signal number: a child killed by signal N gives 128+N. */
   SIGNAL_BASE: 128,
+  /** guard's own output lost its reader (`guard requests | head -1`): 128 + SIGPIPE, as any command. */
+  CLOSED_PIPE: 141,
 } as const;
 
 /** What each exit code means, in the order `guard exit-codes` and `guard --help` list them. */
@@ -42,14 +44,17 @@ const EXIT_CODE_MEANINGS: readonly [code: string, meaning: string][] = [
   [`${ExitCode.NOT_EXECUTABLE}`, 'the program exists but cannot be executed'],
   [`${ExitCode.NOT_FOUND}`, 'the program was not found'],
   [`${ExitCode.SIGNAL_BASE}+N`, 'the command was killed by signal N'],
+  [`${ExitCode.CLOSED_PIPE}`, "guard's own output lost its reader (`guard requests | head -1`); nothing is announced"],
 ];
 
 /** The exit-code table as `guard exit-codes` prints it, generated from ExitCode. */
 export function exitCodesHelp(): string {
   const rows = EXIT_CODE_MEANINGS.map(([code, meaning]) => `  ${code.padEnd(8)}${meaning}`);
-  return ['Exit codes', ...rows, 'Every exit made by guard itself is announced on stderr with a "guard:" prefix.'].join(
-    '\n',
-  );
+  return [
+    'Exit codes',
+    ...rows,
+    'Every other exit made by guard itself is announced on stderr with a "guard:" prefix.',
+  ].join('\n');
 }
 
 /** The message of anything thrown (an Error's message, else its string form). */

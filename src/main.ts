@@ -7,10 +7,15 @@
  * through the full CLI.
  */
 import { processIo } from './cli/io.js';
+import { ExitCode } from './errors.js';
 import { readRawArgv } from './exec/rawargv.js';
 
 export async function main(argv: string[]): Promise<never> {
   const io = { ...processIo(), rawArgv: readRawArgv(argv) };
+  // The reader of guard's own output went away (`guard requests | head -1`): stop as a write to a
+  // closed pipe stops any command (128 + SIGPIPE), not with a stack trace. Not for `exec`, whose
+  // clients pass the broken pipe on to the command itself (decision 1028).
+  if (argv[0] !== 'exec') for (const s of [process.stdout, process.stderr]) s.on('error', closedPipe);
   let code: number | undefined;
   if (argv[0] === 'exec') {
     const { fastExec } = await import('./cli/fast-exec.js');
@@ -37,6 +42,12 @@ export async function main(argv: string[]): Promise<never> {
   process.exitCode = code;
   await Promise.all([drained(process.stdout), drained(process.stderr)]);
   process.exit(code);
+}
+
+/** Exits 141 (128 + SIGPIPE) when the reader closed; any other stream error is thrown as before. */
+function closedPipe(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE') process.exit(ExitCode.CLOSED_PIPE);
+  throw err;
 }
 
 /** Resolves once everything written so far has left the stream (or the reader went away). */
