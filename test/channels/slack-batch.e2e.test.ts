@@ -134,6 +134,12 @@ describe('batch review of an agent session in Slack (real daemon)', () => {
       });
     for (const id of ids) expect(await stateOf(rig, id)).toBe('approved');
     for (const id of [late, other]) expect(await stateOf(rig, id)).toBe('pending');
+    // the same click again: every listed request is no longer waiting, each named, nothing decided
+    click(ALICE, 'guard_batch_approve', value);
+    const again = await ephemeralText(slack, ++seen);
+    expect(again).toMatch(/^guard: 0 of 3 approvals of agent session B-1 recorded/);
+    for (const id of ids) expect(again).toContain(`${id}: not decided: no longer waiting for a decision`);
+    expect(approvalsOf(await rig.ledger(), [...ids, late, other])).toHaveLength(3);
     // one request left open: the session message loses its buttons
     await until(
       () => JSON.stringify(sessionMessages('B-1').at(-1)).includes('one request open now'),
