@@ -5,7 +5,8 @@
  * shown (ids and view hashes); a click records one ordinary channel vote per request, with the
  * Slack identity and the batch reason. A request of another session, or one that arrived after the
  * message's value was taken, is not decided; a changed view decides nothing; an unmapped Slack user
- * is refused and recorded per request as a single click would be; Deny all takes one reason.
+ * is refused and recorded per request as a single click would be; Deny all takes one reason; a
+ * set too long for a button value is named by a digest the channel keeps.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_POLICY, type LedgerRow, type Rig } from '../daemon/helpers.js';
@@ -49,7 +50,7 @@ const sessionMessages = (session: string): Block[][] =>
     .map((c) => c.args['blocks'] as Block[] | undefined)
     .filter(
       (bs): bs is Block[] =>
-        bs?.[0]?.text?.text.toLowerCase().includes(`agent session ${session.toLowerCase()}`) === true,
+        bs?.[0]?.text?.text.toLowerCase().includes(`agent session ${session.slice(0, 20).toLowerCase()}`) === true,
     );
 
 const buttons = (blocks: Block[]): Element[] => blocks.flatMap((b) => b.elements ?? []);
@@ -199,5 +200,26 @@ describe('batch review of an agent session in Slack (real daemon)', () => {
         reason: 'not during the freeze — batch deny of 2 requests in session B-4',
       });
     for (const id of ids) expect(await stateOf(rig, id)).toBe('denied');
+  }, 180_000);
+
+  it('a set too long for a button value is named by a digest the channel keeps: Approve all through it', async () => {
+    // the daemon keeps 200 characters of a session; quotes double in the value's JSON
+    const session = `L${'"'.repeat(199)}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await heldIn(rig, session, 'approve-me', `l${i}`));
+    const value = (await sessionButtons(session, 'Approve all 20')).find(
+      (e) => e.action_id === 'guard_batch_approve',
+    )!.value!;
+    expect(value).toMatch(/^digest:[0-9a-f]{64}$/);
+    const seen = slack.callsOf('chat.postEphemeral').length;
+    click(ALICE, 'guard_batch_approve', value);
+    expect(await ephemeralText(slack, seen + 1)).toMatch(/^guard: 20 of 20 approvals of agent session L"+ recorded/);
+    const recs = approvalsOf(await rig.ledger((rs) => approvalsOf(rs, ids).length >= 20), ids);
+    expect(recs).toHaveLength(20);
+    for (const r of recs)
+      expect(r.payload).toMatchObject({
+        action: 'approve',
+        reason: `batch approve of 20 requests in session ${session}`,
+      });
   }, 180_000);
 });
