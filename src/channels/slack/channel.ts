@@ -21,8 +21,19 @@ import {
 import { grantOfToken } from '../scope-choice.js';
 import { code, escapeText } from './escape.js';
 import { sdkLogger } from './logger.js';
-import { modalView, readSubmission } from './modals.js';
+import { batchDenyModal, modalView, readBatchSubmission, readSubmission } from './modals.js';
 import { messageOf } from '../../errors.js';
+import { batchExclusion, batchReason, type BatchAction } from '../../approval/batch.js';
+import { middleEllipsis } from '../summary.js';
+import {
+  ACTION_BATCH_APPROVE,
+  ACTION_BATCH_DENY,
+  decodeValue,
+  digestOf,
+  renderSession,
+  renderSessionClosed,
+  type BatchSet,
+} from './session.js';
 
 /** A request an Extend or Revoke button names: a daemon's id, or the hub's `<id>@<host>` (decision 1103). */
 const GRANT_TARGET = /^rq-[0-9a-f]{12}(@[a-z0-9][a-z0-9-]{0,62})?$/;
@@ -67,6 +78,17 @@ interface SlackUser {
 }
 
 const SEEN_LIMIT = 5000;
+/** Sets kept under their digest (a session message's value too long for a button, decision 1114). */
+const DIGEST_LIMIT = 1000;
+/** Slack's limit on a modal's private_metadata. */
+const METADATA_CHARS = 3000;
+
+/** An agent session's message: where it is, and the set it lists ('' once it lists none). */
+interface SessionPost {
+  channel: string;
+  ts: string | undefined;
+  shows: string;
+}
 
 export class SlackChannel implements Channel {
   readonly name = 'slack';
@@ -75,6 +97,8 @@ export class SlackChannel implements Channel {
   private readonly delivery: Delivery;
   private readonly posted = new Map<string, Posted>();
   private readonly seen = new Set<string>();
+  private readonly sessions = new Map<string, SessionPost>();
+  private readonly digests = new Map<string, BatchSet>();
   private readonly now: () => number;
   private host: ChannelHost | undefined;
   private connected = false;
@@ -164,6 +188,7 @@ export class SlackChannel implements Channel {
     rendered.threadParts.forEach((part, i) => {
       void this.delivery.enqueue(`post ${view.id} part ${i + 1}`, () => this.thread(entry, part));
     });
+    this.refreshSession(view);
     return done;
   }
 
@@ -205,7 +230,54 @@ export class SlackChannel implements Channel {
         this.thread(entry, `💬 *Reply from the requester* (\`guard reply\`): ${code(visibleText(view.reply ?? ''))}`),
       );
     }
+    this.refreshSession(view);
     return done;
+  }
+
+  /**
+   * Queues an update of the request's agent session message (decision 1114), from the daemon's
+   * open requests as they are when it runs: posted once two or more are open, edited as the set
+   * changes, its buttons removed once fewer than two are. Only where the host lists open requests
+   * (the daemon; not the hub).
+   */
+  private refreshSession(view: RequestView): void {
+    const session = view.session;
+    const host = this.host;
+    if (session === undefined || session === '' || host?.pending === undefined) return;
+    void this.delivery.enqueue(`session message of ${session}`, async () => {
+      const open = (host.pending?.() ?? []).filter((p) => p.detail.view.session === session);
+      const post = this.sessions.get(session);
+      if (open.length < 2) {
+        if (post?.ts === undefined || post.shows === '') return;
+        const closed = renderSessionClosed(session, open.length);
+        await this.web.chat.update({ channel: post.channel, ts: post.ts, text: closed.text, blocks: closed.blocks });
+        post.shows = '';
+        return;
+      }
+      const message = renderSession(session, open);
+      if (post !== undefined && post.shows === message.value) return;
+      if (message.digest !== undefined) this.remember(message.digest, message.set);
+      const common = { text: message.text, blocks: message.blocks };
+      if (post?.ts === undefined) {
+        const res = await this.web.chat.postMessage({
+          channel: this.opts.channelId,
+          ...common,
+          unfurl_links: false,
+          unfurl_media: false,
+        });
+        this.sessions.set(session, { channel: res.channel ?? this.opts.channelId, ts: res.ts, shows: message.value });
+        return;
+      }
+      await this.web.chat.update({ channel: post.channel, ts: post.ts, ...common });
+      post.shows = message.value;
+    });
+  }
+
+  /** Keeps a set under its digest (bounded; the oldest forgotten first: its buttons are then refused). */
+  private remember(digest: string, set: BatchSet): void {
+    this.digests.delete(digest);
+    this.digests.set(digest, set);
+    if (this.digests.size > DIGEST_LIMIT) this.digests.delete(this.digests.keys().next().value as string);
   }
 
   /** Where this request's message is in Slack and the view it shows, once posted (the hub keeps it for a takeover). */
@@ -294,6 +366,8 @@ export class SlackChannel implements Channel {
     const [requestId = '', token] = scoped ? action.value.split(' ', 2) : [action.value];
     const channel = (body['channel'] as { id?: string } | undefined)?.id ?? this.opts.channelId;
     if (action.action_id === ACTION_EXTEND) return this.onExtend(channel, user, action.value);
+    if (action.action_id === ACTION_BATCH_APPROVE) return this.onBatch(channel, user, action.value, 'approve');
+    if (action.action_id === ACTION_BATCH_DENY) return this.askBatchReason(channel, action.value, body['trigger_id']);
     if (action.action_id === ACTION_REVOKE) return this.onRevoke(channel, user, action.value);
     const closed = this.closedText(requestId);
     if (closed !== undefined) return this.ephemeral(channel, user.id, closed);
@@ -363,9 +437,97 @@ export class SlackChannel implements Channel {
     return grantOfToken(view, token ?? '');
   }
 
+  /** The set a session message's button names: written out in the value, or kept under its digest. */
+  private setOf(value: string): BatchSet | undefined {
+    const read = decodeValue(value);
+    if (read === undefined) return undefined;
+    return 'set' in read ? read.set : this.digests.get(read.digest);
+  }
+
+  /** "Deny all": the reason modal, carrying the set as the button named it (by digest when too long). */
+  private async askBatchReason(channel: string, value: string, triggerId: unknown): Promise<void> {
+    const set = this.setOf(value);
+    if (typeof triggerId !== 'string' || set === undefined) return;
+    let meta = { value, channel };
+    if (JSON.stringify(meta).length > METADATA_CHARS - 200) {
+      const digest = digestOf(set);
+      this.remember(digest, set);
+      meta = { value: `digest:${digest}`, channel };
+    }
+    await this.web.views.open({
+      trigger_id: triggerId,
+      view: batchDenyModal(meta, set.items.length, middleEllipsis(visibleText(set.session), 200)) as never,
+    });
+  }
+
+  /**
+   * "Approve all" / "Deny all" of a session message (decision 1114), as the web page's batch form:
+   * every listed request still waiting must show the view listed, else nothing is decided; one no
+   * longer waiting is skipped and named; a step-up request is left out of approve-all. Each other
+   * request becomes its own channel vote, checked by the daemon exactly as a single click.
+   */
+  private async onBatch(
+    channel: string,
+    user: SlackUser,
+    value: string,
+    action: BatchAction,
+    given?: string,
+  ): Promise<void> {
+    const set = this.setOf(value);
+    if (set === undefined || this.host?.pending === undefined) {
+      this.delivery.log('warn', `batch ${action} by ${user.id} refused: unknown or malformed session message value`);
+      return this.ephemeral(
+        channel,
+        user.id,
+        'This session message is not one this daemon knows (out of date, or the daemon restarted); nothing was decided. Use the latest session message.',
+      );
+    }
+    const open = this.host.pending().filter((p) => p.detail.view.session === set.session);
+    const results: string[] = [];
+    const decide: string[] = [];
+    for (const item of set.items) {
+      const p = open.find((x) => x.detail.view.id === item.id);
+      if (p === undefined) {
+        results.push(`${item.id}: not decided: no longer waiting for a decision`);
+        continue;
+      }
+      if (p.viewHash !== item.viewHash) {
+        this.delivery.log('warn', `batch ${action} by ${user.id} refused: ${item.id} changed since it was shown`);
+        return this.ephemeral(
+          channel,
+          user.id,
+          `Request ${item.id} changed since the session message showed it; nothing was decided. Look at the updated message and decide again.`,
+        );
+      }
+      const why = batchExclusion(p.detail, action, set.session);
+      if (why === undefined) decide.push(item.id);
+      else results.push(`${item.id}: not decided: ${why}`);
+    }
+    const reason = batchReason(action, decide.length, set.session, given);
+    let done = 0;
+    for (const requestId of decide) {
+      const refusal = await this.decide({ requestId, action, identity: this.identity(user), reason });
+      if (refusal === null) done++;
+      results.push(
+        `${requestId}: ${refusal === null ? `your ${action === 'approve' ? 'approval' : 'denial'} recorded` : `refused: ${refusal}`}`,
+      );
+    }
+    const session = middleEllipsis(visibleText(set.session), 200);
+    await this.ephemeral(
+      channel,
+      user.id,
+      `${done} of ${set.items.length} ${action === 'approve' ? 'approvals' : 'denials'} of agent session ${session} recorded, each as its own vote:\n${results.map((r) => `• ${r}`).join('\n')}`,
+    );
+  }
+
   private async onSubmission(body: Record<string, unknown>): Promise<void> {
     const user = body['user'] as SlackUser | undefined;
     const view = body['view'] as { id?: string } | undefined;
+    const batch = readBatchSubmission(view);
+    if (batch !== undefined && user?.id !== undefined) {
+      if (view?.id !== undefined && !this.firstTime(`view:${view.id}`)) return;
+      return this.onBatch(batch.meta.channel, user, batch.meta.value, 'deny', batch.text);
+    }
     const submission = readSubmission(view);
     if (user?.id === undefined || submission === undefined) return;
     if (view?.id !== undefined && !this.firstTime(`view:${view.id}`)) return;
