@@ -24,12 +24,22 @@ export interface LiveGrant {
   grant: { usesLeft: number; expiresAt: string; scope?: string | undefined };
 }
 
+/** Which open requests `ChannelHost.pending` returns: one request, one agent session's, or all. */
+export interface PendingFilter {
+  id?: string | undefined;
+  session?: string | undefined;
+}
+
 /** What the daemon gives a channel so that it can report decisions back. */
 export interface ChannelHost {
   /** Returns null when accepted, or a refusal text to show the human (unmapped user, self-approval…). */
   decide(decision: ChannelDecision): Promise<string | null>;
-  /** The open requests as `guard show` gives them, each with the hash of the view a step-up login names (web page). */
-  pending?(): PendingRequest[];
+  /**
+   * The open requests as `guard show` gives them, each with the hash of the view a step-up login
+   * names (web page); only those of one request id or agent session when `only` names them (each
+   * view and hash is built per call: a channel asking about one request or session pays for those).
+   */
+  pending?(only?: PendingFilter): PendingRequest[];
   /** The enrolled approver a channel identity maps to (web page sign-in), if exactly one. */
   whoIs?(identity: ChannelIdentity): string | undefined;
   /** A decision signed by an approver's own key, relayed by the hub: checked like `guard approve` (decision 1049). */

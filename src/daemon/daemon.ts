@@ -218,7 +218,7 @@ async function boot(
     opts.env,
     {
       decide: (d) => channelDecide(ctx, d),
-      pending: () => pendingRequests(ctx.store),
+      pending: (only) => pendingRequests(ctx.store, only),
       whoIs: (identity) => approverOf(ctx, identity),
       decideSigned: (signed) => hubSignedDecide(ctx, signed),
       extend: (e) => channelExtend(ctx, e),

@@ -8,7 +8,7 @@ import { viewHash } from '../identity/nonce.js';
 import { channelSubjects } from '../identity/load.js';
 import { detail } from './handlers/query.js';
 import type { ApproverRecord } from '../approval/types.js';
-import type { ChannelIdentity, PendingRequest } from '../channels/types.js';
+import type { ChannelIdentity, PendingFilter, PendingRequest } from '../channels/types.js';
 import { channelApprover } from '../request/vote.js';
 import { isOpen, type StoredRequest } from './record.js';
 
@@ -31,10 +31,18 @@ export const VIEW_CHANGED = {
 } as const;
 
 /** The open requests for the web approval page, oldest first. */
-export function pendingRequests(store: { live(): readonly StoredRequest[] }): PendingRequest[] {
+export function pendingRequests(
+  store: { live(): readonly StoredRequest[] },
+  only: PendingFilter = {},
+): PendingRequest[] {
   return store
     .live()
-    .filter(isOpen)
+    .filter(
+      (r) =>
+        isOpen(r) &&
+        (only.id === undefined || r.id === only.id) &&
+        (only.session === undefined || r.view.session === only.session),
+    )
     .map((r) => ({ detail: detail(r), viewHash: shownViewHash(r) }));
 }
 

@@ -394,7 +394,7 @@ export class HubLink implements Channel {
     if (b.scope === undefined) return undefined;
     if (typeof b.scope !== 'string')
       return { ok: false, reason: 'the vote names its scope in a form guard never sends' };
-    const view = this.host?.pending?.().find((p) => p.detail.view.id === b.requestId)?.detail.view;
+    const view = this.host?.pending?.({ id: b.requestId }).find((p) => p.detail.view.id === b.requestId)?.detail.view;
     if (view === undefined) return { ok: false, reason: `no open request ${b.requestId} to grant a scope on` };
     return grantOfToken(view, b.scope);
   }
@@ -415,7 +415,7 @@ function viewForHub(view: RequestView, host: ChannelHost | undefined): RequestVi
     return rest;
   }
   if (view.state !== 'pending' && view.state !== 'needs_info') return view;
-  const detail = host?.pending?.().find((p) => p.detail.view.id === view.id)?.detail;
+  const detail = host?.pending?.({ id: view.id }).find((p) => p.detail.view.id === view.id)?.detail;
   if (detail === undefined) return view;
   return {
     ...view,

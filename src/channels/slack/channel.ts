@@ -245,7 +245,7 @@ export class SlackChannel implements Channel {
     const host = this.host;
     if (session === undefined || session === '' || host?.pending === undefined) return;
     void this.delivery.enqueue(`session message of ${session}`, async () => {
-      const open = (host.pending?.() ?? []).filter((p) => p.detail.view.session === session);
+      const open = (host.pending?.({ session }) ?? []).filter((p) => p.detail.view.session === session);
       const post = this.sessions.get(session);
       if (open.length < 2) {
         if (post?.ts === undefined || post.shows === '') return;
@@ -482,7 +482,7 @@ export class SlackChannel implements Channel {
         'This session message is not one this daemon knows (out of date, or the daemon restarted); nothing was decided. Use the latest session message.',
       );
     }
-    const open = this.host.pending().filter((p) => p.detail.view.session === set.session);
+    const open = this.host.pending({ session: set.session }).filter((p) => p.detail.view.session === set.session);
     const results: string[] = [];
     const decide: string[] = [];
     for (const item of set.items) {
