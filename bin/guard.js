@@ -20,6 +20,13 @@ if (enableCompileCache !== undefined) {
     // a cache that cannot be used only costs speed
   }
 }
+// The daemon process loads its own bundle with a V8 code cache (decision 0043); when there is
+// none, or the arguments are not the form it runs, the CLI below handles them as before.
+if (process.argv[2] === 'daemon' && process.argv[3] === 'start' && process.argv.includes('--foreground')) {
+  const boot = await import('../dist/daemon-boot.js').catch(() => undefined);
+  const { fileURLToPath } = await import('node:url');
+  await boot?.runDaemonBundle(fileURLToPath(new URL('../dist/', import.meta.url)), process.argv.slice(2));
+}
 const { main } = await import('../dist/guard.js').catch((err) => {
   process.stderr.write(
     `guard: the built CLI is missing (${err.code ?? err.message}); run \`npm run build\` in the guard checkout.\n`,

@@ -54,6 +54,8 @@ export const bundleOptions = {
     guard: 'src/main.ts',
     'judge-worker': 'src/policy/judge-worker.ts',
     'preview-runner': 'src/preview/runner-entry.ts',
+    // loads the daemon's own bundle (below) with its code cache (decision 0043)
+    'daemon-boot': 'src/boot/daemon-bundle.ts',
   },
   bundle: true,
   splitting: true, // lazily imported commands become their own chunks
@@ -86,4 +88,26 @@ export const bundleOptions = {
   ],
   plugins: [zodEnglishOnly],
   logLevel: 'warning',
+};
+
+/**
+ * The daemon process's own bundle (decision 0043): one CommonJS file, loaded with a V8 code cache
+ * (src/boot/daemon-bundle.ts). Strict mode as the ES modules it is made from; `import.meta.url`
+ * is the file's own URL (it lives in dist/ beside the chunks, so relative lookups are unchanged);
+ * no comments or indentation (less to read and keep); the Slack and PostgreSQL clients, which a
+ * start never needs, stay in node_modules and are required when first used (CommonJS packages).
+ * scripts/build.mjs prepends the stamp.
+ * @type {import('esbuild').BuildOptions}
+ */
+export const daemonBundleOptions = {
+  ...bundleOptions,
+  entryPoints: ['src/daemon-entry.ts'],
+  splitting: false,
+  format: 'cjs',
+  minifyWhitespace: true,
+  legalComments: 'none',
+  charset: 'ascii',
+  define: { ...bundleOptions.define, 'import.meta.url': '__guardModuleUrl' },
+  banner: { js: '"use strict";const __guardModuleUrl=require("node:url").pathToFileURL(__filename).href;' },
+  external: [...bundleOptions.external, '@slack/web-api', '@slack/socket-mode', 'pg'],
 };

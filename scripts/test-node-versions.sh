@@ -13,6 +13,7 @@ versions=("$@")
 smoke=(
   test/e2e/exec-passthrough.test.ts
   test/e2e/daemon-lifecycle.test.ts
+  test/boot/daemon-bundle.test.ts
   test/boot/compile-cache.test.ts
   test/ledger/cli-e2e.test.ts
   test/tui/tmux.e2e.test.ts

@@ -1,13 +1,13 @@
 /**
- * The bundle's entry and the only place that exits the process.
+ * The bundle's entry; it ends the process through src/cli/exit.ts.
  *
  * `guard exec`, `guard hook`, `guard requests` and `guard daemon start --foreground` take fast paths
  * that do not load commander (src/cli/fast-exec.ts, src/cli/fast-hook.ts, src/cli/fast-requests.ts,
  * src/cli/fast-daemon.ts); every other command, and any invocation a fast path does not accept, goes
  * through the full CLI.
  */
+import { exitOnClosedPipe, finish } from './cli/exit.js';
 import { processIo } from './cli/io.js';
-import { ExitCode } from './errors.js';
 import { readRawArgv } from './exec/rawargv.js';
 
 export async function main(argv: string[]): Promise<never> {
@@ -15,7 +15,7 @@ export async function main(argv: string[]): Promise<never> {
   // The reader of guard's own output went away (`guard requests | head -1`): stop as a write to a
   // closed pipe stops any command (128 + SIGPIPE), not with a stack trace. Not for `exec`, whose
   // clients pass the broken pipe on to the command itself (decision 1028).
-  if (argv[0] !== 'exec') for (const s of [process.stdout, process.stderr]) s.on('error', closedPipe);
+  if (argv[0] !== 'exec') exitOnClosedPipe();
   let code: number | undefined;
   if (argv[0] === 'exec') {
     const { fastExec } = await import('./cli/fast-exec.js');
@@ -37,28 +37,5 @@ export async function main(argv: string[]): Promise<never> {
     const { runGuard } = await import('./cli/run.js');
     code = await runGuard(argv, io);
   }
-  // A slow reader (`guard ledger show --json | slow-consumer`) must get every byte: exit only
-  // after stdout and stderr have handed their queued writes to the kernel.
-  process.exitCode = code;
-  await Promise.all([drained(process.stdout), drained(process.stderr)]);
-  process.exit(code);
-}
-
-/** Exits 141 (128 + SIGPIPE) when the reader closed; any other stream error is thrown as before. */
-function closedPipe(err: NodeJS.ErrnoException): void {
-  if (err.code === 'EPIPE') process.exit(ExitCode.CLOSED_PIPE);
-  throw err;
-}
-
-/** Resolves once everything written so far has left the stream (or the reader went away). */
-function drained(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => {
-    if (stream.writableLength === 0 || stream.destroyed) {
-      resolve();
-      return;
-    }
-    // EPIPE (the reader closed early): nothing more can be delivered, so stop waiting
-    stream.once('error', () => resolve());
-    stream.write('', () => resolve());
-  });
+  return finish(code);
 }

@@ -39,12 +39,12 @@ export function parseForegroundArgs(args: readonly string[]): DaemonStartOptions
 }
 
 /** Run the daemon in this process if the arguments are the plain, well-formed kind; undefined otherwise. */
-export async function fastDaemon(args: readonly string[], io: Io): Promise<number | undefined> {
+export async function fastDaemon(args: readonly string[], io: Io, loaded?: string): Promise<number | undefined> {
   const opts = parseForegroundArgs(args);
   if (opts === undefined) return undefined;
   try {
     const { policyFiles, mode } = startArgs(io, opts);
-    return await runForeground(io, policyFiles, mode);
+    return await runForeground(io, policyFiles, mode, loaded);
   } catch (err) {
     report(io, err, false);
     return describeError(err).exitCode;

@@ -48,6 +48,8 @@ export interface DaemonOptions {
   echo?: NodeJS.WritableStream | undefined;
   /** Told each start-up step as it begins (the launcher judges progress by them). */
   progress?: ((step: string) => void) | undefined;
+  /** How the daemon's code was loaded (src/boot/daemon-bundle.ts); the start-up line says it. */
+  loaded?: string | undefined;
 }
 
 export interface DaemonHandle {
@@ -271,7 +273,7 @@ async function boot(
   cleanup.push(() => rmSync(paths.socket, { force: true }));
   const cpu = startCpuMs();
   log.info(
-    `daemon ${VERSION} pid ${process.pid} listening on ${paths.socket}; policy ${base.digest}; ${restored} open request(s) restored; channels: ${channels.map((c) => c.name).join(', ') || 'none'}; start-up took ${cpu} ms of CPU (${cpuByStep(cpuMarks, cpu)})`,
+    `daemon ${VERSION} pid ${process.pid} listening on ${paths.socket}; policy ${base.digest}; ${restored} open request(s) restored; channels: ${channels.map((c) => c.name).join(', ') || 'none'}; start-up took ${cpu} ms of CPU (${cpuByStep(cpuMarks, cpu)}); code: ${opts.loaded ?? 'ES modules'}`,
   );
 
   let resolveClosed!: () => void;

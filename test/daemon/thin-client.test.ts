@@ -5,7 +5,7 @@
  */
 import { build } from 'esbuild';
 import ts from 'typescript';
-import { bundleOptions } from '../../scripts/bundle-options.mjs';
+import { bundleOptions, daemonBundleOptions } from '../../scripts/bundle-options.mjs';
 import { describe, expect, it, vi } from 'vitest';
 
 const FORBIDDEN = [
@@ -144,6 +144,34 @@ describe('daemon start-up (decision 0041)', () => {
       ),
     );
     expect(cli).toEqual([]);
+  });
+});
+
+describe('daemon start-up (decision 0043): the daemon bundle', () => {
+  it('holds the daemon and no commander CLI, PostgreSQL or Slack client, nor zod locales but English', async () => {
+    const result = await build({
+      ...daemonBundleOptions,
+      outfile: '/tmp/guard-thin-check/daemon.cjs',
+      write: false,
+      metafile: true,
+      sourcemap: false,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('src/daemon-entry.ts');
+    expect(inputs).toContain('src/daemon/daemon.ts');
+    const cli = inputs.filter((i) =>
+      /node_modules\/commander\/|^src\/cli\/(program|registry|run)\.ts$|^src\/cli\/specs\/|^src\/cli\/commands\/daemon\.ts$/.test(
+        i,
+      ),
+    );
+    expect(cli).toEqual([]);
+    // required from node_modules when a channel or a row-count preview first needs them
+    expect(inputs.filter((i) => /node_modules\/(pg|pg-[a-z-]+|@slack\/[a-z-]+|undici)\//.test(i))).toEqual([]);
+    const locales = inputs.filter((i) => /node_modules\/zod\/v4\/locales\//.test(i));
+    expect(locales).toEqual([expect.stringMatching(/\/locales\/en\.js$/)]);
+    // and the terminal UI's framework stays out: a daemon never draws (it shares only text formatting)
+    expect(inputs.filter((i) => /node_modules\/(react|ink|react-reconciler)\//.test(i))).toEqual([]);
   });
 });
 

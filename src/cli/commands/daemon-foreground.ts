@@ -33,6 +33,7 @@ export async function runForeground(
   io: Io,
   policyFiles: string[] | undefined,
   socketModeValue: number | undefined,
+  loaded?: string,
 ): Promise<number> {
   // everything the daemon creates (ledger, state db, keys, log) is for its own user only;
   // the socket gets --socket-mode explicitly
@@ -53,6 +54,7 @@ export async function runForeground(
     socketMode: socketModeValue,
     echo: readyFd === undefined ? io.stderr : undefined,
     progress: (step) => report(`step ${step}`),
+    loaded,
   });
   if (readyFd !== undefined && Number.isSafeInteger(readyFd)) {
     try {
