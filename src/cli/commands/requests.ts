@@ -67,39 +67,49 @@ export async function listRequests(io: Io, opts: RequestsOptions): Promise<numbe
   return 0;
 }
 
+/**
+ * The full text of one request, as `guard show` prints it and `guard approve`, `deny` and a batch
+ * show it before the passphrase (and as a step-up login names it by hash, src/daemon/shown-view.ts).
+ * Every piece of request text is in visible form, one line each as in the listing: an escape
+ * sequence, a bidi override or a newline in a command, a reason or a context value would otherwise
+ * reach the approver's terminal and could redraw or fake the lines around it (decision 0045). The
+ * preview keeps its lines, each in visible form after its `  | ` margin.
+ */
 export function formatDetail(d: RequestDetail): string {
   const v = d.view;
+  const r = v.requester;
   const out = [
-    `request   ${v.id}  (${v.state})`,
-    `command   ${v.command}`,
-    `cwd       ${v.cwd}`,
-    `requester ${v.requester.user}${v.requester.agent ? ` via ${v.requester.agent}` : ''}${v.requester.host ? ` on ${v.requester.host}` : ''}${v.requester.onBehalfOf ? ` for ${v.requester.onBehalfOf}` : ''}`,
-    `risk      ${v.risk}`,
+    `request   ${shown(v.id)}  (${shown(v.state)})`,
+    `command   ${shown(v.command)}`,
+    `cwd       ${shown(v.cwd)}`,
+    `requester ${shown(`${r.user}${r.agent ? ` via ${r.agent}` : ''}${r.host ? ` on ${r.host}` : ''}${r.onBehalfOf ? ` for ${r.onBehalfOf}` : ''}`)}`,
+    `risk      ${shown(v.risk)}`,
   ];
-  if (v.reason) out.push(`reason    ${v.reason}`);
-  if (v.ticket) out.push(`ticket    ${v.ticket}`);
-  for (const r of v.rules)
+  if (v.reason) out.push(`reason    ${shown(v.reason)}`);
+  if (v.ticket) out.push(`ticket    ${shown(v.ticket)}`);
+  for (const rule of v.rules)
     out.push(
-      `rule      ${r.id} (${r.effect}, ${r.risk}): ${r.impact ?? r.description}${r.controls.length ? ` [${r.controls.join(', ')}]` : ''}`,
+      `rule      ${shown(`${rule.id} (${rule.effect}, ${rule.risk}): ${rule.impact ?? rule.description}${rule.controls.length ? ` [${rule.controls.join(', ')}]` : ''}`)}`,
     );
-  if (v.commands.length > 1) for (const c of v.commands) out.push(`  runs    ${c}`);
-  for (const [k, val] of Object.entries(v.context)) out.push(`context   ${k}: ${val}`);
+  if (v.commands.length > 1) for (const c of v.commands) out.push(`  runs    ${shown(c)}`);
+  for (const [k, val] of Object.entries(v.context)) out.push(`context   ${shown(`${k}: ${val}`)}`);
   if (v.preview !== undefined) {
-    out.push(`preview   ${v.preview.title} (${v.preview.status}; ${v.preview.label}) sha256 ${v.preview.sha256}`);
-    for (const l of v.preview.text.split('\n')) out.push(`  | ${l}`);
+    const p = v.preview;
+    out.push(`preview   ${shown(`${p.title} (${p.status}; ${p.label}) sha256 ${p.sha256}`)}`);
+    for (const l of p.text.split('\n')) out.push(`  | ${visibleText(l)}`);
   }
-  out.push(`created   ${v.createdAt}; expires ${v.expiresAt}; quorum ${v.quorum}`);
+  out.push(shown(`created   ${v.createdAt}; expires ${v.expiresAt}; quorum ${v.quorum}`));
   for (const vote of d.votes)
-    out.push(`vote      ${vote.action} by ${vote.approver} via ${vote.channel} at ${vote.at}`);
-  if (v.question) out.push(`question  ${v.question}`);
-  if (v.reply) out.push(`reply     ${v.reply}`);
-  if (v.decidedBy) out.push(`decided   by ${v.decidedBy}`);
-  if (v.decisionReason) out.push(`why       ${v.decisionReason}`);
+    out.push(shown(`vote      ${vote.action} by ${vote.approver} via ${vote.channel} at ${vote.at}`));
+  if (v.question) out.push(`question  ${shown(v.question)}`);
+  if (v.reply) out.push(`reply     ${shown(v.reply)}`);
+  if (v.decidedBy) out.push(`decided   by ${shown(v.decidedBy)}`);
+  if (v.decisionReason) out.push(`why       ${shown(v.decisionReason)}`);
   if (d.grant)
     out.push(
-      `grant     ${d.grant.revoked ? 'revoked' : `${d.grant.usesLeft} use(s) left, until ${d.grant.expiresAt}`}`,
+      shown(`grant     ${d.grant.revoked ? 'revoked' : `${d.grant.usesLeft} use(s) left, until ${d.grant.expiresAt}`}`),
     );
-  out.push(`fingerprint ${d.fingerprint}`);
+  out.push(`fingerprint ${shown(d.fingerprint)}`);
   return out.join('\n');
 }
 
