@@ -19,7 +19,7 @@ import { parseDuration } from '../../daemon/duration.js';
 import { UsageError } from '../../errors.js';
 import { writeLine, type Io } from '../io.js';
 import { callDaemon, checkRequestId, mapDaemonError } from './decide-common.js';
-import { formatDetail } from './requests.js';
+import { formatDetail, shown as visibleLine } from './requests.js';
 import type { DecideOptions } from '../specs/decide.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -192,7 +192,7 @@ export async function decide(
     writeLine(io.stderr, `${shown}\n`);
     const grant = action === 'approve' ? grantOption(detail, opts) : undefined;
     // the exact scope, shown before the passphrase; the signature covers it and the daemon records it
-    if (grant !== undefined) writeLine(io.stderr, `guard: this approval grants: ${grant.scope}`);
+    if (grant !== undefined) writeLine(io.stderr, `guard: this approval grants: ${visibleLine(grant.scope)}`);
     const stepUp =
       action === 'approve' && detail.stepUp === true ? await stepUpLogin(io, id, detail, shown) : undefined;
     const passphrase = await readPassphrase({

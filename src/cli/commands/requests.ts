@@ -14,7 +14,7 @@ import type { RequestsOptions, ShowRequestOptions } from '../specs/requests.js';
  * One line of the listing: invisible and deceptive characters written out (decision 0715), and a
  * newline too, which would otherwise start a line of its own that may read as another request.
  */
-function shown(s: string): string {
+export function shown(s: string): string {
   return visibleText(s).replaceAll('\n', codePointLabel);
 }
 
