@@ -4,13 +4,13 @@
  * (created, id) order, with no gaps; a request closing between pages shifts nothing; and
  * `guard requests --json` (which pages the same way) lists them all.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
 import type { RequestDetail } from '../../src/daemon/messages.js';
 import { BIN, copyRequest, raiseHeld, Rig, TEST_POLICY } from './helpers.js';
 import { ask } from '../../src/daemon/replies.js';
+import { withClosedReader } from '../helpers/cli.js';
 
 const SEEDED = 10_000;
 let rig: Rig;
@@ -53,13 +53,7 @@ afterAll(async () => {
 
 describe('paging through 10,000+ pending requests', () => {
   it('a reader that goes away after the first lines ends `guard requests` as a closed pipe ends a command (141), with no stack trace', async () => {
-    const child = spawn(process.execPath, [BIN, 'requests'], { env: rig.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
-    expect(err).toBe('');
-    expect(code).toBe(141);
+    expect(await withClosedReader(process.execPath, [BIN, 'requests'], rig.env)).toEqual({ code: 141, stderr: '' });
   });
 
   it('returns each exactly once, in (created, id) order, with no gaps', async () => {
