@@ -2,18 +2,19 @@
  * Costs that must stay flat as the work grows (issue 19), each with a baseline from the same run:
  * - daemon start-up CPU on the shipped pack, cold (no example cache) and warm (decision 0005), as
  *   the daemon itself logs it ("start-up took N ms of CPU");
- * - `guard requests` with 10,000 pending: time to its first line and to its end, and
- *   `guard daemon status`, against `node -e 0` and `guard --version`, and the daemon's time for one
- *   page (decisions 0023, 0033); GUARD_BENCH_COMPARE=<other bin/guard.js> interleaves another
- *   build's `guard requests`.
+ * - `guard requests` with 10,000 pending: time to its first line and to its end through bin/guard
+ *   (the wrapper users run: the native client when it was built, decision 0042) and through the
+ *   Node client (`node bin/guard.js requests`), and `guard daemon status`, against `node -e 0` and
+ *   `guard --version`, and the daemon's time for one page (decisions 0023, 0033);
+ *   GUARD_BENCH_COMPARE=<other bin/guard.js> interleaves another build's `guard requests`.
  * BENCH_FLAT=startup runs the first block alone; GUARD_BENCH_BIN names another build's bin/guard.js.
  * The 10,000 requests are copies of one real held request written while the daemon is down, as
  * test/daemon/list-paging.test.ts does (raising them one by one takes minutes on a loaded machine).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AGENT_ENV_VARS } from '../src/approval/agent-env.js';
 import { DaemonClient } from '../src/daemon/client.js';
@@ -126,9 +127,14 @@ export const flatSuite: Suite = {
       db.close();
       must(['daemon', 'start', '--policy', policy]);
       try {
-        const lines = must(['requests'])
-          .split('\n')
-          .filter((l) => l.startsWith('rq-')).length;
+        const listing = must(['requests']);
+        const lines = listing.split('\n').filter((l) => l.startsWith('rq-')).length;
+        // the wrapper users run: bin/guard next to bin/guard.js, the native client when it was built
+        const wrapper = join(dirname(bin), 'guard');
+        const client = existsSync(join(dirname(bin), '..', 'dist', 'guard-native')) ? 'native client' : 'Node client';
+        const wrapped = spawnSync(wrapper, ['requests'], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+        if (wrapped.status !== 0 || wrapped.stdout !== listing)
+          throw new Error(`bin/guard requests differs from the Node client's listing: ${wrapped.stderr}`);
         // Node's own start, as every figure here, without the extra CA file some shells set (it
         // costs every Node process tens of ms); GUARD_BENCH_COMPARE names another build's
         // bin/guard.js whose `guard requests` runs interleaved with this one's
@@ -140,12 +146,17 @@ export const flatSuite: Suite = {
         const status: number[] = [];
         const first: number[] = [];
         const total: number[] = [];
+        const wrapFirst: number[] = [];
+        const wrapTotal: number[] = [];
         const otherFirst: number[] = [];
         const otherTotal: number[] = [];
         for (let i = 0; i < runs; i++) {
           node.push(timeCommand(process.execPath, ['-e', '0'], quiet));
           version.push(timeCommand(process.execPath, [bin, '--version'], quiet));
           status.push(timeCommand(process.execPath, [bin, 'daemon', 'status'], quiet));
+          const w = await firstLine(wrapper, ['requests'], quiet);
+          wrapFirst.push(w.first);
+          wrapTotal.push(w.total);
           const r = await firstLine(process.execPath, [bin, 'requests'], quiet);
           first.push(r.first);
           total.push(r.total);
@@ -156,17 +167,17 @@ export const flatSuite: Suite = {
           }
         }
         // the daemon's part: one `list` page over a connection already open, as the CLI asks for them
-        const client = await DaemonClient.connect(join(home, 'run', 'guard.sock'));
+        const conn = await DaemonClient.connect(join(home, 'run', 'guard.sock'));
         const page: Record<number, number[]> = { 50: [], 200: [] };
         try {
           for (let i = 0; i < runs * 3; i++)
             for (const limit of [50, 200]) {
               const t0 = performance.now();
-              await client.call({ type: 'list', all: false, limit }, (d) => d);
+              await conn.call({ type: 'list', all: false, limit }, (d) => d);
               page[limit]!.push(performance.now() - t0);
             }
         } finally {
-          client.close();
+          conn.close();
         }
         process.stdout.write(
           `guard requests with ${PENDING} pending (${lines} lines), ${runs} interleaved runs (load ${loadavg()[0]!.toFixed(2)}; NODE_EXTRA_CA_CERTS unset)\n`,
@@ -176,9 +187,11 @@ export const flatSuite: Suite = {
           `  guard --version            median ${fmt(median(version), 1)} ms (the full CLI's start)\n`,
         );
         process.stdout.write(
-          `  guard requests: first line median ${fmt(median(first), 1)} ms (${fmt(median(first) - median(node), 1)} ms over node -e 0; target <= 100 ms for the first page)\n`,
+          `  guard requests (bin/guard, ${client}): first line median ${fmt(median(wrapFirst), 1)} ms [${wrapFirst.map((t) => fmt(t, 0)).join(', ')}] (target <= 100 ms for the first page), all lines median ${fmt(median(wrapTotal), 1)} ms\n`,
         );
-        process.stdout.write(`  guard requests: all lines  median ${fmt(median(total), 1)} ms\n`);
+        process.stdout.write(
+          `  node bin/guard.js requests: first line median ${fmt(median(first), 1)} ms (${fmt(median(first) - median(node), 1)} ms over node -e 0), all lines median ${fmt(median(total), 1)} ms\n`,
+        );
         if (other !== undefined)
           process.stdout.write(
             `  compared build (${other}): first line median ${fmt(median(otherFirst), 1)} ms [${otherFirst.map((t) => fmt(t, 0)).join(', ')}], all lines median ${fmt(median(otherTotal), 1)} ms\n` +
