@@ -6,7 +6,7 @@
  * scripted socket server stands in for the daemon only for answers a real daemon never gives.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
@@ -125,15 +125,37 @@ suite(`${title}: with the real daemon`, () => {
       );
     }
   });
+  it('hands non-UTF-8 arguments and environment to the Node client', async () => {
+    const viaBash = (script: string, program: string) =>
+      collect(
+        spawn('/bin/bash', ['-c', script], {
+          env: { ...rig.env, PROGRAM: program, NODE: process.execPath, GUARD_NATIVE_TRACE: '1' },
+        }),
+      );
+    const arg = await viaBash(`exec "$PROGRAM" requests $'\\xff'`, NATIVE_BIN);
+    expect(arg.stderr.toString()).toMatch(/handing over to the Node client: an argument that is not UTF-8/);
+    const argNode = await viaBash(`exec "$NODE" "$PROGRAM" requests $'\\xff'`, BIN);
+    expect(arg.status).toBe(argNode.status);
+    expect(arg.stderr.toString().replace(/^guard-native: .*\n/, '')).toBe(argNode.stderr.toString());
+    const env = await viaBash(`export ODD=$'\\xfe'; exec "$PROGRAM" requests`, NATIVE_BIN);
+    expect(env.stderr.toString()).toMatch(/handing over to the Node client: an environment variable that is not UTF-8/);
+    expect(env.status).toBe(0);
+    expect(env.stdout.toString()).toBe((await node([], rig.env)).stdout.toString());
+  });
 });
 
 suite(`${title}: without a daemon`, () => {
-  it('hands over, and the Node client says the daemon is not reachable', async () => {
+  it('hands over, and the Node client says the daemon is not reachable (no socket, connection refused)', async () => {
     const home = mkdtempSync(join(tmpdir(), 'gnq-'));
     try {
       const env = { ...process.env, GUARD_HOME: home, GUARD_NO_AUTOSTART: '1' };
-      for (const form of FORMS) {
-        const [a, b] = [await node(form, env), await native(form, env)];
+      const refusing = join(home, 'refusing.sock');
+      writeFileSync(refusing, '');
+      for (const [form, e] of [
+        ...FORMS.map((f) => [f, env] as const),
+        [[], { ...env, GUARD_SOCKET: refusing }] as const,
+      ]) {
+        const [a, b] = [await node([...form], e), await native([...form], e)];
         expect(b.stderr.toString()).toMatch(HANDED);
         expect(a.status).toBe(70);
         expect(b.status).toBe(70);
