@@ -229,9 +229,14 @@ fn request_page(
         )
         .int("id", id);
     let body = crate::frame(&msg.finish()).map_err(|h| lost(h.0, h.0.into()))?;
-    stream
-        .write_all(&body)
-        .map_err(|e| lost("the daemon went away", node_error("write", &e)))?;
+    // a daemon gone between pages: the Node client learns it from the closed connection first
+    stream.write_all(&body).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => lost(
+            "the daemon went away",
+            "the daemon closed the connection".into(),
+        ),
+        _ => lost("the daemon went away", node_error("write", &e)),
+    })?;
     loop {
         let frame = match crate::read_raw(stream) {
             crate::Raw::Body(b) => b,
@@ -301,7 +306,6 @@ fn node_error(op: &str, e: &std::io::Error) -> String {
     match e.kind() {
         UnexpectedEof => "the daemon closed the connection".into(),
         ConnectionReset => format!("{} ECONNRESET", op),
-        BrokenPipe => format!("{} EPIPE", op),
         _ => e.to_string(),
     }
 }

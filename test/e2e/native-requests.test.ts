@@ -322,6 +322,13 @@ suite(`${title}: answers a real daemon never gives`, () => {
     );
   });
 
+  it('the daemon gone between pages (closed after the first): the same lines, words and exit code', async () => {
+    const f = await scripted((m, _n, sock) => sock.end(result(m, { requests: [detail(1)], next: 'c' })));
+    const r = await same([], f.env());
+    expect(r.status).toBe(70);
+    expect(r.stderr.toString()).toMatch(/^guard: lost the guard daemon: the daemon closed the connection$/m);
+  });
+
   it('the daemon lost mid-listing with --json: no document at all, handed over, the Node client fails', async () => {
     const f = await scripted(failingLater((_m, sock) => sock.destroy()));
     const b = await native(['--json'], f.env());
