@@ -146,6 +146,10 @@ export const flatSuite: Suite = {
         const status: number[] = [];
         const first: number[] = [];
         const total: number[] = [];
+        // with NODE_EXTRA_CA_CERTS as the caller set it (issue 19 asks for both): the first lines
+        // of `node -e 0`, bin/guard and the Node client
+        const caFile = env['NODE_EXTRA_CA_CERTS'];
+        const withCa: Record<'node' | 'wrapper' | 'client', number[]> = { node: [], wrapper: [], client: [] };
         const wrapFirst: number[] = [];
         const wrapTotal: number[] = [];
         const otherFirst: number[] = [];
@@ -160,6 +164,11 @@ export const flatSuite: Suite = {
           const r = await firstLine(process.execPath, [bin, 'requests'], quiet);
           first.push(r.first);
           total.push(r.total);
+          if (caFile !== undefined) {
+            withCa.node.push(timeCommand(process.execPath, ['-e', '0'], env));
+            withCa.wrapper.push((await firstLine(wrapper, ['requests'], env)).first);
+            withCa.client.push((await firstLine(process.execPath, [bin, 'requests'], env)).first);
+          }
           if (other !== undefined) {
             const o = await firstLine(process.execPath, [other, 'requests'], quiet);
             otherFirst.push(o.first);
@@ -196,6 +205,10 @@ export const flatSuite: Suite = {
           process.stdout.write(
             `  compared build (${other}): first line median ${fmt(median(otherFirst), 1)} ms [${otherFirst.map((t) => fmt(t, 0)).join(', ')}], all lines median ${fmt(median(otherTotal), 1)} ms\n` +
               `  this build: first line [${first.map((t) => fmt(t, 0)).join(', ')}]\n`,
+          );
+        if (caFile !== undefined)
+          process.stdout.write(
+            `  NODE_EXTRA_CA_CERTS set: node -e 0 median ${fmt(median(withCa.node), 1)} ms; first line: bin/guard requests median ${fmt(median(withCa.wrapper), 1)} ms, node bin/guard.js requests median ${fmt(median(withCa.client), 1)} ms\n`,
           );
         process.stdout.write(`  guard daemon status        median ${fmt(median(status), 1)} ms\n`);
         process.stdout.write(
