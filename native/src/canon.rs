@@ -28,14 +28,24 @@ pub fn request_spans(b: &[u8]) -> Option<Vec<(usize, usize)>> {
     (s.i == b.len()).then_some(s.spans)
 }
 
-/// How JavaScript writes a number (`String(x)`), where this client can say it: zero, and
-/// magnitudes from 1e-6 below 1e21 (written without an exponent, the shortest digits that read
-/// back as `x`, which Rust's formatting also gives). None for the rest.
+/// How JavaScript writes a finite number (`String(x)`): "0" for zero, plain decimals from 1e-6 to
+/// below 1e21, else the exponent form with its sign (`1e+21`, `1.5e-7`); the digits are the
+/// shortest that read back as `x`, which Rust's formatting also gives. None for NaN and infinities.
 pub fn js_number(x: f64) -> Option<String> {
+    if !x.is_finite() {
+        return None;
+    }
     if x == 0.0 {
         return Some("0".into());
     }
-    (x.is_finite() && (1e-6..1e21).contains(&x.abs())).then(|| format!("{}", x))
+    if (1e-6..1e21).contains(&x.abs()) {
+        return Some(format!("{}", x));
+    }
+    let e = format!("{:e}", x);
+    Some(match e.find("e-") {
+        Some(_) => e,
+        None => e.replacen('e', "e+", 1),
+    })
 }
 
 struct Scan<'a> {
@@ -233,7 +243,7 @@ mod tests {
     fn accepts_what_json_stringify_writes() {
         for ok in [
             r#"{"s":"\"\\\b\f\n\r\t\u0000\u001f\u007f é\u2028😀\ud800x\udfff"}"#,
-            r#"{"0":1,"2":2,"10":3,"a":-1.5,"b":0.000001,"c":123456789012345680000,"d":[true,false,null]}"#,
+            r#"{"0":1,"2":2,"10":3,"a":-1.5,"b":0.000001,"c":123456789012345680000,"d":[true,false,null],"e":1e+21,"f":1e-7}"#,
             r#"{"__proto__":{}}"#,
         ] {
             let ok = ok
@@ -258,6 +268,7 @@ mod tests {
             r#"{"a":-0}"#,
             r#"{"a":1e3}"#,
             r#"{"a":1e21}"#,
+            r#"{"a":1E+21}"#,
             r#"{"a":0.0000001}"#,
             r#"{"a":01}"#,
             r#"{"a":1,"a":2}"#,
@@ -279,7 +290,11 @@ mod tests {
         assert_eq!(js_number(2.0).as_deref(), Some("2"));
         assert_eq!(js_number(0.1 + 0.2).as_deref(), Some("0.30000000000000004"));
         assert_eq!(js_number(1e20).as_deref(), Some("100000000000000000000"));
-        assert_eq!(js_number(1e21), None);
-        assert_eq!(js_number(1e-7), None);
+        assert_eq!(js_number(1e21).as_deref(), Some("1e+21"));
+        assert_eq!(js_number(-1.5e300).as_deref(), Some("-1.5e+300"));
+        assert_eq!(js_number(1e-7).as_deref(), Some("1e-7"));
+        assert_eq!(js_number(1.25e-7).as_deref(), Some("1.25e-7"));
+        assert_eq!(js_number(5e-324).as_deref(), Some("5e-324"));
+        assert_eq!(js_number(f64::NAN), None);
     }
 }

@@ -92,7 +92,7 @@ fn n(v: &Value, path: &[&str]) -> Option<String> {
 }
 
 /// `line()` of src/cli/commands/requests.ts for one checked request, newline-terminated; None
-/// when a number is one this client cannot write as JavaScript does.
+/// when a field is missing or a number is not finite (the shape check has refused both).
 pub fn line(d: &Value) -> Option<String> {
     let v = d.get("view")?;
     let quorum = n(v, &["quorum"])?;
@@ -364,9 +364,7 @@ pub fn requests(opts: &Opts, env: &Env) -> Result<i32, Hand> {
             let text: Option<String> = page.requests.iter().map(line).collect();
             let Some(text) = text else {
                 if !printed {
-                    return Err(Hand(
-                        "a number this client does not write as JavaScript does",
-                    ));
+                    return Err(Hand("a request it cannot write"));
                 }
                 let t = malformed("");
                 crate::report(false, "", t.code, &t.message, t.hint.as_deref(), &[]);

@@ -234,6 +234,36 @@ suite(`${title}: answers a real daemon never gives`, () => {
     for (const form of FORMS) await same(form, f.env());
   });
 
+  it('numbers as JavaScript writes them (exponents, fractions, -0, beyond 2^53): the same bytes', async () => {
+    const numbers = [
+      1e21,
+      1.5e-7,
+      0.1 + 0.2,
+      -0,
+      2 ** 53 + 2,
+      123456789.125,
+      5e-324,
+      -1e300,
+      1e-6,
+      999999999999999900000,
+    ];
+    const f = await scripted((m, _n, sock) => {
+      const requests = numbers.map((q, i) => {
+        const d = detail(i);
+        (d['view'] as Record<string, unknown>)['quorum'] = q;
+        d['grant'] = { usesLeft: numbers[numbers.length - 1 - i], expiresAt: 'e', revoked: false };
+        if (i % 2 === 0)
+          (d['view'] as Record<string, unknown>)['approvals'] = [{ approver: 'a', channel: 'c', at: 't' }];
+        return d;
+      });
+      sock.write(result(m, { requests }));
+    });
+    for (const form of FORMS) await same(form, f.env());
+    expect((await native([], f.env())).stdout.toString()).toContain(
+      'approvals 1/1e+21 grant 999999999999999900000 use(s)',
+    );
+  });
+
   it('every code point is written out (or not) as visibleText writes it', async () => {
     const chunks: string[] = [];
     for (let cp = 0; cp <= 0x10ffff; cp += 4096) {
