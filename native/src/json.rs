@@ -453,6 +453,16 @@ mod tests {
     }
 
     #[test]
+    fn reads_lone_surrogates_as_replacement_when_lossy() {
+        let v = parse_lossy(br#""\ud800a\udfff\ud83d\ude00\ud800\ud800\udc00\ud83d""#).unwrap();
+        assert_eq!(v, Value::Str("\u{fffd}a\u{fffd}😀\u{fffd}𐀀\u{fffd}".into()));
+        assert!(matches!(
+            parse_js(br#""\ud800""#, 8),
+            Err(JsError::Unsupported(_))
+        ));
+    }
+
+    #[test]
     fn round_trips_what_it_writes() {
         let nasty = "x\"\\\u{0}\u{1b}\u{10ffff}";
         let mut s = String::new();
