@@ -45,6 +45,8 @@ const suite = NATIVE_BUILT ? describe : describe.skip;
 const title = NATIVE_BUILT ? 'native requests' : 'native requests (SKIPPED: not built, no Rust toolchain)';
 
 describe('the native page shape', () => {
+  // after a change to REQUEST_PAGE: write JSON.stringify(REQUEST_PAGE) to the file (then
+  // `npx prettier --write` it) and rebuild; the native client checks pages against the file
   it('is REQUEST_PAGE of src/daemon/reply-shapes.ts', () => {
     const file = join(ROOT, 'native', 'src', 'request-page-shape.json');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(REQUEST_PAGE)));
