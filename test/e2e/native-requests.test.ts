@@ -6,14 +6,14 @@
  * scripted socket server stands in for the daemon only for answers a real daemon never gives.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { encodeFrame } from '../../src/daemon/framing.js';
-import { REQUEST_PAGE } from '../../src/daemon/reply-shapes.js';
+import { fits, REQUEST_PAGE } from '../../src/daemon/reply-shapes.js';
 import { ask } from '../../src/daemon/replies.js';
 import { copyRequest, MARK, raiseHeld, Rig, TEST_POLICY } from '../daemon/helpers.js';
 import { FakeDaemon } from '../helpers/fake-daemon.js';
@@ -194,6 +194,64 @@ function detail(i: number, command = `cmd ${i}`): Record<string, unknown> {
   };
 }
 
+/** A request with every optional field of REQUEST_DETAIL present. */
+function fullDetail(): Record<string, unknown> {
+  const d = detail(7);
+  Object.assign(d['view'] as object, {
+    requester: { user: 'ann', agent: 'bot', host: 'h', onBehalfOf: 'o' },
+    reason: 'r',
+    ticket: 't',
+    rules: [{ id: 'r1', effect: 'approve', risk: 'high', description: 'd', impact: 'i', controls: ['c'] }],
+    context: { k: 'v' },
+    approvals: [{ approver: 'bob', channel: 'cli', at: 'a' }],
+    decidedBy: 'x',
+    decisionReason: 'y',
+    question: 'q',
+    askedBy: 'b',
+    reply: 'r',
+    session: 's',
+    intent: { userMessage: 'u', agentExplanation: 'e', source: 's', label: 'l', sha256: 'h' },
+    escalatedTo: 'e',
+    preview: { kind: 'k', title: 't', status: 'ok', text: 'x', label: 'l', sha256: 'h' },
+    grantBounds: { maxUses: 1, maxTtlSeconds: 2, ttlSeconds: 3 },
+    extendOffer: { from: { usesLeft: 1, expiresAt: 'a' }, to: { usesLeft: 2, expiresAt: 'b' } },
+    revocable: true,
+    liveGrant: { usesLeft: 1, expiresAt: 'a', scope: 's', scopeOmitted: 2 },
+  });
+  return {
+    ...d,
+    grant: { usesLeft: 2, expiresAt: 'e', revoked: false },
+    votes: [{ approver: 'a', action: 'approve', channel: 'c', at: 't' }],
+    stepUp: true,
+  };
+}
+
+/** Every path to a value inside `v` (object keys and array indexes). */
+function paths(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(v)) return v.flatMap((x, i) => [[...at, i], ...paths(x, [...at, i])]);
+  if (typeof v === 'object' && v !== null)
+    return Object.entries(v).flatMap(([k, x]) => [[...at, k], ...paths(x, [...at, k])]);
+  return [];
+}
+
+const MUTATIONS: [string, unknown][] = [
+  ['removed', undefined],
+  ['a number', 1],
+  ['a text', 'x'],
+  ['null', null],
+  ['true', true],
+  ['an array', []],
+  ['an object', {}],
+];
+
+function setAt(root: unknown, path: (string | number)[], value: unknown): void {
+  let o = root as Record<string | number, unknown>;
+  for (const k of path.slice(0, -1)) o = o[k] as Record<string | number, unknown>;
+  const last = path[path.length - 1]!;
+  if (value === undefined && !Array.isArray(o)) delete o[last];
+  else o[last] = value === undefined ? null : value;
+}
+
 const result = (m: Record<string, unknown>, data: unknown) => encodeFrame({ re: m['id'], type: 'result', data });
 
 suite(`${title}: answers a real daemon never gives`, () => {
@@ -303,6 +361,44 @@ suite(`${title}: answers a real daemon never gives`, () => {
       }
     }
   });
+
+  it('takes a page exactly when fits(REQUEST_PAGE) does: every field of a full request broken in seven ways', async () => {
+    // the binary alone, without bin/guard.js next to it: a hand-over ends at once (exit 70)
+    const alone = mkdtempSync(join(tmpdir(), 'gnq-alone-'));
+    mkdirSync(join(alone, 'dist'));
+    copyFileSync(NATIVE_BIN, join(alone, 'dist', 'guard-native'));
+    let page: unknown;
+    const f = await scripted((m, _n, sock) => sock.write(result(m, page)));
+    try {
+      const cases: { what: string; page: unknown }[] = [];
+      const full = fullDetail();
+      for (const path of paths(full))
+        for (const [name, value] of MUTATIONS) {
+          const broken = structuredClone(full);
+          setAt(broken, path, value);
+          cases.push({ what: `${path.join('.')} ${name}`, page: { requests: [detail(0), broken] } });
+        }
+      cases.push({ what: 'next: 1', page: { requests: [], next: 1 } });
+      let refused = 0;
+      for (const c of cases) {
+        page = c.page;
+        const r = await collect(
+          spawn(join(alone, 'dist', 'guard-native'), ['requests', '--json'], {
+            env: { ...f.env(), GUARD_NATIVE_TRACE: '1' },
+          }),
+        );
+        const fit = fits(REQUEST_PAGE, JSON.parse(JSON.stringify(c.page)));
+        if (!fit) refused++;
+        expect({ what: c.what, handed: HANDED.test(r.stderr.toString()) }).toEqual({ what: c.what, handed: !fit });
+        if (fit) expect(r.stdout.toString()).toBe(`${JSON.stringify(c.page)}\n`);
+      }
+      // most breaks are misfits, some (an optional field removed, text for text) are not
+      expect(refused).toBeGreaterThan(cases.length / 2);
+      expect(refused).toBeLessThan(cases.length);
+    } finally {
+      rmSync(alone, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('an error answer or a bad frame on the first page: handed over', async () => {
     for (const write of [
