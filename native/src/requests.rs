@@ -44,39 +44,111 @@ pub fn parse_args(args: &[String]) -> Result<Opts, Hand> {
     Ok(o)
 }
 
-/// `fits` of src/daemon/reply-shapes.ts; `v` is None where JavaScript reads `undefined`. A key
-/// repeated in a record is checked every time it occurs (stricter than JavaScript, which keeps the
-/// last).
-pub fn fits(shape: &Value, v: Option<&Value>) -> bool {
+/// What zod calls a value it did not expect (`received …`).
+fn received(v: Option<&Value>) -> String {
+    match v {
+        None => "undefined".into(),
+        Some(Value::Null) => "null".into(),
+        Some(Value::Bool(_)) => "boolean".into(),
+        Some(Value::Number(n)) if n.is_nan() => "NaN".into(),
+        Some(Value::Number(n)) if n.is_infinite() && *n > 0.0 => "Infinity".into(),
+        Some(Value::Number(n)) if n.is_infinite() => "-Infinity".into(),
+        Some(Value::Number(_)) => "number".into(),
+        Some(Value::Str(_)) => "string".into(),
+        Some(Value::Array(_)) => "array".into(),
+        Some(Value::Object(_)) => "object".into(),
+    }
+}
+
+/// `fits` of src/daemon/reply-shapes.ts, negated and saying where: the first place where `v` (None
+/// where JavaScript reads `undefined`) does not fit `shape` and what zod says there (its first issue: the
+/// schema's fields in order, depth first), e.g. `requests.1.votes: Invalid input: expected array,
+/// received string`; None when it fits. `path` is where `v` is. A key repeated in a record is
+/// checked every time it occurs (stricter than JavaScript, which keeps the last).
+pub fn misfit(shape: &Value, v: Option<&Value>, path: &mut Vec<String>) -> Option<String> {
+    let at = |path: &[String], msg: String| {
+        Some(if path.is_empty() {
+            msg
+        } else {
+            format!("{}: {}", path.join("."), msg)
+        })
+    };
+    let expected =
+        |what: &str| format!("Invalid input: expected {}, received {}", what, received(v));
     match shape {
-        Value::Str(t) => match (t.as_str(), v) {
-            ("string", Some(Value::Str(_))) => true,
-            ("number", Some(Value::Number(n))) => n.is_finite(),
-            ("boolean", Some(Value::Bool(_))) => true,
-            _ => false,
-        },
-        Value::Object(_) => {
-            if let Some(Value::Array(names)) = shape.get("enum") {
-                return matches!(v, Some(Value::Str(s)) if names.iter().any(|n| n.as_str() == Some(s)));
-            }
-            if let Some(inner) = shape.get("optional") {
-                return v.is_none() || fits(inner, v);
-            }
-            if let Some(inner) = shape.get("array") {
-                return matches!(v, Some(Value::Array(items)) if items.iter().all(|i| fits(inner, Some(i))));
-            }
-            let Some(obj @ Value::Object(members)) = v else {
-                return false;
-            };
-            if let Some(inner) = shape.get("record") {
-                return members.iter().all(|(_, x)| fits(inner, Some(x)));
-            }
-            match shape.get("object") {
-                Some(Value::Object(fields)) => fields.iter().all(|(k, s)| fits(s, obj.get(k))),
+        Value::Str(t) => {
+            let ok = match (t.as_str(), v) {
+                ("string", Some(Value::Str(_))) => true,
+                ("number", Some(Value::Number(n))) => n.is_finite(),
+                ("boolean", Some(Value::Bool(_))) => true,
                 _ => false,
+            };
+            if ok {
+                None
+            } else {
+                at(path, expected(t))
             }
         }
-        _ => false,
+        Value::Object(_) => {
+            if let Some(Value::Array(names)) = shape.get("enum") {
+                if matches!(v, Some(Value::Str(s)) if names.iter().any(|n| n.as_str() == Some(s))) {
+                    return None;
+                }
+                let mut one_of = String::new();
+                for (i, n) in names.iter().enumerate() {
+                    if i > 0 {
+                        one_of.push('|');
+                    }
+                    json::write_str(&mut one_of, n.as_str().unwrap_or(""));
+                }
+                return at(path, format!("Invalid option: expected one of {}", one_of));
+            }
+            if let Some(inner) = shape.get("optional") {
+                return v.and_then(|_| misfit(inner, v, path));
+            }
+            if let Some(inner) = shape.get("array") {
+                let Some(Value::Array(items)) = v else {
+                    return at(path, expected("array"));
+                };
+                for (i, item) in items.iter().enumerate() {
+                    path.push(i.to_string());
+                    let m = misfit(inner, Some(item), path);
+                    path.pop();
+                    if m.is_some() {
+                        return m;
+                    }
+                }
+                return None;
+            }
+            let record = shape.get("record");
+            let Some(obj @ Value::Object(members)) = v else {
+                return at(
+                    path,
+                    expected(if record.is_some() { "record" } else { "object" }),
+                );
+            };
+            let fields: Vec<(&str, &Value, Option<&Value>)> = match (record, shape.get("object")) {
+                (Some(inner), _) => members
+                    .iter()
+                    .map(|(k, x)| (k.as_str(), inner, Some(x)))
+                    .collect(),
+                (None, Some(Value::Object(fields))) => fields
+                    .iter()
+                    .map(|(k, s)| (k.as_str(), s, obj.get(k)))
+                    .collect(),
+                _ => return at(path, "a shape this client does not know".into()),
+            };
+            for (k, s, x) in fields {
+                path.push(k.to_string());
+                let m = misfit(s, x, path);
+                path.pop();
+                if m.is_some() {
+                    return m;
+                }
+            }
+            None
+        }
+        _ => at(path, "a shape this client does not know".into()),
     }
 }
 
@@ -161,11 +233,18 @@ fn lost(why: &'static str, what: String) -> Trouble {
     }
 }
 
-fn malformed(why: &'static str) -> Trouble {
+/// A page that does not fit, as parseReply words it: `the daemon's answer to list is malformed:
+/// <where>: <zod's message>`.
+fn malformed(why: &'static str, detail: Option<String>) -> Trouble {
+    let mut message = String::from("the daemon's answer to list is malformed");
+    if let Some(d) = detail {
+        message.push_str(": ");
+        message.push_str(&d);
+    }
     Trouble {
         why,
         code: 70,
-        message: "the daemon's answer to list is malformed".into(),
+        message,
         hint: Some(
             "this guard and the running daemon may be different versions: restart the daemon"
                 .into(),
@@ -180,12 +259,12 @@ fn refused(m: &Value) -> Trouble {
         m.get("code").and_then(Value::as_str),
         m.get("message").and_then(Value::as_str),
     ) else {
-        return malformed(why);
+        return malformed(why, None);
     };
     let hint = match m.get("hint") {
         None => None,
         Some(Value::Str(h)) => Some(h.clone()),
-        Some(_) => return malformed(why),
+        Some(_) => return malformed(why, None),
     };
     let (code, message) = match code {
         "refused" => (77, format!("refused: {}", message)),
@@ -263,7 +342,7 @@ fn request_page(
                 ))
             }
             Err(json::JsError::Unsupported(_)) => {
-                return Err(malformed("a frame nested too deeply"))
+                return Err(malformed("a frame nested too deeply", None))
             }
         };
         if !crate::is_daemon_message(&m) {
@@ -282,14 +361,17 @@ fn request_page(
             return Err(refused(&m));
         }
         let data = m.get("data");
-        if !fits(shape, data) {
-            return Err(malformed("an answer that does not fit REQUEST_PAGE"));
+        if let Some(detail) = misfit(shape, data, &mut Vec::new()) {
+            return Err(malformed(
+                "an answer that does not fit REQUEST_PAGE",
+                Some(detail),
+            ));
         }
-        let data = data.ok_or_else(|| malformed("no data"))?;
-        let requests = match data.get("requests") {
+        let requests = match data.and_then(|d| d.get("requests")) {
             Some(Value::Array(r)) => r.clone(),
-            _ => return Err(malformed("no requests")),
+            _ => return Err(malformed("no requests", None)),
         };
+        let data = data.ok_or_else(|| malformed("no data", None))?;
         let next = data.get("next").and_then(Value::as_str).map(str::to_owned);
         return Ok(Page {
             spans: canon::request_spans(&frame),
@@ -366,7 +448,7 @@ pub fn requests(opts: &Opts, env: &Env) -> Result<i32, Hand> {
                 if !printed {
                     return Err(Hand("a request it cannot write"));
                 }
-                let t = malformed("");
+                let t = malformed("a request it cannot write", None);
                 crate::report(false, "", t.code, &t.message, t.hint.as_deref(), &[]);
                 return Ok(t.code);
             };
@@ -408,6 +490,10 @@ mod tests {
 
     fn shape() -> Value {
         json::parse(PAGE_SHAPE.as_bytes()).unwrap()
+    }
+
+    fn fits(shape: &Value, v: Option<&Value>) -> bool {
+        misfit(shape, v, &mut Vec::new()).is_none()
     }
 
     const DETAIL: &str = r#"{"view":{"id":"rq-0123456789ab","state":"pending","command":"rm -rf /tmp/x","argv":["rm"],"cwd":"/w","risk":"high","requester":{"user":"ann","agent":"claude"},"rules":[],"commands":["rm -rf /tmp/x"],"context":{"k":"v"},"createdAt":"2026-01-01T00:00:00.000Z","expiresAt":"2026-01-01T00:10:00.000Z","quorum":2,"approvals":[{"approver":"bob","channel":"cli","at":"t"}]},"fingerprint":"f","votes":[]}"#;
@@ -484,6 +570,18 @@ mod tests {
             assert!(!fits(&shape(), Some(&page(&bad))), "{}", bad);
         }
         assert!(!fits(&shape(), None));
+        let bad = page(&DETAIL.replace(r#""votes":[]"#, r#""votes":"x""#));
+        assert_eq!(
+            misfit(&shape(), Some(&bad), &mut Vec::new()).as_deref(),
+            Some("requests.0.votes: Invalid input: expected array, received string")
+        );
+        let bad = page(&DETAIL.replace(r#""risk":"high""#, r#""risk":3"#));
+        assert_eq!(
+            misfit(&shape(), Some(&bad), &mut Vec::new()).as_deref(),
+            Some(
+                r#"requests.0.view.risk: Invalid option: expected one of "low"|"medium"|"high"|"critical""#
+            )
+        );
         assert!(!fits(
             &shape(),
             Some(&json::parse(br#"{"requests":[],"next":1}"#).unwrap())
