@@ -5,6 +5,8 @@
 //! unknown or malformed flags, arguments or environment that are not UTF-8, a daemon that does
 //! not answer (the Node client starts one or says how), an answer it does not understand.
 //! It never runs a command the daemon did not answer `run` for. See docs/decisions/0020.
+//! `guard hook` (hook.rs, decision 0036) and `guard requests` (requests.rs, decision 0042) follow
+//! the same pattern.
 
 #[cfg(not(target_os = "linux"))]
 compile_error!("the native exec client reads /proc and uses Linux signal numbers; other platforms use the Node client");
