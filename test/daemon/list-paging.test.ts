@@ -4,13 +4,14 @@
  * (created, id) order, with no gaps; a request closing between pages shifts nothing; and
  * `guard requests --json` (which pages the same way) lists them all.
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonClient } from '../../src/daemon/client.js';
 import type { RequestDetail } from '../../src/daemon/messages.js';
 import { BIN, copyRequest, raiseHeld, Rig, TEST_POLICY } from './helpers.js';
 import { ask } from '../../src/daemon/replies.js';
-import { withClosedReader } from '../helpers/cli.js';
+import { collect, withClosedReader } from '../helpers/cli.js';
 
 const SEEDED = 10_000;
 let rig: Rig;
@@ -111,5 +112,13 @@ describe('paging through 10,000+ pending requests', () => {
     expect(r.code).toBe(0);
     const got = (JSON.parse(r.stdout) as { requests: RequestDetail[] }).requests.map((d) => d.view.id);
     expect(got).toEqual(expected);
+    // the wrapper users run (the native client when built, decision 0042): the same document, and
+    // the same text listing
+    for (const args of [['requests', '--json'], ['requests']]) {
+      const wrapped = await collect(spawn(join(BIN, '..', 'guard'), args, { env: rig.env }));
+      const node = await collect(spawn(process.execPath, [BIN, ...args], { env: rig.env }));
+      expect(wrapped.status).toBe(0);
+      expect(wrapped.stdout.equals(node.stdout)).toBe(true);
+    }
   }, 300_000);
 });
