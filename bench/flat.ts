@@ -2,18 +2,19 @@
  * Costs that must stay flat as the work grows (issue 19), each with a baseline from the same run:
  * - daemon start-up CPU on the shipped pack, cold (no example cache) and warm (decision 0005), as
  *   the daemon itself logs it ("start-up took N ms of CPU");
- * - `guard requests` with 10,000 pending: time to its first line and to its end, and
- *   `guard daemon status`, against `node -e 0` and `guard --version`, and the daemon's time for one
- *   page (decisions 0023, 0033); GUARD_BENCH_COMPARE=<other bin/guard.js> interleaves another
- *   build's `guard requests`.
+ * - `guard requests` with 10,000 pending: time to its first line and to its end through bin/guard
+ *   (the wrapper users run: the native client when it was built, decision 0042) and through the
+ *   Node client (`node bin/guard.js requests`), and `guard daemon status`, against `node -e 0` and
+ *   `guard --version`, and the daemon's time for one page (decisions 0023, 0033);
+ *   GUARD_BENCH_COMPARE=<other bin/guard.js> interleaves another build's `guard requests`.
  * BENCH_FLAT=startup runs the first block alone; GUARD_BENCH_BIN names another build's bin/guard.js.
  * The 10,000 requests are copies of one real held request written while the daemon is down, as
  * test/daemon/list-paging.test.ts does (raising them one by one takes minutes on a loaded machine).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AGENT_ENV_VARS } from '../src/approval/agent-env.js';
 import { DaemonClient } from '../src/daemon/client.js';
@@ -126,9 +127,14 @@ export const flatSuite: Suite = {
       db.close();
       must(['daemon', 'start', '--policy', policy]);
       try {
-        const lines = must(['requests'])
-          .split('\n')
-          .filter((l) => l.startsWith('rq-')).length;
+        const listing = must(['requests']);
+        const lines = listing.split('\n').filter((l) => l.startsWith('rq-')).length;
+        // the wrapper users run: bin/guard next to bin/guard.js, the native client when it was built
+        const wrapper = join(dirname(bin), 'guard');
+        const client = existsSync(join(dirname(bin), '..', 'dist', 'guard-native')) ? 'native client' : 'Node client';
+        const wrapped = spawnSync(wrapper, ['requests'], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+        if (wrapped.status !== 0 || wrapped.stdout !== listing)
+          throw new Error(`bin/guard requests differs from the Node client's listing: ${wrapped.stderr}`);
         // Node's own start, as every figure here, without the extra CA file some shells set (it
         // costs every Node process tens of ms); GUARD_BENCH_COMPARE names another build's
         // bin/guard.js whose `guard requests` runs interleaved with this one's
@@ -140,15 +146,29 @@ export const flatSuite: Suite = {
         const status: number[] = [];
         const first: number[] = [];
         const total: number[] = [];
+        // with NODE_EXTRA_CA_CERTS as the caller set it (issue 19 asks for both): the first lines
+        // of `node -e 0`, bin/guard and the Node client
+        const caFile = env['NODE_EXTRA_CA_CERTS'];
+        const withCa: Record<'node' | 'wrapper' | 'client', number[]> = { node: [], wrapper: [], client: [] };
+        const wrapFirst: number[] = [];
+        const wrapTotal: number[] = [];
         const otherFirst: number[] = [];
         const otherTotal: number[] = [];
         for (let i = 0; i < runs; i++) {
           node.push(timeCommand(process.execPath, ['-e', '0'], quiet));
           version.push(timeCommand(process.execPath, [bin, '--version'], quiet));
           status.push(timeCommand(process.execPath, [bin, 'daemon', 'status'], quiet));
+          const w = await firstLine(wrapper, ['requests'], quiet);
+          wrapFirst.push(w.first);
+          wrapTotal.push(w.total);
           const r = await firstLine(process.execPath, [bin, 'requests'], quiet);
           first.push(r.first);
           total.push(r.total);
+          if (caFile !== undefined) {
+            withCa.node.push(timeCommand(process.execPath, ['-e', '0'], env));
+            withCa.wrapper.push((await firstLine(wrapper, ['requests'], env)).first);
+            withCa.client.push((await firstLine(process.execPath, [bin, 'requests'], env)).first);
+          }
           if (other !== undefined) {
             const o = await firstLine(process.execPath, [other, 'requests'], quiet);
             otherFirst.push(o.first);
@@ -156,17 +176,17 @@ export const flatSuite: Suite = {
           }
         }
         // the daemon's part: one `list` page over a connection already open, as the CLI asks for them
-        const client = await DaemonClient.connect(join(home, 'run', 'guard.sock'));
+        const conn = await DaemonClient.connect(join(home, 'run', 'guard.sock'));
         const page: Record<number, number[]> = { 50: [], 200: [] };
         try {
           for (let i = 0; i < runs * 3; i++)
             for (const limit of [50, 200]) {
               const t0 = performance.now();
-              await client.call({ type: 'list', all: false, limit }, (d) => d);
+              await conn.call({ type: 'list', all: false, limit }, (d) => d);
               page[limit]!.push(performance.now() - t0);
             }
         } finally {
-          client.close();
+          conn.close();
         }
         process.stdout.write(
           `guard requests with ${PENDING} pending (${lines} lines), ${runs} interleaved runs (load ${loadavg()[0]!.toFixed(2)}; NODE_EXTRA_CA_CERTS unset)\n`,
@@ -176,13 +196,19 @@ export const flatSuite: Suite = {
           `  guard --version            median ${fmt(median(version), 1)} ms (the full CLI's start)\n`,
         );
         process.stdout.write(
-          `  guard requests: first line median ${fmt(median(first), 1)} ms (${fmt(median(first) - median(node), 1)} ms over node -e 0; target <= 100 ms for the first page)\n`,
+          `  guard requests (bin/guard, ${client}): first line median ${fmt(median(wrapFirst), 1)} ms [${wrapFirst.map((t) => fmt(t, 0)).join(', ')}] (target <= 100 ms for the first page), all lines median ${fmt(median(wrapTotal), 1)} ms\n`,
         );
-        process.stdout.write(`  guard requests: all lines  median ${fmt(median(total), 1)} ms\n`);
+        process.stdout.write(
+          `  node bin/guard.js requests: first line median ${fmt(median(first), 1)} ms (${fmt(median(first) - median(node), 1)} ms over node -e 0), all lines median ${fmt(median(total), 1)} ms\n`,
+        );
         if (other !== undefined)
           process.stdout.write(
             `  compared build (${other}): first line median ${fmt(median(otherFirst), 1)} ms [${otherFirst.map((t) => fmt(t, 0)).join(', ')}], all lines median ${fmt(median(otherTotal), 1)} ms\n` +
               `  this build: first line [${first.map((t) => fmt(t, 0)).join(', ')}]\n`,
+          );
+        if (caFile !== undefined)
+          process.stdout.write(
+            `  NODE_EXTRA_CA_CERTS set: node -e 0 median ${fmt(median(withCa.node), 1)} ms; first line: bin/guard requests median ${fmt(median(withCa.wrapper), 1)} ms, node bin/guard.js requests median ${fmt(median(withCa.client), 1)} ms\n`,
           );
         process.stdout.write(`  guard daemon status        median ${fmt(median(status), 1)} ms\n`);
         process.stdout.write(

@@ -154,11 +154,22 @@ pub enum JsError {
 
 /// Parse one complete JSON text, nesting at most `max_depth` deep.
 pub fn parse_js(text: &[u8], max_depth: usize) -> Result<Value, JsError> {
+    parse_with(text, max_depth, false)
+}
+
+/// Parse one complete JSON text, a lone surrogate escape read as U+FFFD: what a JavaScript
+/// string holding it becomes when written out as UTF-8 (for text that is only ever printed).
+pub fn parse_lossy(text: &[u8]) -> Result<Value, JsError> {
+    parse_with(text, MAX_DEPTH, true)
+}
+
+fn parse_with(text: &[u8], max_depth: usize, lossy: bool) -> Result<Value, JsError> {
     let mut p = Parser {
         b: text,
         i: 0,
         max_depth,
         unsupported: false,
+        lossy,
     };
     let r = (|| {
         p.ws();
@@ -182,6 +193,8 @@ struct Parser<'a> {
     max_depth: usize,
     /// Set when the error is one JavaScript would not make (see JsError::Unsupported).
     unsupported: bool,
+    /// Read a lone surrogate as U+FFFD instead of refusing it.
+    lossy: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -324,6 +337,21 @@ impl<'a> Parser<'a> {
         }
         Ok(v)
     }
+    /// After the escape of surrogate `hi`: the pair's code point when a low surrogate escape
+    /// follows (consumed), else U+FFFD (nothing more consumed).
+    fn pair_or_replacement(&mut self, hi: u32) -> u32 {
+        if hi < 0xDC00 && self.b[self.i..].starts_with(b"\\u") {
+            let at = self.i;
+            self.i += 2;
+            match self.hex4() {
+                Ok(lo) if (0xDC00..0xE000).contains(&lo) => {
+                    return 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                }
+                _ => self.i = at,
+            }
+        }
+        0xFFFD
+    }
     fn string(&mut self) -> Result<String, String> {
         self.i += 1; // opening quote
         let mut out = String::new();
@@ -359,7 +387,9 @@ impl<'a> Parser<'a> {
                         b't' => out.push('\t'),
                         b'u' => {
                             let hi = self.hex4()?;
-                            let cp = if (0xD800..0xDC00).contains(&hi) {
+                            let cp = if self.lossy && (0xD800..0xE000).contains(&hi) {
+                                self.pair_or_replacement(hi)
+                            } else if (0xD800..0xDC00).contains(&hi) {
                                 if !self.b[self.i..].starts_with(b"\\u") {
                                     self.unsupported = true;
                                     return Err("lone surrogate".into());
@@ -420,6 +450,16 @@ mod tests {
             r#"{"type":"exec","argv":["a","b c"],"noWait":false,"id":1,"signal":null,"durationMs":1.5}"#
         );
         assert_eq!(Obj::new().finish(), "{}");
+    }
+
+    #[test]
+    fn reads_lone_surrogates_as_replacement_when_lossy() {
+        let v = parse_lossy(br#""\ud800a\udfff\ud83d\ude00\ud800\ud800\udc00\ud83d""#).unwrap();
+        assert_eq!(v, Value::Str("\u{fffd}a\u{fffd}😀\u{fffd}𐀀\u{fffd}".into()));
+        assert!(matches!(
+            parse_js(br#""\ud800""#, 8),
+            Err(JsError::Unsupported(_))
+        ));
     }
 
     #[test]

@@ -5,18 +5,23 @@
 //! unknown or malformed flags, arguments or environment that are not UTF-8, a daemon that does
 //! not answer (the Node client starts one or says how), an answer it does not understand.
 //! It never runs a command the daemon did not answer `run` for. See docs/decisions/0020.
+//! `guard hook` (hook.rs, decision 0036) and `guard requests` (requests.rs, decision 0042) follow
+//! the same pattern.
 
 #[cfg(not(target_os = "linux"))]
 compile_error!("the native exec client reads /proc and uses Linux signal numbers; other platforms use the Node client");
 
+mod canon;
 mod context;
 mod hook;
 mod intent;
 mod json;
 mod paths;
+mod requests;
 mod run;
 mod sys;
 mod ticket;
+mod visible;
 
 use json::{Obj, Value};
 use std::collections::HashMap;
@@ -27,7 +32,7 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
-const MAX_FRAME_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_FRAME_BYTES: usize = 1024 * 1024;
 const SOCKET_PATH_MAX: usize = 107;
 
 /// Why the command goes to the Node client.
@@ -114,7 +119,7 @@ fn parse_args(args: &[String]) -> Result<Opts, Hand> {
 }
 
 /// The daemon socket, as src/config/paths.ts names it.
-fn socket_path(env: &Env) -> Result<String, Hand> {
+pub(crate) fn socket_path(env: &Env) -> Result<String, Hand> {
     let socket = match env.get("GUARD_SOCKET").filter(|s| !s.is_empty()) {
         Some(s) if paths::is_absolute(s) => paths::normalize(s),
         Some(_) => return Err(Hand("GUARD_SOCKET is not absolute")),
@@ -139,7 +144,7 @@ fn socket_path(env: &Env) -> Result<String, Hand> {
     Ok(socket)
 }
 
-fn frame(body: &str) -> Result<Vec<u8>, Hand> {
+pub(crate) fn frame(body: &str) -> Result<Vec<u8>, Hand> {
     if body.len() > MAX_FRAME_BYTES {
         return Err(Hand("the request is larger than one frame"));
     }
@@ -147,6 +152,30 @@ fn frame(body: &str) -> Result<Vec<u8>, Hand> {
     f.extend_from_slice(&(body.len() as u32).to_be_bytes());
     f.extend_from_slice(body.as_bytes());
     Ok(f)
+}
+
+/// One frame's bytes as read from the daemon.
+pub(crate) enum Raw {
+    Body(Vec<u8>),
+    /// Its length is larger than the protocol allows.
+    TooLarge(usize),
+    Lost(std::io::Error),
+}
+
+pub(crate) fn read_raw(s: &mut UnixStream) -> Raw {
+    let mut head = [0u8; 4];
+    if let Err(e) = s.read_exact(&mut head) {
+        return Raw::Lost(e);
+    }
+    let len = u32::from_be_bytes(head) as usize;
+    if len > MAX_FRAME_BYTES {
+        return Raw::TooLarge(len);
+    }
+    let mut body = vec![0u8; len];
+    match s.read_exact(&mut body) {
+        Ok(()) => Raw::Body(body),
+        Err(e) => Raw::Lost(e),
+    }
 }
 
 enum Read1 {
@@ -165,31 +194,17 @@ fn timed_out(e: &std::io::Error) -> bool {
 }
 
 fn read_frame(s: &mut UnixStream) -> Read1 {
-    let mut head = [0u8; 4];
-    if let Err(e) = s.read_exact(&mut head) {
-        if timed_out(&e) {
-            return Read1::TimedOut;
+    match read_raw(s) {
+        Raw::Body(body) => match json::parse(&body) {
+            Ok(v) => Read1::Msg(v),
+            Err(_) => Read1::Bad,
+        },
+        Raw::TooLarge(_) => Read1::Bad,
+        Raw::Lost(e) if timed_out(&e) => Read1::TimedOut,
+        Raw::Lost(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Read1::Closed("the daemon closed the connection".into())
         }
-        return Read1::Closed(if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            "the daemon closed the connection".into()
-        } else {
-            e.to_string()
-        });
-    }
-    let len = u32::from_be_bytes(head) as usize;
-    if len > MAX_FRAME_BYTES {
-        return Read1::Bad;
-    }
-    let mut body = vec![0u8; len];
-    if let Err(e) = s.read_exact(&mut body) {
-        if timed_out(&e) {
-            return Read1::TimedOut;
-        }
-        return Read1::Closed(e.to_string());
-    }
-    match json::parse(&body) {
-        Ok(v) => Read1::Msg(v),
-        Err(_) => Read1::Bad,
+        Raw::Lost(e) => Read1::Closed(e.to_string()),
     }
 }
 
@@ -221,7 +236,7 @@ fn strings(v: Option<&Value>) -> Result<Vec<String>, Hand> {
 }
 
 /// `{re: number, type: result|error|event}`, as isDaemonMessage in src/daemon/client.ts.
-fn is_daemon_message(m: &Value) -> bool {
+pub(crate) fn is_daemon_message(m: &Value) -> bool {
     matches!(m.get("re"), Some(Value::Number(_)))
         && matches!(
             m.get("type").and_then(Value::as_str),
@@ -265,7 +280,7 @@ fn answer(m: &Value) -> Result<Answer, Hand> {
 }
 
 /// Print a guard error as src/cli/report.ts does.
-fn report(
+pub(crate) fn report(
     json_errors: bool,
     kind: &str,
     code: i32,
@@ -349,6 +364,13 @@ fn main() {
     if args.first().is_some_and(|a| a == "hook") {
         run_hook(&args);
     }
+    if args.first().is_some_and(|a| a == "requests") {
+        let code = match list_requests(&args) {
+            Ok(code) => code,
+            Err(Hand(why)) => hand_over(&args, why, 70),
+        };
+        std::process::exit(code)
+    }
     let code = match exec(&args) {
         Ok(code) => code,
         Err(Hand(why)) => hand_over(&args, why, 70),
@@ -384,16 +406,18 @@ fn run_hook(raw: &[OsString]) -> ! {
     }
 }
 
-fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
-    let args: Vec<String> = raw_args
+fn utf8_args(raw_args: &[OsString]) -> Result<Vec<String>, Hand> {
+    raw_args
         .iter()
         .map(|a| {
             a.to_str()
                 .map(str::to_owned)
                 .ok_or(Hand("an argument that is not UTF-8"))
         })
-        .collect::<Result<_, _>>()?;
-    let opts = parse_args(&args)?;
+        .collect()
+}
+
+fn utf8_env() -> Result<HashMap<String, String>, Hand> {
     let mut vars = HashMap::new();
     for (k, v) in std::env::vars_os() {
         match (k.into_string(), v.into_string()) {
@@ -403,6 +427,19 @@ fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
             _ => return Err(Hand("an environment variable that is not UTF-8")),
         }
     }
+    Ok(vars)
+}
+
+/// `guard requests`: listed here (requests.rs) or handed to the Node client.
+fn list_requests(raw_args: &[OsString]) -> Result<i32, Hand> {
+    let opts = requests::parse_args(&utf8_args(raw_args)?)?;
+    requests::requests(&opts, &Env(utf8_env()?))
+}
+
+fn exec(raw_args: &[OsString]) -> Result<i32, Hand> {
+    let args = utf8_args(raw_args)?;
+    let opts = parse_args(&args)?;
+    let vars = utf8_env()?;
     // the names of the variables set: the daemon asks for the full context (the Node client) when
     // the policy reads one of them (docs/decisions/1026-env-rules-on-the-quick-path.md)
     let mut env_names: Vec<String> = vars.keys().cloned().collect();

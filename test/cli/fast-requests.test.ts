@@ -5,7 +5,8 @@
  * fields carry control and invisible characters, a daemon that is down and a daemon whose answer
  * is malformed. The parser accepts only what commander accepts; the rest goes to the full CLI.
  * Each case runs three ways: the built CLI as a child process (the fast path), the fast path
- * in-process, and the full CLI in-process (runGuard).
+ * in-process, and the full CLI in-process (runGuard); and a fourth, `bin/guard requests` (the
+ * wrapper users run: the native client when it was built, decision 0042).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -42,9 +43,9 @@ function fast(rig: Rig, args: string[], env = rig.env): Promise<Out> {
  * The built CLI as a child process, its output decoded once it is whole (a character split across
  * two pipe reads stays one character).
  */
-function built(rig: Rig, args: string[], env = rig.env): Promise<Out> {
+function built(rig: Rig, args: string[], env = rig.env, command = [process.execPath, BIN]): Promise<Out> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'requests', ...args], {
+    const child = spawn(command[0]!, [...command.slice(1), 'requests', ...args], {
       env,
       cwd: rig.home,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -65,8 +66,10 @@ async function sameEverywhere(rig: Rig, args: string[], env = rig.env): Promise<
   const child = await built(rig, args, env);
   const slow = await full(rig, args, env);
   const quick = await fast(rig, args, env);
+  const wrapped = await built(rig, args, env, [join(BIN, '..', 'guard')]);
   expect(brief(child)).toEqual(brief(slow));
   expect(brief(quick)).toEqual(brief(slow));
+  expect(brief(wrapped)).toEqual(brief(slow));
   return child;
 }
 

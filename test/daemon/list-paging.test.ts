@@ -11,6 +11,7 @@ import { DaemonClient } from '../../src/daemon/client.js';
 import type { RequestDetail } from '../../src/daemon/messages.js';
 import { BIN, copyRequest, raiseHeld, Rig, TEST_POLICY } from './helpers.js';
 import { ask } from '../../src/daemon/replies.js';
+import { collect, withClosedReader } from '../helpers/cli.js';
 
 const SEEDED = 10_000;
 let rig: Rig;
@@ -53,13 +54,7 @@ afterAll(async () => {
 
 describe('paging through 10,000+ pending requests', () => {
   it('a reader that goes away after the first lines ends `guard requests` as a closed pipe ends a command (141), with no stack trace', async () => {
-    const child = spawn(process.execPath, [BIN, 'requests'], { env: rig.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
-    expect(err).toBe('');
-    expect(code).toBe(141);
+    expect(await withClosedReader(process.execPath, [BIN, 'requests'], rig.env)).toEqual({ code: 141, stderr: '' });
   });
 
   it('returns each exactly once, in (created, id) order, with no gaps', async () => {
@@ -117,5 +112,13 @@ describe('paging through 10,000+ pending requests', () => {
     expect(r.code).toBe(0);
     const got = (JSON.parse(r.stdout) as { requests: RequestDetail[] }).requests.map((d) => d.view.id);
     expect(got).toEqual(expected);
+    // the wrapper users run (the native client when built, decision 0042): the same document, and
+    // the same text listing
+    for (const args of [['requests', '--json'], ['requests']]) {
+      const wrapped = await collect(spawn(join(BIN, '..', 'guard'), args, { env: rig.env }));
+      const node = await collect(spawn(process.execPath, [BIN, ...args], { env: rig.env }));
+      expect(wrapped.status).toBe(0);
+      expect(wrapped.stdout.equals(node.stdout)).toBe(true);
+    }
   }, 300_000);
 });

@@ -125,3 +125,20 @@ export function collect(child: ChildProcess, input?: Buffer | string, timeoutMs 
     else child.stdin?.end();
   });
 }
+
+/**
+ * Run `cmd args` with a reader that goes away after the first bytes (`| head -1`): its exit status
+ * and everything it said on stderr.
+ */
+export async function withClosedReader(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((done) => child.on('close', (c) => done(c)));
+  return { code, stderr };
+}

@@ -30,7 +30,9 @@ describe('guard doctor', () => {
   it('says which exec client is active: the native one when it was built', async () => {
     const json = JSON.parse((await doctor('--json')).stdout.toString()) as Report;
     const check = json.checks.find((c) => c.name === 'exec client');
-    expect(check?.detail).toBe(NATIVE_BUILT ? `native (${NATIVE_BIN})` : `node (${BIN}): no native client next to it`);
+    expect(check?.detail).toBe(
+      NATIVE_BUILT ? `native (${NATIVE_BIN}): exec, hook and requests` : `node (${BIN}): no native client next to it`,
+    );
   });
 
   it('reports a broken policy with the file, the fix hint and exit 70', async () => {

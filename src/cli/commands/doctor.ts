@@ -12,10 +12,14 @@ import { failed, printChecks, type Check } from '../../integrations/setup/check.
 import { writeLine, type Io } from '../io.js';
 import type { DoctorOptions } from '../specs/doctor.js';
 
-/** Which `guard exec` client runs agents' commands: the native one when it was built. */
+/**
+ * Which `guard exec` client runs agents' commands: the native one when it was built (bin/guard then
+ * also sends `guard hook` and `guard requests` to it, decisions 0036 and 0042).
+ */
 function execClientCheck(guard: string[]): Check {
   const client = execClient(guard);
-  if (client !== guard) return { name: 'exec client', status: 'ok', detail: `native (${client.join(' ')})` };
+  if (client !== guard)
+    return { name: 'exec client', status: 'ok', detail: `native (${client.join(' ')}): exec, hook and requests` };
   return {
     name: 'exec client',
     status: 'ok',
