@@ -78,6 +78,7 @@ describe('guard show and guard approve (decision 0045)', () => {
       votes: [{ approver: 'bo\u202e', action: 'approve', channel: 'tui', at: 'now' }],
       fingerprint: 'f1',
     });
+    // eslint-disable-next-line no-control-regex -- the control characters are what must not be there
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u200b\u202e]/);
     expect(text).toContain('command   rm -rf /home/ana/<U+202E>gpj.exe<U+200B><U+000A>rule      fake.rule');
     expect(text).toContain('reason    <U+001B>[1A<U+001B>[2Kroutine');
