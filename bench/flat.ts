@@ -15,9 +15,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
 import { AGENT_ENV_VARS } from '../src/approval/agent-env.js';
 import { DaemonClient } from '../src/daemon/client.js';
+import { copyRequest } from '../test/daemon/helpers.js';
 import { fmt, median, timeCommand } from './lib.js';
 import type { Suite } from './suites.js';
 
@@ -110,21 +110,7 @@ export const flatSuite: Suite = {
       const template = /(rq-[0-9a-f]{12})/.exec(held.stderr + held.stdout)?.[1];
       if (template === undefined) throw new Error(`no held request: ${held.stderr}`);
       must(['daemon', 'stop']);
-      const db = new Database(join(home, 'state.db'));
-      const row = db.prepare('SELECT * FROM requests WHERE id = ?').get(template) as Record<string, string>;
-      const insert = db.prepare(
-        'INSERT INTO requests (id, state, fingerprint, created_at, expires_at, data) VALUES (?, ?, ?, ?, ?, ?)',
-      );
-      db.transaction(() => {
-        for (let i = 0; i < PENDING - 1; i++) {
-          const data = JSON.parse(row['data']!) as { id: string; view: { id: string } };
-          const id = `${template.slice(0, -6)}${String(i).padStart(6, '0')}`;
-          data.id = id;
-          data.view.id = id;
-          insert.run(id, row['state'], row['fingerprint'], row['created_at'], row['expires_at'], JSON.stringify(data));
-        }
-      })();
-      db.close();
+      copyRequest({ env }, template, PENDING - 1);
       must(['daemon', 'start', '--policy', policy]);
       try {
         const listing = must(['requests']);

@@ -271,7 +271,7 @@ export function mkdirp(p: string): string {
  * Store `n` copies of a stored request (same creation time, fresh ids ending in a counter) while the
  * daemon is down: raising thousands one by one takes minutes on a loaded machine.
  */
-export function copyRequest(rig: Rig, template: string, n: number): void {
+export function copyRequest(rig: Pick<Rig, 'env'>, template: string, n: number): void {
   const db = new Database(join(rig.env['GUARD_HOME']!, 'state.db'));
   const row = db.prepare('SELECT * FROM requests WHERE id = ?').get(template) as Record<string, string>;
   const insert = db.prepare(
