@@ -258,7 +258,8 @@ export class Rig {
 
   async cleanup(): Promise<void> {
     await this.stopAll();
-    rmSync(this.home, { recursive: true, force: true });
+    // a guard process still exiting (a TUI in tmux) may be writing its compile cache under the home
+    rmSync(this.home, { recursive: true, force: true, maxRetries: 10 });
   }
 }
 
